@@ -1,0 +1,531 @@
+"""The definition language: YAML loading, built-in definitions, digests, diagrams, durations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xunshi.definitions.diagram import to_dot, to_mermaid
+from xunshi.definitions.durations import Duration, parse_due, parse_offset
+from xunshi.definitions.loader import (
+    MAX_VALUES,
+    DefinitionError,
+    Problem,
+    builtin_definitions,
+    builtin_sources,
+    load_definition_file,
+    parse_definition,
+    read_yaml,
+)
+from xunshi.definitions.schema import Definition, definition_from_dict
+from xunshi.definitions.validate import check_definition
+
+MINIMAL = """\
+name: tiny
+title: 小流程
+initial: open
+roles: {office: 巡视办}
+states:
+  open: {title: 办理中, due: 5wd}
+  done: {title: 完成, final: true}
+transitions:
+  - {trigger: finish, source: open, dest: done, roles: [office]}
+"""
+
+FORWARD_PATH = [
+    ("preparation", "巡前准备", "move_in", "group_leader"),
+    ("mobilization", "动员部署", "start_onsite", "group_leader"),
+    ("onsite", "现场巡视", "leave_site", "group_leader"),
+    ("communication", "沟通", "report", "group_leader"),
+    ("reporting", "汇报", "give_feedback", "office"),
+    ("feedback", "反馈", "start_rectification", "office"),
+    ("rectification", "整改", "close", "office"),
+]
+
+ROLES = {
+    "office": "巡视办",
+    "leading_group": "巡视工作领导小组",
+    "group_leader": "巡视组组长",
+    "unit_liaison": "被巡视单位联络员",
+    "discipline": "纪检监察机构",
+    "organization": "组织部门",
+}
+
+
+def _problems(text: str, **kwargs: Any) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, "t.yaml", **kwargs)
+    return [str(p) for p in caught.value.problems]
+
+
+# -- YAML loading --------------------------------------------------------------------------
+
+
+def test_only_true_and_false_are_booleans() -> None:
+    document = read_yaml(
+        "a: [on, off, yes, no, y, n, Yes, ON]\n"
+        "b: [true, True, TRUE, false, False, FALSE]\n"
+        "c: [2024-10-01, 2024-10-01 08:00:00, 0, 007, 0x1f, 1.5, ~, '', 1:30]\n"
+    )
+
+    assert document.value == {
+        "a": ["on", "off", "yes", "no", "y", "n", "Yes", "ON"],
+        "b": [True, True, True, False, False, False],
+        "c": ["2024-10-01", "2024-10-01 08:00:00", 0, 7, 31, 1.5, None, "", "1:30"],
+    }
+    assert document.problems == ()
+
+
+def test_on_off_titles_stay_text_in_a_definition() -> None:
+    definition = parse_definition(MINIMAL.replace("小流程", "on").replace("办理中", "no"))
+
+    assert definition.title == "on"
+    assert definition.state("open").title == "no"
+
+
+def test_positions_are_one_based_and_cover_keys_and_values() -> None:
+    document = read_yaml("name: x\nstates:\n  onsite:\n    due: 30wd\nlist: [a, {b: c}]\n")
+
+    assert document.position(("states", "onsite", "due")) == (4, 10)
+    assert document.position(("states", "onsite", "due"), key=True) == (4, 5)
+    assert document.position(("list", 1, "b")) == (5, 15)
+    assert document.position(("list", 1)) == (5, 11)
+
+
+def test_a_position_falls_back_to_the_nearest_ancestor() -> None:
+    document = read_yaml("name: x\nstates:\n  onsite: {title: 现场巡视}\n")
+
+    assert document.position(("states", "onsite", "due", "x")) == (3, 11)
+    assert document.position(("nowhere",)) == (1, 1)
+
+
+def test_duplicate_keys_are_problems_not_overwrites() -> None:
+    document = read_yaml("a: 1\nb:\n  c: 2\n  c: 3\na: 4\n", "d.yaml")
+
+    assert document.value == {"a": 1, "b": {"c": 2}}
+    assert [str(p) for p in document.problems] == [
+        "d.yaml:4:3: duplicate key 'c' (also at line 3)",
+        "d.yaml:5:1: duplicate key 'a' (also at line 1)",
+    ]
+
+
+def test_a_yaml_syntax_error_is_one_problem_at_its_position() -> None:
+    assert _problems("name: x\nstates: [a, b\n") == [
+        "t.yaml:3:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+        " (while parsing a flow sequence at line 2)"
+    ]
+
+
+def test_python_tags_are_never_constructed() -> None:
+    document = read_yaml("a: !!python/object/apply:os.system [echo hi]\n")
+
+    assert document.value == {"a": ["echo hi"]}
+    assert [p.message for p in document.problems] == [
+        "unsupported YAML tag !!python/object/apply:os.system"
+    ]
+
+
+def test_alias_bombs_and_loops_are_problems() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdef", "bcdefg", strict=True)
+    )
+    assert _problems(bomb) == [
+        f"t.yaml:1:1: document too large (more than {MAX_VALUES} values once aliases are expanded)"
+    ]
+    assert read_yaml("a: &a [*a]\n").problems[0].message == (
+        "an alias refers to a value that contains it"
+    )
+
+
+def test_deep_nesting_and_control_characters_are_problems() -> None:
+    assert _problems("a: " + "[" * 5000 + "]" * 5000 + "\n") == [
+        "t.yaml:1:1: YAML nested too deeply"
+    ]
+    assert _problems("name: x\ntitle: a\x07b\n") == [
+        "t.yaml:2:9: YAML syntax error: unacceptable character #x0007"
+    ]
+
+
+def test_problem_and_error_text() -> None:
+    error = DefinitionError("f.yaml", [Problem("f.yaml", 9, 1, "b"), Problem("f.yaml", 2, 5, "a")])
+
+    assert str(error) == "f.yaml:2:5: a\nf.yaml:9:1: b"
+    assert [p.line for p in error.problems] == [2, 9]
+    assert isinstance(error, ValueError)
+
+
+def test_every_problem_is_reported_sorted_by_position() -> None:
+    text = MINIMAL.replace("dest: done", "dest: gone").replace("5wd", "5 wd")
+
+    assert _problems(text, guards=()) == [
+        "t.yaml:6:27: state 'open': bad duration '5 wd': "
+        "use Nwd (working days), Nd (days) or Nmo (months)",
+        "t.yaml:9:43: transition 1 (finish): unknown dest state 'gone'",
+    ]
+
+
+def test_guards_must_be_known_to_the_registry() -> None:
+    text = MINIMAL.replace("roles: [office]", "guards: [all_items_settled]")
+
+    assert parse_definition(text, guards={"all_items_settled"}).transitions[0].guards == (
+        "all_items_settled",
+    )
+    assert _problems(text) == [
+        "t.yaml:9:58: transition 1 (finish): unknown guard 'all_items_settled'"
+    ]
+
+
+def test_suspend_roles_default_to_office_only_if_declared() -> None:
+    assert parse_definition(MINIMAL).suspend_roles == ("office",)
+    other = MINIMAL.replace("office", "group_leader")
+    assert parse_definition(other).suspend_roles == ()
+
+
+def test_missing_file_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+
+    with pytest.raises(DefinitionError) as caught:
+        load_definition_file(path)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1:1: cannot read file: No such file or directory"
+    ]
+
+
+def test_file_that_is_not_utf8_is_one_problem_at_the_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(b"name: x\ntitle: " + "常规".encode("gbk") + b"\n")
+
+    with pytest.raises(DefinitionError) as caught:
+        load_definition_file(path)
+
+    assert caught.value.problems == [Problem(str(path), 2, 8, "file is not UTF-8 text")]
+
+
+def test_a_file_loads_like_its_text(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+
+    assert load_definition_file(path) == parse_definition(MINIMAL)
+
+
+# -- validation never crashes --------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from(["", "open", "done", "office", "5wd", "-3wd", "0", "Bad", "final", "title"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.one_of(_SCALARS, st.sampled_from(["states", "transitions"])), inner, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES)
+def test_validation_turns_any_shape_into_issues(data: object) -> None:
+    definition, issues = check_definition(data)
+
+    assert (definition is None) == bool(issues)
+
+
+def _replace_at(value: Any, path: list[int], new: object) -> Any:
+    """A copy of `value` with the node chosen by `path` (indexes into children) replaced."""
+    if not path or not isinstance(value, dict | list) or not value:
+        return new
+    keys = list(value) if isinstance(value, dict) else list(range(len(value)))
+    key = keys[path[0] % len(keys)]
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[key] = _replace_at(value[key], path[1:], new)
+    return copy
+
+
+# `regular` as the loader reads it: a realistic shape to damage.
+_REGULAR_DATA = read_yaml(dict(builtin_sources())["regular.yaml"]).value
+
+
+def test_undamaged_data_is_valid() -> None:
+    assert check_definition(_REGULAR_DATA)[1] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=5), _VALUES)
+def test_validation_survives_any_damage_to_a_real_definition(path: list[int], new: object) -> None:
+    data = _replace_at(_REGULAR_DATA, path, new)
+
+    definition, issues = check_definition(data)
+
+    assert (definition is None) == bool(issues)
+
+
+# -- built-in definitions ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def builtins() -> dict[str, Definition]:
+    return {d.name: d for d in builtin_definitions()}
+
+
+def test_builtin_sources_are_the_five_kinds_sorted_by_name() -> None:
+    assert [name for name, _ in builtin_sources()] == [
+        "lookback.yaml",
+        "mobile.yaml",
+        "overseas.yaml",
+        "regular.yaml",
+        "special.yaml",
+    ]
+
+
+def test_builtins_share_the_forward_path_and_roles(builtins: dict[str, Definition]) -> None:
+    assert sorted(builtins) == ["lookback", "mobile", "overseas", "regular", "special"]
+    for definition in builtins.values():
+        assert definition.subject == "case"
+        assert definition.calendar == "cn"
+        assert definition.initial == "preparation"
+        assert {r.name: r.title for r in definition.roles} == ROLES
+        assert definition.suspend_roles == ("office",)
+        for state, title, trigger, role in FORWARD_PATH:
+            assert definition.state(state).title == title
+            (forward,) = (t for t in definition.transitions_from(state) if t.trigger == trigger)
+            assert forward.roles == (role,)
+        assert definition.state("closed").final
+        (send_back,) = (t for t in definition.transitions if t.trigger == "send_back")
+        assert (send_back.source, send_back.dest, send_back.roles) == (
+            "reporting",
+            "onsite",
+            ("office",),
+        )
+
+
+def test_builtin_limits(builtins: dict[str, Definition]) -> None:
+    def limits(name: str) -> dict[str, str]:
+        return {s.name: str(s.due) for s in builtins[name].states if s.due}
+
+    assert limits("regular") == {
+        "preparation": "15wd",
+        "mobilization": "5wd",
+        "onsite": "30wd",
+        "communication": "5wd",
+        "reporting": "15wd",
+        "feedback": "10wd",
+        "rectification": "2mo",
+    }
+    assert limits("special")["onsite"] == "20wd"
+    assert {k: limits("mobile")[k] for k in ("preparation", "onsite", "reporting")} == {
+        "preparation": "5wd",
+        "onsite": "15wd",
+        "reporting": "10wd",
+    }
+    assert limits("overseas")["onsite"] == "30wd"
+
+
+def test_regular_milestones_and_ladders(builtins: dict[str, Definition]) -> None:
+    regular = builtins["regular"]
+    onsite = regular.state("onsite")
+
+    assert [m.name for m in onsite.milestones] == [
+        "individual_talks",
+        "document_review",
+        "sinking_visits",
+        "midterm_consultation",
+        "audit_linkage",
+    ]
+    assert onsite.requires == ("individual_talks", "midterm_consultation")
+    assert regular.state("rectification").requires == (
+        "three_lists",
+        "rectification_report",
+        "leader_report",
+    )
+    assert [(str(r.at), r.level, r.title, r.notify) for r in regular.ladder("onsite")] == [
+        ("-3wd", 0, "到期提醒", ("group_leader",)),
+        ("0", 1, "超期督办", ("office",)),
+        ("5wd", 2, "超期告诫", ("leading_group",)),
+        ("10wd", 3, "问责约谈", ("leading_group", "discipline", "organization")),
+    ]
+    assert [str(r.at) for r in regular.ladder("rectification")] == [
+        "-10wd",
+        "0",
+        "5wd",
+        "10wd",
+    ]
+
+
+def test_lookback_reviews_the_previous_round(builtins: dict[str, Definition]) -> None:
+    milestone = builtins["lookback"].state("onsite").milestone("prior_findings_reviewed")
+
+    assert milestone is not None
+    assert milestone.title == "核查上轮整改落实情况"
+
+
+@pytest.mark.parametrize("name", ["lookback", "mobile", "overseas", "regular", "special"])
+def test_builtin_round_trips_through_its_canonical_form(
+    builtins: dict[str, Definition], name: str
+) -> None:
+    definition = builtins[name]
+
+    assert definition_from_dict(definition.to_dict()) == definition
+    assert definition_from_dict(definition.to_dict()).digest == definition.digest
+
+
+# -- digests -------------------------------------------------------------------------------
+
+
+def test_digest_is_stable_and_follows_content_not_layout() -> None:
+    digest = parse_definition(MINIMAL).digest
+    relaid = "# 注释\n" + MINIMAL.replace(
+        "{title: 办理中, due: 5wd}", "\n    title: 办理中  # 标题\n    due: 5wd\n"
+    )
+
+    assert parse_definition(MINIMAL).digest == digest
+    assert len(digest) == 64
+    assert parse_definition(relaid).digest == digest
+    assert parse_definition(MINIMAL.replace("5wd", "6wd")).digest != digest
+    assert parse_definition(MINIMAL.replace("小流程", "小流程二")).digest != digest
+
+
+def test_builtin_digests_differ(builtins: dict[str, Definition]) -> None:
+    assert len({d.digest for d in builtins.values()}) == 5
+
+
+# -- diagrams ------------------------------------------------------------------------------
+
+DIAGRAM = """\
+name: tiny
+title: 小 "流程"
+initial: open
+roles: {office: 巡视办, group_leader: 组长}
+states:
+  open: {title: "办理中; #1", due: 5wd}
+  review: {title: 复核}
+  done: {title: "完成\\\\", final: true}
+transitions:
+  - {trigger: finish, source: [open, review], dest: done, roles: [office, group_leader]}
+  - {trigger: check, source: open, dest: review}
+"""
+
+
+def test_mermaid_output() -> None:
+    assert to_mermaid(parse_definition(DIAGRAM)) == (
+        "stateDiagram-v2\n"
+        "    [*] --> open\n"
+        "    open : 办理中#59; #35;1 (5wd)\n"
+        "    review : 复核\n"
+        "    done : 完成\\\n"
+        "    open --> done : finish (office, group_leader)\n"
+        "    review --> done : finish (office, group_leader)\n"
+        "    open --> review : check\n"
+        "    done --> [*]\n"
+    )
+
+
+def test_dot_output() -> None:
+    assert to_dot(parse_definition(DIAGRAM)) == (
+        'digraph "tiny" {\n'
+        '    label="小 \\"流程\\" (tiny)";\n'
+        "    labelloc=t;\n"
+        "    rankdir=LR;\n"
+        "    node [shape=box, style=rounded];\n"
+        '    __start [shape=point, label=""];\n'
+        '    __start -> "open";\n'
+        '    "open" [label="办理中; #1\\nopen\\n5wd"];\n'
+        '    "review" [label="复核\\nreview"];\n'
+        '    "done" [label="完成\\\\\\ndone", shape=doublecircle];\n'
+        '    "open" -> "done" [label="finish"];\n'
+        '    "review" -> "done" [label="finish"];\n'
+        '    "open" -> "review" [label="check"];\n'
+        "}\n"
+    )
+
+
+def test_diagrams_are_deterministic(builtins: dict[str, Definition]) -> None:
+    regular = builtins["regular"]
+    again = builtin_definitions()[3]
+
+    assert to_mermaid(regular) == to_mermaid(again)
+    assert to_dot(regular) == to_dot(again)
+    assert "    onsite : 现场巡视 (30wd)\n" in to_mermaid(regular)
+
+
+# -- durations -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15wd", Duration(15, "wd")),
+        ("10d", Duration(10, "d")),
+        ("2mo", Duration(2, "mo")),
+        (" 5wd ", Duration(5, "wd")),
+        ("+3d", Duration(3, "d")),
+    ],
+)
+def test_parse_due(text: str, expected: Duration) -> None:
+    assert parse_due(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0wd", "due must be a positive duration such as 5wd, 10d or 2mo, not '0wd'"),
+        ("-5wd", "due must be a positive duration such as 5wd, 10d or 2mo, not '-5wd'"),
+        ("5 wd", "bad duration '5 wd': use Nwd (working days), Nd (days) or Nmo (months)"),
+        ("5w", "bad duration '5w': use Nwd (working days), Nd (days) or Nmo (months)"),
+        (30, "duration must be text such as 5wd, 10d or 2mo, not int 30"),
+        (None, "duration must be text such as 5wd, 10d or 2mo, not NoneType None"),
+    ],
+)
+def test_parse_due_rejects(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_due(value)
+
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("-3wd", Duration(-3, "wd")),
+        (0, Duration(0, "d")),
+        ("0", Duration(0, "d")),
+        ("+0", Duration(0, "d")),
+        ("5wd", Duration(5, "wd")),
+        ("+2d", Duration(2, "d")),
+    ],
+)
+def test_parse_offset(value: object, expected: Duration) -> None:
+    assert parse_offset(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1mo", "escalation offset must be in wd or d, not months ('1mo')"),
+        ("soon", "bad duration 'soon': use Nwd (working days), Nd (days) or Nmo (months)"),
+        (1, "duration must be text such as 5wd, 10d or 2mo, not int 1"),
+        (False, "duration must be text such as 5wd, 10d or 2mo, not bool False"),
+    ],
+)
+def test_parse_offset_rejects(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_offset(value)
+
+    assert str(caught.value) == message
+
+
+def test_duration_text() -> None:
+    assert str(Duration(0, "d")) == "0"
+    assert str(Duration(-3, "wd")) == "-3wd"
+    assert Duration(5, "wd").describe() == "5 working days"

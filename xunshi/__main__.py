@@ -1,0 +1,3 @@
+from xunshi.cli import main
+
+main()

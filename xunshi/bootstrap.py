@@ -1,0 +1,89 @@
+"""The one place that wires concrete things together from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from xunshi.config import Settings
+from xunshi.definitions.loader import builtin_sources
+from xunshi.storage.db import Database
+from xunshi.workflow.auditor import Auditor
+from xunshi.workflow.clock import Clock, SystemClock
+from xunshi.workflow.engine import Engine
+from xunshi.workflow.inspection import Inspection
+from xunshi.workflow.registry import Registration, Registry, parse
+from xunshi.workflow.schedule import Schedule
+from xunshi.workflow.views import CaseViews
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    """What `init` did."""
+
+    schema_created: bool
+    registrations: list[Registration]
+
+
+@dataclass
+class App:
+    """Every service, built once per process from the settings."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    registry: Registry
+    schedule: Schedule
+    engine: Engine
+    inspection: Inspection
+    views: CaseViews
+    auditor: Auditor
+
+    def init(self, actor: str) -> InitResult:
+        """Create the schema and register the built-in definitions (idempotent)."""
+        sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
+
+        def work(conn: Connection) -> InitResult:
+            created = self.db.create_schema(conn)
+            now = self.clock.now()
+            registrations = [
+                self.registry.register(
+                    conn,
+                    definition,
+                    source=text,
+                    source_name=f"builtin:{name}",
+                    loaded_by=actor,
+                    now=now,
+                )
+                for name, text, definition in sources
+            ]
+            return InitResult(created, registrations)
+
+        return self.db.run(work, immediate=True)
+
+    def now(self) -> datetime:
+        """The clock's current instant."""
+        return self.clock.now()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
+    """Build the application: database, clock, registry, engine and services."""
+    db = Database(settings.db_url, echo=False)
+    clock = clock or SystemClock()
+    tz = settings.tz
+    registry = Registry()
+    schedule = Schedule(tz)
+    engine = Engine(registry, clock, tz, schedule)
+    return App(
+        settings=settings,
+        db=db,
+        clock=clock,
+        registry=registry,
+        schedule=schedule,
+        engine=engine,
+        inspection=Inspection(db, engine),
+        views=CaseViews(engine, schedule),
+        auditor=Auditor(db, clock),
+    )

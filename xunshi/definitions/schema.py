@@ -1,0 +1,254 @@
+"""Frozen definition objects: what a validated lifecycle definition is made of.
+
+Objects are built by the loader only after validation succeeded, so every name a
+transition, milestone or rule refers to exists. `Definition.to_dict()` is the canonical
+form: it is what the digest covers and what the database stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from xunshi.definitions.durations import Duration, parse_due, parse_offset
+
+Subject = Literal["case", "item"]
+SUBJECTS: tuple[str, ...] = ("case", "item")
+CALENDARS: tuple[str, ...] = ("cn",)
+# Built-in events available on every non-final state; definitions may not reuse them.
+RESERVED_TRIGGERS: tuple[str, ...] = ("suspend", "resume", "start", "note")
+DEFAULT_SUSPEND_ROLES: tuple[str, ...] = ("office",)
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A role that actors act in, e.g. `group_leader` 巡视组组长."""
+
+    name: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A fact recorded during a stage, e.g. `midterm_consultation` 中期会商.
+
+    `roles` empty means any role of the definition may record it.
+    """
+
+    name: str
+    title: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRule:
+    """One rung of an escalation ladder: fire `at` relative to the due date."""
+
+    at: Duration
+    level: int
+    title: str
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A stage of the lifecycle."""
+
+    name: str
+    title: str
+    due: Duration | None = None
+    milestones: tuple[Milestone, ...] = ()
+    requires: tuple[str, ...] = ()
+    escalation: tuple[EscalationRule, ...] | None = None  # None: the definition's ladder
+    final: bool = False
+    description: str = ""
+
+    def milestone(self, name: str) -> Milestone | None:
+        """The milestone called `name`, if this state declares it."""
+        for milestone in self.milestones:
+            if milestone.name == name:
+                return milestone
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An edge `source --trigger--> dest`; `roles` empty means any role."""
+
+    trigger: str
+    source: str
+    dest: str
+    roles: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A validated lifecycle definition (one version of it)."""
+
+    name: str
+    title: str
+    subject: Subject
+    calendar: str
+    initial: str
+    roles: tuple[Role, ...]
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    escalation: tuple[EscalationRule, ...] = ()
+    suspend_roles: tuple[str, ...] = DEFAULT_SUSPEND_ROLES
+    description: str = ""
+    _states: dict[str, State] = field(init=False, repr=False, compare=False)
+    _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_states", {s.name: s for s in self.states})
+        object.__setattr__(self, "_roles", {r.name: r for r in self.roles})
+
+    def state(self, name: str) -> State:
+        """The state called `name`; KeyError if there is none."""
+        return self._states[name]
+
+    def has_state(self, name: str) -> bool:
+        """Whether the definition declares a state called `name`."""
+        return name in self._states
+
+    def role(self, name: str) -> Role | None:
+        """The role called `name`, if declared."""
+        return self._roles.get(name)
+
+    def role_title(self, name: str) -> str:
+        """The Chinese title of a role, or the name itself if undeclared."""
+        role = self._roles.get(name)
+        return role.title if role else name
+
+    def ladder(self, state: str) -> tuple[EscalationRule, ...]:
+        """The escalation ladder that applies in `state` (its own, else the default)."""
+        own = self._states[state].escalation
+        return self.escalation if own is None else own
+
+    def transitions_from(self, state: str) -> tuple[Transition, ...]:
+        """Transitions whose source is `state`, in declaration order."""
+        return tuple(t for t in self.transitions if t.source == state)
+
+    def triggers(self) -> tuple[str, ...]:
+        """Every trigger name, in first-declared order."""
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical, JSON-ready form (what the digest covers)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "subject": self.subject,
+            "calendar": self.calendar,
+            "initial": self.initial,
+            # Lists, not mappings: canonical JSON sorts keys, and declaration order matters.
+            "roles": [{"name": r.name, "title": r.title} for r in self.roles],
+            "suspend_roles": list(self.suspend_roles),
+            "escalation": [_rule_dict(r) for r in self.escalation],
+            "states": [_state_dict(s) for s in self.states],
+            "transitions": [
+                {
+                    "trigger": t.trigger,
+                    "source": t.source,
+                    "dest": t.dest,
+                    "roles": list(t.roles),
+                    "guards": list(t.guards),
+                    "title": t.title,
+                }
+                for t in self.transitions
+            ],
+        }
+
+    @property
+    def digest(self) -> str:
+        """sha256 over the canonical form: the content part of the definition's identity."""
+        return hashlib.sha256(canonical_json(self.to_dict()).encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no whitespace and real (non-escaped) Unicode."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def definition_from_dict(data: Mapping[str, Any]) -> Definition:
+    """Rebuild a Definition from its canonical form (as stored; already validated)."""
+    return Definition(
+        name=data["name"],
+        title=data["title"],
+        description=data.get("description", ""),
+        subject=data["subject"],
+        calendar=data["calendar"],
+        initial=data["initial"],
+        roles=tuple(Role(r["name"], r["title"]) for r in data["roles"]),
+        suspend_roles=tuple(data["suspend_roles"]),
+        escalation=tuple(_rule_from(r) for r in data["escalation"]),
+        states=tuple(_state_from(s) for s in data["states"]),
+        transitions=tuple(
+            Transition(
+                trigger=t["trigger"],
+                source=t["source"],
+                dest=t["dest"],
+                roles=tuple(t["roles"]),
+                guards=tuple(t["guards"]),
+                title=t["title"],
+            )
+            for t in data["transitions"]
+        ),
+    )
+
+
+def _rule_dict(rule: EscalationRule) -> dict[str, Any]:
+    return {
+        "at": str(rule.at),
+        "level": rule.level,
+        "title": rule.title,
+        "notify": list(rule.notify),
+    }
+
+
+def _rule_from(data: Mapping[str, Any]) -> EscalationRule:
+    return EscalationRule(
+        at=parse_offset(data["at"]),
+        level=data["level"],
+        title=data["title"],
+        notify=tuple(data["notify"]),
+    )
+
+
+def _state_dict(state: State) -> dict[str, Any]:
+    return {
+        "name": state.name,
+        "title": state.title,
+        "description": state.description,
+        "due": None if state.due is None else str(state.due),
+        "milestones": [
+            {"name": m.name, "title": m.title, "roles": list(m.roles)} for m in state.milestones
+        ],
+        "requires": list(state.requires),
+        "escalation": None
+        if state.escalation is None
+        else [_rule_dict(r) for r in state.escalation],
+        "final": state.final,
+    }
+
+
+def _state_from(data: Mapping[str, Any]) -> State:
+    escalation = data["escalation"]
+    return State(
+        name=data["name"],
+        title=data["title"],
+        description=data.get("description", ""),
+        due=None if data["due"] is None else parse_due(data["due"]),
+        milestones=tuple(
+            Milestone(m["name"], m["title"], tuple(m["roles"])) for m in data["milestones"]
+        ),
+        requires=tuple(data["requires"]),
+        escalation=None if escalation is None else tuple(_rule_from(r) for r in escalation),
+        final=data["final"],
+    )

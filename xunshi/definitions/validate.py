@@ -1,0 +1,657 @@
+"""Validation of a lifecycle definition: plain data in, every problem out.
+
+The checks work on plain Python values (what the YAML loader built) and name each problem
+by its path into that data, e.g. `("transitions", 3, "dest")`; the loader turns paths into
+lines and columns. Nothing here raises on odd input: every unexpected shape is an issue,
+and a Definition is only built when there is none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from xunshi.definitions.durations import Duration, parse_due, parse_offset
+from xunshi.definitions.schema import (
+    CALENDARS,
+    DEFAULT_SUSPEND_ROLES,
+    RESERVED_TRIGGERS,
+    SUBJECTS,
+    Definition,
+    EscalationRule,
+    Milestone,
+    Role,
+    State,
+    Subject,
+    Transition,
+)
+
+# A path into the data: mapping keys (usually str) and list indexes (int).
+Path = tuple[object, ...]
+
+IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+_TOP_REQUIRED = ("name", "title", "initial", "roles", "states", "transitions")
+_TOP_OPTIONAL = ("subject", "calendar", "escalation", "suspend_roles", "description")
+_STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "description")
+_FINAL_FORBIDS = ("due", "milestones", "requires", "escalation")
+_MILESTONE_KEYS = ("title", "roles")
+_TRANSITION_REQUIRED = ("trigger", "source", "dest")
+_TRANSITION_OPTIONAL = ("roles", "guards", "title")
+_RULE_KEYS = ("at", "level", "title", "notify")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One validation problem: where it is (a path into the data) and what is wrong."""
+
+    path: Path
+    message: str
+    key: bool = False  # point at the mapping key of `path` rather than at its value
+    also: Path | None = None  # another place involved; the loader appends its line
+
+
+def check_definition(
+    data: object, *, guards: Collection[str] = ()
+) -> tuple[Definition | None, list[Issue]]:
+    """Validate plain definition data: the Definition (None if any issue) and every issue."""
+    checker = _Checker(frozenset(guards))
+    definition = checker.definition(data)
+    if checker.issues:
+        return None, checker.issues
+    return definition, []
+
+
+def is_identifier(value: object) -> bool:
+    """Whether `value` is a valid name: lowercase letters, digits and _, starting with a letter."""
+    return isinstance(value, str) and IDENTIFIER.fullmatch(value) is not None
+
+
+class _Checker:
+    """Walks the data once, collecting issues and building the frozen objects as it goes."""
+
+    def __init__(self, guards: frozenset[str]) -> None:
+        self.guards = guards
+        self.issues: list[Issue] = []
+        self.roles: set[str] = set()
+        self.states: dict[str, State] = {}
+        self.edges: list[tuple[str, str]] = []
+        # When `roles` or `states` is itself malformed, every reference to a role or state
+        # would be "unknown": those follow-on messages are left out.
+        self.roles_known = True
+        self.states_known = True
+        # Graph checks (reachability) only make sense when every state and edge resolved;
+        # otherwise one typo in a dest would also show up as "unreachable" elsewhere.
+        self.graph_complete = True
+        self.finality_known = True  # every state's `final` flag could be read
+
+    def report(
+        self, path: Path, message: str, *, key: bool = False, also: Path | None = None
+    ) -> None:
+        self.issues.append(Issue(path, message, key, also))
+
+    # -- the definition as a whole ---------------------------------------------------------
+
+    def definition(self, data: object) -> Definition | None:
+        if not isinstance(data, dict):
+            self.report((), f"a definition must be a mapping, not {_kind(data)}")
+            return None
+        self.keys(data, (), _TOP_REQUIRED, _TOP_OPTIONAL, "")
+        name = self.identifier(data, "name", (), "definition name", "")
+        title = self.text(data, "title", (), "", required=True)
+        description = self.text(data, "description", (), "")
+        subject = self.choice(data, "subject", SUBJECTS, "case")
+        calendar = self.choice(data, "calendar", CALENDARS, "cn")
+        roles = self.role_table(data)
+        states = self.state_table(data)
+        initial = self.initial(data)
+        escalation: tuple[EscalationRule, ...] = ()
+        if "escalation" in data:
+            escalation = self.ladder(data["escalation"], ("escalation",), "")
+        suspend_roles = self.suspend_roles(data)
+        transitions = self.transitions(data)
+        if isinstance(data.get("states"), dict):
+            self.graph(initial)
+        if self.issues:
+            return None
+        return Definition(
+            name=name,
+            title=title,
+            description=description,
+            subject=cast(Subject, subject),
+            calendar=calendar,
+            initial=initial,
+            roles=roles,
+            states=states,
+            transitions=transitions,
+            escalation=escalation,
+            suspend_roles=suspend_roles,
+        )
+
+    def choice(
+        self, data: dict[object, object], key: str, allowed: tuple[str, ...], default: str
+    ) -> str:
+        if key not in data:
+            return default
+        value = data[key]
+        if isinstance(value, str) and value in allowed:
+            return value
+        self.report((key,), f"{key} must be one of {', '.join(allowed)}, not {_kind(value)}")
+        return default
+
+    def role_table(self, data: dict[object, object]) -> tuple[Role, ...]:
+        if "roles" not in data:
+            self.roles_known = False
+            return ()
+        value, path = data["roles"], ("roles",)
+        if not isinstance(value, dict):
+            self.report(path, f"roles must be a mapping of role name to title, not {_kind(value)}")
+            self.roles_known = False
+            return ()
+        if not value:
+            self.report(path, "roles must declare at least one role")
+        roles = []
+        for key, title in value.items():
+            name = self.name_key(key, path, "role name", "")
+            text = self.nonempty_text(title, (*path, key), f"role {_show(key)}: title")
+            if isinstance(key, str):
+                self.roles.add(key)  # even if badly spelled: one message, not one per use
+            if name is not None:
+                roles.append(Role(name, text))
+        return tuple(roles)
+
+    def initial(self, data: dict[object, object]) -> str:
+        if "initial" not in data:
+            self.graph_complete = False
+            return ""
+        value, path = data["initial"], ("initial",)
+        if not isinstance(value, str):
+            self.report(path, f"initial must be a state name, not {_kind(value)}")
+            self.graph_complete = False
+            return ""
+        if value not in self.states:
+            if self.states_known:
+                self.report(path, f"unknown initial state {value!r}")
+            self.graph_complete = False
+            return ""
+        if self.states[value].final:
+            self.report(path, f"initial state {value!r} is a final state")
+            self.graph_complete = False  # everything else would be "unreachable" too
+        return value
+
+    def suspend_roles(self, data: dict[object, object]) -> tuple[str, ...]:
+        if "suspend_roles" not in data:
+            return tuple(r for r in DEFAULT_SUSPEND_ROLES if r in self.roles)
+        return self.role_list(data["suspend_roles"], ("suspend_roles",), "", "suspend_roles")
+
+    # -- states ----------------------------------------------------------------------------
+
+    def state_table(self, data: dict[object, object]) -> tuple[State, ...]:
+        if "states" not in data or not isinstance(data["states"], dict):
+            if "states" in data:
+                self.report(("states",), f"states must be a mapping, not {_kind(data['states'])}")
+            self.states_known = self.graph_complete = False
+            return ()
+        value, path = data["states"], ("states",)
+        if not value:
+            self.report(path, "states must declare at least one state")
+        for key, body in value.items():
+            self.name_key(key, path, "state name", "")
+            # A badly spelled but textual name is still registered, so references to it do
+            # not each report a second, misleading "unknown state".
+            if isinstance(key, str):
+                self.states[key] = self.state(key, body, (*path, key))
+        return tuple(self.states.values())
+
+    def state(self, name: str, body: object, path: Path) -> State:
+        prefix = f"state {name!r}: "
+        if not isinstance(body, dict):
+            self.report(path, f"state {name!r} must be a mapping, not {_kind(body)}")
+            self.graph_complete = self.finality_known = False
+            return State(name=name, title="")
+        self.keys(body, path, ("title",), _STATE_OPTIONAL, prefix)
+        title = self.text(body, "title", path, prefix, required=True)
+        description = self.text(body, "description", path, prefix)
+        final = self.final_flag(body, path, prefix)
+        due = self.due(body, path, prefix)
+        milestones = self.milestones(body, path, prefix)
+        declared = body.get("milestones")
+        requires = self.requires(body, path, prefix, declared if isinstance(declared, dict) else {})
+        escalation = None
+        if "escalation" in body:
+            if "due" not in body and not final:
+                self.report(
+                    (*path, "escalation"), f"{prefix}escalation needs a due limit", key=True
+                )
+            escalation = self.ladder(body["escalation"], (*path, "escalation"), prefix)
+        if final:
+            for key in _FINAL_FORBIDS:
+                if key in body:
+                    self.report((*path, key), f"{prefix}a final state cannot have {key}", key=True)
+        return State(
+            name=name,
+            title=title,
+            due=due,
+            milestones=milestones,
+            requires=requires,
+            escalation=escalation,
+            final=final,
+            description=description,
+        )
+
+    def final_flag(self, body: dict[object, object], path: Path, prefix: str) -> bool:
+        value = body.get("final", False)
+        if isinstance(value, bool):
+            return value
+        self.report((*path, "final"), f"{prefix}final must be true or false, not {_kind(value)}")
+        self.graph_complete = self.finality_known = False
+        return False
+
+    def due(self, body: dict[object, object], path: Path, prefix: str) -> Duration | None:
+        if "due" not in body:
+            return None
+        try:
+            return parse_due(body["due"])
+        except ValueError as exc:
+            self.report((*path, "due"), f"{prefix}{exc}")
+            return None
+
+    def milestones(
+        self, body: dict[object, object], path: Path, prefix: str
+    ) -> tuple[Milestone, ...]:
+        if "milestones" not in body:
+            return ()
+        value, path = body["milestones"], (*path, "milestones")
+        if not isinstance(value, dict):
+            self.report(
+                path, f"{prefix}milestones must be a mapping of name to title, not {_kind(value)}"
+            )
+            return ()
+        milestones = []
+        for key, spec in value.items():
+            name = self.name_key(key, path, "milestone name", prefix)
+            here, label = (*path, key), f"{prefix}milestone {_show(key)}"
+            roles: tuple[str, ...] = ()
+            if isinstance(spec, dict):
+                self.keys(spec, here, ("title",), ("roles",), f"{label}: ")
+                title = self.text(spec, "title", here, f"{label}: ", required=True)
+                if "roles" in spec:
+                    roles = self.role_list(spec["roles"], (*here, "roles"), f"{label}: ", "roles")
+            elif isinstance(spec, str):
+                title = self.nonempty_text(spec, here, f"{label}: title")
+            else:
+                self.report(
+                    here, f"{label} must be a title or a mapping with title, not {_kind(spec)}"
+                )
+                continue
+            if name is not None:
+                milestones.append(Milestone(name, title, roles))
+        return tuple(milestones)
+
+    def requires(
+        self, body: dict[object, object], path: Path, prefix: str, declared: Collection[object]
+    ) -> tuple[str, ...]:
+        if "requires" not in body:
+            return ()
+        path = (*path, "requires")
+        names = self.name_list(body["requires"], path, f"{prefix}requires")
+        for index, name in names:
+            if name not in declared:
+                self.report((*path, index), f"{prefix}unknown milestone {name!r} in requires")
+        return tuple(name for _, name in names)
+
+    # -- escalation ladders ----------------------------------------------------------------
+
+    def ladder(self, value: object, path: Path, prefix: str) -> tuple[EscalationRule, ...]:
+        if not isinstance(value, list):
+            self.report(path, f"{prefix}escalation must be a list of rules, not {_kind(value)}")
+            return ()
+        rules = []
+        last_level: int | None = None
+        offsets: list[Duration] = []
+        for index, spec in enumerate(value):
+            here, label = (*path, index), f"{prefix}escalation rule {index + 1}"
+            if not isinstance(spec, dict):
+                self.report(here, f"{label} must be a mapping, not {_kind(spec)}")
+                continue
+            self.keys(spec, here, _RULE_KEYS, (), f"{label}: ")
+            at = self.offset(spec, here, label)
+            level = self.level(spec, here, label)
+            title = self.text(spec, "title", here, f"{label}: ", required=True)
+            notify = self.notify(spec, here, label)
+            if level is not None:
+                if last_level is not None and level <= last_level:
+                    self.report(
+                        (*here, "level"),
+                        f"{label}: levels must increase ({level} after {last_level})",
+                    )
+                last_level = level
+            if at is not None:
+                earlier = next((o for o in reversed(offsets) if _goes_back(o, at)), None)
+                if earlier is not None:
+                    self.report(
+                        (*here, "at"),
+                        f"{label}: offsets must not go backwards ({at} after {earlier})",
+                    )
+                offsets.append(at)
+            if at is not None and level is not None:
+                rules.append(EscalationRule(at, level, title, notify))
+        return tuple(rules)
+
+    def offset(self, spec: dict[object, object], path: Path, label: str) -> Duration | None:
+        if "at" not in spec:
+            return None
+        try:
+            return parse_offset(spec["at"])
+        except ValueError as exc:
+            self.report((*path, "at"), f"{label}: {exc}")
+            return None
+
+    def level(self, spec: dict[object, object], path: Path, label: str) -> int | None:
+        if "level" not in spec:
+            return None
+        value = spec["level"]
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        self.report(
+            (*path, "level"), f"{label}: level must be a whole number 0 or more, not {_kind(value)}"
+        )
+        return None
+
+    def notify(self, spec: dict[object, object], path: Path, label: str) -> tuple[str, ...]:
+        if "notify" not in spec:
+            return ()
+        value = spec["notify"]
+        if isinstance(value, list) and not value:
+            self.report((*path, "notify"), f"{label}: notify must name at least one role")
+            return ()
+        return self.role_list(value, (*path, "notify"), f"{label}: ", "notify")
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def transitions(self, data: dict[object, object]) -> tuple[Transition, ...]:
+        if "transitions" not in data:
+            self.graph_complete = False
+            return ()
+        value, path = data["transitions"], ("transitions",)
+        if not isinstance(value, list):
+            self.report(path, f"transitions must be a list, not {_kind(value)}")
+            self.graph_complete = False
+            return ()
+        first_seen: dict[tuple[str, str], Path] = {}
+        transitions: list[Transition] = []
+        for index, spec in enumerate(value):
+            transitions.extend(self.transition(index, spec, (*path, index), first_seen))
+        return tuple(transitions)
+
+    def transition(
+        self, index: int, spec: object, path: Path, first_seen: dict[tuple[str, str], Path]
+    ) -> list[Transition]:
+        number = index + 1
+        if not isinstance(spec, dict):
+            self.report(path, f"transition {number} must be a mapping, not {_kind(spec)}")
+            self.graph_complete = False
+            return []
+        trigger = spec.get("trigger")
+        label = (
+            f"transition {number} ({trigger})" if is_identifier(trigger) else f"transition {number}"
+        )
+        prefix = f"{label}: "
+        self.keys(spec, path, _TRANSITION_REQUIRED, _TRANSITION_OPTIONAL, prefix)
+        trigger_name = self.identifier(spec, "trigger", path, "trigger", prefix)
+        if trigger_name in RESERVED_TRIGGERS:
+            self.report(
+                (*path, "trigger"),
+                f"{prefix}trigger {trigger_name!r} is reserved for a built-in event",
+            )
+        sources = self.sources(spec, path, prefix)
+        dest = self.dest(spec, path, prefix)
+        roles = (
+            self.role_list(spec["roles"], (*path, "roles"), prefix, "") if "roles" in spec else ()
+        )
+        guards = self.guard_list(spec, path, prefix)
+        title = self.text(spec, "title", path, prefix)
+        here = (*path, "trigger")
+        result = []
+        for source in sources:
+            if dest:
+                self.edges.append((source, dest))
+            if trigger_name:
+                earlier = first_seen.setdefault((source, trigger_name), here)
+                if earlier != here:
+                    self.report(
+                        here,
+                        f"duplicate trigger {trigger_name!r} from state {source!r}",
+                        also=earlier,
+                    )
+            result.append(Transition(trigger_name, source, dest, roles, guards, title))
+        return result
+
+    def sources(self, spec: dict[object, object], path: Path, prefix: str) -> list[str]:
+        """The declared source states (a name or a list of names), final ones included."""
+        if "source" not in spec:
+            self.graph_complete = False
+            return []
+        value, path = spec["source"], (*path, "source")
+        if isinstance(value, str):
+            named = [(path, value)]
+        elif isinstance(value, list) and value:
+            named = [
+                ((*path, i), name) for i, name in self.name_list(value, path, f"{prefix}source")
+            ]
+            if len(named) < len(value):
+                self.graph_complete = False
+        else:
+            what = "an empty list" if isinstance(value, list) else _kind(value)
+            self.report(path, f"{prefix}source must be a state name or a list of them, not {what}")
+            self.graph_complete = False
+            return []
+        known = []
+        for where, name in named:
+            if name not in self.states:
+                if self.states_known:
+                    self.report(where, f"{prefix}unknown source state {name!r}")
+                self.graph_complete = False
+                continue
+            if self.states[name].final:
+                self.report(where, f"{prefix}source {name!r} is a final state")
+            known.append(name)
+        return known
+
+    def dest(self, spec: dict[object, object], path: Path, prefix: str) -> str:
+        if "dest" not in spec:
+            self.graph_complete = False
+            return ""
+        value = spec["dest"]
+        if not isinstance(value, str):
+            self.report((*path, "dest"), f"{prefix}dest must be a state name, not {_kind(value)}")
+            self.graph_complete = False
+            return ""
+        if value in self.states:
+            return value
+        self.graph_complete = False
+        if self.states_known:
+            self.report((*path, "dest"), f"{prefix}unknown dest state {value!r}")
+        return ""
+
+    def guard_list(self, spec: dict[object, object], path: Path, prefix: str) -> tuple[str, ...]:
+        if "guards" not in spec:
+            return ()
+        path = (*path, "guards")
+        names = self.name_list(spec["guards"], path, f"{prefix}guards")
+        for index, name in names:
+            # Guards name registered predicates; an expression is refused, never evaluated.
+            if not is_identifier(name):
+                self.report((*path, index), f"{prefix}{_bad_name('guard name', name)}")
+            elif name not in self.guards:
+                self.report((*path, index), f"{prefix}unknown guard {name!r}")
+        return tuple(name for _, name in names)
+
+    # -- the graph -------------------------------------------------------------------------
+
+    def graph(self, initial: str) -> None:
+        finals = [name for name, state in self.states.items() if state.final]
+        if not finals and self.states and self.finality_known:
+            self.report(("states",), "no final state: mark one with final: true", key=True)
+        if not self.graph_complete:
+            return
+        forward: dict[str, set[str]] = {name: set() for name in self.states}
+        backward: dict[str, set[str]] = {name: set() for name in self.states}
+        for source, dest in self.edges:
+            forward[source].add(dest)
+            backward[dest].add(source)
+        reached = _closure([initial], forward)
+        for name in self.states:
+            if name not in reached:
+                self.report(
+                    ("states", name),
+                    f"state {name!r} is unreachable from initial state {initial!r}",
+                    key=True,
+                )
+        if not finals:
+            return
+        reaching = _closure(finals, backward)
+        for name in self.states:
+            if name not in reaching:
+                self.report(
+                    ("states", name), f"state {name!r} cannot reach a final state", key=True
+                )
+
+    # -- small shapes ----------------------------------------------------------------------
+
+    def keys(
+        self,
+        data: Mapping[object, object],
+        path: Path,
+        required: tuple[str, ...],
+        optional: tuple[str, ...],
+        prefix: str,
+    ) -> None:
+        for key in data:
+            if key not in required and key not in optional:
+                self.report((*path, key), f"{prefix}unknown key {_show(key)}", key=True)
+        for key in required:
+            if key not in data:
+                self.report(path, f"{prefix}missing required key {key!r}", key=True)
+
+    def text(
+        self,
+        data: dict[object, object],
+        key: str,
+        path: Path,
+        prefix: str,
+        *,
+        required: bool = False,
+    ) -> str:
+        if key not in data:
+            return ""
+        value = data[key]
+        if required:
+            return self.nonempty_text(value, (*path, key), f"{prefix}{key}")
+        if isinstance(value, str):
+            return value
+        self.report((*path, key), f"{prefix}{key} must be text, not {_kind(value)}")
+        return ""
+
+    def nonempty_text(self, value: object, path: Path, label: str) -> str:
+        if not isinstance(value, str):
+            self.report(path, f"{label} must be text, not {_kind(value)}")
+            return ""
+        if not value.strip():
+            self.report(path, f"{label} must not be empty")
+        return value
+
+    def identifier(
+        self, data: dict[object, object], key: str, path: Path, what: str, prefix: str
+    ) -> str:
+        if key not in data:
+            return ""
+        value = data[key]
+        if is_identifier(value):
+            return cast(str, value)
+        self.report((*path, key), f"{prefix}{_bad_name(what, value)}")
+        return ""
+
+    def name_key(self, key: object, path: Path, what: str, prefix: str) -> str | None:
+        if is_identifier(key):
+            return cast(str, key)
+        self.report((*path, key), f"{prefix}{_bad_name(what, key)}", key=True)
+        return None
+
+    def name_list(self, value: object, path: Path, label: str) -> list[tuple[int, str]]:
+        """The (index, name) pairs of a list of names; each odd entry is an issue."""
+        if not isinstance(value, list):
+            self.report(path, f"{label} must be a list, not {_kind(value)}")
+            return []
+        names: list[tuple[int, str]] = []
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                self.report((*path, index), f"{label} must list names, not {_kind(item)}")
+            elif item in seen:
+                self.report((*path, index), f"{label} lists {item!r} twice")
+            else:
+                seen.add(item)
+                names.append((index, item))
+        return names
+
+    def role_list(self, value: object, path: Path, prefix: str, where: str) -> tuple[str, ...]:
+        label = f"{prefix}{where or 'roles'}"
+        names = self.name_list(value, path, label)
+        suffix = f" in {where}" if where not in ("", "roles") else ""
+        for index, name in names:
+            if name not in self.roles and self.roles_known:
+                self.report((*path, index), f"{prefix}unknown role {name!r}{suffix}")
+        return tuple(name for _, name in names)
+
+
+def _closure(start: Iterable[str], edges: Mapping[str, Collection[str]]) -> set[str]:
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _goes_back(earlier: Duration, later: Duration) -> bool:
+    """Whether `later` is certainly before `earlier` (5wd and 7d cannot be compared)."""
+    if earlier.unit == later.unit:
+        return later.amount < earlier.amount
+    return _sign(later.amount) < _sign(earlier.amount)
+
+
+def _sign(amount: int) -> int:
+    return (amount > 0) - (amount < 0)
+
+
+def _bad_name(what: str, value: object) -> str:
+    return f"bad {what} {_show(value)}: use lowercase letters, digits and _, starting with a letter"
+
+
+def _show(value: object) -> str:
+    """A short repr for messages."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: object) -> str:
+    """How a value's type reads in a message: `a list`, `text 'yes'`, `the number 5`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"text {_show(value)}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

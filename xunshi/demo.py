@@ -1,0 +1,289 @@
+"""`xunshi demo`: a sample round run on a virtual clock, then its report.
+
+The sample plan (fictional units of 示例市, 8 groups, 36 units, every kind of inspection)
+is imported into a fresh database; each working day the groups record their milestones and
+move their cases on. Most keep to their limits, a few are deliberately slow, so the report
+shows overdue stages too.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import select
+
+from xunshi.bootstrap import App, bootstrap
+from xunshi.config import Settings
+from xunshi.definitions.schema import Definition, Transition
+from xunshi.display import table
+from xunshi.errors import BadInput
+from xunshi.storage import queries as q
+from xunshi.storage.db import Database
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.views import CaseView
+
+DEMO_DB = "sqlite:///xunshi-demo.db"
+ROUND = "2024-R2"
+ROUND_TITLE = "2024年第二轮巡视"
+ROUND_START = date(2024, 9, 2)
+DEMO_END = date(2025, 2, 14)
+# Units that fall behind: the stage they are slow in, and by how many working days.
+LATE = {
+    "U05": ("onsite", 4),
+    "U12": ("reporting", 30),
+    "U22": ("feedback", 25),
+    "U29": ("onsite", 3),
+    "U30": ("reporting", 40),
+    "U33": ("rectification", 15),
+    "U26": ("feedback", 4),
+}
+SENT_BACK = "U03"  # the leading group asks this group for more on-site work once
+OFFICE_ACTOR = "巡视办值班员"
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class _Case:
+    """What the simulation tracks for one case."""
+
+    key: str
+    unit: str
+    leader: str
+    definition: Definition
+    needed: int = 0  # working days to spend in the current stage
+    spent: int = 0
+    sent_back: bool = False
+
+
+def run_demo(settings: Settings, db_url: str | None, echo: Echo) -> None:
+    """Run the sample round and print the report."""
+    url = db_url or DEMO_DB
+    if db_url is None:
+        _remove_sqlite_file(url)
+    clock = ManualClock(_at(ROUND_START, time(8, 0), settings))
+    app = bootstrap(Settings(db_url=url, timezone=settings.timezone, actor=OFFICE_ACTOR), clock)
+    try:
+        _require_empty(app.db)
+        app.init(OFFICE_ACTOR)
+        echo(f"Demo database: {app.db.display_url}")
+        app.inspection.create_round(ROUND, ROUND_TITLE, ROUND_START)
+        plan = resources.files("xunshi") / "data" / "sample_plan.csv"
+        clock.set(_at(ROUND_START, time(9, 0), settings))
+        with resources.as_file(plan) as path:
+            imported = app.inspection.import_plan(path, actor=OFFICE_ACTOR)
+        echo(f"Imported the sample plan: {len(imported.cases)} cases in round {ROUND}")
+        _simulate(app, clock, settings)
+        _report(app, echo)
+    finally:
+        app.db.dispose()
+
+
+def _remove_sqlite_file(url: str) -> None:
+    path = Path(url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _require_empty(db: Database) -> None:
+    if db.exists() and db.schema_version() is not None:
+        with db.transaction() as conn:
+            if conn.execute(select(q.rounds.c.id).limit(1)).first() is not None:
+                raise BadInput(f"the demo needs an empty database; {db.display_url} has data")
+
+
+def _at(day: date, moment: time, settings: Settings) -> datetime:
+    return datetime.combine(day, moment, tzinfo=settings.tz)
+
+
+def _simulate(app: App, clock: ManualClock, settings: Settings) -> None:
+    rng = random.Random(2024)
+    cases = _load_cases(app)
+    cal = None
+    day = ROUND_START
+    for case in cases:
+        _plan_stage(case, case.definition.initial, rng)
+    while day <= DEMO_END:
+        with app.db.transaction() as conn:
+            cal = app.schedule.calendar(conn, "cn")
+        if cal.is_working_day(day):
+            _work_day(app, clock, settings, cases, day, rng)
+        day += timedelta(days=1)
+    clock.set(_at(DEMO_END, time(18, 0), settings))
+
+
+def _load_cases(app: App) -> list[_Case]:
+    with app.db.transaction() as conn:
+        views = app.views.many(conn, round_code=ROUND)
+        return [
+            _Case(
+                v.key,
+                v.unit,
+                v.group_leader,
+                app.registry.definition(conn, v.definition, v.definition_version),
+            )
+            for v in views
+        ]
+
+
+def _plan_stage(case: _Case, state: str, rng: random.Random) -> None:
+    """How many working days the group will take in `state`."""
+    due = case.definition.state(state).due
+    if due is None:
+        return
+    limit = {"wd": due.amount, "d": due.amount * 5 // 7, "mo": due.amount * 21}[due.unit]
+    case.needed = max(1, round(limit * rng.uniform(0.7, 1.0)))
+    late = LATE.get(case.unit)
+    if late is not None and late[0] == state:
+        case.needed = limit + late[1]
+    case.spent = 0
+
+
+def _work_day(
+    app: App,
+    clock: ManualClock,
+    settings: Settings,
+    cases: list[_Case],
+    day: date,
+    rng: random.Random,
+) -> None:
+    ready = []
+    for case in cases:
+        view = _view(app, case)
+        if view.final or view.entered_at.astimezone(settings.tz).date() == day:
+            continue
+        case.spent += 1
+        if case.spent >= case.needed:
+            ready.append((case, view))
+    if not ready:
+        return
+    clock.set(_at(day, time(10, 0), settings))
+    for case, view in ready:
+        for milestone in view.milestones:
+            if milestone.recorded_at is None and (milestone.required or rng.random() < 0.6):
+                role = _milestone_role(case.definition, view.state, milestone.name)
+                app.inspection.record_milestone(
+                    case.key, milestone.name, actor=_actor(case, role), role=role
+                )
+    clock.set(_at(day, time(16, 0), settings))
+    for case, view in ready:
+        transition = _next(case, view)
+        role = transition.roles[0] if transition.roles else "office"
+        reason = "领导小组要求补充了解有关情况" if transition.trigger == "send_back" else None
+        app.inspection.fire(
+            case.key, transition.trigger, actor=_actor(case, role), role=role, reason=reason
+        )
+        if transition.trigger == "send_back":
+            case.sent_back = True
+        _plan_stage(case, transition.dest, rng)
+
+
+def _view(app: App, case: _Case) -> CaseView:
+    with app.db.transaction() as conn:
+        return app.views.one(conn, app.inspection.resolve(conn, case.key))
+
+
+def _next(case: _Case, view: CaseView) -> Transition:
+    """The way forward from the current stage (or, once, back for more on-site work)."""
+    defn = case.definition
+    order = [s.name for s in defn.states]
+    options = defn.transitions_from(view.state)
+    if case.unit == SENT_BACK and not case.sent_back:
+        for t in options:
+            if t.trigger == "send_back":
+                return t
+    return max(options, key=lambda t: order.index(t.dest))
+
+
+def _milestone_role(defn: Definition, state: str, name: str) -> str:
+    milestone = defn.state(state).milestone(name)
+    if milestone is not None and milestone.roles:
+        return milestone.roles[0]
+    stage_roles = [r for t in defn.transitions_from(state) for r in t.roles]
+    return stage_roles[0] if stage_roles else "office"
+
+
+def _actor(case: _Case, role: str) -> str:
+    return {
+        "group_leader": case.leader,
+        "unit_liaison": f"{case.unit}联络员",
+    }.get(role, OFFICE_ACTOR)
+
+
+def _report(app: App, echo: Echo) -> None:
+    with app.db.transaction() as conn:
+        views = app.views.many(conn, round_code=ROUND)
+    today = app.clock.now().astimezone(app.settings.tz).date()
+    echo("")
+    echo(f"{ROUND_TITLE} ({ROUND}) as of {today}")
+    echo("")
+    echo(_stage_summary(views))
+    echo("")
+    echo(
+        table(
+            ["案件", "单位", "类型", "阶段", "期限", "状态"],
+            [
+                [
+                    v.key,
+                    v.unit_name,
+                    v.definition_title,
+                    v.state_title,
+                    "" if v.due_on is None else v.due_on.isoformat(),
+                    _status(v),
+                ]
+                for v in views
+            ],
+        )
+    )
+    report = app.auditor.verify()
+    echo("")
+    if report.ok:
+        echo(f"audit verify: OK, {report.chains} chains, {report.events} events")
+    else:
+        for problem in report.problems:
+            echo(f"audit verify: {problem}")
+        raise BadInput(f"audit verify failed with {len(report.problems)} problem(s)")
+
+
+def _stage_summary(views: list[CaseView]) -> str:
+    kinds = sorted({v.definition_title for v in views})
+    stages: dict[str, dict[str, int]] = {}
+    for v in views:
+        counts = stages.setdefault(v.state_title, {})
+        counts[v.definition_title] = counts.get(v.definition_title, 0) + 1
+    order = list(dict.fromkeys(v.state_title for v in sorted(views, key=_stage_rank)))
+    rows = [
+        [stage, *[stages[stage].get(k, "") for k in kinds], sum(stages[stage].values())]
+        for stage in order
+    ]
+    rows.append(
+        ["合计", *[sum(1 for v in views if v.definition_title == k) for k in kinds], len(views)]
+    )
+    return table(["阶段", *kinds, "合计"], rows)
+
+
+def _stage_rank(view: CaseView) -> int:
+    order = [
+        "preparation",
+        "mobilization",
+        "onsite",
+        "communication",
+        "reporting",
+        "feedback",
+        "rectification",
+        "closed",
+    ]
+    return order.index(view.state) if view.state in order else len(order)
+
+
+def _status(view: CaseView) -> str:
+    if view.final:
+        return "已完成"
+    if view.overdue:
+        return f"超期 {-(view.days_left or 0)} 天"
+    return f"还有 {view.days_left} 天" if view.days_left is not None else ""

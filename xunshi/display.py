@@ -1,0 +1,27 @@
+"""Plain-text tables that line up with Chinese text (wide characters take two columns)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+
+def width(text: str) -> int:
+    """Display width of `text` in a terminal."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    """`text` padded with spaces to `columns` display columns."""
+    return text + " " * max(columns - width(text), 0)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A table with a header row, columns two spaces apart; no trailing spaces."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        line = "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row))
+        lines.append(line.rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Read models and exports: summaries, ledgers, thematic views."""

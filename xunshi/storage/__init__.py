@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engines and sessions from a URL, named queries."""

@@ -1,0 +1,213 @@
+"""Engines and transactions from a URL: SQLite (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from xunshi.errors import BadInput, StorageError
+from xunshi.storage.tables import SCHEMA_VERSION, SchemaInfo, metadata, table
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_IMMEDIATE = "xunshi_sqlite_immediate"
+T = TypeVar("T")
+
+
+class Database:
+    """One database: its engine, transactions, schema creation and error translation."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = _parse_url(url)
+        self.display_url = self.url.render_as_string(hide_password=True)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = self._create_engine(echo)
+
+    def _create_engine(self, echo: bool) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(
+                self.url,
+                echo=echo,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            )
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        if self.url.get_backend_name() != "postgresql":
+            raise BadInput(f"unsupported database {self.display_url}: use sqlite:/// or postgresql")
+        return create_engine(self.url, echo=echo, pool_pre_ping=False)
+
+    @contextmanager
+    def transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        `immediate` takes SQLite's write lock at BEGIN (claims and other read-then-write
+        work that must not fail half way); PostgreSQL ignores it.
+        """
+        with self.connect() as plain:
+            conn = plain.execution_options(**{_IMMEDIATE: True}) if immediate else plain
+            with conn.begin():
+                yield conn
+
+    def run(self, work: Callable[[Connection], T], *, immediate: bool = False) -> T:
+        """Run `work` in one transaction, retrying it whole while SQLite is busy.
+
+        A SQLite reader cannot take the write lock while another connection holds it or has
+        committed since the read; the attempt is rolled back and run again, and `work`
+        itself decides (see `ReadSet`) whether what changed meanwhile is a conflict.
+        """
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        delay = 0.002
+        while True:
+            try:
+                with self.transaction(immediate=immediate) as conn:
+                    return work(conn)
+            except OperationalError as exc:
+                if not (self.is_sqlite and is_busy(exc)) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.05)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection, with driver errors on connect translated to StorageError."""
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise StorageError(f"cannot open database {self.display_url}: {_reason(exc)}") from exc
+        with conn:
+            yield conn
+
+    def exists(self) -> bool:
+        """Whether the database is there at all (a SQLite file exists; a server answers)."""
+        if self.is_sqlite:
+            path = self.url.database
+            return not path or path == ":memory:" or Path(path).exists()
+        return True
+
+    def schema_version(self) -> int | None:
+        """The schema version recorded by `init`, or None if the schema is not there."""
+        info = table(SchemaInfo)
+        with self.connect() as conn:
+            if not conn.dialect.has_table(conn, "schema_info"):
+                return None
+            value = conn.execute(
+                select(info.c.value).where(info.c.key == "schema_version")
+            ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def require_schema(self) -> None:
+        """Refuse to work on a database that `init` has not prepared (or a newer one)."""
+        if not self.exists():
+            raise StorageError(f"no database at {self.display_url}; run `xunshi init` first")
+        version = self.schema_version()
+        if version is None:
+            raise StorageError(f"database {self.display_url} is not initialised; run `xunshi init`")
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"database {self.display_url} has schema version {version}, newer than this "
+                f"xunshi understands ({SCHEMA_VERSION}); upgrade xunshi"
+            )
+        if version < SCHEMA_VERSION:
+            raise StorageError(
+                f"database {self.display_url} has schema version {version}; "
+                f"run `xunshi init` to upgrade it to {SCHEMA_VERSION}"
+            )
+
+    def create_schema(self, conn: Connection) -> bool:
+        """Create missing tables and record the schema version; True if anything was new."""
+        found = self.schema_version_in(conn)
+        if found is not None and found > SCHEMA_VERSION:
+            raise StorageError(
+                f"database {self.display_url} has schema version {found}, newer than "
+                f"{SCHEMA_VERSION}; upgrade xunshi"
+            )
+        metadata.create_all(conn)
+        if found == SCHEMA_VERSION:
+            return False
+        info = table(SchemaInfo)
+        conn.execute(info.delete().where(info.c.key == "schema_version"))
+        conn.execute(info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return True
+
+    @staticmethod
+    def schema_version_in(conn: Connection) -> int | None:
+        """The recorded schema version, read inside an open transaction."""
+        if not conn.dialect.has_table(conn, "schema_info"):
+            return None
+        info = table(SchemaInfo)
+        value = conn.execute(
+            select(info.c.value).where(info.c.key == "schema_version")
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise BadInput(
+            f"bad database URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…"
+        ) from exc
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    # The driver runs in autocommit mode (isolation_level=None) so that xunshi, not
+    # pysqlite, decides when a transaction starts and whether it takes the write lock.
+    if conn.get_execution_options().get(_IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _reason(exc: DBAPIError) -> str:
+    text = str(exc.orig).strip().splitlines()
+    return text[0] if text else type(exc.orig).__name__
+
+
+def is_write_conflict(exc: DBAPIError) -> bool:
+    """Whether a driver error means another writer got there first."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY"
+    sqlstate = getattr(orig, "sqlstate", None)
+    # unique_violation on the (instance, seq) key, serialization failure, deadlock.
+    return sqlstate in ("23505", "40001", "40P01")
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """Whether a SQLite error means the write lock was not available (try again)."""
+    name = getattr(exc.orig, "sqlite_errorname", "")
+    return isinstance(name, str) and name.startswith("SQLITE_BUSY")
+
+
+def describe_error(exc: DBAPIError) -> str:
+    """The first line of a driver error, for `Error: …` messages."""
+    return _reason(exc)

@@ -1,0 +1,78 @@
+"""Named statements for the hot paths, kept together.
+
+Built once at import from the Core tables; SQLAlchemy caches their compiled forms.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, func, select
+
+from xunshi.storage.tables import (
+    CaseRow,
+    DefinitionRow,
+    EventRow,
+    GroupRow,
+    InstanceRow,
+    RoundRow,
+    SealRow,
+    UnitRow,
+    table,
+)
+
+definitions = table(DefinitionRow)
+rounds = table(RoundRow)
+groups = table(GroupRow)
+units = table(UnitRow)
+instances = table(InstanceRow)
+cases = table(CaseRow)
+events = table(EventRow)
+seals = table(SealRow)
+
+# -- engine ---------------------------------------------------------------------------
+
+INSTANCE_FOR_UPDATE = select(instances).where(instances.c.id == bindparam("id"))
+
+INSERT_INSTANCE = instances.insert().returning(instances.c.id)
+
+INSERT_EVENT = events.insert()
+
+UPDATE_INSTANCE = (
+    instances.update()
+    .where(and_(instances.c.id == bindparam("b_id"), instances.c.version == bindparam("b_version")))
+    .values(
+        state=bindparam("state"),
+        entered_at=bindparam("entered_at"),
+        version=bindparam("version"),
+        milestones=bindparam("milestones"),
+        suspended=bindparam("suspended"),
+        suspended_at=bindparam("suspended_at"),
+        due_on=bindparam("due_on"),
+        provisional=bindparam("provisional"),
+        last_occurred_at=bindparam("last_occurred_at"),
+        head_hash=bindparam("head_hash"),
+        definition_version=bindparam("definition_version"),
+    )
+)
+
+# -- definitions ----------------------------------------------------------------------
+
+DEFINITION_VERSION = select(definitions).where(
+    definitions.c.name == bindparam("name"), definitions.c.version == bindparam("version")
+)
+
+LATEST_DEFINITION = (
+    select(definitions)
+    .where(definitions.c.name == bindparam("name"))
+    .order_by(definitions.c.version.desc())
+    .limit(1)
+)
+
+# -- history --------------------------------------------------------------------------
+
+HISTORY = (
+    select(events).where(events.c.instance_id == bindparam("instance_id")).order_by(events.c.seq)
+)
+
+ALL_EVENTS = select(events).order_by(events.c.instance_id, events.c.seq)
+
+EVENT_COUNT = select(func.count()).select_from(events)

@@ -1,0 +1,194 @@
+"""The tables (SQLModel). The engine writes through the Core tables in `queries.py`.
+
+Times are stored in UTC (`UTCDateTime`); business dates (`due_on`, `start_on`) are plain
+dates in the business time zone. JSON payloads are canonical JSON text so that both
+backends store exactly the bytes the hash chain covers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Always hand back an aware UTC datetime."""
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQL paths on SQLite
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class SchemaInfo(SQLModel, table=True):
+    """Key/value facts about the database itself (schema version)."""
+
+    __tablename__ = "schema_info"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class DefinitionRow(SQLModel, table=True):
+    """One version of a lifecycle definition."""
+
+    __tablename__ = "definition"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: int
+    digest: str = Field(max_length=64)
+    title: str
+    subject: str = Field(max_length=16)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    source: str = Field(sa_column=Column(Text, nullable=False))  # the YAML as loaded
+    source_name: str
+    loaded_at: datetime = _utc()
+    loaded_by: str
+
+
+class RoundRow(SQLModel, table=True):
+    """An inspection round (轮次)."""
+
+    __tablename__ = "inspection_round"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    title: str
+    start_on: date
+    created_at: datetime = _utc()
+
+
+class GroupRow(SQLModel, table=True):
+    """An inspection group (巡视组) of a round."""
+
+    __tablename__ = "inspection_group"
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="inspection_round.id")
+    code: str = Field(max_length=64)
+    leader: str
+
+
+class UnitRow(SQLModel, table=True):
+    """A unit that can be inspected (被巡视单位)."""
+
+    __tablename__ = "unit"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str
+    category: str = ""
+
+
+class InstanceRow(SQLModel, table=True):
+    """A running lifecycle (a case or an item): the projection of its history."""
+
+    __tablename__ = "instance"
+    __table_args__ = (Index("ix_instance_subject_state", "subject", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=16)
+    definition_name: str = Field(max_length=64)
+    definition_version: int
+    state: str = Field(max_length=64)
+    entered_at: datetime = _utc()
+    version: int
+    milestones: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    suspended: bool = Field(sa_column=Column(Boolean, nullable=False))
+    suspended_at: datetime | None = _utc(nullable=True)
+    due_on: date | None = None
+    provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    last_occurred_at: datetime = _utc()
+    head_hash: str = Field(max_length=64)
+
+
+class CaseRow(SQLModel, table=True):
+    """One unit's inspection in a round; its lifecycle is the instance with the same id."""
+
+    __tablename__ = "inspection_case"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    round_id: int = Field(foreign_key="inspection_round.id")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    group_id: int = Field(foreign_key="inspection_group.id", index=True)
+
+
+class EventRow(SQLModel, table=True):
+    """One entry of an instance's append-only, hash-chained history."""
+
+    __tablename__ = "event"
+    instance_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=32)
+    trigger: str | None = Field(default=None, max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str | None = Field(default=None, max_length=64)
+    actor: str
+    role: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class SealRow(SQLModel, table=True):
+    """A digest over every chain head at one moment (`audit seal`)."""
+
+    __tablename__ = "seal"
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(unique=True, max_length=64)
+    created_at: datetime = _utc()
+    created_by: str
+    chains: int
+    events: int
+    heads: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel class."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,1 @@
+"""The engine: machines, deadlines, escalation, audit and the inspection services."""

@@ -1,0 +1,308 @@
+"""The hash-chained history: canonical events, chain hashes, replay and verification.
+
+Every change to an instance is an event; `hash = sha256(prev_hash + canonical_json(event))`
+where the canonical form has sorted keys, UTC ISO times and no whitespace. The instance
+row is a projection: replaying its events must give it back exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from xunshi.definitions.schema import canonical_json
+
+GENESIS_HASH = "0" * 64
+EVENT_KINDS = (
+    "started",
+    "transition",
+    "milestone",
+    "escalation",
+    "suspended",
+    "resumed",
+    "note",
+    "migrated",
+)
+
+
+def utc_iso(instant: datetime) -> str:
+    """The canonical text of an instant: UTC, microseconds, `Z`."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime in history")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One history entry, as stored."""
+
+    instance_id: int
+    seq: int
+    kind: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    role: str | None
+    reason: str | None
+    data: Mapping[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: str
+    hash: str = ""
+
+    def canonical(self) -> str:
+        """The canonical JSON the hash covers (everything but the hashes themselves)."""
+        return canonical_json(
+            {
+                "instance": self.instance_id,
+                "seq": self.seq,
+                "kind": self.kind,
+                "trigger": self.trigger,
+                "from": self.from_state,
+                "to": self.to_state,
+                "actor": self.actor,
+                "role": self.role,
+                "reason": self.reason,
+                "data": dict(self.data),
+                "occurred_at": utc_iso(self.occurred_at),
+                "recorded_at": utc_iso(self.recorded_at),
+            }
+        )
+
+    def compute_hash(self) -> str:
+        """sha256(prev_hash + canonical form), hex."""
+        return chain_hash(self.prev_hash, self.canonical())
+
+    def sealed(self) -> Event:
+        """This event with its hash filled in."""
+        return Event(**{**_fields(self), "hash": self.compute_hash()})
+
+    def data_json(self) -> str:
+        """The stored form of `data`."""
+        return canonical_json(dict(self.data))
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    """One link of the chain."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def event_from_row(row: Mapping[Any, Any]) -> Event:
+    """An Event from a stored row of the `event` table."""
+    return Event(
+        instance_id=row["instance_id"],
+        seq=row["seq"],
+        kind=row["kind"],
+        trigger=row["trigger"],
+        from_state=row["from_state"],
+        to_state=row["to_state"],
+        actor=row["actor"],
+        role=row["role"],
+        reason=row["reason"],
+        data=json.loads(row["data"]),
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in Event.__slots__}
+
+
+@dataclass(slots=True)
+class Projection:
+    """What the history says an instance is (the fields the instance row must match)."""
+
+    state: str = ""
+    definition_name: str = ""
+    definition_version: int = 0
+    version: int = 0
+    entered_at: datetime | None = None
+    milestones: dict[str, str] = field(default_factory=dict)
+    suspended: bool = False
+    suspended_at: datetime | None = None
+    last_occurred_at: datetime | None = None
+    head_hash: str = GENESIS_HASH
+
+    def apply(self, event: Event) -> None:
+        """Advance the projection by one event."""
+        kind = event.kind
+        if kind == "started":
+            self.definition_name = str(event.data["definition"])
+            self.definition_version = int(event.data["definition_version"])
+            self._enter(event)
+        elif kind == "transition":
+            self._enter(event)
+        elif kind == "migrated":
+            self.definition_version = int(event.data["definition_version"])
+            if event.to_state:
+                self.state = event.to_state
+        elif kind == "milestone":
+            self.milestones[str(event.data["milestone"])] = utc_iso(event.occurred_at)
+        elif kind == "suspended":
+            self.suspended = True
+            self.suspended_at = event.occurred_at
+        elif kind == "resumed":
+            self.suspended = False
+            self.suspended_at = None
+        self.version = event.seq
+        self.last_occurred_at = event.occurred_at
+        self.head_hash = event.hash
+
+    def _enter(self, event: Event) -> None:
+        if event.to_state is None:
+            raise ValueError(f"{event.kind} event {event.seq} has no destination state")
+        self.state = event.to_state
+        self.entered_at = event.occurred_at
+        self.milestones = {}
+
+
+def replay(events: Iterable[Event]) -> Projection:
+    """Fold a history (in seq order) into its projection."""
+    projection = Projection()
+    for event in events:
+        projection.apply(event)
+    return projection
+
+
+# -- verification, seals, export ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One broken thing in the history, named by instance and seq."""
+
+    instance: int
+    label: str
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.label} seq {self.seq}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of `audit verify`."""
+
+    chains: int
+    events: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No problem at all."""
+        return not self.problems
+
+
+def check_chain(
+    instance_id: int, label: str, events: Iterable[Event], row: Mapping[Any, Any] | None
+) -> tuple[int, list[Problem]]:
+    """Verify one instance's chain and its projection; return (events seen, problems)."""
+    problems: list[Problem] = []
+
+    def problem(seq: int, reason: str) -> None:
+        problems.append(Problem(instance_id, label, seq, reason))
+
+    projection = Projection()
+    expected_seq = 1
+    previous_hash = GENESIS_HASH
+    count = 0
+    for event in events:
+        count += 1
+        if event.seq != expected_seq:
+            missing = (
+                f"{expected_seq}"
+                if event.seq == expected_seq + 1
+                else (f"{expected_seq}..{event.seq - 1}")
+            )
+            noun = "event" if event.seq == expected_seq + 1 else "events"
+            problem(expected_seq, f"{noun} seq {missing} missing (seq {event.seq} follows)")
+        elif event.prev_hash != previous_hash:
+            problem(event.seq, "prev_hash does not link to the previous event")
+        if event.compute_hash() != event.hash:
+            problem(event.seq, "hash mismatch: the stored event was altered")
+        try:
+            projection.apply(event)
+        except (KeyError, ValueError, TypeError) as exc:
+            problem(event.seq, f"cannot be replayed ({exc})")
+        expected_seq = event.seq + 1
+        previous_hash = event.hash
+    if row is None:
+        problem(0, "history of an instance that does not exist")
+    elif count == 0:
+        problem(0, "instance has no history")
+    else:
+        for reason in _projection_differences(projection, row):
+            problem(int(row["version"]), reason)
+    return count, problems
+
+
+def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> list[str]:
+    stored = {
+        "state": row["state"],
+        "definition_version": row["definition_version"],
+        "version": row["version"],
+        "entered_at": row["entered_at"],
+        "milestones": json.loads(row["milestones"]),
+        "suspended": bool(row["suspended"]),
+        "last_occurred_at": row["last_occurred_at"],
+        "head_hash": row["head_hash"],
+    }
+    replayed = {
+        "state": projection.state,
+        "definition_version": projection.definition_version,
+        "version": projection.version,
+        "entered_at": projection.entered_at,
+        "milestones": projection.milestones,
+        "suspended": projection.suspended,
+        "last_occurred_at": projection.last_occurred_at,
+        "head_hash": projection.head_hash,
+    }
+    if row["version"] > projection.version:
+        return [
+            f"history ends at seq {projection.version} but the row is at version "
+            f"{row['version']}: the newest events were deleted"
+        ]
+    return [
+        f"row says {name} = {_show(value)}, history replays to {_show(replayed[name])}"
+        for name, value in stored.items()
+        if replayed[name] != value
+    ]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, dict):
+        return canonical_json(value)
+    return repr(value)
+
+
+def seal_digest(heads: list[list[Any]]) -> str:
+    """The digest over chain heads `[[instance, seq, hash], …]` sorted by instance."""
+    return hashlib.sha256(canonical_json(heads).encode()).hexdigest()
+
+
+def check_seal(
+    heads: list[list[Any]], current: Mapping[tuple[int, int], str], labels: Mapping[int, str]
+) -> list[Problem]:
+    """Problems where the history no longer contains what a seal recorded."""
+    problems = []
+    for instance_id, seq, head_hash in heads:
+        label = labels.get(instance_id, f"instance #{instance_id}")
+        found = current.get((instance_id, seq))
+        if found is None:
+            problems.append(
+                Problem(instance_id, label, seq, "sealed event missing: deleted after the seal")
+            )
+        elif found != head_hash:
+            problems.append(Problem(instance_id, label, seq, "sealed event differs from the seal"))
+    return problems

@@ -1,0 +1,221 @@
+"""Audit commands over the stored history: verify, seal, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from sqlalchemy import Connection, func, select
+
+from xunshi.errors import AuditFailed, NotFound
+from xunshi.storage import queries as q
+from xunshi.storage.db import Database
+from xunshi.workflow.audit import (
+    Event,
+    Problem,
+    Report,
+    check_chain,
+    check_seal,
+    event_from_row,
+    seal_digest,
+    utc_iso,
+)
+from xunshi.workflow.clock import Clock
+
+EXPORT_COLUMNS = (
+    "instance",
+    "label",
+    "seq",
+    "kind",
+    "trigger",
+    "from",
+    "to",
+    "actor",
+    "role",
+    "reason",
+    "data",
+    "occurred_at",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """A stored seal."""
+
+    digest: str
+    chains: int
+    events: int
+    created_at: str
+
+
+class Auditor:
+    """Verifies chains and projections, takes seals, exports the history."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def verify(self, seal: str | None = None) -> Report:
+        """Check every chain, replay == projection, and (optionally) a seal's heads."""
+        with self.db.transaction() as conn:
+            report = self._verify(conn)
+            if seal is None:
+                return report
+            problems = list(report.problems) + self._check_seal(conn, seal.strip().lower())
+            return Report(report.chains, report.events, tuple(problems))
+
+    def seal(self, actor: str) -> Seal:
+        """Store and return a digest over every chain head; refuse if the history is broken."""
+
+        def work(conn: Connection) -> Seal:
+            report = self._verify(conn)
+            if not report.ok:
+                raise AuditFailed(
+                    f"history has {len(report.problems)} problem(s); not sealing it "
+                    "(see `xunshi audit verify`)"
+                )
+            heads = self._heads(conn)
+            digest = seal_digest(heads)
+            now = self.clock.now()
+            existing = conn.execute(select(q.seals.c.id).where(q.seals.c.digest == digest)).first()
+            if existing is None:
+                conn.execute(
+                    q.seals.insert(),
+                    {
+                        "digest": digest,
+                        "created_at": now,
+                        "created_by": actor,
+                        "chains": report.chains,
+                        "events": report.events,
+                        "heads": json.dumps(heads, separators=(",", ":")),
+                    },
+                )
+            return Seal(digest, report.chains, report.events, utc_iso(now))
+
+        return self.db.run(work, immediate=True)
+
+    def export(self, out: TextIO, fmt: str) -> int:
+        """Write every event as JSON lines or CSV; return how many."""
+        with self.db.transaction() as conn:
+            labels = instance_labels(conn)
+            rows = self._events(conn)
+            if fmt == "jsonl":
+                count = 0
+                for event in rows:
+                    out.write(json.dumps(_export_record(event, labels), ensure_ascii=False) + "\n")
+                    count += 1
+                return count
+            writer = csv.writer(out)
+            writer.writerow(EXPORT_COLUMNS)
+            count = 0
+            for event in rows:
+                record = _export_record(event, labels)
+                record["data"] = json.dumps(record["data"], ensure_ascii=False, sort_keys=True)
+                writer.writerow([record[c] for c in EXPORT_COLUMNS])
+                count += 1
+            return count
+
+    # -- internals ------------------------------------------------------------------
+
+    def _verify(self, conn: Connection) -> Report:
+        labels = instance_labels(conn)
+        instances = {row["id"]: row for row in conn.execute(q.instances.select()).mappings()}
+        problems: list[Problem] = []
+        events = 0
+        chains = 0
+        for instance_id, chain in itertools.groupby(
+            self._events(conn), key=lambda e: e.instance_id
+        ):
+            chains += 1
+            label = labels.get(instance_id, f"instance #{instance_id}")
+            count, found = check_chain(instance_id, label, chain, instances.pop(instance_id, None))
+            events += count
+            problems.extend(found)
+        for instance_id, row in instances.items():
+            label = labels.get(instance_id, f"instance #{instance_id}")
+            _, found = check_chain(instance_id, label, (), row)
+            problems.extend(found)
+        return Report(chains, events, tuple(problems))
+
+    def _events(self, conn: Connection) -> Iterator[Event]:
+        result = conn.execution_options(yield_per=_BATCH).execute(q.ALL_EVENTS).mappings()
+        for row in result:
+            yield event_from_row(row)
+
+    def _heads(self, conn: Connection) -> list[list[Any]]:
+        e = q.events
+        last = (
+            select(e.c.instance_id, func.max(e.c.seq).label("seq"))
+            .group_by(e.c.instance_id)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(e.c.instance_id, e.c.seq, e.c.hash)
+            .join(last, (last.c.instance_id == e.c.instance_id) & (last.c.seq == e.c.seq))
+            .order_by(e.c.instance_id)
+        )
+        return [[row.instance_id, row.seq, row.hash] for row in rows]
+
+    def _check_seal(self, conn: Connection, digest: str) -> list[Problem]:
+        row = conn.execute(select(q.seals).where(q.seals.c.digest == digest)).mappings().first()
+        if row is None:
+            raise NotFound(f"no seal {digest} in this database (was it deleted?)")
+        heads = json.loads(row["heads"])
+        if seal_digest(heads) != digest:
+            return [Problem(0, "seal", 0, f"seal {digest} was altered: its heads do not match")]
+        e = q.events
+        current: dict[tuple[int, int], str] = {}
+        for instance_id, seq, _ in heads:
+            found = conn.execute(
+                select(e.c.hash).where(e.c.instance_id == instance_id, e.c.seq == seq)
+            ).scalar_one_or_none()
+            if found is not None:
+                current[(instance_id, seq)] = found
+        return check_seal(heads, current, instance_labels(conn))
+
+
+def instance_labels(conn: Connection) -> dict[int, str]:
+    """How each instance is named in messages: `case ROUND/UNIT`."""
+    c, r, u = q.cases, q.rounds, q.units
+    rows = conn.execute(
+        select(c.c.id, r.c.code, u.c.code)
+        .join(r, r.c.id == c.c.round_id)
+        .join(u, u.c.id == c.c.unit_id)
+    )
+    return {row[0]: f"case {row[1]}/{row[2]}" for row in rows}
+
+
+def _export_record(event: Event, labels: dict[int, str]) -> dict[str, Any]:
+    return {
+        "instance": event.instance_id,
+        "label": labels.get(event.instance_id, f"instance #{event.instance_id}"),
+        "seq": event.seq,
+        "kind": event.kind,
+        "trigger": event.trigger,
+        "from": event.from_state,
+        "to": event.to_state,
+        "actor": event.actor,
+        "role": event.role,
+        "reason": event.reason,
+        "data": dict(event.data),
+        "occurred_at": utc_iso(event.occurred_at),
+        "recorded_at": utc_iso(event.recorded_at),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def export_text(auditor: Auditor, fmt: str) -> str:
+    """The export as one string (tests, small databases)."""
+    buffer = io.StringIO()
+    auditor.export(buffer, fmt)
+    return buffer.getvalue()

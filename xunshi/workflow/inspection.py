@@ -1,0 +1,342 @@
+"""Inspection services: rounds, groups, units and the cases that run through a round.
+
+Each public method is one command and one transaction; it resolves names, checks
+everything it can before writing, then writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from xunshi.errors import AlreadyExists, BadInput, NotFound
+from xunshi.storage import queries as q
+from xunshi.storage.db import Database
+from xunshi.workflow.audit import Event, event_from_row
+from xunshi.workflow.codes import check_code, check_text
+from xunshi.workflow.engine import Engine, InstanceRef, Outcome, ReadSet
+from xunshi.workflow.plan import ImportResult, read_plan
+
+CASE_KEY_EXAMPLE = "2024-R1/U01"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    """A round as stored."""
+
+    id: int
+    code: str
+    title: str
+    start_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """A group as stored."""
+
+    id: int
+    round: str
+    code: str
+    leader: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """A unit as stored."""
+
+    id: int
+    code: str
+    name: str
+    category: str
+
+
+class Inspection:
+    """Rounds, groups, units and cases."""
+
+    def __init__(self, db: Database, engine: Engine) -> None:
+        self.db = db
+        self.engine = engine
+
+    # -- rounds, groups, units ------------------------------------------------------
+
+    def create_round(self, code: str, title: str, start_on: date) -> RoundInfo:
+        """Create a round (轮次)."""
+        code = check_code("round", code)
+        title = check_text("round title", title)
+
+        def work(conn: Connection) -> RoundInfo:
+            if _round_row(conn, code) is not None:
+                raise AlreadyExists(f"round {code} already exists")
+            new_id = conn.execute(
+                q.rounds.insert().returning(q.rounds.c.id),
+                {
+                    "code": code,
+                    "title": title,
+                    "start_on": start_on,
+                    "created_at": self.engine.clock.now(),
+                },
+            ).scalar_one()
+            return RoundInfo(new_id, code, title, start_on)
+
+        return self.db.run(work, immediate=True)
+
+    def add_group(self, round_code: str, code: str, leader: str) -> GroupInfo:
+        """Add an inspection group (巡视组) to a round."""
+        code = check_code("group", code)
+        leader = check_text("group leader", leader)
+
+        def work(conn: Connection) -> GroupInfo:
+            round_id = self.round_id(conn, round_code)
+            if _group_row(conn, round_id, code) is not None:
+                raise AlreadyExists(f"group {code} already exists in round {round_code}")
+            new_id = _insert_group(conn, round_id, code, leader)
+            return GroupInfo(new_id, round_code, code, leader)
+
+        return self.db.run(work, immediate=True)
+
+    def add_unit(self, code: str, name: str, category: str = "") -> UnitInfo:
+        """Register a unit (被巡视单位)."""
+        code = check_code("unit", code)
+        name = check_text("unit name", name)
+        category = category.strip()
+
+        def work(conn: Connection) -> UnitInfo:
+            if _unit_row(conn, code) is not None:
+                raise AlreadyExists(f"unit {code} already exists")
+            new_id = _insert_unit(conn, code, name, category)
+            return UnitInfo(new_id, code, name, category)
+
+        return self.db.run(work, immediate=True)
+
+    def rounds(self) -> list[RoundInfo]:
+        """Every round, oldest first."""
+        r = q.rounds
+        with self.db.transaction() as conn:
+            rows = conn.execute(select(r.c.id, r.c.code, r.c.title, r.c.start_on).order_by(r.c.id))
+            return [RoundInfo(*row) for row in rows]
+
+    def groups(self, round_code: str) -> list[GroupInfo]:
+        """The groups of a round."""
+        g = q.groups
+        with self.db.transaction() as conn:
+            round_id = self.round_id(conn, round_code)
+            rows = conn.execute(
+                select(g.c.id, g.c.code, g.c.leader)
+                .where(g.c.round_id == round_id)
+                .order_by(g.c.code)
+            )
+            return [GroupInfo(row.id, round_code, row.code, row.leader) for row in rows]
+
+    def units(self) -> list[UnitInfo]:
+        """Every unit, by code."""
+        u = q.units
+        with self.db.transaction() as conn:
+            rows = conn.execute(select(u.c.id, u.c.code, u.c.name, u.c.category).order_by(u.c.code))
+            return [UnitInfo(*row) for row in rows]
+
+    # -- cases ----------------------------------------------------------------------
+
+    def start_case(
+        self,
+        *,
+        round_code: str,
+        unit_code: str,
+        group_code: str,
+        definition: str,
+        actor: str,
+        at: datetime | None = None,
+    ) -> InstanceRef:
+        """Start a unit's inspection in a round on the latest version of `definition`."""
+
+        def work(conn: Connection) -> InstanceRef:
+            round_id = self.round_id(conn, round_code)
+            unit = _unit_row(conn, unit_code)
+            if unit is None:
+                raise NotFound(f"unit {unit_code} does not exist (add it with `xunshi unit add`)")
+            group = _group_row(conn, round_id, group_code)
+            if group is None:
+                raise NotFound(f"group {group_code} does not exist in round {round_code}")
+            key = f"{round_code}/{unit_code}"
+            if _case_id(conn, round_id, unit.id) is not None:
+                raise AlreadyExists(f"case {key} already exists")
+            return self._start(conn, round_id, unit.id, group.id, key, definition, actor, at)
+
+        return self.db.run(work, immediate=True)
+
+    def _start(
+        self,
+        conn: Connection,
+        round_id: int,
+        unit_id: int,
+        group_id: int,
+        key: str,
+        definition: str,
+        actor: str,
+        at: datetime | None,
+    ) -> InstanceRef:
+        outcome = self.engine.start(
+            conn, subject="case", definition=definition, actor=actor, role="office", at=at
+        )
+        case_id = outcome.instance.id
+        conn.execute(
+            q.cases.insert(),
+            {"id": case_id, "round_id": round_id, "unit_id": unit_id, "group_id": group_id},
+        )
+        return InstanceRef(case_id, f"case {key}")
+
+    def import_plan(self, path: Path, *, actor: str, at: datetime | None = None) -> ImportResult:
+        """Create the groups, units and cases of a plan sheet; all rows checked first."""
+
+        def work(conn: Connection) -> ImportResult:
+            plan = read_plan(conn, path)
+            round_ids = {code: self.round_id(conn, code) for code in plan.rounds}
+            unit_ids = dict(plan.known_units)
+            for code, (name, category) in plan.new_units.items():
+                unit_ids[code] = _insert_unit(conn, code, name, category)
+            group_ids = dict(plan.known_groups)
+            for (round_code, code), leader in plan.new_groups.items():
+                group_ids[(round_code, code)] = _insert_group(
+                    conn, round_ids[round_code], code, leader
+                )
+            cases = [
+                self._start(
+                    conn,
+                    round_ids[row.round],
+                    unit_ids[row.unit],
+                    group_ids[(row.round, row.group)],
+                    f"{row.round}/{row.unit}",
+                    row.definition,
+                    actor,
+                    at,
+                )
+                for row in plan.cases
+            ]
+            return ImportResult(cases, len(plan.new_groups), len(plan.new_units))
+
+        return self.db.run(work, immediate=True)
+
+    def fire(
+        self,
+        case: str,
+        trigger: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[InstanceRef, Outcome]:
+        """Fire `trigger` on a case."""
+        reads = ReadSet()
+
+        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
+            ref = self.resolve(conn, case)
+            return ref, self.engine.fire(
+                conn, ref, trigger, actor=actor, role=role, reason=reason, at=at, reads=reads
+            )
+
+        return self.db.run(work)
+
+    def record_milestone(
+        self,
+        case: str,
+        milestone: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[InstanceRef, Outcome]:
+        """Record a milestone of a case's current stage."""
+        reads = ReadSet()
+
+        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
+            ref = self.resolve(conn, case)
+            return ref, self.engine.record_milestone(
+                conn, ref, milestone, actor=actor, role=role, reason=reason, at=at, reads=reads
+            )
+
+        return self.db.run(work)
+
+    def history(self, case: str) -> tuple[InstanceRef, list[Event]]:
+        """A case's whole history, oldest first."""
+        with self.db.transaction() as conn:
+            ref = self.resolve(conn, case)
+            rows = conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
+            return ref, [event_from_row(row) for row in rows]
+
+    # -- names ----------------------------------------------------------------------
+
+    def resolve(self, conn: Connection, case: str) -> InstanceRef:
+        """A CASE argument (numeric id or `ROUND/UNIT`) to the case it names."""
+        text = case.strip()
+        c, r, u = q.cases, q.rounds, q.units
+        stmt = (
+            select(c.c.id, r.c.code, u.c.code)
+            .join(r, r.c.id == c.c.round_id)
+            .join(u, u.c.id == c.c.unit_id)
+        )
+        if text.isdigit():
+            row = conn.execute(stmt.where(c.c.id == int(text))).first()
+            if row is None:
+                raise NotFound(f"case #{text} does not exist")
+        elif text.count("/") == 1:
+            round_code, unit_code = (part.strip() for part in text.split("/"))
+            row = conn.execute(stmt.where(r.c.code == round_code, u.c.code == unit_code)).first()
+            if row is None:
+                raise NotFound(f"case {round_code}/{unit_code} does not exist")
+        else:
+            raise BadInput(
+                f"case {case!r} is not a case id or key: use the number or ROUND/UNIT, "
+                f"e.g. {CASE_KEY_EXAMPLE}"
+            )
+        return InstanceRef(row[0], f"case {row[1]}/{row[2]}")
+
+    def round_id(self, conn: Connection, code: str) -> int:
+        """The id of round `code`."""
+        row = _round_row(conn, code)
+        if row is None:
+            raise NotFound(f"round {code} does not exist")
+        return int(row.id)
+
+
+def _round_row(conn: Connection, code: str) -> Row[Any] | None:
+    return conn.execute(select(q.rounds).where(q.rounds.c.code == code)).first()
+
+
+def _group_row(conn: Connection, round_id: int, code: str) -> Row[Any] | None:
+    g = q.groups
+    return conn.execute(select(g).where(g.c.round_id == round_id, g.c.code == code)).first()
+
+
+def _unit_row(conn: Connection, code: str) -> Row[Any] | None:
+    return conn.execute(select(q.units).where(q.units.c.code == code)).first()
+
+
+def _case_id(conn: Connection, round_id: int, unit_id: int) -> int | None:
+    c = q.cases
+    found = conn.execute(
+        select(c.c.id).where(c.c.round_id == round_id, c.c.unit_id == unit_id)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _insert_group(conn: Connection, round_id: int, code: str, leader: str) -> int:
+    return int(
+        conn.execute(
+            q.groups.insert().returning(q.groups.c.id),
+            {"round_id": round_id, "code": code, "leader": leader},
+        ).scalar_one()
+    )
+
+
+def _insert_unit(conn: Connection, code: str, name: str, category: str) -> int:
+    return int(
+        conn.execute(
+            q.units.insert().returning(q.units.c.id),
+            {"code": code, "name": name, "category": category},
+        ).scalar_one()
+    )

@@ -1,0 +1,143 @@
+"""Definition versions in the database: register, look up, compile (once per version)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from xunshi.definitions.loader import DefinitionError, parse_definition
+from xunshi.definitions.schema import Definition, canonical_json, definition_from_dict
+from xunshi.errors import InvalidDefinition, NotFound
+from xunshi.storage import queries as q
+from xunshi.workflow.guards import guard_names
+from xunshi.workflow.machine import CompiledDefinition, MachineCache
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionVersion:
+    """One registered version of a definition."""
+
+    name: str
+    version: int
+    digest: str
+    title: str
+    subject: str
+    loaded_at: datetime
+    loaded_by: str
+    source_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The result of loading a definition: which version, and whether it was new."""
+
+    name: str
+    version: int
+    created: bool
+
+
+def parse(text: str, source: str, *, guards: Collection[str] | None = None) -> Definition:
+    """Parse and validate definition text, translating problems to InvalidDefinition."""
+    try:
+        return parse_definition(text, source, guards=guard_names() if guards is None else guards)
+    except DefinitionError as exc:
+        raise InvalidDefinition(source, [str(p) for p in exc.problems]) from exc
+
+
+class Registry:
+    """Stored definitions and their compiled machines."""
+
+    def __init__(self) -> None:
+        self._machines = MachineCache()
+        self._definitions: dict[tuple[str, int], Definition] = {}
+
+    def register(
+        self,
+        conn: Connection,
+        definition: Definition,
+        *,
+        source: str,
+        source_name: str,
+        loaded_by: str,
+        now: datetime,
+    ) -> Registration:
+        """Store `definition` as version N+1 unless the latest version has the same content."""
+        latest = conn.execute(q.LATEST_DEFINITION, {"name": definition.name}).mappings().first()
+        digest = definition.digest
+        if latest is not None and latest["digest"] == digest:
+            return Registration(definition.name, latest["version"], created=False)
+        version = 1 if latest is None else latest["version"] + 1
+        conn.execute(
+            q.definitions.insert(),
+            {
+                "name": definition.name,
+                "version": version,
+                "digest": digest,
+                "title": definition.title,
+                "subject": definition.subject,
+                "body": canonical_json(definition.to_dict()),
+                "source": source,
+                "source_name": source_name,
+                "loaded_at": now,
+                "loaded_by": loaded_by,
+            },
+        )
+        return Registration(definition.name, version, created=True)
+
+    def definition(self, conn: Connection, name: str, version: int) -> Definition:
+        """One stored version (cached: versions never change)."""
+        key = (name, version)
+        found = self._definitions.get(key)
+        if found is None:
+            row = conn.execute(q.DEFINITION_VERSION, {"name": name, "version": version}).first()
+            if row is None:
+                raise NotFound(f"definition {name} version {version} is not registered")
+            found = definition_from_dict(json.loads(row.body))
+            self._definitions[key] = found
+        return found
+
+    def latest_version(self, conn: Connection, name: str) -> int:
+        """The newest version number of `name`."""
+        row = conn.execute(q.LATEST_DEFINITION, {"name": name}).first()
+        if row is None:
+            known = ", ".join(self.names(conn)) or "none"
+            raise NotFound(f"no definition called {name!r} (registered: {known})")
+        return int(row.version)
+
+    def compiled(self, conn: Connection, name: str, version: int) -> CompiledDefinition:
+        """The `transitions` machine for one version, compiled on first use."""
+        return self._machines.get(name, version, lambda n, v: self.definition(conn, n, v))
+
+    def names(self, conn: Connection) -> list[str]:
+        """Every registered definition name."""
+        return list(
+            conn.execute(select(q.definitions.c.name).distinct().order_by("name")).scalars()
+        )
+
+    def versions(self, conn: Connection, name: str | None = None) -> list[DefinitionVersion]:
+        """Registered versions, newest last (of one name, or all)."""
+        d = q.definitions
+        stmt = select(
+            d.c.name,
+            d.c.version,
+            d.c.digest,
+            d.c.title,
+            d.c.subject,
+            d.c.loaded_at,
+            d.c.loaded_by,
+            d.c.source_name,
+        ).order_by(d.c.name, d.c.version)
+        if name is not None:
+            stmt = stmt.where(d.c.name == name)
+        return [DefinitionVersion(**row) for row in conn.execute(stmt).mappings()]
+
+    def source(self, conn: Connection, name: str, version: int) -> str:
+        """The YAML text a version was loaded from."""
+        row = conn.execute(q.DEFINITION_VERSION, {"name": name, "version": version}).first()
+        if row is None:
+            raise NotFound(f"definition {name} version {version} is not registered")
+        return str(row.source)
