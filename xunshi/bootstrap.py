@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -11,11 +11,15 @@ from xunshi.config import Settings
 from xunshi.definitions.loader import builtin_sources
 from xunshi.storage.db import Database
 from xunshi.workflow.auditor import Auditor
+from xunshi.workflow.calendar import Calendar, parse_calendar_file
 from xunshi.workflow.clock import Clock, SystemClock
 from xunshi.workflow.engine import Engine
+from xunshi.workflow.escalation import Sweeper, worker_name
 from xunshi.workflow.inspection import Inspection
+from xunshi.workflow.labels import instance_label
+from xunshi.workflow.notify import Deliverer, build_channels
 from xunshi.workflow.registry import Registration, Registry, parse
-from xunshi.workflow.schedule import Schedule
+from xunshi.workflow.schedule import LoadedYear, Schedule
 from xunshi.workflow.views import CaseViews
 
 
@@ -40,6 +44,8 @@ class App:
     inspection: Inspection
     views: CaseViews
     auditor: Auditor
+    sweeper: Sweeper
+    deliverer: Deliverer
 
     def init(self, actor: str) -> InitResult:
         """Create the schema and register the built-in definitions (idempotent)."""
@@ -63,6 +69,27 @@ class App:
 
         return self.db.run(work, immediate=True)
 
+    def load_calendar(self, text: str, source_name: str, actor: str) -> LoadedYear:
+        """Store a calendar year file; recompute the deadlines it touches."""
+        data = parse_calendar_file(text, source_name)
+        return self.db.run(
+            lambda conn: self.schedule.load_year(
+                conn,
+                data,
+                calendar="cn",
+                source=text,
+                source_name=source_name,
+                actor=actor,
+                now=self.clock.now(),
+            ),
+            immediate=True,
+        )
+
+    def calendar(self) -> Calendar:
+        """The `cn` calendar with the years users loaded."""
+        with self.db.transaction() as conn:
+            return self.schedule.calendar(conn, "cn")
+
     def now(self) -> datetime:
         """The clock's current instant."""
         return self.clock.now()
@@ -74,8 +101,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
     tz = settings.tz
     registry = Registry()
-    schedule = Schedule(tz)
+    schedule = Schedule(tz, registry)
     engine = Engine(registry, clock, tz, schedule)
+    worker = worker_name()
+    channels = build_channels(
+        settings.channels,
+        notify_file=settings.notify_file,
+        webhook_url=settings.webhook_url,
+        webhook_timeout=settings.webhook_timeout,
+    )
     return App(
         settings=settings,
         db=db,
@@ -86,4 +120,21 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
         inspection=Inspection(db, engine),
         views=CaseViews(engine, schedule),
         auditor=Auditor(db, clock),
+        sweeper=Sweeper(
+            db,
+            engine,
+            clock,
+            channels=settings.channels,
+            labeler=instance_label,
+            worker=worker,
+            lease=timedelta(seconds=settings.lease_seconds),
+        ),
+        deliverer=Deliverer(
+            db,
+            clock,
+            channels,
+            worker=worker,
+            max_attempts=settings.webhook_attempts,
+            backoff=timedelta(seconds=settings.webhook_backoff),
+        ),
     )

@@ -745,6 +745,42 @@ def case_milestone(
     state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: {title} ({name}) recorded")
 
 
+@case.command("suspend")
+@click.argument("case_ref", metavar="CASE")
+@actor_options
+@click.option("--reason", required=True, help="Why the clock stops (kept in the history).")
+@pass_state
+def case_suspend(
+    state: State, case_ref: str, actor: str, role: str, at: str | None, reason: str
+) -> None:
+    """Stop the stage's clock (e.g. the group is recalled)."""
+    app = state.app()
+    ref, outcome = app.inspection.suspend(
+        case_ref, actor=actor, role=role, reason=reason, at=_instant(state, at)
+    )
+    state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: suspended")
+
+
+@case.command("resume")
+@click.argument("case_ref", metavar="CASE")
+@actor_options
+@click.option("--reason", help="A note (kept in the history).")
+@pass_state
+def case_resume(
+    state: State, case_ref: str, actor: str, role: str, at: str | None, reason: str | None
+) -> None:
+    """Restart the stage's clock; the due date moves by the working days suspended."""
+    app = state.app()
+    ref, outcome = app.inspection.resume(
+        case_ref, actor=actor, role=role, reason=reason, at=_instant(state, at)
+    )
+    due = outcome.instance.due_on
+    state.emit(
+        _event_json(app, outcome.event),
+        lambda: f"{ref.label}: resumed" + (f", due {due.isoformat()}" if due else ""),
+    )
+
+
 @case.command("history")
 @click.argument("case_ref", metavar="CASE")
 @pass_state
@@ -809,6 +845,128 @@ def _event_json(app: App, event: Event) -> dict[str, Any]:
         "recorded_at": event.recorded_at.astimezone(tz).isoformat(),
         "hash": event.hash,
     }
+
+
+# -- escalation -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--now", "now", metavar="TIME", help="Sweep as of TIME (not later than the clock).")
+@pass_state
+def escalate(state: State, now: str | None) -> None:
+    """One sweep: raise every due escalation, then deliver the notifications."""
+    from xunshi.workflow.escalation import list_escalations
+
+    app = state.app()
+    result = app.sweeper.sweep(_instant(state, now, "--now"))
+    app.deliverer.deliver()
+    raised = result.raised or []
+    with app.db.transaction() as conn:
+        views = list_escalations(conn, app.engine, ids=[r.id for r in raised]) if raised else []
+    state.emit(
+        [v.to_json(app.settings.tz) for v in views],
+        lambda: _escalation_table(app, views) if views else "No escalation due.",
+    )
+
+
+@cli.group()
+def escalations() -> None:
+    """Escalations raised by the sweep."""
+
+
+@escalations.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
+@click.option("--round", "round_code", help="Only this round.")
+@click.option("--level", type=int, help="Only this level.")
+@pass_state
+def escalations_list(
+    state: State, open_only: bool, round_code: str | None, level: int | None
+) -> None:
+    """Escalations, oldest first."""
+    from xunshi.workflow.escalation import list_escalations
+
+    app = state.app()
+    with app.db.transaction() as conn:
+        if round_code is not None:
+            app.inspection.round_id(conn, round_code)
+        views = list_escalations(
+            conn, app.engine, open_only=open_only, round_code=round_code, level=level
+        )
+    state.emit(
+        [v.to_json(app.settings.tz) for v in views],
+        lambda: _escalation_table(app, views) if views else "No escalations.",
+    )
+
+
+@escalations.command("ack")
+@click.argument("escalation_id", metavar="ID")
+@click.option("--actor", required=True, help="Who acknowledges it.")
+@pass_state
+def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
+    """Acknowledge an escalation (recorded in the case's history)."""
+    from xunshi.errors import BadInput
+    from xunshi.workflow.escalation import acknowledge
+    from xunshi.workflow.labels import instance_label
+
+    if not escalation_id.isdigit():
+        raise BadInput(f"escalation id {escalation_id!r} is not a number")
+    app = state.app()
+    label, level = acknowledge(app.db, app.engine, instance_label, int(escalation_id), actor)
+    state.emit(
+        {"id": int(escalation_id), "case": label.removeprefix("case "), "acked_by": actor},
+        lambda: f"Escalation {escalation_id} ({label}, level {level}) acknowledged by {actor}",
+    )
+
+
+def _escalation_table(app: App, views: list[Any]) -> str:
+    from xunshi.display import table
+
+    return table(
+        ["编号", "案件", "阶段", "级别", "名称", "通知", "期限", "发出", "状态"],
+        [
+            [
+                v.id,
+                v.case,
+                v.stage_title,
+                v.level,
+                v.title,
+                ", ".join(n for n in v.notify),
+                v.due_on.isoformat() + (" (暂定)" if v.provisional else ""),
+                app.engine.business_time(v.raised_at),
+                "已解除" if v.resolved_at else ("已确认" if v.acked_at else "待处理"),
+            ]
+            for v in views
+        ],
+    )
+
+
+@cli.group()
+def scheduler() -> None:
+    """The escalation scheduler daemon."""
+
+
+@scheduler.command("run")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds between sweeps.",
+)
+@pass_state
+def scheduler_run(state: State, interval: float) -> None:
+    """Sweep and deliver every INTERVAL seconds until SIGTERM or SIGINT."""
+    import logging
+
+    from xunshi.scheduler import run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run_scheduler(state.app(), interval)
 
 
 # -- audit ------------------------------------------------------------------------------
@@ -895,6 +1053,28 @@ def calendar() -> None:
     """The working-day calendar."""
 
 
+@calendar.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--actor", help="Who loads it (default $XUNSHI_ACTOR or login name).")
+@pass_state
+def calendar_load(state: State, file: Path, actor: str | None) -> None:
+    """Add or correct a year: holidays and make-up working days (YAML)."""
+    app = state.app()
+    loaded = app.load_calendar(_read_text(file), file.name, actor or state.settings.actor)
+    state.emit(
+        {
+            "year": loaded.year,
+            "holidays": loaded.holidays,
+            "workdays": loaded.workdays,
+            "rescheduled": loaded.rescheduled,
+        },
+        lambda: (
+            f"Loaded {loaded.year}: {loaded.holidays} holidays, {loaded.workdays} make-up "
+            f"working days; {loaded.rescheduled} deadline(s) recomputed"
+        ),
+    )
+
+
 @calendar.command("workdays")
 @click.argument("start", metavar="FROM")
 @click.argument("count", metavar="N")
@@ -910,7 +1090,10 @@ def calendar_workdays(state: State, start: str, count: str) -> None:
         n = int(count)
     except ValueError:
         raise BadInput(f"N {count!r} is not a whole number") from None
-    cal = calendar_for("cn")
+    app = state.app(initialised=False)
+    # With an initialised database, the years users loaded count too.
+    initialised = app.db.exists() and app.db.schema_version() is not None
+    cal = app.calendar() if initialised else calendar_for("cn")
     result = cal.add_working_days(day, n)
     provisional = cal.provisional(min(day, result), max(day, result))
     state.emit(

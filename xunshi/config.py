@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xunshi.errors import BadInput
+
+N = TypeVar("N", int, float)
 
 DEFAULT_DB_URL = "sqlite:///xunshi.db"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -18,7 +21,13 @@ ENVIRONMENT: dict[str, str] = {
     "XUNSHI_DB": f"database URL (default {DEFAULT_DB_URL})",
     "XUNSHI_TZ": f"business time zone (default {DEFAULT_TIMEZONE})",
     "XUNSHI_ACTOR": "who is acting when a command has no --actor (default: login name)",
-    "XUNSHI_DEBUG": "1 to log tracebacks and SQL timing to stderr",
+    "XUNSHI_DEBUG": "1 to print tracebacks of failures to stderr",
+    "XUNSHI_NOTIFY_FILE": "append escalation notifications to this JSON-lines file",
+    "XUNSHI_WEBHOOK_URL": "POST escalation notifications (JSON, Idempotency-Key) to this URL",
+    "XUNSHI_WEBHOOK_ATTEMPTS": "delivery attempts before a notification is given up (default 6)",
+    "XUNSHI_WEBHOOK_BACKOFF": "seconds before the first retry, doubling after (default 30)",
+    "XUNSHI_WEBHOOK_TIMEOUT": "seconds to wait for the webhook to answer (default 10)",
+    "XUNSHI_LEASE": "seconds a sweeper may hold a claimed timer (default 60)",
 }
 
 
@@ -30,7 +39,19 @@ class Settings:
     timezone: str = DEFAULT_TIMEZONE
     actor: str = "system"
     debug: bool = False
+    notify_file: str | None = None
+    webhook_url: str | None = None
+    webhook_attempts: int = 6
+    webhook_backoff: float = 30.0
+    webhook_timeout: float = 10.0
+    lease_seconds: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> list[str]:
+        """Notification channels: file and webhook when configured, else the log."""
+        names = [n for n, on in (("file", self.notify_file), ("webhook", self.webhook_url)) if on]
+        return names or ["log"]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -51,8 +72,27 @@ class Settings:
             timezone=env.get("XUNSHI_TZ") or DEFAULT_TIMEZONE,
             actor=env.get("XUNSHI_ACTOR") or _login_name(),
             debug=env.get("XUNSHI_DEBUG", "") not in ("", "0"),
+            notify_file=env.get("XUNSHI_NOTIFY_FILE") or None,
+            webhook_url=env.get("XUNSHI_WEBHOOK_URL") or None,
+            webhook_attempts=_number(env, "XUNSHI_WEBHOOK_ATTEMPTS", 6, int),
+            webhook_backoff=_number(env, "XUNSHI_WEBHOOK_BACKOFF", 30.0, float),
+            webhook_timeout=_number(env, "XUNSHI_WEBHOOK_TIMEOUT", 10.0, float),
+            lease_seconds=_number(env, "XUNSHI_LEASE", 60.0, float),
             extra={k: v for k, v in env.items() if k.startswith("XUNSHI_")},
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise BadInput(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise BadInput(f"{name} must be positive, not {raw}")
+    return value
 
 
 def _login_name() -> str:

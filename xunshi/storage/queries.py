@@ -5,16 +5,20 @@ Built once at import from the Core tables; SQLAlchemy caches their compiled form
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, text
 
 from xunshi.storage.tables import (
+    CalendarYearRow,
     CaseRow,
     DefinitionRow,
+    EscalationRow,
     EventRow,
     GroupRow,
     InstanceRow,
+    OutboxRow,
     RoundRow,
     SealRow,
+    TimerRow,
     UnitRow,
     table,
 )
@@ -27,6 +31,10 @@ instances = table(InstanceRow)
 cases = table(CaseRow)
 events = table(EventRow)
 seals = table(SealRow)
+timers = table(TimerRow)
+escalations = table(EscalationRow)
+outbox = table(OutboxRow)
+calendar_years = table(CalendarYearRow)
 
 # -- engine ---------------------------------------------------------------------------
 
@@ -51,6 +59,7 @@ UPDATE_INSTANCE = (
         last_occurred_at=bindparam("last_occurred_at"),
         head_hash=bindparam("head_hash"),
         definition_version=bindparam("definition_version"),
+        stage_seq=bindparam("stage_seq"),
     )
 )
 
@@ -76,3 +85,29 @@ HISTORY = (
 ALL_EVENTS = select(events).order_by(events.c.instance_id, events.c.seq)
 
 EVENT_COUNT = select(func.count()).select_from(events)
+
+# -- timers and escalations -----------------------------------------------------------
+
+# The literal predicate of the partial index `ix_timer_live`: SQLite uses a partial index
+# only when the query repeats its WHERE terms with the same constants.
+LIVE_TIMER = text("timer.status IN ('pending', 'claimed')")
+
+SUPERSEDE_TIMERS = (
+    timers.update()
+    .where(
+        timers.c.instance_id == bindparam("b_instance_id"),
+        timers.c.status == "pending",
+        timers.c.task_id == 0,
+    )
+    .values(status="superseded")
+)
+
+RESOLVE_ESCALATIONS = (
+    escalations.update()
+    .where(
+        escalations.c.instance_id == bindparam("b_instance_id"),
+        escalations.c.resolved_at.is_(None),
+        escalations.c.stage_seq < bindparam("b_stage_seq"),
+    )
+    .values(resolved_at=bindparam("b_now"))
+)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -136,6 +137,7 @@ class InstanceRow(SQLModel, table=True):
     provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     last_occurred_at: datetime = _utc()
     head_hash: str = Field(max_length=64)
+    stage_seq: int = 1  # seq of the event that entered the current stage
 
 
 class CaseRow(SQLModel, table=True):
@@ -184,6 +186,103 @@ class SealRow(SQLModel, table=True):
     chains: int
     events: int
     heads: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+
+
+_LIVE_TIMER = text("status IN ('pending', 'claimed')")
+
+
+class TimerRow(SQLModel, table=True):
+    """One rung of a ladder waiting for its instant (DESIGN §5)."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        # The sweep's claim reads only live timers in fire_at order; done and superseded
+        # ones pile up over the years and must not slow it down.
+        Index("ix_timer_live", "fire_at", sqlite_where=_LIVE_TIMER, postgresql_where=_LIVE_TIMER),
+        Index("ix_timer_instance", "instance_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    stage_seq: int
+    stage: str = Field(max_length=64)
+    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
+    level: int
+    title: str
+    notify: str  # canonical JSON list of role names
+    generation: int
+    due_on: date
+    fire_at: datetime = _utc()
+    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
+    status: str = Field(max_length=16)
+    locked_by: str | None = Field(default=None, max_length=128)
+    locked_until: datetime | None = _utc(nullable=True)
+    attempts: int = 0
+    dedup_key: str = Field(unique=True, max_length=200)
+
+
+class EscalationRow(SQLModel, table=True):
+    """A raised rung: a stage (or task) overdue or about to be, told to someone."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "stage_seq", "task_id", "level", "generation"),
+        Index("ix_escalation_open", "instance_id", "resolved_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    stage_seq: int
+    stage: str = Field(max_length=64)
+    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
+    level: int
+    generation: int
+    title: str
+    notify: str  # canonical JSON list of role names
+    due_on: date
+    fire_at: datetime = _utc()
+    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
+    raised_at: datetime = _utc()
+    acked_at: datetime | None = _utc(nullable=True)
+    acked_by: str | None = None
+    resolved_at: datetime | None = _utc(nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification to deliver on one channel, at least once, with an idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id")
+    channel: str = Field(max_length=32)
+    idempotency_key: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _utc()
+    delivered_at: datetime | None = _utc(nullable=True)
+    locked_by: str | None = Field(default=None, max_length=128)
+    locked_until: datetime | None = _utc(nullable=True)
+
+
+class CalendarYearRow(SQLModel, table=True):
+    """A year of working-day calendar data loaded by a user (adds or corrects a year)."""
+
+    __tablename__ = "calendar_year"
+    id: int | None = Field(default=None, primary_key=True)
+    calendar: str = Field(max_length=16)
+    year: int
+    holidays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
+    workdays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
+    digest: str = Field(max_length=64)
+    source_name: str
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_by: str
+    loaded_at: datetime = _utc()
 
 
 def table(model: type[SQLModel]) -> Table:

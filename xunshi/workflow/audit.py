@@ -130,6 +130,7 @@ class Projection:
     suspended_at: datetime | None = None
     last_occurred_at: datetime | None = None
     head_hash: str = GENESIS_HASH
+    stage_seq: int = 0
 
     def apply(self, event: Event) -> None:
         """Advance the projection by one event."""
@@ -162,6 +163,7 @@ class Projection:
         self.state = event.to_state
         self.entered_at = event.occurred_at
         self.milestones = {}
+        self.stage_seq = event.seq
 
 
 def replay(events: Iterable[Event]) -> Projection:
@@ -255,6 +257,7 @@ def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> l
         "suspended": bool(row["suspended"]),
         "last_occurred_at": row["last_occurred_at"],
         "head_hash": row["head_hash"],
+        "stage_seq": row["stage_seq"],
     }
     replayed = {
         "state": projection.state,
@@ -265,6 +268,7 @@ def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> l
         "suspended": projection.suspended,
         "last_occurred_at": projection.last_occurred_at,
         "head_hash": projection.head_hash,
+        "stage_seq": projection.stage_seq,
     }
     if row["version"] > projection.version:
         return [

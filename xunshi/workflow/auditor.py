@@ -26,6 +26,7 @@ from xunshi.workflow.audit import (
     utc_iso,
 )
 from xunshi.workflow.clock import Clock
+from xunshi.workflow.labels import instance_labels
 
 EXPORT_COLUMNS = (
     "instance",
@@ -147,7 +148,8 @@ class Auditor:
         return Report(chains, events, tuple(problems))
 
     def _events(self, conn: Connection) -> Iterator[Event]:
-        result = conn.execution_options(yield_per=_BATCH).execute(q.ALL_EVENTS).mappings()
+        # Per statement: Connection.execution_options would stream every later statement too.
+        result = conn.execute(q.ALL_EVENTS.execution_options(yield_per=_BATCH)).mappings()
         for row in result:
             yield event_from_row(row)
 
@@ -181,17 +183,6 @@ class Auditor:
             if found is not None:
                 current[(instance_id, seq)] = found
         return check_seal(heads, current, instance_labels(conn))
-
-
-def instance_labels(conn: Connection) -> dict[int, str]:
-    """How each instance is named in messages: `case ROUND/UNIT`."""
-    c, r, u = q.cases, q.rounds, q.units
-    rows = conn.execute(
-        select(c.c.id, r.c.code, u.c.code)
-        .join(r, r.c.id == c.c.round_id)
-        .join(u, u.c.id == c.c.unit_id)
-    )
-    return {row[0]: f"case {row[1]}/{row[2]}" for row in rows}
 
 
 def _export_record(event: Event, labels: dict[int, str]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ NO_DEADLINE = Deadline(None, False)
 
 
 class StageHooks(Protocol):
-    """What happens around stage changes: deadlines now, timers with escalation."""
+    """Deadlines and timers around stage changes (implemented by `Schedule`)."""
 
     def deadline(
         self, conn: Connection, definition: Definition, state: str, entered_at: datetime
@@ -57,10 +57,30 @@ class StageHooks(Protocol):
         """The due date of `state` entered at `entered_at`."""
         ...
 
+    def resumed_deadline(
+        self,
+        conn: Connection,
+        instance: InstanceState,
+        definition: Definition,
+        resumed_at: datetime,
+    ) -> Deadline:
+        """The current stage's due date moved by the working days it was suspended."""
+        ...
+
     def stage_entered(
-        self, conn: Connection, instance: InstanceState, definition: Definition, stage_seq: int
+        self, conn: Connection, instance: InstanceState, definition: Definition, now: datetime
     ) -> None:
-        """After an instance entered a new stage (row already updated)."""
+        """After the row entered a new stage: retire the old stage's timers, start new ones."""
+        ...
+
+    def paused(self, conn: Connection, instance: InstanceState) -> None:
+        """After a suspension: the stage's pending timers stop."""
+        ...
+
+    def rescheduled(
+        self, conn: Connection, instance: InstanceState, definition: Definition
+    ) -> None:
+        """After a resume: timers for the rungs not yet raised, on the moved due date."""
         ...
 
 
@@ -82,6 +102,7 @@ class InstanceState:
     provisional: bool
     last_occurred_at: datetime
     head_hash: str
+    stage_seq: int
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> InstanceState:
@@ -101,6 +122,7 @@ class InstanceState:
             provisional=bool(row["provisional"]),
             last_occurred_at=row["last_occurred_at"],
             head_hash=row["head_hash"],
+            stage_seq=row["stage_seq"],
         )
 
     def projection(self) -> Projection:
@@ -116,6 +138,7 @@ class InstanceState:
             suspended_at=self.suspended_at,
             last_occurred_at=self.last_occurred_at,
             head_hash=self.head_hash,
+            stage_seq=self.stage_seq,
         )
 
 
@@ -203,6 +226,7 @@ class Engine:
                 "provisional": deadline.provisional,
                 "last_occurred_at": occurred,
                 "head_hash": GENESIS_HASH,
+                "stage_seq": 1,
             },
         ).scalar_one()
         row = InstanceState(
@@ -220,6 +244,7 @@ class Engine:
             provisional=deadline.provisional,
             last_occurred_at=occurred,
             head_hash=GENESIS_HASH,
+            stage_seq=0,
         )
         event = Event(
             instance_id=instance_id,
@@ -238,7 +263,7 @@ class Engine:
         ).sealed()
         ref = InstanceRef(instance_id, f"{subject} #{instance_id}")
         after = self._append(conn, ref, row, event, deadline)
-        self.hooks.stage_entered(conn, after, defn, event.seq)
+        self.hooks.stage_entered(conn, after, defn, now)
         return Outcome(event, after, defn)
 
     def fire(
@@ -286,7 +311,7 @@ class Engine:
             reason=reason,
         )
         after = self._append(conn, ref, row, event, deadline)
-        self.hooks.stage_entered(conn, after, defn, event.seq)
+        self.hooks.stage_entered(conn, after, defn, now)
         return Outcome(event, after, defn)
 
     def record_milestone(
@@ -335,6 +360,125 @@ class Engine:
             now,
             reason=reason,
             data={"milestone": milestone},
+        )
+        after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
+        return Outcome(event, after, defn)
+
+    def suspend(
+        self,
+        conn: Connection,
+        ref: InstanceRef,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        at: datetime | None = None,
+        reads: ReadSet | None = None,
+    ) -> Outcome:
+        """Pause the stage's clock (e.g. the group is recalled): its timers stop."""
+        row = self.load(conn, ref, reads)
+        defn = self.compiled(conn, row).definition
+        state = defn.state(row.state)
+        if state.final:
+            raise Refused(f"{ref.label} is {state.title} ({state.name}); it cannot be suspended")
+        if row.suspended:
+            since = self.business_time(row.suspended_at) if row.suspended_at else "?"
+            raise Refused(f"{ref.label} is already suspended (since {since})")
+        _check_role_declared(defn, role)
+        _check_suspend_role(ref, defn, role, "suspend")
+        if not reason.strip():
+            raise BadInput("a suspension needs a reason")
+        now = self.clock.now()
+        occurred = self._occurred_at(at, now, row.last_occurred_at, ref)
+        event = self._event(
+            row, "suspended", actor, role, occurred, now, trigger="suspend", reason=reason
+        )
+        after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
+        self.hooks.paused(conn, after)
+        return Outcome(event, after, defn)
+
+    def resume(
+        self,
+        conn: Connection,
+        ref: InstanceRef,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+        reads: ReadSet | None = None,
+    ) -> Outcome:
+        """Restart a suspended stage's clock; its due date moves by the days suspended."""
+        row = self.load(conn, ref, reads)
+        defn = self.compiled(conn, row).definition
+        if not row.suspended:
+            raise Refused(f"{ref.label} is not suspended")
+        _check_role_declared(defn, role)
+        _check_suspend_role(ref, defn, role, "resume")
+        now = self.clock.now()
+        occurred = self._occurred_at(at, now, row.last_occurred_at, ref)
+        deadline = self.hooks.resumed_deadline(conn, row, defn, occurred)
+        event = self._event(
+            row,
+            "resumed",
+            actor,
+            role,
+            occurred,
+            now,
+            trigger="resume",
+            reason=reason,
+            data={} if deadline.due_on is None else {"due_on": deadline.due_on.isoformat()},
+        )
+        after = self._append(conn, ref, row, event, deadline)
+        self.hooks.rescheduled(conn, after, defn)
+        return Outcome(event, after, defn)
+
+    def record_escalation(
+        self,
+        conn: Connection,
+        ref: InstanceRef,
+        *,
+        level: int,
+        title: str,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> Outcome:
+        """Append an escalation to the history (the sweep has checked it applies)."""
+        row = self.load(conn, ref)
+        defn = self.compiled(conn, row).definition
+        occurred = max(now, row.last_occurred_at)
+        event = self._event(
+            row,
+            "escalation",
+            "xunshi",
+            None,
+            occurred,
+            self.clock.now(),
+            trigger=f"level{level}",
+            reason=title,
+            data=data,
+        )
+        after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
+        return Outcome(event, after, defn)
+
+    def note(
+        self,
+        conn: Connection,
+        ref: InstanceRef,
+        *,
+        actor: str,
+        role: str | None,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> Outcome:
+        """Append a note (e.g. an escalation acknowledged) without changing the state."""
+        row = self.load(conn, ref)
+        defn = self.compiled(conn, row).definition
+        now = self.clock.now()
+        occurred = self._occurred_at(at, now, row.last_occurred_at, ref)
+        event = self._event(
+            row, "note", actor, role, occurred, now, trigger="note", reason=text, data=data
         )
         after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
         return Outcome(event, after, defn)
@@ -447,6 +591,7 @@ class Engine:
                 "last_occurred_at": projection.last_occurred_at,
                 "head_hash": projection.head_hash,
                 "definition_version": projection.definition_version,
+                "stage_seq": projection.stage_seq,
             },
         )
         if updated.rowcount != 1:
@@ -466,6 +611,7 @@ class Engine:
             provisional=deadline.provisional,
             last_occurred_at=projection.last_occurred_at,
             head_hash=projection.head_hash,
+            stage_seq=projection.stage_seq,
         )
 
     def _occurred_at(
@@ -505,6 +651,15 @@ class Engine:
         title = defn.state(state).title
         possible = ", ".join(compiled.triggers_from(state)) or "none"
         return f"{ref.label} cannot {trigger} from {title} ({state}); possible now: {possible}"
+
+
+def _check_suspend_role(ref: InstanceRef, defn: Definition, role: str, action: str) -> None:
+    if role not in defn.suspend_roles:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in defn.suspend_roles) or "nobody"
+        raise Refused(
+            f"{ref.label} cannot {action}: role {role} ({defn.role_title(role)}) may not; "
+            f"allowed: {allowed}"
+        )
 
 
 def _check_role_declared(defn: Definition, role: str) -> None:

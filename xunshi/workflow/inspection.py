@@ -261,6 +261,40 @@ class Inspection:
 
         return self.db.run(work)
 
+    def suspend(
+        self, case: str, *, actor: str, role: str, reason: str, at: datetime | None = None
+    ) -> tuple[InstanceRef, Outcome]:
+        """Pause a case's stage clock (e.g. the group is recalled)."""
+        reads = ReadSet()
+
+        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
+            ref = self.resolve(conn, case)
+            return ref, self.engine.suspend(
+                conn, ref, actor=actor, role=role, reason=reason, at=at, reads=reads
+            )
+
+        return self.db.run(work)
+
+    def resume(
+        self,
+        case: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> tuple[InstanceRef, Outcome]:
+        """Restart a suspended case's stage clock; its due date moves by the pause."""
+        reads = ReadSet()
+
+        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
+            ref = self.resolve(conn, case)
+            return ref, self.engine.resume(
+                conn, ref, actor=actor, role=role, reason=reason, at=at, reads=reads
+            )
+
+        return self.db.run(work)
+
     def history(self, case: str) -> tuple[InstanceRef, list[Event]]:
         """A case's whole history, oldest first."""
         with self.db.transaction() as conn:

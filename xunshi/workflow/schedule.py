@@ -1,32 +1,154 @@
-"""Stage deadlines: the due date of each stage on its definition's working-day calendar."""
+"""Deadlines and timers: due dates on the working-day calendar, and the ladder's timers.
+
+When an instance enters a stage with a `due`, its due date is computed (DESIGN §5) and one
+timer per ladder rung is stored in the same transaction. Leaving the stage supersedes them
+and resolves the stage's open escalations; a suspension supersedes them; a resume moves the
+due date by the working days suspended and schedules the rungs not yet raised again, in a
+new generation.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
-from xunshi.definitions.schema import Definition
-from xunshi.workflow.calendar import Calendar, calendar_for
-from xunshi.workflow.deadlines import due_date, is_provisional
+from xunshi.definitions.schema import Definition, canonical_json
+from xunshi.storage import queries as q
+from xunshi.workflow.calendar import Calendar, YearData, calendar_for
+from xunshi.workflow.deadlines import due_date, is_provisional, rule_fires_at, shift_for_suspension
 from xunshi.workflow.engine import NO_DEADLINE, Deadline, InstanceState
+from xunshi.workflow.registry import Registry
+
+# How long a process trusts its cached calendar before checking for newly loaded years.
+CALENDAR_RECHECK_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedYear:
+    """A calendar year stored by `calendar load`, and what it changed."""
+
+    year: int
+    holidays: int
+    workdays: int
+    rescheduled: int
 
 
 class Schedule:
-    """Computes due dates when an instance enters a stage (the engine's StageHooks)."""
+    """Due dates and timers (the engine's StageHooks)."""
 
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: ZoneInfo, registry: Registry) -> None:
         self.tz = tz
-        self._calendars: dict[str, Calendar] = {}
+        self.registry = registry
+        self._calendars: dict[str, tuple[int, Calendar]] = {}
+        self._checked_at = 0.0
+
+    # -- calendars ------------------------------------------------------------------
 
     def calendar(self, conn: Connection, name: str) -> Calendar:
-        """The working-day calendar called `name`."""
-        found = self._calendars.get(name)
-        if found is None:
-            found = calendar_for(name)
-            self._calendars[name] = found
-        return found
+        """The working-day calendar `name` with every year users loaded on top."""
+        cached = self._calendars.get(name)
+        now = time.monotonic()
+        if cached is not None and now - self._checked_at < CALENDAR_RECHECK_SECONDS:
+            return cached[1]
+        revision = self._revision(conn, name)
+        self._checked_at = now
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        calendar = calendar_for(name, self._user_years(conn, name))
+        self._calendars[name] = (revision, calendar)
+        return calendar
+
+    def _revision(self, conn: Connection, name: str) -> int:
+        c = q.calendar_years
+        found = conn.execute(select(func.max(c.c.id)).where(c.c.calendar == name)).scalar()
+        return int(found or 0)
+
+    def _user_years(self, conn: Connection, name: str) -> list[YearData]:
+        c = q.calendar_years
+        rows = conn.execute(
+            select(c.c.year, c.c.holidays, c.c.workdays)
+            .where(c.c.calendar == name)
+            .order_by(c.c.id)
+        )
+        return [
+            YearData(
+                row.year,
+                frozenset(date.fromisoformat(d) for d in json.loads(row.holidays)),
+                frozenset(date.fromisoformat(d) for d in json.loads(row.workdays)),
+            )
+            for row in rows
+        ]
+
+    def load_year(
+        self,
+        conn: Connection,
+        data: YearData,
+        *,
+        calendar: str,
+        source: str,
+        source_name: str,
+        actor: str,
+        now: datetime,
+    ) -> LoadedYear:
+        """Store a year of calendar data, then recompute every live deadline it touches."""
+        holidays = sorted(d.isoformat() for d in data.holidays)
+        workdays = sorted(d.isoformat() for d in data.workdays)
+        body = canonical_json({"year": data.year, "holidays": holidays, "workdays": workdays})
+        conn.execute(
+            q.calendar_years.insert(),
+            {
+                "calendar": calendar,
+                "year": data.year,
+                "holidays": json.dumps(holidays),
+                "workdays": json.dumps(workdays),
+                "digest": _sha256(body),
+                "source": source,
+                "source_name": source_name,
+                "loaded_by": actor,
+                "loaded_at": now,
+            },
+        )
+        self._calendars.pop(calendar, None)
+        rescheduled = self._recompute_year(conn, data.year)
+        return LoadedYear(data.year, len(holidays), len(workdays), rescheduled)
+
+    def _recompute_year(self, conn: Connection, year: int) -> int:
+        """Recompute due dates and pending timers of stages whose span touches `year`."""
+        i = q.instances
+        rows = conn.execute(
+            select(i).where(i.c.due_on.is_not(None), i.c.due_on >= date(year, 1, 1))
+        ).mappings()
+        touched = [
+            InstanceState.from_row(row)
+            for row in rows
+            if row["entered_at"].astimezone(self.tz).year <= year
+        ]
+        count = 0
+        for instance in touched:
+            defn = self._definition(conn, instance)
+            deadline = self._deadline_with_pauses(conn, instance, defn)
+            if deadline.due_on == instance.due_on and deadline.provisional == instance.provisional:
+                continue
+            conn.execute(
+                i.update().where(i.c.id == instance.id),
+                {"due_on": deadline.due_on, "provisional": deadline.provisional},
+            )
+            instance.due_on, instance.provisional = deadline.due_on, deadline.provisional
+            self._supersede(conn, instance.id)
+            if not instance.suspended:
+                self.rescheduled(conn, instance, defn)
+            count += 1
+        return count
+
+    # -- deadlines (StageHooks) -----------------------------------------------------
 
     def deadline(
         self, conn: Connection, definition: Definition, state: str, entered_at: datetime
@@ -36,11 +158,183 @@ class Schedule:
         if due is None:
             return NO_DEADLINE
         cal = self.calendar(conn, definition.calendar)
-        entered_on = entered_at.astimezone(self.tz).date()
+        entered_on = self.business_date(entered_at)
         due_on = due_date(entered_on, due, cal)
         return Deadline(due_on, is_provisional(entered_on, due_on, cal))
 
+    def resumed_deadline(
+        self,
+        conn: Connection,
+        instance: InstanceState,
+        definition: Definition,
+        resumed_at: datetime,
+    ) -> Deadline:
+        """The due date moved later by the working days in (suspended on, resumed on]."""
+        if instance.due_on is None or instance.suspended_at is None:
+            return Deadline(instance.due_on, instance.provisional)
+        cal = self.calendar(conn, definition.calendar)
+        suspended_on = self.business_date(instance.suspended_at)
+        resumed_on = self.business_date(resumed_at)
+        due_on = shift_for_suspension(instance.due_on, suspended_on, resumed_on, cal)
+        entered_on = self.business_date(instance.entered_at)
+        return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+
+    def _deadline_with_pauses(
+        self, conn: Connection, instance: InstanceState, definition: Definition
+    ) -> Deadline:
+        """The current stage's due date from scratch: entry, limit, then every pause."""
+        deadline = self.deadline(conn, definition, instance.state, instance.entered_at)
+        if deadline.due_on is None:
+            return deadline
+        cal = self.calendar(conn, definition.calendar)
+        e = q.events
+        pauses = conn.execute(
+            select(e.c.kind, e.c.occurred_at)
+            .where(
+                e.c.instance_id == instance.id,
+                e.c.seq > instance.stage_seq,
+                e.c.kind.in_(("suspended", "resumed")),
+            )
+            .order_by(e.c.seq)
+        ).all()
+        due_on = deadline.due_on
+        suspended_on: date | None = None
+        for kind, occurred_at in pauses:
+            if kind == "suspended":
+                suspended_on = self.business_date(occurred_at)
+            elif suspended_on is not None:
+                resumed_on = self.business_date(occurred_at)
+                due_on = shift_for_suspension(due_on, suspended_on, resumed_on, cal)
+                suspended_on = None
+        entered_on = self.business_date(instance.entered_at)
+        return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+
+    # -- timers (StageHooks) --------------------------------------------------------
+
     def stage_entered(
-        self, conn: Connection, instance: InstanceState, definition: Definition, stage_seq: int
+        self, conn: Connection, instance: InstanceState, definition: Definition, now: datetime
     ) -> None:
-        """Nothing more to do until escalation timers exist."""
+        """Retire the previous stage's timers and escalations; arm the new stage's ladder."""
+        if instance.stage_seq > 1:
+            self._supersede(conn, instance.id)
+            conn.execute(
+                q.RESOLVE_ESCALATIONS,
+                {"b_instance_id": instance.id, "b_stage_seq": instance.stage_seq, "b_now": now},
+            )
+        self._insert_timers(conn, instance, definition, generation=1, skip_levels=frozenset())
+
+    def paused(self, conn: Connection, instance: InstanceState) -> None:
+        """A suspended stage's clock stops: its pending timers are superseded."""
+        self._supersede(conn, instance.id)
+
+    def rescheduled(
+        self, conn: Connection, instance: InstanceState, definition: Definition
+    ) -> None:
+        """Timers for the rungs not yet raised in this stage entry, in a new generation."""
+        t, x = q.timers, q.escalations
+        generation = conn.execute(
+            select(func.coalesce(func.max(t.c.generation), 0)).where(
+                t.c.instance_id == instance.id,
+                t.c.stage_seq == instance.stage_seq,
+                t.c.task_id == 0,
+            )
+        ).scalar_one()
+        raised = conn.execute(
+            select(x.c.level).where(
+                x.c.instance_id == instance.id,
+                x.c.stage_seq == instance.stage_seq,
+                x.c.task_id == 0,
+            )
+        ).scalars()
+        self._insert_timers(
+            conn,
+            instance,
+            definition,
+            generation=int(generation) + 1,
+            skip_levels=frozenset(raised),
+        )
+
+    def _supersede(self, conn: Connection, instance_id: int) -> None:
+        conn.execute(q.SUPERSEDE_TIMERS, {"b_instance_id": instance_id})
+
+    def _insert_timers(
+        self,
+        conn: Connection,
+        instance: InstanceState,
+        definition: Definition,
+        *,
+        generation: int,
+        skip_levels: frozenset[int],
+    ) -> None:
+        if instance.due_on is None:
+            return
+        rows = list(
+            self.timer_rows(
+                conn,
+                instance.id,
+                instance.stage_seq,
+                instance.state,
+                0,
+                instance.due_on,
+                instance.provisional,
+                definition,
+                generation,
+                skip_levels,
+            )
+        )
+        if rows:
+            conn.execute(q.timers.insert(), rows)
+
+    def timer_rows(
+        self,
+        conn: Connection,
+        instance_id: int,
+        stage_seq: int,
+        stage: str,
+        task_id: int,
+        due_on: date,
+        provisional: bool,
+        definition: Definition,
+        generation: int,
+        skip_levels: Iterable[int] = (),
+    ) -> Iterable[dict[str, Any]]:
+        """One pending timer row per rung of the stage's ladder."""
+        cal = self.calendar(conn, definition.calendar)
+        skip = set(skip_levels)
+        for rule in definition.ladder(stage):
+            if rule.level in skip:
+                continue
+            fire_at = rule_fires_at(due_on, rule.at, cal, self.tz)
+            fire_on = fire_at.date()
+            yield {
+                "instance_id": instance_id,
+                "stage_seq": stage_seq,
+                "stage": stage,
+                "task_id": task_id,
+                "level": rule.level,
+                "title": rule.title,
+                "notify": canonical_json(list(rule.notify)),
+                "generation": generation,
+                "due_on": due_on,
+                "fire_at": fire_at,
+                "provisional": provisional
+                or cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
+                "status": "pending",
+                "locked_by": None,
+                "locked_until": None,
+                "attempts": 0,
+                "dedup_key": f"{instance_id}:{stage_seq}:{task_id}:{rule.level}:{generation}",
+            }
+
+    # -- helpers --------------------------------------------------------------------
+
+    def business_date(self, instant: datetime) -> date:
+        """The date of `instant` in the business time zone."""
+        return instant.astimezone(self.tz).date()
+
+    def _definition(self, conn: Connection, instance: InstanceState) -> Definition:
+        return self.registry.definition(conn, instance.definition_name, instance.definition_version)
+
+
+def _sha256(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()

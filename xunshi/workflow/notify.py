@@ -1,0 +1,248 @@
+"""Delivering the outbox: each escalation's notification, at least once, on every channel.
+
+Channels are declared in settings: `log` (the scheduler's log; the default), `file` (JSON
+lines appended to a file) and `webhook` (HTTP POST of JSON with an `Idempotency-Key`
+header). Delivery runs after, and apart from, the escalation's own transaction: a channel
+that is down delays its notifications (retries with exponential backoff) and finally gives
+up with the reason recorded, but never loses or rolls back the escalation itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, or_, select
+
+from xunshi.storage import queries as q
+from xunshi.storage.db import Database
+from xunshi.workflow.clock import Clock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=120)
+
+
+class DeliveryFailed(Exception):
+    """A channel could not deliver; the message says why."""
+
+
+class Channel(Protocol):
+    """Somewhere notifications go."""
+
+    name: str
+
+    def send(self, payload: Mapping[str, Any], key: str) -> None:
+        """Deliver one notification or raise DeliveryFailed."""
+        ...
+
+
+class LogChannel:
+    """Notifications written to the log (what `scheduler run` prints)."""
+
+    name = "log"
+
+    def send(self, payload: Mapping[str, Any], key: str) -> None:
+        """Log one line."""
+        log.warning(
+            "escalation %s: %s %s level %s %s → %s (due %s)",
+            payload["escalation"],
+            payload["subject"],
+            payload["stage"],
+            payload["level"],
+            payload["title"],
+            ", ".join(payload["notify"]),
+            payload["due_on"],
+        )
+
+
+class FileChannel:
+    """Notifications appended as JSON lines to a file (one line per delivery attempt)."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, payload: Mapping[str, Any], key: str) -> None:
+        """Append and fsync one line."""
+        line = json.dumps({"idempotency_key": key, **payload}, ensure_ascii=False)
+        try:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise DeliveryFailed(f"cannot write {self.path}: {exc.strerror}") from exc
+
+
+class WebhookChannel:
+    """Notifications POSTed as JSON; the receiver de-duplicates by `Idempotency-Key`."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def send(self, payload: Mapping[str, Any], key: str) -> None:
+        """POST once; anything but 2xx is a failure."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DeliveryFailed(f"cannot reach {self.url}: {reason}") from exc
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"HTTP {status}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What one delivery pass did."""
+
+    delivered: int
+    retrying: int
+    failed: int
+
+
+class Deliverer:
+    """Delivers due outbox rows on their channels."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        *,
+        worker: str,
+        max_attempts: int,
+        backoff: timedelta,
+        lease: timedelta = DEFAULT_LEASE,
+        batch: int = 200,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.channels = dict(channels)
+        self.worker = worker
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.lease = lease
+        self.batch = batch
+
+    def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
+        """One pass over the outbox rows that are due now."""
+        now = self.clock.now()
+        delivered = retrying = failed = 0
+        for row in self._claim(now):
+            if stop():
+                self._release(row["id"])
+                continue
+            outcome = self._deliver_one(row, now)
+            delivered += outcome == "delivered"
+            retrying += outcome == "retrying"
+            failed += outcome == "failed"
+        return DeliveryResult(delivered, retrying, failed)
+
+    def _claim(self, now: datetime) -> list[Mapping[str, Any]]:
+        o = q.outbox
+        due = (
+            select(o.c.id)
+            .where(
+                o.c.status == "pending",
+                o.c.next_attempt_at <= now,
+                or_(o.c.locked_until.is_(None), o.c.locked_until < now),
+            )
+            .order_by(o.c.next_attempt_at, o.c.id)
+            .limit(self.batch)
+        )
+        if not self.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            o.update()
+            .where(o.c.id.in_(due.scalar_subquery()))
+            .values(locked_by=self.worker, locked_until=now + self.lease)
+            .returning(o.c.id, o.c.channel, o.c.idempotency_key, o.c.payload, o.c.attempts)
+        )
+        rows = self.db.run(
+            lambda conn: [dict(r._mapping) for r in conn.execute(stmt)], immediate=True
+        )
+        return sorted(rows, key=lambda r: r["id"])
+
+    def _deliver_one(self, row: Mapping[str, Any], now: datetime) -> str:
+        attempts = row["attempts"] + 1
+        channel = self.channels.get(row["channel"])
+        try:
+            if channel is None:
+                raise DeliveryFailed(f"channel {row['channel']} is not configured")
+            channel.send(json.loads(row["payload"]), row["idempotency_key"])
+        except DeliveryFailed as exc:
+            give_up = channel is None or attempts >= self.max_attempts
+            values: dict[str, Any] = {"attempts": attempts, "locked_by": None, "locked_until": None}
+            if give_up:
+                values.update(
+                    status="failed", last_error=f"gave up after {attempts} attempt(s): {exc}"
+                )
+            else:
+                delay = self.backoff * (2 ** (attempts - 1))
+                values.update(last_error=str(exc), next_attempt_at=now + delay)
+            self._update(row["id"], values)
+            log.info("outbox %s on %s: %s", row["id"], row["channel"], values.get("last_error"))
+            return "failed" if give_up else "retrying"
+        self._update(
+            row["id"],
+            {
+                "status": "delivered",
+                "attempts": attempts,
+                "delivered_at": self.clock.now(),
+                "locked_by": None,
+                "locked_until": None,
+                "last_error": None,
+            },
+        )
+        return "delivered"
+
+    def _update(self, outbox_id: int, values: Mapping[str, Any]) -> None:
+        o = q.outbox
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                o.update().where(o.c.id == outbox_id, o.c.locked_by == self.worker).values(**values)
+            )
+
+        self.db.run(work, immediate=True)
+
+    def _release(self, outbox_id: int) -> None:
+        self._update(outbox_id, {"locked_by": None, "locked_until": None})
+
+
+def build_channels(
+    names: list[str], *, notify_file: str | None, webhook_url: str | None, webhook_timeout: float
+) -> dict[str, Channel]:
+    """The channel objects for the configured names."""
+    channels: dict[str, Channel] = {}
+    for name in names:
+        if name == "log":
+            channels[name] = LogChannel()
+        elif name == "file" and notify_file:
+            channels[name] = FileChannel(Path(notify_file))
+        elif name == "webhook" and webhook_url:
+            channels[name] = WebhookChannel(webhook_url, webhook_timeout)
+    return channels
