@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from xunshi.config import Settings
-from xunshi.definitions.loader import builtin_sources
 from xunshi.storage.db import Database
 from xunshi.workflow.auditor import Auditor
 from xunshi.workflow.calendar import Calendar, parse_calendar_file
@@ -18,7 +17,7 @@ from xunshi.workflow.escalation import Sweeper, worker_name
 from xunshi.workflow.inspection import Inspection
 from xunshi.workflow.labels import instance_label
 from xunshi.workflow.notify import Deliverer, build_channels
-from xunshi.workflow.registry import Registration, Registry, parse
+from xunshi.workflow.registry import BUILTIN, Registration, Registry, parse
 from xunshi.workflow.schedule import LoadedYear, Schedule
 from xunshi.workflow.views import CaseViews
 
@@ -49,6 +48,8 @@ class App:
 
     def init(self, actor: str) -> InitResult:
         """Create the schema and register the built-in definitions (idempotent)."""
+        from xunshi.definitions.loader import builtin_sources
+
         sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
 
         def work(conn: Connection) -> InitResult:
@@ -59,9 +60,10 @@ class App:
                     conn,
                     definition,
                     source=text,
-                    source_name=f"builtin:{name}",
+                    source_name=f"{BUILTIN}{name}",
                     loaded_by=actor,
                     now=now,
+                    builtin=True,
                 )
                 for name, text, definition in sources
             ]

@@ -7,6 +7,7 @@ stays fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from xunshi.config import ENVIRONMENT, Settings
+from xunshi.display import plural
 from xunshi.errors import XunshiError
 
 if TYPE_CHECKING:
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_EPILOG = "Environment:\n\n" + "\n\n".join(f"  {k}  {v}" for k, v in ENVIRONMENT.items())
+# `\b` keeps click from re-wrapping the list into one paragraph.
+_EPILOG = "Environment:\n\n\b\n" + "\n".join(f"{k}  {v}" for k, v in ENVIRONMENT.items())
 
 
 class Failed(click.ClickException):
@@ -49,9 +52,12 @@ class XunshiGroup(click.Group):
         except SQLAlchemyError as exc:
             _debug_traceback(ctx)
             raise Failed(f"database error: {_first_line(exc)}") from exc
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             _debug_traceback(ctx)
-            raise Failed(str(exc)) from exc
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise Failed(f"{where}{exc.strerror or exc}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -74,6 +80,7 @@ class State:
 
     settings: Settings
     as_json: bool
+    db_option: str | None = None  # --db as given on the command line
     _app: App | None = field(default=None, repr=False)
 
     def app(self, *, initialised: bool = True) -> App:
@@ -110,12 +117,19 @@ pass_state = click.make_pass_decorator(State)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
     """xunshi: a workflow engine for inspection programmes (巡视)."""
-    ctx.obj = State(Settings.from_env(db_url=db), as_json)
+    ctx.obj = State(Settings.from_env(db_url=db), as_json, db)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
-    cli.main(args=argv, prog_name="xunshi")
+    try:
+        cli.main(args=argv, prog_name="xunshi")
+    except BrokenPipeError:
+        # The reader went away (`xunshi case list | head -1`): not the user's mistake.
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
 
 
 # -- init -----------------------------------------------------------------------------
@@ -211,7 +225,8 @@ def definitions_show(state: State, name: str, version: int | None) -> None:
 
     app = state.app()
     with app.db.transaction() as conn:
-        version = version or app.registry.latest_version(conn, name)
+        if version is None:
+            version = app.registry.latest_version(conn, name)
         defn = app.registry.definition(conn, name, version)
     data = {"version": version, "digest": defn.digest, **defn.to_dict()}
 
@@ -247,16 +262,27 @@ def definitions_show(state: State, name: str, version: int | None) -> None:
                 ],
             )
         )
-        lines.append("")
-        lines.append(
-            table(
-                ["级别", "时点", "名称", "通知"],
-                [
-                    [r.level, str(r.at), r.title, ", ".join(defn.role_title(n) for n in r.notify)]
-                    for r in defn.escalation
-                ],
+        ladders = [("", defn.escalation)] + [
+            (f"{s.title} ({s.name})", s.escalation) for s in defn.states if s.escalation is not None
+        ]
+        for stage, ladder in ladders:
+            lines.append("")
+            if stage:
+                lines.append(f"{stage} 阶段督办:")
+            lines.append(
+                table(
+                    ["级别", "时点", "名称", "通知"],
+                    [
+                        [
+                            r.level,
+                            str(r.at),
+                            r.title,
+                            ", ".join(defn.role_title(n) for n in r.notify),
+                        ]
+                        for r in ladder
+                    ],
+                )
             )
-        )
         return "\n".join(lines)
 
     state.emit(data, human)
@@ -270,15 +296,19 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
     from xunshi.errors import InvalidDefinition
     from xunshi.workflow.registry import parse
 
-    failed: list[InvalidDefinition] = []
+    # Per failing file: the lines to print and the one-line summary.
+    failed: list[tuple[list[str], str]] = []
     results = []
     for path in files:
-        text = _read_text(path)
         try:
-            defn = parse(text, str(path))
-        except InvalidDefinition as exc:
-            failed.append(exc)
-            results.append({"file": str(path), "ok": False, "problems": exc.problems})
+            defn = parse(_read_text(path), str(path))
+        except Failed as unreadable:
+            failed.append(([], unreadable.message))
+            results.append({"file": str(path), "ok": False, "problems": [unreadable.message]})
+            continue
+        except InvalidDefinition as invalid:
+            failed.append((invalid.problems, invalid.message))
+            results.append({"file": str(path), "ok": False, "problems": invalid.problems})
             continue
         results.append(
             {
@@ -298,15 +328,19 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
                     f"{result['file']}: ok ({result['name']}, {result['states']} states, "
                     f"{result['transitions']} transitions)"
                 )
-        for invalid in failed:
-            for problem in invalid.problems:
-                click.echo(problem, err=True)
-    if failed:
-        raise Failed(
-            failed[0].message
-            if len(failed) == 1
-            else f"{len(failed)} of {len(files)} files are not valid definitions"
-        )
+    if not failed:
+        return
+    if len(failed) == 1:
+        lines, summary = failed[0]
+        if not state.as_json:
+            for line in lines:
+                click.echo(line, err=True)
+        raise Failed(summary)
+    if not state.as_json:
+        for lines, summary in failed:
+            for line in lines or [summary]:
+                click.echo(line, err=True)
+    raise Failed(f"{len(failed)} of {len(files)} files are not valid definitions")
 
 
 @definitions.command("load")
@@ -366,7 +400,8 @@ def definitions_diagram(state: State, name: str, fmt: str, version: int | None) 
 
     app = state.app()
     with app.db.transaction() as conn:
-        version = version or app.registry.latest_version(conn, name)
+        if version is None:
+            version = app.registry.latest_version(conn, name)
         defn = app.registry.definition(conn, name, version)
     text = to_mermaid(defn) if fmt == "mermaid" else to_dot(defn)
     state.emit(
@@ -428,7 +463,11 @@ def round_list(state: State) -> None:
             {"id": r.id, "code": r.code, "title": r.title, "start_on": r.start_on.isoformat()}
             for r in rounds
         ],
-        lambda: table(["轮次", "标题", "开始"], [[r.code, r.title, r.start_on] for r in rounds]),
+        lambda: (
+            table(["轮次", "标题", "开始"], [[r.code, r.title, r.start_on] for r in rounds])
+            if rounds
+            else "No rounds."
+        ),
     )
 
 
@@ -461,7 +500,11 @@ def group_list(state: State, round_code: str) -> None:
     groups = state.app().inspection.groups(round_code)
     state.emit(
         [{"id": g.id, "round": g.round, "code": g.code, "leader": g.leader} for g in groups],
-        lambda: table(["巡视组", "组长"], [[g.code, g.leader] for g in groups]),
+        lambda: (
+            table(["巡视组", "组长"], [[g.code, g.leader] for g in groups])
+            if groups
+            else "No groups."
+        ),
     )
 
 
@@ -493,7 +536,11 @@ def unit_list(state: State) -> None:
     units = state.app().inspection.units()
     state.emit(
         [{"id": u.id, "code": u.code, "name": u.name, "category": u.category} for u in units],
-        lambda: table(["单位", "名称", "类别"], [[u.code, u.name, u.category] for u in units]),
+        lambda: (
+            table(["单位", "名称", "类别"], [[u.code, u.name, u.category] for u in units])
+            if units
+            else "No units."
+        ),
     )
 
 
@@ -523,8 +570,8 @@ def plan_import(state: State, file: Path, actor: str | None, at: str | None) -> 
             "units_created": result.units,
         },
         lambda: (
-            f"Imported {len(result.cases)} cases ({result.groups} new groups, "
-            f"{result.units} new units)"
+            f"Imported {plural(len(result.cases), 'case')} "
+            f"({plural(result.groups, 'new group')}, {plural(result.units, 'new unit')})"
         ),
     )
 
@@ -933,7 +980,7 @@ def _escalation_table(app: App, views: list[Any]) -> str:
                 ", ".join(n for n in v.notify),
                 v.due_on.isoformat() + (" (暂定)" if v.provisional else ""),
                 app.engine.business_time(v.raised_at),
-                "已解除" if v.resolved_at else ("已确认" if v.acked_at else "待处理"),
+                "已解除" if not v.open else ("已确认" if v.acked_at else "待处理"),
             ]
             for v in views
         ],
@@ -998,14 +1045,17 @@ def audit_verify(state: State, seal: str | None) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif report.ok:
         sealed = " and match the seal" if seal else ""
-        click.echo(f"OK: {report.chains} chains, {report.events} events verified{sealed}")
+        click.echo(
+            f"OK: {plural(report.chains, 'chain')}, {plural(report.events, 'event')} "
+            f"verified{sealed}"
+        )
     else:
         for problem in report.problems:
             click.echo(str(problem), err=True)
     if not report.ok:
         raise Failed(
-            f"audit failed: {len(report.problems)} problem(s) in "
-            f"{len({p.instance for p in report.problems})} chain(s)"
+            f"audit failed: {plural(len(report.problems), 'problem')} in "
+            f"{plural(len({p.instance for p in report.problems}), 'chain')}"
         )
 
 
@@ -1070,12 +1120,12 @@ def calendar_load(state: State, file: Path, actor: str | None) -> None:
         },
         lambda: (
             f"Loaded {loaded.year}: {loaded.holidays} holidays, {loaded.workdays} make-up "
-            f"working days; {loaded.rescheduled} deadline(s) recomputed"
+            f"working days; {plural(loaded.rescheduled, 'deadline')} recomputed"
         ),
     )
 
 
-@calendar.command("workdays")
+@calendar.command("workdays", context_settings={"ignore_unknown_options": True})
 @click.argument("start", metavar="FROM")
 @click.argument("count", metavar="N")
 @pass_state
@@ -1116,4 +1166,6 @@ def demo(state: State, demo_db: str | None) -> None:
     """Run a sample round on a virtual clock and print its report."""
     from xunshi.demo import run_demo
 
-    run_demo(state.settings, demo_db, echo=click.echo)
+    # `xunshi --db URL demo` and `xunshi demo --db URL` both choose the database; XUNSHI_DB
+    # does not, so that the demo never writes into the database people work in.
+    run_demo(state.settings, demo_db or state.db_option, echo=click.echo)

@@ -20,11 +20,12 @@ from sqlalchemy import select
 from xunshi.bootstrap import App, bootstrap
 from xunshi.config import Settings
 from xunshi.definitions.schema import Definition, Transition
-from xunshi.display import table
+from xunshi.display import plural, table
 from xunshi.errors import BadInput
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.escalation import EscalationView, list_escalations
 from xunshi.workflow.views import CaseView
 
 DEMO_DB = "sqlite:///xunshi-demo.db"
@@ -104,17 +105,21 @@ def _at(day: date, moment: time, settings: Settings) -> datetime:
 def _simulate(app: App, clock: ManualClock, settings: Settings) -> None:
     rng = random.Random(2024)
     cases = _load_cases(app)
-    cal = None
     day = ROUND_START
     for case in cases:
         _plan_stage(case, case.definition.initial, rng)
+    cal = app.calendar()
     while day <= DEMO_END:
-        with app.db.transaction() as conn:
-            cal = app.schedule.calendar(conn, "cn")
+        # The scheduler's early sweep: reminders and overdue rungs of the night.
+        clock.set(max(clock.now(), _at(day, time(7, 0), settings)))
+        app.sweeper.sweep()
+        app.deliverer.deliver()
         if cal.is_working_day(day):
             _work_day(app, clock, settings, cases, day, rng)
         day += timedelta(days=1)
     clock.set(_at(DEMO_END, time(18, 0), settings))
+    app.sweeper.sweep()
+    app.deliverer.deliver()
 
 
 def _load_cases(app: App) -> list[_Case]:
@@ -240,6 +245,32 @@ def _report(app: App, echo: Echo) -> None:
             ],
         )
     )
+    with app.db.transaction() as conn:
+        raised = list_escalations(conn, app.engine, round_code=ROUND)
+    echo("")
+    echo(_escalation_summary(raised, views))
+    overdue = [v for v in views if v.overdue]
+    echo("")
+    if overdue:
+        echo(f"超期 overdue now: {len(overdue)}")
+        echo(
+            table(
+                ["案件", "单位", "阶段", "期限", "超期", "未解除督办"],
+                [
+                    [
+                        v.key,
+                        v.unit_name,
+                        v.state_title,
+                        v.due_on,
+                        f"{-(v.days_left or 0)} 天",
+                        ", ".join(e.title for e in raised if e.case == v.key and e.open),
+                    ]
+                    for v in overdue
+                ],
+            )
+        )
+    else:
+        echo("Nothing is overdue now.")
     report = app.auditor.verify()
     echo("")
     if report.ok:
@@ -247,7 +278,26 @@ def _report(app: App, echo: Echo) -> None:
     else:
         for problem in report.problems:
             echo(f"audit verify: {problem}")
-        raise BadInput(f"audit verify failed with {len(report.problems)} problem(s)")
+        raise BadInput(f"audit verify failed with {plural(len(report.problems), 'problem')}")
+
+
+def _escalation_summary(raised: list[EscalationView], views: list[CaseView]) -> str:
+    levels = sorted({(e.level, e.title) for e in raised})
+    titles: dict[int, str] = {}
+    for level, title in levels:
+        titles.setdefault(level, title)
+    header = [f"L{level} {title}" for level, title in titles.items()]
+    names = {v.key: v.unit_name for v in views}
+    per_unit: dict[str, dict[int, int]] = {}
+    for e in raised:
+        counts = per_unit.setdefault(e.case, {})
+        counts[e.level] = counts.get(e.level, 0) + 1
+    rows: list[list[object]] = [
+        [key, names.get(key, ""), *[counts.get(level, "") for level in titles]]
+        for key, counts in sorted(per_unit.items())
+    ]
+    rows.append(["合计", "", *[sum(1 for e in raised if e.level == level) for level in titles]])
+    return f"督办 escalations raised: {len(raised)}\n" + table(["案件", "单位", *header], rows)
 
 
 def _stage_summary(views: list[CaseView]) -> str:

@@ -25,3 +25,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         line = "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row))
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """`1 case`, `2 cases` (or the given plural form)."""
+    word = singular if count == 1 else (many or singular + "s")
+    return f"{count} {word}"

@@ -22,7 +22,6 @@ from xunshi.storage.tables import SCHEMA_VERSION, SchemaInfo, metadata, table
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_IMMEDIATE = "xunshi_sqlite_immediate"
 T = TypeVar("T")
 
 
@@ -41,9 +40,11 @@ class Database:
                 self.url,
                 echo=echo,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+                # Every transaction ends in an explicit COMMIT or ROLLBACK; the pool's extra
+                # rollback on check-in would only cost time.
+                pool_reset_on_return=None,
             )
             event.listen(engine, "connect", _sqlite_on_connect)
-            event.listen(engine, "begin", _sqlite_on_begin)
             return engine
         if self.url.get_backend_name() != "postgresql":
             raise BadInput(f"unsupported database {self.display_url}: use sqlite:/// or postgresql")
@@ -56,10 +57,15 @@ class Database:
         `immediate` takes SQLite's write lock at BEGIN (claims and other read-then-write
         work that must not fail half way); PostgreSQL ignores it.
         """
-        with self.connect() as plain:
-            conn = plain.execution_options(**{_IMMEDIATE: True}) if immediate else plain
-            with conn.begin():
-                yield conn
+        with self.connect() as conn, conn.begin():
+            if self.is_sqlite:
+                # The driver runs in autocommit mode (isolation_level=None) so that xunshi,
+                # not pysqlite, decides when a transaction starts and whether it takes the
+                # write lock; SQLAlchemy's commit/rollback then end it. Issued on the driver
+                # connection: a "begin" event listener would slow every statement down.
+                statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+                conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+            yield conn
 
     def run(self, work: Callable[[Connection], T], *, immediate: bool = False) -> T:
         """Run `work` in one transaction, retrying it whole while SQLite is busy.
@@ -85,7 +91,7 @@ class Database:
         """A connection, with driver errors on connect translated to StorageError."""
         try:
             conn = self.engine.connect()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise StorageError(f"cannot open database {self.display_url}: {_reason(exc)}") from exc
         with conn:
             yield conn
@@ -93,20 +99,16 @@ class Database:
     def exists(self) -> bool:
         """Whether the database is there at all (a SQLite file exists; a server answers)."""
         if self.is_sqlite:
-            path = self.url.database
-            return not path or path == ":memory:" or Path(path).exists()
+            return Path(self.url.database or "").exists()
         return True
 
     def schema_version(self) -> int | None:
         """The schema version recorded by `init`, or None if the schema is not there."""
-        info = table(SchemaInfo)
-        with self.connect() as conn:
-            if not conn.dialect.has_table(conn, "schema_info"):
-                return None
-            value = conn.execute(
-                select(info.c.value).where(info.c.key == "schema_version")
-            ).scalar_one_or_none()
-        return None if value is None else int(value)
+        try:
+            with self.connect() as conn:
+                return self.schema_version_in(conn)
+        except DBAPIError as exc:  # e.g. a file that is not a SQLite database
+            raise StorageError(f"cannot open database {self.display_url}: {_reason(exc)}") from exc
 
     def require_schema(self) -> None:
         """Refuse to work on a database that `init` has not prepared (or a newer one)."""
@@ -160,11 +162,16 @@ class Database:
 
 def _parse_url(url: str) -> URL:
     try:
-        return make_url(url)
-    except ArgumentError as exc:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
         raise BadInput(
             f"bad database URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…"
         ) from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise BadInput(
+            f"{url} is an in-memory database that vanishes after each command; use sqlite:///FILE"
+        )
+    return parsed
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -176,15 +183,6 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    # The driver runs in autocommit mode (isolation_level=None) so that xunshi, not
-    # pysqlite, decides when a transaction starts and whether it takes the write lock.
-    if conn.get_execution_options().get(_IMMEDIATE):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
 
 
 def _reason(exc: DBAPIError) -> str:

@@ -63,6 +63,21 @@ UPDATE_INSTANCE = (
     )
 )
 
+INSERT_TIMERS = timers.insert()
+
+# A case by id or by ROUND/UNIT, with its instance row (one read for the hot path).
+_CASE_WITH_INSTANCE = (
+    select(instances, rounds.c.code.label("round_code"), units.c.code.label("unit_code"))
+    .select_from(cases)
+    .join(instances, instances.c.id == cases.c.id)
+    .join(rounds, rounds.c.id == cases.c.round_id)
+    .join(units, units.c.id == cases.c.unit_id)
+)
+CASE_BY_ID = _CASE_WITH_INSTANCE.where(cases.c.id == bindparam("case_id"))
+CASE_BY_KEY = _CASE_WITH_INSTANCE.where(
+    rounds.c.code == bindparam("round_code"), units.c.code == bindparam("unit_code")
+)
+
 # -- definitions ----------------------------------------------------------------------
 
 DEFINITION_VERSION = select(definitions).where(
@@ -100,14 +115,4 @@ SUPERSEDE_TIMERS = (
         timers.c.task_id == 0,
     )
     .values(status="superseded")
-)
-
-RESOLVE_ESCALATIONS = (
-    escalations.update()
-    .where(
-        escalations.c.instance_id == bindparam("b_instance_id"),
-        escalations.c.resolved_at.is_(None),
-        escalations.c.stage_seq < bindparam("b_stage_seq"),
-    )
-    .values(resolved_at=bindparam("b_now"))
 )

@@ -221,12 +221,15 @@ class TimerRow(SQLModel, table=True):
 
 
 class EscalationRow(SQLModel, table=True):
-    """A raised rung: a stage (or task) overdue or about to be, told to someone."""
+    """A raised rung: a stage (or task) overdue or about to be, told to someone.
+
+    It stays open while the stage entry it was raised for is current (the instance's
+    `stage_seq` still equals its own), so leaving the stage resolves it without a write.
+    """
 
     __tablename__ = "escalation"
     __table_args__ = (
         UniqueConstraint("instance_id", "stage_seq", "task_id", "level", "generation"),
-        Index("ix_escalation_open", "instance_id", "resolved_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     instance_id: int = Field(foreign_key="instance.id")
@@ -243,7 +246,6 @@ class EscalationRow(SQLModel, table=True):
     raised_at: datetime = _utc()
     acked_at: datetime | None = _utc(nullable=True)
     acked_by: str | None = None
-    resolved_at: datetime | None = _utc(nullable=True)
 
 
 class OutboxRow(SQLModel, table=True):

@@ -6,13 +6,15 @@ import csv
 import io
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sqlalchemy import Connection, func, select
 
-from xunshi.errors import AuditFailed, NotFound
+from xunshi.display import plural
+from xunshi.errors import AuditFailed, BadInput, NotFound
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.audit import (
@@ -46,6 +48,7 @@ EXPORT_COLUMNS = (
     "hash",
 )
 _BATCH = 2000
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ class Auditor:
             report = self._verify(conn)
             if not report.ok:
                 raise AuditFailed(
-                    f"history has {len(report.problems)} problem(s); not sealing it "
+                    f"history has {plural(len(report.problems), 'problem')}; not sealing it "
                     "(see `xunshi audit verify`)"
                 )
             heads = self._heads(conn)
@@ -168,6 +171,8 @@ class Auditor:
         return [[row.instance_id, row.seq, row.hash] for row in rows]
 
     def _check_seal(self, conn: Connection, digest: str) -> list[Problem]:
+        if not _HEX64.fullmatch(digest):
+            raise BadInput(f"{digest!r} is not a seal digest (64 hexadecimal characters)")
         row = conn.execute(select(q.seals).where(q.seals.c.digest == digest)).mappings().first()
         if row is None:
             raise NotFound(f"no seal {digest} in this database (was it deleted?)")

@@ -20,9 +20,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-import chinese_calendar
-import yaml
-
 from xunshi.errors import BadInput
 
 _SATURDAY = 5
@@ -208,6 +205,8 @@ def calendar_for(name: str, overrides: Iterable[YearData] = ()) -> Calendar:
 
 @cache
 def _chinese_calendar_years() -> Mapping[int, YearData]:
+    import chinese_calendar  # imported on first use: commands that only read stay fast
+
     holidays: dict[int, set[date]] = {}
     workdays: dict[int, set[date]] = {}
     for day in chinese_calendar.holidays:
@@ -228,27 +227,33 @@ def _days_of(year: int) -> Iterator[date]:
         day += one
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves a date-like scalar as text when it is not a real date.
+@cache
+def _loader() -> Any:
+    """A SafeLoader that leaves a date-like scalar as text when it is not a real date.
 
     yaml.safe_load raises a bare ValueError on `2027-13-01`; keeping the text lets the
-    validator name the offending entry.
+    validator name the offending entry. Built on first use (yaml is only needed here).
     """
+    import yaml
 
+    class Loader(yaml.SafeLoader):
+        pass
 
-def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
+    def timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+        try:
+            return loader.construct_yaml_timestamp(node)
+        except ValueError:
+            return loader.construct_scalar(node)
 
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_or_text)
+    return Loader
 
 
 def _load_yaml(text: str, source: str) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
+        return yaml.load(text, Loader=_loader())  # safe: the loader is a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -31,10 +31,15 @@ from xunshi.workflow.registry import Registry
 
 @dataclass(frozen=True, slots=True)
 class InstanceRef:
-    """An instance and the words that name it in messages (`case 2024-R1/U01`)."""
+    """An instance and the words that name it in messages (`case 2024-R1/U01`).
+
+    `row` may carry the instance row read in the same transaction while resolving the
+    name, so that the command does not read it twice.
+    """
 
     id: int
     label: str
+    row: Mapping[Any, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,7 +494,9 @@ class Engine:
         self, conn: Connection, ref: InstanceRef, reads: ReadSet | None = None
     ) -> InstanceState:
         """The instance row (and, on a retry, a conflict if it moved meanwhile)."""
-        found = conn.execute(q.INSTANCE_FOR_UPDATE, {"id": ref.id}).mappings().first()
+        found = ref.row
+        if found is None:
+            found = conn.execute(q.INSTANCE_FOR_UPDATE, {"id": ref.id}).mappings().first()
         if found is None:
             raise NotFound(f"{ref.label} does not exist")
         row = InstanceState.from_row(found)

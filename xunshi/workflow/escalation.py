@@ -286,7 +286,6 @@ class Sweeper:
                 "raised_at": now,
                 "acked_at": None,
                 "acked_by": None,
-                "resolved_at": None,
             },
         ).scalar_one()
         ref = InstanceRef(timer.instance_id, label)
@@ -440,7 +439,7 @@ class EscalationView:
     provisional: bool
     acked_at: datetime | None
     acked_by: str | None
-    resolved_at: datetime | None
+    open: bool
 
     def to_json(self, tz: Any) -> dict[str, Any]:
         """The `--json` shape (DESIGN §7)."""
@@ -457,9 +456,7 @@ class EscalationView:
             "task": self.task_id or None,
             "acked_at": None if self.acked_at is None else self.acked_at.astimezone(tz).isoformat(),
             "acked_by": self.acked_by,
-            "resolved_at": None
-            if self.resolved_at is None
-            else self.resolved_at.astimezone(tz).isoformat(),
+            "open": self.open,
         }
 
 
@@ -481,6 +478,7 @@ def list_escalations(
             u.c.code.label("unit_code"),
             i.c.definition_name,
             i.c.definition_version,
+            i.c.stage_seq.label("current_stage_seq"),
         )
         .join(c, c.c.id == x.c.instance_id)
         .join(r, r.c.id == c.c.round_id)
@@ -489,7 +487,7 @@ def list_escalations(
         .order_by(x.c.raised_at, x.c.id)
     )
     if open_only:
-        stmt = stmt.where(x.c.resolved_at.is_(None))
+        stmt = stmt.where(x.c.stage_seq == i.c.stage_seq)
     if round_code is not None:
         stmt = stmt.where(r.c.code == round_code)
     if level is not None:
@@ -517,7 +515,7 @@ def list_escalations(
                 provisional=bool(row["provisional"]),
                 acked_at=row["acked_at"],
                 acked_by=row["acked_by"],
-                resolved_at=row["resolved_at"],
+                open=row["stage_seq"] == row["current_stage_seq"],
             )
         )
     return views

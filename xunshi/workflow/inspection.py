@@ -306,20 +306,18 @@ class Inspection:
 
     def resolve(self, conn: Connection, case: str) -> InstanceRef:
         """A CASE argument (numeric id or `ROUND/UNIT`) to the case it names."""
-        text = case.strip()
-        c, r, u = q.cases, q.rounds, q.units
-        stmt = (
-            select(c.c.id, r.c.code, u.c.code)
-            .join(r, r.c.id == c.c.round_id)
-            .join(u, u.c.id == c.c.unit_id)
-        )
+        text = case.strip().removeprefix("#")
         if text.isdigit():
-            row = conn.execute(stmt.where(c.c.id == int(text))).first()
+            row = conn.execute(q.CASE_BY_ID, {"case_id": int(text)}).mappings().first()
             if row is None:
                 raise NotFound(f"case #{text} does not exist")
         elif text.count("/") == 1:
             round_code, unit_code = (part.strip() for part in text.split("/"))
-            row = conn.execute(stmt.where(r.c.code == round_code, u.c.code == unit_code)).first()
+            row = (
+                conn.execute(q.CASE_BY_KEY, {"round_code": round_code, "unit_code": unit_code})
+                .mappings()
+                .first()
+            )
             if row is None:
                 raise NotFound(f"case {round_code}/{unit_code} does not exist")
         else:
@@ -327,7 +325,7 @@ class Inspection:
                 f"case {case!r} is not a case id or key: use the number or ROUND/UNIT, "
                 f"e.g. {CASE_KEY_EXAMPLE}"
             )
-        return InstanceRef(row[0], f"case {row[1]}/{row[2]}")
+        return InstanceRef(row["id"], f"case {row['round_code']}/{row['unit_code']}", row)
 
     def round_id(self, conn: Connection, code: str) -> int:
         """The id of round `code`."""

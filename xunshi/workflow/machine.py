@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import Machine
-
 from xunshi.definitions.schema import Definition, Transition
 from xunshi.workflow.guards import GuardContext, guard
 
@@ -36,6 +34,8 @@ class CompiledDefinition:
     """A definition version with its `transitions` machine."""
 
     def __init__(self, definition: Definition, version: int) -> None:
+        from transitions import Machine  # imported on first compile: reads do not need it
+
         self.definition = definition
         self.version = version
         self.machine = Machine(

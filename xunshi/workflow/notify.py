@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,7 +50,7 @@ class LogChannel:
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """Log one line."""
-        log.warning(
+        log.info(
             "escalation %s: %s %s level %s %s → %s (due %s)",
             payload["escalation"],
             payload["subject"],
@@ -95,6 +93,9 @@ class WebhookChannel:
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """POST once; anything but 2xx is a failure."""
+        import urllib.error
+        import urllib.request
+
         body = json.dumps(payload, ensure_ascii=False).encode()
         request = urllib.request.Request(
             self.url,
@@ -197,8 +198,9 @@ class Deliverer:
             give_up = channel is None or attempts >= self.max_attempts
             values: dict[str, Any] = {"attempts": attempts, "locked_by": None, "locked_until": None}
             if give_up:
+                tries = "attempt" if attempts == 1 else "attempts"
                 values.update(
-                    status="failed", last_error=f"gave up after {attempts} attempt(s): {exc}"
+                    status="failed", last_error=f"gave up after {attempts} {tries}: {exc}"
                 )
             else:
                 delay = self.backoff * (2 ** (attempts - 1))

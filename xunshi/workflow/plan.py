@@ -73,17 +73,25 @@ def read_sheet(path: Path, columns: tuple[str, ...], optional: frozenset[str]) -
     header = [h.strip() for h in table[0]]
     missing = [c for c in columns if c not in header and c not in optional]
     if missing:
-        raise BadInput(f"{path.name} row 1: missing column(s) {', '.join(missing)}")
+        noun = "column" if len(missing) == 1 else "columns"
+        raise BadInput(f"{path.name} row 1: missing {noun} {', '.join(missing)}")
     unknown = [h for h in header if h and h not in columns]
     if unknown:
         raise BadInput(
-            f"{path.name} row 1: unknown column(s) {', '.join(unknown)} "
-            f"(expected {', '.join(columns)})"
+            f"{path.name} row 1: unknown {'column' if len(unknown) == 1 else 'columns'} "
+            f"{', '.join(unknown)} (expected {', '.join(columns)})"
         )
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise BadInput(f"{path.name} row 1: column {', '.join(twice)} appears more than once")
     rows = []
     for number, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
+        if any(c.strip() for c in cells[len(header) :]):
+            raise BadInput(
+                f"{path.name} row {number}: more cells than the header has columns ({len(header)})"
+            )
         values = {
             name: (cells[i].strip() if i < len(cells) else "")
             for i, name in enumerate(header)
@@ -277,6 +285,14 @@ class _PlanChecker:
             if stored[1] != name:
                 self.problem(
                     row, "unit_name", f"unit {code} is registered as {stored[1]}, not {name}"
+                )
+                return False
+            if category and stored[2] != category:
+                self.problem(
+                    row,
+                    "unit_category",
+                    f"unit {code} is registered in category {stored[2] or '(none)'}, "
+                    f"not {category}",
                 )
                 return False
             self.plan.known_units[code] = stored[0]

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from xunshi.definitions.loader import DefinitionError, parse_definition
 from xunshi.definitions.schema import Definition, canonical_json, definition_from_dict
 from xunshi.errors import InvalidDefinition, NotFound
 from xunshi.storage import queries as q
@@ -42,10 +41,16 @@ class Registration:
 
 def parse(text: str, source: str, *, guards: Collection[str] | None = None) -> Definition:
     """Parse and validate definition text, translating problems to InvalidDefinition."""
+    # Imported here: the YAML machinery is not needed by commands that only read.
+    from xunshi.definitions.loader import DefinitionError, parse_definition
+
     try:
         return parse_definition(text, source, guards=guard_names() if guards is None else guards)
     except DefinitionError as exc:
         raise InvalidDefinition(source, [str(p) for p in exc.problems]) from exc
+
+
+BUILTIN = "builtin:"
 
 
 class Registry:
@@ -64,11 +69,18 @@ class Registry:
         source_name: str,
         loaded_by: str,
         now: datetime,
+        builtin: bool = False,
     ) -> Registration:
-        """Store `definition` as version N+1 unless the latest version has the same content."""
+        """Store `definition` as version N+1 unless the latest version has the same content.
+
+        With `builtin`, a name whose latest version someone loaded from a file of their own
+        is left alone: `init` must not put the built-in back over a customised lifecycle.
+        """
         latest = conn.execute(q.LATEST_DEFINITION, {"name": definition.name}).mappings().first()
         digest = definition.digest
         if latest is not None and latest["digest"] == digest:
+            return Registration(definition.name, latest["version"], created=False)
+        if builtin and latest is not None and not latest["source_name"].startswith(BUILTIN):
             return Registration(definition.name, latest["version"], created=False)
         version = 1 if latest is None else latest["version"] + 1
         conn.execute(
@@ -105,7 +117,7 @@ class Registry:
         row = conn.execute(q.LATEST_DEFINITION, {"name": name}).first()
         if row is None:
             known = ", ".join(self.names(conn)) or "none"
-            raise NotFound(f"no definition called {name!r} (registered: {known})")
+            raise NotFound(f"no definition called {name} (registered: {known})")
         return int(row.version)
 
     def compiled(self, conn: Connection, name: str, version: int) -> CompiledDefinition:

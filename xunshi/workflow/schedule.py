@@ -214,13 +214,13 @@ class Schedule:
     def stage_entered(
         self, conn: Connection, instance: InstanceState, definition: Definition, now: datetime
     ) -> None:
-        """Retire the previous stage's timers and escalations; arm the new stage's ladder."""
+        """Retire the previous stage's timers; arm the new stage's ladder.
+
+        The previous stage's escalations need no write: they are open only while their
+        stage entry is the current one.
+        """
         if instance.stage_seq > 1:
             self._supersede(conn, instance.id)
-            conn.execute(
-                q.RESOLVE_ESCALATIONS,
-                {"b_instance_id": instance.id, "b_stage_seq": instance.stage_seq, "b_now": now},
-            )
         self._insert_timers(conn, instance, definition, generation=1, skip_levels=frozenset())
 
     def paused(self, conn: Connection, instance: InstanceState) -> None:
@@ -283,7 +283,7 @@ class Schedule:
             )
         )
         if rows:
-            conn.execute(q.timers.insert(), rows)
+            conn.execute(q.INSERT_TIMERS, rows)
 
     def timer_rows(
         self,

@@ -1,0 +1,391 @@
+"""`xunshi definitions list | show | validate | load | diagram` (DESIGN §3, §7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_harness import (
+    BUILTIN,
+    BUILTIN_NAMES,
+    HEX64,
+    INVALID,
+    VALID,
+    Cli,
+    expected_problems,
+    start_case,
+)
+
+REGULAR = BUILTIN / "regular.yaml"
+# unknown_guard.yaml expects the guard `all_items_settled` that the definition tests
+# register for themselves; the CLI knows only the guards the package registers.
+INVALID_FILES = sorted(p for p in INVALID.glob("*.yaml") if p.name != "unknown_guard.yaml")
+
+REGULAR_SHOWN = """\
+regular v1  常规巡视  (case, calendar cn)
+
+阶段      名称            期限  里程碑 (* 必需)
+巡前准备  preparation     15wd  *briefings_received 听取有关部门情况通报, *training_done 巡前培训
+动员部署  mobilization    5wd   *mobilization_meeting 召开动员会, *contacts_published 公布联系方式
+现场巡视  onsite          30wd  *individual_talks 个别谈话, document_review 调阅资料, \
+sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动
+沟通      communication   5wd   *leader_talk 与主要负责人沟通, *key_issues_agreed 重要问题达成共识
+汇报      reporting       15wd  *leading_group_report 向巡视工作领导小组汇报, \
+*party_group_report 向党组汇报, departments_briefed 通报组织部门和纪检监察机构, \
+leads_handed_over 移交问题线索
+反馈      feedback        10wd  *feedback_meeting 召开反馈会议, \
+*individual_feedback 向领导班子成员个别反馈
+整改      rectification   2mo   *three_lists 制定问题、任务、责任三张清单, \
+*rectification_report 报送整改报告, *leader_report 报送主要负责人组织落实情况报告, \
+progress_disclosed 公开整改进展
+完成      closed (final)
+
+触发                 从             到             角色          条件
+move_in              preparation    mobilization   group_leader
+start_onsite         mobilization   onsite         group_leader
+leave_site           onsite         communication  group_leader
+report               communication  reporting      group_leader
+send_back            reporting      onsite         office
+give_feedback        reporting      feedback       office
+start_rectification  feedback       rectification  office
+close                rectification  closed         office
+
+级别  时点  名称      通知
+0     -3wd  到期提醒  巡视组组长
+1     0     超期督办  巡视办
+2     5wd   超期告诫  巡视工作领导小组
+3     10wd  问责约谈  巡视工作领导小组, 纪检监察机构, 组织部门
+
+整改 (rectification) 阶段督办:
+级别  时点   名称          通知
+0     -10wd  整改期限提醒  被巡视单位联络员, 巡视办
+1     0      超期督办      巡视办
+2     5wd    超期告诫      巡视工作领导小组
+3     10wd   问责约谈      巡视工作领导小组, 纪检监察机构, 组织部门
+"""
+
+REGULAR_MERMAID = """\
+stateDiagram-v2
+    [*] --> preparation
+    preparation : 巡前准备 (15wd)
+    mobilization : 动员部署 (5wd)
+    onsite : 现场巡视 (30wd)
+    communication : 沟通 (5wd)
+    reporting : 汇报 (15wd)
+    feedback : 反馈 (10wd)
+    rectification : 整改 (2mo)
+    closed : 完成
+    preparation --> mobilization : move_in (group_leader)
+    mobilization --> onsite : start_onsite (group_leader)
+    onsite --> communication : leave_site (group_leader)
+    communication --> reporting : report (group_leader)
+    reporting --> onsite : send_back (office)
+    reporting --> feedback : give_feedback (office)
+    feedback --> rectification : start_rectification (office)
+    rectification --> closed : close (office)
+    closed --> [*]
+"""
+
+
+def edited_regular(folder: Path) -> Path:
+    """A copy of regular.yaml with a longer preparation stage (new content, same name)."""
+    path = folder / "regular.yaml"
+    text = REGULAR.read_text(encoding="utf-8")
+    path.write_text(text.replace("due: 15wd", "due: 20wd"), encoding="utf-8")
+    return path
+
+
+# -- list, show ---------------------------------------------------------------------------
+
+
+def test_list(ready: Cli) -> None:
+    lines = ready.out("definitions", "list").splitlines()
+
+    assert lines[0].split() == ["名称", "标题", "对象", "版本", "载入时间", "载入人"]
+    rows = [line.split() for line in lines[1:]]
+    assert [(r[0], r[2], r[3], r[-1]) for r in rows] == [
+        (name, "case", "1", "tester") for name in BUILTIN_NAMES
+    ]
+    assert rows[3][1] == "常规巡视"
+
+
+def test_list_json(ready: Cli) -> None:
+    listed = ready.json("definitions", "list")
+
+    assert [d["name"] for d in listed] == list(BUILTIN_NAMES)
+    for entry in listed:
+        assert set(entry) == {
+            "name",
+            "title",
+            "subject",
+            "version",
+            "digest",
+            "loaded_at",
+            "loaded_by",
+        }
+        assert HEX64.fullmatch(entry["digest"])
+        assert entry["loaded_at"].endswith("+08:00")
+        assert (entry["version"], entry["loaded_by"]) == (1, "tester")
+
+
+def test_show(ready: Cli) -> None:
+    assert ready.out("definitions", "show", "regular") == REGULAR_SHOWN
+
+
+def test_show_includes_a_stage_ladder_override(ready: Cli) -> None:
+    # regular's rectification stage has its own ladder (a reminder 10 working days ahead);
+    # `definitions show` prints only the default ladder, so nobody can see it.
+    text = ready.out("definitions", "show", "regular")
+
+    assert "-10wd" in text
+    assert "整改期限提醒" in text
+
+
+def test_show_version_zero_is_not_the_latest(ready: Cli, tmp_path: Path) -> None:
+    # `--version 0` is falsy: it must not quietly mean "the latest version".
+    ready.run("definitions", "load", str(edited_regular(tmp_path)))
+
+    assert ready.fail("definitions", "show", "regular", "--version", "0") == (
+        "definition regular version 0 is not registered"
+    )
+    assert ready.fail("definitions", "diagram", "regular", "--version", "0") == (
+        "definition regular version 0 is not registered"
+    )
+
+
+def test_show_json(ready: Cli) -> None:
+    shown = ready.json("definitions", "show", "regular")
+
+    assert {"version", "digest", "name", "title", "subject", "initial", "roles", "states"} <= set(
+        shown
+    )
+    assert {"transitions", "escalation", "calendar"} <= set(shown)
+    assert (shown["name"], shown["version"], shown["initial"]) == ("regular", 1, "preparation")
+    assert [s["name"] for s in shown["states"]][-1] == "closed"
+    assert shown["transitions"][0] == {
+        "trigger": "move_in",
+        "source": "preparation",
+        "dest": "mobilization",
+        "roles": ["group_leader"],
+        "guards": [],
+        "title": "进驻",
+    }
+
+
+def test_show_unknown_name(ready: Cli) -> None:
+    assert ready.fail("definitions", "show", "nope") == (
+        "no definition called nope (registered: lookback, mobile, overseas, regular, special)"
+    )
+
+
+def test_show_unknown_version(ready: Cli) -> None:
+    assert ready.fail("definitions", "show", "regular", "--version", "7") == (
+        "definition regular version 7 is not registered"
+    )
+
+
+# -- validate -------------------------------------------------------------------------------
+
+
+def test_validate_a_builtin_file(cli: Cli) -> None:
+    assert cli.out("definitions", "validate", str(REGULAR)) == (
+        f"{REGULAR}: ok (regular, 8 states, 8 transitions)\n"
+    )
+    assert cli.files() == []
+
+
+def test_validate_every_builtin_file_at_once(cli: Cli) -> None:
+    paths = [BUILTIN / f"{name}.yaml" for name in BUILTIN_NAMES]
+
+    lines = cli.out("definitions", "validate", *map(str, paths)).splitlines()
+
+    assert [line.split(": ok (")[0] for line in lines] == [str(p) for p in paths]
+    assert all(line.endswith(" transitions)") for line in lines)
+
+
+@pytest.mark.parametrize("path", INVALID_FILES, ids=lambda p: p.name)
+def test_validate_an_invalid_file_prints_every_problem(cli: Cli, path: Path) -> None:
+    problems = expected_problems(path)
+    noun = "problem" if len(problems) == 1 else "problems"
+
+    result = cli.run("definitions", "validate", str(path), code=1)
+
+    assert result.stdout == ""
+    assert result.stderr == "".join(f"{p}\n" for p in problems) + (
+        f"Error: {path} is not a valid definition ({len(problems)} {noun})\n"
+    )
+
+
+def test_invalid_fixtures_are_found() -> None:
+    assert len(INVALID_FILES) >= 30
+
+
+def test_validate_several_files(cli: Cli) -> None:
+    good = BUILTIN / "mobile.yaml"
+    several = INVALID / "several_problems.yaml"
+    syntax = INVALID / "syntax_error.yaml"
+
+    result = cli.run("definitions", "validate", str(several), str(good), str(syntax), code=1)
+
+    assert result.stdout == f"{good}: ok (mobile, 8 states, 8 transitions)\n"
+    problems = expected_problems(several) + expected_problems(syntax)
+    assert result.stderr == "".join(f"{p}\n" for p in problems) + (
+        "Error: 2 of 3 files are not valid definitions\n"
+    )
+
+
+def test_validate_json(cli: Cli) -> None:
+    bad = INVALID / "unknown_dest.yaml"
+    good = VALID / "minimal.yaml"
+
+    result = cli.run("--json", "definitions", "validate", str(bad), str(good), code=1)
+
+    assert result.stderr == f"Error: {bad} is not a valid definition (1 problem)\n"
+    assert json.loads(result.stdout) == [
+        {"file": str(bad), "ok": False, "problems": expected_problems(bad)},
+        {"file": str(good), "ok": True, "name": "minimal", "states": 2, "transitions": 1},
+    ]
+
+
+def test_validate_json_all_good(cli: Cli) -> None:
+    assert cli.json("definitions", "validate", str(REGULAR)) == [
+        {"file": str(REGULAR), "ok": True, "name": "regular", "states": 8, "transitions": 8}
+    ]
+
+
+def test_validate_a_missing_file(cli: Cli) -> None:
+    assert cli.fail("definitions", "validate", "nope.yaml") == "nope.yaml: no such file"
+
+
+def test_validate_goes_on_after_a_missing_file(cli: Cli) -> None:
+    # Every FILE is checked: one missing file must not hide what the others say.
+    result = cli.run("definitions", "validate", "nope.yaml", str(REGULAR), code=1)
+
+    assert result.stdout == f"{REGULAR}: ok (regular, 8 states, 8 transitions)\n"
+    assert "nope.yaml" in result.stderr
+
+
+def test_validate_a_file_that_is_not_utf8(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("name: 常规\n".encode("gbk"))
+
+    assert cli.fail("definitions", "validate", str(path)) == f"{path}: not UTF-8 text"
+
+
+def test_validate_needs_a_file(cli: Cli) -> None:
+    assert cli.usage("definitions", "validate") == "Error: Missing argument 'FILES...'."
+
+
+# -- load -------------------------------------------------------------------------------------
+
+
+def test_load_changed_content_registers_a_new_version(ready: Cli, tmp_path: Path) -> None:
+    path = edited_regular(tmp_path)
+
+    assert ready.out("definitions", "load", str(path)) == "Loaded regular v2\n"
+    assert ready.out("definitions", "load", str(path)) == "regular unchanged (v2)\n"
+
+    latest = {d["name"]: d["version"] for d in ready.json("definitions", "list")}
+    assert latest == {"lookback": 1, "mobile": 1, "overseas": 1, "regular": 2, "special": 1}
+    assert ready.out("definitions", "show", "regular").startswith(
+        "regular v2  常规巡视  (case, calendar cn)\n"
+    )
+    assert "巡前准备  preparation     20wd" in ready.out("definitions", "show", "regular")
+    old = ready.out("definitions", "show", "regular", "--version", "1")
+    assert "巡前准备  preparation     15wd" in old
+
+
+def test_load_the_builtin_content_again_is_unchanged(ready: Cli) -> None:
+    assert ready.out("definitions", "load", str(REGULAR)) == "regular unchanged (v1)\n"
+
+
+def test_load_json(ready: Cli, tmp_path: Path) -> None:
+    path = edited_regular(tmp_path)
+
+    loaded = ready.json("definitions", "load", str(path))
+    again = ready.json("definitions", "load", str(path))
+
+    assert set(loaded) == {"name", "version", "created", "digest"}
+    assert (loaded["name"], loaded["version"], loaded["created"]) == ("regular", 2, True)
+    assert again == {**loaded, "created": False}
+    assert HEX64.fullmatch(loaded["digest"])
+
+
+def test_load_a_new_definition(ready: Cli) -> None:
+    assert ready.out("definitions", "load", str(VALID / "minimal.yaml")) == "Loaded minimal v1\n"
+    assert "minimal" in [d["name"] for d in ready.json("definitions", "list")]
+
+
+def test_running_cases_keep_their_version(world: Cli, tmp_path: Path) -> None:
+    world.run("definitions", "load", str(edited_regular(tmp_path)))
+    start_case(world, "U02")
+
+    old = world.json("case", "show", "2024-R1/U01")
+    new = world.json("case", "show", "2024-R1/U02")
+    assert (old["definition_version"], old["due_on"]) == (1, "2024-09-24")
+    assert (new["definition_version"], new["due_on"]) == (2, "2024-09-30")
+
+
+def test_load_an_invalid_file_registers_nothing(ready: Cli) -> None:
+    path = INVALID / "unknown_dest.yaml"
+    before = ready.json("definitions", "list")
+
+    result = ready.run("definitions", "load", str(path), code=1)
+
+    assert result.stdout == ""
+    assert result.stderr == "".join(f"{p}\n" for p in expected_problems(path)) + (
+        f"Error: {path} is not a valid definition (1 problem)\n"
+    )
+    assert ready.json("definitions", "list") == before
+
+
+def test_load_a_missing_file(ready: Cli) -> None:
+    assert ready.fail("definitions", "load", "nope.yaml") == "nope.yaml: no such file"
+
+
+# -- diagram ----------------------------------------------------------------------------------
+
+
+def test_diagram_mermaid_is_the_default(ready: Cli) -> None:
+    assert ready.out("definitions", "diagram", "regular") == REGULAR_MERMAID
+    assert ready.out("definitions", "diagram", "regular", "--format", "mermaid") == REGULAR_MERMAID
+
+
+def test_diagram_dot(ready: Cli) -> None:
+    text = ready.out("definitions", "diagram", "regular", "--format", "dot")
+
+    lines = text.splitlines()
+    assert lines[0] == 'digraph "regular" {'
+    assert lines[-1] == "}"
+    assert '    label="常规巡视 (regular)";' in lines
+    assert '    "preparation" [label="巡前准备\\npreparation\\n15wd"];' in lines
+    assert '    "closed" [label="完成\\nclosed", shape=doublecircle];' in lines
+    assert '    "reporting" -> "onsite" [label="send_back"];' in lines
+    assert text.count(" -> ") == 9  # the start arrow and 8 transitions
+
+
+def test_diagram_json(ready: Cli) -> None:
+    assert ready.json("definitions", "diagram", "regular") == {
+        "name": "regular",
+        "version": 1,
+        "format": "mermaid",
+        "diagram": REGULAR_MERMAID,
+    }
+
+
+def test_diagram_of_an_older_version(ready: Cli, tmp_path: Path) -> None:
+    ready.run("definitions", "load", str(edited_regular(tmp_path)))
+
+    assert "preparation : 巡前准备 (20wd)" in ready.out("definitions", "diagram", "regular")
+    assert ready.out("definitions", "diagram", "regular", "--version", "1") == REGULAR_MERMAID
+
+
+def test_diagram_unknown_format_is_a_usage_error(ready: Cli) -> None:
+    assert ready.usage("definitions", "diagram", "regular", "--format", "png") == (
+        "Error: Invalid value for '--format': 'png' is not one of 'mermaid', 'dot'."
+    )
+
+
+def test_diagram_unknown_definition(ready: Cli) -> None:
+    assert ready.fail("definitions", "diagram", "nope").startswith("no definition called nope")

@@ -1,0 +1,256 @@
+"""`xunshi calendar`, `--json` everywhere, `demo`, and failures nobody planned (DESIGN §7, §8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_harness import BUILTIN, KEY, ROUND, SAMPLE_PLAN, Cli, check_exit
+
+# -- calendar --------------------------------------------------------------------------------------
+
+
+def test_workdays_forward(cli: Cli) -> None:
+    # 2024-09-29 (a Sunday) is a make-up working day; 10-01..07 are the National Day holiday.
+    assert cli.out("calendar", "workdays", "2024-09-27", "5") == "2024-10-10\n"
+
+
+def test_workdays_backward(cli: Cli) -> None:
+    assert cli.out("calendar", "workdays", "2024-10-10", "-5") == "2024-09-27\n"
+
+
+def test_workdays_backward_after_double_dash(cli: Cli) -> None:
+    assert cli.out("calendar", "workdays", "--", "2024-10-10", "-5") == "2024-09-27\n"
+
+
+def test_workdays_zero(cli: Cli) -> None:
+    assert cli.out("calendar", "workdays", "2024-09-27", "0") == "2024-09-27\n"
+
+
+def test_workdays_in_a_year_without_calendar_data(cli: Cli) -> None:
+    assert cli.out("calendar", "workdays", "2027-03-01", "5") == (
+        "2027-03-08  (暂定 provisional: no calendar data)\n"
+    )
+
+
+def test_workdays_json(cli: Cli) -> None:
+    assert cli.json("calendar", "workdays", "2024-09-27", "5") == {
+        "from": "2024-09-27",
+        "n": 5,
+        "date": "2024-10-10",
+        "provisional": False,
+    }
+    assert cli.json("calendar", "workdays", "2027-03-01", "5")["provisional"] is True
+
+
+@pytest.mark.parametrize(
+    ("start", "count", "message"),
+    [
+        ("2024-09-27", "x", "N 'x' is not a whole number"),
+        ("2024-09-27", "1.5", "N '1.5' is not a whole number"),
+        ("2024-02-30", "1", "FROM '2024-02-30' is not a date (YYYY-MM-DD)"),
+        ("27/09/2024", "1", "FROM '27/09/2024' is not a date (YYYY-MM-DD)"),
+    ],
+)
+def test_workdays_bad_input(cli: Cli, start: str, count: str, message: str) -> None:
+    assert cli.fail("calendar", "workdays", start, count) == message
+
+
+def test_workdays_needs_two_arguments(cli: Cli) -> None:
+    assert cli.usage("calendar", "workdays", "2024-09-27") == "Error: Missing argument 'N'."
+
+
+# -- --json everywhere ----------------------------------------------------------------------------
+
+
+def test_json_parses_for_every_command_that_has_it(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "round,group,group_leader,unit_code,unit_name,unit_category,definition\n"
+        f"{ROUND},G2,李四,U03,示例市教育局,市直机关,regular\n",
+        encoding="utf-8",
+    )
+    regular = ("--definition", "regular", "--at", "2024-09-02T09:00")
+    office = ("--actor", "张三", "--role", "office")
+    commands: list[tuple[str, ...]] = [
+        ("init",),
+        ("definitions", "list"),
+        ("definitions", "show", "regular"),
+        ("definitions", "validate", str(BUILTIN / "regular.yaml")),
+        ("definitions", "load", str(BUILTIN / "regular.yaml")),
+        ("definitions", "diagram", "regular", "--format", "dot"),
+        ("round", "create", ROUND, "--title", "2024年第一轮巡视", "--start", "2024-09-02"),
+        ("round", "list"),
+        ("group", "add", ROUND, "G1", "--leader", "张三"),
+        ("group", "list", ROUND),
+        ("unit", "add", "U01", "--name", "示例市财政局"),
+        ("unit", "list"),
+        ("plan", "import", str(plan), "--at", "2024-09-02T09:00"),
+        ("case", "start", "--round", ROUND, "--unit", "U01", "--group", "G1", *regular),
+        ("case", "list"),
+        ("case", "list", "--round", ROUND, "--state", "preparation", "--overdue"),
+        ("case", "show", KEY),
+        ("case", "show", KEY, "--as-of", "2024-09-03"),
+        ("case", "milestone", KEY, "briefings_received", *office, "--at", "2024-09-03T09:00"),
+        ("case", "milestone", KEY, "training_done", *office),
+        ("case", "fire", KEY, "move_in", "--actor", "张三", "--role", "group_leader"),
+        ("case", "history", KEY),
+        ("audit", "verify"),
+        ("audit", "seal"),
+        ("calendar", "workdays", "2024-09-27", "5"),
+    ]
+    for command in commands:
+        result = cli.run("--json", *command)
+        assert result.stderr == "", command
+        json.loads(result.stdout)
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+def test_demo(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+
+    result = cli.run("demo", "--db", url)
+
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        f"Demo database: {url}",
+        "Imported the sample plan: 36 cases in round 2024-R2",
+        "",
+        "2024年第二轮巡视 (2024-R2) as of 2025-02-14",
+    ]
+    summary = lines[5 : lines.index("", 5)]
+    assert summary[0].split() == [
+        "阶段",
+        "专项巡视",
+        "境外巡视",
+        "巡视“回头看”",
+        "常规巡视",
+        "机动巡视",
+        "合计",
+    ]
+    assert summary[-1].split() == ["合计", "5", "3", "2", "22", "4", "36"]
+    assert sum(int(line.split()[-1]) for line in summary[1:-1]) == 36
+    header = next(i for i, line in enumerate(lines) if line.startswith("案件 "))
+    cases = lines[header + 1 : lines.index("", header)]
+    assert [line.split()[0] for line in cases] == [f"2024-R2/U{n:02}" for n in range(1, 37)]
+    assert re.fullmatch(r"audit verify: OK, 36 chains, \d+ events", lines[-1])
+
+    again = Cli(tmp_path / "demo.db")
+    assert again.fail("demo", "--db", url) == (f"the demo needs an empty database; {url} has data")
+    assert again.out("audit", "verify").startswith("OK: 36 chains, ")
+
+
+# -- failures nobody planned for -------------------------------------------------------------------
+
+
+def db_fail(cli: Cli, url: str, *args: str) -> str:
+    """The one-line error of `xunshi --db URL ARGS`."""
+    result = check_exit(cli.invoke(["--db", url, *args]), 1)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0].removeprefix("Error: ")
+
+
+@pytest.mark.parametrize("args", [("init",), ("case", "list")], ids=["init", "case-list"])
+def test_unsupported_database(cli: Cli, args: tuple[str, ...]) -> None:
+    assert db_fail(cli, "mysql://u@localhost/xunshi", *args) == (
+        "unsupported database mysql://u@localhost/xunshi: use sqlite:/// or postgresql"
+    )
+
+
+@pytest.mark.parametrize("url", ["xunshi.db", "://nothing", "postgresql://u@127.0.0.1:port/db"])
+def test_malformed_database_url(cli: Cli, url: str) -> None:
+    assert db_fail(cli, url, "case", "list") == (
+        f"bad database URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…"
+    )
+
+
+def test_unknown_database_driver(cli: Cli) -> None:
+    assert "nodriver" in db_fail(cli, "postgresql+nodriver://u@127.0.0.1:1/db", "init")
+
+
+@pytest.mark.parametrize("args", [("init",), ("case", "list")], ids=["init", "case-list"])
+def test_postgresql_that_does_not_answer(cli: Cli, args: tuple[str, ...]) -> None:
+    message = db_fail(cli, "postgresql+psycopg://xunshi:s3cret@127.0.0.1:1/xunshi", *args)
+
+    assert message.startswith(
+        "cannot open database postgresql+psycopg://xunshi:***@127.0.0.1:1/xunshi: "
+    )
+    assert "s3cret" not in message
+
+
+def test_sqlite_file_in_a_folder_that_does_not_exist(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'nope' / 'x.db'}"
+
+    assert db_fail(cli, url, "init") == f"cannot open database {url}: unable to open database file"
+    assert db_fail(cli, url, "case", "list") == f"no database at {url}; run `xunshi init` first"
+
+
+def test_a_file_that_is_not_a_database(cli: Cli) -> None:
+    cli.path.write_text("巡视 notes, not a database\n", encoding="utf-8")
+
+    message = cli.fail("case", "list")
+
+    assert "file is not a database" in message
+    assert cli.url in message  # which file?
+
+
+def test_in_memory_sqlite_is_refused(cli: Cli) -> None:
+    # `--db sqlite://` "initialises" a database that vanishes with the process; every later
+    # command then says it is not initialised. Refuse it up front.
+    message = db_fail(cli, "sqlite://", "init")
+
+    assert "sqlite://" in message
+
+
+def test_debug_shows_the_traceback(world: Cli) -> None:
+    result = world.invoke(["--db", world.url, "case", "show", "99"], env={"XUNSHI_DEBUG": "1"})
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("\nError: case #99 does not exist\n")
+
+
+def test_a_closed_pipe_is_not_an_error(world: Cli) -> None:
+    # `xunshi case list | head -1`: the reader goes away; that is not the user's mistake.
+    read, write = os.pipe()
+    os.close(read)
+    command = [sys.executable, "-m", "xunshi", "--db", world.url, "case", "list"]
+    try:
+        done = subprocess.run(
+            command,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "XUNSHI_ACTOR": "tester"},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+
+    assert done.stderr.decode() == ""
+
+
+def test_module_entry_point(cli: Cli) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "xunshi", "calendar", "workdays", "2024-09-27", "5"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"2024-10-10\n", b"")
+
+
+def test_sample_plan_is_shipped() -> None:
+    assert SAMPLE_PLAN.read_text(encoding="utf-8").count("\n") == 37
