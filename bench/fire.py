@@ -65,7 +65,15 @@ def build(path: Path, cases: int) -> tuple[App, ManualClock]:
     with plan.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["round", "group", "group_leader", "unit_code", "unit_name", "unit_category", "definition"]
+            [
+                "round",
+                "group",
+                "group_leader",
+                "unit_code",
+                "unit_name",
+                "unit_category",
+                "definition",
+            ]
         )
         for n in range(cases):
             group = n % 8 + 1
@@ -134,8 +142,12 @@ class Raw:
 
     def __init__(self, path: Path, defn: Definition) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=10000",
-                       "foreign_keys=ON"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "busy_timeout=10000",
+            "foreign_keys=ON",
+        ):
             self.conn.execute(f"PRAGMA {pragma}")
         self.defn = defn
         self.cal = calendar_for("cn")
@@ -169,11 +181,19 @@ class Raw:
         seq = version + 1
         stamp = _sqlite_time(now)
         if step.kind == "milestone":
-            kind, trigger, source, dest, data = "milestone", None, None, None, {"milestone": step.name}
+            kind, trigger, source, dest, data = (
+                "milestone",
+                None,
+                None,
+                None,
+                {"milestone": step.name},
+            )
             milestones[step.name] = _iso(now)
             new_state, new_entered, new_stage_seq = state, entered_at, stage_seq
         else:
-            transition = next(t for t in self.defn.transitions_from(state) if t.trigger == step.name)
+            transition = next(
+                t for t in self.defn.transitions_from(state) if t.trigger == step.name
+            )
             kind, trigger, source, dest, data = "transition", step.name, state, transition.dest, {}
             milestones = {}
             new_state, new_entered, new_stage_seq = transition.dest, stamp, seq
@@ -185,27 +205,66 @@ class Raw:
                 due_d = due_date(entered_on, due, self.cal)
                 due_on, prov = due_d.isoformat(), is_provisional(entered_on, due_d, self.cal)
         canonical = json.dumps(
-            {"instance": case_id, "seq": seq, "kind": kind, "trigger": trigger, "from": source,
-             "to": dest, "actor": ACTOR, "role": step.role, "reason": None, "data": data,
-             "occurred_at": _iso(now), "recorded_at": _iso(now)},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+            {
+                "instance": case_id,
+                "seq": seq,
+                "kind": kind,
+                "trigger": trigger,
+                "from": source,
+                "to": dest,
+                "actor": ACTOR,
+                "role": step.role,
+                "reason": None,
+                "data": data,
+                "occurred_at": _iso(now),
+                "recorded_at": _iso(now),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         )
         digest = hashlib.sha256((head_hash + canonical).encode()).hexdigest()
         c.execute(
-            "INSERT INTO event (instance_id, seq, kind, \"trigger\", from_state, to_state, actor, "
+            'INSERT INTO event (instance_id, seq, kind, "trigger", from_state, to_state, actor, '
             "role, reason, data, occurred_at, recorded_at, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case_id, seq, kind, trigger, source, dest, ACTOR, step.role, None,
-             json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-             stamp, stamp, head_hash, digest),
+            (
+                case_id,
+                seq,
+                kind,
+                trigger,
+                source,
+                dest,
+                ACTOR,
+                step.role,
+                None,
+                json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                stamp,
+                stamp,
+                head_hash,
+                digest,
+            ),
         )
         updated = c.execute(
             "UPDATE instance SET state = ?, entered_at = ?, version = ?, milestones = ?, "
             "suspended = ?, suspended_at = ?, due_on = ?, provisional = ?, last_occurred_at = ?, "
             "head_hash = ?, definition_version = ?, stage_seq = ? WHERE id = ? AND version = ?",
-            (new_state, new_entered, seq,
-             json.dumps(milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-             0, None, due_on, prov, stamp, digest, 1, new_stage_seq, case_id, version),
+            (
+                new_state,
+                new_entered,
+                seq,
+                json.dumps(milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                0,
+                None,
+                due_on,
+                prov,
+                stamp,
+                digest,
+                1,
+                new_stage_seq,
+                case_id,
+                version,
+            ),
         ).rowcount
         assert updated == 1
         if step.kind == "fire":
@@ -223,13 +282,26 @@ class Raw:
         for rule in self.defn.ladder(state):
             fire_at = rule_fires_at(due_on, rule.at, self.cal, TZ)
             fire_on = fire_at.date()
-            rows.append((
-                case_id, seq, state, 0, rule.level, rule.title,
-                json.dumps(list(rule.notify), separators=(",", ":"), ensure_ascii=False), 1,
-                due_on.isoformat(), _sqlite_time(fire_at),
-                prov or self.cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
-                "pending", None, None, 0, f"{case_id}:{seq}:0:{rule.level}:1",
-            ))
+            rows.append(
+                (
+                    case_id,
+                    seq,
+                    state,
+                    0,
+                    rule.level,
+                    rule.title,
+                    json.dumps(list(rule.notify), separators=(",", ":"), ensure_ascii=False),
+                    1,
+                    due_on.isoformat(),
+                    _sqlite_time(fire_at),
+                    prov or self.cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
+                    "pending",
+                    None,
+                    None,
+                    0,
+                    f"{case_id}:{seq}:0:{rule.level}:1",
+                )
+            )
         self.conn.executemany(
             "INSERT INTO timer (instance_id, stage_seq, stage, task_id, level, title, notify, "
             "generation, due_on, fire_at, provisional, status, locked_by, locked_until, attempts, "
@@ -259,8 +331,17 @@ def memory_worker(path: Path, cases: int) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds = run_xunshi(app, clock, list(range(1, cases + 1)), steps)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"cases": cases, "events": cases * len(steps), "seconds": seconds,
-                      "rss_before_kib": before, "rss_after_kib": after}))
+    print(
+        json.dumps(
+            {
+                "cases": cases,
+                "events": cases * len(steps),
+                "seconds": seconds,
+                "rss_before_kib": before,
+                "rss_after_kib": after,
+            }
+        )
+    )
 
 
 def wall(argv: list[str], runs: int) -> float:
@@ -306,7 +387,9 @@ def main() -> None:
         app.db.dispose()
         build(work / "raw.db", args.cases)[0].db.dispose()
         raw.append(events / Raw(work / "raw.db", defn).run(ids, steps))
-        print(f"  run {attempt + 1}: xunshi {ours[-1]:,.0f} events/s, raw sqlite3 {raw[-1]:,.0f} events/s")
+        print(
+            f"  run {attempt + 1}: xunshi {ours[-1]:,.0f} events/s, raw sqlite3 {raw[-1]:,.0f} events/s"
+        )
 
     memory = []
     sizes = [int(s) for s in args.memory.split(",") if s]
@@ -315,14 +398,18 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--build", str(size), "--db", db], check=True)
         out = subprocess.run(
             [sys.executable, __file__, "--memory-worker", str(size), "--db", db],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         memory.append(json.loads(out.strip().splitlines()[-1]))
 
     xunshi_bin = str(Path(sys.executable).with_name("xunshi"))
     help_time = wall([xunshi_bin, "--help"], args.runs)
     show_db = work / f"mem{max(sizes)}.db" if sizes else work / "xunshi.db"
-    show_time = wall([xunshi_bin, "--db", f"sqlite:///{show_db}", "case", "show", f"{ROUND}/U00042"], args.runs)
+    show_time = wall(
+        [xunshi_bin, "--db", f"sqlite:///{show_db}", "case", "show", f"{ROUND}/U00042"], args.runs
+    )
 
     print()
     print("| measure | value |")
@@ -337,7 +424,9 @@ def main() -> None:
             f"{m['rss_after_kib'] / 1024:.1f} MiB (before firing {m['rss_before_kib'] / 1024:.1f} MiB) |"
         )
     print(f"| `xunshi --help`, median of {args.runs} | {help_time * 1000:.0f} ms |")
-    print(f"| `xunshi case show` on {max(sizes) if sizes else args.cases:,} cases, median | {show_time * 1000:.0f} ms |")
+    print(
+        f"| `xunshi case show` on {max(sizes) if sizes else args.cases:,} cases, median | {show_time * 1000:.0f} ms |"
+    )
 
 
 if __name__ == "__main__":
