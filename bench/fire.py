@@ -24,7 +24,6 @@ import csv
 import gc
 import hashlib
 import json
-import os
 import resource
 import sqlite3
 import statistics
@@ -269,7 +268,8 @@ class Raw:
         assert updated == 1
         if step.kind == "fire":
             c.execute(
-                "UPDATE timer SET status = 'superseded' WHERE instance_id = ? AND status = 'pending' "
+                "UPDATE timer SET status = 'superseded' "
+                "WHERE instance_id = ? AND status = 'pending' "
                 "AND task_id = 0",
                 (case_id,),
             )
@@ -388,7 +388,8 @@ def main() -> None:
         build(work / "raw.db", args.cases)[0].db.dispose()
         raw.append(events / Raw(work / "raw.db", defn).run(ids, steps))
         print(
-            f"  run {attempt + 1}: xunshi {ours[-1]:,.0f} events/s, raw sqlite3 {raw[-1]:,.0f} events/s"
+            f"  run {attempt + 1}: xunshi {ours[-1]:,.0f} events/s, "
+            f"raw sqlite3 {raw[-1]:,.0f} events/s"
         )
 
     memory = []
@@ -421,11 +422,13 @@ def main() -> None:
     for m in memory:
         print(
             f"| peak RSS firing {m['events']:,} events on {m['cases']:,} cases | "
-            f"{m['rss_after_kib'] / 1024:.1f} MiB (before firing {m['rss_before_kib'] / 1024:.1f} MiB) |"
+            f"{m['rss_after_kib'] / 1024:.1f} MiB "
+            f"(before firing {m['rss_before_kib'] / 1024:.1f} MiB) |"
         )
     print(f"| `xunshi --help`, median of {args.runs} | {help_time * 1000:.0f} ms |")
     print(
-        f"| `xunshi case show` on {max(sizes) if sizes else args.cases:,} cases, median | {show_time * 1000:.0f} ms |"
+        f"| `xunshi case show` on {max(sizes) if sizes else args.cases:,} cases, median | "
+        f"{show_time * 1000:.0f} ms |"
     )
 
 
