@@ -54,6 +54,9 @@ class Event:
     recorded_at: datetime
     prev_hash: str
     hash: str = ""
+    # Set when the stored `data` is not JSON (the row was edited by hand): the event
+    # cannot be hashed or replayed, and verification says so instead of crashing.
+    data_error: str | None = None
 
     def canonical(self) -> str:
         """The canonical JSON the hash covers (everything but the hashes themselves)."""
@@ -94,6 +97,13 @@ def chain_hash(prev_hash: str, canonical: str) -> str:
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:
     """An Event from a stored row of the `event` table."""
+    data_error = None
+    try:
+        data = json.loads(row["data"])
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    except ValueError as exc:
+        data, data_error = {}, f"data is not a JSON object ({exc})"
     return Event(
         instance_id=row["instance_id"],
         seq=row["seq"],
@@ -104,11 +114,12 @@ def event_from_row(row: Mapping[Any, Any]) -> Event:
         actor=row["actor"],
         role=row["role"],
         reason=row["reason"],
-        data=json.loads(row["data"]),
+        data=data,
         occurred_at=row["occurred_at"],
         recorded_at=row["recorded_at"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        data_error=data_error,
     )
 
 
@@ -229,7 +240,9 @@ def check_chain(
             problem(expected_seq, f"{noun} seq {missing} missing (seq {event.seq} follows)")
         elif event.prev_hash != previous_hash:
             problem(event.seq, "prev_hash does not link to the previous event")
-        if event.compute_hash() != event.hash:
+        if event.data_error is not None:
+            problem(event.seq, f"the stored event was altered: {event.data_error}")
+        elif event.compute_hash() != event.hash:
             problem(event.seq, "hash mismatch: the stored event was altered")
         try:
             projection.apply(event)
@@ -243,7 +256,9 @@ def check_chain(
         problem(0, "instance has no history")
     else:
         for reason in _projection_differences(projection, row):
-            problem(int(row["version"]), reason)
+            # At the newest event either side knows of: the row's when events were
+            # deleted, the history's when the row was turned back.
+            problem(max(int(row["version"]), projection.version), reason)
     return count, problems
 
 

@@ -153,8 +153,11 @@ class Auditor:
     def _events(self, conn: Connection) -> Iterator[Event]:
         # Per statement: Connection.execution_options would stream every later statement too.
         result = conn.execute(q.ALL_EVENTS.execution_options(yield_per=_BATCH)).mappings()
-        for row in result:
-            yield event_from_row(row)
+        try:
+            for row in result:
+                yield event_from_row(row)
+        finally:
+            result.close()  # a PostgreSQL server-side cursor must not outlive a failure
 
     def _heads(self, conn: Connection) -> list[list[Any]]:
         e = q.events

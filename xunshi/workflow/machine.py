@@ -152,3 +152,7 @@ class MachineCache:
             compiled = CompiledDefinition(load(name, version), version)
             self._compiled[key] = compiled
         return compiled
+
+    def forget(self, name: str, version: int) -> None:
+        """Drop a compiled version (its number is being registered anew)."""
+        self._compiled.pop((name, version), None)

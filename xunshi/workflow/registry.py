@@ -83,6 +83,9 @@ class Registry:
         if builtin and latest is not None and not latest["source_name"].startswith(BUILTIN):
             return Registration(definition.name, latest["version"], created=False)
         version = 1 if latest is None else latest["version"] + 1
+        # A version number this process saw inside a transaction that rolled back may be
+        # cached with other content; the version being written now replaces it.
+        self._forget(definition.name, version)
         conn.execute(
             q.definitions.insert(),
             {
@@ -99,6 +102,10 @@ class Registry:
             },
         )
         return Registration(definition.name, version, created=True)
+
+    def _forget(self, name: str, version: int) -> None:
+        self._definitions.pop((name, version), None)
+        self._machines.forget(name, version)
 
     def definition(self, conn: Connection, name: str, version: int) -> Definition:
         """One stored version (cached: versions never change)."""

@@ -154,18 +154,17 @@ class CaseViews:
     def as_of(self, conn: Connection, ref: InstanceRef, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time)."""
         row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
-        events = [
-            event_from_row(e)
-            for e in conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
-            if e["occurred_at"] <= instant
+        history = [
+            event_from_row(e) for e in conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
         ]
+        if not history:
+            raise BadInput(f"{ref.label} has no history")
+        events = [e for e in history if e.occurred_at <= instant]
         if not events:
-            started = self.engine.business_time(row["entered_at"])
+            started = self.engine.business_time(history[0].occurred_at)
             raise BadInput(
                 f"{ref.label} did not exist at {self.engine.business_time(instant)} "
                 f"(its history starts {started})"
-                if row["version"] >= 1
-                else f"{ref.label} has no history"
             )
         projection = replay(events)
         defn = self.engine.registry.definition(

@@ -1,0 +1,162 @@
+"""Worlds for the integration tests: a round with a group, units, cases driven along `regular`.
+
+Imported by the tests of this folder as `worlds` (pytest puts the folder on `sys.path`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from xunshi.bootstrap import App
+from xunshi.storage import queries as q
+from xunshi.storage.tables import metadata
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.engine import InstanceRef
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROUND = "2024-R1"
+GROUP = "G1"
+KEY = f"{ROUND}/U01"
+
+
+def shanghai(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    """An instant given in business time (Asia/Shanghai)."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One command of the forward path: a milestone to record or a trigger to fire."""
+
+    kind: str  # "milestone" | "fire"
+    name: str
+    role: str
+
+
+def _m(name: str, role: str = "group_leader") -> Step:
+    return Step("milestone", name, role)
+
+
+def _f(name: str, role: str) -> Step:
+    return Step("fire", name, role)
+
+
+# The whole forward path of `regular`, stage by stage: the required milestones, then the trigger.
+FORWARD: tuple[tuple[str, tuple[Step, ...]], ...] = (
+    (
+        "preparation",
+        (
+            _m("briefings_received", "office"),
+            _m("training_done", "office"),
+            _f("move_in", "group_leader"),
+        ),
+    ),
+    (
+        "mobilization",
+        (_m("mobilization_meeting"), _m("contacts_published"), _f("start_onsite", "group_leader")),
+    ),
+    (
+        "onsite",
+        (_m("individual_talks"), _m("midterm_consultation"), _f("leave_site", "group_leader")),
+    ),
+    ("communication", (_m("leader_talk"), _m("key_issues_agreed"), _f("report", "group_leader"))),
+    (
+        "reporting",
+        (_m("leading_group_report"), _m("party_group_report"), _f("give_feedback", "office")),
+    ),
+    (
+        "feedback",
+        (_m("feedback_meeting"), _m("individual_feedback"), _f("start_rectification", "office")),
+    ),
+    (
+        "rectification",
+        (
+            _m("three_lists", "unit_liaison"),
+            _m("rectification_report", "unit_liaison"),
+            _m("leader_report", "unit_liaison"),
+            _f("close", "office"),
+        ),
+    ),
+)
+
+
+def snapshot(app: App) -> Snapshot:
+    """Every row of every table of `app`'s database, in primary-key order."""
+    with app.db.transaction() as conn:
+        return Snapshot(
+            {
+                table.name: tuple(
+                    tuple(row)
+                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+                )
+                for table in metadata.sorted_tables
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a refused command must leave untouched: every row of every table."""
+
+    tables: dict[str, tuple[tuple[Any, ...], ...]]
+
+
+class World:
+    """A round `2024-R1` with group `G1`; units and cases are made on demand."""
+
+    def __init__(self, app: App, clock: ManualClock) -> None:
+        self.app = app
+        self.clock = clock
+        app.inspection.create_round(ROUND, "2024年第一轮巡视", date(2024, 9, 2))
+        app.inspection.add_group(ROUND, GROUP, "张组长")
+
+    def case(self, unit: str = "U01", definition: str = "regular") -> InstanceRef:
+        """Add unit `unit` and start its case in the round."""
+        self.app.inspection.add_unit(unit, f"单位{unit}")
+        return self.app.inspection.start_case(
+            round_code=ROUND,
+            unit_code=unit,
+            group_code=GROUP,
+            definition=definition,
+            actor="巡视办",
+        )
+
+    def run(self, key: str, steps: Sequence[Step], *, pace: timedelta | None = None) -> None:
+        """Run `steps` on case `key`, advancing the clock by `pace` before each."""
+        for step in steps:
+            if pace is not None:
+                self.clock.advance(pace)
+            if step.kind == "milestone":
+                self.app.inspection.record_milestone(key, step.name, actor="张组长", role=step.role)
+            else:
+                self.app.inspection.fire(key, step.name, actor="张组长", role=step.role)
+
+    def drive_to(self, key: str, state: str, *, pace: timedelta | None = None) -> None:
+        """Move case `key` along the forward path until it enters `state`."""
+        for stage, steps in FORWARD:
+            if stage == state:
+                return
+            self.run(key, steps, pace=pace)
+        if state != "closed":
+            raise ValueError(f"{state} is not on the forward path")
+
+    def milestones_of(self, key: str, stage: str) -> None:
+        """Record the required milestones of `stage` (the case must be in it)."""
+        steps = dict(FORWARD)[stage]
+        self.run(key, [s for s in steps if s.kind == "milestone"])
+
+    def snapshot(self) -> Snapshot:
+        """Every row of every table, in primary-key order."""
+        return snapshot(self.app)
+
+    def row(self, ref: InstanceRef) -> dict[str, Any]:
+        """The instance row of a case."""
+        with self.app.db.transaction() as conn:
+            found = conn.execute(select(q.instances).where(q.instances.c.id == ref.id))
+            return dict(found.mappings().one())
