@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from xunshi.errors import BadInput, StorageError
+from xunshi.errors import BadInput, Conflict, StorageError
 from xunshi.storage.tables import SCHEMA_VERSION, SchemaInfo, metadata, table
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,11 @@ class Database:
                 with self.transaction(immediate=immediate) as conn:
                     return work(conn)
             except OperationalError as exc:
+                if is_deadlock(exc):
+                    raise Conflict(
+                        "another writer changed the same records at the same time; nothing was "
+                        "written, try again"
+                    ) from exc
                 if not (self.is_sqlite and is_busy(exc)) or time.monotonic() > deadline:
                     raise
             time.sleep(delay * (1 + random.random()))
@@ -198,6 +203,11 @@ def is_write_conflict(exc: DBAPIError) -> bool:
     sqlstate = getattr(orig, "sqlstate", None)
     # unique_violation on the (instance, seq) key, serialization failure, deadlock.
     return sqlstate in ("23505", "40001", "40P01")
+
+
+def is_deadlock(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL broke a deadlock or a serialization failure (retry the whole)."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def is_busy(exc: DBAPIError) -> bool:

@@ -6,6 +6,7 @@ Built once at import from the Core tables; SQLAlchemy caches their compiled form
 from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from xunshi.storage.tables import (
     CalendarYearRow,
@@ -78,6 +79,47 @@ CASE_BY_KEY = _CASE_WITH_INSTANCE.where(
     rounds.c.code == bindparam("round_code"), units.c.code == bindparam("unit_code")
 )
 
+# A claimed timer with its fencing fields, its instance row and what names the instance.
+TIMER_FOR_FIRE = (
+    select(
+        timers.c.status.label("timer_status"),
+        timers.c.locked_by.label("timer_locked_by"),
+        timers.c.attempts.label("timer_attempts"),
+        instances,
+        rounds.c.code.label("round_code"),
+        units.c.code.label("unit_code"),
+    )
+    .select_from(timers)
+    .join(instances, instances.c.id == timers.c.instance_id)
+    .outerjoin(cases, cases.c.id == instances.c.id)
+    .outerjoin(rounds, rounds.c.id == cases.c.round_id)
+    .outerjoin(units, units.c.id == cases.c.unit_id)
+    .where(timers.c.id == bindparam("timer_id"))
+)
+
+# The escalation of a rung, or nothing (no row returned) if the rung was already raised.
+_ESCALATION_KEY = ["instance_id", "stage_seq", "task_id", "level"]
+INSERT_ESCALATION = {
+    "sqlite": sqlite.insert(escalations)
+    .on_conflict_do_nothing(index_elements=_ESCALATION_KEY)
+    .returning(escalations.c.id),
+    "postgresql": postgresql.insert(escalations)
+    .on_conflict_do_nothing(index_elements=_ESCALATION_KEY)
+    .returning(escalations.c.id),
+}
+# Fenced: only the sweeper that holds the claim, with the attempt it claimed, may finish it.
+TIMER_DONE = (
+    timers.update()
+    .where(
+        timers.c.id == bindparam("b_id"),
+        timers.c.status == "claimed",
+        timers.c.locked_by == bindparam("b_worker"),
+        timers.c.attempts == bindparam("b_attempts"),
+    )
+    .values(status=bindparam("status"), locked_by=None, locked_until=None)
+)
+INSERT_OUTBOX = outbox.insert()
+
 # -- definitions ----------------------------------------------------------------------
 
 DEFINITION_VERSION = select(definitions).where(
@@ -107,11 +149,12 @@ EVENT_COUNT = select(func.count()).select_from(events)
 # only when the query repeats its WHERE terms with the same constants.
 LIVE_TIMER = text("timer.status IN ('pending', 'claimed')")
 
+# Claimed timers too: a sweeper holding one then fails its fencing check and lets it go.
 SUPERSEDE_TIMERS = (
     timers.update()
     .where(
         timers.c.instance_id == bindparam("b_instance_id"),
-        timers.c.status == "pending",
+        LIVE_TIMER,
         timers.c.task_id == 0,
     )
     .values(status="superseded")

@@ -229,7 +229,9 @@ class EscalationRow(SQLModel, table=True):
 
     __tablename__ = "escalation"
     __table_args__ = (
-        UniqueConstraint("instance_id", "stage_seq", "task_id", "level", "generation"),
+        # A rung is raised at most once per stage entry (or task), whatever generation
+        # of timer raised it: the database itself refuses a second one.
+        UniqueConstraint("instance_id", "stage_seq", "task_id", "level"),
     )
     id: int | None = Field(default=None, primary_key=True)
     instance_id: int = Field(foreign_key="instance.id")

@@ -553,9 +553,37 @@ class Engine:
         event: Event,
         deadline: Deadline,
     ) -> InstanceState:
-        """Insert the event and move the row to the new projection, or raise Conflict."""
+        """Move the row to the new projection and insert the event, or raise Conflict.
+
+        The row is updated first (`WHERE version = old`): on PostgreSQL that takes the
+        instance's row lock before anything else, so every writer of an instance — a user's
+        command or the sweep — locks in the same order (instance, then its timers) and a
+        racing writer waits, finds the version moved and gets a conflict, never a deadlock.
+        """
         projection = row.projection()
         projection.apply(event)
+        assert projection.entered_at is not None and projection.last_occurred_at is not None
+        updated = conn.execute(
+            q.UPDATE_INSTANCE,
+            {
+                "b_id": row.id,
+                "b_version": row.version,
+                "state": projection.state,
+                "entered_at": projection.entered_at,
+                "version": projection.version,
+                "milestones": canonical_json(projection.milestones),
+                "suspended": projection.suspended,
+                "suspended_at": projection.suspended_at,
+                "due_on": deadline.due_on,
+                "provisional": deadline.provisional,
+                "last_occurred_at": projection.last_occurred_at,
+                "head_hash": projection.head_hash,
+                "definition_version": projection.definition_version,
+                "stage_seq": projection.stage_seq,
+            },
+        )
+        if updated.rowcount != 1:
+            raise Conflict(conflict_message(ref, row.version))
         try:
             conn.execute(
                 q.INSERT_EVENT,
@@ -580,29 +608,6 @@ class Engine:
             if is_write_conflict(exc):
                 raise Conflict(conflict_message(ref, row.version)) from exc
             raise
-        assert projection.entered_at is not None and projection.last_occurred_at is not None
-        milestones = canonical_json(projection.milestones)
-        updated = conn.execute(
-            q.UPDATE_INSTANCE,
-            {
-                "b_id": row.id,
-                "b_version": row.version,
-                "state": projection.state,
-                "entered_at": projection.entered_at,
-                "version": projection.version,
-                "milestones": milestones,
-                "suspended": projection.suspended,
-                "suspended_at": projection.suspended_at,
-                "due_on": deadline.due_on,
-                "provisional": deadline.provisional,
-                "last_occurred_at": projection.last_occurred_at,
-                "head_hash": projection.head_hash,
-                "definition_version": projection.definition_version,
-                "stage_seq": projection.stage_seq,
-            },
-        )
-        if updated.rowcount != 1:
-            raise Conflict(conflict_message(ref, row.version))
         return InstanceState(
             id=row.id,
             subject=row.subject,

@@ -23,11 +23,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, or_, select
 
 from xunshi.definitions.schema import canonical_json
-from xunshi.errors import BadInput, Conflict, NotFound
+from xunshi.errors import BadInput, Conflict, NotFound, Refused
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.engine import Engine, InstanceRef
+from xunshi.workflow.labels import label_from_row
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,10 @@ class SweepResult:
 
 
 Labeler = Callable[[Connection, int], str]
+
+
+class _LostClaim(Exception):
+    """The claim on a timer was lost before its transaction ended: roll it back."""
 
 
 class Sweeper:
@@ -228,6 +233,8 @@ class Sweeper:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return self.db.run(lambda conn: self._fire(conn, timer, now), immediate=True)
+            except _LostClaim:
+                return "lost"  # rolled back: the timer's new holder fires it
             except Conflict:
                 # Someone moved the instance between our read and write (PostgreSQL); the
                 # next attempt re-checks whether the rung still applies.
@@ -235,42 +242,22 @@ class Sweeper:
         return "lost"
 
     def _fire(self, conn: Connection, timer: ClaimedTimer, now: datetime) -> Raised | str:
-        t, x, i = q.timers, q.escalations, q.instances
-        fence = select(t.c.status, t.c.locked_by, t.c.attempts).where(t.c.id == timer.id)
-        if not self.db.is_sqlite:
-            fence = fence.with_for_update()
-        held = conn.execute(fence).first()
-        if held is None or (held.status, held.locked_by, held.attempts) != (
+        # One read: the instance, its name and whether the claim is still ours. Nothing is
+        # locked here; the writes below lock the instance first (the engine's update), then
+        # the timer (the fenced update at the end), the same order as every other writer.
+        row = conn.execute(q.TIMER_FOR_FIRE, {"timer_id": timer.id}).mappings().first()
+        if row is None or (row["timer_status"], row["timer_locked_by"], row["timer_attempts"]) != (
             "claimed",
             self.worker,
             timer.attempts,
         ):
             return "lost"  # the lease expired and someone else has it now
-        instance = conn.execute(
-            select(i.c.stage_seq, i.c.suspended, i.c.state).where(i.c.id == timer.instance_id)
-        ).first()
-        if instance is None or not self._still_live(conn, timer, instance):
-            conn.execute(
-                t.update()
-                .where(t.c.id == timer.id)
-                .values(status="superseded", locked_by=None, locked_until=None)
-            )
+        if row["stage_seq"] != timer.stage_seq or row["suspended"]:
+            self._finish(conn, timer, "superseded")
             return "stale"
-        existing = conn.execute(
-            select(x.c.id).where(
-                x.c.instance_id == timer.instance_id,
-                x.c.stage_seq == timer.stage_seq,
-                x.c.task_id == timer.task_id,
-                x.c.level == timer.level,
-                x.c.generation == timer.generation,
-            )
-        ).first()
-        if existing is not None:
-            self._done(conn, timer)
-            return "stale"
-        label = self.labeler(conn, timer.instance_id)
+        label = label_from_row(row)
         escalation_id = conn.execute(
-            x.insert().returning(x.c.id),
+            q.INSERT_ESCALATION[conn.dialect.name],
             {
                 "instance_id": timer.instance_id,
                 "stage_seq": timer.stage_seq,
@@ -287,8 +274,11 @@ class Sweeper:
                 "acked_at": None,
                 "acked_by": None,
             },
-        ).scalar_one()
-        ref = InstanceRef(timer.instance_id, label)
+        ).scalar_one_or_none()
+        if escalation_id is None:  # raised already in this stage entry (another generation)
+            self._finish(conn, timer, "done")
+            return "stale"
+        ref = InstanceRef(timer.instance_id, label, row)
         data = {
             "escalation": escalation_id,
             "level": timer.level,
@@ -318,19 +308,22 @@ class Sweeper:
             provisional=timer.provisional,
         )
         self._outbox(conn, raised, now)
-        self._done(conn, timer)
+        self._finish(conn, timer, "done")
         return raised
 
-    def _still_live(self, conn: Connection, timer: ClaimedTimer, instance: Any) -> bool:
-        return bool(instance.stage_seq == timer.stage_seq and not instance.suspended)
-
-    def _done(self, conn: Connection, timer: ClaimedTimer) -> None:
-        t = q.timers
-        conn.execute(
-            t.update()
-            .where(t.c.id == timer.id)
-            .values(status="done", locked_by=None, locked_until=None)
+    def _finish(self, conn: Connection, timer: ClaimedTimer, status: str) -> None:
+        """Mark the timer, fenced; if the claim was lost meanwhile, undo everything."""
+        finished = conn.execute(
+            q.TIMER_DONE,
+            {
+                "b_id": timer.id,
+                "b_worker": self.worker,
+                "b_attempts": timer.attempts,
+                "status": status,
+            },
         )
+        if finished.rowcount != 1:
+            raise _LostClaim(timer.id)
 
     def _outbox(self, conn: Connection, raised: Raised, now: datetime) -> None:
         if not self.channels:
@@ -338,7 +331,7 @@ class Sweeper:
         key = f"xunshi-escalation-{raised.instance_id}-{raised.id}"
         payload = canonical_json(notification_payload(raised, self.engine))
         conn.execute(
-            q.outbox.insert(),
+            q.INSERT_OUTBOX,
             [
                 {
                     "escalation_id": raised.id,
@@ -401,7 +394,7 @@ def acknowledge(
         label = labeler(conn, row["instance_id"])
         if row["acked_at"] is not None:
             when = engine.business_time(row["acked_at"])
-            raise BadInput(
+            raise Refused(
                 f"escalation {escalation_id} was already acknowledged by {row['acked_by']} "
                 f"at {when}"
             )

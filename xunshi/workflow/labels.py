@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Select, select
@@ -16,6 +17,13 @@ def _case_keys() -> Select[Any]:
         .join(r, r.c.id == c.c.round_id)
         .join(u, u.c.id == c.c.unit_id)
     )
+
+
+def label_from_row(row: Mapping[Any, Any]) -> str:
+    """The label of an instance from a row that joined its case keys (`round_code`, …)."""
+    if row.get("round_code") is not None:
+        return f"case {row['round_code']}/{row['unit_code']}"
+    return f"instance #{row['id']}"
 
 
 def instance_label(conn: Connection, instance_id: int) -> str:

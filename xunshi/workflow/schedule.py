@@ -121,10 +121,23 @@ class Schedule:
         return LoadedYear(data.year, len(holidays), len(workdays), rescheduled)
 
     def _recompute_year(self, conn: Connection, year: int) -> int:
-        """Recompute due dates and pending timers of stages whose span touches `year`."""
-        i = q.instances
+        """Recompute due dates and pending timers of stages whose span touches `year`.
+
+        A stage is touched when it is due in or after `year`, or when one of its pending
+        rungs fires then (a rung `+10wd` after a December due date fires in January).
+        """
+        i, t = q.instances, q.timers
+        year_starts = datetime.combine(date(year, 1, 1), datetime.min.time(), tzinfo=self.tz)
+        rung_in_year = (
+            select(t.c.instance_id)
+            .where(t.c.status == "pending", t.c.task_id == 0, t.c.fire_at >= year_starts)
+            .scalar_subquery()
+        )
         rows = conn.execute(
-            select(i).where(i.c.due_on.is_not(None), i.c.due_on >= date(year, 1, 1))
+            select(i).where(
+                i.c.due_on.is_not(None),
+                (i.c.due_on >= date(year, 1, 1)) | i.c.id.in_(rung_in_year),
+            )
         ).mappings()
         touched = [
             InstanceState.from_row(row)
@@ -135,7 +148,11 @@ class Schedule:
         for instance in touched:
             defn = self._definition(conn, instance)
             deadline = self._deadline_with_pauses(conn, instance, defn)
-            if deadline.due_on == instance.due_on and deadline.provisional == instance.provisional:
+            unchanged = (deadline.due_on, deadline.provisional) == (
+                instance.due_on,
+                instance.provisional,
+            )
+            if unchanged and not self._has_provisional_rungs(conn, instance.id):
                 continue
             conn.execute(
                 i.update().where(i.c.id == instance.id),
@@ -147,6 +164,20 @@ class Schedule:
                 self.rescheduled(conn, instance, defn)
             count += 1
         return count
+
+    def _has_provisional_rungs(self, conn: Connection, instance_id: int) -> bool:
+        t = q.timers
+        found = conn.execute(
+            select(t.c.id)
+            .where(
+                t.c.instance_id == instance_id,
+                t.c.status == "pending",
+                t.c.task_id == 0,
+                t.c.provisional.is_(True),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
 
     # -- deadlines (StageHooks) -----------------------------------------------------
 
