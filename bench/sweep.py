@@ -54,8 +54,15 @@ def build(path: Path, size: int, due: int) -> None:
     with plan.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["round", "group", "group_leader", "unit_code", "unit_name", "unit_category",
-             "definition"]
+            [
+                "round",
+                "group",
+                "group_leader",
+                "unit_code",
+                "unit_name",
+                "unit_category",
+                "definition",
+            ]
         )
         for n in range(due):
             writer.writerow(["S1", "G1", "组长", f"U{n:05d}", f"单位{n}", "", "regular"])
@@ -67,9 +74,22 @@ def build(path: Path, size: int, due: int) -> None:
     far = datetime(2031, 1, 1, tzinfo=UTC)
     rows = (
         (
-            n % due + 1, 1_000_000 + n, "preparation", 0, 0, "到期提醒", '["group_leader"]', 1,
-            "2031-01-01", (far + timedelta(minutes=n)).strftime("%Y-%m-%d %H:%M:%S.%f"), 0,
-            "pending", None, None, 0, f"pad:{n}",
+            n % due + 1,
+            1_000_000 + n,
+            "preparation",
+            0,
+            0,
+            "到期提醒",
+            '["group_leader"]',
+            1,
+            "2031-01-01",
+            (far + timedelta(minutes=n)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            0,
+            "pending",
+            None,
+            None,
+            0,
+            f"pad:{n}",
         )
         for n in range(max(size - pending, 0))
     )
@@ -146,7 +166,9 @@ def main() -> None:
         print(f"built {size:,} pending timers in {time.perf_counter() - began:.0f} s", flush=True)
         out = subprocess.run(
             [sys.executable, __file__, "--measure", str(db), "--due", str(args.due)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     print()
@@ -161,8 +183,10 @@ def main() -> None:
         )
     claims = [r["claim_ms"] for r in results]
     print()
-    print(f"claim time ratio largest/smallest: {max(claims) / min(claims):.2f} "
-          f"(median {statistics.median(claims):.1f} ms)")
+    print(
+        f"claim time ratio largest/smallest: {max(claims) / min(claims):.2f} "
+        f"(median {statistics.median(claims):.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

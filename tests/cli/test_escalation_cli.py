@@ -1,0 +1,445 @@
+"""`xunshi escalate | escalations list|ack | case suspend|resume | calendar load|workdays` (§7).
+
+The CLI runs on the system clock, so the cases are built with `--at` in the past: the world's
+case 2024-R1/U01 started 2024-09-02 09:00 in preparation (due 2024-09-24), so all four rungs
+of its ladder are due today. Escalations are raised "now": the tests mask that one column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_harness import KEY, ROUND, Cli
+
+ESCALATION_KEYS = {
+    "id",
+    "case",
+    "stage",
+    "level",
+    "title",
+    "notify",
+    "due_on",
+    "raised_at",
+    "provisional",
+}
+STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+NOW = "YYYY-MM-DD HH:MM"  # as wide as a stamp, so the table keeps its alignment
+
+RAISED_TABLE = """\
+编号  案件         阶段      级别  名称      通知                                     期限        发出              状态
+1     2024-R1/U01  巡前准备  0     到期提醒  group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理
+2     2024-R1/U01  巡前准备  1     超期督办  office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理
+3     2024-R1/U01  巡前准备  2     超期告诫  leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理
+4     2024-R1/U01  巡前准备  3     问责约谈  leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理
+"""  # noqa: E501
+
+CALENDAR_2027 = """\
+year: 2027
+holidays:
+  - {from: 2027-01-01, to: 2027-01-03, title: 元旦}
+  - {from: 2027-02-06, to: 2027-02-13, title: 春节}
+  - 2027-04-05
+  - {from: 2027-05-01, to: 2027-05-05, title: 劳动节}
+  - {from: 2027-10-01, to: 2027-10-07, title: 国庆节}
+workdays: [2027-02-20, 2027-09-26, 2027-10-09]
+"""
+
+
+def masked(text: str) -> str:
+    """`text` with every `YYYY-MM-DD HH:MM` stamp (the sweep's "now") masked."""
+    return STAMP.sub(NOW, text)
+
+
+def act(cli: Cli, command: str, *args: str) -> str:
+    """`case COMMAND KEY ARGS`; its stdout."""
+    return cli.out("case", command, KEY, *args)
+
+
+def suspend_args(role: str = "office", at: str | None = None) -> list[str]:
+    """Options of `case suspend`."""
+    args = ["--actor", "王主任", "--role", role, "--reason", "巡视组临时召回"]
+    return [*args, "--at", at] if at else args
+
+
+def business_now(text: str) -> datetime:
+    """An ISO instant from `--json` output."""
+    return datetime.fromisoformat(text)
+
+
+# -- escalate ----------------------------------------------------------------------------
+
+
+def test_escalate_prints_the_escalations_it_raised(world: Cli) -> None:
+    text = world.out("escalate")
+
+    assert masked(text) == RAISED_TABLE
+    assert world.out("escalate") == "No escalation due.\n"
+
+
+def test_escalate_json(world: Cli) -> None:
+    before = datetime.now().astimezone()
+    raised = world.json("escalate")
+    after = datetime.now().astimezone()
+
+    assert isinstance(raised, list)
+    assert [set(r) >= ESCALATION_KEYS for r in raised] == [True] * 4
+    assert [(r["id"], r["case"], r["stage"], r["level"], r["title"]) for r in raised] == [
+        (1, KEY, "preparation", 0, "到期提醒"),
+        (2, KEY, "preparation", 1, "超期督办"),
+        (3, KEY, "preparation", 2, "超期告诫"),
+        (4, KEY, "preparation", 3, "问责约谈"),
+    ]
+    assert [r["notify"] for r in raised] == [
+        ["group_leader"],
+        ["office"],
+        ["leading_group"],
+        ["leading_group", "discipline", "organization"],
+    ]
+    assert {(r["due_on"], r["provisional"]) for r in raised} == {("2024-09-24", False)}
+    stamps = {business_now(r["raised_at"]) for r in raised}
+    assert len(stamps) == 1
+    assert before.replace(microsecond=0) <= stamps.pop() <= after
+    assert raised[0]["raised_at"].endswith("+08:00")
+    assert world.json("escalate") == []
+
+
+def test_escalate_as_of_an_earlier_time(world: Cli) -> None:
+    raised = world.json("escalate", "--now", "2024-09-25")
+
+    assert [(r["level"], r["raised_at"]) for r in raised] == [
+        (0, "2024-09-25T00:00:00+08:00"),
+        (1, "2024-09-25T00:00:00+08:00"),
+    ]
+    assert [r["level"] for r in world.json("escalate")] == [2, 3]
+
+
+def test_escalate_ahead_of_the_clock_is_refused(world: Cli) -> None:
+    message = world.fail("escalate", "--now", "2999-01-01T09:00")
+
+    assert re.fullmatch(
+        r"--now 2999-01-01 09:00 is later than the clock \(\d{4}-\d\d-\d\d \d\d:\d\d\); "
+        r"a sweep cannot run ahead of time",
+        message,
+    ), message
+    assert world.json("escalations", "list") == []
+
+
+def test_escalate_with_a_bad_time(world: Cli) -> None:
+    assert world.fail("escalate", "--now", "tomorrow") == (
+        "--now 'tomorrow' is not an ISO 8601 time (e.g. 2024-09-27 or 2024-09-27T09:30)"
+    )
+
+
+def test_escalate_delivers_to_the_notification_file(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "notify.jsonl"
+
+    raised = world.json("escalate", env={"XUNSHI_NOTIFY_FILE": str(path)})
+
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(n["escalation"], n["level"], n["case"]) for n in lines] == [
+        (r["id"], r["level"], KEY) for r in raised
+    ]
+    assert [n["idempotency_key"] for n in lines] == [
+        f"xunshi-escalation-1-{r['id']}" for r in raised
+    ]
+    assert world.json("escalate", env={"XUNSHI_NOTIFY_FILE": str(path)}) == []
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 4
+
+
+# -- escalations list / ack ----------------------------------------------------------------
+
+
+def test_escalations_list_and_its_filters(world: Cli) -> None:
+    world.run("round", "create", "2024-R2", "--title", "2024年第二轮巡视", "--start", "2024-09-02")
+    world.run("group", "add", "2024-R2", "G1", "--leader", "李四")
+    args = ["case", "start", "--round", "2024-R2", "--unit", "U02", "--group", "G1"]
+    world.run(*args, "--definition", "regular", "--at", "2024-09-02T09:00")
+    for name, at in (("briefings_received", "2024-09-03T10:00"), ("training_done", "2024-09-04")):
+        act(world, "milestone", name, "--actor", "张三", "--role", "group_leader", "--at", at)
+    at = "2024-09-27T10:00"
+    act(world, "fire", "move_in", "--actor", "张三", "--role", "group_leader", "--at", at)
+    assert len(world.json("escalate")) == 8
+    # U01 leaves mobilization now: its four escalations are resolved (no longer open).
+    for name in ("mobilization_meeting", "contacts_published"):
+        act(world, "milestone", name, "--actor", "张三", "--role", "group_leader")
+    act(world, "fire", "start_onsite", "--actor", "张三", "--role", "group_leader")
+
+    every = world.json("escalations", "list")
+    open_ = world.json("escalations", "list", "--open")
+    round1 = world.json("escalations", "list", "--round", ROUND)
+    level1 = world.json("escalations", "list", "--level", "1")
+    both = world.json("escalations", "list", "--open", "--round", "2024-R2", "--level", "3")
+
+    assert [set(e) >= ESCALATION_KEYS for e in every] == [True] * 8
+    assert sorted((e["case"], e["stage"], e["level"]) for e in every) == [
+        (KEY, "mobilization", 0),
+        (KEY, "mobilization", 1),
+        (KEY, "mobilization", 2),
+        (KEY, "mobilization", 3),
+        ("2024-R2/U02", "preparation", 0),
+        ("2024-R2/U02", "preparation", 1),
+        ("2024-R2/U02", "preparation", 2),
+        ("2024-R2/U02", "preparation", 3),
+    ]
+    assert [e["id"] for e in every] == sorted(e["id"] for e in every)
+    assert {e["case"] for e in open_} == {"2024-R2/U02"}
+    assert len(open_) == 4
+    assert {(e["case"], e["due_on"]) for e in round1} == {(KEY, "2024-10-10")}
+    assert len(round1) == 4
+    assert sorted(e["case"] for e in level1) == [KEY, "2024-R2/U02"]
+    assert [(e["case"], e["level"]) for e in both] == [("2024-R2/U02", 3)]
+    text = masked(world.out("escalations", "list", "--level", "1"))
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "编号",
+        "案件",
+        "阶段",
+        "级别",
+        "名称",
+        "通知",
+        "期限",
+        "发出",
+        "状态",
+    ]
+    assert {line.split()[1]: line.split()[-1] for line in lines[1:]} == {
+        KEY: "已解除",
+        "2024-R2/U02": "待处理",
+    }
+    assert "动员部署" in text
+
+
+def test_escalations_list_of_an_unknown_round(world: Cli) -> None:
+    assert world.fail("escalations", "list", "--round", "NOPE") == "round NOPE does not exist"
+
+
+def test_escalations_list_when_there_are_none(world: Cli) -> None:
+    assert world.out("escalations", "list") == "No escalations.\n"
+    assert world.json("escalations", "list", "--level", "2") == []
+
+
+def test_ack_records_who_and_writes_a_note(world: Cli) -> None:
+    world.out("escalate")
+
+    text = world.out("escalations", "ack", "2", "--actor", "王主任")
+
+    assert text == f"Escalation 2 (case {KEY}, level 1) acknowledged by 王主任\n"
+    listed = {e["id"]: e for e in world.json("escalations", "list")}
+    assert listed[2]["acked_by"] == "王主任"
+    assert listed[1]["acked_by"] is None
+    history = world.json("case", "history", KEY)
+    note = history[-1]
+    assert (note["kind"], note["actor"], note["role"]) == ("note", "王主任", None)
+    assert note["reason"] == "acknowledged escalation 2: 超期督办"
+    lines = masked(world.out("escalations", "list", "--level", "1")).splitlines()
+    assert lines[1].endswith("已确认")
+    assert world.out("audit", "verify").startswith("OK: ")
+
+
+def test_ack_json(world: Cli) -> None:
+    world.out("escalate")
+
+    assert world.json("escalations", "ack", "3", "--actor", "王主任") == {
+        "id": 3,
+        "case": KEY,
+        "acked_by": "王主任",
+    }
+
+
+def test_ack_twice_is_refused(world: Cli) -> None:
+    world.out("escalate")
+    world.out("escalations", "ack", "2", "--actor", "王主任")
+    events = len(world.json("case", "history", KEY))
+
+    message = world.fail("escalations", "ack", "2", "--actor", "李四")
+
+    assert re.fullmatch(
+        r"escalation 2 was already acknowledged by 王主任 at \d{4}-\d\d-\d\d \d\d:\d\d", message
+    ), message
+    assert len(world.json("case", "history", KEY)) == events
+
+
+@pytest.mark.parametrize(
+    ("ident", "message"),
+    [
+        ("999", "escalation 999 does not exist"),
+        ("x1", "escalation id 'x1' is not a number"),
+    ],
+)
+def test_ack_of_an_unknown_escalation(world: Cli, ident: str, message: str) -> None:
+    world.out("escalate")
+
+    assert world.fail("escalations", "ack", ident, "--actor", "王主任") == message
+
+
+def test_ack_needs_an_actor(world: Cli) -> None:
+    assert "Missing option '--actor'" in world.usage("escalations", "ack", "1")
+
+
+# -- case suspend / resume ---------------------------------------------------------------------
+
+
+def test_suspend_and_resume_move_the_due_date(world: Cli) -> None:
+    suspended = act(world, "suspend", *suspend_args(at="2024-09-10T10:00"))
+
+    assert suspended == f"case {KEY}: suspended\n"
+    shown = world.json("case", "show", KEY)
+    assert (shown["suspended"], shown["overdue"]) == (True, False)
+    assert world.json("escalate") == []  # the clock is stopped
+
+    resumed = act(
+        world, "resume", "--actor", "王主任", "--role", "office", "--at", "2024-09-17T10:00"
+    )
+
+    # (09-10, 09-17] holds four working days: 11, 12, 13 and 14 (a make-up Saturday);
+    # 15-17 is the Mid-Autumn holiday. 09-24 + 4wd = 09-29 (a make-up Sunday).
+    assert world.out("calendar", "workdays", "2024-09-24", "4") == "2024-09-29\n"
+    assert resumed == f"case {KEY}: resumed, due 2024-09-29\n"
+    shown = world.json("case", "show", KEY)
+    assert (shown["suspended"], shown["due_on"]) == (False, "2024-09-29")
+    raised = world.json("escalate")
+    assert [(r["level"], r["due_on"]) for r in raised] == [(n, "2024-09-29") for n in range(4)]
+    kinds = [e["kind"] for e in world.json("case", "history", KEY)]
+    assert kinds == ["started", "suspended", "resumed"] + ["escalation"] * 4
+
+
+def test_suspend_json_is_the_event(world: Cli) -> None:
+    event = world.json("case", "suspend", KEY, *suspend_args(at="2024-09-10T10:00"))
+
+    assert (event["kind"], event["trigger"], event["role"]) == ("suspended", "suspend", "office")
+    assert event["reason"] == "巡视组临时召回"
+    assert event["occurred_at"] == "2024-09-10T10:00:00+08:00"
+
+
+def test_suspend_refusals_write_nothing(world: Cli) -> None:
+    act(world, "suspend", *suspend_args(at="2024-09-10T10:00"))
+    history = world.json("case", "history", KEY)
+
+    twice = world.fail("case", "suspend", KEY, *suspend_args())
+    by_leader = world.fail("case", "resume", KEY, "--actor", "张三", "--role", "group_leader")
+
+    assert twice == f"case {KEY} is already suspended (since 2024-09-10 10:00)"
+    assert by_leader == (
+        f"case {KEY} cannot resume: role group_leader (巡视组组长) may not; "
+        "allowed: office (巡视办)"
+    )
+    assert world.json("case", "history", KEY) == history
+
+
+def test_resume_of_a_running_case_is_refused(world: Cli) -> None:
+    message = world.fail("case", "resume", KEY, "--actor", "王主任", "--role", "office")
+
+    assert message == f"case {KEY} is not suspended"
+
+
+def test_suspend_by_a_role_that_may_not(world: Cli) -> None:
+    assert world.fail("case", "suspend", KEY, *suspend_args("group_leader")) == (
+        f"case {KEY} cannot suspend: role group_leader (巡视组组长) may not; "
+        "allowed: office (巡视办)"
+    )
+
+
+def test_suspend_needs_a_reason(world: Cli) -> None:
+    assert "Missing option '--reason'" in world.usage(
+        "case", "suspend", KEY, "--actor", "王主任", "--role", "office"
+    )
+
+
+# -- calendar -------------------------------------------------------------------------------
+
+
+def test_calendar_workdays(ready: Cli) -> None:
+    assert ready.out("calendar", "workdays", "2024-09-27", "5") == "2024-10-10\n"
+    assert ready.out("calendar", "workdays", "2024-10-10", "-3") == "2024-09-30\n"
+    assert ready.json("calendar", "workdays", "2024-09-27", "5") == {
+        "from": "2024-09-27",
+        "n": 5,
+        "date": "2024-10-10",
+        "provisional": False,
+    }
+    assert ready.out("calendar", "workdays", "2026-12-31", "1") == (
+        "2027-01-01  (暂定 provisional: no calendar data)\n"
+    )
+
+
+def test_calendar_workdays_without_a_database(cli: Cli) -> None:
+    assert cli.out("calendar", "workdays", "2024-09-27", "5") == "2024-10-10\n"
+    assert not cli.path.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2024-13-01", "5"), "FROM '2024-13-01' is not a date (YYYY-MM-DD)"),
+        (("2024-09-27", "five"), "N 'five' is not a whole number"),
+    ],
+)
+def test_calendar_workdays_bad_input(ready: Cli, args: tuple[str, str], message: str) -> None:
+    assert ready.fail("calendar", "workdays", *args) == message
+
+
+def test_calendar_load_adds_a_year(ready: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "cal2027.yaml"
+    path.write_text(CALENDAR_2027, encoding="utf-8")
+
+    text = ready.out("calendar", "load", str(path))
+
+    assert re.fullmatch(
+        r"Loaded 2027: 24 holidays, 3 make-up working days; 0 deadline(?:s|\(s\)) recomputed\n",
+        text,
+    ), text
+    assert ready.json("calendar", "workdays", "2026-12-31", "1") == {
+        "from": "2026-12-31",
+        "n": 1,
+        "date": "2027-01-04",
+        "provisional": False,
+    }
+
+
+def test_calendar_load_json(ready: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "cal2027.yaml"
+    path.write_text(CALENDAR_2027, encoding="utf-8")
+
+    assert ready.json("calendar", "load", str(path)) == {
+        "year": 2027,
+        "holidays": 24,
+        "workdays": 3,
+        "rescheduled": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("year: 2027\nholidays: [2027-01-01\n", r"cal2027\.yaml: not valid YAML: .+"),
+        ("year: 2027\nholidays: []\n", r"cal2027\.yaml: missing key workdays"),
+        (
+            "- 2027-01-01\n",
+            r"cal2027\.yaml: expected a mapping with keys year, holidays, workdays.*",
+        ),
+        (
+            "year: 2027\nholidays: []\nworkdays: [2027-01-05]\n",
+            r"cal2027\.yaml: make-up working day 2027-01-05 is a Tuesday, not a Saturday or Sunday",
+        ),
+    ],
+)
+def test_calendar_load_of_a_bad_file_is_one_line(
+    ready: Cli, tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "cal2027.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    assert re.fullmatch(message, ready.fail("calendar", "load", str(path)))
+    # Nothing stored: 2027 is still without data.
+    shown: Any = ready.json("calendar", "workdays", "2026-12-31", "1")
+    assert shown["provisional"] is True
+
+
+def test_calendar_load_of_a_missing_file(ready: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+
+    assert ready.fail("calendar", "load", str(path)) == f"{path}: no such file"

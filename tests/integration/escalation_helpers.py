@@ -1,0 +1,250 @@
+"""Helpers of the escalation, sweeper, notification and scheduler tests.
+
+Imported by the tests of this folder as `escalation_helpers` (pytest puts the folder on
+`sys.path`). Everything here works on any backend: the tests pass a database URL or an `App`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from xunshi.bootstrap import App
+from xunshi.storage import queries as q
+from xunshi.storage.tables import metadata
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.engine import InstanceRef
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROUND = "2024-R1"
+GROUP = "G1"
+KEY = f"{ROUND}/U01"
+REPO = Path(__file__).resolve().parents[2]
+
+# The forward path of `regular`: each stage's required milestones, its trigger and the role.
+REGULAR_PATH: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("preparation", ("briefings_received", "training_done"), "move_in", "group_leader"),
+    (
+        "mobilization",
+        ("mobilization_meeting", "contacts_published"),
+        "start_onsite",
+        "group_leader",
+    ),
+    ("onsite", ("individual_talks", "midterm_consultation"), "leave_site", "group_leader"),
+    ("communication", ("leader_talk", "key_issues_agreed"), "report", "group_leader"),
+    ("reporting", ("leading_group_report", "party_group_report"), "give_feedback", "office"),
+    ("feedback", ("feedback_meeting", "individual_feedback"), "start_rectification", "office"),
+    ("rectification", ("three_lists", "rectification_report", "leader_report"), "close", "office"),
+)
+# Milestones some roles may not record: the role used for each stage's milestones.
+MILESTONE_ROLE = {"rectification": "unit_liaison"}
+
+# A plausible 2027 calendar file (the shipped `chinesecalendar` data stops at 2026).
+CALENDAR_2027 = """\
+year: 2027
+holidays:
+  - {from: 2027-01-01, to: 2027-01-03, title: 元旦}
+  - {from: 2027-02-06, to: 2027-02-13, title: 春节}
+  - 2027-04-05
+  - {from: 2027-05-01, to: 2027-05-05, title: 劳动节}
+  - {from: 2027-10-01, to: 2027-10-07, title: 国庆节}
+workdays:
+  - 2027-02-20
+  - 2027-09-26
+  - 2027-10-09
+"""
+
+
+def sh(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    """An instant given in business time (Asia/Shanghai)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
+
+
+def setup_round(app: App, code: str = ROUND, start: date = date(2024, 9, 2)) -> None:
+    """Create round `code` with group G1."""
+    app.inspection.create_round(code, f"{code} 巡视", start)
+    app.inspection.add_group(code, GROUP, "张组长")
+
+
+def start_case(
+    app: App, unit: str = "U01", round_code: str = ROUND, at: datetime | None = None
+) -> InstanceRef:
+    """Register `unit` (if new) and start its `regular` case in `round_code`."""
+    if unit not in {u.code for u in app.inspection.units()}:
+        app.inspection.add_unit(unit, f"单位{unit}")
+    return app.inspection.start_case(
+        round_code=round_code,
+        unit_code=unit,
+        group_code=GROUP,
+        definition="regular",
+        actor="巡视办",
+        at=at,
+    )
+
+
+def leave_stage(app: App, key: str, stage: str) -> None:
+    """Record `stage`'s required milestones and fire its forward trigger, at the clock's now."""
+    for name, milestones, trigger, role in REGULAR_PATH:
+        if name == stage:
+            for milestone in milestones:
+                app.inspection.record_milestone(
+                    key, milestone, actor="张组长", role=MILESTONE_ROLE.get(stage, "group_leader")
+                )
+            app.inspection.fire(key, trigger, actor="张组长", role=role)
+            return
+    raise ValueError(f"{stage} is not on the forward path")
+
+
+def enter_mobilization(app: App, clock: ManualClock, key: str, at: datetime) -> date:
+    """Move case `key` from preparation into mobilization at `at`; its new due date."""
+    clock.set(at)
+    leave_stage(app, key, "preparation")
+    due = instance(app, key)["due_on"]
+    assert isinstance(due, date)
+    return due
+
+
+def drive_to_closed(app: App, key: str) -> None:
+    """Move case `key` along the whole forward path (at the clock's now)."""
+    current = instance(app, key)["state"]
+    started = False
+    for stage, *_ in REGULAR_PATH:
+        started = started or stage == current
+        if started:
+            leave_stage(app, key, stage)
+
+
+def instance(app: App, key: str) -> dict[str, Any]:
+    """The instance row of case `key`."""
+    with app.db.transaction() as conn:
+        ref = app.inspection.resolve(conn, key)
+        row = conn.execute(select(q.instances).where(q.instances.c.id == ref.id))
+        return dict(row.mappings().one())
+
+
+def timers(app: App, instance_id: int | None = None) -> list[dict[str, Any]]:
+    """Timer rows (of one instance), by id."""
+    t = q.timers
+    stmt = select(t).order_by(t.c.id)
+    if instance_id is not None:
+        stmt = stmt.where(t.c.instance_id == instance_id)
+    with app.db.transaction() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def escalations(app: App) -> list[dict[str, Any]]:
+    """Escalation rows, by id."""
+    x = q.escalations
+    with app.db.transaction() as conn:
+        return [dict(r) for r in conn.execute(select(x).order_by(x.c.id)).mappings()]
+
+
+def outbox(app: App) -> list[dict[str, Any]]:
+    """Outbox rows, by id."""
+    o = q.outbox
+    with app.db.transaction() as conn:
+        return [dict(r) for r in conn.execute(select(o).order_by(o.c.id)).mappings()]
+
+
+def timer_status_counts(app: App) -> dict[str, int]:
+    """How many timers there are in each status."""
+    t = q.timers
+    with app.db.transaction() as conn:
+        rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status))
+        return {status: int(count) for status, count in rows}
+
+
+def escalation_counts(app: App) -> dict[tuple[int, int, int, int], int]:
+    """Escalations per (instance_id, stage_seq, task_id, level): each must be 1."""
+    x = q.escalations
+    with app.db.transaction() as conn:
+        rows = conn.execute(
+            select(x.c.instance_id, x.c.stage_seq, x.c.task_id, x.c.level, func.count()).group_by(
+                x.c.instance_id, x.c.stage_seq, x.c.task_id, x.c.level
+            )
+        )
+        return {(r[0], r[1], r[2], r[3]): int(r[4]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every row of every table: what a refused command must leave untouched."""
+
+    tables: dict[str, tuple[tuple[Any, ...], ...]]
+
+    def changed(self, other: Snapshot) -> list[str]:
+        """The names of the tables whose rows differ."""
+        return [name for name in self.tables if self.tables[name] != other.tables.get(name)]
+
+
+def snapshot(app: App) -> Snapshot:
+    """Every row of every table of `app`'s database, in primary-key order."""
+    with app.db.transaction() as conn:
+        return Snapshot(
+            {
+                table.name: tuple(
+                    tuple(row)
+                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+                )
+                for table in metadata.sorted_tables
+            }
+        )
+
+
+def write_plan(path: Path, round_code: str, units: int, prefix: str = "U") -> Path:
+    """A plan sheet (CSV) with `units` regular cases in `round_code`, in ten groups."""
+    header = "round,group,group_leader,unit_code,unit_name,unit_category,definition"
+    rows = [
+        f"{round_code},G{i % 10},组长{i % 10},{prefix}{i:05d},单位{i},,regular"
+        for i in range(units)
+    ]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child process: no `XUNSHI_*` from outside, no proxies."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNSHI_")}
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
+        env.pop(name, None)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def run_script(
+    path: Path, source: str, args: Sequence[str], *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Write a Python script to `path` and run it with this interpreter; its result."""
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(),
+        check=False,
+    )
+
+
+def start_script(path: Path, source: str, args: Sequence[str]) -> subprocess.Popen[str]:
+    """Write a Python script to `path` and start it with this interpreter."""
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return subprocess.Popen(
+        [sys.executable, str(path), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )

@@ -1,0 +1,832 @@
+"""Deadlines, timers and the escalation sweep on both backends (DESIGN §5).
+
+Every test runs on the virtual clock: `clock.set(...)` then `app.sweeper.sweep()`. The
+regular definition's ladder is -3wd (level 0 到期提醒), 0 (level 1 超期督办), +5wd (level 2
+超期告诫) and +10wd (level 3 问责约谈).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from escalation_helpers import (
+    CALENDAR_2027,
+    KEY,
+    REPO,
+    ROUND,
+    Snapshot,
+    drive_to_closed,
+    enter_mobilization,
+    escalation_counts,
+    escalations,
+    instance,
+    leave_stage,
+    setup_round,
+    sh,
+    snapshot,
+    start_case,
+    timers,
+)
+
+from xunshi.bootstrap import App, bootstrap
+from xunshi.cli import cli
+from xunshi.config import Settings
+from xunshi.errors import BadInput, NotFound, Refused, XunshiError
+from xunshi.workflow.clock import Clock, ManualClock
+from xunshi.workflow.escalation import Raised, Sweeper, acknowledge, list_escalations
+from xunshi.workflow.labels import instance_label
+from xunshi.workflow.registry import parse
+
+SECOND = timedelta(seconds=1)
+REGULAR_YAML = REPO / "xunshi" / "definitions" / "builtin" / "regular.yaml"
+# DESIGN §5: entered 2024-09-27, 5wd → 2024-10-10 (09-29 is a make-up working day, 10-01..07 off).
+MOVED_IN = sh(2024, 9, 27, 10)
+DUE = date(2024, 10, 10)
+
+
+@pytest.fixture
+def case(app: App) -> str:
+    """Case 2024-R1/U01 of `regular`, started at the clock's T0 (2024-09-02 09:00)."""
+    setup_round(app)
+    start_case(app)
+    return KEY
+
+
+@pytest.fixture
+def mobilized(app: App, clock: ManualClock, case: str) -> str:
+    """The case moved into mobilization at 2024-09-27 10:00 (due 2024-10-10)."""
+    assert enter_mobilization(app, clock, case, MOVED_IN) == DUE
+    return case
+
+
+def sweep_at(app: App, clock: ManualClock, instant: datetime) -> list[Raised]:
+    """Move the clock to `instant` and sweep once; what was raised."""
+    clock.set(instant)
+    result = app.sweeper.sweep()
+    assert result.raised is not None
+    return result.raised
+
+
+def day_after(day: date) -> datetime:
+    """The first instant of the day after `day`, in business time."""
+    following = day + timedelta(days=1)
+    return sh(following.year, following.month, following.day)
+
+
+def levels(raised: list[Raised]) -> list[int]:
+    """The levels raised, in the order the sweep raised them."""
+    return [r.level for r in raised]
+
+
+def unchanged(app: App, before: Snapshot) -> None:
+    """Assert that no table changed since `before`."""
+    assert before.changed(snapshot(app)) == []
+
+
+def show_json(app: App, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """`xunshi --json case show KEY` against the app's database (CLI on the system clock)."""
+    built: list[App] = []
+
+    def bootstrap_and_keep(settings: Settings, clock: Clock | None = None) -> App:
+        built.append(bootstrap(settings, clock))
+        return built[-1]
+
+    # The CLI's App lives as long as the click context; close its pool here so that no
+    # connection is left for the garbage collector (a ResourceWarning on PostgreSQL).
+    monkeypatch.setattr("xunshi.bootstrap.bootstrap", bootstrap_and_keep)
+    url = app.db.url.render_as_string(hide_password=False)
+    env: dict[str, str | None] = {"XUNSHI_DB": None, "XUNSHI_TZ": None, "XUNSHI_DEBUG": None}
+    try:
+        result = CliRunner(env=env).invoke(cli, ["--db", url, "--json", "case", "show", key])
+    finally:
+        for made in built:
+            made.db.dispose()
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+# -- timing -----------------------------------------------------------------------------
+
+
+def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
+    app: App, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    cal = app.calendar()
+    assert row["due_on"] == DUE
+    assert not row["provisional"]
+    assert cal.add_working_days(DUE, -3) == date(2024, 9, 30)
+    assert cal.add_working_days(DUE, 5) == date(2024, 10, 16)
+    assert cal.add_working_days(DUE, 10) == date(2024, 10, 23)
+
+    pending = [t for t in timers(app, row["id"]) if t["status"] == "pending"]
+
+    assert [(t["stage"], t["level"], t["generation"], t["title"]) for t in pending] == [
+        ("mobilization", 0, 1, "到期提醒"),
+        ("mobilization", 1, 1, "超期督办"),
+        ("mobilization", 2, 1, "超期告诫"),
+        ("mobilization", 3, 1, "问责约谈"),
+    ]
+    assert [t["fire_at"] for t in pending] == [
+        sh(2024, 9, 30),
+        sh(2024, 10, 11),
+        sh(2024, 10, 17),
+        sh(2024, 10, 24),
+    ]
+    assert {t["due_on"] for t in pending} == {DUE}
+    assert not any(t["provisional"] for t in pending)
+
+
+def test_the_reminder_fires_at_the_first_instant_of_the_third_working_day_before(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    assert sweep_at(app, clock, sh(2024, 9, 30) - SECOND) == []
+
+    raised = sweep_at(app, clock, sh(2024, 9, 30))
+
+    assert levels(raised) == [0]
+    reminder = raised[0]
+    assert (reminder.label, reminder.stage, reminder.title) == (
+        f"case {KEY}",
+        "mobilization",
+        "到期提醒",
+    )
+    assert reminder.notify == ("group_leader",)
+    assert (reminder.due_on, reminder.fire_at, reminder.raised_at) == (
+        DUE,
+        sh(2024, 9, 30),
+        sh(2024, 9, 30),
+    )
+    assert sweep_at(app, clock, sh(2024, 9, 30, 12)) == []
+
+
+def test_overdue_from_the_first_instant_of_the_day_after_the_due_date(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    # The reminder is due by then; no level 1 a second before midnight.
+    assert levels(sweep_at(app, clock, sh(2024, 10, 10, 23, 59, 59))) == [0]
+
+    raised = sweep_at(app, clock, sh(2024, 10, 11))
+
+    assert levels(raised) == [1]
+    assert (raised[0].title, raised[0].notify) == ("超期督办", ("office",))
+    assert sweep_at(app, clock, sh(2024, 10, 11)) == []
+    stored = escalations(app)
+    assert [(x["level"], x["stage"], x["due_on"], x["raised_at"]) for x in stored] == [
+        (0, "mobilization", DUE, sh(2024, 10, 10, 23, 59, 59)),
+        (1, "mobilization", DUE, sh(2024, 10, 11)),
+    ]
+    assert stored[1]["id"] == raised[0].id
+    assert stored[1]["fire_at"] == sh(2024, 10, 11)
+    assert json.loads(stored[1]["notify"]) == ["office"]
+
+
+def test_the_later_rungs_fire_five_and_ten_working_days_after_the_due_date(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    cal = app.calendar()
+    level2 = day_after(cal.add_working_days(DUE, 5))
+    level3 = day_after(cal.add_working_days(DUE, 10))
+    assert (level2, level3) == (sh(2024, 10, 17), sh(2024, 10, 24))
+    assert levels(sweep_at(app, clock, sh(2024, 10, 11))) == [0, 1]
+
+    assert sweep_at(app, clock, level2 - SECOND) == []
+    assert levels(sweep_at(app, clock, level2)) == [2]
+    assert sweep_at(app, clock, level3 - SECOND) == []
+    raised = sweep_at(app, clock, level3)
+
+    assert levels(raised) == [3]
+    assert raised[0].title == "问责约谈"
+    assert raised[0].notify == ("leading_group", "discipline", "organization")
+    assert sweep_at(app, clock, sh(2024, 12, 31)) == []
+    assert {t["status"] for t in timers(app) if t["stage"] == "mobilization"} == {"done"}
+
+
+def test_a_sweep_with_an_earlier_now_raises_only_what_was_due_then(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    clock.set(sh(2024, 10, 20))
+
+    result = app.sweeper.sweep(sh(2024, 10, 11))
+
+    assert result.raised is not None
+    assert levels(result.raised) == [0, 1]
+    assert {r.raised_at for r in result.raised} == {sh(2024, 10, 11)}
+    assert levels(sweep_at(app, clock, sh(2024, 10, 20))) == [2]
+
+
+def test_a_sweep_ahead_of_the_clock_is_bad_input_and_writes_nothing(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    clock.set(sh(2024, 10, 10, 12))
+    before = snapshot(app)
+
+    with pytest.raises(BadInput) as info:
+        app.sweeper.sweep(sh(2024, 10, 11))
+
+    assert info.value.message == (
+        "--now 2024-10-11 00:00 is later than the clock (2024-10-10 12:00); "
+        "a sweep cannot run ahead of time"
+    )
+    unchanged(app, before)
+
+
+# -- leaving a stage, catch-up ------------------------------------------------------------
+
+
+def test_a_stage_left_before_its_timers_fire_never_escalates(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    clock.set(sh(2024, 9, 29, 16))  # a make-up working day, before the reminder
+    leave_stage(app, mobilized, "mobilization")
+
+    assert sweep_at(app, clock, sh(2024, 10, 25)) == []
+
+    assert escalations(app) == []
+    by_stage = {(t["stage"], t["status"]) for t in timers(app, row["id"])}
+    assert by_stage == {
+        ("preparation", "superseded"),
+        ("mobilization", "superseded"),
+        ("onsite", "pending"),
+    }
+
+
+def test_a_timer_claimed_before_the_stage_was_left_is_stale(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    clock.set(sh(2024, 10, 11, 9))
+    claimed = app.sweeper.claim(clock.now())
+    assert [(t.stage, t.level) for t in claimed] == [("mobilization", 0), ("mobilization", 1)]
+    leave_stage(app, mobilized, "mobilization")
+
+    outcomes = [app.sweeper.fire(t, clock.now()) for t in claimed]
+
+    assert not any(isinstance(o, Raised) for o in outcomes), outcomes
+    assert escalations(app) == []
+    statuses = {t["id"]: t["status"] for t in timers(app)}
+    assert {statuses[t.id] for t in claimed} == {"superseded"}
+    assert sweep_at(app, clock, sh(2024, 11, 1)) == []
+
+
+def sweeper(app: App, clock: ManualClock, worker: str) -> Sweeper:
+    """Another sweeper on the same database, with a one-second lease."""
+    return Sweeper(
+        app.db,
+        app.engine,
+        clock,
+        channels=app.settings.channels,
+        labeler=instance_label,
+        worker=worker,
+        lease=SECOND,
+    )
+
+
+def test_a_sweeper_whose_lease_expired_cannot_fire_what_another_took_over(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    slow, quick = sweeper(app, clock, "slow:1"), sweeper(app, clock, "quick:2")
+    clock.set(sh(2024, 10, 11, 9))
+    held = slow.claim(clock.now())
+    assert quick.claim(clock.now()) == []  # leased
+
+    clock.advance(2 * SECOND)
+    taken = quick.sweep()
+    late = [slow.fire(timer, clock.now()) for timer in held]
+
+    assert taken.raised is not None
+    assert levels(taken.raised) == [0, 1]
+    assert late == ["lost", "lost"]
+    assert set(escalation_counts(app).values()) == {1}
+    assert len(escalations(app)) == 2
+
+
+def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    slow = sweeper(app, clock, "slow:1")
+    clock.set(sh(2024, 10, 11, 9))
+    held = slow.claim(clock.now())
+    clock.advance(5 * SECOND)
+
+    fired = [slow.fire(timer, clock.now()) for timer in held]
+
+    assert [f.level for f in fired if isinstance(f, Raised)] == [0, 1]
+    assert {
+        t["status"] for t in timers(app) if t["stage"] == "mobilization" and t["level"] < 2
+    } == {"done"}
+
+
+def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    raised = sweep_at(app, clock, sh(2024, 11, 30, 8))
+
+    assert levels(raised) == [0, 1, 2, 3]
+    assert [r.fire_at for r in raised] == sorted(r.fire_at for r in raised)
+    assert {r.raised_at for r in raised} == {sh(2024, 11, 30, 8)}
+    assert sweep_at(app, clock, sh(2024, 12, 1)) == []
+    _, history = app.inspection.history(mobilized)
+    fired = [e for e in history if e.kind == "escalation"]
+    assert [(e.trigger, e.reason, e.data["level"]) for e in fired] == [
+        ("level0", "到期提醒", 0),
+        ("level1", "超期督办", 1),
+        ("level2", "超期告诫", 2),
+        ("level3", "问责约谈", 3),
+    ]
+    assert [e.data["escalation"] for e in fired] == [r.id for r in raised]
+    assert history[-4:] == fired
+    assert [e.seq for e in history] == list(range(1, len(history) + 1))
+    assert app.auditor.verify().ok
+
+
+def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
+    app: App, clock: ManualClock, case: str
+) -> None:
+    clock.set(sh(2024, 9, 2, 10))
+    start_case(app, "U02")
+    clock.set(sh(2024, 9, 2, 11))
+    start_case(app, "U03")
+
+    raised = sweep_at(app, clock, sh(2024, 12, 2))
+
+    assert len(raised) == 12
+    for unit in ("U01", "U02", "U03"):
+        _, history = app.inspection.history(f"{ROUND}/{unit}")
+        assert [e.data["level"] for e in history if e.kind == "escalation"] == [0, 1, 2, 3]
+    assert set(escalation_counts(app).values()) == {1}
+    assert app.auditor.verify().ok
+
+
+# -- suspend and resume -------------------------------------------------------------------
+
+
+def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    assert levels(sweep_at(app, clock, sh(2024, 9, 30))) == [0]
+    clock.set(sh(2024, 10, 8, 10))
+    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="巡视组临时召回")
+
+    suspended = timers(app, row["id"])
+    assert {t["status"] for t in suspended if t["stage"] == "mobilization" and t["level"] > 0} == {
+        "superseded"
+    }
+    assert sweep_at(app, clock, sh(2024, 10, 14, 12)) == []  # past the old due date
+
+    clock.set(sh(2024, 10, 15, 10))
+    _, outcome = app.inspection.resume(mobilized, actor="王主任", role="office")
+
+    # (10-08, 10-15] holds six working days: 09, 10, 11, 12 (a make-up Saturday), 14, 15.
+    cal = app.calendar()
+    assert cal.count_working_days(date(2024, 10, 8), date(2024, 10, 15)) == 6
+    new_due = date(2024, 10, 17)
+    assert cal.add_working_days(DUE, 6) == new_due
+    assert outcome.instance.due_on == new_due
+    assert outcome.event.data == {"due_on": "2024-10-17"}
+    assert instance(app, mobilized)["due_on"] == new_due
+    pending = [t for t in timers(app, row["id"]) if t["status"] == "pending"]
+    assert [(t["level"], t["generation"], t["due_on"]) for t in pending] == [
+        (1, 2, new_due),
+        (2, 2, new_due),
+        (3, 2, new_due),
+    ]
+    assert [t["fire_at"] for t in pending] == [sh(2024, 10, 18), sh(2024, 10, 25), sh(2024, 11, 1)]
+
+    assert sweep_at(app, clock, sh(2024, 10, 17, 23, 59, 59)) == []
+    raised = sweep_at(app, clock, sh(2024, 10, 18))
+
+    assert levels(raised) == [1]
+    assert raised[0].due_on == new_due
+    assert levels(sweep_at(app, clock, sh(2024, 11, 1))) == [2, 3]
+    assert set(escalation_counts(app).values()) == {1}
+    assert {x["generation"] for x in escalations(app) if x["level"] > 0} == {2}
+    _, history = app.inspection.history(mobilized)
+    assert [e.kind for e in history if e.kind in ("suspended", "resumed")] == [
+        "suspended",
+        "resumed",
+    ]
+    assert app.auditor.verify().ok
+
+
+def test_suspending_and_resuming_on_the_same_day_keeps_the_due_date(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    clock.set(sh(2024, 10, 9, 9))
+    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="会议")
+    clock.set(sh(2024, 10, 9, 17))
+    app.inspection.resume(mobilized, actor="王主任", role="office")
+
+    assert instance(app, mobilized)["due_on"] == DUE
+    assert levels(sweep_at(app, clock, sh(2024, 10, 11))) == [0, 1]
+
+
+def test_a_timer_claimed_before_a_suspension_is_not_raised_again_after_resume(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    # A sweeper claims the due rungs and dies (or is slow); meanwhile the case is
+    # suspended and resumed. The old claim must not add a second escalation per rung.
+    clock.set(sh(2024, 10, 11, 9))
+    claimed = app.sweeper.claim(clock.now())
+    assert [t.level for t in claimed] == [0, 1]
+    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    clock.set(sh(2024, 10, 11, 9, 30))
+    app.inspection.resume(mobilized, actor="王主任", role="office")
+
+    for timer in claimed:
+        app.sweeper.fire(timer, clock.now())
+    clock.set(sh(2024, 10, 11, 10))
+    app.sweeper.sweep()
+
+    counts = escalation_counts(app)
+    assert sorted(level for *_, level in counts) == [0, 1], counts
+    assert set(counts.values()) == {1}, f"raised twice per rung: {counts}"
+
+
+def _assert_refused(app: App, call: Callable[[], object], message: str) -> None:
+    """`call()` is refused with exactly `message`, and no table changes."""
+    before = snapshot(app)
+    with pytest.raises(Refused) as info:
+        call()
+    assert info.value.message == message
+    unchanged(app, before)
+
+
+def test_suspending_a_suspended_case_is_refused(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    clock.set(sh(2024, 10, 8, 10))
+    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    clock.set(sh(2024, 10, 9, 10))
+
+    _assert_refused(
+        app,
+        lambda: app.inspection.suspend(mobilized, actor="王主任", role="office", reason="again"),
+        f"case {KEY} is already suspended (since 2024-10-08 10:00)",
+    )
+
+
+def test_resuming_a_running_case_is_refused(app: App, mobilized: str) -> None:
+    _assert_refused(
+        app,
+        lambda: app.inspection.resume(mobilized, actor="王主任", role="office"),
+        f"case {KEY} is not suspended",
+    )
+
+
+def test_suspending_a_closed_case_is_refused(app: App, clock: ManualClock, mobilized: str) -> None:
+    clock.set(sh(2024, 10, 9, 10))
+    drive_to_closed(app, mobilized)
+    assert instance(app, mobilized)["state"] == "closed"
+
+    _assert_refused(
+        app,
+        lambda: app.inspection.suspend(mobilized, actor="王主任", role="office", reason="x"),
+        f"case {KEY} is 完成 (closed); it cannot be suspended",
+    )
+
+
+@pytest.mark.parametrize("action", ["suspend", "resume"])
+def test_a_role_not_allowed_to_suspend_is_refused(
+    app: App, clock: ManualClock, mobilized: str, action: str
+) -> None:
+    options: dict[str, str] = {"actor": "张组长", "role": "group_leader"}
+    if action == "resume":
+        app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    else:
+        options["reason"] = "召回"
+
+    _assert_refused(
+        app,
+        partial(getattr(app.inspection, action), mobilized, **options),
+        f"case {KEY} cannot {action}: role group_leader (巡视组组长) may not; "
+        "allowed: office (巡视办)",
+    )
+
+
+def test_a_definition_names_its_own_suspend_roles(app: App, clock: ManualClock) -> None:
+    source = (
+        (REGULAR_YAML.read_text(encoding="utf-8"))
+        .replace("name: regular\n", "name: regular_lg\n", 1)
+        .replace(
+            "initial: preparation\n", "initial: preparation\nsuspend_roles: [leading_group]\n", 1
+        )
+    )
+    definition = parse(source, "regular_lg.yaml")
+    app.db.run(
+        lambda conn: app.registry.register(
+            conn,
+            definition,
+            source=source,
+            source_name="regular_lg.yaml",
+            loaded_by="t",
+            now=clock.now(),
+        )
+    )
+    setup_round(app)
+    app.inspection.add_unit("U09", "单位U09")
+    app.inspection.start_case(
+        round_code=ROUND, unit_code="U09", group_code="G1", definition="regular_lg", actor="巡视办"
+    )
+    key = f"{ROUND}/U09"
+
+    _assert_refused(
+        app,
+        lambda: app.inspection.suspend(key, actor="王主任", role="office", reason="召回"),
+        f"case {key} cannot suspend: role office (巡视办) may not; "
+        "allowed: leading_group (巡视工作领导小组)",
+    )
+    app.inspection.suspend(key, actor="李组长", role="leading_group", reason="召回")
+    assert instance(app, key)["suspended"]
+
+
+# -- calendar: provisional years ----------------------------------------------------------
+
+
+@pytest.fixture
+def case_into_2027(app: App, clock: ManualClock) -> str:
+    """A case entered 2026-12-20 (a Sunday) with 15wd: due in 2027, which has no data."""
+    clock.set(sh(2026, 12, 20, 9))
+    setup_round(app, "2026-R9", date(2026, 12, 20))
+    start_case(app, "U01", round_code="2026-R9")
+    return "2026-R9/U01"
+
+
+def test_a_due_date_in_a_year_without_data_is_provisional(
+    app: App, clock: ManualClock, case_into_2027: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = instance(app, case_into_2027)
+    cal = app.calendar()
+    assert not cal.has_data(2027)
+    # Weekends only: Dec 21-25, 28-31, Jan 1 (a Friday), Jan 4-8.
+    assert (row["due_on"], row["provisional"]) == (date(2027, 1, 8), True)
+    shown = show_json(app, case_into_2027, monkeypatch)
+    assert (shown["due_on"], shown["provisional"]) == ("2027-01-08", True)
+    assert {t["provisional"] for t in timers(app, row["id"])} == {True}
+
+    raised = sweep_at(app, clock, sh(2027, 1, 5))
+
+    assert levels(raised) == [0]
+    assert raised[0].provisional
+    assert [x["provisional"] for x in escalations(app)] == [True]
+
+
+def test_loading_the_year_recomputes_the_due_date_and_the_pending_timers(
+    app: App, clock: ManualClock, case_into_2027: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = instance(app, case_into_2027)
+    assert levels(sweep_at(app, clock, sh(2027, 1, 5))) == [0]
+
+    loaded = app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+
+    assert (loaded.year, loaded.holidays, loaded.workdays, loaded.rescheduled) == (2027, 24, 3, 1)
+    cal = app.calendar()
+    assert cal.has_data(2027)
+    # Jan 1-3 are now holidays: the 15th working day after 2026-12-20 is Jan 11.
+    assert cal.add_working_days(date(2026, 12, 20), 15) == date(2027, 1, 11)
+    after = instance(app, case_into_2027)
+    assert (after["due_on"], after["provisional"]) == (date(2027, 1, 11), False)
+    shown = show_json(app, case_into_2027, monkeypatch)
+    assert (shown["due_on"], shown["provisional"]) == ("2027-01-11", False)
+    rows = timers(app, row["id"])
+    assert [(t["level"], t["generation"], t["status"]) for t in rows] == [
+        (0, 1, "done"),
+        (1, 1, "superseded"),
+        (2, 1, "superseded"),
+        (3, 1, "superseded"),
+        (1, 2, "pending"),
+        (2, 2, "pending"),
+        (3, 2, "pending"),
+    ]
+    fresh = [t for t in rows if t["status"] == "pending"]
+    assert {(t["due_on"], t["provisional"]) for t in fresh} == {(date(2027, 1, 11), False)}
+    assert [t["fire_at"] for t in fresh] == [sh(2027, 1, 12), sh(2027, 1, 19), sh(2027, 1, 26)]
+    assert escalations(app)[0]["provisional"]  # what was raised stays as it was
+
+    assert sweep_at(app, clock, sh(2027, 1, 11, 23, 59, 59)) == []
+    raised = sweep_at(app, clock, sh(2027, 1, 12))
+    assert levels(raised) == [1]
+    assert not raised[0].provisional
+
+
+def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_before(
+    app: App, clock: ManualClock
+) -> None:
+    # Due 2026-12-22 (known); the +10wd rung falls in 2027 and is provisional until
+    # 2027 is loaded, after which Jan 1 is a holiday and the rung moves a day.
+    clock.set(sh(2026, 12, 1, 9))
+    setup_round(app, "2026-R8", date(2026, 12, 1))
+    ref = start_case(app, "U01", round_code="2026-R8")
+    level3 = [t for t in timers(app, ref.id) if t["level"] == 3]
+    assert [(t["due_on"], t["fire_at"], t["provisional"]) for t in level3] == [
+        (date(2026, 12, 22), sh(2027, 1, 6), True)
+    ]
+
+    app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+
+    pending = [t for t in timers(app, ref.id) if t["status"] == "pending" and t["level"] == 3]
+    assert [(t["fire_at"], t["provisional"]) for t in pending] == [(sh(2027, 1, 7), False)]
+
+
+BAD_CALENDARS = [
+    pytest.param("year: 2027\nholidays: [2027-01-01\n", "not valid YAML", id="yaml"),
+    pytest.param("year: 2027\nholidays: []\n", "missing key workdays", id="missing-key"),
+    pytest.param(
+        "year: 2027\nholidays: []\nworkdays: [2027-01-04]\n",
+        "make-up working day 2027-01-04 is a Monday, not a Saturday or Sunday",
+        id="weekday-workday",
+    ),
+    pytest.param(
+        "year: 2027\nholidays: [2026-12-31]\nworkdays: []\n",
+        "holiday 2026-12-31 is not in 2027",
+        id="other-year",
+    ),
+    pytest.param(
+        "year: 2027\nholidays: [2027-13-01]\nworkdays: []\n",
+        "holiday 2027-13-01 is not a date (YYYY-MM-DD)",
+        id="bad-date",
+    ),
+    pytest.param(
+        "year: 2027\nholidays: [2027-01-02]\nworkdays: [2027-01-02]\n",
+        "2027-01-02 is both a holiday and a make-up working day",
+        id="both",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), BAD_CALENDARS)
+def test_a_bad_calendar_file_is_one_line_and_stores_nothing(
+    app: App, case_into_2027: str, text: str, problem: str
+) -> None:
+    before = snapshot(app)
+
+    with pytest.raises(BadInput) as info:
+        app.load_calendar(text, "cal2027.yaml", "tester")
+
+    message = info.value.message
+    assert "\n" not in message
+    assert message.startswith("cal2027.yaml: ")
+    assert problem in message
+    unchanged(app, before)
+    assert not app.calendar().has_data(2027)
+
+
+# -- acknowledging, listing -----------------------------------------------------------------
+
+
+def test_acknowledging_writes_a_note_into_the_case_history(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    raised = sweep_at(app, clock, sh(2024, 10, 11))
+    level1 = next(r for r in raised if r.level == 1)
+    clock.set(sh(2024, 10, 11, 9, 30))
+
+    label, level = acknowledge(app.db, app.engine, instance_label, level1.id, "王主任")
+
+    assert (label, level) == (f"case {KEY}", 1)
+    row = next(x for x in escalations(app) if x["id"] == level1.id)
+    assert (row["acked_by"], row["acked_at"]) == ("王主任", sh(2024, 10, 11, 9, 30))
+    _, history = app.inspection.history(mobilized)
+    note = history[-1]
+    assert (note.kind, note.actor, note.role) == ("note", "王主任", None)
+    assert note.reason == f"acknowledged escalation {level1.id}: 超期督办"
+    assert dict(note.data) == {"acknowledged": level1.id, "level": 1}
+    assert note.occurred_at == sh(2024, 10, 11, 9, 30)
+    assert app.auditor.verify().ok
+
+
+def test_acknowledging_an_unknown_escalation_is_not_found(app: App, mobilized: str) -> None:
+    before = snapshot(app)
+
+    with pytest.raises(NotFound) as info:
+        acknowledge(app.db, app.engine, instance_label, 999, "王主任")
+
+    assert info.value.message == "escalation 999 does not exist"
+    unchanged(app, before)
+
+
+def test_acknowledging_twice_is_refused_and_writes_nothing(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    raised = sweep_at(app, clock, sh(2024, 10, 11))
+    first = raised[0].id
+    clock.set(sh(2024, 10, 11, 9, 30))
+    acknowledge(app.db, app.engine, instance_label, first, "王主任")
+    clock.set(sh(2024, 10, 11, 10))
+    before = snapshot(app)
+
+    with pytest.raises(XunshiError) as info:
+        acknowledge(app.db, app.engine, instance_label, first, "李四")
+
+    assert info.value.message == (
+        f"escalation {first} was already acknowledged by 王主任 at 2024-10-11 09:30"
+    )
+    unchanged(app, before)
+    # DESIGN/errors.py: a command not allowed in the current state is Refused.
+    assert isinstance(info.value, Refused), type(info.value).__name__
+
+
+def test_listing_filters_by_open_round_and_level(app: App, clock: ManualClock, case: str) -> None:
+    setup_round(app, "2024-R2", date(2024, 9, 2))
+    start_case(app, "U02", round_code="2024-R2")  # preparation, due 2024-09-24
+    mobilized = case
+    enter_mobilization(app, clock, mobilized, MOVED_IN)
+    sweep_at(app, clock, sh(2024, 10, 11))
+    clock.set(sh(2024, 10, 11, 10))
+    leave_stage(app, mobilized, "mobilization")
+
+    with app.db.transaction() as conn:
+        every = list_escalations(conn, app.engine)
+        open_ = list_escalations(conn, app.engine, open_only=True)
+        round1 = list_escalations(conn, app.engine, round_code=ROUND)
+        level1 = list_escalations(conn, app.engine, level=1)
+
+    assert sorted((v.case, v.stage, v.level, v.open) for v in every) == [
+        ("2024-R1/U01", "mobilization", 0, False),
+        ("2024-R1/U01", "mobilization", 1, False),
+        ("2024-R2/U02", "preparation", 0, True),
+        ("2024-R2/U02", "preparation", 1, True),
+        ("2024-R2/U02", "preparation", 2, True),
+    ]
+    assert [v.id for v in every] == sorted(v.id for v in every)
+    assert sorted((v.case, v.level) for v in open_) == [("2024-R2/U02", lv) for lv in (0, 1, 2)]
+    assert sorted((v.case, v.level) for v in round1) == [(KEY, 0), (KEY, 1)]
+    assert sorted((v.case, v.level) for v in level1) == [(KEY, 1), ("2024-R2/U02", 1)]
+    mobilization = [v for v in every if v.case == KEY]
+    assert {v.stage_title for v in mobilization} == {"动员部署"}
+    data = mobilization[1].to_json(app.settings.tz)
+    assert {
+        "id",
+        "case",
+        "stage",
+        "level",
+        "title",
+        "notify",
+        "due_on",
+        "raised_at",
+        "provisional",
+    } <= set(data)
+    assert (data["case"], data["level"], data["due_on"]) == (KEY, 1, "2024-10-10")
+    assert data["raised_at"] == "2024-10-11T00:00:00+08:00"
+
+
+# -- a transition racing the sweep ----------------------------------------------------------
+
+
+def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
+    app: App, clock: ManualClock, mobilized: str, db_url: str
+) -> None:
+    # Another process fires start_onsite after the sweeper checked that mobilization is
+    # still current but before it appended the escalation. The escalation must then either
+    # come first (and the transition get a conflict error) or not be raised at all; it may
+    # never be recorded for a stage the history already left.
+    clock.set(sh(2024, 10, 11, 9))
+    for name in ("mobilization_meeting", "contacts_published"):
+        app.inspection.record_milestone(mobilized, name, actor="张组长", role="group_leader")
+    other = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
+    outcomes: list[str] = []
+
+    def move_on() -> None:
+        try:
+            other.inspection.fire(mobilized, "start_onsite", actor="张组长", role="group_leader")
+            outcomes.append("moved")
+        except Exception as exc:  # a conflict, or the database breaking a deadlock
+            outcomes.append(type(exc).__name__)
+
+    original = app.engine.record_escalation
+    racer: list[threading.Thread] = []
+
+    def record_escalation(*args: Any, **kwargs: Any) -> Any:
+        if not racer:
+            racer.append(threading.Thread(target=move_on))
+            racer[0].start()
+            racer[0].join(timeout=1.0)  # a correct sweeper may hold a lock: go on then
+        return original(*args, **kwargs)
+
+    app.engine.record_escalation = record_escalation  # type: ignore[method-assign]
+    try:
+        app.sweeper.sweep()
+    finally:
+        for thread in racer:
+            thread.join(timeout=30)
+        other.db.dispose()
+
+    _, history = app.inspection.history(mobilized)
+    kinds = [(e.kind, e.trigger) for e in history]
+    if ("transition", "start_onsite") in kinds:
+        left = kinds.index(("transition", "start_onsite"))
+        late = [e.data for e in history[left:] if e.kind == "escalation"]
+        assert late == [], f"escalations after the stage was left ({outcomes}): {late}"
+    assert app.auditor.verify().ok
+    # DESIGN §8: of two writers on one case one wins, the other gets a conflict error.
+    assert set(outcomes) <= {"moved", "Conflict"}, outcomes
