@@ -223,6 +223,39 @@ class Raw:
             ensure_ascii=False,
         )
         digest = hashlib.sha256((head_hash + canonical).encode()).hexdigest()
+        milestones_text = json.dumps(
+            milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        if step.kind == "milestone":
+            updated = c.execute(
+                "UPDATE instance SET version = ?, milestones = ?, last_occurred_at = ?, "
+                "head_hash = ? WHERE id = ? AND version = ?",
+                (seq, milestones_text, stamp, digest, case_id, version),
+            ).rowcount
+        else:
+            updated = c.execute(
+                "UPDATE instance SET state = ?, entered_at = ?, version = ?, milestones = ?, "
+                "suspended = ?, suspended_at = ?, due_on = ?, provisional = ?, "
+                "last_occurred_at = ?, head_hash = ?, definition_version = ?, stage_seq = ? "
+                "WHERE id = ? AND version = ?",
+                (
+                    new_state,
+                    new_entered,
+                    seq,
+                    milestones_text,
+                    0,
+                    None,
+                    due_on,
+                    prov,
+                    stamp,
+                    digest,
+                    1,
+                    new_stage_seq,
+                    case_id,
+                    version,
+                ),
+            ).rowcount
+        assert updated == 1
         c.execute(
             'INSERT INTO event (instance_id, seq, kind, "trigger", from_state, to_state, actor, '
             "role, reason, data, occurred_at, recorded_at, prev_hash, hash) "
@@ -244,32 +277,10 @@ class Raw:
                 digest,
             ),
         )
-        updated = c.execute(
-            "UPDATE instance SET state = ?, entered_at = ?, version = ?, milestones = ?, "
-            "suspended = ?, suspended_at = ?, due_on = ?, provisional = ?, last_occurred_at = ?, "
-            "head_hash = ?, definition_version = ?, stage_seq = ? WHERE id = ? AND version = ?",
-            (
-                new_state,
-                new_entered,
-                seq,
-                json.dumps(milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-                0,
-                None,
-                due_on,
-                prov,
-                stamp,
-                digest,
-                1,
-                new_stage_seq,
-                case_id,
-                version,
-            ),
-        ).rowcount
-        assert updated == 1
         if step.kind == "fire":
             c.execute(
                 "UPDATE timer SET status = 'superseded' "
-                "WHERE instance_id = ? AND status = 'pending' "
+                "WHERE instance_id = ? AND timer.status IN ('pending', 'claimed') "
                 "AND task_id = 0",
                 (case_id,),
             )
@@ -278,44 +289,44 @@ class Raw:
         c.execute("COMMIT")
 
     def _timers(self, case_id: int, seq: int, state: str, due_on: date, prov: bool) -> None:
-        rows = []
-        for rule in self.defn.ladder(state):
-            fire_at = rule_fires_at(due_on, rule.at, self.cal, TZ)
-            fire_on = fire_at.date()
-            rows.append(
-                (
-                    case_id,
-                    seq,
-                    state,
-                    0,
-                    rule.level,
-                    rule.title,
-                    json.dumps(list(rule.notify), separators=(",", ":"), ensure_ascii=False),
-                    1,
-                    due_on.isoformat(),
-                    _sqlite_time(fire_at),
-                    prov or self.cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
-                    "pending",
-                    None,
-                    None,
-                    0,
-                    f"{case_id}:{seq}:0:{rule.level}:1",
-                )
-            )
-        self.conn.executemany(
+        """The stage's one timer: its first rung (the sweep moves it on rung by rung)."""
+        ladder = self.defn.ladder(state)
+        if not ladder:
+            return
+        rule = ladder[0]
+        fire_at = rule_fires_at(due_on, rule.at, self.cal, TZ)
+        fire_on = fire_at.date()
+        self.conn.execute(
             "INSERT INTO timer (instance_id, stage_seq, stage, task_id, level, title, notify, "
             "generation, due_on, fire_at, provisional, status, locked_by, locked_until, attempts, "
             "dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            (
+                case_id,
+                seq,
+                state,
+                0,
+                rule.level,
+                rule.title,
+                json.dumps(list(rule.notify), separators=(",", ":"), ensure_ascii=False),
+                1,
+                due_on.isoformat(),
+                _sqlite_time(fire_at),
+                prov or self.cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
+                "pending",
+                None,
+                None,
+                0,
+                f"{case_id}:{seq}:0:{rule.level}:1",
+            ),
         )
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _sqlite_time(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 # -- memory and start-up ----------------------------------------------------------------

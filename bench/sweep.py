@@ -44,7 +44,7 @@ ACTOR = "bench"
 
 
 def build(path: Path, size: int, due: int) -> None:
-    """`due` cases with one due rung each, padded with not-due pending timers to `size`."""
+    """`due` cases with one due timer each, padded with not-due pending timers to `size`."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor=ACTOR), ManualClock(START))
@@ -69,7 +69,7 @@ def build(path: Path, size: int, due: int) -> None:
     app.inspection.import_plan(plan, actor=ACTOR)
     plan.unlink()
     app.db.dispose()
-    pending = due * 4  # four rungs per case, one of them due
+    pending = due  # one timer per stage entry: each case's preparation reminder, due now
     conn = sqlite3.connect(path)
     far = datetime(2031, 1, 1, tzinfo=UTC)
     rows = (

@@ -15,8 +15,10 @@ from xunshi.workflow.clock import Clock, SystemClock
 from xunshi.workflow.engine import Engine
 from xunshi.workflow.escalation import Sweeper, worker_name
 from xunshi.workflow.inspection import Inspection
+from xunshi.workflow.item_views import ItemViews
 from xunshi.workflow.labels import instance_label
 from xunshi.workflow.notify import Deliverer, build_channels
+from xunshi.workflow.rectification import Rectification
 from xunshi.workflow.registry import BUILTIN, Registration, Registry, parse
 from xunshi.workflow.schedule import LoadedYear, Schedule
 from xunshi.workflow.views import CaseViews
@@ -45,6 +47,8 @@ class App:
     auditor: Auditor
     sweeper: Sweeper
     deliverer: Deliverer
+    rectification: Rectification
+    items: ItemViews
 
     def init(self, actor: str) -> InitResult:
         """Create the schema and register the built-in definitions (idempotent)."""
@@ -112,6 +116,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
         webhook_url=settings.webhook_url,
         webhook_timeout=settings.webhook_timeout,
     )
+    inspection = Inspection(db, engine)
     return App(
         settings=settings,
         db=db,
@@ -119,18 +124,21 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
         registry=registry,
         schedule=schedule,
         engine=engine,
-        inspection=Inspection(db, engine),
+        inspection=inspection,
         views=CaseViews(engine, schedule),
         auditor=Auditor(db, clock),
         sweeper=Sweeper(
             db,
             engine,
+            schedule,
             clock,
             channels=settings.channels,
             labeler=instance_label,
             worker=worker,
             lease=timedelta(seconds=settings.lease_seconds),
         ),
+        rectification=Rectification(db, engine, inspection, schedule),
+        items=ItemViews(engine),
         deliverer=Deliverer(
             db,
             clock,

@@ -833,10 +833,15 @@ def case_resume(
 @pass_state
 def case_history(state: State, case_ref: str) -> None:
     """Every event of a case, oldest first."""
-    from xunshi.display import table
-
     app = state.app()
     _, events = app.inspection.history(case_ref)
+    print_history(state, app, events)
+
+
+def print_history(state: State, app: App, events: list[Event]) -> None:
+    """A history as a table (or JSON)."""
+    from xunshi.display import table
+
     with app.db.transaction() as conn:
         titles = _state_titles(app, conn, events)
 
@@ -846,6 +851,8 @@ def case_history(state: State, case_ref: str) -> None:
             return f"{e.trigger or 'start'} → {into}"
         if e.kind == "milestone":
             return str(e.data.get("milestone", ""))
+        if e.kind == "task":
+            return f"{e.trigger} #{e.data.get('task', '')}"
         return e.trigger or ""
 
     state.emit(
@@ -1169,3 +1176,8 @@ def demo(state: State, demo_db: str | None) -> None:
     # `xunshi --db URL demo` and `xunshi demo --db URL` both choose the database; XUNSHI_DB
     # does not, so that the demo never writes into the database people work in.
     run_demo(state.settings, demo_db or state.db_option, echo=click.echo)
+
+
+# The rectification commands (item, task, items, categories, ledger, report) live in their
+# own module and register themselves on `cli`.
+from xunshi import cli_rectification  # noqa: E402, F401

@@ -34,7 +34,7 @@ ENV: dict[str, str | None] = {
     "XUNSHI_ACTOR": ACTOR,
     "XUNSHI_DEBUG": None,
 }
-BUILTIN_NAMES = ("lookback", "mobile", "overseas", "regular", "special")
+BUILTIN_NAMES = ("lookback", "mobile", "overseas", "rectification", "regular", "special")
 
 ROUND = "2024-R1"
 KEY = f"{ROUND}/U01"

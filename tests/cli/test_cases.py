@@ -114,7 +114,8 @@ def test_start_twice(world: Cli) -> None:
         (
             "--definition",
             "nope",
-            "no definition called nope (registered: lookback, mobile, overseas, regular, special)",
+            "no definition called nope "
+            "(registered: lookback, mobile, overseas, rectification, regular, special)",
         ),
         (
             "--at",

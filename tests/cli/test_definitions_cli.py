@@ -49,7 +49,7 @@ report               communication  reporting      group_leader
 send_back            reporting      onsite         office
 give_feedback        reporting      feedback       office
 start_rectification  feedback       rectification  office
-close                rectification  closed         office
+close                rectification  closed         office        all_items_settled
 
 级别  时点  名称      通知
 0     -3wd  到期提醒  巡视组组长
@@ -105,9 +105,10 @@ def test_list(ready: Cli) -> None:
     assert lines[0].split() == ["名称", "标题", "对象", "版本", "载入时间", "载入人"]
     rows = [line.split() for line in lines[1:]]
     assert [(r[0], r[2], r[3], r[-1]) for r in rows] == [
-        (name, "case", "1", "tester") for name in BUILTIN_NAMES
+        (name, "item" if name == "rectification" else "case", "1", "tester")
+        for name in BUILTIN_NAMES
     ]
-    assert rows[3][1] == "常规巡视"
+    assert (rows[3][1], rows[4][1]) == ("巡视整改问题", "常规巡视")
 
 
 def test_list_json(ready: Cli) -> None:
@@ -175,7 +176,8 @@ def test_show_json(ready: Cli) -> None:
 
 def test_show_unknown_name(ready: Cli) -> None:
     assert ready.fail("definitions", "show", "nope") == (
-        "no definition called nope (registered: lookback, mobile, overseas, regular, special)"
+        "no definition called nope "
+        "(registered: lookback, mobile, overseas, rectification, regular, special)"
     )
 
 
@@ -287,7 +289,14 @@ def test_load_changed_content_registers_a_new_version(ready: Cli, tmp_path: Path
     assert ready.out("definitions", "load", str(path)) == "regular unchanged (v2)\n"
 
     latest = {d["name"]: d["version"] for d in ready.json("definitions", "list")}
-    assert latest == {"lookback": 1, "mobile": 1, "overseas": 1, "regular": 2, "special": 1}
+    assert latest == {
+        "lookback": 1,
+        "mobile": 1,
+        "overseas": 1,
+        "rectification": 1,
+        "regular": 2,
+        "special": 1,
+    }
     assert ready.out("definitions", "show", "regular").startswith(
         "regular v2  常规巡视  (case, calendar cn)\n"
     )

@@ -211,7 +211,7 @@ BAD_ROWS = [
     pytest.param(
         (ROUND, "G2", "李四", "U05", "示例市商务局", "", "nope"),
         "row 3, column definition: no definition called nope "
-        "(registered: lookback, mobile, overseas, regular, special)",
+        "(registered: lookback, mobile, overseas, rectification, regular, special)",
         id="unknown-definition",
     ),
     pytest.param(

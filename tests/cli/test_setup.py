@@ -77,6 +77,7 @@ def test_init_creates_the_schema_and_registers_the_builtin_definitions(cli: Cli)
         "  lookback v1 (new)\n"
         "  mobile v1 (new)\n"
         "  overseas v1 (new)\n"
+        "  rectification v1 (new)\n"
         "  regular v1 (new)\n"
         "  special v1 (new)\n"
     )
@@ -89,6 +90,7 @@ def test_init_again_is_up_to_date(ready: Cli) -> None:
         "  lookback v1\n"
         "  mobile v1\n"
         "  overseas v1\n"
+        "  rectification v1\n"
         "  regular v1\n"
         "  special v1\n"
     )
@@ -123,6 +125,7 @@ def test_init_keeps_a_definition_loaded_since(ready: Cli, tmp_path: Path) -> Non
         "  lookback v1\n"
         "  mobile v1\n"
         "  overseas v1\n"
+        "  rectification v1\n"
         "  regular v2\n"
         "  special v1\n"
     )

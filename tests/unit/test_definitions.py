@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from xunshi.definitions.diagram import to_dot, to_mermaid
 from xunshi.definitions.durations import Duration, parse_due, parse_offset
 from xunshi.definitions.loader import (
+    BUILTIN_GUARDS,
     MAX_VALUES,
     DefinitionError,
     Problem,
@@ -258,7 +259,7 @@ _REGULAR_DATA = read_yaml(dict(builtin_sources())["regular.yaml"]).value
 
 
 def test_undamaged_data_is_valid() -> None:
-    assert check_definition(_REGULAR_DATA)[1] == []
+    assert check_definition(_REGULAR_DATA, guards=BUILTIN_GUARDS)[1] == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -279,19 +280,21 @@ def builtins() -> dict[str, Definition]:
     return {d.name: d for d in builtin_definitions()}
 
 
-def test_builtin_sources_are_the_five_kinds_sorted_by_name() -> None:
+def test_builtin_sources_are_the_five_kinds_and_rectification_sorted_by_name() -> None:
     assert [name for name, _ in builtin_sources()] == [
         "lookback.yaml",
         "mobile.yaml",
         "overseas.yaml",
+        "rectification.yaml",
         "regular.yaml",
         "special.yaml",
     ]
 
 
 def test_builtins_share_the_forward_path_and_roles(builtins: dict[str, Definition]) -> None:
-    assert sorted(builtins) == ["lookback", "mobile", "overseas", "regular", "special"]
-    for definition in builtins.values():
+    cases = {name: d for name, d in builtins.items() if d.subject == "case"}
+    assert sorted(cases) == ["lookback", "mobile", "overseas", "regular", "special"]
+    for definition in cases.values():
         assert definition.subject == "case"
         assert definition.calendar == "cn"
         assert definition.initial == "preparation"
@@ -302,6 +305,8 @@ def test_builtins_share_the_forward_path_and_roles(builtins: dict[str, Definitio
             (forward,) = (t for t in definition.transitions_from(state) if t.trigger == trigger)
             assert forward.roles == (role,)
         assert definition.state("closed").final
+        (close,) = (t for t in definition.transitions if t.trigger == "close")
+        assert close.guards == ("all_items_settled",)
         (send_back,) = (t for t in definition.transitions if t.trigger == "send_back")
         assert (send_back.source, send_back.dest, send_back.roles) == (
             "reporting",
@@ -397,7 +402,7 @@ def test_digest_is_stable_and_follows_content_not_layout() -> None:
 
 
 def test_builtin_digests_differ(builtins: dict[str, Definition]) -> None:
-    assert len({d.digest for d in builtins.values()}) == 5
+    assert len({d.digest for d in builtins.values()}) == 6
 
 
 # -- diagrams ------------------------------------------------------------------------------
@@ -452,7 +457,7 @@ def test_dot_output() -> None:
 
 def test_diagrams_are_deterministic(builtins: dict[str, Definition]) -> None:
     regular = builtins["regular"]
-    again = builtin_definitions()[3]
+    again = builtin_definitions()[4]
 
     assert to_mermaid(regular) == to_mermaid(again)
     assert to_dot(regular) == to_dot(again)
@@ -529,3 +534,31 @@ def test_duration_text() -> None:
     assert str(Duration(0, "d")) == "0"
     assert str(Duration(-3, "wd")) == "-3wd"
     assert Duration(5, "wd").describe() == "5 working days"
+
+
+def test_rectification_items_close_by_three_party_acceptance(
+    builtins: dict[str, Definition],
+) -> None:
+    items = builtins["rectification"]
+    assert items.subject == "item"
+    submitted = items.state("submitted")
+    assert submitted.requires == ("office_accepted", "group_accepted", "unit_confirmed")
+    assert [m.roles for m in submitted.milestones] == [
+        ("office",),
+        ("group_leader",),
+        ("unit_liaison",),
+    ]
+    (submit,) = {t.guards for t in items.transitions if t.trigger == "submit"}
+    assert submit == ("all_tasks_done",)
+    reopen = {t.source for t in items.transitions if t.trigger == "reopen"}
+    assert reopen == {"submitted", "accepted"}
+    assert not items.state("accepted").final
+    assert items.state("archived").final
+
+
+def test_every_guard_the_builtins_use_is_registered() -> None:
+    from xunshi.workflow.guards import guard_names
+
+    used = {g for d in builtin_definitions() for t in d.transitions for g in t.guards}
+    assert used == BUILTIN_GUARDS
+    assert guard_names() >= BUILTIN_GUARDS

@@ -173,7 +173,12 @@ def builtin_sources() -> list[tuple[str, str]]:
     return sorted((f.name, f.read_text(encoding="utf-8")) for f in files)
 
 
-def builtin_definitions(guards: Collection[str] = ()) -> list[Definition]:
+# Guards the bundled definitions use; the engine registers their implementations
+# (`xunshi.workflow.guards`, checked by a test).
+BUILTIN_GUARDS: frozenset[str] = frozenset({"all_items_settled", "all_tasks_done"})
+
+
+def builtin_definitions(guards: Collection[str] = BUILTIN_GUARDS) -> list[Definition]:
     """The bundled definitions, parsed and validated, in file-name order."""
     return [parse_definition(text, name, guards=guards) for name, text in builtin_sources()]
 

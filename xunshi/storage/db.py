@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from xunshi.errors import BadInput, Conflict, StorageError
-from xunshi.storage.tables import SCHEMA_VERSION, SchemaInfo, metadata, table
+from xunshi.storage.tables import SCHEMA_VERSION, schema_info
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ class Database:
         self.display_url = self.url.render_as_string(hide_password=True)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._held: list[Connection] = []
 
     def _create_engine(self, echo: bool) -> Engine:
         if self.is_sqlite:
@@ -57,7 +61,17 @@ class Database:
         `immediate` takes SQLite's write lock at BEGIN (claims and other read-then-write
         work that must not fail half way); PostgreSQL ignores it.
         """
-        with self.connect() as conn, conn.begin():
+        conn = self._thread_connection()
+        if conn is None:  # a transaction inside another one: give it its own connection
+            with self.connect() as other, self._begin(other, immediate):
+                yield other
+            return
+        with self._begin(conn, immediate):
+            yield conn
+
+    @contextmanager
+    def _begin(self, conn: Connection, immediate: bool) -> Iterator[None]:
+        with conn.begin():
             if self.is_sqlite:
                 # The driver runs in autocommit mode (isolation_level=None) so that xunshi,
                 # not pysqlite, decides when a transaction starts and whether it takes the
@@ -65,7 +79,26 @@ class Database:
                 # connection: a "begin" event listener would slow every statement down.
                 statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
                 conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
-            yield conn
+            yield
+
+    def _thread_connection(self) -> Connection | None:
+        """This thread's long-lived connection (None if it is inside a transaction now).
+
+        Transactions reuse one connection per thread instead of checking one out of the
+        pool each time: a command's transaction is short and frequent on the hot path.
+        """
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            try:
+                conn = self.engine.connect()
+            except DBAPIError as exc:
+                raise StorageError(
+                    f"cannot open database {self.display_url}: {_reason(exc)}"
+                ) from exc
+            self._local.conn = conn
+            with self._lock:
+                self._held.append(conn)
+        return None if conn.in_transaction() else conn
 
     def run(self, work: Callable[[Connection], T], *, immediate: bool = False) -> T:
         """Run `work` in one transaction, retrying it whole while SQLite is busy.
@@ -141,10 +174,14 @@ class Database:
                 f"database {self.display_url} has schema version {found}, newer than "
                 f"{SCHEMA_VERSION}; upgrade xunshi"
             )
+        # The declared SQLModel schema creates the tables (the runtime's Core tables are
+        # generated from it and identical).
+        from xunshi.storage.models import metadata
+
         metadata.create_all(conn)
         if found == SCHEMA_VERSION:
             return False
-        info = table(SchemaInfo)
+        info = schema_info
         conn.execute(info.delete().where(info.c.key == "schema_version"))
         conn.execute(info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
         return True
@@ -154,14 +191,19 @@ class Database:
         """The recorded schema version, read inside an open transaction."""
         if not conn.dialect.has_table(conn, "schema_info"):
             return None
-        info = table(SchemaInfo)
+        info = schema_info
         value = conn.execute(
             select(info.c.value).where(info.c.key == "schema_version")
         ).scalar_one_or_none()
         return None if value is None else int(value)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection, the threads' long-lived ones included."""
+        with self._lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()
+        self._local = threading.local()
         self.engine.dispose()
 
 

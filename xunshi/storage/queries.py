@@ -8,34 +8,28 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from xunshi.storage.tables import (
-    CalendarYearRow,
-    CaseRow,
-    DefinitionRow,
-    EscalationRow,
-    EventRow,
-    GroupRow,
-    InstanceRow,
-    OutboxRow,
-    RoundRow,
-    SealRow,
-    TimerRow,
-    UnitRow,
-    table,
-)
+from xunshi.storage import tables
 
-definitions = table(DefinitionRow)
-rounds = table(RoundRow)
-groups = table(GroupRow)
-units = table(UnitRow)
-instances = table(InstanceRow)
-cases = table(CaseRow)
-events = table(EventRow)
-seals = table(SealRow)
-timers = table(TimerRow)
-escalations = table(EscalationRow)
-outbox = table(OutboxRow)
-calendar_years = table(CalendarYearRow)
+definitions = tables.definition
+rounds = tables.inspection_round
+groups = tables.inspection_group
+units = tables.unit
+instances = tables.instance
+cases = tables.inspection_case
+events = tables.event
+seals = tables.seal
+timers = tables.timer
+escalations = tables.escalation
+outbox = tables.outbox
+calendar_years = tables.calendar_year
+schema_info = tables.schema_info
+categories = tables.category
+items = tables.rectification_item
+tasks = tables.rectification_task
+
+# The literal predicate of the partial index `ix_timer_live`: SQLite uses a partial index
+# only when the query repeats its WHERE terms with the same constants.
+LIVE_TIMER = text("timer.status IN ('pending', 'claimed')")
 
 # -- engine ---------------------------------------------------------------------------
 
@@ -88,12 +82,16 @@ TIMER_FOR_FIRE = (
         instances,
         rounds.c.code.label("round_code"),
         units.c.code.label("unit_code"),
+        items.c.code.label("item_code"),
+        tasks.c.status.label("task_status"),
     )
     .select_from(timers)
     .join(instances, instances.c.id == timers.c.instance_id)
-    .outerjoin(cases, cases.c.id == instances.c.id)
+    .outerjoin(items, items.c.id == instances.c.id)
+    .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, instances.c.id))
     .outerjoin(rounds, rounds.c.id == cases.c.round_id)
     .outerjoin(units, units.c.id == cases.c.unit_id)
+    .outerjoin(tasks, tasks.c.id == timers.c.task_id)
     .where(timers.c.id == bindparam("timer_id"))
 )
 
@@ -118,7 +116,70 @@ TIMER_DONE = (
     )
     .values(status=bindparam("status"), locked_by=None, locked_until=None)
 )
+# Fenced like TIMER_DONE: move a fired timer on to its stage's next rung.
+TIMER_ADVANCE = (
+    timers.update()
+    .where(
+        timers.c.id == bindparam("b_id"),
+        timers.c.status == "claimed",
+        timers.c.locked_by == bindparam("b_worker"),
+        timers.c.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        level=bindparam("level"),
+        title=bindparam("title"),
+        notify=bindparam("notify"),
+        due_on=bindparam("due_on"),
+        fire_at=bindparam("fire_at"),
+        provisional=bindparam("provisional"),
+        dedup_key=bindparam("dedup_key"),
+        status="pending",
+        locked_by=None,
+        locked_until=None,
+    )
+)
 INSERT_OUTBOX = outbox.insert()
+
+# Events that leave the stage, its deadline and the suspension as they were (milestones,
+# notes, escalations) only advance the chain: a narrower update.
+UPDATE_INSTANCE_PROGRESS = (
+    instances.update()
+    .where(and_(instances.c.id == bindparam("b_id"), instances.c.version == bindparam("b_version")))
+    .values(
+        version=bindparam("version"),
+        milestones=bindparam("milestones"),
+        last_occurred_at=bindparam("last_occurred_at"),
+        head_hash=bindparam("head_hash"),
+    )
+)
+
+# An item by id or by ROUND/UNIT/CODE, with its instance row.
+_ITEM_WITH_INSTANCE = (
+    select(
+        instances,
+        rounds.c.code.label("round_code"),
+        units.c.code.label("unit_code"),
+        items.c.code.label("item_code"),
+        items.c.case_id,
+    )
+    .select_from(items)
+    .join(instances, instances.c.id == items.c.id)
+    .join(cases, cases.c.id == items.c.case_id)
+    .join(rounds, rounds.c.id == cases.c.round_id)
+    .join(units, units.c.id == cases.c.unit_id)
+)
+ITEM_BY_ID = _ITEM_WITH_INSTANCE.where(items.c.id == bindparam("item_id"))
+ITEM_BY_KEY = _ITEM_WITH_INSTANCE.where(
+    rounds.c.code == bindparam("round_code"),
+    units.c.code == bindparam("unit_code"),
+    items.c.code == bindparam("item_code"),
+)
+
+SUPERSEDE_TASK_TIMERS = (
+    timers.update()
+    .where(timers.c.task_id == bindparam("b_task_id"), LIVE_TIMER)
+    .values(status="superseded")
+)
 
 # -- definitions ----------------------------------------------------------------------
 
@@ -145,9 +206,6 @@ EVENT_COUNT = select(func.count()).select_from(events)
 
 # -- timers and escalations -----------------------------------------------------------
 
-# The literal predicate of the partial index `ix_timer_live`: SQLite uses a partial index
-# only when the query repeats its WHERE terms with the same constants.
-LIVE_TIMER = text("timer.status IN ('pending', 'claimed')")
 
 # Claimed timers too: a sweeper holding one then fails its fencing check and lets it go.
 SUPERSEDE_TIMERS = (

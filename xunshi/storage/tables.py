@@ -1,297 +1,318 @@
-"""The tables (SQLModel). The engine writes through the Core tables in `queries.py`.
+"""Core tables for the runtime. GENERATED from models.py: do not edit.
 
-Times are stored in UTC (`UTCDateTime`); business dates (`due_on`, `start_on`) are plain
-dates in the business time zone. JSON payloads are canonical JSON text so that both
-backends store exactly the bytes the hash chain covers.
+Regenerate with `python -m xunshi.storage.codegen`; `tests/unit/test_tables.py` fails
+when this file and the models disagree.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any, cast
-
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
+    String,
     Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+
+from xunshi.storage.types import UTCDateTime
 
 SCHEMA_VERSION = 1
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Refuse naive datetimes; store UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} cannot be stored")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """Always hand back an aware UTC datetime."""
-        if value is None:
-            return None
-        if isinstance(value, str):  # raw SQL paths on SQLite
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+metadata = MetaData()
 
 
-def _utc(nullable: bool = False, index: bool = False) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+calendar_year = Table(
+    "calendar_year",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("calendar", String(16), nullable=False),
+    Column("year", Integer(), nullable=False),
+    Column("holidays", Text(), nullable=False),
+    Column("workdays", Text(), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("source_name", String(), nullable=False),
+    Column("source", Text(), nullable=False),
+    Column("loaded_by", String(), nullable=False),
+    Column("loaded_at", UTCDateTime(), nullable=False),
+)
 
 
-class SchemaInfo(SQLModel, table=True):
-    """Key/value facts about the database itself (schema version)."""
-
-    __tablename__ = "schema_info"
-    key: str = Field(primary_key=True, max_length=64)
-    value: str
-
-
-class DefinitionRow(SQLModel, table=True):
-    """One version of a lifecycle definition."""
-
-    __tablename__ = "definition"
-    __table_args__ = (UniqueConstraint("name", "version"),)
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=64)
-    version: int
-    digest: str = Field(max_length=64)
-    title: str
-    subject: str = Field(max_length=16)
-    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
-    source: str = Field(sa_column=Column(Text, nullable=False))  # the YAML as loaded
-    source_name: str
-    loaded_at: datetime = _utc()
-    loaded_by: str
+category = Table(
+    "category",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("level1", String(), nullable=False),
+    Column("level2", String(), nullable=False),
+    Column("position", Integer(), nullable=False),
+    UniqueConstraint("level1", "level2"),
+)
 
 
-class RoundRow(SQLModel, table=True):
-    """An inspection round (轮次)."""
-
-    __tablename__ = "inspection_round"
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
-    title: str
-    start_on: date
-    created_at: datetime = _utc()
-
-
-class GroupRow(SQLModel, table=True):
-    """An inspection group (巡视组) of a round."""
-
-    __tablename__ = "inspection_group"
-    __table_args__ = (UniqueConstraint("round_id", "code"),)
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="inspection_round.id")
-    code: str = Field(max_length=64)
-    leader: str
+definition = Table(
+    "definition",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("source", Text(), nullable=False),
+    Column("source_name", String(), nullable=False),
+    Column("loaded_at", UTCDateTime(), nullable=False),
+    Column("loaded_by", String(), nullable=False),
+    UniqueConstraint("name", "version"),
+)
 
 
-class UnitRow(SQLModel, table=True):
-    """A unit that can be inspected (被巡视单位)."""
-
-    __tablename__ = "unit"
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=64)
-    name: str
-    category: str = ""
-
-
-class InstanceRow(SQLModel, table=True):
-    """A running lifecycle (a case or an item): the projection of its history."""
-
-    __tablename__ = "instance"
-    __table_args__ = (Index("ix_instance_subject_state", "subject", "state"),)
-    id: int | None = Field(default=None, primary_key=True)
-    subject: str = Field(max_length=16)
-    definition_name: str = Field(max_length=64)
-    definition_version: int
-    state: str = Field(max_length=64)
-    entered_at: datetime = _utc()
-    version: int
-    milestones: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
-    suspended: bool = Field(sa_column=Column(Boolean, nullable=False))
-    suspended_at: datetime | None = _utc(nullable=True)
-    due_on: date | None = None
-    provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    last_occurred_at: datetime = _utc()
-    head_hash: str = Field(max_length=64)
-    stage_seq: int = 1  # seq of the event that entered the current stage
+inspection_round = Table(
+    "inspection_round",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("code", String(64), unique=True, nullable=False),
+    Column("title", String(), nullable=False),
+    Column("start_on", Date(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
 
 
-class CaseRow(SQLModel, table=True):
-    """One unit's inspection in a round; its lifecycle is the instance with the same id."""
-
-    __tablename__ = "inspection_case"
-    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
-    id: int = Field(
-        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
-    )
-    round_id: int = Field(foreign_key="inspection_round.id")
-    unit_id: int = Field(foreign_key="unit.id", index=True)
-    group_id: int = Field(foreign_key="inspection_group.id", index=True)
-
-
-class EventRow(SQLModel, table=True):
-    """One entry of an instance's append-only, hash-chained history."""
-
-    __tablename__ = "event"
-    instance_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
-    )
-    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    kind: str = Field(max_length=32)
-    trigger: str | None = Field(default=None, max_length=64)
-    from_state: str | None = Field(default=None, max_length=64)
-    to_state: str | None = Field(default=None, max_length=64)
-    actor: str
-    role: str | None = Field(default=None, max_length=64)
-    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    data: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
-    occurred_at: datetime = _utc()
-    recorded_at: datetime = _utc()
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+instance = Table(
+    "instance",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("definition_name", String(64), nullable=False),
+    Column("definition_version", Integer(), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("entered_at", UTCDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("milestones", Text(), nullable=False),
+    Column("suspended", Boolean(), nullable=False),
+    Column("suspended_at", UTCDateTime(), nullable=True),
+    Column("due_on", Date(), nullable=True),
+    Column("provisional", Boolean(), nullable=False),
+    Column("last_occurred_at", UTCDateTime(), nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("stage_seq", Integer(), nullable=False),
+    Index("ix_instance_subject_state", "subject", "state"),
+)
 
 
-class SealRow(SQLModel, table=True):
-    """A digest over every chain head at one moment (`audit seal`)."""
-
-    __tablename__ = "seal"
-    id: int | None = Field(default=None, primary_key=True)
-    digest: str = Field(unique=True, max_length=64)
-    created_at: datetime = _utc()
-    created_by: str
-    chains: int
-    events: int
-    heads: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+schema_info = Table(
+    "schema_info",
+    metadata,
+    Column("key", String(64), primary_key=True, nullable=False),
+    Column("value", String(), nullable=False),
+)
 
 
-_LIVE_TIMER = text("status IN ('pending', 'claimed')")
+seal = Table(
+    "seal",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("digest", String(64), unique=True, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(), nullable=False),
+    Column("chains", Integer(), nullable=False),
+    Column("events", Integer(), nullable=False),
+    Column("heads", Text(), nullable=False),
+)
 
 
-class TimerRow(SQLModel, table=True):
-    """One rung of a ladder waiting for its instant (DESIGN §5)."""
-
-    __tablename__ = "timer"
-    __table_args__ = (
-        # The sweep's claim reads only live timers in fire_at order; done and superseded
-        # ones pile up over the years and must not slow it down.
-        Index("ix_timer_live", "fire_at", sqlite_where=_LIVE_TIMER, postgresql_where=_LIVE_TIMER),
-        Index("ix_timer_instance", "instance_id", "status"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    instance_id: int = Field(foreign_key="instance.id")
-    stage_seq: int
-    stage: str = Field(max_length=64)
-    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
-    level: int
-    title: str
-    notify: str  # canonical JSON list of role names
-    generation: int
-    due_on: date
-    fire_at: datetime = _utc()
-    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
-    status: str = Field(max_length=16)
-    locked_by: str | None = Field(default=None, max_length=128)
-    locked_until: datetime | None = _utc(nullable=True)
-    attempts: int = 0
-    dedup_key: str = Field(unique=True, max_length=200)
+unit = Table(
+    "unit",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("code", String(64), unique=True, nullable=False),
+    Column("name", String(), nullable=False),
+    Column("category", String(), nullable=False),
+)
 
 
-class EscalationRow(SQLModel, table=True):
-    """A raised rung: a stage (or task) overdue or about to be, told to someone.
-
-    It stays open while the stage entry it was raised for is current (the instance's
-    `stage_seq` still equals its own), so leaving the stage resolves it without a write.
-    """
-
-    __tablename__ = "escalation"
-    __table_args__ = (
-        # A rung is raised at most once per stage entry (or task), whatever generation
-        # of timer raised it: the database itself refuses a second one.
-        UniqueConstraint("instance_id", "stage_seq", "task_id", "level"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    instance_id: int = Field(foreign_key="instance.id")
-    stage_seq: int
-    stage: str = Field(max_length=64)
-    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
-    level: int
-    generation: int
-    title: str
-    notify: str  # canonical JSON list of role names
-    due_on: date
-    fire_at: datetime = _utc()
-    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
-    raised_at: datetime = _utc()
-    acked_at: datetime | None = _utc(nullable=True)
-    acked_by: str | None = None
+escalation = Table(
+    "escalation",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("instance_id", Integer(), ForeignKey("instance.id"), nullable=False),
+    Column("stage_seq", Integer(), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("task_id", Integer(), nullable=False),
+    Column("level", Integer(), nullable=False),
+    Column("generation", Integer(), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("notify", String(), nullable=False),
+    Column("due_on", Date(), nullable=False),
+    Column("fire_at", UTCDateTime(), nullable=False),
+    Column("provisional", Boolean(), nullable=False),
+    Column("raised_at", UTCDateTime(), nullable=False),
+    Column("acked_at", UTCDateTime(), nullable=True),
+    Column("acked_by", String(), nullable=True),
+    UniqueConstraint("instance_id", "stage_seq", "task_id", "level"),
+)
 
 
-class OutboxRow(SQLModel, table=True):
-    """A notification to deliver on one channel, at least once, with an idempotency key."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        UniqueConstraint("channel", "idempotency_key"),
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    escalation_id: int = Field(foreign_key="escalation.id")
-    channel: str = Field(max_length=32)
-    idempotency_key: str = Field(max_length=200)
-    payload: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(max_length=16)  # pending | delivered | failed
-    attempts: int = 0
-    next_attempt_at: datetime = _utc()
-    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    created_at: datetime = _utc()
-    delivered_at: datetime | None = _utc(nullable=True)
-    locked_by: str | None = Field(default=None, max_length=128)
-    locked_until: datetime | None = _utc(nullable=True)
-
-
-class CalendarYearRow(SQLModel, table=True):
-    """A year of working-day calendar data loaded by a user (adds or corrects a year)."""
-
-    __tablename__ = "calendar_year"
-    id: int | None = Field(default=None, primary_key=True)
-    calendar: str = Field(max_length=16)
-    year: int
-    holidays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
-    workdays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
-    digest: str = Field(max_length=64)
-    source_name: str
-    source: str = Field(sa_column=Column(Text, nullable=False))
-    loaded_by: str
-    loaded_at: datetime = _utc()
+event = Table(
+    "event",
+    metadata,
+    Column(
+        "instance_id",
+        Integer(),
+        ForeignKey("instance.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("seq", Integer(), primary_key=True, autoincrement=False, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("trigger", String(64), nullable=True),
+    Column("from_state", String(64), nullable=True),
+    Column("to_state", String(64), nullable=True),
+    Column("actor", String(), nullable=False),
+    Column("role", String(64), nullable=True),
+    Column("reason", Text(), nullable=True),
+    Column("data", Text(), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
 
 
-def table(model: type[SQLModel]) -> Table:
-    """The Core table behind a SQLModel class."""
-    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+inspection_group = Table(
+    "inspection_group",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("leader", String(), nullable=False),
+    UniqueConstraint("round_id", "code"),
+)
 
 
-metadata = SQLModel.metadata
+timer = Table(
+    "timer",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("instance_id", Integer(), ForeignKey("instance.id"), nullable=False),
+    Column("stage_seq", Integer(), nullable=False),
+    Column("stage", String(64), nullable=False),
+    Column("task_id", Integer(), nullable=False),
+    Column("level", Integer(), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("notify", String(), nullable=False),
+    Column("generation", Integer(), nullable=False),
+    Column("due_on", Date(), nullable=False),
+    Column("fire_at", UTCDateTime(), nullable=False),
+    Column("provisional", Boolean(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("locked_by", String(128), nullable=True),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("attempts", Integer(), nullable=False),
+    Column("dedup_key", String(200), unique=True, nullable=False),
+    Index("ix_timer_instance", "instance_id", "status"),
+    Index(
+        "ix_timer_live",
+        "fire_at",
+        postgresql_where=text("status IN ('pending', 'claimed')"),
+        sqlite_where=text("status IN ('pending', 'claimed')"),
+    ),
+)
+
+
+inspection_case = Table(
+    "inspection_case",
+    metadata,
+    Column(
+        "id",
+        Integer(),
+        ForeignKey("instance.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
+    Column("unit_id", Integer(), ForeignKey("unit.id"), nullable=False),
+    Column("group_id", Integer(), ForeignKey("inspection_group.id"), nullable=False),
+    UniqueConstraint("round_id", "unit_id"),
+    Index("ix_inspection_case_group_id", "group_id"),
+    Index("ix_inspection_case_unit_id", "unit_id"),
+)
+
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("escalation_id", Integer(), ForeignKey("escalation.id"), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("locked_by", String(128), nullable=True),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    UniqueConstraint("channel", "idempotency_key"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+
+rectification_item = Table(
+    "rectification_item",
+    metadata,
+    Column(
+        "id",
+        Integer(),
+        ForeignKey("instance.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("case_id", Integer(), ForeignKey("inspection_case.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("manifestations", Text(), nullable=False),
+    Column("category_id", Integer(), ForeignKey("category.id"), nullable=False),
+    Column("key_problem", Boolean(), nullable=False),
+    Column("common_problem", Boolean(), nullable=False),
+    Column("fix_now", Boolean(), nullable=False),
+    Column("root_cause", Text(), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "code"),
+    Index("ix_rectification_item_case_id", "case_id"),
+    Index("ix_rectification_item_category_id", "category_id"),
+)
+
+
+rectification_task = Table(
+    "rectification_task",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("item_id", Integer(), ForeignKey("rectification_item.id"), nullable=False),
+    Column("number", Integer(), nullable=False),
+    Column("measure", Text(), nullable=False),
+    Column("responsible_leader", String(), nullable=False),
+    Column("lead_department", String(), nullable=False),
+    Column("cooperating_departments", String(), nullable=False),
+    Column("responsible_person", String(), nullable=False),
+    Column("due_on", Date(), nullable=True),
+    Column("long_term", Boolean(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Text(), nullable=False),
+    Column("evidence", Text(), nullable=False),
+    Column("completed_on", Date(), nullable=True),
+    UniqueConstraint("item_id", "number"),
+    Index("ix_rectification_task_item_id", "item_id"),
+)

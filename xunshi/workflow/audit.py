@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from xunshi.definitions.schema import canonical_json
 
 GENESIS_HASH = "0" * 64
 EVENT_KINDS = (
+    "task",
     "started",
     "transition",
     "milestone",
@@ -33,7 +34,8 @@ def utc_iso(instant: datetime) -> str:
     """The canonical text of an instant: UTC, microseconds, `Z`."""
     if instant.tzinfo is None:
         raise ValueError("naive datetime in history")
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is the C-level equivalent of strftime("%Y-%m-%dT%H:%M:%S.%fZ").
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ class Event:
 
     def sealed(self) -> Event:
         """This event with its hash filled in."""
-        return Event(**{**_fields(self), "hash": self.compute_hash()})
+        return replace(self, hash=self.compute_hash())
 
     def data_json(self) -> str:
         """The stored form of `data`."""
@@ -121,10 +123,6 @@ def event_from_row(row: Mapping[Any, Any]) -> Event:
         hash=row["hash"],
         data_error=data_error,
     )
-
-
-def _fields(event: Event) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in Event.__slots__}
 
 
 @dataclass(slots=True)
@@ -215,16 +213,78 @@ class Report:
         return not self.problems
 
 
+# The task columns that `task` events determine (and replay must give back).
+TASK_COLUMNS = (
+    "number",
+    "measure",
+    "responsible_leader",
+    "lead_department",
+    "cooperating_departments",
+    "responsible_person",
+    "due_on",
+    "long_term",
+    "status",
+    "progress",
+    "evidence",
+    "completed_on",
+)
+
+
+def replay_task(tasks: dict[int, dict[str, Any]], event: Event) -> int:
+    """Apply one `task` event to the replayed tasks; return the task's id."""
+    data = event.data
+    task_id = int(data["task"])
+    if event.trigger == "task_added":
+        tasks[task_id] = {
+            **{name: data[name] for name in TASK_COLUMNS[1:8]},
+            "number": data["number"],
+            "status": "open",
+            "progress": "",
+            "evidence": "",
+            "completed_on": None,
+        }
+    elif event.trigger == "task_updated":
+        tasks[task_id].update(data.get("changes", {}))
+        if "progress" in data:
+            tasks[task_id]["progress"] = data["progress"]
+    elif event.trigger == "task_done":
+        tasks[task_id].update(
+            status="done", evidence=data["evidence"], completed_on=data["completed_on"]
+        )
+    else:
+        raise ValueError(f"unknown task change {event.trigger!r}")
+    return task_id
+
+
+def _task_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored task row in the form replay produces (dates as ISO text)."""
+    values = {name: row[name] for name in TASK_COLUMNS}
+    for name in ("due_on", "completed_on"):
+        if values[name] is not None:
+            values[name] = values[name].isoformat()
+    values["long_term"] = bool(values["long_term"])
+    return values
+
+
 def check_chain(
-    instance_id: int, label: str, events: Iterable[Event], row: Mapping[Any, Any] | None
+    instance_id: int,
+    label: str,
+    events: Iterable[Event],
+    row: Mapping[Any, Any] | None,
+    task_rows: Mapping[int, Mapping[Any, Any]] | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Verify one instance's chain and its projection; return (events seen, problems)."""
+    """Verify one instance's chain, its projection and (items) its tasks.
+
+    Return (events seen, problems).
+    """
     problems: list[Problem] = []
 
     def problem(seq: int, reason: str) -> None:
         problems.append(Problem(instance_id, label, seq, reason))
 
     projection = Projection()
+    tasks: dict[int, dict[str, Any]] = {}
+    last_task_seq: dict[int, int] = {}
     expected_seq = 1
     previous_hash = GENESIS_HASH
     count = 0
@@ -246,6 +306,8 @@ def check_chain(
             problem(event.seq, "hash mismatch: the stored event was altered")
         try:
             projection.apply(event)
+            if event.kind == "task":
+                last_task_seq[replay_task(tasks, event)] = event.seq
         except (KeyError, ValueError, TypeError) as exc:
             problem(event.seq, f"cannot be replayed ({exc})")
         expected_seq = event.seq + 1
@@ -259,6 +321,21 @@ def check_chain(
             # At the newest event either side knows of: the row's when events were
             # deleted, the history's when the row was turned back.
             problem(max(int(row["version"]), projection.version), reason)
+    stored = {task_id: _task_row(task) for task_id, task in (task_rows or {}).items()}
+    for task_id in sorted(stored.keys() | tasks.keys()):
+        seq = last_task_seq.get(task_id, projection.version)
+        if task_id not in tasks:
+            problem(seq, f"task {task_id} has no history (row added outside xunshi)")
+        elif task_id not in stored:
+            problem(seq, f"task {task_id} is in the history but its row is gone")
+        else:
+            for name in TASK_COLUMNS:
+                if stored[task_id][name] != tasks[task_id][name]:
+                    problem(
+                        seq,
+                        f"task {task_id}: row says {name} = {_show(stored[task_id][name])}, "
+                        f"history replays to {_show(tasks[task_id][name])}",
+                    )
     return count, problems
 
 

@@ -133,6 +133,9 @@ class Auditor:
     def _verify(self, conn: Connection) -> Report:
         labels = instance_labels(conn)
         instances = {row["id"]: row for row in conn.execute(q.instances.select()).mappings()}
+        task_rows: dict[int, dict[int, Any]] = {}
+        for task in conn.execute(q.tasks.select()).mappings():
+            task_rows.setdefault(task["item_id"], {})[task["id"]] = task
         problems: list[Problem] = []
         events = 0
         chains = 0
@@ -141,12 +144,18 @@ class Auditor:
         ):
             chains += 1
             label = labels.get(instance_id, f"instance #{instance_id}")
-            count, found = check_chain(instance_id, label, chain, instances.pop(instance_id, None))
+            count, found = check_chain(
+                instance_id,
+                label,
+                chain,
+                instances.pop(instance_id, None),
+                task_rows.pop(instance_id, None),
+            )
             events += count
             problems.extend(found)
         for instance_id, row in instances.items():
             label = labels.get(instance_id, f"instance #{instance_id}")
-            _, found = check_chain(instance_id, label, (), row)
+            _, found = check_chain(instance_id, label, (), row, task_rows.pop(instance_id, None))
             problems.extend(found)
         return Report(chains, events, tuple(problems))
 

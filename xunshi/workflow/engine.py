@@ -52,6 +52,9 @@ class Deadline:
 
 NO_DEADLINE = Deadline(None, False)
 
+# Event kinds that change nothing but the milestones and the chain's head.
+PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task"})
+
 
 class StageHooks(Protocol):
     """Deadlines and timers around stage changes (implemented by `Schedule`)."""
@@ -488,6 +491,28 @@ class Engine:
         after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
         return Outcome(event, after, defn)
 
+    def record_task(
+        self,
+        conn: Connection,
+        ref: InstanceRef,
+        action: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str,
+        role: str,
+        at: datetime | None = None,
+        reads: ReadSet | None = None,
+    ) -> Outcome:
+        """Append a task change (`task_added`, `task_updated`, `task_done`) to an item."""
+        row = self.load(conn, ref, reads)
+        defn = self.compiled(conn, row).definition
+        _check_role_declared(defn, role)
+        now = self.clock.now()
+        occurred = self._occurred_at(at, now, row.last_occurred_at, ref)
+        event = self._event(row, "task", actor, role, occurred, now, trigger=action, data=data)
+        after = self._append(conn, ref, row, event, Deadline(row.due_on, row.provisional))
+        return Outcome(event, after, defn)
+
     # -- reading --------------------------------------------------------------------
 
     def load(
@@ -563,25 +588,38 @@ class Engine:
         projection = row.projection()
         projection.apply(event)
         assert projection.entered_at is not None and projection.last_occurred_at is not None
-        updated = conn.execute(
-            q.UPDATE_INSTANCE,
-            {
-                "b_id": row.id,
-                "b_version": row.version,
-                "state": projection.state,
-                "entered_at": projection.entered_at,
-                "version": projection.version,
-                "milestones": canonical_json(projection.milestones),
-                "suspended": projection.suspended,
-                "suspended_at": projection.suspended_at,
-                "due_on": deadline.due_on,
-                "provisional": deadline.provisional,
-                "last_occurred_at": projection.last_occurred_at,
-                "head_hash": projection.head_hash,
-                "definition_version": projection.definition_version,
-                "stage_seq": projection.stage_seq,
-            },
-        )
+        if event.kind in PROGRESS_KINDS:
+            updated = conn.execute(
+                q.UPDATE_INSTANCE_PROGRESS,
+                {
+                    "b_id": row.id,
+                    "b_version": row.version,
+                    "version": projection.version,
+                    "milestones": canonical_json(projection.milestones),
+                    "last_occurred_at": projection.last_occurred_at,
+                    "head_hash": projection.head_hash,
+                },
+            )
+        else:
+            updated = conn.execute(
+                q.UPDATE_INSTANCE,
+                {
+                    "b_id": row.id,
+                    "b_version": row.version,
+                    "state": projection.state,
+                    "entered_at": projection.entered_at,
+                    "version": projection.version,
+                    "milestones": canonical_json(projection.milestones),
+                    "suspended": projection.suspended,
+                    "suspended_at": projection.suspended_at,
+                    "due_on": deadline.due_on,
+                    "provisional": deadline.provisional,
+                    "last_occurred_at": projection.last_occurred_at,
+                    "head_hash": projection.head_hash,
+                    "definition_version": projection.definition_version,
+                    "stage_seq": projection.stage_seq,
+                },
+            )
         if updated.rowcount != 1:
             raise Conflict(conflict_message(ref, row.version))
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select
+from sqlalchemy import Connection, Row, and_, case, func, or_, select
 
 from xunshi.definitions.schema import canonical_json
 from xunshi.errors import BadInput, Conflict, NotFound, Refused
@@ -29,6 +29,7 @@ from xunshi.storage.db import Database
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.engine import Engine, InstanceRef
 from xunshi.workflow.labels import label_from_row
+from xunshi.workflow.schedule import Schedule, dedup_key
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,14 @@ class SweepResult:
 Labeler = Callable[[Connection, int], str]
 
 
+def _still_live(timer: ClaimedTimer, row: Any) -> bool:
+    """A stage rung applies while its stage entry is current and not suspended; a task's
+    while the task is open (task deadlines are dates the office set: no pause moves them)."""
+    if timer.task_id:
+        return bool(row["task_status"] == "open")
+    return bool(row["stage_seq"] == timer.stage_seq and not row["suspended"])
+
+
 class _LostClaim(Exception):
     """The claim on a timer was lost before its transaction ended: roll it back."""
 
@@ -128,6 +137,7 @@ class Sweeper:
         self,
         db: Database,
         engine: Engine,
+        schedule: Schedule,
         clock: Clock,
         *,
         channels: Sequence[str],
@@ -138,6 +148,7 @@ class Sweeper:
     ) -> None:
         self.db = db
         self.engine = engine
+        self.schedule = schedule
         self.clock = clock
         self.channels = tuple(channels)
         self.labeler = labeler
@@ -168,8 +179,6 @@ class Sweeper:
                     result.stale += 1
                 else:
                     result.lost += 1
-            if len(claimed) < self.batch:
-                break
         return result
 
     def _now(self, now: datetime | None) -> datetime:
@@ -252,7 +261,7 @@ class Sweeper:
             timer.attempts,
         ):
             return "lost"  # the lease expired and someone else has it now
-        if row["stage_seq"] != timer.stage_seq or row["suspended"]:
+        if not _still_live(timer, row):
             self._finish(conn, timer, "superseded")
             return "stale"
         label = label_from_row(row)
@@ -276,7 +285,7 @@ class Sweeper:
             },
         ).scalar_one_or_none()
         if escalation_id is None:  # raised already in this stage entry (another generation)
-            self._finish(conn, timer, "done")
+            self._advance(conn, timer, row)
             return "stale"
         ref = InstanceRef(timer.instance_id, label, row)
         data = {
@@ -308,8 +317,43 @@ class Sweeper:
             provisional=timer.provisional,
         )
         self._outbox(conn, raised, now)
-        self._finish(conn, timer, "done")
+        self._advance(conn, timer, row)
         return raised
+
+    def _advance(self, conn: Connection, timer: ClaimedTimer, row: Any) -> None:
+        """Move the timer on to the stage's next rung, or finish it after the last one."""
+        definition = self.engine.registry.definition(
+            conn, row["definition_name"], row["definition_version"]
+        )
+        rung = self.schedule.next_rung(
+            conn,
+            definition,
+            None if timer.task_id else timer.stage,
+            timer.due_on,
+            bool(row["provisional"]),
+            after_level=timer.level,
+        )
+        if rung is None:
+            self._finish(conn, timer, "done")
+            return
+        moved = conn.execute(
+            q.TIMER_ADVANCE,
+            {
+                "b_id": timer.id,
+                "b_worker": self.worker,
+                "b_attempts": timer.attempts,
+                **rung,
+                "dedup_key": dedup_key(
+                    timer.instance_id,
+                    timer.stage_seq,
+                    timer.task_id,
+                    rung["level"],
+                    timer.generation,
+                ),
+            },
+        )
+        if moved.rowcount != 1:
+            raise _LostClaim(timer.id)
 
     def _finish(self, conn: Connection, timer: ClaimedTimer, status: str) -> None:
         """Mark the timer, fenced; if the claim was lost meanwhile, undo everything."""
@@ -462,25 +506,42 @@ def list_escalations(
     level: int | None = None,
     ids: Sequence[int] | None = None,
 ) -> list[EscalationView]:
-    """Escalations, oldest first, with the case key and the stage's title."""
-    x, c, r, u, i = q.escalations, q.cases, q.rounds, q.units, q.instances
+    """Escalations, oldest first, with what they are about (case or item) and the stage.
+
+    A stage's escalation is open while its stage entry is current; a task's while the
+    task is open.
+    """
+    x, c, r, u, i, it, t = (
+        q.escalations,
+        q.cases,
+        q.rounds,
+        q.units,
+        q.instances,
+        q.items,
+        q.tasks,
+    )
+    is_open = case((x.c.task_id != 0, t.c.status == "open"), else_=x.c.stage_seq == i.c.stage_seq)
     stmt = (
         select(
             x,
             r.c.code.label("round_code"),
             u.c.code.label("unit_code"),
+            it.c.code.label("item_code"),
+            t.c.number.label("task_number"),
             i.c.definition_name,
             i.c.definition_version,
-            i.c.stage_seq.label("current_stage_seq"),
+            is_open.label("is_open"),
         )
-        .join(c, c.c.id == x.c.instance_id)
+        .join(i, i.c.id == x.c.instance_id)
+        .outerjoin(it, it.c.id == x.c.instance_id)
+        .join(c, c.c.id == func.coalesce(it.c.case_id, x.c.instance_id))
         .join(r, r.c.id == c.c.round_id)
         .join(u, u.c.id == c.c.unit_id)
-        .join(i, i.c.id == x.c.instance_id)
+        .outerjoin(t, t.c.id == x.c.task_id)
         .order_by(x.c.raised_at, x.c.id)
     )
     if open_only:
-        stmt = stmt.where(x.c.stage_seq == i.c.stage_seq)
+        stmt = stmt.where(is_open)
     if round_code is not None:
         stmt = stmt.where(r.c.code == round_code)
     if level is not None:
@@ -490,13 +551,19 @@ def list_escalations(
     views = []
     for row in conn.execute(stmt).mappings():
         defn = engine.registry.definition(conn, row["definition_name"], row["definition_version"])
-        stage_title = (
-            defn.state(row["stage"]).title if defn.has_state(row["stage"]) else row["stage"]
-        )
+        if row["task_id"]:
+            stage_title = f"任务 #{row['task_number']}"
+        elif defn.has_state(row["stage"]):
+            stage_title = defn.state(row["stage"]).title
+        else:
+            stage_title = row["stage"]
+        key = f"{row['round_code']}/{row['unit_code']}"
+        if row["item_code"] is not None:
+            key += f"/{row['item_code']}"
         views.append(
             EscalationView(
                 id=row["id"],
-                case=f"{row['round_code']}/{row['unit_code']}",
+                case=key,
                 stage=row["stage"],
                 stage_title=stage_title,
                 task_id=row["task_id"],
@@ -508,7 +575,7 @@ def list_escalations(
                 provisional=bool(row["provisional"]),
                 acked_at=row["acked_at"],
                 acked_by=row["acked_by"],
-                open=row["stage_seq"] == row["current_stage_seq"],
+                open=bool(row["is_open"]),
             )
         )
     return views

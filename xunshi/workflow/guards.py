@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from xunshi.definitions.schema import Definition
+from xunshi.storage import queries as q
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +57,43 @@ def guard(name: str) -> Guard:
 def guard_names() -> frozenset[str]:
     """Every registered guard name (what definition validation accepts)."""
     return frozenset(_REGISTRY)
+
+
+# -- built-in guards ----------------------------------------------------------------------
+
+# States in which an item no longer holds its case open.
+SETTLED_ITEM_STATES = ("accepted", "archived", "long_term")
+
+
+@register_guard("all_items_settled")
+def all_items_settled(ctx: GuardContext) -> str | None:
+    """A case may close only when each of its items is accepted (销号) or long-term."""
+    i, it = q.instances, q.items
+    open_items = ctx.conn.execute(
+        select(it.c.code, i.c.state)
+        .join(i, i.c.id == it.c.id)
+        .where(it.c.case_id == ctx.instance_id, i.c.state.not_in(SETTLED_ITEM_STATES))
+        .order_by(it.c.code)
+    ).all()
+    if not open_items:
+        return None
+    listed = ", ".join(f"{code} ({state})" for code, state in open_items)
+    noun = "item is" if len(open_items) == 1 else "items are"
+    return f"{len(open_items)} {noun} neither accepted nor long-term: {listed}"
+
+
+@register_guard("all_tasks_done")
+def all_tasks_done(ctx: GuardContext) -> str | None:
+    """An item may apply for closing (销号) only when it has tasks and all are done."""
+    t = q.tasks
+    rows = ctx.conn.execute(
+        select(t.c.number, t.c.status).where(t.c.item_id == ctx.instance_id).order_by(t.c.number)
+    ).all()
+    if not rows:
+        return "it has no tasks (add its measures with `xunshi task add`)"
+    open_tasks = [number for number, status in rows if status != "done"]
+    if not open_tasks:
+        return None
+    listed = ", ".join(f"#{n}" for n in open_tasks)
+    noun = "task" if len(open_tasks) == 1 else "tasks"
+    return f"{noun} {listed} not done"

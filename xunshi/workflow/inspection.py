@@ -15,10 +15,9 @@ from sqlalchemy import Connection, Row, select
 
 from xunshi.errors import AlreadyExists, BadInput, NotFound
 from xunshi.storage import queries as q
-from xunshi.storage.db import Database
-from xunshi.workflow.audit import Event, event_from_row
 from xunshi.workflow.codes import check_code, check_text
-from xunshi.workflow.engine import Engine, InstanceRef, Outcome, ReadSet
+from xunshi.workflow.engine import InstanceRef
+from xunshi.workflow.lifecycle import Lifecycles
 from xunshi.workflow.plan import ImportResult, read_plan
 
 CASE_KEY_EXAMPLE = "2024-R1/U01"
@@ -54,12 +53,8 @@ class UnitInfo:
     category: str
 
 
-class Inspection:
-    """Rounds, groups, units and cases."""
-
-    def __init__(self, db: Database, engine: Engine) -> None:
-        self.db = db
-        self.engine = engine
+class Inspection(Lifecycles):
+    """Rounds, groups, units and cases (fire, milestones, suspension: see Lifecycles)."""
 
     # -- rounds, groups, units ------------------------------------------------------
 
@@ -219,93 +214,11 @@ class Inspection:
 
         return self.db.run(work, immediate=True)
 
-    def fire(
-        self,
-        case: str,
-        trigger: str,
-        *,
-        actor: str,
-        role: str,
-        reason: str | None = None,
-        at: datetime | None = None,
-    ) -> tuple[InstanceRef, Outcome]:
-        """Fire `trigger` on a case."""
-        reads = ReadSet()
-
-        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
-            ref = self.resolve(conn, case)
-            return ref, self.engine.fire(
-                conn, ref, trigger, actor=actor, role=role, reason=reason, at=at, reads=reads
-            )
-
-        return self.db.run(work)
-
-    def record_milestone(
-        self,
-        case: str,
-        milestone: str,
-        *,
-        actor: str,
-        role: str,
-        reason: str | None = None,
-        at: datetime | None = None,
-    ) -> tuple[InstanceRef, Outcome]:
-        """Record a milestone of a case's current stage."""
-        reads = ReadSet()
-
-        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
-            ref = self.resolve(conn, case)
-            return ref, self.engine.record_milestone(
-                conn, ref, milestone, actor=actor, role=role, reason=reason, at=at, reads=reads
-            )
-
-        return self.db.run(work)
-
-    def suspend(
-        self, case: str, *, actor: str, role: str, reason: str, at: datetime | None = None
-    ) -> tuple[InstanceRef, Outcome]:
-        """Pause a case's stage clock (e.g. the group is recalled)."""
-        reads = ReadSet()
-
-        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
-            ref = self.resolve(conn, case)
-            return ref, self.engine.suspend(
-                conn, ref, actor=actor, role=role, reason=reason, at=at, reads=reads
-            )
-
-        return self.db.run(work)
-
-    def resume(
-        self,
-        case: str,
-        *,
-        actor: str,
-        role: str,
-        reason: str | None = None,
-        at: datetime | None = None,
-    ) -> tuple[InstanceRef, Outcome]:
-        """Restart a suspended case's stage clock; its due date moves by the pause."""
-        reads = ReadSet()
-
-        def work(conn: Connection) -> tuple[InstanceRef, Outcome]:
-            ref = self.resolve(conn, case)
-            return ref, self.engine.resume(
-                conn, ref, actor=actor, role=role, reason=reason, at=at, reads=reads
-            )
-
-        return self.db.run(work)
-
-    def history(self, case: str) -> tuple[InstanceRef, list[Event]]:
-        """A case's whole history, oldest first."""
-        with self.db.transaction() as conn:
-            ref = self.resolve(conn, case)
-            rows = conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
-            return ref, [event_from_row(row) for row in rows]
-
     # -- names ----------------------------------------------------------------------
 
-    def resolve(self, conn: Connection, case: str) -> InstanceRef:
+    def resolve(self, conn: Connection, name: str) -> InstanceRef:
         """A CASE argument (numeric id or `ROUND/UNIT`) to the case it names."""
+        case = name
         text = case.strip().removeprefix("#")
         if text.isdigit():
             row = conn.execute(q.CASE_BY_ID, {"case_id": int(text)}).mappings().first()

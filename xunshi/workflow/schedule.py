@@ -245,7 +245,7 @@ class Schedule:
     def stage_entered(
         self, conn: Connection, instance: InstanceState, definition: Definition, now: datetime
     ) -> None:
-        """Retire the previous stage's timers; arm the new stage's ladder.
+        """Retire the previous stage's timer; arm the new stage's first rung.
 
         The previous stage's escalations need no write: they are open only while their
         stage entry is the current one.
@@ -261,7 +261,7 @@ class Schedule:
     def rescheduled(
         self, conn: Connection, instance: InstanceState, definition: Definition
     ) -> None:
-        """Timers for the rungs not yet raised in this stage entry, in a new generation."""
+        """A timer for the first rung not yet raised in this stage entry, in a new generation."""
         t, x = q.timers, q.escalations
         generation = conn.execute(
             select(func.coalesce(func.max(t.c.generation), 0)).where(
@@ -299,63 +299,71 @@ class Schedule:
     ) -> None:
         if instance.due_on is None:
             return
-        rows = list(
-            self.timer_rows(
-                conn,
-                instance.id,
-                instance.stage_seq,
-                instance.state,
-                0,
-                instance.due_on,
-                instance.provisional,
-                definition,
-                generation,
-                skip_levels,
-            )
+        rung = self.next_rung(
+            conn,
+            definition,
+            instance.state,
+            instance.due_on,
+            instance.provisional,
+            after_level=None,
+            skip_levels=skip_levels,
         )
-        if rows:
-            conn.execute(q.INSERT_TIMERS, rows)
+        if rung is not None:
+            conn.execute(
+                q.INSERT_TIMERS,
+                {
+                    "instance_id": instance.id,
+                    "stage_seq": instance.stage_seq,
+                    "stage": instance.state,
+                    "task_id": 0,
+                    "generation": generation,
+                    "status": "pending",
+                    "locked_by": None,
+                    "locked_until": None,
+                    "attempts": 0,
+                    **rung,
+                    "dedup_key": dedup_key(
+                        instance.id, instance.stage_seq, 0, rung["level"], generation
+                    ),
+                },
+            )
 
-    def timer_rows(
+    def next_rung(
         self,
         conn: Connection,
-        instance_id: int,
-        stage_seq: int,
-        stage: str,
-        task_id: int,
+        definition: Definition,
+        stage: str | None,
         due_on: date,
         provisional: bool,
-        definition: Definition,
-        generation: int,
+        *,
+        after_level: int | None,
         skip_levels: Iterable[int] = (),
-    ) -> Iterable[dict[str, Any]]:
-        """One pending timer row per rung of the stage's ladder."""
+    ) -> dict[str, Any] | None:
+        """The timer fields of the stage's next rung (after `after_level`), or None.
+
+        A stage (or task) keeps one timer: its next rung. Firing a rung moves the timer to
+        the rung after it, so a ladder costs one row, and rungs missed during downtime
+        still fire one by one, in ladder order. A task (`stage` None) climbs the
+        definition's default ladder from its own due date.
+        """
         cal = self.calendar(conn, definition.calendar)
         skip = set(skip_levels)
-        for rule in definition.ladder(stage):
-            if rule.level in skip:
+        ladder = definition.escalation if stage is None else definition.ladder(stage)
+        for rule in ladder:
+            if rule.level in skip or (after_level is not None and rule.level <= after_level):
                 continue
             fire_at = rule_fires_at(due_on, rule.at, cal, self.tz)
             fire_on = fire_at.date()
-            yield {
-                "instance_id": instance_id,
-                "stage_seq": stage_seq,
-                "stage": stage,
-                "task_id": task_id,
+            return {
                 "level": rule.level,
                 "title": rule.title,
                 "notify": canonical_json(list(rule.notify)),
-                "generation": generation,
                 "due_on": due_on,
                 "fire_at": fire_at,
                 "provisional": provisional
                 or cal.provisional(min(due_on, fire_on), max(due_on, fire_on)),
-                "status": "pending",
-                "locked_by": None,
-                "locked_until": None,
-                "attempts": 0,
-                "dedup_key": f"{instance_id}:{stage_seq}:{task_id}:{rule.level}:{generation}",
             }
+        return None
 
     # -- helpers --------------------------------------------------------------------
 
@@ -365,6 +373,11 @@ class Schedule:
 
     def _definition(self, conn: Connection, instance: InstanceState) -> Definition:
         return self.registry.definition(conn, instance.definition_name, instance.definition_version)
+
+
+def dedup_key(instance_id: int, stage_seq: int, task_id: int, level: int, generation: int) -> str:
+    """The unique key of a timer: one rung of one stage entry (or task), one generation."""
+    return f"{instance_id}:{stage_seq}:{task_id}:{level}:{generation}"
 
 
 def _sha256(body: str) -> str:

@@ -1,0 +1,242 @@
+"""The rectification ledger (整改台账): one row per task, the columns offices use.
+
+Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
+five working days; 绿 — done, long-term, or due later.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+
+from xunshi.storage import queries as q
+from xunshi.storage.types import UTCDateTime
+from xunshi.workflow.calendar import Calendar
+from xunshi.workflow.item_views import ItemView, TaskView
+
+if TYPE_CHECKING:
+    from xunshi.bootstrap import App
+
+COLUMNS: tuple[str, ...] = (
+    "序号",
+    "轮次",
+    "巡视组",
+    "被巡视单位",
+    "巡视类型",
+    "问题",
+    "具体表现",
+    "一级类别",
+    "二级类别",
+    "重点问题",
+    "共性问题",
+    "立行立改",
+    "问题根源",
+    "整改措施",
+    "责任领导",
+    "牵头部门",
+    "责任人",
+    "完成时限",
+    "整改状态",
+    "整改进展",
+    "佐证材料",
+    "完成时间",
+    "验收情况",
+    "销号时间",
+    "预警",
+    "备注",
+)
+WIDTHS: dict[str, int] = {
+    "序号": 6,
+    "问题": 36,
+    "具体表现": 40,
+    "问题根源": 30,
+    "整改措施": 40,
+    "整改进展": 30,
+    "佐证材料": 24,
+    "备注": 30,
+}
+DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
+YELLOW_WORKING_DAYS = 5
+ACCEPTANCE = (
+    ("office_accepted", "巡视办"),
+    ("group_accepted", "巡视组"),
+    ("unit_confirmed", "单位"),
+)
+
+Row = dict[str, Any]
+
+
+def build_ledger(app: App, round_code: str, case: str | None = None) -> list[Row]:
+    """The ledger rows of a round (or of one case in it), by unit, item and task."""
+    with app.db.transaction() as conn:
+        app.inspection.round_id(conn, round_code)
+        case_id = None if case is None else app.inspection.resolve(conn, case).id
+        views = app.items.many(conn, round_code=round_code, case_id=case_id)
+        accepted_on = _accepted_dates(app, conn, [v.id for v in views])
+        cal = app.schedule.calendar(conn, "cn")
+        names = _unit_names(conn, round_code)
+    today = app.clock.now().astimezone(app.settings.tz).date()
+    rows: list[Row] = []
+    for view in views:
+        for task in view.tasks:
+            rows.append(
+                _row(len(rows) + 1, view, task, accepted_on.get(view.id), names, cal, today)
+            )
+    return rows
+
+
+def _row(
+    number: int,
+    view: ItemView,
+    task: TaskView,
+    accepted_on: date | None,
+    names: dict[str, str],
+    cal: Calendar,
+    today: date,
+) -> Row:
+    remarks = [f"问题状态：{view.state_title}"]
+    if task.cooperating_departments:
+        remarks.append(f"配合部门：{task.cooperating_departments}")
+    if view.overdue and not task.overdue and view.stage_overdue:
+        remarks.append("问题阶段超期")
+    values: list[Any] = [
+        number,
+        view.round,
+        view.group,
+        names.get(view.unit, view.unit_name),
+        view.kind,
+        f"{view.code} {view.title}",
+        view.manifestations,
+        view.category_l1,
+        view.category_l2,
+        _yes(view.key_problem),
+        _yes(view.common_problem),
+        _yes(view.fix_now),
+        view.root_cause,
+        task.measure,
+        task.responsible_leader,
+        task.lead_department,
+        task.responsible_person,
+        "长期" if task.long_term else task.due_on,
+        _status(task),
+        task.progress,
+        task.evidence,
+        task.completed_on,
+        _acceptance(view),
+        accepted_on,
+        light(task, cal, today),
+        "；".join(remarks),
+    ]
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def _yes(flag: bool) -> str:
+    return "是" if flag else "否"
+
+
+def _status(task: TaskView) -> str:
+    if task.status == "done":
+        return "已完成"
+    if task.long_term:
+        return "长期坚持"
+    return "超期未完成" if task.overdue else "整改中"
+
+
+def light(task: TaskView, cal: Calendar, today: date) -> str:
+    """红 overdue, 黄 due within five working days, 绿 otherwise."""
+    if task.status == "done" or task.due_on is None:
+        return "绿"
+    if today > task.due_on:
+        return "红"
+    if cal.count_working_days(today, task.due_on) <= YELLOW_WORKING_DAYS:
+        return "黄"
+    return "绿"
+
+
+def _acceptance(view: ItemView) -> str:
+    if view.state in ("accepted", "archived"):
+        return "三方验收通过"
+    if view.state != "submitted":
+        return ""
+    return " ".join(
+        f"{title}{'✓' if name in view.milestones else '…'}" for name, title in ACCEPTANCE
+    )
+
+
+def _accepted_dates(app: App, conn: Connection, item_ids: list[int]) -> dict[int, date]:
+    """When each item was last accepted (销号), in business dates."""
+    if not item_ids:
+        return {}
+    e = q.events
+    found: dict[int, date] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        rows = conn.execute(
+            select(e.c.instance_id, func.max(e.c.occurred_at, type_=UTCDateTime()))
+            .where(e.c.instance_id.in_(chunk), e.c.kind == "transition", e.c.to_state == "accepted")
+            .group_by(e.c.instance_id)
+        )
+        for instance_id, occurred in rows:
+            found[instance_id] = app.schedule.business_date(occurred)
+    return found
+
+
+def _unit_names(conn: Connection, round_code: str) -> dict[str, str]:
+    u = q.units
+    return {row.code: row.name for row in conn.execute(select(u.c.code, u.c.name))}
+
+
+def write_csv(rows: list[Row], out: Path) -> None:
+    """UTF-8 with a BOM, so that Excel shows the Chinese text."""
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [value.isoformat() if isinstance(value, date) else value for value in row.values()]
+            )
+
+
+def write_xlsx(rows: list[Row], out: Path) -> None:
+    """A workbook with a bold, frozen header row, filters, column widths and real dates."""
+    write_sheet("整改台账", COLUMNS, rows, out, WIDTHS, DATE_COLUMNS)
+
+
+def write_sheet(
+    title: str,
+    columns: tuple[str, ...],
+    rows: list[Row],
+    out: Path,
+    widths: dict[str, int],
+    date_columns: frozenset[str],
+) -> None:
+    """One worksheet: header, frozen panes, auto filter, widths, date cells."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in rows:
+        sheet.append([row[c] for c in columns])
+    for index, name in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = widths.get(name, max(10, len(name) * 2 + 4))
+        if name in date_columns:
+            for cell in sheet[letter][1:]:
+                if isinstance(cell.value, date):
+                    cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    workbook.save(out)

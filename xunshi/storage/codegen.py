@@ -1,0 +1,184 @@
+"""Generate `tables.py` (plain Core tables) from the SQLModel schema in `models.py`.
+
+    python -m xunshi.storage.codegen          # rewrite xunshi/storage/tables.py
+    python -m xunshi.storage.codegen --check  # exit 1 if its DDL differs from the models
+
+The models are the one place the schema is declared; the generated module lets every
+command run without importing pydantic and SQLModel (a third of a second at start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.sql.elements import TextClause
+
+TARGET = Path(__file__).with_name("tables.py")
+
+HEADER = '''"""Core tables for the runtime. GENERATED from models.py: do not edit.
+
+Regenerate with `python -m xunshi.storage.codegen`; `tests/unit/test_tables.py` fails
+when this file and the models disagree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from xunshi.storage.types import UTCDateTime
+
+SCHEMA_VERSION = {version}
+
+metadata = MetaData()
+'''
+
+
+def render(metadata: MetaData, schema_version: int) -> str:
+    """The source of the Core tables module for `metadata`."""
+    parts = [HEADER.format(version=schema_version)]
+    for table in metadata.sorted_tables:
+        parts.append(_table(table))
+    return "\n".join(parts)
+
+
+def _table(table: Table) -> str:
+    lines = [f"\n{table.name} = Table(", f"    {table.name!r},", "    metadata,"]
+    lines.extend(f"    {_column(column)}," for column in table.columns)
+    for constraint in sorted(table.constraints, key=_constraint_key):
+        if isinstance(constraint, UniqueConstraint):
+            columns = list(constraint.columns)
+            if len(columns) == 1 and columns[0].unique:
+                continue  # rendered as the column's unique=True, in the same place
+            names = ", ".join(repr(c.name) for c in columns)
+            lines.append(f"    UniqueConstraint({names}),")
+        elif not isinstance(constraint, PrimaryKeyConstraint | ForeignKeyConstraint):
+            raise ValueError(f"cannot render {constraint!r} of {table.name}")
+    for index in sorted(table.indexes, key=lambda i: str(i.name)):
+        lines.append(f"    {_index(index)},")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+def _constraint_key(constraint: object) -> str:
+    columns = getattr(constraint, "columns", ())
+    return f"{type(constraint).__name__}:{','.join(c.name for c in columns)}"
+
+
+def _column(column: Column[object]) -> str:
+    args = [repr(column.name), _type(column)]
+    args.extend(f"ForeignKey({fk.target_fullname!r})" for fk in column.foreign_keys)
+    if column.primary_key:
+        args.append("primary_key=True")
+        if column.autoincrement is not True and column.autoincrement != "auto":
+            args.append(f"autoincrement={column.autoincrement!r}")
+    if column.unique:
+        args.append("unique=True")
+    args.append(f"nullable={column.nullable!r}")
+    return f"Column({', '.join(args)})"
+
+
+def _type(column: Column[object]) -> str:
+    kind = type(column.type).__name__
+    if kind == "AutoString":  # SQLModel's string type: a plain String on every backend
+        length = getattr(column.type, "length", None)
+        return f"String({length})" if length else "String()"
+    if kind in ("Integer", "Boolean", "Date", "Text", "UTCDateTime"):
+        return f"{kind}()"
+    raise ValueError(f"cannot render type {column.type!r} of column {column}")
+
+
+def _index(index: Index) -> str:
+    args = [repr(index.name)] + [repr(c.name) for c in index.columns]
+    if index.unique:
+        args.append("unique=True")
+    for key, value in sorted(index.dialect_kwargs.items()):
+        if value is None:
+            continue
+        if not isinstance(value, TextClause):
+            raise ValueError(f"cannot render {key}={value!r} on index {index.name}")
+        args.append(f"{key}=text({value.text!r})")
+    return f"Index({', '.join(args)})"
+
+
+def generated() -> str:
+    """What tables.py should contain for the current models (before formatting)."""
+    from xunshi.storage import models
+
+    return render(models.metadata, models.SCHEMA_VERSION)
+
+
+def ddl(metadata: MetaData, dialect_name: str) -> list[str]:
+    """Every CREATE TABLE and CREATE INDEX of `metadata` as one dialect compiles them."""
+    from sqlalchemy.dialects import registry
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = registry.load(dialect_name)()
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements.extend(
+            str(CreateIndex(index).compile(dialect=dialect)).strip()
+            for index in sorted(table.indexes, key=lambda i: str(i.name))
+        )
+    return statements
+
+
+def differences() -> list[str]:
+    """Where the generated tables and the models disagree (empty when current)."""
+    from xunshi.storage import models, tables
+
+    found = []
+    if tables.SCHEMA_VERSION != models.SCHEMA_VERSION:
+        found.append(f"schema version {tables.SCHEMA_VERSION} != {models.SCHEMA_VERSION}")
+    for dialect in ("sqlite", "postgresql"):
+        declared, generated_ = ddl(models.metadata, dialect), ddl(tables.metadata, dialect)
+        found.extend(f"{dialect}: {statement}" for statement in set(declared) ^ set(generated_))
+    return sorted(found)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Rewrite (or, with --check, compare) tables.py."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report whether it is current")
+    args = parser.parse_args(argv)
+    if args.check:
+        found = differences()
+        for line in found:
+            print(line, file=sys.stderr)
+        if found:
+            print(f"{TARGET} is out of date: run python -m xunshi.storage.codegen", file=sys.stderr)
+            sys.exit(1)
+        return
+    TARGET.write_text(generated(), encoding="utf-8")
+    # Formatting is cosmetic; without ruff the module is still valid Python.
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(TARGET)], check=False)
+    print(f"wrote {TARGET}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""The schema, declared as SQLModel tables: what `init` creates.
+
+The runtime reads and writes through `tables.py`, Core tables generated from these models
+(`python -m xunshi.storage.codegen`; a test keeps the two identical), so that commands do
+not pay for importing pydantic and SQLModel.
+
+Times are stored in UTC (`UTCDateTime`); business dates (`due_on`, `start_on`) are plain
+dates in the business time zone. JSON payloads are canonical JSON text so that both
+backends store exactly the bytes the hash chain covers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from xunshi.storage.types import UTCDateTime
+
+SCHEMA_VERSION = 1
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class SchemaInfo(SQLModel, table=True):
+    """Key/value facts about the database itself (schema version)."""
+
+    __tablename__ = "schema_info"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class DefinitionRow(SQLModel, table=True):
+    """One version of a lifecycle definition."""
+
+    __tablename__ = "definition"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: int
+    digest: str = Field(max_length=64)
+    title: str
+    subject: str = Field(max_length=16)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    source: str = Field(sa_column=Column(Text, nullable=False))  # the YAML as loaded
+    source_name: str
+    loaded_at: datetime = _utc()
+    loaded_by: str
+
+
+class RoundRow(SQLModel, table=True):
+    """An inspection round (轮次)."""
+
+    __tablename__ = "inspection_round"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    title: str
+    start_on: date
+    created_at: datetime = _utc()
+
+
+class GroupRow(SQLModel, table=True):
+    """An inspection group (巡视组) of a round."""
+
+    __tablename__ = "inspection_group"
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="inspection_round.id")
+    code: str = Field(max_length=64)
+    leader: str
+
+
+class UnitRow(SQLModel, table=True):
+    """A unit that can be inspected (被巡视单位)."""
+
+    __tablename__ = "unit"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=64)
+    name: str
+    category: str = ""
+
+
+class InstanceRow(SQLModel, table=True):
+    """A running lifecycle (a case or an item): the projection of its history."""
+
+    __tablename__ = "instance"
+    __table_args__ = (Index("ix_instance_subject_state", "subject", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=16)
+    definition_name: str = Field(max_length=64)
+    definition_version: int
+    state: str = Field(max_length=64)
+    entered_at: datetime = _utc()
+    version: int
+    milestones: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    suspended: bool = Field(sa_column=Column(Boolean, nullable=False))
+    suspended_at: datetime | None = _utc(nullable=True)
+    due_on: date | None = None
+    provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    last_occurred_at: datetime = _utc()
+    head_hash: str = Field(max_length=64)
+    stage_seq: int = 1  # seq of the event that entered the current stage
+
+
+class CaseRow(SQLModel, table=True):
+    """One unit's inspection in a round; its lifecycle is the instance with the same id."""
+
+    __tablename__ = "inspection_case"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+    id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    round_id: int = Field(foreign_key="inspection_round.id")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    group_id: int = Field(foreign_key="inspection_group.id", index=True)
+
+
+class EventRow(SQLModel, table=True):
+    """One entry of an instance's append-only, hash-chained history."""
+
+    __tablename__ = "event"
+    instance_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=32)
+    trigger: str | None = Field(default=None, max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str | None = Field(default=None, max_length=64)
+    actor: str
+    role: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class SealRow(SQLModel, table=True):
+    """A digest over every chain head at one moment (`audit seal`)."""
+
+    __tablename__ = "seal"
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(unique=True, max_length=64)
+    created_at: datetime = _utc()
+    created_by: str
+    chains: int
+    events: int
+    heads: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+
+
+_LIVE_TIMER = text("status IN ('pending', 'claimed')")
+
+
+class TimerRow(SQLModel, table=True):
+    """One rung of a ladder waiting for its instant (DESIGN §5)."""
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        # The sweep's claim reads only live timers in fire_at order; done and superseded
+        # ones pile up over the years and must not slow it down.
+        Index("ix_timer_live", "fire_at", sqlite_where=_LIVE_TIMER, postgresql_where=_LIVE_TIMER),
+        Index("ix_timer_instance", "instance_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    stage_seq: int
+    stage: str = Field(max_length=64)
+    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
+    level: int
+    title: str
+    notify: str  # canonical JSON list of role names
+    generation: int
+    due_on: date
+    fire_at: datetime = _utc()
+    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
+    status: str = Field(max_length=16)
+    locked_by: str | None = Field(default=None, max_length=128)
+    locked_until: datetime | None = _utc(nullable=True)
+    attempts: int = 0
+    dedup_key: str = Field(unique=True, max_length=200)
+
+
+class EscalationRow(SQLModel, table=True):
+    """A raised rung: a stage (or task) overdue or about to be, told to someone.
+
+    It stays open while the stage entry it was raised for is current (the instance's
+    `stage_seq` still equals its own), so leaving the stage resolves it without a write.
+    """
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        # A rung is raised at most once per stage entry (or task), whatever generation
+        # of timer raised it: the database itself refuses a second one.
+        UniqueConstraint("instance_id", "stage_seq", "task_id", "level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    stage_seq: int
+    stage: str = Field(max_length=64)
+    task_id: int = 0  # 0: the stage itself; else the task's id (unique keys need no NULL)
+    level: int
+    generation: int
+    title: str
+    notify: str  # canonical JSON list of role names
+    due_on: date
+    fire_at: datetime = _utc()
+    provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
+    raised_at: datetime = _utc()
+    acked_at: datetime | None = _utc(nullable=True)
+    acked_by: str | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification to deliver on one channel, at least once, with an idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id")
+    channel: str = Field(max_length=32)
+    idempotency_key: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _utc()
+    delivered_at: datetime | None = _utc(nullable=True)
+    locked_by: str | None = Field(default=None, max_length=128)
+    locked_until: datetime | None = _utc(nullable=True)
+
+
+class CalendarYearRow(SQLModel, table=True):
+    """A year of working-day calendar data loaded by a user (adds or corrects a year)."""
+
+    __tablename__ = "calendar_year"
+    id: int | None = Field(default=None, primary_key=True)
+    calendar: str = Field(max_length=16)
+    year: int
+    holidays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
+    workdays: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
+    digest: str = Field(max_length=64)
+    source_name: str
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_by: str
+    loaded_at: datetime = _utc()
+
+
+metadata = SQLModel.metadata
+
+
+class CategoryRow(SQLModel, table=True):
+    """A problem category of the office's two-level list (一级类别 / 二级类别)."""
+
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("level1", "level2"),)
+    id: int | None = Field(default=None, primary_key=True)
+    level1: str
+    level2: str
+    position: int  # order in the office's list
+
+
+class ItemRow(SQLModel, table=True):
+    """A rectification item (问题); its lifecycle is the instance with the same id."""
+
+    __tablename__ = "rectification_item"
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+    id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    case_id: int = Field(foreign_key="inspection_case.id", index=True)
+    code: str = Field(max_length=64)
+    title: str
+    manifestations: str = Field(sa_column=Column(Text, nullable=False))
+    category_id: int = Field(foreign_key="category.id", index=True)
+    key_problem: bool = Field(sa_column=Column(Boolean, nullable=False))
+    common_problem: bool = Field(sa_column=Column(Boolean, nullable=False))
+    fix_now: bool = Field(sa_column=Column(Boolean, nullable=False))
+    root_cause: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=32)
+    created_at: datetime = _utc()
+
+
+class TaskRow(SQLModel, table=True):
+    """A measure (整改措施) of an item, with who answers for it and by when.
+
+    The row is the projection of the item's `task` events: audit verify replays them.
+    """
+
+    __tablename__ = "rectification_task"
+    __table_args__ = (UniqueConstraint("item_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="rectification_item.id", index=True)
+    number: int
+    measure: str = Field(sa_column=Column(Text, nullable=False))
+    responsible_leader: str
+    lead_department: str
+    cooperating_departments: str
+    responsible_person: str
+    due_on: date | None = None
+    long_term: bool = Field(sa_column=Column(Boolean, nullable=False))
+    status: str = Field(max_length=16)  # open | done
+    progress: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    completed_on: date | None = None

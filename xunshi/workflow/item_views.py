@@ -1,0 +1,337 @@
+"""Read models of rectification items and their tasks: `item show`, `item list`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Select, or_, select
+
+from xunshi.errors import BadInput
+from xunshi.storage import queries as q
+from xunshi.workflow.engine import Engine, InstanceRef
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    """A task as people and scripts see it."""
+
+    id: int
+    number: int
+    measure: str
+    responsible_leader: str
+    lead_department: str
+    cooperating_departments: str
+    responsible_person: str
+    due_on: date | None
+    long_term: bool
+    status: str
+    progress: str
+    evidence: str
+    completed_on: date | None
+    overdue: bool
+    days_left: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape of a task."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "measure": self.measure,
+            "responsible_leader": self.responsible_leader,
+            "lead_department": self.lead_department,
+            "cooperating_departments": self.cooperating_departments,
+            "responsible_person": self.responsible_person,
+            "due_on": None if self.due_on is None else self.due_on.isoformat(),
+            "long_term": self.long_term,
+            "status": self.status,
+            "progress": self.progress,
+            "evidence": self.evidence,
+            "completed_on": None if self.completed_on is None else self.completed_on.isoformat(),
+            "overdue": self.overdue,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """An item with its tasks."""
+
+    id: int
+    key: str
+    case: str
+    round: str
+    unit: str
+    unit_name: str
+    group: str
+    kind: str  # the case's definition title (常规巡视 …)
+    code: str
+    title: str
+    manifestations: str
+    category_l1: str
+    category_l2: str
+    key_problem: bool
+    common_problem: bool
+    fix_now: bool
+    root_cause: str
+    source: str
+    definition: str
+    definition_version: int
+    state: str
+    state_title: str
+    final: bool
+    entered_at: datetime
+    due_on: date | None
+    provisional: bool
+    stage_overdue: bool
+    suspended: bool
+    milestones: Mapping[str, str]
+    version: int
+    tasks: tuple[TaskView, ...]
+
+    @property
+    def overdue(self) -> bool:
+        """Its stage is past due, or one of its open tasks is."""
+        return self.stage_overdue or any(t.overdue for t in self.tasks)
+
+    def to_json(self, tz: Any) -> dict[str, Any]:
+        """The `--json` shape of an item."""
+        return {
+            "id": self.id,
+            "key": self.key,
+            "case": self.case,
+            "round": self.round,
+            "unit": self.unit,
+            "group": self.group,
+            "code": self.code,
+            "title": self.title,
+            "manifestations": self.manifestations,
+            "category": f"{self.category_l1}/{self.category_l2}",
+            "key_problem": self.key_problem,
+            "common_problem": self.common_problem,
+            "fix_now": self.fix_now,
+            "root_cause": self.root_cause,
+            "source": self.source,
+            "definition": self.definition,
+            "definition_version": self.definition_version,
+            "state": self.state,
+            "state_title": self.state_title,
+            "entered_at": self.entered_at.astimezone(tz).isoformat(),
+            "due_on": None if self.due_on is None else self.due_on.isoformat(),
+            "provisional": self.provisional,
+            "overdue": self.overdue,
+            "suspended": self.suspended,
+            "milestones": {
+                name: datetime.fromisoformat(at).astimezone(tz).isoformat()
+                for name, at in self.milestones.items()
+            },
+            "version": self.version,
+            "tasks": [t.to_json() for t in self.tasks],
+        }
+
+
+def _item_select() -> Select[Any]:
+    i, it, c, r, u, g, cat = (
+        q.instances,
+        q.items,
+        q.cases,
+        q.rounds,
+        q.units,
+        q.groups,
+        q.categories,
+    )
+    case_instance = i.alias("case_instance")
+    return (
+        select(
+            i,
+            it.c.code.label("item_code"),
+            it.c.title.label("item_title"),
+            it.c.manifestations,
+            it.c.key_problem,
+            it.c.common_problem,
+            it.c.fix_now,
+            it.c.root_cause,
+            it.c.source,
+            cat.c.level1,
+            cat.c.level2,
+            r.c.code.label("round_code"),
+            u.c.code.label("unit_code"),
+            u.c.name.label("unit_name"),
+            g.c.code.label("group_code"),
+            case_instance.c.definition_name.label("case_definition"),
+            case_instance.c.definition_version.label("case_definition_version"),
+        )
+        .select_from(it)
+        .join(i, i.c.id == it.c.id)
+        .join(c, c.c.id == it.c.case_id)
+        .join(case_instance, case_instance.c.id == c.c.id)
+        .join(r, r.c.id == c.c.round_id)
+        .join(u, u.c.id == c.c.unit_id)
+        .join(g, g.c.id == c.c.group_id)
+        .join(cat, cat.c.id == it.c.category_id)
+    )
+
+
+class ItemViews:
+    """Builds ItemView objects."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def today(self) -> date:
+        """Today in the business time zone."""
+        return self.engine.clock.now().astimezone(self.engine.tz).date()
+
+    def one(self, conn: Connection, ref: InstanceRef) -> ItemView:
+        """One item."""
+        row = conn.execute(_item_select().where(q.items.c.id == ref.id)).mappings().one()
+        return self._views(conn, [row], self.today())[0]
+
+    def many(
+        self,
+        conn: Connection,
+        *,
+        case_id: int | None = None,
+        round_code: str | None = None,
+        state: str | None = None,
+        category: str | None = None,
+        overdue: bool = False,
+        owner: str | None = None,
+    ) -> list[ItemView]:
+        """Items matching every filter given, by case and code."""
+        it, i, r, u, cat, t = q.items, q.instances, q.rounds, q.units, q.categories, q.tasks
+        stmt = _item_select().order_by(r.c.code, u.c.code, it.c.code)
+        if case_id is not None:
+            stmt = stmt.where(it.c.case_id == case_id)
+        if round_code is not None:
+            stmt = stmt.where(r.c.code == round_code)
+        if state is not None:
+            self._check_state(conn, state)
+            stmt = stmt.where(i.c.state == state)
+        if category is not None:
+            level1, _, level2 = category.partition("/")
+            stmt = stmt.where(cat.c.level1 == level1.strip())
+            if level2:
+                stmt = stmt.where(cat.c.level2 == level2.strip())
+        if owner is not None:
+            pattern = f"%{owner.strip()}%"
+            owned = select(t.c.item_id).where(
+                or_(
+                    t.c.responsible_leader.like(pattern),
+                    t.c.lead_department.like(pattern),
+                    t.c.responsible_person.like(pattern),
+                    t.c.cooperating_departments.like(pattern),
+                )
+            )
+            stmt = stmt.where(it.c.id.in_(owned))
+        views = self._views(conn, list(conn.execute(stmt).mappings()), self.today())
+        return [v for v in views if v.overdue] if overdue else views
+
+    def _check_state(self, conn: Connection, state: str) -> None:
+        d = q.definitions
+        known: set[str] = set()
+        for name, version in conn.execute(
+            select(d.c.name, d.c.version).where(d.c.subject == "item")
+        ):
+            known.update(
+                s.name for s in self.engine.registry.definition(conn, name, version).states
+            )
+        if state not in known:
+            states = ", ".join(sorted(known))
+            raise BadInput(f"no item definition has a state called {state} (states: {states})")
+
+    def _views(
+        self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
+    ) -> list[ItemView]:
+        tasks = self._tasks(conn, [row["id"] for row in rows], today)
+        return [self._view(conn, row, tasks.get(row["id"], ()), today) for row in rows]
+
+    def _tasks(
+        self, conn: Connection, item_ids: list[int], today: date
+    ) -> dict[int, tuple[TaskView, ...]]:
+        if not item_ids:
+            return {}
+        t = q.tasks
+        found: dict[int, list[TaskView]] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start : start + 500]
+            rows = conn.execute(
+                select(t).where(t.c.item_id.in_(chunk)).order_by(t.c.item_id, t.c.number)
+            ).mappings()
+            for row in rows:
+                found.setdefault(row["item_id"], []).append(task_view(row, today))
+        return {item_id: tuple(views) for item_id, views in found.items()}
+
+    def _view(
+        self,
+        conn: Connection,
+        row: Mapping[Any, Any],
+        tasks: Sequence[TaskView],
+        today: date,
+    ) -> ItemView:
+        registry = self.engine.registry
+        defn = registry.definition(conn, row["definition_name"], row["definition_version"])
+        kind = registry.definition(
+            conn, row["case_definition"], row["case_definition_version"]
+        ).title
+        state = defn.state(row["state"])
+        due_on: date | None = row["due_on"]
+        suspended = bool(row["suspended"])
+        return ItemView(
+            id=row["id"],
+            key=f"{row['round_code']}/{row['unit_code']}/{row['item_code']}",
+            case=f"{row['round_code']}/{row['unit_code']}",
+            round=row["round_code"],
+            unit=row["unit_code"],
+            unit_name=row["unit_name"],
+            group=row["group_code"],
+            kind=kind,
+            code=row["item_code"],
+            title=row["item_title"],
+            manifestations=row["manifestations"],
+            category_l1=row["level1"],
+            category_l2=row["level2"],
+            key_problem=bool(row["key_problem"]),
+            common_problem=bool(row["common_problem"]),
+            fix_now=bool(row["fix_now"]),
+            root_cause=row["root_cause"],
+            source=row["source"],
+            definition=defn.name,
+            definition_version=row["definition_version"],
+            state=state.name,
+            state_title=state.title,
+            final=state.final,
+            entered_at=row["entered_at"],
+            due_on=due_on,
+            provisional=bool(row["provisional"]),
+            stage_overdue=due_on is not None and not suspended and today > due_on,
+            suspended=suspended,
+            milestones=json.loads(row["milestones"]),
+            version=row["version"],
+            tasks=tuple(tasks),
+        )
+
+
+def task_view(row: Mapping[Any, Any], today: date) -> TaskView:
+    """A TaskView from a `rectification_task` row."""
+    due_on: date | None = row["due_on"]
+    done = row["status"] == "done"
+    return TaskView(
+        id=row["id"],
+        number=row["number"],
+        measure=row["measure"],
+        responsible_leader=row["responsible_leader"],
+        lead_department=row["lead_department"],
+        cooperating_departments=row["cooperating_departments"],
+        responsible_person=row["responsible_person"],
+        due_on=due_on,
+        long_term=bool(row["long_term"]),
+        status=row["status"],
+        progress=row["progress"],
+        evidence=row["evidence"],
+        completed_on=row["completed_on"],
+        overdue=due_on is not None and not done and today > due_on,
+        days_left=None if due_on is None or done else (due_on - today) // timedelta(days=1),
+    )
