@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -21,11 +21,13 @@ from xunshi.bootstrap import App, bootstrap
 from xunshi.config import Settings
 from xunshi.definitions.schema import Definition, Transition
 from xunshi.display import plural, table
-from xunshi.errors import BadInput
+from xunshi.errors import BadInput, Refused
+from xunshi.reports.themes import build_themes, themes_table
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import ManualClock
 from xunshi.workflow.escalation import EscalationView, list_escalations
+from xunshi.workflow.rectification import ItemFacts, TaskFacts
 from xunshi.workflow.views import CaseView
 
 DEMO_DB = "sqlite:///xunshi-demo.db"
@@ -45,6 +47,26 @@ LATE = {
 }
 SENT_BACK = "U03"  # the leading group asks this group for more on-site work once
 OFFICE_ACTOR = "巡视办值班员"
+# Problems the groups find (title, category, key problem, common problem); several recur
+# across units, which is what the thematic view brings out.
+PROBLEMS = [
+    ("贯彻落实上级决策部署打折扣", "政治建设/贯彻落实党中央决策部署不到位", True, True),
+    ("意识形态阵地管理不严", "政治建设/落实意识形态工作责任制不到位", False, False),
+    ("理论学习中心组学习流于形式", "思想建设/理论学习走过场", False, True),
+    ("干部选拔任用程序不规范", "组织建设/选人用人不规范", True, False),
+    ("基层支部组织生活不经常", "组织建设/基层党组织建设薄弱", False, True),
+    ("文山会海问题突出", "作风建设/形式主义官僚主义", False, True),
+    ("公务接待超标准", "作风建设/违反中央八项规定精神", True, False),
+    ("“三重一大”事项未集体决策", "廉洁建设/“三重一大”决策制度执行不严", True, True),
+    ("工程项目廉洁风险防控薄弱", "廉洁建设/重点领域廉洁风险防控不力", True, False),
+    ("上轮巡视反馈问题整改不彻底", "巡视整改/上轮巡视整改不到位", True, True),
+]
+DEPARTMENTS = ["办公室", "组织人事处", "财务处", "机关党委", "业务处"]
+ACCEPTANCE = (
+    ("office_accepted", "office"),
+    ("group_accepted", "group_leader"),
+    ("unit_confirmed", "unit_liaison"),
+)
 
 Echo = Callable[[str], None]
 
@@ -60,6 +82,8 @@ class _Case:
     needed: int = 0  # working days to spend in the current stage
     spent: int = 0
     sent_back: bool = False
+    items: list[str] = field(default_factory=list)  # open problems (ROUND/UNIT/CODE)
+    tasks: dict[str, date] = field(default_factory=dict)  # open task → day it gets done
 
 
 def run_demo(settings: Settings, db_url: str | None, echo: Echo) -> None:
@@ -72,6 +96,8 @@ def run_demo(settings: Settings, db_url: str | None, echo: Echo) -> None:
     try:
         _require_empty(app.db)
         app.init(OFFICE_ACTOR)
+        categories = resources.files("xunshi") / "data" / "categories.yaml"
+        app.rectification.load_categories(categories.read_text(encoding="utf-8"), "categories.yaml")
         echo(f"Demo database: {app.db.display_url}")
         app.inspection.create_round(ROUND, ROUND_TITLE, ROUND_START)
         plan = resources.files("xunshi") / "data" / "sample_plan.csv"
@@ -157,6 +183,8 @@ def _work_day(
     day: date,
     rng: random.Random,
 ) -> None:
+    clock.set(max(clock.now(), _at(day, time(9, 0), settings)))
+    _rectify(app, cases, day, rng)
     ready = []
     for case in cases:
         view = _view(app, case)
@@ -180,12 +208,91 @@ def _work_day(
         transition = _next(case, view)
         role = transition.roles[0] if transition.roles else "office"
         reason = "领导小组要求补充了解有关情况" if transition.trigger == "send_back" else None
-        app.inspection.fire(
-            case.key, transition.trigger, actor=_actor(case, role), role=role, reason=reason
-        )
+        try:
+            app.inspection.fire(
+                case.key, transition.trigger, actor=_actor(case, role), role=role, reason=reason
+            )
+        except Refused:
+            continue  # closing waits until every problem is 销号 or long-term
         if transition.trigger == "send_back":
             case.sent_back = True
         _plan_stage(case, transition.dest, rng)
+        if transition.dest == "rectification":
+            _add_problems(app, case, day, rng)
+
+
+def _add_problems(app: App, case: _Case, day: date, rng: random.Random) -> None:
+    """The office lists the case's problems (问题清单) and the unit its measures."""
+    cal = app.calendar()
+    liaison = _actor(case, "unit_liaison")
+    for number in range(1, rng.randint(2, 4) + 1):
+        title, category, key, common = rng.choice(PROBLEMS)
+        code = f"P{number:02d}"
+        app.rectification.add_item(
+            case.key,
+            ItemFacts(
+                code=code,
+                title=title,
+                category=category,
+                manifestations=f"{title}的具体表现（示例）",
+                key_problem=key,
+                common_problem=common,
+                fix_now=rng.random() < 0.2,
+                root_cause="制度执行不严、监督管理不到位",
+            ),
+            actor=OFFICE_ACTOR,
+        )
+        item = f"{case.key}/{code}"
+        for task_number in range(1, rng.randint(1, 3) + 1):
+            due = cal.add_working_days(day, rng.randint(15, 35))
+            app.rectification.add_task(
+                item,
+                TaskFacts(
+                    measure=f"{title}：整改措施{task_number}",
+                    responsible_leader="分管负责同志",
+                    lead_department=rng.choice(DEPARTMENTS),
+                    responsible_person=f"{case.unit}责任人{task_number}",
+                    due_on=due,
+                ),
+                actor=liaison,
+                role="unit_liaison",
+            )
+            # Most measures are done on time; the late units' ones run over.
+            late = case.unit in LATE
+            finish = rng.randint(5, 40) if late else rng.randint(5, 30)
+            case.tasks[f"{item}#{task_number}"] = cal.add_working_days(day, finish)
+        app.rectification.fire(item, "plan", actor=liaison, role="unit_liaison")
+        app.rectification.fire(item, "begin", actor=liaison, role="unit_liaison")
+        case.items.append(item)
+
+
+def _rectify(app: App, cases: list[_Case], day: date, rng: random.Random) -> None:
+    """A working day of rectification: measures done, 销号 applied for and accepted."""
+    for case in cases:
+        liaison = _actor(case, "unit_liaison")
+        for task, finish in list(case.tasks.items()):
+            if finish <= day:
+                app.rectification.complete_task(
+                    task, evidence="整改报告及佐证材料", actor=liaison, role="unit_liaison"
+                )
+                del case.tasks[task]
+        for item in list(case.items):
+            if any(task.startswith(f"{item}#") for task in case.tasks):
+                continue
+            with app.db.transaction() as conn:
+                state = app.rectification.resolve(conn, item).row["state"]  # type: ignore[index]
+            if state == "rectifying" and rng.random() < 0.1:
+                app.rectification.fire(item, "make_long_term", actor=OFFICE_ACTOR, role="office")
+                case.items.remove(item)
+            elif state == "rectifying":
+                app.rectification.fire(item, "submit", actor=liaison, role="unit_liaison")
+            elif state == "submitted":
+                for milestone, role in ACCEPTANCE:
+                    app.rectification.record_milestone(
+                        item, milestone, actor=_actor(case, role), role=role
+                    )
+                app.rectification.fire(item, "accept", actor=OFFICE_ACTOR, role="office")
+                case.items.remove(item)
 
 
 def _view(app: App, case: _Case) -> CaseView:
@@ -271,6 +378,10 @@ def _report(app: App, echo: Echo) -> None:
         )
     else:
         echo("Nothing is overdue now.")
+    themes = build_themes(app, ROUND)
+    echo("")
+    echo("专题汇总 thematic view (problems by category across units):")
+    echo(themes_table(themes) if themes else "No problems listed yet.")
     report = app.auditor.verify()
     echo("")
     if report.ok:
@@ -290,7 +401,8 @@ def _escalation_summary(raised: list[EscalationView], views: list[CaseView]) -> 
     names = {v.key: v.unit_name for v in views}
     per_unit: dict[str, dict[int, int]] = {}
     for e in raised:
-        counts = per_unit.setdefault(e.case, {})
+        # A problem's (task's) escalations count under its case.
+        counts = per_unit.setdefault("/".join(e.case.split("/")[:2]), {})
         counts[e.level] = counts.get(e.level, 0) + 1
     rows: list[list[object]] = [
         [key, names.get(key, ""), *[counts.get(level, "") for level in titles]]

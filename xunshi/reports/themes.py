@@ -121,9 +121,16 @@ def build_themes(app: App, round_code: str) -> list[Theme]:
     return themes
 
 
-def themes_table(themes: list[Theme]) -> str:
-    """The thematic view as a table for people."""
-    return table(COLUMNS, [list(t.row().values()) for t in themes])
+def themes_table(themes: list[Theme], units_shown: int = 3) -> str:
+    """The thematic view as a table for people (the first units named, the rest counted)."""
+    rows = []
+    for theme in themes:
+        row = list(theme.row().values())
+        shown = "、".join(theme.units[:units_shown])
+        more = len(theme.units) - units_shown
+        row[-1] = f"{shown}等{len(theme.units)}个单位" if more > 0 else shown
+        rows.append(row)
+    return table(COLUMNS, rows)
 
 
 def write_themes(themes: list[Theme], out: Path, fmt: str) -> None:
