@@ -393,6 +393,7 @@ def task_add(
 @click.option("--cooperating", help="New 配合部门.")
 @click.option("--person", help="New 责任人.")
 @click.option("--due", metavar="DATE", help="New 完成时限 (YYYY-MM-DD).")
+@click.option("--long-term", is_flag=True, help="Make it long-term (no due date).")
 @click.option("--progress", help="A progress note (整改进展).")
 @actor_options
 @pass_state
@@ -405,6 +406,7 @@ def task_update(
     cooperating: str | None,
     person: str | None,
     due: str | None,
+    long_term: bool,
     progress: str | None,
     actor: str,
     role: str,
@@ -420,10 +422,14 @@ def task_update(
         "responsible_person": person,
         "due_on": _due(due),
     }
-    if due is not None:
-        changes["long_term"] = False
     ref, outcome = app.rectification.update_task(
-        task_ref, actor=actor, role=role, changes=changes, progress=progress, at=_instant(state, at)
+        task_ref,
+        actor=actor,
+        role=role,
+        changes=changes,
+        progress=progress,
+        long_term=long_term,
+        at=_instant(state, at),
     )
     state.emit(
         {"id": ref.id, "task": ref.label.removeprefix("task "), "data": dict(outcome.event.data)},

@@ -76,7 +76,11 @@ class State:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An edge `source --trigger--> dest`; `roles` empty means any role."""
+    """An edge `source --trigger--> dest`; `roles` empty means any role.
+
+    `requires` None means the source state's `requires`; a tuple replaces them for this
+    transition (empty: leaving this way needs no milestone, e.g. sending work back).
+    """
 
     trigger: str
     source: str
@@ -84,6 +88,11 @@ class Transition:
     roles: tuple[str, ...] = ()
     guards: tuple[str, ...] = ()
     title: str = ""
+    requires: tuple[str, ...] | None = None
+
+    def required(self, state: State) -> tuple[str, ...]:
+        """The milestones this transition needs recorded in its source state."""
+        return state.requires if self.requires is None else self.requires
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,7 @@ class Definition:
                     "roles": list(t.roles),
                     "guards": list(t.guards),
                     "title": t.title,
+                    "requires": None if t.requires is None else list(t.requires),
                 }
                 for t in self.transitions
             ],
@@ -197,6 +207,7 @@ def definition_from_dict(data: Mapping[str, Any]) -> Definition:
                 roles=tuple(t["roles"]),
                 guards=tuple(t["guards"]),
                 title=t["title"],
+                requires=None if t.get("requires") is None else tuple(t["requires"]),
             )
             for t in data["transitions"]
         ),

@@ -40,7 +40,7 @@ _STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "desc
 _FINAL_FORBIDS = ("due", "milestones", "requires", "escalation")
 _MILESTONE_KEYS = ("title", "roles")
 _TRANSITION_REQUIRED = ("trigger", "source", "dest")
-_TRANSITION_OPTIONAL = ("roles", "guards", "title")
+_TRANSITION_OPTIONAL = ("roles", "guards", "title", "requires")
 _RULE_KEYS = ("at", "level", "title", "notify")
 
 
@@ -414,6 +414,7 @@ class _Checker:
         )
         guards = self.guard_list(spec, path, prefix)
         title = self.text(spec, "title", path, prefix)
+        requires = self.transition_requires(spec, path, prefix, sources)
         here = (*path, "trigger")
         result = []
         for source in sources:
@@ -427,8 +428,26 @@ class _Checker:
                         f"duplicate trigger {trigger_name!r} from state {source!r}",
                         also=earlier,
                     )
-            result.append(Transition(trigger_name, source, dest, roles, guards, title))
+            result.append(Transition(trigger_name, source, dest, roles, guards, title, requires))
         return result
+
+    def transition_requires(
+        self, spec: dict[object, object], path: Path, prefix: str, sources: list[str]
+    ) -> tuple[str, ...] | None:
+        """A transition's own milestone requirements (None: its source states' ones)."""
+        if "requires" not in spec:
+            return None
+        path = (*path, "requires")
+        names = self.name_list(spec["requires"], path, f"{prefix}requires")
+        for index, name in names:
+            for source in sources:
+                if self.states[source].milestone(name) is None:
+                    self.report(
+                        (*path, index),
+                        f"{prefix}unknown milestone {name!r} of source state {source!r} "
+                        "in requires",
+                    )
+        return tuple(name for _, name in names)
 
     def sources(self, spec: dict[object, object], path: Path, prefix: str) -> list[str]:
         """The declared source states (a name or a list of names), final ones included."""

@@ -78,14 +78,11 @@ def build_ledger(app: App, round_code: str, case: str | None = None) -> list[Row
         views = app.items.many(conn, round_code=round_code, case_id=case_id)
         accepted_on = _accepted_dates(app, conn, [v.id for v in views])
         cal = app.schedule.calendar(conn, "cn")
-        names = _unit_names(conn, round_code)
     today = app.clock.now().astimezone(app.settings.tz).date()
     rows: list[Row] = []
     for view in views:
         for task in view.tasks:
-            rows.append(
-                _row(len(rows) + 1, view, task, accepted_on.get(view.id), names, cal, today)
-            )
+            rows.append(_row(len(rows) + 1, view, task, _closed_on(view, accepted_on), cal, today))
     return rows
 
 
@@ -94,7 +91,6 @@ def _row(
     view: ItemView,
     task: TaskView,
     accepted_on: date | None,
-    names: dict[str, str],
     cal: Calendar,
     today: date,
 ) -> Row:
@@ -107,7 +103,7 @@ def _row(
         number,
         view.round,
         view.group,
-        names.get(view.unit, view.unit_name),
+        view.unit_name,
         view.kind,
         f"{view.code} {view.title}",
         view.manifestations,
@@ -132,6 +128,11 @@ def _row(
         "；".join(remarks),
     ]
     return dict(zip(COLUMNS, values, strict=True))
+
+
+def _closed_on(view: ItemView, accepted_on: dict[int, date]) -> date | None:
+    """The 销号 date while the item is closed (a reopened item has none until accepted again)."""
+    return accepted_on.get(view.id) if view.state in ("accepted", "archived") else None
 
 
 def _yes(flag: bool) -> str:
@@ -183,11 +184,6 @@ def _accepted_dates(app: App, conn: Connection, item_ids: list[int]) -> dict[int
         for instance_id, occurred in rows:
             found[instance_id] = app.schedule.business_date(occurred)
     return found
-
-
-def _unit_names(conn: Connection, round_code: str) -> dict[str, str]:
-    u = q.units
-    return {row.code: row.name for row in conn.execute(select(u.c.code, u.c.name))}
 
 
 def write_csv(rows: list[Row], out: Path) -> None:

@@ -157,11 +157,15 @@ def _check(
             )
             continue
         flags: dict[str, bool] = {}
+        bad_flags = False
         for column in ("key_problem", "common_problem", "fix_now", "long_term"):
             value = row[column].strip().lower()
             if value not in _TRUE | _FALSE:
                 problems.append((row.number, column, f"{row[column]!r} is not 是/否 (yes/no)"))
+                bad_flags = True
             flags[column] = value in _TRUE
+        if bad_flags:
+            continue
         item_source = row["source"] or "inspection"
         if item_source not in SOURCES:
             problems.append(
@@ -177,10 +181,13 @@ def _check(
                     (row.number, "due_on", f"{row['due_on']!r} is not a date (YYYY-MM-DD)")
                 )
                 continue
-        if (due_on is None) == (not flags["long_term"]):
+        if due_on is not None and flags["long_term"]:
             problems.append(
-                (row.number, "due_on", "give either a due date or long_term = 是, not both")
+                (row.number, "due_on", "a task is either long-term or has a due date, not both")
             )
+            continue
+        if due_on is None and not flags["long_term"]:
+            problems.append((row.number, "due_on", "empty: give a due date or long_term = 是"))
             continue
         values = {name: row[name] for name in _ITEM_FIELDS}
         if key in seen_values:

@@ -50,7 +50,7 @@ class CompiledDefinition:
 
     def _transition_spec(self, transition: Transition) -> dict[str, Any]:
         conditions: list[Condition] = [_role_condition(self.definition, transition)]
-        required = self.definition.state(transition.source).requires
+        required = transition.required(self.definition.state(transition.source))
         if required:
             conditions.append(_milestone_condition(self.definition, transition.source, required))
         conditions.extend(_guard_condition(name) for name in transition.guards)

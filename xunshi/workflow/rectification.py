@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
 
 from xunshi.definitions.schema import Definition
-from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
+from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.codes import check_code, check_text
-from xunshi.workflow.engine import Engine, InstanceRef, Outcome, ReadSet
+from xunshi.workflow.engine import Engine, InstanceRef, Outcome, ReadSet, conflict_message
 from xunshi.workflow.inspection import Inspection
 from xunshi.workflow.lifecycle import Lifecycles
 from xunshi.workflow.schedule import Schedule, dedup_key
@@ -90,8 +91,10 @@ class TaskFacts:
 
     def checked(self) -> TaskFacts:
         """The same facts, trimmed, or BadInput naming what is wrong."""
-        if (self.due_on is None) == (not self.long_term):
-            raise BadInput("a task needs either a due date (--due) or --long-term, not both")
+        if self.due_on is not None and self.long_term:
+            raise BadInput("a task is either long-term or has a due date (--due), not both")
+        if self.due_on is None and not self.long_term:
+            raise BadInput("a task needs a due date (--due) or --long-term")
         return TaskFacts(
             measure=check_text("measure", self.measure),
             responsible_leader=check_text("responsible leader", self.responsible_leader),
@@ -153,7 +156,9 @@ class Rectification(Lifecycles):
             c = q.categories
             current = {
                 (row.level1, row.level2): row.id
-                for row in conn.execute(select(c.c.id, c.c.level1, c.c.level2))
+                for row in conn.execute(
+                    select(c.c.id, c.c.level1, c.c.level2).order_by(c.c.position, c.c.id)
+                )
             }
             gone = [key for key in current if key not in wanted]
             used = {row[0] for row in conn.execute(select(q.items.c.category_id).distinct())}
@@ -243,6 +248,15 @@ class Rectification(Lifecycles):
             )
         category = self.category(conn, facts.category)
         key = f"{case_ref.label.removeprefix('case ')}/{code}"
+        assert case_ref.row is not None
+        case_state = self.engine.registry.definition(
+            conn, case_ref.row["definition_name"], case_ref.row["definition_version"]
+        ).state(case_ref.row["state"])
+        if case_state.final:
+            raise Refused(
+                f"{case_ref.label} is {case_state.title} ({case_state.name}); "
+                "its problem list is closed"
+            )
         it = q.items
         taken = conn.execute(
             select(it.c.id).where(it.c.case_id == case_ref.id, it.c.code == code)
@@ -252,23 +266,26 @@ class Rectification(Lifecycles):
         outcome = self.engine.start(
             conn, subject="item", definition=definition, actor=actor, role=role, at=at
         )
-        conn.execute(
-            it.insert(),
-            {
-                "id": outcome.instance.id,
-                "case_id": case_ref.id,
-                "code": code,
-                "title": title,
-                "manifestations": facts.manifestations.strip(),
-                "category_id": category.id,
-                "key_problem": facts.key_problem,
-                "common_problem": facts.common_problem,
-                "fix_now": facts.fix_now,
-                "root_cause": facts.root_cause.strip(),
-                "source": facts.source,
-                "created_at": self.engine.clock.now(),
-            },
-        )
+        try:
+            conn.execute(
+                it.insert(),
+                {
+                    "id": outcome.instance.id,
+                    "case_id": case_ref.id,
+                    "code": code,
+                    "title": title,
+                    "manifestations": facts.manifestations.strip(),
+                    "category_id": category.id,
+                    "key_problem": facts.key_problem,
+                    "common_problem": facts.common_problem,
+                    "fix_now": facts.fix_now,
+                    "root_cause": facts.root_cause.strip(),
+                    "source": facts.source,
+                    "created_at": self.engine.clock.now(),
+                },
+            )
+        except IntegrityError as exc:  # PostgreSQL: another writer added the same code
+            raise AlreadyExists(f"item {key} already exists") from exc
         return InstanceRef(outcome.instance.id, f"item {key}")
 
     def resolve(self, conn: Connection, name: str) -> InstanceRef:
@@ -361,7 +378,12 @@ class Rectification(Lifecycles):
             "evidence": "",
             "completed_on": None,
         }
-        task_id = int(conn.execute(t.insert().returning(t.c.id), values).scalar_one())
+        try:
+            task_id = int(conn.execute(t.insert().returning(t.c.id), values).scalar_one())
+        except IntegrityError as exc:  # PostgreSQL: another writer took this number first
+            raise Conflict(
+                conflict_message(ref, int(ref.row["version"]) if ref.row else 0)
+            ) from exc
         outcome = self.engine.record_task(
             conn,
             ref,
@@ -385,10 +407,21 @@ class Rectification(Lifecycles):
         role: str,
         changes: dict[str, Any] | None = None,
         progress: str | None = None,
+        long_term: bool = False,
         at: datetime | None = None,
     ) -> tuple[TaskRef, Outcome]:
-        """Change a task's facts and/or note its progress (整改进展)."""
+        """Change a task's facts and/or note its progress (整改进展).
+
+        `changes` maps task fields to new values (None: unchanged); a new `due_on` makes
+        the task dated, `long_term` makes it long-term (no due date, no escalation).
+        """
         changes = {k: v for k, v in (changes or {}).items() if v is not None}
+        if long_term:
+            if "due_on" in changes:
+                raise BadInput("a task is either long-term or has a due date, not both")
+            changes.update(due_on=None, long_term=True)
+        elif "due_on" in changes:
+            changes["long_term"] = False
         unknown = sorted(set(changes) - set(TASK_FIELDS))
         if unknown:
             raise BadInput(f"a task has no field {', '.join(unknown)}")
@@ -416,10 +449,11 @@ class Rectification(Lifecycles):
                 values["progress"] = progress.strip()
             if not values:
                 raise BadInput(f"nothing changes for {ref.label}")
-            conn.execute(q.tasks.update().where(q.tasks.c.id == ref.id).values(**values))
+            # The event first: its instance update takes the item's lock before the task row.
             outcome = self.engine.record_task(
                 conn, ref.item, "task_updated", data, actor=actor, role=role, at=at, reads=reads
             )
+            conn.execute(q.tasks.update().where(q.tasks.c.id == ref.id).values(**values))
             if "due_on" in new or "long_term" in new:
                 self._disarm(conn, ref)
                 if facts.due_on is not None:

@@ -1,0 +1,437 @@
+"""Items import (`items import FILE.csv|FILE.xlsx`), on every backend.
+
+One row per task; the item columns repeat on each of an item's rows. Every row is checked
+first: a bad row names its row (the header is row 1) and column, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from rectification_helpers import ROUND, Rectifying, event_summary, task_rows
+from sqlalchemy import select
+from worlds import snapshot
+
+from xunshi.bootstrap import App
+from xunshi.errors import BadInput
+from xunshi.reports.ledger import build_ledger, write_csv
+from xunshi.storage import queries as q
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.items_import import ITEM_COLUMNS, ImportedItems
+from xunshi.workflow.plan import SheetProblems
+
+Row = dict[str, str]
+
+
+def row(**values: str) -> Row:
+    """A good row for item 2024-R1/U01/P01, with `values` changed."""
+    base: Row = {
+        "round": ROUND,
+        "unit_code": "U01",
+        "item_code": "P01",
+        "title": "理论学习不深入",
+        "manifestations": "中心组学习流于形式",
+        "category_l1": "党的建设",
+        "category_l2": "政治建设",
+        "key_problem": "是",
+        "common_problem": "否",
+        "fix_now": "",
+        "root_cause": "重视不够",
+        "source": "",
+        "measure": "制定学习计划",
+        "responsible_leader": "赵书记",
+        "lead_department": "办公室",
+        "cooperating_departments": "",
+        "responsible_person": "钱主任",
+        "due_on": "2024-10-31",
+        "long_term": "",
+    }
+    unknown = set(values) - set(base)
+    assert not unknown, unknown
+    return {**base, **values}
+
+
+# Three items, five tasks, two units; P01's rows are not adjacent.
+GOOD: tuple[Row, ...] = (
+    row(),
+    row(unit_code="U02", item_code="P01", title="违规发放津贴", manifestations="超标准发放",
+        category_l1="全面从严治党", category_l2="廉洁纪律", key_problem="否", common_problem="yes",
+        fix_now="√", root_cause="制度缺失", source="audit", measure="清退违规津贴",
+        responsible_leader="孙局长", lead_department="财务处", cooperating_departments="审计处",
+        responsible_person="李会计", due_on="2024-09-30"),
+    row(measure="建立督学制度", responsible_person="周秘书", due_on="", long_term="是"),
+    row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
+        category_l2="财务管理", key_problem="0", common_problem="1", fix_now="Y", root_cause="",
+        source="lead", measure="修订审批办法", responsible_leader="钱副局长",
+        lead_department="财务处", responsible_person="吴科长", due_on="2024-12-31"),
+    row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
+        category_l2="财务管理", key_problem="0", common_problem="1", fix_now="Y", root_cause="",
+        source="lead", measure="开展专项检查", responsible_leader="钱副局长",
+        lead_department="财务处", responsible_person="郑科员", due_on="2024-11-15"),
+)  # fmt: skip
+
+
+def write_csv_rows(path: Path, rows: Sequence[Mapping[str, str]], bom: bool = False) -> Path:
+    """A CSV with the item columns as header."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ITEM_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """An XLSX with the item columns as header; dates and numbers as real cells."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(ITEM_COLUMNS))
+    for values in rows:
+        sheet.append([values[c] for c in ITEM_COLUMNS])
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture
+def rect(app: App, clock: ManualClock) -> Rectifying:
+    """Cases 2024-R1/U01 and U02, the category list; U02 already has item P09."""
+    world = Rectifying(app, clock)
+    world.case("U01", "示例市财政局")
+    world.case("U02", "示例市审计局")
+    world.item("U02", "P09")
+    return world
+
+
+def import_file(app: App, path: Path) -> ImportedItems:
+    """Import as the office."""
+    return app.rectification.import_items(path, actor="王主任")
+
+
+def imported(app: App) -> list[tuple[str, str, str, bool, bool, bool, str, str]]:
+    """(key, title, category, key, common, fix-now, source, state) of the imported items."""
+    with app.db.transaction() as conn:
+        views = app.items.many(conn, round_code=ROUND)
+    return [
+        (
+            v.key,
+            v.title,
+            f"{v.category_l1}/{v.category_l2}",
+            v.key_problem,
+            v.common_problem,
+            v.fix_now,
+            v.source,
+            v.state,
+        )
+        for v in views
+        if v.code != "P09"
+    ]
+
+
+EXPECTED_ITEMS = [
+    (
+        "2024-R1/U01/P01",
+        "理论学习不深入",
+        "党的建设/政治建设",
+        True,
+        False,
+        False,
+        "inspection",
+        "identified",
+    ),
+    (
+        "2024-R1/U01/P02",
+        "财务审批不严",
+        "业务工作/财务管理",
+        False,
+        True,
+        True,
+        "lead",
+        "identified",
+    ),
+    (
+        "2024-R1/U02/P01",
+        "违规发放津贴",
+        "全面从严治党/廉洁纪律",
+        False,
+        True,
+        True,
+        "audit",
+        "identified",
+    ),
+]
+
+
+def check_good_import(rect: Rectifying, app: App) -> None:
+    """What importing GOOD must have created."""
+    assert imported(app) == EXPECTED_ITEMS
+    p01 = rect.ref(f"{ROUND}/U01/P01").id
+    tasks = [
+        (t["number"], t["measure"], t["responsible_person"], t["due_on"], t["long_term"])
+        for t in task_rows(app, p01)
+    ]
+    assert tasks == [
+        (1, "制定学习计划", "钱主任", date(2024, 10, 31), False),
+        (2, "建立督学制度", "周秘书", None, True),
+    ]
+    u02 = task_rows(app, rect.ref(f"{ROUND}/U02/P01").id)
+    assert [(t["lead_department"], t["cooperating_departments"], t["status"]) for t in u02] == [
+        ("财务处", "审计处", "open")
+    ]
+    p02 = rect.ref(f"{ROUND}/U01/P02").id
+    assert [(t["number"], t["due_on"]) for t in task_rows(app, p02)] == [
+        (1, date(2024, 12, 31)),
+        (2, date(2024, 11, 15)),
+    ]
+    history = rect.history(f"{ROUND}/U01/P01")
+    assert event_summary(history) == [
+        (1, "started", None, "identified"),
+        (2, "task", "task_added", None),
+        (3, "task", "task_added", None),
+    ]
+    assert {(e.actor, e.role) for e in history} == {("王主任", "office")}
+    # Each dated task has its timer; the long-term one has none.
+    t = q.timers
+    with app.db.transaction() as conn:
+        armed = conn.execute(
+            select(t.c.task_id, t.c.due_on).where(t.c.task_id != 0).order_by(t.c.task_id)
+        ).all()
+    assert sorted(due for _, due in armed) == [
+        date(2024, 9, 30),
+        date(2024, 10, 31),
+        date(2024, 11, 15),
+        date(2024, 12, 31),
+    ]
+    assert app.auditor.verify().ok
+
+
+def test_a_good_csv_imports_items_and_their_tasks(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    path = write_csv_rows(tmp_path / "items.csv", GOOD, bom=True)
+    assert import_file(app, path) == ImportedItems(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+def test_a_good_xlsx_with_date_cells_imports_the_same(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    cells: list[dict[str, Any]] = []
+    for values in GOOD:
+        typed: dict[str, Any] = dict(values)
+        if values["due_on"]:
+            typed["due_on"] = date.fromisoformat(values["due_on"])
+        typed["key_problem"] = values["key_problem"] in ("是", "1")  # a boolean cell
+        cells.append(typed)
+    path = write_xlsx_rows(tmp_path / "items.xlsx", cells)
+    assert import_file(app, path) == ImportedItems(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+# (what is wrong, the bad row, the message) — the bad row is row 3, between two good ones.
+BAD_ROWS: tuple[tuple[str, Row, str], ...] = (
+    (
+        "unknown case",
+        row(unit_code="U09"),
+        "items.csv row 3, column unit_code: case 2024-R1/U09 does not exist",
+    ),
+    (
+        "unknown category",
+        row(category_l2="宣传建设"),
+        "items.csv row 3, column category_l2: category 党的建设/宣传建设 is not in the "
+        "category list",
+    ),
+    (
+        "bad date",
+        row(due_on="2024-10-32"),
+        "items.csv row 3, column due_on: '2024-10-32' is not a date (YYYY-MM-DD)",
+    ),
+    (
+        "both due date and long-term",
+        row(long_term="是"),
+        "items.csv row 3, column due_on: a task is either long-term or has a due date, not both",
+    ),
+    (
+        "described differently",
+        row(title="理论学习不够深入"),
+        "items.csv row 3, column title: item P01 is described differently in row 2",
+    ),
+    (
+        "item already exists",
+        row(unit_code="U02", item_code="P09"),
+        "items.csv row 3, column item_code: item 2024-R1/U02/P09 already exists",
+    ),
+    (
+        "empty required cell",
+        row(item_code="P03", responsible_person=""),
+        "items.csv row 3, column responsible_person: empty",
+    ),
+    (
+        "bad yes/no flag",
+        row(item_code="P03", common_problem="maybe"),
+        "items.csv row 3, column common_problem: 'maybe' is not 是/否 (yes/no)",
+    ),
+    (
+        "bad item code",
+        row(item_code="P 3"),
+        "items.csv row 3, column item_code: item code 'P 3' is not valid: use letters, "
+        "digits, '.', '_' or '-' (at most 64, starting with a letter or digit)",
+    ),
+    (
+        "bad source",
+        row(item_code="P03", source="letters"),
+        "items.csv row 3, column source: 'letters' is not one of inspection, audit, lead",
+    ),
+)
+
+
+def test_a_bad_row_in_the_middle_names_row_and_column_and_writes_nothing(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    before = snapshot(app)
+    messages = []
+    for _, bad, _ in BAD_ROWS:
+        path = write_csv_rows(tmp_path / "items.csv", [GOOD[0], bad, GOOD[3]])
+        with pytest.raises(SheetProblems) as caught:
+            import_file(app, path)
+        messages.append(caught.value.message)
+        assert snapshot(app) == before, f"the import of a bad file wrote something: {bad}"
+    assert messages == [message for _, _, message in BAD_ROWS]
+
+
+def test_a_bad_flag_is_one_problem_not_two(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    """A bad flag on the second row of an item must not also make the item `described
+    differently` (the flag was never read)."""
+    path = write_csv_rows(tmp_path / "items.csv", [GOOD[0], row(key_problem="maybe")])
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    assert caught.value.problems == [(3, "key_problem", "'maybe' is not 是/否 (yes/no)")]
+
+
+def test_a_row_with_neither_due_date_nor_long_term_says_so(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    """Neither is not both: the message must not say `not both` when both are missing."""
+    path = write_csv_rows(tmp_path / "items.csv", [GOOD[0], row(due_on="")])
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    ((number, column, message),) = caught.value.problems
+    assert (number, column) == (3, "due_on")
+    assert "not both" not in message, message
+
+
+def test_every_bad_row_is_counted_and_the_first_is_named(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    rows = [*GOOD, row(unit_code="U09"), row(item_code="P05", due_on="明年"), GOOD[0]]
+    before = snapshot(app)
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, write_csv_rows(tmp_path / "items.csv", rows))
+    assert caught.value.message == (
+        "items.csv row 7, column unit_code: case 2024-R1/U09 does not exist (and 1 more in rows 8)"
+    )
+    assert caught.value.problems == [
+        (7, "unit_code", "case 2024-R1/U09 does not exist"),
+        (8, "due_on", "'明年' is not a date (YYYY-MM-DD)"),
+    ]
+    assert snapshot(app) == before
+
+
+def test_a_bad_xlsx_row_is_named_like_a_csv_row(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    path = write_xlsx_rows(tmp_path / "items.xlsx", [GOOD[0], GOOD[1], row(category_l1="其他")])
+    before = snapshot(app)
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    assert caught.value.message == (
+        "items.xlsx row 4, column category_l2: category 其他/政治建设 is not in the category list"
+    )
+    assert snapshot(app) == before
+
+
+def test_files_that_are_not_item_sheets_are_refused(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    before = snapshot(app)
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text(",".join(ITEM_COLUMNS) + "\n", encoding="utf-8")
+    missing = tmp_path / "missing.csv"
+    missing.write_text("round,unit_code,item_code\n2024-R1,U01,P01\n", encoding="utf-8")
+    extra = tmp_path / "extra.csv"
+    extra.write_text(",".join([*ITEM_COLUMNS, "owner"]) + "\n", encoding="utf-8")
+    text = tmp_path / "items.txt"
+    text.write_text("x", encoding="utf-8")
+    cases = [
+        (header_only, "empty.csv: no rows below the header"),
+        (
+            missing,
+            "missing.csv row 1: missing columns title, category_l1, category_l2, measure, "
+            "responsible_leader, lead_department, responsible_person",
+        ),
+        (
+            extra,
+            f"extra.csv row 1: unknown column owner (expected {', '.join(ITEM_COLUMNS)})",
+        ),
+        (text, "items.txt: expected a .csv or .xlsx file"),
+        (tmp_path / "nowhere.csv", f"{tmp_path / 'nowhere.csv'}: no such file"),
+    ]
+    for path, message in cases:
+        with pytest.raises(BadInput) as caught:
+            import_file(app, path)
+        assert caught.value.message == message
+    assert snapshot(app) == before
+
+
+LEDGER_TO_IMPORT = {
+    "title": "问题",
+    "manifestations": "具体表现",
+    "category_l1": "一级类别",
+    "category_l2": "二级类别",
+    "key_problem": "重点问题",
+    "common_problem": "共性问题",
+    "fix_now": "立行立改",
+    "root_cause": "问题根源",
+    "measure": "整改措施",
+    "responsible_leader": "责任领导",
+    "lead_department": "牵头部门",
+    "responsible_person": "责任人",
+}
+
+
+def test_an_exported_ledger_imports_back_into_another_case_unchanged(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    import_file(app, write_csv_rows(tmp_path / "items.csv", GOOD[:1] + GOOD[2:]))
+    rect.case("U03", "示例市统计局")
+    ledger = tmp_path / "ledger.csv"
+    write_csv(build_ledger(app, ROUND, f"{ROUND}/U01"), ledger)
+    with ledger.open(encoding="utf-8-sig", newline="") as handle:
+        exported = list(csv.DictReader(handle))
+    back = []
+    for line in exported:
+        values = {column: line[title] for column, title in LEDGER_TO_IMPORT.items()}
+        code, _, title = values["title"].partition(" ")
+        remarks = dict(part.split("：", 1) for part in line["备注"].split("；"))
+        back.append(
+            {
+                **values,
+                "round": line["轮次"],
+                "unit_code": "U03",
+                "item_code": code,
+                "title": title,
+                "source": "",
+                "cooperating_departments": remarks.get("配合部门", ""),
+                "due_on": "" if line["完成时限"] == "长期" else line["完成时限"],
+                "long_term": "是" if line["完成时限"] == "长期" else "否",
+            }
+        )
+    assert import_file(app, write_csv_rows(tmp_path / "back.csv", back)) == ImportedItems(2, 4)
+    original = build_ledger(app, ROUND, f"{ROUND}/U01")
+    copied = build_ledger(app, ROUND, f"{ROUND}/U03")
+    assert [r["被巡视单位"] for r in copied] == ["示例市统计局"] * 4
+    unit_free = [{k: v for k, v in r.items() if k != "被巡视单位"} for r in original]
+    assert [{k: v for k, v in r.items() if k != "被巡视单位"} for r in copied] == unit_free

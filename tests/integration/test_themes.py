@@ -1,0 +1,206 @@
+"""The thematic view (`report themes`): figures per category against a hand-computed round.
+
+The round, read on Friday 2024-09-13 (items still identified are due 09-14: not overdue):
+
+| item    | category  | key | common | state                 | overdue            |
+|---------|-----------|-----|--------|-----------------------|--------------------|
+| U01/P01 | 政治建设  | 是  | 是     | accepted              |                    |
+| U01/P02 | 政治建设  |     | 是     | rectifying            | task due 09-12     |
+| U02/P01 | 政治建设  | 是  |        | long_term             | task due 09-10     |
+| U03/P01 | 政治建设  |     |        | identified            |                    |
+| U02/P02 | 作风建设  |     | 是     | submitted             |                    |
+| U03/P02 | 作风建设  | 是  | 是     | rectifying            | (task due 09-30)   |
+| U02/P03 | 廉洁纪律  | 是  |        | accepted, reopened    |                    |
+| U01/P03 | 财务管理  |     |        | archived              |                    |
+
+组织建设 has no item; round 2024-R2 has an item in 政治建设 that must not count.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from rectification_helpers import (
+    FINANCE,
+    INTEGRITY,
+    POLITICS,
+    ROUND,
+    STYLE,
+    Rectifying,
+    shanghai,
+)
+
+from xunshi.bootstrap import App
+from xunshi.errors import NotFound
+from xunshi.reports.themes import COLUMNS, Theme, build_themes, write_themes
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.rectification import ItemFacts
+
+NAMES = {"U01": "示例市财政局", "U02": "示例市审计局", "U03": "示例市统计局"}
+EXPECTED = [
+    Theme(
+        level1="党的建设",
+        level2="政治建设",
+        units=("示例市财政局", "示例市审计局", "示例市统计局"),
+        items=4,
+        key_problems=2,
+        common_problems=2,
+        accepted=1,
+        long_term=1,
+        open=2,
+        overdue=2,
+    ),
+    Theme(
+        level1="全面从严治党",
+        level2="作风建设",
+        units=("示例市审计局", "示例市统计局"),
+        items=2,
+        key_problems=1,
+        common_problems=2,
+        accepted=0,
+        long_term=0,
+        open=2,
+        overdue=0,
+    ),
+    Theme(
+        level1="全面从严治党",
+        level2="廉洁纪律",
+        units=("示例市审计局",),
+        items=1,
+        key_problems=1,
+        common_problems=0,
+        accepted=0,
+        long_term=0,
+        open=1,
+        overdue=0,
+    ),
+    Theme(
+        level1="业务工作",
+        level2="财务管理",
+        units=("示例市财政局",),
+        items=1,
+        key_problems=0,
+        common_problems=0,
+        accepted=1,
+        long_term=0,
+        open=0,
+        overdue=0,
+    ),
+]
+EXPECTED_CELLS = [
+    ["党的建设", "政治建设", 3, 4, 2, 2, 1, 1, 2, 2, "示例市财政局、示例市审计局、示例市统计局"],
+    ["全面从严治党", "作风建设", 2, 2, 1, 2, 0, 0, 2, 0, "示例市审计局、示例市统计局"],
+    ["全面从严治党", "廉洁纪律", 1, 1, 1, 0, 0, 0, 1, 0, "示例市审计局"],
+    ["业务工作", "财务管理", 1, 1, 0, 0, 1, 0, 0, 0, "示例市财政局"],
+]
+
+
+@pytest.fixture
+def themed(app: App, clock: ManualClock) -> Rectifying:
+    """The round of the table above, the clock on 2024-09-13 10:00."""
+    rect = Rectifying(app, clock)
+    # Units are added in an order other than their codes: the view lists them by code.
+    for unit in ("U03", "U01", "U02"):
+        rect.case(unit, NAMES[unit])
+    item = rect.item
+    accepted = item("U01", "P01", POLITICS, key_problem=True, common_problem=True)
+    overdue = item("U01", "P02", POLITICS, common_problem=True)
+    long_term = item("U02", "P01", POLITICS, key_problem=True)
+    item("U03", "P01", POLITICS)
+    submitted = item("U02", "P02", STYLE, common_problem=True)
+    on_time = item("U03", "P02", STYLE, key_problem=True, common_problem=True)
+    reopened = item("U02", "P03", INTEGRITY, key_problem=True)
+    archived = item("U01", "P03", FINANCE)
+    for key in (accepted, overdue, long_term, submitted, on_time, reopened, archived):
+        rect.begin(key)
+    for key in (accepted, submitted, reopened, archived):
+        rect.task(key, date(2024, 9, 30))
+    rect.task(overdue, date(2024, 9, 12))
+    rect.task(long_term, date(2024, 9, 10))
+    rect.task(on_time, date(2024, 9, 30))
+    rect.accept(accepted)
+    rect.accept(archived)
+    rect.fire(archived, "archive", "office")
+    rect.fire(long_term, "make_long_term", "office")
+    rect.submit_all(submitted)
+    rect.accept(reopened)
+    rect.fire(reopened, "reopen", "office")
+    # Another round's item in the same category does not count.
+    app.inspection.create_round("2024-R2", "2024年第二轮巡视", date(2024, 9, 2))
+    app.inspection.add_group("2024-R2", "G1", "李组长")
+    app.inspection.start_case(
+        round_code="2024-R2", unit_code="U01", group_code="G1", definition="regular", actor="王"
+    )
+    rect.svc.add_item(
+        "2024-R2/U01",
+        ItemFacts(code="P01", title="另一轮的问题", category=POLITICS, key_problem=True),
+        actor="王主任",
+    )
+    clock.set(shanghai(2024, 9, 13, 10))
+    return rect
+
+
+def test_the_figures_per_category_match_the_hand_computed_round(
+    themed: Rectifying, app: App
+) -> None:
+    assert build_themes(app, ROUND) == EXPECTED
+
+
+def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
+    assert build_themes(app, ROUND)[0].to_json() == {
+        "category": "党的建设/政治建设",
+        "level1": "党的建设",
+        "level2": "政治建设",
+        "unit_count": 3,
+        "units": ["示例市财政局", "示例市审计局", "示例市统计局"],
+        "items": 4,
+        "key_problems": 2,
+        "common_problems": 2,
+        "accepted": 1,
+        "long_term": 1,
+        "open": 2,
+        "overdue": 2,
+    }
+
+
+def test_the_other_round_and_an_unknown_round(themed: Rectifying, app: App) -> None:
+    assert build_themes(app, "2024-R2") == [
+        Theme("党的建设", "政治建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0)
+    ]
+    with pytest.raises(NotFound) as caught:
+        build_themes(app, "2099-R9")
+    assert caught.value.message == "round 2099-R9 does not exist"
+
+
+def test_the_csv_export_has_a_bom_the_columns_and_the_figures(
+    themed: Rectifying, app: App, tmp_path: Path
+) -> None:
+    out = tmp_path / "themes.csv"
+    write_themes(build_themes(app, ROUND), out, "csv")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert lines[0] == list(COLUMNS)
+    assert lines[1:] == [[str(v) for v in row] for row in EXPECTED_CELLS]
+
+
+def test_the_xlsx_export_has_numbers_a_frozen_header_and_a_filter(
+    themed: Rectifying, app: App, tmp_path: Path
+) -> None:
+    out = tmp_path / "themes.xlsx"
+    write_themes(build_themes(app, ROUND), out, "xlsx")
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    assert sheet.title == "专题汇总"
+    assert COLUMNS == (
+        "一级类别", "二级类别", "涉及单位数", "问题数", "重点问题", "共性问题", "已销号",
+        "长期整改", "未销号", "超期", "涉及单位",
+    )  # fmt: skip
+    rows = [[c.value for c in line] for line in sheet.iter_rows()]
+    assert rows == [list(COLUMNS), *EXPECTED_CELLS]
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:K5")
+    assert sheet.column_dimensions["K"].width == 60
