@@ -171,6 +171,7 @@ def test_show_json(ready: Cli) -> None:
         "roles": ["group_leader"],
         "guards": [],
         "title": "进驻",
+        "requires": None,
     }
 
 

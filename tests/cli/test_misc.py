@@ -141,7 +141,9 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     header = next(i for i, line in enumerate(lines) if line.startswith("案件 "))
     cases = lines[header + 1 : lines.index("", header)]
     assert [line.split()[0] for line in cases] == [f"2024-R2/U{n:02}" for n in range(1, 37)]
-    assert re.fullmatch(r"audit verify: OK, 36 chains, \d+ events", lines[-1])
+    # 36 cases and their problems (items), each its own chain.
+    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
+    assert "专题汇总 thematic view (problems by category across units):" in lines
 
     again = Cli(tmp_path / "demo.db")
     assert again.fail("demo", "--db", url) == (f"the demo needs an empty database; {url} has data")

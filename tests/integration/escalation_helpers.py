@@ -144,6 +144,23 @@ def timers(app: App, instance_id: int | None = None) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def live_timer(app: App, instance_id: int) -> dict[str, Any]:
+    """The instance's one live (pending or claimed) timer: its stage's next rung."""
+    live = [t for t in timers(app, instance_id) if t["status"] in ("pending", "claimed")]
+    assert len(live) == 1, f"{len(live)} live timers: {live}"
+    return live[0]
+
+
+def timer_rungs(app: App) -> dict[tuple[str, int], int]:
+    """How many timers there are per (status, level): where each stage's ladder stands."""
+    t = q.timers
+    with app.db.transaction() as conn:
+        rows = conn.execute(
+            select(t.c.status, t.c.level, func.count()).group_by(t.c.status, t.c.level)
+        )
+        return {(status, int(level)): int(count) for status, level, count in rows}
+
+
 def escalations(app: App) -> list[dict[str, Any]]:
     """Escalation rows, by id."""
     x = q.escalations

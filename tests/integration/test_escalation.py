@@ -2,7 +2,8 @@
 
 Every test runs on the virtual clock: `clock.set(...)` then `app.sweeper.sweep()`. The
 regular definition's ladder is -3wd (level 0 到期提醒), 0 (level 1 超期督办), +5wd (level 2
-超期告诫) and +10wd (level 3 问责约谈).
+超期告诫) and +10wd (level 3 问责约谈). A stage entry keeps one timer, its next rung: firing
+a rung moves the same row on to the rung after it, and the last one leaves it `done`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from escalation_helpers import (
     escalations,
     instance,
     leave_stage,
+    live_timer,
     setup_round,
     sh,
     snapshot,
@@ -118,7 +120,7 @@ def show_json(app: App, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
-    app: App, mobilized: str
+    app: App, clock: ManualClock, mobilized: str
 ) -> None:
     row = instance(app, mobilized)
     cal = app.calendar()
@@ -128,22 +130,31 @@ def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
     assert cal.add_working_days(DUE, 5) == date(2024, 10, 16)
     assert cal.add_working_days(DUE, 10) == date(2024, 10, 23)
 
-    pending = [t for t in timers(app, row["id"]) if t["status"] == "pending"]
-
-    assert [(t["stage"], t["level"], t["generation"], t["title"]) for t in pending] == [
-        ("mobilization", 0, 1, "到期提醒"),
-        ("mobilization", 1, 1, "超期督办"),
-        ("mobilization", 2, 1, "超期告诫"),
-        ("mobilization", 3, 1, "问责约谈"),
+    # One timer per stage entry: its next rung, here the ladder's first.
+    assert [(t["stage"], t["status"]) for t in timers(app, row["id"])] == [
+        ("preparation", "superseded"),
+        ("mobilization", "pending"),
     ]
-    assert [t["fire_at"] for t in pending] == [
+    armed = live_timer(app, row["id"])
+    assert (armed["level"], armed["generation"], armed["title"]) == (0, 1, "到期提醒")
+    assert (armed["fire_at"], armed["due_on"], armed["provisional"]) == (
         sh(2024, 9, 30),
-        sh(2024, 10, 11),
-        sh(2024, 10, 17),
-        sh(2024, 10, 24),
+        DUE,
+        False,
+    )
+    assert armed["dedup_key"] == f"{row['id']}:{row['stage_seq']}:0:0:1"
+
+    # The rest of the ladder is armed rung by rung; a late sweep shows each rung's instant.
+    raised = sweep_at(app, clock, sh(2024, 11, 30))
+
+    assert [(r.stage, r.level, r.title, r.fire_at) for r in raised] == [
+        ("mobilization", 0, "到期提醒", sh(2024, 9, 30)),
+        ("mobilization", 1, "超期督办", sh(2024, 10, 11)),
+        ("mobilization", 2, "超期告诫", sh(2024, 10, 17)),
+        ("mobilization", 3, "问责约谈", sh(2024, 10, 24)),
     ]
-    assert {t["due_on"] for t in pending} == {DUE}
-    assert not any(t["provisional"] for t in pending)
+    assert {r.due_on for r in raised} == {DUE}
+    assert not any(r.provisional for r in raised)
 
 
 def test_the_reminder_fires_at_the_first_instant_of_the_third_working_day_before(
@@ -266,15 +277,16 @@ def test_a_timer_claimed_before_the_stage_was_left_is_stale(
 ) -> None:
     clock.set(sh(2024, 10, 11, 9))
     claimed = app.sweeper.claim(clock.now())
-    assert [(t.stage, t.level) for t in claimed] == [("mobilization", 0), ("mobilization", 1)]
+    # Levels 0 and 1 are both due, but the stage has one timer: its next rung, level 0.
+    assert [(t.stage, t.level) for t in claimed] == [("mobilization", 0)]
     leave_stage(app, mobilized, "mobilization")
 
     outcomes = [app.sweeper.fire(t, clock.now()) for t in claimed]
 
     assert not any(isinstance(o, Raised) for o in outcomes), outcomes
     assert escalations(app) == []
-    statuses = {t["id"]: t["status"] for t in timers(app)}
-    assert {statuses[t.id] for t in claimed} == {"superseded"}
+    statuses = {t["id"]: (t["status"], t["level"]) for t in timers(app)}
+    assert [statuses[t.id] for t in claimed] == [("superseded", 0)]  # not moved to level 1
     assert sweep_at(app, clock, sh(2024, 11, 1)) == []
 
 
@@ -283,6 +295,7 @@ def sweeper(app: App, clock: ManualClock, worker: str) -> Sweeper:
     return Sweeper(
         app.db,
         app.engine,
+        app.schedule,
         clock,
         channels=app.settings.channels,
         labeler=instance_label,
@@ -297,6 +310,7 @@ def test_a_sweeper_whose_lease_expired_cannot_fire_what_another_took_over(
     slow, quick = sweeper(app, clock, "slow:1"), sweeper(app, clock, "quick:2")
     clock.set(sh(2024, 10, 11, 9))
     held = slow.claim(clock.now())
+    assert [t.level for t in held] == [0]
     assert quick.claim(clock.now()) == []  # leased
 
     clock.advance(2 * SECOND)
@@ -304,10 +318,13 @@ def test_a_sweeper_whose_lease_expired_cannot_fire_what_another_took_over(
     late = [slow.fire(timer, clock.now()) for timer in held]
 
     assert taken.raised is not None
-    assert levels(taken.raised) == [0, 1]
-    assert late == ["lost", "lost"]
+    assert levels(taken.raised) == [0, 1]  # level 0 taken over, then the rung after it
+    assert late == ["lost"]
     assert set(escalation_counts(app).values()) == {1}
     assert len(escalations(app)) == 2
+    # The timer went on to level 2 under quick's claims; slow's late fire left it there.
+    moved = live_timer(app, instance(app, mobilized)["id"])
+    assert (moved["level"], moved["status"], moved["fire_at"]) == (2, "pending", sh(2024, 10, 17))
 
 
 def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
@@ -320,10 +337,22 @@ def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
 
     fired = [slow.fire(timer, clock.now()) for timer in held]
 
-    assert [f.level for f in fired if isinstance(f, Raised)] == [0, 1]
-    assert {
-        t["status"] for t in timers(app) if t["stage"] == "mobilization" and t["level"] < 2
-    } == {"done"}
+    # Nobody took the timer over: the claim is still slow's, so the fire goes through.
+    assert [f.level for f in fired if isinstance(f, Raised)] == [0]
+    row_id = instance(app, mobilized)["id"]
+    moved = live_timer(app, row_id)
+    assert (moved["level"], moved["status"], moved["locked_by"], moved["attempts"]) == (
+        1,
+        "pending",
+        None,
+        1,
+    )
+    rest = slow.sweep()
+    assert rest.raised is not None
+    assert levels(rest.raised) == [1]
+    after = [(t["level"], t["status"]) for t in timers(app, row_id) if t["stage"] == "mobilization"]
+    assert after == [(2, "pending")]
+    assert set(escalation_counts(app).values()) == {1}
 
 
 def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
@@ -367,6 +396,165 @@ def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
     assert app.auditor.verify().ok
 
 
+# -- one timer per stage entry ----------------------------------------------------------------
+
+
+def test_a_catch_up_fires_the_whole_ladder_on_one_timer_in_one_sweep(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    armed = live_timer(app, row["id"])
+    clock.set(sh(2024, 11, 30, 8))  # the sweeper was down for every rung
+
+    result = app.sweeper.sweep()
+
+    assert result.raised is not None
+    assert levels(result.raised) == [0, 1, 2, 3]
+    assert (result.claimed, result.stale, result.lost, result.released) == (4, 0, 0, 0)
+    stage = [t for t in timers(app, row["id"]) if t["stage"] == "mobilization"]
+    assert len(stage) == 1
+    done = stage[0]
+    assert done["id"] == armed["id"]
+    assert (done["status"], done["level"], done["generation"], done["attempts"]) == (
+        "done",
+        3,
+        1,
+        4,
+    )
+    assert (done["locked_by"], done["locked_until"]) == (None, None)
+    assert done["dedup_key"] == f"{row['id']}:{row['stage_seq']}:0:3:1"
+    assert {x["generation"] for x in escalations(app)} == {1}
+    assert app.sweeper.sweep().claimed == 0
+
+
+def test_a_fired_rung_leaves_its_timer_pending_at_the_next_rungs_instant(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    first = live_timer(app, row["id"])
+    ladder = [
+        (0, "到期提醒", ["group_leader"], sh(2024, 9, 30)),
+        (1, "超期督办", ["office"], sh(2024, 10, 11)),
+        (2, "超期告诫", ["leading_group"], sh(2024, 10, 17)),
+        (3, "问责约谈", ["leading_group", "discipline", "organization"], sh(2024, 10, 24)),
+    ]
+    for attempt, (level, title, notify, fire_at) in enumerate(ladder, start=1):
+        armed = live_timer(app, row["id"])
+        assert armed["id"] == first["id"]  # the same row, moved on rung by rung
+        assert (armed["level"], armed["title"], json.loads(armed["notify"])) == (
+            level,
+            title,
+            notify,
+        )
+        assert (armed["status"], armed["fire_at"], armed["due_on"]) == ("pending", fire_at, DUE)
+        assert (armed["locked_by"], armed["locked_until"]) == (None, None)
+        assert armed["attempts"] == attempt - 1
+        assert armed["dedup_key"] == f"{row['id']}:{row['stage_seq']}:0:{level}:1"
+        assert sweep_at(app, clock, fire_at - SECOND) == []
+
+        assert levels(sweep_at(app, clock, fire_at)) == [level]
+
+    [last] = [t for t in timers(app, row["id"]) if t["stage"] == "mobilization"]
+    assert (last["id"], last["status"], last["level"], last["attempts"]) == (
+        first["id"],
+        "done",
+        3,
+        4,
+    )
+    assert set(escalation_counts(app).values()) == {1}
+
+
+def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
+    app: App, clock: ManualClock, mobilized: str
+) -> None:
+    row = instance(app, mobilized)
+    slow, quick = sweeper(app, clock, "slow:1"), sweeper(app, clock, "quick:2")
+    clock.set(sh(2024, 10, 11, 9))  # levels 0 and 1 are due
+    [held] = slow.claim(clock.now())
+    clock.advance(2 * SECOND)  # slow's lease runs out
+    [taken] = quick.claim(clock.now())
+    assert (taken.id, taken.level, taken.attempts) == (held.id, 0, 2)
+    assert isinstance(quick.fire(taken, clock.now()), Raised)
+    moved = live_timer(app, row["id"])  # quick moved it on to level 1, not claimed yet
+    assert (moved["level"], moved["status"], moved["attempts"]) == (1, "pending", 2)
+    _, history = app.inspection.history(mobilized)
+
+    assert slow.fire(held, clock.now()) == "lost"
+
+    assert live_timer(app, row["id"]) == moved  # not fired again, not moved on to level 2
+    # slow claims the timer anew: its old claim (an earlier attempt) is still fenced off.
+    [again] = slow.claim(clock.now())
+    assert (again.id, again.level, again.attempts) == (held.id, 1, 3)
+    reclaimed = live_timer(app, row["id"])
+
+    assert slow.fire(held, clock.now()) == "lost"
+
+    assert live_timer(app, row["id"]) == reclaimed
+    assert levels([r for r in [slow.fire(again, clock.now())] if isinstance(r, Raised)]) == [1]
+    assert [(x["level"], x["generation"]) for x in escalations(app)] == [(0, 1), (1, 1)]
+    _, after = app.inspection.history(mobilized)
+    assert [e.data["level"] for e in after[len(history) :]] == [1]
+    assert live_timer(app, row["id"])["level"] == 2
+    assert app.auditor.verify().ok
+
+
+def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
+    app: App, clock: ManualClock, mobilized: str, db_url: str
+) -> None:
+    # slow has checked its claim and written the escalation when its lease runs out and
+    # quick claims the timer. Moving the timer on is fenced: on PostgreSQL slow's fire then
+    # rolls back whole and quick raises the rung; SQLite serialises the two, so slow's fire
+    # commits first and quick claims the next rung.
+    row = instance(app, mobilized)
+    other = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
+    try:
+        slow, quick = sweeper(app, clock, "slow:1"), sweeper(other, clock, "quick:2")
+        clock.set(sh(2024, 10, 11, 9))
+        [held] = slow.claim(clock.now())
+        taken: list[Any] = []
+        racer: list[threading.Thread] = []
+        original = app.engine.record_escalation
+
+        def record_escalation(*args: Any, **kwargs: Any) -> Any:
+            recorded = original(*args, **kwargs)
+            if not racer:
+                claim = partial(quick.claim, clock.now() + 2 * SECOND)
+                racer.append(threading.Thread(target=lambda: taken.extend(claim())))
+                racer[0].start()
+                # SQLite: quick waits for slow's write lock, so go on; PostgreSQL: it must not.
+                racer[0].join(timeout=1.0 if app.db.is_sqlite else 30.0)
+            return recorded
+
+        app.engine.record_escalation = record_escalation  # type: ignore[method-assign]
+        try:
+            outcome = slow.fire(held, clock.now())
+        finally:
+            for thread in racer:
+                thread.join(timeout=30)
+            del app.engine.record_escalation
+
+        assert [(t.id, t.attempts) for t in taken] == [(held.id, 2)]
+        if app.db.is_sqlite:
+            assert isinstance(outcome, Raised) and outcome.level == 0
+            assert taken[0].level == 1
+        else:
+            assert outcome == "lost"
+            assert escalations(app) == []  # the escalation, event and outbox rolled back
+            assert live_timer(app, row["id"])["level"] == 0  # not moved on by slow
+            assert taken[0].level == 0
+        clock.advance(2 * SECOND)
+        fired = quick.fire(taken[0], clock.now())
+        assert isinstance(fired, Raised) and fired.level == taken[0].level
+        rest = quick.sweep()
+        assert rest.raised is not None
+        assert [x["level"] for x in escalations(app)] == [0, 1]
+        assert set(escalation_counts(app).values()) == {1}
+        assert live_timer(app, row["id"])["level"] == 2
+        assert app.auditor.verify().ok
+    finally:
+        other.db.dispose()
+
+
 # -- suspend and resume -------------------------------------------------------------------
 
 
@@ -375,13 +563,15 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
 ) -> None:
     row = instance(app, mobilized)
     assert levels(sweep_at(app, clock, sh(2024, 9, 30))) == [0]
+    waiting = live_timer(app, row["id"])
+    assert (waiting["level"], waiting["generation"], waiting["fire_at"]) == (1, 1, sh(2024, 10, 11))
     clock.set(sh(2024, 10, 8, 10))
     app.inspection.suspend(mobilized, actor="王主任", role="office", reason="巡视组临时召回")
 
-    suspended = timers(app, row["id"])
-    assert {t["status"] for t in suspended if t["stage"] == "mobilization" and t["level"] > 0} == {
-        "superseded"
-    }
+    suspended = [t for t in timers(app, row["id"]) if t["stage"] == "mobilization"]
+    assert [(t["id"], t["level"], t["status"]) for t in suspended] == [
+        (waiting["id"], 1, "superseded")
+    ]
     assert sweep_at(app, clock, sh(2024, 10, 14, 12)) == []  # past the old due date
 
     clock.set(sh(2024, 10, 15, 10))
@@ -395,20 +585,28 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     assert outcome.instance.due_on == new_due
     assert outcome.event.data == {"due_on": "2024-10-17"}
     assert instance(app, mobilized)["due_on"] == new_due
-    pending = [t for t in timers(app, row["id"]) if t["status"] == "pending"]
-    assert [(t["level"], t["generation"], t["due_on"]) for t in pending] == [
-        (1, 2, new_due),
-        (2, 2, new_due),
-        (3, 2, new_due),
-    ]
-    assert [t["fire_at"] for t in pending] == [sh(2024, 10, 18), sh(2024, 10, 25), sh(2024, 11, 1)]
+    # One new timer, next generation: the first rung not raised yet, on the moved due date.
+    resumed = live_timer(app, row["id"])
+    assert resumed["id"] != waiting["id"]
+    assert (resumed["level"], resumed["generation"], resumed["status"]) == (1, 2, "pending")
+    assert (resumed["due_on"], resumed["fire_at"]) == (new_due, sh(2024, 10, 18))
 
     assert sweep_at(app, clock, sh(2024, 10, 17, 23, 59, 59)) == []
     raised = sweep_at(app, clock, sh(2024, 10, 18))
 
     assert levels(raised) == [1]
     assert raised[0].due_on == new_due
-    assert levels(sweep_at(app, clock, sh(2024, 11, 1))) == [2, 3]
+    moved = live_timer(app, row["id"])
+    assert (moved["id"], moved["level"], moved["generation"]) == (resumed["id"], 2, 2)
+    later = sweep_at(app, clock, sh(2024, 11, 1))
+    assert [(r.level, r.fire_at, r.due_on) for r in later] == [
+        (2, sh(2024, 10, 25), new_due),
+        (3, sh(2024, 11, 1), new_due),
+    ]
+    assert {t["status"] for t in timers(app, row["id"]) if t["stage"] == "mobilization"} == {
+        "done",
+        "superseded",
+    }
     assert set(escalation_counts(app).values()) == {1}
     assert {x["generation"] for x in escalations(app) if x["level"] > 0} == {2}
     _, history = app.inspection.history(mobilized)
@@ -438,19 +636,24 @@ def test_a_timer_claimed_before_a_suspension_is_not_raised_again_after_resume(
     # suspended and resumed. The old claim must not add a second escalation per rung.
     clock.set(sh(2024, 10, 11, 9))
     claimed = app.sweeper.claim(clock.now())
-    assert [t.level for t in claimed] == [0, 1]
+    assert [t.level for t in claimed] == [0]  # the stage's one timer, at its next rung
     app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
     clock.set(sh(2024, 10, 11, 9, 30))
     app.inspection.resume(mobilized, actor="王主任", role="office")
+    fresh = live_timer(app, instance(app, mobilized)["id"])
+    assert (fresh["level"], fresh["generation"]) == (0, 2)
 
-    for timer in claimed:
-        app.sweeper.fire(timer, clock.now())
+    outcomes = [app.sweeper.fire(timer, clock.now()) for timer in claimed]
     clock.set(sh(2024, 10, 11, 10))
-    app.sweeper.sweep()
+    result = app.sweeper.sweep()
 
+    assert not any(isinstance(o, Raised) for o in outcomes), outcomes
+    assert result.raised is not None
+    assert [(r.level, r.due_on) for r in result.raised] == [(0, DUE), (1, DUE)]
     counts = escalation_counts(app)
     assert sorted(level for *_, level in counts) == [0, 1], counts
     assert set(counts.values()) == {1}, f"raised twice per rung: {counts}"
+    assert {x["generation"] for x in escalations(app)} == {2}
 
 
 def _assert_refused(app: App, call: Callable[[], object], message: str) -> None:
@@ -598,25 +801,28 @@ def test_loading_the_year_recomputes_the_due_date_and_the_pending_timers(
     assert (after["due_on"], after["provisional"]) == (date(2027, 1, 11), False)
     shown = show_json(app, case_into_2027, monkeypatch)
     assert (shown["due_on"], shown["provisional"]) == ("2027-01-11", False)
+    # The timer had moved on to level 1 (provisional, 01-09); it is superseded, and one
+    # timer of the next generation takes level 1 on the recomputed due date.
     rows = timers(app, row["id"])
-    assert [(t["level"], t["generation"], t["status"]) for t in rows] == [
-        (0, 1, "done"),
-        (1, 1, "superseded"),
-        (2, 1, "superseded"),
-        (3, 1, "superseded"),
-        (1, 2, "pending"),
-        (2, 2, "pending"),
-        (3, 2, "pending"),
+    assert [(t["level"], t["generation"], t["status"], t["provisional"]) for t in rows] == [
+        (1, 1, "superseded", True),
+        (1, 2, "pending", False),
     ]
-    fresh = [t for t in rows if t["status"] == "pending"]
-    assert {(t["due_on"], t["provisional"]) for t in fresh} == {(date(2027, 1, 11), False)}
-    assert [t["fire_at"] for t in fresh] == [sh(2027, 1, 12), sh(2027, 1, 19), sh(2027, 1, 26)]
+    assert rows[0]["fire_at"] == sh(2027, 1, 9)
+    assert (rows[1]["due_on"], rows[1]["fire_at"]) == (date(2027, 1, 11), sh(2027, 1, 12))
     assert escalations(app)[0]["provisional"]  # what was raised stays as it was
 
     assert sweep_at(app, clock, sh(2027, 1, 11, 23, 59, 59)) == []
     raised = sweep_at(app, clock, sh(2027, 1, 12))
     assert levels(raised) == [1]
     assert not raised[0].provisional
+    # The later rungs are armed on the loaded calendar too.
+    later = sweep_at(app, clock, sh(2027, 1, 26))
+    assert [(r.level, r.fire_at, r.due_on, r.provisional) for r in later] == [
+        (2, sh(2027, 1, 19), date(2027, 1, 11), False),
+        (3, sh(2027, 1, 26), date(2027, 1, 11), False),
+    ]
+    assert set(escalation_counts(app).values()) == {1}
 
 
 def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_before(
@@ -627,15 +833,55 @@ def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_bef
     clock.set(sh(2026, 12, 1, 9))
     setup_round(app, "2026-R8", date(2026, 12, 1))
     ref = start_case(app, "U01", round_code="2026-R8")
-    level3 = [t for t in timers(app, ref.id) if t["level"] == 3]
-    assert [(t["due_on"], t["fire_at"], t["provisional"]) for t in level3] == [
-        (date(2026, 12, 22), sh(2027, 1, 6), True)
-    ]
+    # Levels 0..2 fire in 2026; then the stage's timer waits on level 3, in 2027.
+    raised = sweep_at(app, clock, sh(2026, 12, 31))
+    assert [(r.level, r.provisional) for r in raised] == [(0, False), (1, False), (2, False)]
+    waiting = live_timer(app, ref.id)
+    assert (waiting["level"], waiting["due_on"], waiting["fire_at"], waiting["provisional"]) == (
+        3,
+        date(2026, 12, 22),
+        sh(2027, 1, 6),
+        True,
+    )
 
+    loaded = app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+
+    assert loaded.rescheduled == 1
+    moved = live_timer(app, ref.id)
+    assert (moved["level"], moved["generation"], moved["fire_at"], moved["provisional"]) == (
+        3,
+        2,
+        sh(2027, 1, 7),
+        False,
+    )
+    assert instance(app, "2026-R8/U01")["due_on"] == date(2026, 12, 22)
+    assert sweep_at(app, clock, sh(2027, 1, 7) - SECOND) == []
+    last = sweep_at(app, clock, sh(2027, 1, 7))
+    assert [(r.level, r.fire_at, r.provisional) for r in last] == [(3, sh(2027, 1, 7), False)]
+    assert set(escalation_counts(app).values()) == {1}
+
+
+def test_a_rung_armed_after_the_year_was_loaded_uses_its_data(app: App, clock: ManualClock) -> None:
+    # The same stage, but 2027 is loaded while the timer still waits on level 0: the
+    # level-3 rung is computed when the timer moves on to it, on the loaded calendar.
+    clock.set(sh(2026, 12, 1, 9))
+    setup_round(app, "2026-R8", date(2026, 12, 1))
+    ref = start_case(app, "U01", round_code="2026-R8")
     app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+    assert live_timer(app, ref.id)["level"] == 0
 
-    pending = [t for t in timers(app, ref.id) if t["status"] == "pending" and t["level"] == 3]
-    assert [(t["fire_at"], t["provisional"]) for t in pending] == [(sh(2027, 1, 7), False)]
+    raised = sweep_at(app, clock, sh(2027, 1, 7) - SECOND)
+
+    assert [(r.level, r.provisional) for r in raised] == [(0, False), (1, False), (2, False)]
+    armed = live_timer(app, ref.id)
+    assert (armed["level"], armed["generation"], armed["fire_at"], armed["provisional"]) == (
+        3,
+        1,
+        sh(2027, 1, 7),
+        False,
+    )
+    last = sweep_at(app, clock, sh(2027, 1, 7))
+    assert [(r.level, r.fire_at, r.provisional) for r in last] == [(3, sh(2027, 1, 7), False)]
 
 
 BAD_CALENDARS = [

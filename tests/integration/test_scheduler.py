@@ -2,7 +2,8 @@
 
 The database is built on the system clock with cases started weeks ago, so their rungs are
 due now; the daemon must raise them, then stop on SIGTERM or SIGINT within two seconds with
-exit code 0, leaving no timer `claimed`.
+exit code 0, leaving no timer `claimed`. Each case has one timer (its stage's next rung),
+which the daemon moves along the ladder rung by rung until it is `done`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from escalation_helpers import (
     escalations,
     setup_round,
     start_case,
-    timer_status_counts,
+    timer_rungs,
+    timers,
     write_plan,
 )
 
@@ -134,7 +136,7 @@ def test_the_daemon_raises_due_escalations_and_stops_cleanly(
     setup_round(system_app, "2026-R1", date.today() - timedelta(weeks=12))
     for unit in ("U01", "U02"):
         start_case(system_app, unit, round_code="2026-R1", at=weeks_ago(10))
-    assert timer_status_counts(system_app) == {"pending": 8}
+    assert timer_rungs(system_app) == {("pending", 0): 2}  # one timer per case, 4 rungs due
     daemon.append(Daemon(url, tmp_path))
 
     wait_for(system_app, 8, daemon[0])
@@ -142,8 +144,10 @@ def test_the_daemon_raises_due_escalations_and_stops_cleanly(
 
     assert code == 0, daemon[0].log()
     assert took < STOP_WITHIN, f"took {took:.2f}s"
-    assert set(escalation_counts(system_app).values()) == {1}
-    assert timer_status_counts(system_app) == {"done": 8}
+    counts = escalation_counts(system_app)
+    assert set(counts.values()) == {1}
+    assert sorted(level for *_, level in counts) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert timer_rungs(system_app) == {("done", 3): 2}
     log = daemon[0].log()
     assert "Traceback" not in log
     assert f"received {signal.Signals(signum).name}, stopping" in log
@@ -163,8 +167,20 @@ def test_a_daemon_stopped_mid_sweep_gives_back_what_it_did_not_fire(
 
     assert code == 0, daemon[0].log()
     assert took < STOP_WITHIN, f"took {took:.2f}s"
-    raised = len(escalations(system_app))
-    statuses = timer_status_counts(system_app)
-    assert raised < 1200, "the sweep finished before the signal; nothing was tested"
-    assert statuses == {"done": raised, "pending": 1200 - raised}
+    raised = escalations(system_app)
+    assert len(raised) < 1200, "the sweep finished before the signal; nothing was tested"
     assert set(escalation_counts(system_app).values()) == {1}
+    # Nothing is left claimed, and each case's timer stands right after its last raised
+    # rung: pending at level k after levels 0..k-1, done after all four.
+    by_case: dict[int, list[int]] = {}
+    for row in raised:
+        by_case.setdefault(row["instance_id"], []).append(row["level"])
+    stood = timers(system_app)
+    assert len(stood) == 300
+    for timer in stood:
+        fired = sorted(by_case.get(timer["instance_id"], []))
+        if timer["status"] == "done":
+            assert (timer["level"], fired) == (3, [0, 1, 2, 3]), timer
+        else:
+            assert timer["status"] == "pending", timer
+            assert fired == list(range(timer["level"])), timer
