@@ -10,6 +10,7 @@ command run without importing pydantic and SQLModel (a third of a second at star
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,34 +37,41 @@ when this file and the models disagree.
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    text,
+{sqlalchemy}
 )
 
-from xunshi.storage.types import UTCDateTime
+from xunshi.storage.types import {types}
 
 SCHEMA_VERSION = {version}
 
 metadata = MetaData()
 '''
+_SQLALCHEMY_NAMES = (
+    "Boolean",
+    "Column",
+    "Date",
+    "ForeignKey",
+    "Index",
+    "Integer",
+    "MetaData",
+    "String",
+    "Table",
+    "Text",
+    "UniqueConstraint",
+    "text",
+)
+_TYPE_NAMES = ("ISODate", "UTCDateTime")
 
 
 def render(metadata: MetaData, schema_version: int) -> str:
     """The source of the Core tables module for `metadata`."""
-    parts = [HEADER.format(version=schema_version)]
-    for table in metadata.sorted_tables:
-        parts.append(_table(table))
-    return "\n".join(parts)
+    body = "\n".join(_table(table) for table in metadata.sorted_tables)
+    used = [n for n in _SQLALCHEMY_NAMES if re.search(rf"\b{n}\(", body) or n == "MetaData"]
+    types = ", ".join(n for n in _TYPE_NAMES if re.search(rf"\b{n}\(", body))
+    header = HEADER.format(
+        sqlalchemy="\n".join(f"    {name}," for name in used), types=types, version=schema_version
+    )
+    return header + "\n" + body
 
 
 def _table(table: Table) -> str:
@@ -107,7 +115,7 @@ def _type(column: Column[object]) -> str:
     if kind == "AutoString":  # SQLModel's string type: a plain String on every backend
         length = getattr(column.type, "length", None)
         return f"String({length})" if length else "String()"
-    if kind in ("Integer", "Boolean", "Date", "Text", "UTCDateTime"):
+    if kind in ("Integer", "Boolean", "Date", "Text", "UTCDateTime", "ISODate"):
         return f"{kind}()"
     raise ValueError(f"cannot render type {column.type!r} of column {column}")
 

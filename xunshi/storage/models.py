@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from xunshi.storage.types import UTCDateTime
+from xunshi.storage.types import ISODate, UTCDateTime
 
 SCHEMA_VERSION = 1
 
@@ -68,7 +68,7 @@ class RoundRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=64)
     title: str
-    start_on: date
+    start_on: date = Field(sa_column=Column(ISODate(), nullable=False))
     created_at: datetime = _utc()
 
 
@@ -108,7 +108,7 @@ class InstanceRow(SQLModel, table=True):
     milestones: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
     suspended: bool = Field(sa_column=Column(Boolean, nullable=False))
     suspended_at: datetime | None = _utc(nullable=True)
-    due_on: date | None = None
+    due_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
     provisional: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     last_occurred_at: datetime = _utc()
     head_hash: str = Field(max_length=64)
@@ -185,7 +185,7 @@ class TimerRow(SQLModel, table=True):
     title: str
     notify: str  # canonical JSON list of role names
     generation: int
-    due_on: date
+    due_on: date = Field(sa_column=Column(ISODate(), nullable=False))
     fire_at: datetime = _utc()
     provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
     status: str = Field(max_length=16)
@@ -217,7 +217,7 @@ class EscalationRow(SQLModel, table=True):
     generation: int
     title: str
     notify: str  # canonical JSON list of role names
-    due_on: date
+    due_on: date = Field(sa_column=Column(ISODate(), nullable=False))
     fire_at: datetime = _utc()
     provisional: bool = Field(sa_column=Column(Boolean, nullable=False))
     raised_at: datetime = _utc()
@@ -315,9 +315,9 @@ class TaskRow(SQLModel, table=True):
     lead_department: str
     cooperating_departments: str
     responsible_person: str
-    due_on: date | None = None
+    due_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
     long_term: bool = Field(sa_column=Column(Boolean, nullable=False))
     status: str = Field(max_length=16)  # open | done
     progress: str = Field(sa_column=Column(Text, nullable=False))
     evidence: str = Field(sa_column=Column(Text, nullable=False))
-    completed_on: date | None = None
+    completed_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))

@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from xunshi.storage import tables
+from xunshi.storage.prepared import Prepared
 
 definitions = tables.definition
 rounds = tables.inspection_round
@@ -217,3 +218,13 @@ SUPERSEDE_TIMERS = (
     )
     .values(status="superseded")
 )
+
+
+# -- prepared: the statements every event runs, on the driver cursor (see prepared.py) ----
+
+INSTANCE_ROW = Prepared(INSTANCE_FOR_UPDATE)
+CASE_ROW_BY_ID = Prepared(CASE_BY_ID)
+CASE_ROW_BY_KEY = Prepared(CASE_BY_KEY)
+MOVE_INSTANCE = Prepared(UPDATE_INSTANCE)
+ADVANCE_INSTANCE = Prepared(UPDATE_INSTANCE_PROGRESS)
+APPEND_EVENT = Prepared(INSERT_EVENT)

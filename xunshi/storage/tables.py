@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from xunshi.storage.types import UTCDateTime
+from xunshi.storage.types import ISODate, UTCDateTime
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +78,7 @@ inspection_round = Table(
     Column("id", Integer(), primary_key=True, nullable=False),
     Column("code", String(64), unique=True, nullable=False),
     Column("title", String(), nullable=False),
-    Column("start_on", Date(), nullable=False),
+    Column("start_on", ISODate(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -97,7 +96,7 @@ instance = Table(
     Column("milestones", Text(), nullable=False),
     Column("suspended", Boolean(), nullable=False),
     Column("suspended_at", UTCDateTime(), nullable=True),
-    Column("due_on", Date(), nullable=True),
+    Column("due_on", ISODate(), nullable=True),
     Column("provisional", Boolean(), nullable=False),
     Column("last_occurred_at", UTCDateTime(), nullable=False),
     Column("head_hash", String(64), nullable=False),
@@ -149,7 +148,7 @@ escalation = Table(
     Column("generation", Integer(), nullable=False),
     Column("title", String(), nullable=False),
     Column("notify", String(), nullable=False),
-    Column("due_on", Date(), nullable=False),
+    Column("due_on", ISODate(), nullable=False),
     Column("fire_at", UTCDateTime(), nullable=False),
     Column("provisional", Boolean(), nullable=False),
     Column("raised_at", UTCDateTime(), nullable=False),
@@ -209,7 +208,7 @@ timer = Table(
     Column("title", String(), nullable=False),
     Column("notify", String(), nullable=False),
     Column("generation", Integer(), nullable=False),
-    Column("due_on", Date(), nullable=False),
+    Column("due_on", ISODate(), nullable=False),
     Column("fire_at", UTCDateTime(), nullable=False),
     Column("provisional", Boolean(), nullable=False),
     Column("status", String(16), nullable=False),
@@ -307,12 +306,12 @@ rectification_task = Table(
     Column("lead_department", String(), nullable=False),
     Column("cooperating_departments", String(), nullable=False),
     Column("responsible_person", String(), nullable=False),
-    Column("due_on", Date(), nullable=True),
+    Column("due_on", ISODate(), nullable=True),
     Column("long_term", Boolean(), nullable=False),
     Column("status", String(16), nullable=False),
     Column("progress", Text(), nullable=False),
     Column("evidence", Text(), nullable=False),
-    Column("completed_on", Date(), nullable=True),
+    Column("completed_on", ISODate(), nullable=True),
     UniqueConstraint("item_id", "number"),
     Index("ix_rectification_task_item_id", "item_id"),
 )

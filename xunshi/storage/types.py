@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import Date, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class ISODate(TypeDecorator[date]):
+    """A calendar date; on SQLite `YYYY-MM-DD` text converted with the C isoformat functions."""
+
+    impl = Date
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Text on SQLite, DATE elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(10))
+        return dialect.type_descriptor(Date())
+
+    def process_bind_param(self, value: date | None, dialect: Dialect) -> Any:
+        """Store the date (as text on SQLite)."""
+        if value is None or dialect.name != "sqlite":
+            return value
+        return value.isoformat()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> date | None:
+        """Always hand back a date."""
+        if isinstance(value, str):
+            return date.fromisoformat(value)
+        return value  # type: ignore[no-any-return]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

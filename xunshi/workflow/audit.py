@@ -84,7 +84,11 @@ class Event:
         return chain_hash(self.prev_hash, self.canonical())
 
     def sealed(self) -> Event:
-        """This event with its hash filled in."""
+        """This event with its hash filled in (itself, if it was built without one)."""
+        if not self.hash:
+            # Filling in the hash of an event nobody has seen yet: cheaper than a copy.
+            object.__setattr__(self, "hash", self.compute_hash())
+            return self
         return replace(self, hash=self.compute_hash())
 
     def data_json(self) -> str:

@@ -521,7 +521,7 @@ class Engine:
         """The instance row (and, on a retry, a conflict if it moved meanwhile)."""
         found = ref.row
         if found is None:
-            found = conn.execute(q.INSTANCE_FOR_UPDATE, {"id": ref.id}).mappings().first()
+            found = q.INSTANCE_ROW.first(conn, {"id": ref.id})
         if found is None:
             raise NotFound(f"{ref.label} does not exist")
         row = InstanceState.from_row(found)
@@ -589,8 +589,8 @@ class Engine:
         projection.apply(event)
         assert projection.entered_at is not None and projection.last_occurred_at is not None
         if event.kind in PROGRESS_KINDS:
-            updated = conn.execute(
-                q.UPDATE_INSTANCE_PROGRESS,
+            updated = q.ADVANCE_INSTANCE.rowcount(
+                conn,
                 {
                     "b_id": row.id,
                     "b_version": row.version,
@@ -601,8 +601,8 @@ class Engine:
                 },
             )
         else:
-            updated = conn.execute(
-                q.UPDATE_INSTANCE,
+            updated = q.MOVE_INSTANCE.rowcount(
+                conn,
                 {
                     "b_id": row.id,
                     "b_version": row.version,
@@ -620,11 +620,11 @@ class Engine:
                     "stage_seq": projection.stage_seq,
                 },
             )
-        if updated.rowcount != 1:
+        if updated != 1:
             raise Conflict(conflict_message(ref, row.version))
         try:
-            conn.execute(
-                q.INSERT_EVENT,
+            q.APPEND_EVENT.rowcount(
+                conn,
                 {
                     "instance_id": event.instance_id,
                     "seq": event.seq,

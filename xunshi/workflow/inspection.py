@@ -221,16 +221,12 @@ class Inspection(Lifecycles):
         case = name
         text = case.strip().removeprefix("#")
         if text.isdigit():
-            row = conn.execute(q.CASE_BY_ID, {"case_id": int(text)}).mappings().first()
+            row = q.CASE_ROW_BY_ID.first(conn, {"case_id": int(text)})
             if row is None:
                 raise NotFound(f"case #{text} does not exist")
         elif text.count("/") == 1:
             round_code, unit_code = (part.strip() for part in text.split("/"))
-            row = (
-                conn.execute(q.CASE_BY_KEY, {"round_code": round_code, "unit_code": unit_code})
-                .mappings()
-                .first()
-            )
+            row = q.CASE_ROW_BY_KEY.first(conn, {"round_code": round_code, "unit_code": unit_code})
             if row is None:
                 raise NotFound(f"case {round_code}/{unit_code} does not exist")
         else:
