@@ -5,6 +5,9 @@
 
 The models are the one place the schema is declared; the generated module lets every
 command run without importing pydantic and SQLModel (a third of a second at start-up).
+Indexes are left out of it: `init` creates them from the models, queries do not need them
+declared, and their dialect options (`sqlite_where`, `postgresql_where`) would load every
+dialect's module at start-up.
 """
 
 from __future__ import annotations
@@ -18,13 +21,11 @@ from pathlib import Path
 from sqlalchemy import (
     Column,
     ForeignKeyConstraint,
-    Index,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.sql.elements import TextClause
 
 TARGET = Path(__file__).with_name("tables.py")
 
@@ -86,8 +87,6 @@ def _table(table: Table) -> str:
             lines.append(f"    UniqueConstraint({names}),")
         elif not isinstance(constraint, PrimaryKeyConstraint | ForeignKeyConstraint):
             raise ValueError(f"cannot render {constraint!r} of {table.name}")
-    for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        lines.append(f"    {_index(index)},")
     lines.append(")")
     return "\n".join(lines) + "\n"
 
@@ -120,19 +119,6 @@ def _type(column: Column[object]) -> str:
     raise ValueError(f"cannot render type {column.type!r} of column {column}")
 
 
-def _index(index: Index) -> str:
-    args = [repr(index.name)] + [repr(c.name) for c in index.columns]
-    if index.unique:
-        args.append("unique=True")
-    for key, value in sorted(index.dialect_kwargs.items()):
-        if value is None:
-            continue
-        if not isinstance(value, TextClause):
-            raise ValueError(f"cannot render {key}={value!r} on index {index.name}")
-        args.append(f"{key}=text({value.text!r})")
-    return f"Index({', '.join(args)})"
-
-
 def generated() -> str:
     """What tables.py should contain for the current models (before formatting)."""
     from xunshi.storage import models
@@ -141,18 +127,14 @@ def generated() -> str:
 
 
 def ddl(metadata: MetaData, dialect_name: str) -> list[str]:
-    """Every CREATE TABLE and CREATE INDEX of `metadata` as one dialect compiles them."""
+    """Every CREATE TABLE of `metadata` as one dialect compiles it."""
     from sqlalchemy.dialects import registry
-    from sqlalchemy.schema import CreateIndex, CreateTable
+    from sqlalchemy.schema import CreateTable
 
     dialect = registry.load(dialect_name)()
     statements = []
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
-        statements.extend(
-            str(CreateIndex(index).compile(dialect=dialect)).strip()
-            for index in sorted(table.indexes, key=lambda i: str(i.name))
-        )
     return statements
 
 

@@ -5,8 +5,9 @@ Built once at import from the Core tables; SQLAlchemy caches their compiled form
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from functools import cache
+
+from sqlalchemy import Insert, and_, bindparam, func, select, text
 
 from xunshi.storage import tables
 from xunshi.storage.prepared import Prepared
@@ -98,14 +99,22 @@ TIMER_FOR_FIRE = (
 
 # The escalation of a rung, or nothing (no row returned) if the rung was already raised.
 _ESCALATION_KEY = ["instance_id", "stage_seq", "task_id", "level"]
-INSERT_ESCALATION = {
-    "sqlite": sqlite.insert(escalations)
-    .on_conflict_do_nothing(index_elements=_ESCALATION_KEY)
-    .returning(escalations.c.id),
-    "postgresql": postgresql.insert(escalations)
-    .on_conflict_do_nothing(index_elements=_ESCALATION_KEY)
-    .returning(escalations.c.id),
-}
+
+
+@cache
+def insert_escalation(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, in the dialect's own insert construct.
+
+    Built on first use: importing a dialect's module costs start-up time on every command.
+    """
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    statement = insert(escalations).on_conflict_do_nothing(index_elements=_ESCALATION_KEY)
+    return statement.returning(escalations.c.id)
+
+
 # Fenced: only the sweeper that holds the claim, with the attempt it claimed, may finish it.
 TIMER_DONE = (
     timers.update()

@@ -10,14 +10,12 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
 from xunshi.storage.types import ISODate, UTCDateTime
@@ -101,7 +99,6 @@ instance = Table(
     Column("last_occurred_at", UTCDateTime(), nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("stage_seq", Integer(), nullable=False),
-    Index("ix_instance_subject_state", "subject", "state"),
 )
 
 
@@ -216,13 +213,6 @@ timer = Table(
     Column("locked_until", UTCDateTime(), nullable=True),
     Column("attempts", Integer(), nullable=False),
     Column("dedup_key", String(200), unique=True, nullable=False),
-    Index("ix_timer_instance", "instance_id", "status"),
-    Index(
-        "ix_timer_live",
-        "fire_at",
-        postgresql_where=text("status IN ('pending', 'claimed')"),
-        sqlite_where=text("status IN ('pending', 'claimed')"),
-    ),
 )
 
 
@@ -241,8 +231,6 @@ inspection_case = Table(
     Column("unit_id", Integer(), ForeignKey("unit.id"), nullable=False),
     Column("group_id", Integer(), ForeignKey("inspection_group.id"), nullable=False),
     UniqueConstraint("round_id", "unit_id"),
-    Index("ix_inspection_case_group_id", "group_id"),
-    Index("ix_inspection_case_unit_id", "unit_id"),
 )
 
 
@@ -263,7 +251,6 @@ outbox = Table(
     Column("locked_by", String(128), nullable=True),
     Column("locked_until", UTCDateTime(), nullable=True),
     UniqueConstraint("channel", "idempotency_key"),
-    Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
 
@@ -290,8 +277,6 @@ rectification_item = Table(
     Column("source", String(32), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("case_id", "code"),
-    Index("ix_rectification_item_case_id", "case_id"),
-    Index("ix_rectification_item_category_id", "category_id"),
 )
 
 
@@ -313,5 +298,4 @@ rectification_task = Table(
     Column("evidence", Text(), nullable=False),
     Column("completed_on", ISODate(), nullable=True),
     UniqueConstraint("item_id", "number"),
-    Index("ix_rectification_task_item_id", "item_id"),
 )

@@ -266,7 +266,7 @@ class Sweeper:
             return "stale"
         label = label_from_row(row)
         escalation_id = conn.execute(
-            q.INSERT_ESCALATION[conn.dialect.name],
+            q.insert_escalation(conn.dialect.name),
             {
                 "instance_id": timer.instance_id,
                 "stage_seq": timer.stage_seq,
