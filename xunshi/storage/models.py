@@ -174,7 +174,9 @@ class TimerRow(SQLModel, table=True):
         # The sweep's claim reads only live timers in fire_at order; done and superseded
         # ones pile up over the years and must not slow it down.
         Index("ix_timer_live", "fire_at", sqlite_where=_LIVE_TIMER, postgresql_where=_LIVE_TIMER),
-        Index("ix_timer_instance", "instance_id", "status"),
+        # Not on status: every claim and fire changes it, and a wider key would move in the
+        # index each time.
+        Index("ix_timer_instance", "instance_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     instance_id: int = Field(foreign_key="instance.id")
