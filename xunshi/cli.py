@@ -23,6 +23,7 @@ from xunshi.errors import XunshiError
 if TYPE_CHECKING:
     from xunshi.bootstrap import App
     from xunshi.workflow.audit import Event
+    from xunshi.workflow.engine import InstanceRef, Outcome
     from xunshi.workflow.views import CaseView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -756,15 +757,27 @@ def case_fire(
     ref, outcome = app.inspection.fire(
         case_ref, trigger, actor=actor, role=role, reason=reason, at=_instant(state, at)
     )
+    show_moved(state, app, ref, outcome)
+
+
+def show_moved(state: State, app: App, ref: InstanceRef, outcome: Outcome) -> None:
+    """Print what a fired trigger did: `case R/U: 现场巡视 → 沟通, due …`."""
     defn = outcome.definition
-    event = outcome.event
-    before = defn.state(event.from_state or "").title
+    before = defn.state(outcome.event.from_state or "").title
     after = defn.state(outcome.instance.state).title
     due = outcome.instance.due_on
     state.emit(
-        _event_json(app, event),
+        _event_json(app, outcome.event),
         lambda: f"{ref.label}: {before} → {after}" + (f", due {due.isoformat()}" if due else ""),
     )
+
+
+def show_recorded(state: State, app: App, ref: InstanceRef, outcome: Outcome) -> None:
+    """Print what a recorded milestone was: `case R/U: 中期会商 (midterm_consultation) …`."""
+    name = str(outcome.event.data["milestone"])
+    milestone = outcome.definition.state(outcome.instance.state).milestone(name)
+    title = milestone.title if milestone else name
+    state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: {title} ({name}) recorded")
 
 
 @case.command("milestone")
@@ -787,9 +800,7 @@ def case_milestone(
     ref, outcome = app.inspection.record_milestone(
         case_ref, name, actor=actor, role=role, reason=reason, at=_instant(state, at)
     )
-    milestone = outcome.definition.state(outcome.instance.state).milestone(name)
-    title = milestone.title if milestone else name
-    state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: {title} ({name}) recorded")
+    show_recorded(state, app, ref, outcome)
 
 
 @case.command("suspend")

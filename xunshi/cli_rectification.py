@@ -20,6 +20,8 @@ from xunshi.cli import (
     cli,
     pass_state,
     print_history,
+    show_moved,
+    show_recorded,
 )
 from xunshi.display import plural
 
@@ -273,16 +275,11 @@ def item_fire(
     reason: str | None,
 ) -> None:
     """Move an item along TRIGGER, e.g. submit or accept."""
-    from xunshi.cli import _event_json
-
     app = state.app()
     ref, outcome = app.rectification.fire(
         item_ref, trigger, actor=actor, role=role, reason=reason, at=_instant(state, at)
     )
-    defn = outcome.definition
-    before = defn.state(outcome.event.from_state or "").title
-    after = defn.state(outcome.instance.state).title
-    state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: {before} → {after}")
+    show_moved(state, app, ref, outcome)
 
 
 @item.command("milestone")
@@ -301,15 +298,11 @@ def item_milestone(
     reason: str | None,
 ) -> None:
     """Record milestone NAME (e.g. office_accepted) of the item's current stage."""
-    from xunshi.cli import _event_json
-
     app = state.app()
     ref, outcome = app.rectification.record_milestone(
         item_ref, name, actor=actor, role=role, reason=reason, at=_instant(state, at)
     )
-    milestone = outcome.definition.state(outcome.instance.state).milestone(name)
-    title = milestone.title if milestone else name
-    state.emit(_event_json(app, outcome.event), lambda: f"{ref.label}: {title} ({name}) recorded")
+    show_recorded(state, app, ref, outcome)
 
 
 @item.command("history")

@@ -217,9 +217,8 @@ class Report:
         return not self.problems
 
 
-# The task columns that `task` events determine (and replay must give back).
-TASK_COLUMNS = (
-    "number",
+# The facts a task is added with (a `task_added` event records them all) …
+TASK_FIELDS = (
     "measure",
     "responsible_leader",
     "lead_department",
@@ -227,11 +226,9 @@ TASK_COLUMNS = (
     "responsible_person",
     "due_on",
     "long_term",
-    "status",
-    "progress",
-    "evidence",
-    "completed_on",
 )
+# … and every task column that `task` events determine (and replay must give back).
+TASK_COLUMNS = ("number", *TASK_FIELDS, "status", "progress", "evidence", "completed_on")
 
 
 def replay_task(tasks: dict[int, dict[str, Any]], event: Event) -> int:
@@ -240,7 +237,7 @@ def replay_task(tasks: dict[int, dict[str, Any]], event: Event) -> int:
     task_id = int(data["task"])
     if event.trigger == "task_added":
         tasks[task_id] = {
-            **{name: data[name] for name in TASK_COLUMNS[1:8]},
+            **{name: data[name] for name in TASK_FIELDS},
             "number": data["number"],
             "status": "open",
             "progress": "",

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, or_, select
 
-from xunshi.errors import BadInput
 from xunshi.storage import queries as q
 from xunshi.workflow.engine import Engine, InstanceRef
 
@@ -208,7 +207,7 @@ class ItemViews:
         if round_code is not None:
             stmt = stmt.where(r.c.code == round_code)
         if state is not None:
-            self._check_state(conn, state)
+            self.engine.registry.check_state(conn, "item", state)
             stmt = stmt.where(i.c.state == state)
         if category is not None:
             level1, _, level2 = category.partition("/")
@@ -228,19 +227,6 @@ class ItemViews:
             stmt = stmt.where(it.c.id.in_(owned))
         views = self._views(conn, list(conn.execute(stmt).mappings()), self.today())
         return [v for v in views if v.overdue] if overdue else views
-
-    def _check_state(self, conn: Connection, state: str) -> None:
-        d = q.definitions
-        known: set[str] = set()
-        for name, version in conn.execute(
-            select(d.c.name, d.c.version).where(d.c.subject == "item")
-        ):
-            known.update(
-                s.name for s in self.engine.registry.definition(conn, name, version).states
-            )
-        if state not in known:
-            states = ", ".join(sorted(known))
-            raise BadInput(f"no item definition has a state called {state} (states: {states})")
 
     def _views(
         self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date

@@ -21,6 +21,7 @@ from xunshi.definitions.schema import Definition
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.workflow.audit import TASK_FIELDS
 from xunshi.workflow.codes import check_code, check_text
 from xunshi.workflow.engine import Engine, InstanceRef, Outcome, ReadSet, conflict_message
 from xunshi.workflow.inspection import Inspection
@@ -36,16 +37,6 @@ ITEM_KEY_EXAMPLE = "2024-R1/U01/P01"
 SOURCES: dict[str, str] = {"inspection": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
 # Item states in which its tasks may still change.
 TASKS_OPEN_IN = ("identified", "planned", "rectifying", "long_term")
-# The fields a task carries (and a `task_added` event records).
-TASK_FIELDS = (
-    "measure",
-    "responsible_leader",
-    "lead_department",
-    "cooperating_departments",
-    "responsible_person",
-    "due_on",
-    "long_term",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from xunshi.definitions.schema import Definition, canonical_json, definition_from_dict
-from xunshi.errors import InvalidDefinition, NotFound
+from xunshi.errors import BadInput, InvalidDefinition, NotFound
 from xunshi.storage import queries as q
 from xunshi.workflow.guards import guard_names
 from xunshi.workflow.machine import CompiledDefinition, MachineCache
@@ -153,6 +153,18 @@ class Registry:
         if name is not None:
             stmt = stmt.where(d.c.name == name)
         return [DefinitionVersion(**row) for row in conn.execute(stmt).mappings()]
+
+    def check_state(self, conn: Connection, subject: str, state: str) -> None:
+        """Refuse a state no definition of `subject` declares (a typo must not read as none)."""
+        d = q.definitions
+        known: set[str] = set()
+        for name, version in conn.execute(
+            select(d.c.name, d.c.version).where(d.c.subject == subject)
+        ):
+            known.update(s.name for s in self.definition(conn, name, version).states)
+        if state not in known:
+            states = ", ".join(sorted(known))
+            raise BadInput(f"no {subject} definition has a state called {state} (states: {states})")
 
     def source(self, conn: Connection, name: str, version: int) -> str:
         """The YAML text a version was loaded from."""

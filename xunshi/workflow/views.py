@@ -126,7 +126,7 @@ class CaseViews:
         """Cases of a round / in a state / overdue, by key."""
         i, r, u = q.instances, q.rounds, q.units
         if state is not None:
-            self._check_state(conn, state)
+            self.engine.registry.check_state(conn, "case", state)
         stmt = _case_select().order_by(r.c.code, u.c.code)
         if round_code is not None:
             stmt = stmt.where(r.c.code == round_code)
@@ -136,20 +136,6 @@ class CaseViews:
         if overdue:
             stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False)))
         return [self._view(conn, row, today) for row in conn.execute(stmt).mappings()]
-
-    def _check_state(self, conn: Connection, state: str) -> None:
-        """Refuse a state that no case definition declares (a typo must not read as none)."""
-        d = q.definitions
-        known: set[str] = set()
-        for name, version in conn.execute(
-            select(d.c.name, d.c.version).where(d.c.subject == "case")
-        ):
-            known.update(
-                s.name for s in self.engine.registry.definition(conn, name, version).states
-            )
-        if state not in known:
-            states = ", ".join(sorted(known))
-            raise BadInput(f"no case definition has a state called {state} (states: {states})")
 
     def as_of(self, conn: Connection, ref: InstanceRef, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time)."""
