@@ -64,7 +64,6 @@ class App:
     def sweeper(self) -> Sweeper:
         """The escalation sweep."""
         from xunshi.workflow.escalation import Sweeper
-        from xunshi.workflow.labels import instance_label
 
         return Sweeper(
             self.db,
@@ -72,7 +71,6 @@ class App:
             self.schedule,
             self.clock,
             channels=self.settings.channels,
-            labeler=instance_label,
             worker=self._worker,
             lease=timedelta(seconds=self.settings.lease_seconds),
         )

@@ -298,7 +298,6 @@ def sweeper(app: App, clock: ManualClock, worker: str) -> Sweeper:
         app.schedule,
         clock,
         channels=app.settings.channels,
-        labeler=instance_label,
         worker=worker,
         lease=SECOND,
     )

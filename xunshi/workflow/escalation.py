@@ -141,7 +141,6 @@ class Sweeper:
         clock: Clock,
         *,
         channels: Sequence[str],
-        labeler: Labeler,
         worker: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         batch: int = DEFAULT_BATCH,
@@ -151,7 +150,6 @@ class Sweeper:
         self.schedule = schedule
         self.clock = clock
         self.channels = tuple(channels)
-        self.labeler = labeler
         self.worker = worker or worker_name()
         self.lease = lease
         self.batch = batch
