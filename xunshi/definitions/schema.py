@@ -21,6 +21,40 @@ CALENDARS: tuple[str, ...] = ("cn",)
 # Built-in events available on every non-final state; definitions may not reuse them.
 RESERVED_TRIGGERS: tuple[str, ...] = ("suspend", "resume", "start", "note")
 DEFAULT_SUSPEND_ROLES: tuple[str, ...] = ("office",)
+# The version of the canonical form (`Definition.to_dict`). Bodies stored before it had a
+# `format` key are format 1: they predate state tags (see `LEGACY_ITEM_TAGS`).
+FORMAT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TagMeaning:
+    """What a state tag tells the code about a state, and which subjects may use it."""
+
+    subjects: tuple[str, ...]
+    meaning: str
+
+
+# The declared vocabulary: code that needs to know what a state means (may tasks change
+# here? is the problem closed?) asks for a tag, never for a state name.
+TAGS: dict[str, TagMeaning] = {
+    "tasks_open": TagMeaning(("item",), "the item's tasks may be added and changed"),
+    "acceptance": TagMeaning(("item",), "the unit applied for 销号; acceptance is recorded here"),
+    "accepted": TagMeaning(("item",), "the problem is closed by acceptance (已销号)"),
+    "long_term": TagMeaning(("item",), "the problem is under long-term rectification (长期整改)"),
+    "settled": TagMeaning(("item",), "the item no longer holds its case open"),
+}
+
+# Item states as the code named them before definitions declared tags (format 1). A
+# definition stored then reads with these tags, so running items keep their meaning.
+LEGACY_ITEM_TAGS: dict[str, tuple[str, ...]] = {
+    "identified": ("tasks_open",),
+    "planned": ("tasks_open",),
+    "rectifying": ("tasks_open",),
+    "long_term": ("tasks_open", "long_term", "settled"),
+    "submitted": ("acceptance",),
+    "accepted": ("accepted", "settled"),
+    "archived": ("accepted", "settled"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +99,11 @@ class State:
     escalation: tuple[EscalationRule, ...] | None = None  # None: the definition's ladder
     final: bool = False
     description: str = ""
+    tags: tuple[str, ...] = ()
+
+    def has_tag(self, tag: str) -> bool:
+        """Whether the state is declared with `tag` (see `TAGS`)."""
+        return tag in self.tags
 
     def milestone(self, name: str) -> Milestone | None:
         """The milestone called `name`, if this state declares it."""
@@ -139,6 +178,10 @@ class Definition:
         own = self._states[state].escalation
         return self.escalation if own is None else own
 
+    def tagged(self, tag: str) -> frozenset[str]:
+        """The names of the states declared with `tag`."""
+        return frozenset(s.name for s in self.states if tag in s.tags)
+
     def transitions_from(self, state: str) -> tuple[Transition, ...]:
         """Transitions whose source is `state`, in declaration order."""
         return tuple(t for t in self.transitions if t.source == state)
@@ -150,6 +193,7 @@ class Definition:
     def to_dict(self) -> dict[str, Any]:
         """The canonical, JSON-ready form (what the digest covers)."""
         return {
+            "format": FORMAT,
             "name": self.name,
             "title": self.title,
             "description": self.description,
@@ -188,6 +232,7 @@ def canonical_json(value: Any) -> str:
 
 def definition_from_dict(data: Mapping[str, Any]) -> Definition:
     """Rebuild a Definition from its canonical form (as stored; already validated)."""
+    legacy = data.get("format", 1) == 1 and data["subject"] == "item"
     return Definition(
         name=data["name"],
         title=data["title"],
@@ -198,7 +243,7 @@ def definition_from_dict(data: Mapping[str, Any]) -> Definition:
         roles=tuple(Role(r["name"], r["title"]) for r in data["roles"]),
         suspend_roles=tuple(data["suspend_roles"]),
         escalation=tuple(_rule_from(r) for r in data["escalation"]),
-        states=tuple(_state_from(s) for s in data["states"]),
+        states=tuple(_state_from(s, legacy) for s in data["states"]),
         transitions=tuple(
             Transition(
                 trigger=t["trigger"],
@@ -246,11 +291,13 @@ def _state_dict(state: State) -> dict[str, Any]:
         if state.escalation is None
         else [_rule_dict(r) for r in state.escalation],
         "final": state.final,
+        "tags": list(state.tags),
     }
 
 
-def _state_from(data: Mapping[str, Any]) -> State:
+def _state_from(data: Mapping[str, Any], legacy: bool) -> State:
     escalation = data["escalation"]
+    tags = LEGACY_ITEM_TAGS.get(data["name"], ()) if legacy else tuple(data.get("tags", ()))
     return State(
         name=data["name"],
         title=data["title"],
@@ -262,4 +309,5 @@ def _state_from(data: Mapping[str, Any]) -> State:
         requires=tuple(data["requires"]),
         escalation=None if escalation is None else tuple(_rule_from(r) for r in escalation),
         final=data["final"],
+        tags=tags,
     )

@@ -20,6 +20,7 @@ from xunshi.definitions.schema import (
     DEFAULT_SUSPEND_ROLES,
     RESERVED_TRIGGERS,
     SUBJECTS,
+    TAGS,
     Definition,
     EscalationRule,
     Milestone,
@@ -36,7 +37,7 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 _TOP_REQUIRED = ("name", "title", "initial", "roles", "states", "transitions")
 _TOP_OPTIONAL = ("subject", "calendar", "escalation", "suspend_roles", "description")
-_STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "description")
+_STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "description", "tags")
 _FINAL_FORBIDS = ("due", "milestones", "requires", "escalation")
 _MILESTONE_KEYS = ("title", "roles")
 _TRANSITION_REQUIRED = ("trigger", "source", "dest")
@@ -87,6 +88,7 @@ class _Checker:
         # otherwise one typo in a dest would also show up as "unreachable" elsewhere.
         self.graph_complete = True
         self.finality_known = True  # every state's `final` flag could be read
+        self.subject = "case"
 
     def report(
         self, path: Path, message: str, *, key: bool = False, also: Path | None = None
@@ -104,6 +106,7 @@ class _Checker:
         title = self.text(data, "title", (), "", required=True)
         description = self.text(data, "description", (), "")
         subject = self.choice(data, "subject", SUBJECTS, "case")
+        self.subject = subject
         calendar = self.choice(data, "calendar", CALENDARS, "cn")
         roles = self.role_table(data)
         states = self.state_table(data)
@@ -218,6 +221,7 @@ class _Checker:
         final = self.final_flag(body, path, prefix)
         due = self.due(body, path, prefix)
         milestones = self.milestones(body, path, prefix)
+        tags = self.tags(body, path, prefix)
         declared = body.get("milestones")
         requires = self.requires(body, path, prefix, declared if isinstance(declared, dict) else {})
         escalation = None
@@ -240,6 +244,7 @@ class _Checker:
             escalation=escalation,
             final=final,
             description=description,
+            tags=tags,
         )
 
     def final_flag(self, body: dict[object, object], path: Path, prefix: str) -> bool:
@@ -290,6 +295,26 @@ class _Checker:
             if name is not None:
                 milestones.append(Milestone(name, title, roles))
         return tuple(milestones)
+
+    def tags(self, body: dict[object, object], path: Path, prefix: str) -> tuple[str, ...]:
+        """Tags from the declared vocabulary (`TAGS`) that apply to the definition's subject."""
+        if "tags" not in body:
+            return ()
+        path = (*path, "tags")
+        names = self.name_list(body["tags"], path, f"{prefix}tags")
+        for index, name in names:
+            meaning = TAGS.get(name)
+            if meaning is None:
+                known = ", ".join(t for t, m in TAGS.items() if self.subject in m.subjects)
+                self.report(
+                    (*path, index),
+                    f"{prefix}unknown tag {name!r} (tags of {self.subject} definitions: "
+                    f"{known or 'none'})",
+                )
+            elif self.subject not in meaning.subjects:
+                subjects = " and ".join(f"{s} definitions" for s in meaning.subjects)
+                self.report((*path, index), f"{prefix}tag {name!r} applies to {subjects} only")
+        return tuple(name for _, name in names)
 
     def requires(
         self, body: dict[object, object], path: Path, prefix: str, declared: Collection[object]

@@ -61,11 +61,6 @@ WIDTHS: dict[str, int] = {
 }
 DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
 YELLOW_WORKING_DAYS = 5
-ACCEPTANCE = (
-    ("office_accepted", "巡视办"),
-    ("group_accepted", "巡视组"),
-    ("unit_confirmed", "单位"),
-)
 
 Row = dict[str, Any]
 
@@ -76,7 +71,7 @@ def build_ledger(app: App, round_code: str, case: str | None = None) -> list[Row
         app.inspection.round_id(conn, round_code)
         case_id = None if case is None else app.inspection.resolve(conn, case).id
         views = app.items.many(conn, round_code=round_code, case_id=case_id)
-        accepted_on = _accepted_dates(app, conn, [v.id for v in views])
+        accepted_on = _accepted_dates(app, conn, views)
         cal = app.schedule.calendar(conn, "cn")
     today = app.clock.now().astimezone(app.settings.tz).date()
     rows: list[Row] = []
@@ -132,7 +127,7 @@ def _row(
 
 def _closed_on(view: ItemView, accepted_on: dict[int, date]) -> date | None:
     """The 销号 date while the item is closed (a reopened item has none until accepted again)."""
-    return accepted_on.get(view.id) if view.state in ("accepted", "archived") else None
+    return accepted_on.get(view.id) if "accepted" in view.tags else None
 
 
 def _yes(flag: bool) -> str:
@@ -159,30 +154,49 @@ def light(task: TaskView, cal: Calendar, today: date) -> str:
 
 
 def _acceptance(view: ItemView) -> str:
-    if view.state in ("accepted", "archived"):
+    """Accepted (a state tagged `accepted`), or the acceptance recorded so far (`acceptance`)."""
+    if "accepted" in view.tags:
         return "三方验收通过"
-    if view.state != "submitted":
+    if "acceptance" not in view.tags:
         return ""
     return " ".join(
-        f"{title}{'✓' if name in view.milestones else '…'}" for name, title in ACCEPTANCE
+        f"{title}{'✓' if name in view.milestones else '…'}"
+        for name, title in view.declared_milestones
     )
 
 
-def _accepted_dates(app: App, conn: Connection, item_ids: list[int]) -> dict[int, date]:
-    """When each item was last accepted (销号), in business dates."""
-    if not item_ids:
+def _accepted_dates(app: App, conn: Connection, views: list[ItemView]) -> dict[int, date]:
+    """When each item was last accepted (销号): entered a state tagged `accepted`."""
+    accepting: dict[int, frozenset[str]] = {}
+    for view in views:
+        defn = app.registry.definition(conn, view.definition, view.definition_version)
+        accepting[view.id] = defn.tagged("accepted")
+    states = sorted(set().union(*accepting.values())) if accepting else []
+    if not states:
         return {}
     e = q.events
+    item_ids = list(accepting)
     found: dict[int, date] = {}
     for start in range(0, len(item_ids), 500):
         chunk = item_ids[start : start + 500]
         rows = conn.execute(
-            select(e.c.instance_id, func.max(e.c.occurred_at, type_=UTCDateTime()))
-            .where(e.c.instance_id.in_(chunk), e.c.kind == "transition", e.c.to_state == "accepted")
-            .group_by(e.c.instance_id)
+            select(
+                e.c.instance_id,
+                e.c.from_state,
+                e.c.to_state,
+                func.max(e.c.occurred_at, type_=UTCDateTime()),
+            )
+            .where(e.c.instance_id.in_(chunk), e.c.kind == "transition", e.c.to_state.in_(states))
+            .group_by(e.c.instance_id, e.c.from_state, e.c.to_state)
         )
-        for instance_id, occurred in rows:
-            found[instance_id] = app.schedule.business_date(occurred)
+        for instance_id, from_state, to_state, occurred in rows:
+            # Accepted is entered from elsewhere; moving on among accepted states (归档)
+            # does not change the 销号 date.
+            accepted = accepting[instance_id]
+            if to_state not in accepted or from_state in accepted:
+                continue
+            on = app.schedule.business_date(occurred)
+            found[instance_id] = max(on, found.get(instance_id, on))
     return found
 
 

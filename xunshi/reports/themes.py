@@ -27,7 +27,6 @@ COLUMNS: tuple[str, ...] = (
     "超期",
     "涉及单位",
 )
-ACCEPTED_STATES = frozenset({"accepted", "archived"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,7 @@ class Theme:
 def build_themes(app: App, round_code: str) -> list[Theme]:
     """Per category of the office's list (in its order), the round's figures.
 
-    `accepted`: 销号 (accepted or archived); `long_term`: in long-term rectification;
+    `accepted`: 销号 (a state tagged `accepted`); `long_term`: in a state tagged `long_term`;
     `open`: everything else; `overdue`: items whose stage or an open task is past due.
     """
     with app.db.transaction() as conn:
@@ -102,8 +101,8 @@ def build_themes(app: App, round_code: str) -> list[Theme]:
     for key in sorted(grouped, key=lambda k: order.get(k, len(order))):
         members = grouped[key]
         units = {v.unit: v.unit_name for v in members}
-        accepted = sum(v.state in ACCEPTED_STATES for v in members)
-        long_term = sum(v.state == "long_term" for v in members)
+        accepted = sum("accepted" in v.tags for v in members)
+        long_term = sum("long_term" in v.tags and "accepted" not in v.tags for v in members)
         themes.append(
             Theme(
                 level1=key[0],

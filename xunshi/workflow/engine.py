@@ -301,7 +301,14 @@ class Engine:
             state=row.state,
             role=role,
             milestones=row.milestones,
-            context=GuardContext(conn, row.id, defn, row.state, ref.label),
+            context=GuardContext(
+                conn,
+                row.id,
+                defn,
+                row.state,
+                ref.label,
+                lambda name, version: self.registry.definition(conn, name, version),
+            ),
         )
         if not compiled.fire(subject, trigger):
             raise Refused(f"{ref.label} cannot {trigger}: {subject.refusal}")

@@ -8,7 +8,7 @@ may not (one short clause, e.g. `items P01, P02 are not settled`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
@@ -25,6 +25,8 @@ class GuardContext:
     definition: Definition
     state: str
     label: str
+    # Any stored definition version by (name, version): other instances run on their own.
+    definition_of: Callable[[str, int], Definition] = field(repr=False, compare=False)
 
 
 Guard = Callable[[GuardContext], "str | None"]
@@ -61,20 +63,23 @@ def guard_names() -> frozenset[str]:
 
 # -- built-in guards ----------------------------------------------------------------------
 
-# States in which an item no longer holds its case open.
-SETTLED_ITEM_STATES = ("accepted", "archived", "long_term")
-
 
 @register_guard("all_items_settled")
 def all_items_settled(ctx: GuardContext) -> str | None:
-    """A case may close only when each of its items is accepted (销号) or long-term."""
+    """A case may close only when each of its items is in a state tagged `settled`
+    (accepted, 销号, or long-term in the built-in definition)."""
     i, it = q.instances, q.items
-    open_items = ctx.conn.execute(
-        select(it.c.code, i.c.state)
+    rows = ctx.conn.execute(
+        select(it.c.code, i.c.state, i.c.definition_name, i.c.definition_version)
         .join(i, i.c.id == it.c.id)
-        .where(it.c.case_id == ctx.instance_id, i.c.state.not_in(SETTLED_ITEM_STATES))
+        .where(it.c.case_id == ctx.instance_id)
         .order_by(it.c.code)
     ).all()
+    open_items = [
+        (code, state)
+        for code, state, name, version in rows
+        if not ctx.definition_of(name, version).state(state).has_tag("settled")
+    ]
     if not open_items:
         return None
     listed = ", ".join(f"{code} ({state})" for code, state in open_items)

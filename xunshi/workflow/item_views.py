@@ -89,6 +89,10 @@ class ItemView:
     milestones: Mapping[str, str]
     version: int
     tasks: tuple[TaskView, ...]
+    # What the current state means (its declared tags) and the milestones it declares
+    # (name, title), so that reports never need to know state names.
+    tags: tuple[str, ...] = ()
+    declared_milestones: tuple[tuple[str, str], ...] = ()
 
     @property
     def overdue(self) -> bool:
@@ -297,6 +301,8 @@ class ItemViews:
             milestones=json.loads(row["milestones"]),
             version=row["version"],
             tasks=tuple(tasks),
+            tags=state.tags,
+            declared_milestones=tuple((m.name, m.title) for m in state.milestones),
         )
 
 

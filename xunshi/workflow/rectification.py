@@ -35,8 +35,6 @@ ITEM_DEFINITION = "rectification"
 ITEM_KEY_EXAMPLE = "2024-R1/U01/P01"
 # Where a problem came from: key → what the ledger shows.
 SOURCES: dict[str, str] = {"inspection": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
-# Item states in which its tasks may still change.
-TASKS_OPEN_IN = ("identified", "planned", "rectifying", "long_term")
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +347,7 @@ class Rectification(Lifecycles):
         at: datetime | None,
         reads: ReadSet | None,
     ) -> tuple[TaskRef, Outcome]:
-        self._check_tasks_open(ref, "add a task to")
+        self._check_tasks_open(conn, ref, "add a task to")
         t = q.tasks
         number = (
             int(
@@ -422,7 +420,7 @@ class Rectification(Lifecycles):
 
         def work(conn: Connection) -> tuple[TaskRef, Outcome]:
             ref = self.resolve_task(conn, task)
-            self._check_task_open(ref, "update")
+            self._check_task_open(conn, ref, "update")
             merged = {**{k: ref.row[k] for k in TASK_FIELDS}, **changes}
             facts = TaskFacts(**merged).checked()
             new = {
@@ -474,7 +472,7 @@ class Rectification(Lifecycles):
 
         def work(conn: Connection) -> tuple[TaskRef, Outcome]:
             ref = self.resolve_task(conn, task)
-            self._check_task_open(ref, "complete")
+            self._check_task_open(conn, ref, "complete")
             occurred = at or self.engine.clock.now()
             completed_on = occurred.astimezone(self.engine.tz).date()
             outcome = self.engine.record_task(
@@ -522,16 +520,22 @@ class Rectification(Lifecycles):
         values = dict(row._mapping)
         return TaskRef(values["id"], values["number"], item, values)
 
-    def _check_tasks_open(self, ref: InstanceRef, action: str) -> None:
-        state = ref.row["state"] if ref.row is not None else None
-        if state not in TASKS_OPEN_IN:
+    def _check_tasks_open(self, conn: Connection, ref: InstanceRef, action: str) -> None:
+        """Tasks change only in states tagged `tasks_open`."""
+        row = ref.row
+        assert row is not None
+        defn = self.engine.registry.definition(
+            conn, row["definition_name"], row["definition_version"]
+        )
+        if not defn.state(row["state"]).has_tag("tasks_open"):
+            open_in = ", ".join(s.name for s in defn.states if s.has_tag("tasks_open"))
             raise Refused(
-                f"cannot {action} {ref.label}: it is {state}; tasks change only while an item "
-                f"is {', '.join(TASKS_OPEN_IN)} (reopen it first)"
+                f"cannot {action} {ref.label}: it is {row['state']}; tasks change only while an "
+                f"item is {open_in or 'in a state tagged tasks_open'} (reopen it first)"
             )
 
-    def _check_task_open(self, ref: TaskRef, action: str) -> None:
-        self._check_tasks_open(ref.item, f"{action} a task of")
+    def _check_task_open(self, conn: Connection, ref: TaskRef, action: str) -> None:
+        self._check_tasks_open(conn, ref.item, f"{action} a task of")
         if ref.row["status"] == "done":
             raise Refused(
                 f"{ref.label} is done (on {ref.row['completed_on']}); nothing more to {action}"
