@@ -3,7 +3,7 @@
     python bench/fire.py [--cases 2000] [--repeat 3] [--memory 2000,20000] [--quick]
 
 1. Throughput. Two identical SQLite files with N `regular` cases in preparation. xunshi
-   (`app.inspection.record_milestone` / `fire`, by case id) drives every case through its
+   (`app.services.cases.record_milestone` / `fire`, by case id) drives every case through its
    whole lifecycle; the baseline does the same reads and writes per event with the
    `sqlite3` module: resolve the case, read the instance, append the hash-chained event,
    update the row with its version check and, on a stage change, supersede the old timers,
@@ -59,8 +59,8 @@ def build(path: Path, cases: int) -> tuple[App, ManualClock]:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     clock = ManualClock(START)
     app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor=ACTOR), clock)
-    app.init(ACTOR)
-    app.inspection.create_round(ROUND, "基准轮次", START.date())
+    app.services.definitions.init(ACTOR)
+    app.services.cases.create_round(ROUND, "基准轮次", START.date())
     plan = path.with_suffix(".csv")
     with plan.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -80,7 +80,7 @@ def build(path: Path, cases: int) -> tuple[App, ManualClock]:
             writer.writerow(
                 [ROUND, f"G{group}", f"组长{group}", f"U{n:05d}", f"单位{n}", "", "regular"]
             )
-    app.inspection.import_plan(plan, actor=ACTOR)
+    app.services.cases.import_plan(plan, actor=ACTOR)
     plan.unlink()
     return app, clock
 
@@ -120,7 +120,7 @@ def _milestone_role(defn: Definition, state: str, name: str) -> str:
 
 def run_xunshi(app: App, clock: ManualClock, ids: list[int], steps: list[Step]) -> float:
     """Seconds to drive every case through `steps` with xunshi's services."""
-    inspection = app.inspection
+    inspection = app.services.cases
     gc.collect()
     began = time.perf_counter()
     for day, step in enumerate(steps):
@@ -396,7 +396,7 @@ def main() -> None:
         ids = list(range(1, args.cases + 1))
         events = len(ids) * len(steps)
         ours.append(events / run_xunshi(app, clock, ids, steps))
-        report = app.auditor.verify()
+        report = app.services.audit.verify()
         assert report.ok and report.events == events + len(ids), report
         app.db.dispose()
         build(work / "raw.db", args.cases)[0].db.dispose()

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from xunshi.bootstrap import bootstrap
 from xunshi.config import Settings
+from xunshi.services.items_import import ITEM_COLUMNS
+from xunshi.services.rectification import parse_categories
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.items_import import ITEM_COLUMNS
-from xunshi.workflow.rectification import parse_categories
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2024, 9, 2, 9, 0, tzinfo=TZ)
@@ -37,10 +37,10 @@ def build(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor="bench"), ManualClock(START))
-    app.init("bench")
+    app.services.definitions.init("bench")
     text = (resources.files("xunshi") / "data" / "categories.yaml").read_text(encoding="utf-8")
-    app.rectification.load_categories(text, "categories.yaml")
-    app.inspection.create_round("B1", "基准轮次", START.date())
+    app.services.items.load_categories(text, "categories.yaml")
+    app.services.cases.create_round("B1", "基准轮次", START.date())
     plan = path.with_suffix(".plan.csv")
     with plan.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -59,7 +59,7 @@ def build(path: Path) -> None:
             writer.writerow(
                 ["B1", f"G{n % 8 + 1}", f"组长{n % 8 + 1}", f"U{n:03d}", f"单位{n}", "", "regular"]
             )
-    app.inspection.import_plan(plan, actor="bench")
+    app.services.cases.import_plan(plan, actor="bench")
     app.db.dispose()
 
 
@@ -118,10 +118,10 @@ def main() -> None:
         build(db)
         app = bootstrap(Settings(db_url=f"sqlite:///{db}", actor="bench"), ManualClock(START))
         began = time.perf_counter()
-        result = app.rectification.import_items(items_csv, actor="bench")
+        result = app.services.items.import_items(items_csv, actor="bench")
         seconds.append(time.perf_counter() - began)
         assert (result.items, result.tasks) == (args.items, tasks), result
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
         app.db.dispose()
         print(f"  imported {result.items:,} items, {result.tasks:,} tasks in {seconds[-1]:.2f} s")
     print()

@@ -48,8 +48,8 @@ def build(path: Path, size: int, due: int) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor=ACTOR), ManualClock(START))
-    app.init(ACTOR)
-    app.inspection.create_round("S1", "基准轮次", START.date())
+    app.services.definitions.init(ACTOR)
+    app.services.cases.create_round("S1", "基准轮次", START.date())
     plan = path.with_suffix(".csv")
     with plan.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -66,7 +66,7 @@ def build(path: Path, size: int, due: int) -> None:
         )
         for n in range(due):
             writer.writerow(["S1", "G1", "组长", f"U{n:05d}", f"单位{n}", "", "regular"])
-    app.inspection.import_plan(plan, actor=ACTOR)
+    app.services.cases.import_plan(plan, actor=ACTOR)
     plan.unlink()
     app.db.dispose()
     pending = due  # one timer per stage entry: each case's preparation reminder, due now
@@ -108,7 +108,7 @@ def measure(path: Path, due: int) -> dict[str, object]:
     """In a fresh process: claim and fire; times, plan and peak RSS."""
     clock = ManualClock(NOW)
     app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor=ACTOR), clock)
-    app.sweeper.batch = due
+    app.sweeper.lease.batch = due
     with app.db.transaction() as conn:
         pending = conn.execute(
             select(func.count()).select_from(q.timers).where(q.timers.c.status == "pending")

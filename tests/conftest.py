@@ -90,6 +90,6 @@ def clock() -> ManualClock:
 def app(db_url: str, clock: ManualClock) -> Iterator[App]:
     """An initialised application on a fresh database, on the virtual clock."""
     application = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
-    application.init("tester")
+    application.services.definitions.init("tester")
     yield application
     application.db.dispose()

@@ -1,47 +1,39 @@
 """The one place that wires concrete things together from Settings.
 
-The core (database, clock, registry, schedule, engine) is built at once; the services are
-built on first use, so a command imports only the modules it needs (start-up time).
+`App` holds the parts (database, clock, registry, schedule, engine); `Services` is what
+front ends get: the commands and the read side, built on first use so that a command
+imports only the modules it needs (start-up time). Nothing here does business work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection
 
 from xunshi.config import Settings
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import Clock, SystemClock
 from xunshi.workflow.engine import Engine
-from xunshi.workflow.inspection import Inspection
-from xunshi.workflow.registry import BUILTIN, Registration, Registry, parse
+from xunshi.workflow.registry import Registry
 from xunshi.workflow.schedule import Schedule
-from xunshi.workflow.views import CaseViews
 
 if TYPE_CHECKING:
-    from xunshi.workflow.auditor import Auditor
-    from xunshi.workflow.calendar import Calendar
+    from xunshi.read.context import ReadContext
+    from xunshi.read.reader import Reader
+    from xunshi.services.audit import AuditService
+    from xunshi.services.calendar import CalendarService
+    from xunshi.services.definitions import DefinitionService
+    from xunshi.services.escalation import EscalationService
+    from xunshi.services.inspection import CaseService
+    from xunshi.services.rectification import ItemService
+    from xunshi.services.schema import SchemaService
     from xunshi.workflow.escalation import Sweeper
-    from xunshi.workflow.item_views import ItemViews
     from xunshi.workflow.notify import Deliverer
-    from xunshi.workflow.rectification import Rectification
-    from xunshi.workflow.schedule import LoadedYear
-
-
-@dataclass(frozen=True, slots=True)
-class InitResult:
-    """What `init` did."""
-
-    schema_created: bool
-    registrations: list[Registration]
 
 
 class App:
-    """Every service, built once per process from the settings."""
+    """The parts, built once per process from the settings."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -50,20 +42,13 @@ class App:
         self.registry = Registry()
         self.schedule = Schedule(settings.tz, self.registry)
         self.engine = Engine(self.registry, self.clock, settings.tz, self.schedule)
-        self.inspection = Inspection(self.db, self.engine)
-        self.views = CaseViews(self.engine, self.schedule)
-
-    @cached_property
-    def auditor(self) -> Auditor:
-        """Verify, seal, export."""
-        from xunshi.workflow.auditor import Auditor
-
-        return Auditor(self.db, self.clock)
+        self.services = Services(self)
 
     @cached_property
     def sweeper(self) -> Sweeper:
         """The escalation sweep."""
-        from xunshi.workflow.escalation import Sweeper
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.workflow.escalation import Sweeper, worker_name
 
         return Sweeper(
             self.db,
@@ -71,13 +56,14 @@ class App:
             self.schedule,
             self.clock,
             channels=self.settings.channels,
-            worker=self._worker,
+            worker=worker_name(),
             lease=timedelta(seconds=self.settings.lease_seconds),
         )
 
     @cached_property
     def deliverer(self) -> Deliverer:
         """The outbox delivery."""
+        # Imported on first use: a command loads only the parts it needs.
         from xunshi.workflow.notify import Deliverer, build_channels
 
         channels = build_channels(
@@ -90,84 +76,110 @@ class App:
             self.db,
             self.clock,
             channels,
-            worker=self._worker,
+            worker=self.sweeper.worker,
             max_attempts=self.settings.webhook_attempts,
             backoff=timedelta(seconds=self.settings.webhook_backoff),
         )
 
     @cached_property
-    def rectification(self) -> Rectification:
-        """Items, tasks, categories."""
-        from xunshi.workflow.rectification import Rectification
+    def read_context(self) -> ReadContext:
+        """What every query reads through."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.read.context import ReadContext
 
-        return Rectification(self.db, self.engine, self.inspection, self.schedule)
+        return ReadContext(self.db, self.registry, self.schedule, self.settings.tz, self.clock)
+
+
+class Services:
+    """What front ends use: commands (each its own transaction) and the read side."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the services were built from."""
+        return self._app.settings
 
     @cached_property
-    def items(self) -> ItemViews:
-        """Read models of items."""
-        from xunshi.workflow.item_views import ItemViews
+    def schema(self) -> SchemaService:
+        """The database schema: check, upgrade, revisions."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.schema import SchemaService
 
-        return ItemViews(self.engine)
+        return SchemaService(self._app.db)
 
     @cached_property
-    def _worker(self) -> str:
-        from xunshi.workflow.escalation import worker_name
+    def definitions(self) -> DefinitionService:
+        """`init`, validating and loading definitions."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.definitions import DefinitionService
 
-        return worker_name()
+        return DefinitionService(self._app.db, self._app.registry, self._app.clock)
 
-    def init(self, actor: str) -> InitResult:
-        """Create the schema and register the built-in definitions (idempotent)."""
-        from xunshi.definitions.loader import builtin_sources
+    @cached_property
+    def cases(self) -> CaseService:
+        """Rounds, groups, units and cases."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.inspection import CaseService
 
-        sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
+        return CaseService(self._app.db, self._app.engine)
 
-        def work(conn: Connection) -> InitResult:
-            created = self.db.create_schema(conn)
-            now = self.clock.now()
-            registrations = [
-                self.registry.register(
-                    conn,
-                    definition,
-                    source=text,
-                    source_name=f"{BUILTIN}{name}",
-                    loaded_by=actor,
-                    now=now,
-                    builtin=True,
-                )
-                for name, text, definition in sources
-            ]
-            return InitResult(created, registrations)
+    @cached_property
+    def items(self) -> ItemService:
+        """Items, tasks and categories."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.rectification import ItemService
 
-        return self.db.run(work, immediate=True)
+        return ItemService(self._app.db, self._app.engine, self._app.schedule)
 
-    def load_calendar(self, text: str, source_name: str, actor: str) -> LoadedYear:
-        """Store a calendar year file; recompute the deadlines it touches."""
-        from xunshi.workflow.calendar import parse_calendar_file
+    @cached_property
+    def calendar(self) -> CalendarService:
+        """Loading calendar years."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.calendar import CalendarService
 
-        data = parse_calendar_file(text, source_name)
-        return self.db.run(
-            lambda conn: self.schedule.load_year(
-                conn,
-                data,
-                calendar="cn",
-                source=text,
-                source_name=source_name,
-                actor=actor,
-                now=self.clock.now(),
-            ),
-            immediate=True,
-        )
+        return CalendarService(self._app.db, self._app.schedule, self._app.clock)
 
-    def calendar(self) -> Calendar:
-        """The `cn` calendar with the years users loaded."""
-        with self.db.transaction() as conn:
-            return self.schedule.calendar(conn, "cn")
+    @cached_property
+    def escalations(self) -> EscalationService:
+        """Sweeps, deliveries, acknowledgements."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.escalation import EscalationService
+
+        app = self._app
+        return EscalationService(app.db, app.engine, lambda: app.sweeper, lambda: app.deliverer)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """Verify, seal, export."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.audit import AuditService
+
+        return AuditService(self._app.db, self._app.clock)
+
+    @cached_property
+    def read(self) -> Reader:
+        """Every query."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.read.reader import Reader
+
+        return Reader(self._app.read_context)
 
     def now(self) -> datetime:
-        """The clock's current instant."""
-        return self.clock.now()
+        """The clock's instant (the demo runs on a virtual clock)."""
+        return self._app.clock.now()
+
+    def close(self) -> None:
+        """Close every database connection."""
+        self._app.db.dispose()
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> App:
-    """Build the application: database, clock, registry, engine and services."""
+    """Build the parts: database, clock, registry, schedule, engine (services on first use)."""
     return App(settings, clock)
+
+
+def services(settings: Settings, clock: Clock | None = None) -> Services:
+    """What a front end needs, built from the settings."""
+    return App(settings, clock).services

@@ -1,4 +1,4 @@
-"""`xunshi demo`: a sample round run on a virtual clock, then its report.
+"""`xunshi demo`: a sample round run on a virtual clock (the CLI then prints its report).
 
 The sample plan (fictional units of 示例市, 8 groups, 36 units, every kind of inspection)
 is imported into a fresh database; each working day the groups record their milestones and
@@ -15,23 +15,16 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import select
-
-from xunshi.bootstrap import App, bootstrap
+from xunshi.bootstrap import Services, services
 from xunshi.config import Settings
 from xunshi.definitions.schema import Definition, Transition
-from xunshi.display import plural, table
 from xunshi.errors import BadInput, Refused
-from xunshi.reports.themes import build_themes, themes_table
-from xunshi.storage import queries as q
-from xunshi.storage.db import Database
+from xunshi.read.cases import CaseView
+from xunshi.services.commands import ItemFacts, TaskFacts
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.escalation import EscalationView, list_escalations
-from xunshi.workflow.rectification import ItemFacts, TaskFacts
-from xunshi.workflow.views import CaseView
 
 DEMO_DB = "sqlite:///xunshi-demo.db"
-ROUND = "2024-R2"
+ROUND = "2024-R2"  # the round the demo runs
 ROUND_TITLE = "2024年第二轮巡视"
 ROUND_START = date(2024, 9, 2)
 DEMO_END = date(2025, 2, 14)
@@ -86,29 +79,30 @@ class _Case:
     tasks: dict[str, date] = field(default_factory=dict)  # open task → day it gets done
 
 
-def run_demo(settings: Settings, db_url: str | None, echo: Echo) -> None:
-    """Run the sample round and print the report."""
+def run_demo(settings: Settings, db_url: str | None, echo: Echo) -> Services:
+    """Run the sample round; the services on its database (the caller reports and closes)."""
     url = db_url or DEMO_DB
     if db_url is None:
         _remove_sqlite_file(url)
     clock = ManualClock(_at(ROUND_START, time(8, 0), settings))
-    app = bootstrap(Settings(db_url=url, timezone=settings.timezone, actor=OFFICE_ACTOR), clock)
+    app = services(Settings(db_url=url, timezone=settings.timezone, actor=OFFICE_ACTOR), clock)
     try:
-        _require_empty(app.db)
-        app.init(OFFICE_ACTOR)
+        _require_empty(app)
+        app.definitions.init(OFFICE_ACTOR)
         categories = resources.files("xunshi") / "data" / "categories.yaml"
-        app.rectification.load_categories(categories.read_text(encoding="utf-8"), "categories.yaml")
-        echo(f"Demo database: {app.db.display_url}")
-        app.inspection.create_round(ROUND, ROUND_TITLE, ROUND_START)
+        app.items.load_categories(categories.read_text(encoding="utf-8"), "categories.yaml")
+        echo(f"Demo database: {app.schema.database}")
+        app.cases.create_round(ROUND, ROUND_TITLE, ROUND_START)
         plan = resources.files("xunshi") / "data" / "sample_plan.csv"
         clock.set(_at(ROUND_START, time(9, 0), settings))
         with resources.as_file(plan) as path:
-            imported = app.inspection.import_plan(path, actor=OFFICE_ACTOR)
+            imported = app.cases.import_plan(path, actor=OFFICE_ACTOR)
         echo(f"Imported the sample plan: {len(imported.cases)} cases in round {ROUND}")
         _simulate(app, clock, settings)
-        _report(app, echo)
-    finally:
-        app.db.dispose()
+    except BaseException:
+        app.close()
+        raise
+    return app
 
 
 def _remove_sqlite_file(url: str) -> None:
@@ -117,49 +111,46 @@ def _remove_sqlite_file(url: str) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _require_empty(db: Database) -> None:
-    if db.exists() and db.schema_version() is not None:
-        with db.transaction() as conn:
-            if conn.execute(select(q.rounds.c.id).limit(1)).first() is not None:
-                raise BadInput(f"the demo needs an empty database; {db.display_url} has data")
+def _require_empty(app: Services) -> None:
+    if app.schema.initialised() and app.read.catalog.has_rounds():
+        raise BadInput(f"the demo needs an empty database; {app.schema.database} has data")
 
 
 def _at(day: date, moment: time, settings: Settings) -> datetime:
     return datetime.combine(day, moment, tzinfo=settings.tz)
 
 
-def _simulate(app: App, clock: ManualClock, settings: Settings) -> None:
+def _simulate(app: Services, clock: ManualClock, settings: Settings) -> None:
     rng = random.Random(2024)
     cases = _load_cases(app)
     day = ROUND_START
     for case in cases:
         _plan_stage(case, case.definition.initial, rng)
-    cal = app.calendar()
+    cal = app.read.catalog.calendar()
     while day <= DEMO_END:
         # The scheduler's early sweep: reminders and overdue rungs of the night.
         clock.set(max(clock.now(), _at(day, time(7, 0), settings)))
-        app.sweeper.sweep()
-        app.deliverer.deliver()
+        app.escalations.sweep()
+        app.escalations.deliver()
         if cal.is_working_day(day):
             _work_day(app, clock, settings, cases, day, rng)
         day += timedelta(days=1)
     clock.set(_at(DEMO_END, time(18, 0), settings))
-    app.sweeper.sweep()
-    app.deliverer.deliver()
+    app.escalations.sweep()
+    app.escalations.deliver()
 
 
-def _load_cases(app: App) -> list[_Case]:
-    with app.db.transaction() as conn:
-        views = app.views.many(conn, round_code=ROUND)
-        return [
-            _Case(
-                v.key,
-                v.unit,
-                v.group_leader,
-                app.registry.definition(conn, v.definition, v.definition_version),
-            )
-            for v in views
-        ]
+def _load_cases(app: Services) -> list[_Case]:
+    catalog = app.read.catalog
+    return [
+        _Case(
+            str(v.key),
+            v.unit,
+            v.group_leader,
+            catalog.definition(v.definition, v.definition_version).definition,
+        )
+        for v in app.read.cases.many(round_code=ROUND)
+    ]
 
 
 def _plan_stage(case: _Case, state: str, rng: random.Random) -> None:
@@ -176,7 +167,7 @@ def _plan_stage(case: _Case, state: str, rng: random.Random) -> None:
 
 
 def _work_day(
-    app: App,
+    app: Services,
     clock: ManualClock,
     settings: Settings,
     cases: list[_Case],
@@ -200,7 +191,7 @@ def _work_day(
         for milestone in view.milestones:
             if milestone.recorded_at is None and (milestone.required or rng.random() < 0.6):
                 role = _milestone_role(case.definition, view.state, milestone.name)
-                app.inspection.record_milestone(
+                app.cases.record_milestone(
                     case.key, milestone.name, actor=_actor(case, role), role=role
                 )
     clock.set(_at(day, time(16, 0), settings))
@@ -209,7 +200,7 @@ def _work_day(
         role = transition.roles[0] if transition.roles else "office"
         reason = "领导小组要求补充了解有关情况" if transition.trigger == "send_back" else None
         try:
-            app.inspection.fire(
+            app.cases.fire(
                 case.key, transition.trigger, actor=_actor(case, role), role=role, reason=reason
             )
         except Refused:
@@ -221,14 +212,14 @@ def _work_day(
             _add_problems(app, case, day, rng)
 
 
-def _add_problems(app: App, case: _Case, day: date, rng: random.Random) -> None:
+def _add_problems(app: Services, case: _Case, day: date, rng: random.Random) -> None:
     """The office lists the case's problems (问题清单) and the unit its measures."""
-    cal = app.calendar()
+    cal = app.read.catalog.calendar()
     liaison = _actor(case, "unit_liaison")
     for number in range(1, rng.randint(2, 4) + 1):
         title, category, key, common = rng.choice(PROBLEMS)
         code = f"P{number:02d}"
-        app.rectification.add_item(
+        app.items.add_item(
             case.key,
             ItemFacts(
                 code=code,
@@ -245,7 +236,7 @@ def _add_problems(app: App, case: _Case, day: date, rng: random.Random) -> None:
         item = f"{case.key}/{code}"
         for task_number in range(1, rng.randint(1, 3) + 1):
             due = cal.add_working_days(day, rng.randint(15, 35))
-            app.rectification.add_task(
+            app.items.add_task(
                 item,
                 TaskFacts(
                     measure=f"{title}：整改措施{task_number}",
@@ -261,43 +252,39 @@ def _add_problems(app: App, case: _Case, day: date, rng: random.Random) -> None:
             late = case.unit in LATE
             finish = rng.randint(5, 40) if late else rng.randint(5, 30)
             case.tasks[f"{item}#{task_number}"] = cal.add_working_days(day, finish)
-        app.rectification.fire(item, "plan", actor=liaison, role="unit_liaison")
-        app.rectification.fire(item, "begin", actor=liaison, role="unit_liaison")
+        app.items.fire(item, "plan", actor=liaison, role="unit_liaison")
+        app.items.fire(item, "begin", actor=liaison, role="unit_liaison")
         case.items.append(item)
 
 
-def _rectify(app: App, cases: list[_Case], day: date, rng: random.Random) -> None:
+def _rectify(app: Services, cases: list[_Case], day: date, rng: random.Random) -> None:
     """A working day of rectification: measures done, 销号 applied for and accepted."""
     for case in cases:
         liaison = _actor(case, "unit_liaison")
         for task, finish in list(case.tasks.items()):
             if finish <= day:
-                app.rectification.complete_task(
+                app.items.complete_task(
                     task, evidence="整改报告及佐证材料", actor=liaison, role="unit_liaison"
                 )
                 del case.tasks[task]
         for item in list(case.items):
             if any(task.startswith(f"{item}#") for task in case.tasks):
                 continue
-            with app.db.transaction() as conn:
-                state = app.rectification.resolve(conn, item).row["state"]  # type: ignore[index]
+            state = app.read.items.one(item).state
             if state == "rectifying" and rng.random() < 0.1:
-                app.rectification.fire(item, "make_long_term", actor=OFFICE_ACTOR, role="office")
+                app.items.fire(item, "make_long_term", actor=OFFICE_ACTOR, role="office")
                 case.items.remove(item)
             elif state == "rectifying":
-                app.rectification.fire(item, "submit", actor=liaison, role="unit_liaison")
+                app.items.fire(item, "submit", actor=liaison, role="unit_liaison")
             elif state == "submitted":
                 for milestone, role in ACCEPTANCE:
-                    app.rectification.record_milestone(
-                        item, milestone, actor=_actor(case, role), role=role
-                    )
-                app.rectification.fire(item, "accept", actor=OFFICE_ACTOR, role="office")
+                    app.items.record_milestone(item, milestone, actor=_actor(case, role), role=role)
+                app.items.fire(item, "accept", actor=OFFICE_ACTOR, role="office")
                 case.items.remove(item)
 
 
-def _view(app: App, case: _Case) -> CaseView:
-    with app.db.transaction() as conn:
-        return app.views.one(conn, app.inspection.resolve(conn, case.key))
+def _view(app: Services, case: _Case) -> CaseView:
+    return app.read.cases.one(case.key)
 
 
 def _next(case: _Case, view: CaseView) -> Transition:
@@ -325,127 +312,3 @@ def _actor(case: _Case, role: str) -> str:
         "group_leader": case.leader,
         "unit_liaison": f"{case.unit}联络员",
     }.get(role, OFFICE_ACTOR)
-
-
-def _report(app: App, echo: Echo) -> None:
-    with app.db.transaction() as conn:
-        views = app.views.many(conn, round_code=ROUND)
-    today = app.clock.now().astimezone(app.settings.tz).date()
-    echo("")
-    echo(f"{ROUND_TITLE} ({ROUND}) as of {today}")
-    echo("")
-    echo(_stage_summary(views))
-    echo("")
-    echo(
-        table(
-            ["案件", "单位", "类型", "阶段", "期限", "状态"],
-            [
-                [
-                    v.key,
-                    v.unit_name,
-                    v.definition_title,
-                    v.state_title,
-                    "" if v.due_on is None else v.due_on.isoformat(),
-                    _status(v),
-                ]
-                for v in views
-            ],
-        )
-    )
-    with app.db.transaction() as conn:
-        raised = list_escalations(conn, app.engine, round_code=ROUND)
-    echo("")
-    echo(_escalation_summary(raised, views))
-    overdue = [v for v in views if v.overdue]
-    echo("")
-    if overdue:
-        echo(f"超期 overdue now: {len(overdue)}")
-        echo(
-            table(
-                ["案件", "单位", "阶段", "期限", "超期", "未解除督办"],
-                [
-                    [
-                        v.key,
-                        v.unit_name,
-                        v.state_title,
-                        v.due_on,
-                        f"{-(v.days_left or 0)} 天",
-                        ", ".join(e.title for e in raised if e.case == v.key and e.open),
-                    ]
-                    for v in overdue
-                ],
-            )
-        )
-    else:
-        echo("Nothing is overdue now.")
-    themes = build_themes(app, ROUND)
-    echo("")
-    echo("专题汇总 thematic view (problems by category across units):")
-    echo(themes_table(themes) if themes else "No problems listed yet.")
-    report = app.auditor.verify()
-    echo("")
-    if report.ok:
-        echo(f"audit verify: OK, {report.chains} chains, {report.events} events")
-    else:
-        for problem in report.problems:
-            echo(f"audit verify: {problem}")
-        raise BadInput(f"audit verify failed with {plural(len(report.problems), 'problem')}")
-
-
-def _escalation_summary(raised: list[EscalationView], views: list[CaseView]) -> str:
-    levels = sorted({(e.level, e.title) for e in raised})
-    titles: dict[int, str] = {}
-    for level, title in levels:
-        titles.setdefault(level, title)
-    header = [f"L{level} {title}" for level, title in titles.items()]
-    names = {v.key: v.unit_name for v in views}
-    per_unit: dict[str, dict[int, int]] = {}
-    for e in raised:
-        # A problem's (task's) escalations count under its case.
-        counts = per_unit.setdefault("/".join(e.case.split("/")[:2]), {})
-        counts[e.level] = counts.get(e.level, 0) + 1
-    rows: list[list[object]] = [
-        [key, names.get(key, ""), *[counts.get(level, "") for level in titles]]
-        for key, counts in sorted(per_unit.items())
-    ]
-    rows.append(["合计", "", *[sum(1 for e in raised if e.level == level) for level in titles]])
-    return f"督办 escalations raised: {len(raised)}\n" + table(["案件", "单位", *header], rows)
-
-
-def _stage_summary(views: list[CaseView]) -> str:
-    kinds = sorted({v.definition_title for v in views})
-    stages: dict[str, dict[str, int]] = {}
-    for v in views:
-        counts = stages.setdefault(v.state_title, {})
-        counts[v.definition_title] = counts.get(v.definition_title, 0) + 1
-    order = list(dict.fromkeys(v.state_title for v in sorted(views, key=_stage_rank)))
-    rows = [
-        [stage, *[stages[stage].get(k, "") for k in kinds], sum(stages[stage].values())]
-        for stage in order
-    ]
-    rows.append(
-        ["合计", *[sum(1 for v in views if v.definition_title == k) for k in kinds], len(views)]
-    )
-    return table(["阶段", *kinds, "合计"], rows)
-
-
-def _stage_rank(view: CaseView) -> int:
-    order = [
-        "preparation",
-        "mobilization",
-        "onsite",
-        "communication",
-        "reporting",
-        "feedback",
-        "rectification",
-        "closed",
-    ]
-    return order.index(view.state) if view.state in order else len(order)
-
-
-def _status(view: CaseView) -> str:
-    if view.final:
-        return "已完成"
-    if view.overdue:
-        return f"超期 {-(view.days_left or 0)} 天"
-    return f"还有 {view.days_left} 天" if view.days_left is not None else ""

@@ -14,13 +14,14 @@ import signal
 import threading
 from types import FrameType
 
-from xunshi.bootstrap import App
+from xunshi.bootstrap import Services
 
 log = logging.getLogger("xunshi.scheduler")
 
 
-def run_scheduler(app: App, interval: float, stop: threading.Event | None = None) -> None:
+def run_scheduler(services: Services, interval: float, stop: threading.Event | None = None) -> None:
     """Run the sweep and the outbox delivery every `interval` seconds until stopped."""
+    # APScheduler only in the daemon itself (tests import this module without it).
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -31,24 +32,25 @@ def run_scheduler(app: App, interval: float, stop: threading.Event | None = None
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=app.settings.tz,
+        timezone=services.settings.tz,
     )
-    first = app.clock.now()
+    first = services.now()
     scheduler.add_job(
-        _sweep, "interval", args=(app, stop), seconds=interval, next_run_time=first, id="sweep"
+        _sweep, "interval", args=(services, stop), seconds=interval, next_run_time=first, id="sweep"
     )
     scheduler.add_job(
         _deliver,
         "interval",
-        args=(app, stop),
+        args=(services, stop),
         seconds=interval,
         next_run_time=first,
         id="deliver",
     )
+    worker = services.escalations.worker
     log.info(
         "scheduler %s started on %s: sweep and delivery every %gs",
-        app.sweeper.worker,
-        app.db.display_url,
+        worker,
+        services.schema.database,
         interval,
     )
     scheduler.start()
@@ -56,7 +58,7 @@ def run_scheduler(app: App, interval: float, stop: threading.Event | None = None
         stop.wait()
     finally:
         scheduler.shutdown(wait=True)
-        log.info("scheduler %s stopped", app.sweeper.worker)
+        log.info("scheduler %s stopped", worker)
 
 
 def _install_signal_handlers(stop: threading.Event) -> None:
@@ -71,22 +73,21 @@ def _install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def _sweep(app: App, stop: threading.Event) -> None:
+def _sweep(services: Services, stop: threading.Event) -> None:
     try:
-        result = app.sweeper.sweep(stop=stop.is_set)
+        result = services.escalations.sweep(stop=stop.is_set)
     except Exception:
         log.exception("sweep failed; the next one will try again")
         return
-    raised = result.raised or []
     log.info(
         "sweep: claimed %d, raised %d, stale %d, lost %d, released %d",
         result.claimed,
-        len(raised),
+        len(result.raised),
         result.stale,
         result.lost,
         result.released,
     )
-    for escalation in raised:
+    for escalation in result.raised:
         log.info(
             "raised escalation %d: %s %s level %d %s",
             escalation.id,
@@ -97,9 +98,9 @@ def _sweep(app: App, stop: threading.Event) -> None:
         )
 
 
-def _deliver(app: App, stop: threading.Event) -> None:
+def _deliver(services: Services, stop: threading.Event) -> None:
     try:
-        result = app.deliverer.deliver(stop=stop.is_set)
+        result = services.escalations.deliver(stop=stop.is_set)
     except Exception:
         log.exception("delivery failed; the next pass will try again")
         return

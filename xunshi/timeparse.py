@@ -1,4 +1,4 @@
-"""Reading times and dates that people type (ISO 8601, business time zone by default)."""
+"""Times and dates as people type and read them (ISO 8601, business time zone by default)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,8 @@ def parse_instant(
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=tz)
     return instant
+
+
+def business_time(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant as people read it: `2024-09-27 09:30` in the business time zone."""
+    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from xunshi.bootstrap import App
+from xunshi.keys import parse_reference
 from xunshi.storage import queries as q
 from xunshi.storage.tables import metadata
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceRef
+from xunshi.workflow.resolve import InstanceRef, resolve_case
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROUND = "2024-R1"
@@ -74,17 +75,17 @@ def sh(
 
 def setup_round(app: App, code: str = ROUND, start: date = date(2024, 9, 2)) -> None:
     """Create round `code` with group G1."""
-    app.inspection.create_round(code, f"{code} 巡视", start)
-    app.inspection.add_group(code, GROUP, "张组长")
+    app.services.cases.create_round(code, f"{code} 巡视", start)
+    app.services.cases.add_group(code, GROUP, "张组长")
 
 
 def start_case(
     app: App, unit: str = "U01", round_code: str = ROUND, at: datetime | None = None
 ) -> InstanceRef:
     """Register `unit` (if new) and start its `regular` case in `round_code`."""
-    if unit not in {u.code for u in app.inspection.units()}:
-        app.inspection.add_unit(unit, f"单位{unit}")
-    return app.inspection.start_case(
+    if unit not in {u.code for u in app.services.read.catalog.units()}:
+        app.services.cases.add_unit(unit, f"单位{unit}")
+    return app.services.cases.start_case(
         round_code=round_code,
         unit_code=unit,
         group_code=GROUP,
@@ -99,10 +100,10 @@ def leave_stage(app: App, key: str, stage: str) -> None:
     for name, milestones, trigger, role in REGULAR_PATH:
         if name == stage:
             for milestone in milestones:
-                app.inspection.record_milestone(
+                app.services.cases.record_milestone(
                     key, milestone, actor="张组长", role=MILESTONE_ROLE.get(stage, "group_leader")
                 )
-            app.inspection.fire(key, trigger, actor="张组长", role=role)
+            app.services.cases.fire(key, trigger, actor="张组长", role=role)
             return
     raise ValueError(f"{stage} is not on the forward path")
 
@@ -129,7 +130,7 @@ def drive_to_closed(app: App, key: str) -> None:
 def instance(app: App, key: str) -> dict[str, Any]:
     """The instance row of case `key`."""
     with app.db.transaction() as conn:
-        ref = app.inspection.resolve(conn, key)
+        ref = resolve_case(conn, parse_reference(key, "case"))
         row = conn.execute(select(q.instances).where(q.instances.c.id == ref.id))
         return dict(row.mappings().one())
 

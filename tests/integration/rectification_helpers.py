@@ -15,11 +15,13 @@ from sqlalchemy import select, text
 from worlds import World
 
 from xunshi.bootstrap import App
+from xunshi.keys import parse_reference
+from xunshi.services.commands import ItemFacts, TaskFacts
+from xunshi.services.results import TaskChange
 from xunshi.storage import queries as q
 from xunshi.workflow.audit import Event
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceRef
-from xunshi.workflow.rectification import ItemFacts, TaskFacts, TaskRef
+from xunshi.workflow.resolve import InstanceRef, resolve_item
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROUND = "2024-R1"
@@ -95,13 +97,13 @@ class Rectifying:
         self.app = app
         self.clock = clock
         self.world = World(app, clock)
-        self.svc = app.rectification
+        self.svc = app.services.items
         self.svc.load_categories(CATEGORIES_YAML, "categories.yaml")
 
     def case(self, unit: str = "U01", name: str | None = None) -> str:
         """Add unit `unit` (named `name`) and start its regular case; its key."""
-        self.app.inspection.add_unit(unit, name or f"单位{unit}")
-        self.app.inspection.start_case(
+        self.app.services.cases.add_unit(unit, name or f"单位{unit}")
+        self.app.services.cases.start_case(
             round_code=ROUND, unit_code=unit, group_code="G1", definition="regular", actor=OFFICE
         )
         return f"{ROUND}/{unit}"
@@ -136,19 +138,18 @@ class Rectifying:
         )
         return f"{ROUND}/{unit}/{code}"
 
-    def task(self, item: str, due_on: date | None = None, **facts: Any) -> TaskRef:
+    def task(self, item: str, due_on: date | None = None, **facts: Any) -> TaskChange:
         """Add a task to `item` (as the unit liaison); due `due_on`, else long-term."""
-        ref, _ = self.svc.add_task(
+        return self.svc.add_task(
             item,
             task_facts(due_on, long_term=due_on is None, **facts),
             actor=LIAISON,
             role="unit_liaison",
         )
-        return ref
 
     def fire(self, item: str, trigger: str, role: str) -> str:
         """Fire `trigger` on `item` in `role`; the state it is in afterwards."""
-        _, outcome = self.svc.fire(item, trigger, actor=ACTOR_OF.get(role, "某人"), role=role)
+        outcome = self.svc.fire(item, trigger, actor=ACTOR_OF.get(role, "某人"), role=role)
         return outcome.instance.state
 
     def milestone(self, item: str, name: str, role: str) -> None:
@@ -184,17 +185,16 @@ class Rectifying:
 
     def view(self, item: str) -> Any:
         """The item's ItemView."""
-        with self.app.db.transaction() as conn:
-            return self.app.items.one(conn, self.svc.resolve(conn, item))
+        return self.app.services.read.items.one(item)
 
     def ref(self, item: str) -> InstanceRef:
         """The item's InstanceRef."""
         with self.app.db.transaction() as conn:
-            return self.svc.resolve(conn, item)
+            return resolve_item(conn, parse_reference(item, "item"))
 
     def history(self, item: str) -> list[Event]:
         """The item's history."""
-        return self.svc.history(item)[1]
+        return list(self.app.services.read.history.of(item, "item").events)
 
     def state(self, item: str) -> str:
         """The item's state."""
@@ -233,5 +233,5 @@ def sweep(app: App, label: str) -> list[tuple[int, int, date]]:
 
     The case's own stage escalations (its `regular` ladder) are left out.
     """
-    raised = app.sweeper.sweep().raised or []
+    raised = app.sweeper.sweep().raised
     return [(r.task_id, r.level, r.due_on) for r in raised if r.label == label]

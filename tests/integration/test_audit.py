@@ -17,9 +17,9 @@ from worlds import KEY, ROUND, World
 from xunshi.bootstrap import App
 from xunshi.definitions.schema import canonical_json
 from xunshi.errors import AuditFailed, NotFound
+from xunshi.services.audit import EXPORT_COLUMNS, Seal, export_text
 from xunshi.storage import queries as q
 from xunshi.workflow.audit import GENESIS_HASH, Projection, Report, event_from_row, replay
-from xunshi.workflow.auditor import EXPORT_COLUMNS, Seal, export_text
 from xunshi.workflow.clock import ManualClock
 
 KEY2 = f"{ROUND}/U02"
@@ -39,7 +39,7 @@ def history(app: App, world: World, clock: ManualClock) -> int:
     world.case("U01")
     case2 = world.case("U02")
     hour = timedelta(hours=1)
-    inspection = app.inspection
+    inspection = app.services.cases
     clock.advance(hour)
     inspection.record_milestone(
         KEY2, "briefings_received", actor="李四", role="office", reason="通报"
@@ -57,13 +57,13 @@ def history(app: App, world: World, clock: ManualClock) -> int:
 
 def problems(app: App, seal: str | None = None) -> list[tuple[str, int, str]]:
     """What verify reports, as (label, seq, reason)."""
-    return [(p.label, p.seq, p.reason) for p in app.auditor.verify(seal).problems]
+    return [(p.label, p.seq, p.reason) for p in app.services.audit.verify(seal).problems]
 
 
 def verify_or_crash(app: App) -> Report | str:
     """The verify report, or the exception it crashed with (as text, tracebacks dropped)."""
     try:
-        return app.auditor.verify()
+        return app.services.audit.verify()
     except Exception as exc:
         return f"verify crashed: {type(exc).__name__}: {exc}"
 
@@ -119,20 +119,20 @@ def make_row_match_history(app: App, instance_id: int) -> None:
 
 
 def test_an_empty_database_verifies(app: App) -> None:
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert (report.ok, report.chains, report.events, report.problems) == (True, 0, 0, ())
 
 
 def test_a_healthy_history_verifies(app: App, history: int) -> None:
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert (report.ok, report.chains, report.events, report.problems) == (True, 2, 7, ())
 
 
 def test_seal_stores_a_digest_that_verifies(app: App, history: int, clock: ManualClock) -> None:
-    seal = app.auditor.seal("审计员")
+    seal = app.services.audit.seal("审计员")
     assert seal == Seal(seal.digest, 2, 7, "2024-09-02T06:00:00.000000Z")
     assert len(seal.digest) == 64 and int(seal.digest, 16) >= 0
-    assert app.auditor.seal("审计员") == seal  # same heads, same digest
+    assert app.services.audit.seal("审计员") == seal  # same heads, same digest
     with app.db.transaction() as conn:
         rows = conn.execute(select(q.seals)).mappings().all()
     assert [(r["digest"], r["created_by"], r["chains"], r["events"]) for r in rows] == [
@@ -144,9 +144,11 @@ def test_seal_stores_a_digest_that_verifies(app: App, history: int, clock: Manua
     assert problems(app, f"  {seal.digest.upper()}\n") == []
     # The history may grow after a seal: the sealed heads are still there.
     clock.advance(timedelta(hours=1))
-    app.inspection.record_milestone(KEY2, "contacts_published", actor="张组长", role="group_leader")
+    app.services.cases.record_milestone(
+        KEY2, "contacts_published", actor="张组长", role="group_leader"
+    )
     assert problems(app, seal.digest) == []
-    later = app.auditor.seal("审计员")
+    later = app.services.audit.seal("审计员")
     assert later.digest != seal.digest
     assert (later.chains, later.events) == (2, 8)
 
@@ -154,14 +156,14 @@ def test_seal_stores_a_digest_that_verifies(app: App, history: int, clock: Manua
 def test_a_seal_digest_not_in_the_database_is_not_found(app: App, history: int) -> None:
     digest = "ab" * 32
     with pytest.raises(NotFound) as caught:
-        app.auditor.verify(seal=digest)
+        app.services.audit.verify(seal=digest)
     assert caught.value.message == f"no seal {digest} in this database (was it deleted?)"
 
 
 def test_sealing_a_broken_history_fails_and_stores_nothing(app: App, history: int) -> None:
     edit_event(app, history, 2, actor="mallory")
     with pytest.raises(AuditFailed) as caught:
-        app.auditor.seal("审计员")
+        app.services.audit.seal("审计员")
     assert caught.value.message == (
         "history has 1 problem; not sealing it (see `xunshi audit verify`)"
     )
@@ -170,7 +172,7 @@ def test_sealing_a_broken_history_fails_and_stores_nothing(app: App, history: in
 
 
 def test_an_altered_seal_is_reported(app: App, history: int) -> None:
-    seal = app.auditor.seal("审计员")
+    seal = app.services.audit.seal("审计员")
     with app.db.transaction() as conn:
         conn.execute(update(q.seals).values(heads=json.dumps([[history, 5, "0" * 64]])))
     assert problems(app, seal.digest) == [
@@ -230,7 +232,7 @@ def test_editing_any_column_of_an_event_is_reported(
     assert new != old
     edit_event(app, history, seq, **{column: new})
 
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert not report.ok
     assert (report.chains, report.events) == (2, 7)
     assert problems(app) == [(LABEL2, s, reason) for s, reason in expected]
@@ -297,11 +299,11 @@ def test_deleting_the_newest_event_is_seen_through_the_projection(app: App, hist
 def test_deleting_the_newest_event_and_fixing_the_row_is_caught_by_a_seal(
     app: App, history: int
 ) -> None:
-    seal = app.auditor.seal("审计员")
+    seal = app.services.audit.seal("审计员")
     delete_events(app, history, 5)
     make_row_match_history(app, history)
 
-    assert app.auditor.verify().ok  # the chain alone cannot tell
+    assert app.services.audit.verify().ok  # the chain alone cannot tell
     assert problems(app, seal.digest) == [
         (LABEL2, 5, "sealed event missing: deleted after the seal")
     ]
@@ -310,19 +312,21 @@ def test_deleting_the_newest_event_and_fixing_the_row_is_caught_by_a_seal(
 def test_rewriting_the_newest_event_after_a_seal_is_caught(
     app: App, history: int, clock: ManualClock
 ) -> None:
-    seal = app.auditor.seal("审计员")
+    seal = app.services.audit.seal("审计员")
     delete_events(app, history, 5)
     make_row_match_history(app, history)
     # A different seq 5, properly chained by the engine itself.
     clock.advance(timedelta(hours=1))
-    app.inspection.record_milestone(KEY2, "contacts_published", actor="张组长", role="group_leader")
+    app.services.cases.record_milestone(
+        KEY2, "contacts_published", actor="张组长", role="group_leader"
+    )
 
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
     assert problems(app, seal.digest) == [(LABEL2, 5, "sealed event differs from the seal")]
 
 
 def test_deleting_a_whole_case_after_a_seal_is_caught(app: App, history: int) -> None:
-    seal = app.auditor.seal("审计员")
+    seal = app.services.audit.seal("审计员")
     with app.db.transaction() as conn:
         u01 = conn.execute(select(q.cases.c.id).where(q.cases.c.id != history)).scalar_one()
         for table in (q.outbox,):
@@ -332,7 +336,7 @@ def test_deleting_a_whole_case_after_a_seal_is_caught(app: App, history: int) ->
             conn.execute(delete(table).where(column == u01))
         conn.execute(delete(q.instances).where(q.instances.c.id == u01))
 
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
     assert problems(app, seal.digest) == [
         (f"instance #{u01}", 2, "sealed event missing: deleted after the seal")
     ]
@@ -408,7 +412,7 @@ def _stored_hashes(app: App) -> list[tuple[int, int, str, str]]:
 
 def test_export_jsonl_writes_every_event_with_its_hashes(app: App, history: int) -> None:
     out = io.StringIO()
-    assert app.auditor.export(out, "jsonl") == 7
+    assert app.services.audit.export(out, "jsonl") == 7
     text = out.getvalue()
     assert "通报" in text  # not \\u-escaped
     records = [json.loads(line) for line in text.splitlines()]
@@ -436,7 +440,7 @@ def test_export_jsonl_writes_every_event_with_its_hashes(app: App, history: int)
 
 
 def test_export_csv_has_a_header_and_every_event(app: App, history: int) -> None:
-    text = export_text(app.auditor, "csv")
+    text = export_text(app.services.audit, "csv")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == list(EXPORT_COLUMNS)
     body = [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows[1:]]

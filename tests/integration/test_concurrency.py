@@ -54,13 +54,13 @@ CHILD = textwrap.dedent(
     Engine.load = load_then_wait
     app = bootstrap(Settings(db_url=url, actor=me))
     try:
-        ref, outcome = app.inspection.fire(case, trigger, actor=me, role=role)
+        outcome = app.services.cases.fire(case, trigger, actor=me, role=role)
     except XunshiError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
         sys.exit(1)
     finally:
         app.db.dispose()
-    print(f"{ref.label}: {outcome.event.from_state} -> {outcome.instance.state}")
+    print(f"{outcome.key.label}: {outcome.event.from_state} -> {outcome.instance.state}")
     """
 )
 
@@ -102,7 +102,7 @@ def reporting_case(world: World, unit: str) -> str:
     key = f"{ROUND}/{unit}"
     world.drive_to(key, "reporting")
     world.milestones_of(key, "reporting")
-    assert world.app.inspection.history(key)[1][-1].seq == 15
+    assert world.app.services.read.history.of(key).events[-1].seq == 15
     return key
 
 
@@ -120,7 +120,7 @@ def assert_one_winner(app: App, key: str, finished: list[Finished]) -> Finished:
     losers = [f for f in finished if f.code != 0]
     assert len(winners) == 1 and len(losers) == 1, finished
     winner = winners[0]
-    _, history = app.inspection.history(key)
+    history = list(app.services.read.history.of(key).events)
     assert [e.seq for e in history] == list(range(1, 17))
     last = history[-1]
     assert (last.kind, last.trigger, last.from_state, last.to_state) == (
@@ -130,8 +130,7 @@ def assert_one_winner(app: App, key: str, finished: list[Finished]) -> Finished:
         TRIGGERS[winner.trigger],
     )
     assert history[-2].hash == last.prev_hash
-    with app.db.transaction() as conn:
-        view = app.views.one(conn, app.inspection.resolve(conn, key))
+    view = app.services.read.cases.one(key)
     assert (view.state, view.version) == (TRIGGERS[winner.trigger], 16)
     return losers[0]
 
@@ -173,7 +172,7 @@ def test_two_processes_firing_at_once_exactly_one_wins(
         assert winner.err == ""
         wins[winner.trigger] += 1
     assert sum(wins.values()) == ROUNDS
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert (report.ok, report.chains, report.events) == (True, ROUNDS, ROUNDS * 16)
 
 
@@ -214,4 +213,4 @@ def test_two_cli_processes_on_one_case_exactly_one_wins(
     assert loser.code == 1
     assert loser.out == ""
     assert loser.err in (conflict_line(key), refusal), finished
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok

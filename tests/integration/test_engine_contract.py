@@ -13,13 +13,13 @@ from worlds import FORWARD, KEY, ROUND, World, shanghai
 from xunshi.bootstrap import App
 from xunshi.definitions.loader import builtin_sources
 from xunshi.errors import BadInput, NotFound, Refused, XunshiError
+from xunshi.read.cases import CaseView
 from xunshi.storage import queries as q
 from xunshi.workflow.calendar import calendar_for
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceRef
 from xunshi.workflow.guards import GuardContext, register_guard, unregister_guard
 from xunshi.workflow.registry import Registration, parse
-from xunshi.workflow.views import CaseView
+from xunshi.workflow.resolve import InstanceRef
 
 REGULAR_SOURCE = dict(builtin_sources())["regular.yaml"]
 CN = calendar_for("cn")
@@ -40,12 +40,12 @@ def assert_refused(
 
 def fire(app: App, trigger: str, role: str, at: datetime | None = None) -> Callable[[], object]:
     """A deferred `case fire KEY TRIGGER`."""
-    return lambda: app.inspection.fire(KEY, trigger, actor="某人", role=role, at=at)
+    return lambda: app.services.cases.fire(KEY, trigger, actor="某人", role=role, at=at)
 
 
 def milestone(app: App, name: str, role: str, at: datetime | None = None) -> Callable[[], object]:
     """A deferred `case milestone KEY NAME`."""
-    return lambda: app.inspection.record_milestone(KEY, name, actor="某人", role=role, at=at)
+    return lambda: app.services.cases.record_milestone(KEY, name, actor="某人", role=role, at=at)
 
 
 # -- the forward path ---------------------------------------------------------------------
@@ -53,11 +53,11 @@ def milestone(app: App, name: str, role: str, at: datetime | None = None) -> Cal
 
 def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
     ref = world.case()
-    assert ref == InstanceRef(ref.id, "case 2024-R1/U01")
+    assert ref.key.label == "case 2024-R1/U01"
 
     world.drive_to(KEY, "closed", pace=timedelta(hours=3))
 
-    _, history = app.inspection.history(KEY)
+    history = list(app.services.read.history.of(KEY).events)
     transitions = [(e.trigger, e.from_state, e.to_state) for e in history if e.kind == "transition"]
     assert transitions == [
         ("move_in", "preparation", "mobilization"),
@@ -75,18 +75,17 @@ def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
     assert history[0].role == "office"
     assert history[0].actor == "巡视办"
     assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(history))
-    with app.db.transaction() as conn:
-        view = app.views.one(conn, ref)
+    view = app.services.read.cases.one(ref.key)
     assert (view.state, view.state_title, view.final) == ("closed", "完成", True)
     assert (view.version, view.due_on, view.triggers, view.milestones) == (23, None, (), ())
     assert view.entered_at == T0 + timedelta(hours=22 * 3)
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert (report.ok, report.chains, report.events) == (True, 1, 23)
 
 
 def test_each_command_appends_one_event_and_moves_the_row(app: App, world: World) -> None:
     world.case()
-    _, outcome = app.inspection.record_milestone(
+    outcome = app.services.cases.record_milestone(
         KEY, "training_done", actor="李四", role="office", reason="培训已完成"
     )
     event = outcome.event
@@ -171,7 +170,9 @@ def test_role_not_allowed_for_the_transition_is_refused(app: App, world: World) 
 def test_one_missing_milestone_is_named(app: App, world: World) -> None:
     world.case()
     world.drive_to(KEY, "onsite")
-    app.inspection.record_milestone(KEY, "individual_talks", actor="张组长", role="group_leader")
+    app.services.cases.record_milestone(
+        KEY, "individual_talks", actor="张组长", role="group_leader"
+    )
     assert_refused(
         world,
         fire(app, "leave_site", "group_leader"),
@@ -191,7 +192,7 @@ def test_several_missing_milestones_are_named_in_declaration_order(app: App, wor
         "training_done (巡前培训) not recorded",
     )
     world.drive_to(KEY, "rectification")
-    app.inspection.record_milestone(
+    app.services.cases.record_milestone(
         KEY, "rectification_report", actor="联络员", role="unit_liaison"
     )
     assert_refused(
@@ -217,7 +218,7 @@ def test_milestone_of_another_stage_is_refused(app: App, world: World) -> None:
 def test_milestone_already_recorded_is_refused(app: App, world: World, clock: ManualClock) -> None:
     world.case()
     clock.set(shanghai(2024, 9, 3, 14, 30))
-    app.inspection.record_milestone(KEY, "training_done", actor="李四", role="office")
+    app.services.cases.record_milestone(KEY, "training_done", actor="李四", role="office")
     clock.advance(timedelta(days=1))
     assert_refused(
         world,
@@ -258,7 +259,7 @@ def test_at_later_than_the_clock_is_refused(app: App, world: World) -> None:
         "events cannot be recorded ahead of time"
     )
     assert_refused(world, fire(app, "move_in", "group_leader", at=later), BadInput, message)
-    app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     assert_refused(
         world, milestone(app, "contacts_published", "group_leader", at=later), BadInput, message
     )
@@ -277,9 +278,9 @@ def test_at_earlier_than_the_previous_event_is_refused(
     )
     earlier = shanghai(2024, 9, 10, 15, 59)
     assert_refused(world, fire(app, "move_in", "group_leader", at=earlier), BadInput, message)
-    app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     clock.advance(timedelta(days=1))
-    _, outcome = app.inspection.record_milestone(
+    outcome = app.services.cases.record_milestone(
         KEY, "mobilization_meeting", actor="张组长", role="group_leader", at=clock.now()
     )
     assert outcome.event.occurred_at == clock.now()
@@ -297,7 +298,7 @@ def test_an_event_may_happen_at_the_same_instant_as_the_previous_one(
 ) -> None:
     world.case()
     world.milestones_of(KEY, "preparation")
-    _, outcome = app.inspection.fire(
+    outcome = app.services.cases.fire(
         KEY, "move_in", actor="张组长", role="group_leader", at=clock.now()
     )
     assert outcome.event.occurred_at == clock.now()
@@ -328,13 +329,15 @@ def test_unknown_case_or_bad_key_is_refused(
     world.case()
     assert_refused(
         world,
-        lambda: app.inspection.fire(case, "move_in", actor="a", role="group_leader"),
+        lambda: app.services.cases.fire(case, "move_in", actor="a", role="group_leader"),
         error,
         message,
     )
     assert_refused(
         world,
-        lambda: app.inspection.record_milestone(case, "training_done", actor="a", role="office"),
+        lambda: app.services.cases.record_milestone(
+            case, "training_done", actor="a", role="office"
+        ),
         error,
         message,
     )
@@ -342,13 +345,13 @@ def test_unknown_case_or_bad_key_is_refused(
 
 def test_a_case_is_named_by_id_or_by_key(app: App, world: World) -> None:
     ref = world.case()
-    _, by_id = app.inspection.record_milestone(
+    by_id = app.services.cases.record_milestone(
         str(ref.id), "training_done", actor="a", role="office"
     )
-    resolved, by_key = app.inspection.record_milestone(
+    by_key = app.services.cases.record_milestone(
         f" {ROUND} / U01 ", "briefings_received", actor="a", role="office"
     )
-    assert resolved == ref
+    assert (by_id.key, by_id.id) == (by_key.key, by_key.id) == (ref.key, ref.id)
     assert (by_id.event.seq, by_key.event.seq) == (2, 3)
 
 
@@ -363,20 +366,19 @@ def test_occurred_at_is_the_given_time_and_recorded_at_the_clock(
     world.milestones_of(KEY, "preparation")
     clock.set(shanghai(2024, 9, 27, 18, 0))
     moved_in = shanghai(2024, 9, 27, 7, 0)  # 2024-09-26 23:00 UTC: the business date counts
-    app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader", at=moved_in)
+    app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader", at=moved_in)
 
-    _, history = app.inspection.history(KEY)
+    history = list(app.services.read.history.of(KEY).events)
     last = history[-1]
     assert last.occurred_at == datetime(2024, 9, 26, 23, 0, tzinfo=UTC)
     assert last.recorded_at == datetime(2024, 9, 27, 10, 0, tzinfo=UTC)
     assert last.occurred_at.tzinfo is not None and last.recorded_at.utcoffset() == timedelta(0)
-    with app.db.transaction() as conn:
-        view = app.views.one(conn, app.inspection.resolve(conn, KEY))
+    view = app.services.read.cases.one(KEY)
     assert view.entered_at == moved_in
     assert view.due_on == date(2024, 10, 10)
     # Without `at`, both are the clock.
     clock.advance(timedelta(minutes=5))
-    _, outcome = app.inspection.record_milestone(
+    outcome = app.services.cases.record_milestone(
         KEY, "contacts_published", actor="张组长", role="group_leader"
     )
     assert outcome.event.occurred_at == outcome.event.recorded_at == clock.now()
@@ -392,7 +394,7 @@ def test_due_dates_on_entry_follow_the_cn_calendar(
 
     clock.set(shanghai(2024, 9, 27, 10, 0))
     world.milestones_of(KEY, "preparation")
-    _, outcome = app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    outcome = app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     assert (
         outcome.instance.due_on == date(2024, 10, 10) == CN.add_working_days(date(2024, 9, 27), 5)
     )
@@ -401,7 +403,7 @@ def test_due_dates_on_entry_follow_the_cn_calendar(
     # A milestone keeps the stage's due date.
     world.milestones_of(KEY, "mobilization")
     assert world.row(ref)["due_on"] == date(2024, 10, 10)
-    _, outcome = app.inspection.fire(KEY, "start_onsite", actor="张组长", role="group_leader")
+    outcome = app.services.cases.fire(KEY, "start_onsite", actor="张组长", role="group_leader")
     assert outcome.instance.due_on == CN.add_working_days(date(2024, 9, 27), 30)
 
 
@@ -412,7 +414,7 @@ def test_rectification_is_due_two_months_after_entry(
     world.drive_to(KEY, "feedback")
     clock.set(shanghai(2024, 12, 31, 15, 0))
     world.milestones_of(KEY, "feedback")
-    _, outcome = app.inspection.fire(KEY, "start_rectification", actor="巡视办", role="office")
+    outcome = app.services.cases.fire(KEY, "start_rectification", actor="巡视办", role="office")
     assert outcome.instance.due_on == date(2025, 2, 28)  # day clamped
 
 
@@ -423,14 +425,13 @@ def test_send_back_resets_the_milestones_of_the_reentered_stage(
     world.drive_to(KEY, "reporting", pace=timedelta(hours=1))
     world.milestones_of(KEY, "reporting")
     clock.advance(timedelta(days=1))
-    _, outcome = app.inspection.fire(
+    outcome = app.services.cases.fire(
         KEY, "send_back", actor="巡视办", role="office", reason="补充巡视"
     )
     assert (outcome.instance.state, outcome.instance.milestones) == ("onsite", {})
     assert outcome.instance.entered_at == clock.now()
     assert outcome.instance.due_on == CN.add_working_days(clock.now().date(), 30)
-    with app.db.transaction() as conn:
-        view = app.views.one(conn, ref)
+    view = app.services.read.cases.one(ref.key)
     assert [(m.name, m.recorded_at) for m in view.milestones] == [
         ("individual_talks", None),
         ("document_review", None),
@@ -447,9 +448,9 @@ def test_send_back_resets_the_milestones_of_the_reentered_stage(
     )
     # The milestones can be recorded again in the new stay.
     world.milestones_of(KEY, "onsite")
-    _, outcome = app.inspection.fire(KEY, "leave_site", actor="张组长", role="group_leader")
+    outcome = app.services.cases.fire(KEY, "leave_site", actor="张组长", role="group_leader")
     assert outcome.instance.state == "communication"
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 # -- case show --as-of -------------------------------------------------------------------------
@@ -460,17 +461,16 @@ def test_as_of_reconstructs_the_case_from_its_history(
 ) -> None:
     ref = world.case()  # 2024-09-02 09:00
     clock.set(shanghai(2024, 9, 3, 10, 0))
-    app.inspection.record_milestone(KEY, "briefings_received", actor="a", role="office")
+    app.services.cases.record_milestone(KEY, "briefings_received", actor="a", role="office")
     clock.set(shanghai(2024, 9, 4, 10, 0))
-    app.inspection.record_milestone(KEY, "training_done", actor="a", role="office")
+    app.services.cases.record_milestone(KEY, "training_done", actor="a", role="office")
     clock.set(shanghai(2024, 9, 27, 10, 0))
-    app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     clock.set(shanghai(2024, 10, 8, 10, 0))
-    app.inspection.record_milestone(KEY, "mobilization_meeting", actor="b", role="group_leader")
+    app.services.cases.record_milestone(KEY, "mobilization_meeting", actor="b", role="group_leader")
 
     def as_of(instant: datetime) -> CaseView:
-        with app.db.transaction() as conn:
-            return app.views.as_of(conn, ref, instant)
+        return app.services.read.cases.as_of(ref.key, instant)
 
     at_start = as_of(shanghai(2024, 9, 2, 9, 0))
     assert (at_start.state, at_start.version, at_start.due_on) == (
@@ -504,9 +504,8 @@ def test_as_of_reconstructs_the_case_from_its_history(
     )
     assert [m.recorded_at for m in moved.milestones] == [None, None]
 
-    with app.db.transaction() as conn:
-        current = app.views.one(conn, ref)
-        now_view = app.views.as_of(conn, ref, clock.now())
+    current = app.services.read.cases.one(ref.key)
+    now_view = app.services.read.cases.as_of(ref.key, clock.now())
     assert now_view == current
 
 
@@ -516,9 +515,9 @@ def test_as_of_before_the_case_existed_names_when_its_history_starts(
     ref = world.case()  # history starts 2024-09-02 09:00
     clock.set(shanghai(2024, 9, 27, 10, 0))
     world.milestones_of(KEY, "preparation")
-    app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
-    with app.db.transaction() as conn, pytest.raises(BadInput) as caught:
-        app.views.as_of(conn, ref, shanghai(2024, 9, 1, 12, 0))
+    app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    with pytest.raises(BadInput) as caught:
+        app.services.read.cases.as_of(ref.key, shanghai(2024, 9, 1, 12, 0))
     assert caught.value.message == (
         "case 2024-R1/U01 did not exist at 2024-09-01 12:00 (its history starts 2024-09-02 09:00)"
     )
@@ -532,7 +531,12 @@ def register(app: App, source: str, name: str = "regular.yaml") -> Registration:
     definition = parse(source, name)
     with app.db.transaction() as conn:
         return app.registry.register(
-            conn, definition, source=source, source_name=name, loaded_by="tester", now=app.now()
+            conn,
+            definition,
+            source=source,
+            source_name=name,
+            loaded_by="tester",
+            now=app.clock.now(),
         )
 
 
@@ -561,7 +565,7 @@ def test_identical_content_registers_nothing_and_changed_content_is_version_2(
     assert world.row(v2_case)["definition_version"] == 2
 
     # v2 needs no preparation milestones; v1 still does, and still fires once they are there.
-    app.inspection.fire(f"{ROUND}/U02", "move_in", actor="张组长", role="group_leader")
+    app.services.cases.fire(f"{ROUND}/U02", "move_in", actor="张组长", role="group_leader")
     assert_refused(
         world,
         fire(app, "move_in", "group_leader"),
@@ -570,15 +574,14 @@ def test_identical_content_registers_nothing_and_changed_content_is_version_2(
         "training_done (巡前培训) not recorded",
     )
     world.milestones_of(KEY, "preparation")
-    _, outcome = app.inspection.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    outcome = app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     assert (outcome.instance.state, outcome.instance.definition_version) == ("mobilization", 1)
-    with app.db.transaction() as conn:
-        v1_view = app.views.one(conn, v1_case)
-        v2_view = app.views.one(conn, v2_case)
+    v1_view = app.services.read.cases.one(v1_case.key)
+    v2_view = app.services.read.cases.one(v2_case.key)
     assert (v1_view.definition_version, v1_view.definition_title) == (1, "常规巡视")
     assert (v2_view.definition_version, v2_view.definition_title) == (2, "常规巡视（第二版）")
     assert set(app.registry._machines._compiled) == {("regular", 1), ("regular", 2)}
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 TINY = """\
@@ -607,7 +610,7 @@ def test_a_rolled_back_version_leaves_no_stale_machine_behind(app: App, world: W
             source=TINY,
             source_name="tiny.yaml",
             loaded_by="tester",
-            now=app.now(),
+            now=app.clock.now(),
         )
         app.engine.start(conn, subject="case", definition="tiny", actor="t", role="office")
         raise Abandoned
@@ -615,20 +618,20 @@ def test_a_rolled_back_version_leaves_no_stale_machine_behind(app: App, world: W
     renamed = TINY.replace("trigger: finish", "trigger: wrap_up")
     assert register(app, renamed, "tiny.yaml") == Registration("tiny", 1, created=True)
     world.case("U01", definition="tiny")
-    _, outcome = app.inspection.fire(KEY, "wrap_up", actor="巡视办", role="office")
+    outcome = app.services.cases.fire(KEY, "wrap_up", actor="巡视办", role="office")
     assert outcome.instance.state == "done"
 
 
 def test_the_compiled_machine_is_cached_per_version_not_per_case(app: App, world: World) -> None:
     for n in range(200):
         world.case(f"U{n:03d}")
-        app.inspection.record_milestone(
+        app.services.cases.record_milestone(
             f"{ROUND}/U{n:03d}", "training_done", actor="a", role="office"
         )
     compiled = app.registry._machines._compiled
     assert list(compiled) == [("regular", 1)]
     assert compiled[("regular", 1)].machine.models == []
-    assert app.auditor.verify().events == 400
+    assert app.services.audit.verify().events == 400
 
 
 # -- guards -----------------------------------------------------------------------------------
@@ -687,7 +690,7 @@ def start_guarded(app: App, conn: Connection, clock: ManualClock) -> int:
 def test_a_failing_guard_refuses_with_its_reason_and_writes_nothing(
     app: App, world: World, clock: ManualClock, papers_ready: PapersReady
 ) -> None:
-    app.inspection.add_unit("U01", "单位一")
+    app.services.cases.add_unit("U01", "单位一")
     with app.db.transaction() as conn:
         assert app.registry.register(
             conn,
@@ -717,9 +720,9 @@ def test_a_failing_guard_refuses_with_its_reason_and_writes_nothing(
     assert papers_ready.seen == [(case_id, "open", "case 2024-R1/U01", "guarded")]
 
     papers_ready.ready = True
-    _, outcome = app.inspection.fire(KEY, "finish", actor="巡视办", role="office")
+    outcome = app.services.cases.fire(KEY, "finish", actor="巡视办", role="office")
     assert (outcome.instance.state, outcome.event.seq) == ("done", 2)
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_forward_path_table_matches_the_builtin_definition() -> None:

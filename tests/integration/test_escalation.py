@@ -41,9 +41,8 @@ from xunshi.bootstrap import App, bootstrap
 from xunshi.cli import cli
 from xunshi.config import Settings
 from xunshi.errors import BadInput, NotFound, Refused, XunshiError
-from xunshi.workflow.clock import Clock, ManualClock
-from xunshi.workflow.escalation import Raised, Sweeper, acknowledge, list_escalations
-from xunshi.workflow.labels import instance_label
+from xunshi.workflow.clock import ManualClock
+from xunshi.workflow.escalation import Raised, Sweeper
 from xunshi.workflow.registry import parse
 
 SECOND = timedelta(seconds=1)
@@ -92,24 +91,15 @@ def unchanged(app: App, before: Snapshot) -> None:
     assert before.changed(snapshot(app)) == []
 
 
-def show_json(app: App, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    """`xunshi --json case show KEY` against the app's database (CLI on the system clock)."""
-    built: list[App] = []
+def show_json(app: App, key: str) -> dict[str, object]:
+    """`xunshi --json case show KEY` against the app's database (CLI on the system clock).
 
-    def bootstrap_and_keep(settings: Settings, clock: Clock | None = None) -> App:
-        built.append(bootstrap(settings, clock))
-        return built[-1]
-
-    # The CLI's App lives as long as the click context; close its pool here so that no
-    # connection is left for the garbage collector (a ResourceWarning on PostgreSQL).
-    monkeypatch.setattr("xunshi.bootstrap.bootstrap", bootstrap_and_keep)
+    The CLI closes its connections when the command ends: none is left for the garbage
+    collector (which would be a ResourceWarning on PostgreSQL).
+    """
     url = app.db.url.render_as_string(hide_password=False)
     env: dict[str, str | None] = {"XUNSHI_DB": None, "XUNSHI_TZ": None, "XUNSHI_DEBUG": None}
-    try:
-        result = CliRunner(env=env).invoke(cli, ["--db", url, "--json", "case", "show", key])
-    finally:
-        for made in built:
-            made.db.dispose()
+    result = CliRunner(env=env).invoke(cli, ["--db", url, "--json", "case", "show", key])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert isinstance(data, dict)
@@ -123,7 +113,7 @@ def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
     app: App, clock: ManualClock, mobilized: str
 ) -> None:
     row = instance(app, mobilized)
-    cal = app.calendar()
+    cal = app.services.read.catalog.calendar()
     assert row["due_on"] == DUE
     assert not row["provisional"]
     assert cal.add_working_days(DUE, -3) == date(2024, 9, 30)
@@ -204,7 +194,7 @@ def test_overdue_from_the_first_instant_of_the_day_after_the_due_date(
 def test_the_later_rungs_fire_five_and_ten_working_days_after_the_due_date(
     app: App, clock: ManualClock, mobilized: str
 ) -> None:
-    cal = app.calendar()
+    cal = app.services.read.catalog.calendar()
     level2 = day_after(cal.add_working_days(DUE, 5))
     level3 = day_after(cal.add_working_days(DUE, 10))
     assert (level2, level3) == (sh(2024, 10, 17), sh(2024, 10, 24))
@@ -363,7 +353,7 @@ def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
     assert [r.fire_at for r in raised] == sorted(r.fire_at for r in raised)
     assert {r.raised_at for r in raised} == {sh(2024, 11, 30, 8)}
     assert sweep_at(app, clock, sh(2024, 12, 1)) == []
-    _, history = app.inspection.history(mobilized)
+    history = list(app.services.read.history.of(mobilized).events)
     fired = [e for e in history if e.kind == "escalation"]
     assert [(e.trigger, e.reason, e.data["level"]) for e in fired] == [
         ("level0", "到期提醒", 0),
@@ -374,7 +364,7 @@ def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
     assert [e.data["escalation"] for e in fired] == [r.id for r in raised]
     assert history[-4:] == fired
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
@@ -389,10 +379,10 @@ def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
 
     assert len(raised) == 12
     for unit in ("U01", "U02", "U03"):
-        _, history = app.inspection.history(f"{ROUND}/{unit}")
+        history = list(app.services.read.history.of(f"{ROUND}/{unit}").events)
         assert [e.data["level"] for e in history if e.kind == "escalation"] == [0, 1, 2, 3]
     assert set(escalation_counts(app).values()) == {1}
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 # -- one timer per stage entry ----------------------------------------------------------------
@@ -476,7 +466,7 @@ def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
     assert isinstance(quick.fire(taken, clock.now()), Raised)
     moved = live_timer(app, row["id"])  # quick moved it on to level 1, not claimed yet
     assert (moved["level"], moved["status"], moved["attempts"]) == (1, "pending", 2)
-    _, history = app.inspection.history(mobilized)
+    history = list(app.services.read.history.of(mobilized).events)
 
     assert slow.fire(held, clock.now()) == "lost"
 
@@ -491,10 +481,10 @@ def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
     assert live_timer(app, row["id"]) == reclaimed
     assert levels([r for r in [slow.fire(again, clock.now())] if isinstance(r, Raised)]) == [1]
     assert [(x["level"], x["generation"]) for x in escalations(app)] == [(0, 1), (1, 1)]
-    _, after = app.inspection.history(mobilized)
+    after = list(app.services.read.history.of(mobilized).events)
     assert [e.data["level"] for e in after[len(history) :]] == [1]
     assert live_timer(app, row["id"])["level"] == 2
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
@@ -512,9 +502,9 @@ def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
         [held] = slow.claim(clock.now())
         taken: list[Any] = []
         racer: list[threading.Thread] = []
-        original = app.engine.record_escalation
+        original = app.engine.execute
 
-        def record_escalation(*args: Any, **kwargs: Any) -> Any:
+        def execute(*args: Any, **kwargs: Any) -> Any:
             recorded = original(*args, **kwargs)
             if not racer:
                 claim = partial(quick.claim, clock.now() + 2 * SECOND)
@@ -524,13 +514,13 @@ def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
                 racer[0].join(timeout=1.0 if app.db.is_sqlite else 30.0)
             return recorded
 
-        app.engine.record_escalation = record_escalation  # type: ignore[method-assign]
+        app.engine.execute = execute  # type: ignore[method-assign]
         try:
             outcome = slow.fire(held, clock.now())
         finally:
             for thread in racer:
                 thread.join(timeout=30)
-            del app.engine.record_escalation
+            del app.engine.execute
 
         assert [(t.id, t.attempts) for t in taken] == [(held.id, 2)]
         if app.db.is_sqlite:
@@ -549,7 +539,7 @@ def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
         assert [x["level"] for x in escalations(app)] == [0, 1]
         assert set(escalation_counts(app).values()) == {1}
         assert live_timer(app, row["id"])["level"] == 2
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
     finally:
         other.db.dispose()
 
@@ -565,7 +555,7 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     waiting = live_timer(app, row["id"])
     assert (waiting["level"], waiting["generation"], waiting["fire_at"]) == (1, 1, sh(2024, 10, 11))
     clock.set(sh(2024, 10, 8, 10))
-    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="巡视组临时召回")
+    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="巡视组临时召回")
 
     suspended = [t for t in timers(app, row["id"]) if t["stage"] == "mobilization"]
     assert [(t["id"], t["level"], t["status"]) for t in suspended] == [
@@ -574,10 +564,10 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     assert sweep_at(app, clock, sh(2024, 10, 14, 12)) == []  # past the old due date
 
     clock.set(sh(2024, 10, 15, 10))
-    _, outcome = app.inspection.resume(mobilized, actor="王主任", role="office")
+    outcome = app.services.cases.resume(mobilized, actor="王主任", role="office")
 
     # (10-08, 10-15] holds six working days: 09, 10, 11, 12 (a make-up Saturday), 14, 15.
-    cal = app.calendar()
+    cal = app.services.read.catalog.calendar()
     assert cal.count_working_days(date(2024, 10, 8), date(2024, 10, 15)) == 6
     new_due = date(2024, 10, 17)
     assert cal.add_working_days(DUE, 6) == new_due
@@ -608,21 +598,21 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     }
     assert set(escalation_counts(app).values()) == {1}
     assert {x["generation"] for x in escalations(app) if x["level"] > 0} == {2}
-    _, history = app.inspection.history(mobilized)
+    history = list(app.services.read.history.of(mobilized).events)
     assert [e.kind for e in history if e.kind in ("suspended", "resumed")] == [
         "suspended",
         "resumed",
     ]
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_suspending_and_resuming_on_the_same_day_keeps_the_due_date(
     app: App, clock: ManualClock, mobilized: str
 ) -> None:
     clock.set(sh(2024, 10, 9, 9))
-    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="会议")
+    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="会议")
     clock.set(sh(2024, 10, 9, 17))
-    app.inspection.resume(mobilized, actor="王主任", role="office")
+    app.services.cases.resume(mobilized, actor="王主任", role="office")
 
     assert instance(app, mobilized)["due_on"] == DUE
     assert levels(sweep_at(app, clock, sh(2024, 10, 11))) == [0, 1]
@@ -636,9 +626,9 @@ def test_a_timer_claimed_before_a_suspension_is_not_raised_again_after_resume(
     clock.set(sh(2024, 10, 11, 9))
     claimed = app.sweeper.claim(clock.now())
     assert [t.level for t in claimed] == [0]  # the stage's one timer, at its next rung
-    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
     clock.set(sh(2024, 10, 11, 9, 30))
-    app.inspection.resume(mobilized, actor="王主任", role="office")
+    app.services.cases.resume(mobilized, actor="王主任", role="office")
     fresh = live_timer(app, instance(app, mobilized)["id"])
     assert (fresh["level"], fresh["generation"]) == (0, 2)
 
@@ -668,12 +658,14 @@ def test_suspending_a_suspended_case_is_refused(
     app: App, clock: ManualClock, mobilized: str
 ) -> None:
     clock.set(sh(2024, 10, 8, 10))
-    app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
     clock.set(sh(2024, 10, 9, 10))
 
     _assert_refused(
         app,
-        lambda: app.inspection.suspend(mobilized, actor="王主任", role="office", reason="again"),
+        lambda: app.services.cases.suspend(
+            mobilized, actor="王主任", role="office", reason="again"
+        ),
         f"case {KEY} is already suspended (since 2024-10-08 10:00)",
     )
 
@@ -681,7 +673,7 @@ def test_suspending_a_suspended_case_is_refused(
 def test_resuming_a_running_case_is_refused(app: App, mobilized: str) -> None:
     _assert_refused(
         app,
-        lambda: app.inspection.resume(mobilized, actor="王主任", role="office"),
+        lambda: app.services.cases.resume(mobilized, actor="王主任", role="office"),
         f"case {KEY} is not suspended",
     )
 
@@ -693,7 +685,7 @@ def test_suspending_a_closed_case_is_refused(app: App, clock: ManualClock, mobil
 
     _assert_refused(
         app,
-        lambda: app.inspection.suspend(mobilized, actor="王主任", role="office", reason="x"),
+        lambda: app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="x"),
         f"case {KEY} is 完成 (closed); it cannot be suspended",
     )
 
@@ -704,13 +696,13 @@ def test_a_role_not_allowed_to_suspend_is_refused(
 ) -> None:
     options: dict[str, str] = {"actor": "张组长", "role": "group_leader"}
     if action == "resume":
-        app.inspection.suspend(mobilized, actor="王主任", role="office", reason="召回")
+        app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
     else:
         options["reason"] = "召回"
 
     _assert_refused(
         app,
-        partial(getattr(app.inspection, action), mobilized, **options),
+        partial(getattr(app.services.cases, action), mobilized, **options),
         f"case {KEY} cannot {action}: role group_leader (巡视组组长) may not; "
         "allowed: office (巡视办)",
     )
@@ -736,19 +728,19 @@ def test_a_definition_names_its_own_suspend_roles(app: App, clock: ManualClock) 
         )
     )
     setup_round(app)
-    app.inspection.add_unit("U09", "单位U09")
-    app.inspection.start_case(
+    app.services.cases.add_unit("U09", "单位U09")
+    app.services.cases.start_case(
         round_code=ROUND, unit_code="U09", group_code="G1", definition="regular_lg", actor="巡视办"
     )
     key = f"{ROUND}/U09"
 
     _assert_refused(
         app,
-        lambda: app.inspection.suspend(key, actor="王主任", role="office", reason="召回"),
+        lambda: app.services.cases.suspend(key, actor="王主任", role="office", reason="召回"),
         f"case {key} cannot suspend: role office (巡视办) may not; "
         "allowed: leading_group (巡视工作领导小组)",
     )
-    app.inspection.suspend(key, actor="李组长", role="leading_group", reason="召回")
+    app.services.cases.suspend(key, actor="李组长", role="leading_group", reason="召回")
     assert instance(app, key)["suspended"]
 
 
@@ -768,11 +760,11 @@ def test_a_due_date_in_a_year_without_data_is_provisional(
     app: App, clock: ManualClock, case_into_2027: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     row = instance(app, case_into_2027)
-    cal = app.calendar()
+    cal = app.services.read.catalog.calendar()
     assert not cal.has_data(2027)
     # Weekends only: Dec 21-25, 28-31, Jan 1 (a Friday), Jan 4-8.
     assert (row["due_on"], row["provisional"]) == (date(2027, 1, 8), True)
-    shown = show_json(app, case_into_2027, monkeypatch)
+    shown = show_json(app, case_into_2027)
     assert (shown["due_on"], shown["provisional"]) == ("2027-01-08", True)
     assert {t["provisional"] for t in timers(app, row["id"])} == {True}
 
@@ -789,16 +781,16 @@ def test_loading_the_year_recomputes_the_due_date_and_the_pending_timers(
     row = instance(app, case_into_2027)
     assert levels(sweep_at(app, clock, sh(2027, 1, 5))) == [0]
 
-    loaded = app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+    loaded = app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
 
     assert (loaded.year, loaded.holidays, loaded.workdays, loaded.rescheduled) == (2027, 24, 3, 1)
-    cal = app.calendar()
+    cal = app.services.read.catalog.calendar()
     assert cal.has_data(2027)
     # Jan 1-3 are now holidays: the 15th working day after 2026-12-20 is Jan 11.
     assert cal.add_working_days(date(2026, 12, 20), 15) == date(2027, 1, 11)
     after = instance(app, case_into_2027)
     assert (after["due_on"], after["provisional"]) == (date(2027, 1, 11), False)
-    shown = show_json(app, case_into_2027, monkeypatch)
+    shown = show_json(app, case_into_2027)
     assert (shown["due_on"], shown["provisional"]) == ("2027-01-11", False)
     # The timer had moved on to level 1 (provisional, 01-09); it is superseded, and one
     # timer of the next generation takes level 1 on the recomputed due date.
@@ -843,7 +835,7 @@ def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_bef
         True,
     )
 
-    loaded = app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+    loaded = app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
 
     assert loaded.rescheduled == 1
     moved = live_timer(app, ref.id)
@@ -866,7 +858,7 @@ def test_a_rung_armed_after_the_year_was_loaded_uses_its_data(app: App, clock: M
     clock.set(sh(2026, 12, 1, 9))
     setup_round(app, "2026-R8", date(2026, 12, 1))
     ref = start_case(app, "U01", round_code="2026-R8")
-    app.load_calendar(CALENDAR_2027, "cal2027.yaml", "tester")
+    app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
     assert live_timer(app, ref.id)["level"] == 0
 
     raised = sweep_at(app, clock, sh(2027, 1, 7) - SECOND)
@@ -916,14 +908,14 @@ def test_a_bad_calendar_file_is_one_line_and_stores_nothing(
     before = snapshot(app)
 
     with pytest.raises(BadInput) as info:
-        app.load_calendar(text, "cal2027.yaml", "tester")
+        app.services.calendar.load(text, "cal2027.yaml", "tester")
 
     message = info.value.message
     assert "\n" not in message
     assert message.startswith("cal2027.yaml: ")
     assert problem in message
     unchanged(app, before)
-    assert not app.calendar().has_data(2027)
+    assert not app.services.read.catalog.calendar().has_data(2027)
 
 
 # -- acknowledging, listing -----------------------------------------------------------------
@@ -936,25 +928,25 @@ def test_acknowledging_writes_a_note_into_the_case_history(
     level1 = next(r for r in raised if r.level == 1)
     clock.set(sh(2024, 10, 11, 9, 30))
 
-    label, level = acknowledge(app.db, app.engine, instance_label, level1.id, "王主任")
+    done = app.services.escalations.acknowledge(level1.id, "王主任")
 
-    assert (label, level) == (f"case {KEY}", 1)
+    assert (done.label, done.level) == (f"case {KEY}", 1)
     row = next(x for x in escalations(app) if x["id"] == level1.id)
     assert (row["acked_by"], row["acked_at"]) == ("王主任", sh(2024, 10, 11, 9, 30))
-    _, history = app.inspection.history(mobilized)
+    history = list(app.services.read.history.of(mobilized).events)
     note = history[-1]
     assert (note.kind, note.actor, note.role) == ("note", "王主任", None)
     assert note.reason == f"acknowledged escalation {level1.id}: 超期督办"
     assert dict(note.data) == {"acknowledged": level1.id, "level": 1}
     assert note.occurred_at == sh(2024, 10, 11, 9, 30)
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_acknowledging_an_unknown_escalation_is_not_found(app: App, mobilized: str) -> None:
     before = snapshot(app)
 
     with pytest.raises(NotFound) as info:
-        acknowledge(app.db, app.engine, instance_label, 999, "王主任")
+        app.services.escalations.acknowledge(999, "王主任")
 
     assert info.value.message == "escalation 999 does not exist"
     unchanged(app, before)
@@ -966,12 +958,12 @@ def test_acknowledging_twice_is_refused_and_writes_nothing(
     raised = sweep_at(app, clock, sh(2024, 10, 11))
     first = raised[0].id
     clock.set(sh(2024, 10, 11, 9, 30))
-    acknowledge(app.db, app.engine, instance_label, first, "王主任")
+    app.services.escalations.acknowledge(first, "王主任")
     clock.set(sh(2024, 10, 11, 10))
     before = snapshot(app)
 
     with pytest.raises(XunshiError) as info:
-        acknowledge(app.db, app.engine, instance_label, first, "李四")
+        app.services.escalations.acknowledge(first, "李四")
 
     assert info.value.message == (
         f"escalation {first} was already acknowledged by 王主任 at 2024-10-11 09:30"
@@ -990,11 +982,10 @@ def test_listing_filters_by_open_round_and_level(app: App, clock: ManualClock, c
     clock.set(sh(2024, 10, 11, 10))
     leave_stage(app, mobilized, "mobilization")
 
-    with app.db.transaction() as conn:
-        every = list_escalations(conn, app.engine)
-        open_ = list_escalations(conn, app.engine, open_only=True)
-        round1 = list_escalations(conn, app.engine, round_code=ROUND)
-        level1 = list_escalations(conn, app.engine, level=1)
+    every = app.services.read.escalations.many()
+    open_ = app.services.read.escalations.many(open_only=True)
+    round1 = app.services.read.escalations.many(round_code=ROUND)
+    level1 = app.services.read.escalations.many(level=1)
 
     assert sorted((v.case, v.stage, v.level, v.open) for v in every) == [
         ("2024-R1/U01", "mobilization", 0, False),
@@ -1037,28 +1028,30 @@ def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
     # never be recorded for a stage the history already left.
     clock.set(sh(2024, 10, 11, 9))
     for name in ("mobilization_meeting", "contacts_published"):
-        app.inspection.record_milestone(mobilized, name, actor="张组长", role="group_leader")
+        app.services.cases.record_milestone(mobilized, name, actor="张组长", role="group_leader")
     other = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
     outcomes: list[str] = []
 
     def move_on() -> None:
         try:
-            other.inspection.fire(mobilized, "start_onsite", actor="张组长", role="group_leader")
+            other.services.cases.fire(
+                mobilized, "start_onsite", actor="张组长", role="group_leader"
+            )
             outcomes.append("moved")
         except Exception as exc:  # a conflict, or the database breaking a deadlock
             outcomes.append(type(exc).__name__)
 
-    original = app.engine.record_escalation
+    original = app.engine.execute
     racer: list[threading.Thread] = []
 
-    def record_escalation(*args: Any, **kwargs: Any) -> Any:
+    def execute(*args: Any, **kwargs: Any) -> Any:
         if not racer:
             racer.append(threading.Thread(target=move_on))
             racer[0].start()
             racer[0].join(timeout=1.0)  # a correct sweeper may hold a lock: go on then
         return original(*args, **kwargs)
 
-    app.engine.record_escalation = record_escalation  # type: ignore[method-assign]
+    app.engine.execute = execute  # type: ignore[method-assign]
     try:
         app.sweeper.sweep()
     finally:
@@ -1066,12 +1059,12 @@ def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
             thread.join(timeout=30)
         other.db.dispose()
 
-    _, history = app.inspection.history(mobilized)
+    history = list(app.services.read.history.of(mobilized).events)
     kinds = [(e.kind, e.trigger) for e in history]
     if ("transition", "start_onsite") in kinds:
         left = kinds.index(("transition", "start_onsite"))
         late = [e.data for e in history[left:] if e.kind == "escalation"]
         assert late == [], f"escalations after the stage was left ({outcomes}): {late}"
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
     # DESIGN §8: of two writers on one case one wins, the other gets a conflict error.
     assert set(outcomes) <= {"moved", "Conflict"}, outcomes

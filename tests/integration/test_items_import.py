@@ -20,11 +20,12 @@ from worlds import snapshot
 
 from xunshi.bootstrap import App
 from xunshi.errors import BadInput
-from xunshi.reports.ledger import build_ledger, write_csv
+from xunshi.reports.ledger import write_csv
+from xunshi.services.items_import import ITEM_COLUMNS
+from xunshi.services.results import ItemsImported
+from xunshi.services.sheets import SheetProblems
 from xunshi.storage import queries as q
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.items_import import ITEM_COLUMNS, ImportedItems
-from xunshi.workflow.plan import SheetProblems
 
 Row = dict[str, str]
 
@@ -108,18 +109,17 @@ def rect(app: App, clock: ManualClock) -> Rectifying:
     return world
 
 
-def import_file(app: App, path: Path) -> ImportedItems:
+def import_file(app: App, path: Path) -> ItemsImported:
     """Import as the office."""
-    return app.rectification.import_items(path, actor="王主任")
+    return app.services.items.import_items(path, actor="王主任")
 
 
 def imported(app: App) -> list[tuple[str, str, str, bool, bool, bool, str, str]]:
     """(key, title, category, key, common, fix-now, source, state) of the imported items."""
-    with app.db.transaction() as conn:
-        views = app.items.many(conn, round_code=ROUND)
+    views = app.services.read.items.many(round_code=ROUND)
     return [
         (
-            v.key,
+            str(v.key),
             v.title,
             f"{v.category_l1}/{v.category_l2}",
             v.key_problem,
@@ -207,14 +207,14 @@ def check_good_import(rect: Rectifying, app: App) -> None:
         date(2024, 11, 15),
         date(2024, 12, 31),
     ]
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_a_good_csv_imports_items_and_their_tasks(
     rect: Rectifying, app: App, tmp_path: Path
 ) -> None:
     path = write_csv_rows(tmp_path / "items.csv", GOOD, bom=True)
-    assert import_file(app, path) == ImportedItems(items=3, tasks=5)
+    assert import_file(app, path) == ItemsImported(items=3, tasks=5)
     check_good_import(rect, app)
 
 
@@ -229,7 +229,7 @@ def test_a_good_xlsx_with_date_cells_imports_the_same(
         typed["key_problem"] = values["key_problem"] in ("是", "1")  # a boolean cell
         cells.append(typed)
     path = write_xlsx_rows(tmp_path / "items.xlsx", cells)
-    assert import_file(app, path) == ImportedItems(items=3, tasks=5)
+    assert import_file(app, path) == ItemsImported(items=3, tasks=5)
     check_good_import(rect, app)
 
 
@@ -408,7 +408,7 @@ def test_an_exported_ledger_imports_back_into_another_case_unchanged(
     import_file(app, write_csv_rows(tmp_path / "items.csv", GOOD[:1] + GOOD[2:]))
     rect.case("U03", "示例市统计局")
     ledger = tmp_path / "ledger.csv"
-    write_csv(build_ledger(app, ROUND, f"{ROUND}/U01"), ledger)
+    write_csv(list(app.services.read.ledger.of(ROUND, f"{ROUND}/U01").rows), ledger)
     with ledger.open(encoding="utf-8-sig", newline="") as handle:
         exported = list(csv.DictReader(handle))
     back = []
@@ -429,9 +429,9 @@ def test_an_exported_ledger_imports_back_into_another_case_unchanged(
                 "long_term": "是" if line["完成时限"] == "长期" else "否",
             }
         )
-    assert import_file(app, write_csv_rows(tmp_path / "back.csv", back)) == ImportedItems(2, 4)
-    original = build_ledger(app, ROUND, f"{ROUND}/U01")
-    copied = build_ledger(app, ROUND, f"{ROUND}/U03")
+    assert import_file(app, write_csv_rows(tmp_path / "back.csv", back)) == ItemsImported(2, 4)
+    original = list(app.services.read.ledger.of(ROUND, f"{ROUND}/U01").rows)
+    copied = list(app.services.read.ledger.of(ROUND, f"{ROUND}/U03").rows)
     assert [r["被巡视单位"] for r in copied] == ["示例市统计局"] * 4
     unit_free = [{k: v for k, v in r.items() if k != "被巡视单位"} for r in original]
     assert [{k: v for k, v in r.items() if k != "被巡视单位"} for r in copied] == unit_free

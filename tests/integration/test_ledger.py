@@ -27,7 +27,9 @@ from rectification_helpers import (
 
 from xunshi.bootstrap import App
 from xunshi.errors import NotFound
-from xunshi.reports.ledger import COLUMNS, WIDTHS, build_ledger, write_csv, write_xlsx
+from xunshi.read.ledger import COLUMNS, WIDTHS
+from xunshi.reports.ledger import write_csv, write_xlsx
+from xunshi.services.commands import TaskChanges
 from xunshi.workflow.clock import ManualClock
 
 HEADER = (
@@ -62,7 +64,9 @@ def ledger_world(app: App, clock: ManualClock) -> Rectifying:
     for due in (date(2024, 9, 16), date(2024, 9, 24), date(2024, 9, 25)):
         rect.task(u02p1, due)
     rect.task(u02p2, date(2024, 12, 31))
-    rect.svc.update_task(str(late.id), actor="李联络员", role="unit_liaison", progress="正在整改")
+    rect.svc.update_task(
+        str(late.id), TaskChanges(progress="正在整改"), actor="李联络员", role="unit_liaison"
+    )
     clock.set(shanghai(2024, 9, 10, 10))
     rect.done(str(first.id), evidence="学习计划")
     clock.set(shanghai(2024, 9, 12, 10))
@@ -159,13 +163,13 @@ def test_the_columns_are_the_ones_offices_use_in_order() -> None:
 def test_the_ledger_has_one_row_per_task_with_lights_status_and_acceptance(
     ledger_world: Rectifying, app: App
 ) -> None:
-    rows = build_ledger(app, ROUND)
+    rows = list(app.services.read.ledger.of(ROUND).rows)
     assert [list(r) for r in rows] == [list(HEADER)] * len(EXPECTED_ROWS)
     assert rows == [{name: row[name] for name in HEADER} for row in EXPECTED_ROWS]
 
 
 def test_the_ledger_of_one_case_is_numbered_from_one(ledger_world: Rectifying, app: App) -> None:
-    rows = build_ledger(app, ROUND, f"{ROUND}/U02")
+    rows = list(app.services.read.ledger.of(ROUND, f"{ROUND}/U02").rows)
     assert [(r["序号"], r["被巡视单位"], r["完成时限"]) for r in rows] == [
         (1, "示例市审计局", date(2024, 9, 13)),
         (2, "示例市审计局", date(2024, 9, 16)),
@@ -174,10 +178,10 @@ def test_the_ledger_of_one_case_is_numbered_from_one(ledger_world: Rectifying, a
         (5, "示例市审计局", date(2024, 12, 31)),
     ]
     with pytest.raises(NotFound) as caught:
-        build_ledger(app, "2099-R9")
+        list(app.services.read.ledger.of("2099-R9").rows)
     assert caught.value.message == "round 2099-R9 does not exist"
     with pytest.raises(NotFound) as caught:
-        build_ledger(app, ROUND, f"{ROUND}/U09")
+        list(app.services.read.ledger.of(ROUND, f"{ROUND}/U09").rows)
     assert caught.value.message == "case 2024-R1/U09 does not exist"
 
 
@@ -185,7 +189,7 @@ def test_the_xlsx_has_the_header_frozen_filters_widths_and_real_dates(
     ledger_world: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "ledger.xlsx"
-    write_xlsx(build_ledger(app, ROUND), out)
+    write_xlsx(list(app.services.read.ledger.of(ROUND).rows), out)
     sheet = load_workbook(out).active
     assert sheet is not None
     assert sheet.title == "整改台账"
@@ -226,7 +230,7 @@ def test_the_csv_is_utf8_with_a_bom_and_the_same_columns(
     ledger_world: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "ledger.csv"
-    write_csv(build_ledger(app, ROUND), out)
+    write_csv(list(app.services.read.ledger.of(ROUND).rows), out)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw[3:].decode("utf-8").startswith("序号,轮次,巡视组,被巡视单位,")
@@ -242,7 +246,7 @@ def test_the_csv_is_utf8_with_a_bom_and_the_same_columns(
 
 def test_an_empty_round_exports_a_header_only(app: App, clock: ManualClock, tmp_path: Path) -> None:
     Rectifying(app, clock)
-    assert build_ledger(app, ROUND) == []
+    assert list(app.services.read.ledger.of(ROUND).rows) == []
     out = tmp_path / "empty.xlsx"
     write_xlsx([], out)
     sheet = load_workbook(out).active
@@ -264,10 +268,10 @@ def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(
     rect.accept(item)
     clock.set(shanghai(2024, 9, 20, 10))
     rect.fire(item, "reopen", "office")
-    (reopened,) = build_ledger(app, ROUND)
+    (reopened,) = list(app.services.read.ledger.of(ROUND).rows)
     assert (reopened["验收情况"], reopened["备注"]) == ("", "问题状态：整改中")
     assert reopened["销号时间"] is None
     clock.set(shanghai(2024, 9, 27, 10))
     rect.accept(item)
-    (again,) = build_ledger(app, ROUND)
+    (again,) = list(app.services.read.ledger.of(ROUND).rows)
     assert (again["验收情况"], again["销号时间"]) == ("三方验收通过", date(2024, 9, 27))

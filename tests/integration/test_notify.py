@@ -122,7 +122,7 @@ def make_app(db_url: str, clock: ManualClock) -> Iterator[Callable[..., App]]:
             ),
             clock=clock,
         )
-        app.init("tester")
+        app.services.definitions.init("tester")
         apps.append(app)
         return app
 
@@ -229,7 +229,7 @@ def test_a_webhook_that_never_recovers_is_given_up_after_the_last_attempt(
     assert row["last_error"].endswith(": HTTP 503 Service Unavailable")
     # The escalation itself is recorded whatever happens to its notification.
     assert [x["id"] for x in escalations(app)] == [raised.id]
-    _, history = app.inspection.history(KEY)
+    history = list(app.services.read.history.of(KEY).events)
     assert [e.data.get("escalation") for e in history if e.kind == "escalation"] == [raised.id]
 
 

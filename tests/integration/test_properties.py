@@ -242,7 +242,7 @@ def register(app: App, spec: Spec) -> Definition:
             source=spec.text,
             source_name=f"{spec.name}.yaml",
             loaded_by="hypothesis",
-            now=app.now(),
+            now=app.clock.now(),
         )
     assert (registration.version, registration.created) == (1, True)
     return definition
@@ -261,7 +261,7 @@ def check_invariants(app: App, definition: Definition, case_id: int, model: Mode
     assert state.last_occurred_at == model.last
     assert [e.seq for e in events] == list(range(1, state.version + 1))
     assert replay(events) == state.projection()
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert report.ok, report.problems
 
 
@@ -270,8 +270,8 @@ def run_example(app: App, clock: ManualClock, data: st.DataObject, spec: Spec, s
     forget_cases(app)
     definition = register(app, spec)
     unit = f"U{next(_names)}"
-    app.inspection.add_unit(unit, f"单位{unit}")
-    ref = app.inspection.start_case(
+    app.services.cases.add_unit(unit, f"单位{unit}")
+    ref = app.services.cases.start_case(
         round_code=ROUND, unit_code=unit, group_code=GROUP, definition=spec.name, actor="巡视办"
     )
     key = f"{ROUND}/{unit}"
@@ -286,9 +286,11 @@ def run_example(app: App, clock: ManualClock, data: st.DataObject, spec: Spec, s
         before = snapshot(app)
         try:
             if cmd.kind == "fire":
-                app.inspection.fire(key, cmd.name, actor="某人", role=cmd.role, at=at)
+                app.services.cases.fire(key, cmd.name, actor="某人", role=cmd.role, at=at)
             else:
-                app.inspection.record_milestone(key, cmd.name, actor="某人", role=cmd.role, at=at)
+                app.services.cases.record_milestone(
+                    key, cmd.name, actor="某人", role=cmd.role, at=at
+                )
         except XunshiError as exc:
             event(f"{cmd.kind} refused")
             assert type(exc) in expected, (cmd, exc.message)
@@ -303,8 +305,8 @@ def run_example(app: App, clock: ManualClock, data: st.DataObject, spec: Spec, s
 @pytest.fixture
 def round_app(app: App) -> App:
     """The `app` fixture with the round and group the examples' cases go in."""
-    app.inspection.create_round(ROUND, "性质测试", date(2024, 9, 2))
-    app.inspection.add_group(ROUND, GROUP, "组长")
+    app.services.cases.create_round(ROUND, "性质测试", date(2024, 9, 2))
+    app.services.cases.add_group(ROUND, GROUP, "组长")
     return app
 
 
@@ -312,9 +314,9 @@ def round_app(app: App) -> App:
 def sqlite_app(sqlite_url: str, clock: ManualClock) -> Iterator[App]:
     """An initialised application on SQLite only, with the round and group."""
     application = bootstrap(Settings(db_url=sqlite_url, actor="tester"), clock=clock)
-    application.init("tester")
-    application.inspection.create_round(ROUND, "性质测试", date(2024, 9, 2))
-    application.inspection.add_group(ROUND, GROUP, "组长")
+    application.services.definitions.init("tester")
+    application.services.cases.create_round(ROUND, "性质测试", date(2024, 9, 2))
+    application.services.cases.add_group(ROUND, GROUP, "组长")
     yield application
     application.db.dispose()
 

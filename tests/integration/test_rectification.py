@@ -35,10 +35,12 @@ from worlds import snapshot
 from xunshi.bootstrap import App
 from xunshi.definitions.schema import canonical_json
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused, XunshiError
+from xunshi.keys import parse_reference
+from xunshi.services.commands import ItemFacts, TaskChanges
+from xunshi.services.results import Change
 from xunshi.storage import queries as q
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceRef, Outcome
-from xunshi.workflow.rectification import ItemFacts
+from xunshi.workflow.resolve import resolve_item
 
 P01 = f"{ROUND}/U01/P01"
 LABEL = f"item {P01}"
@@ -163,7 +165,7 @@ def test_an_item_goes_from_identified_to_archived_with_the_right_roles(
     # archived is final: nothing more can happen.
     message = refused(rect, fire(rect, "reopen", "office"))
     assert message == f"{LABEL} is 归档 (archived); nothing more can happen"
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_refusals_before_rectification_name_what_is_wrong_and_write_nothing(
@@ -292,30 +294,34 @@ def test_task_commands_refuse_bad_input_and_write_nothing(rect: Rectifying) -> N
     ) == ("responsible person must not be empty")
     assert refused(
         rect,
-        lambda: svc.update_task(f"{P01}#9", actor="x", role="office", progress="进展"),
+        lambda: svc.update_task(f"{P01}#9", TaskChanges(progress="进展"), actor="x", role="office"),
         NotFound,
     ) == (f"{LABEL} has no task #9")
     assert refused(
-        rect, lambda: svc.update_task("99", actor="x", role="office", progress="进展"), NotFound
+        rect,
+        lambda: svc.update_task("99", TaskChanges(progress="进展"), actor="x", role="office"),
+        NotFound,
     ) == ("task #99 does not exist")
     assert refused(
-        rect, lambda: svc.update_task("P01", actor="x", role="office", progress="进展"), BadInput
+        rect,
+        lambda: svc.update_task("P01", TaskChanges(progress="进展"), actor="x", role="office"),
+        BadInput,
     ) == ("task 'P01' is not a task id or key: use the number or ITEM#N, e.g. 2024-R1/U01/P01#1")
     assert refused(
         rect,
         lambda: svc.update_task(
-            str(task.id), actor="x", role="office", changes={"due_on": date(2024, 10, 31)}
+            str(task.id), TaskChanges(due_on=date(2024, 10, 31)), actor="x", role="office"
         ),
         BadInput,
     ) == (f"nothing changes for task {P01}#1")
     assert refused(
-        rect, lambda: svc.update_task(str(task.id), actor="x", role="office"), BadInput
-    ) == ("nothing to update: give a new value or --progress")
-    assert refused(
         rect,
-        lambda: svc.update_task(str(task.id), actor="x", role="office", changes={"owner": "x"}),
+        lambda: svc.update_task(str(task.id), TaskChanges(), actor="x", role="office"),
         BadInput,
-    ) == ("a task has no field owner")
+    ) == ("nothing to update: give a new value or --progress")
+    # A task has no field `owner`: the command cannot even be written down.
+    with pytest.raises(TypeError, match="owner"):
+        TaskChanges(owner="x")  # type: ignore[call-arg]
     assert refused(
         rect,
         lambda: svc.complete_task(str(task.id), evidence=" ", actor="x", role="office"),
@@ -398,7 +404,7 @@ def test_long_term_review_restarts_the_three_month_clock_and_its_reminder(
     rect.submit_all(P01)
     rect.accept_submitted(P01)
     assert rect.state(P01) == "accepted"
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def _stage_timers(app: App, rect: Rectifying) -> list[tuple[str, str, int, date, datetime]]:
@@ -437,7 +443,7 @@ def test_reopen_from_accepted_goes_back_to_rectifying_and_needs_new_work(
         "submit",
         "accept",
     ]
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_reopen_from_submitted_sends_a_rejected_application_back_without_acceptance(
@@ -473,8 +479,8 @@ def test_closing_a_case_is_refused_while_items_are_open_then_allowed(
     rect.item("U02", "P01")  # another case's open item does not count
     rect.close_case_ready(case)
 
-    def close() -> tuple[InstanceRef, Outcome]:
-        return app.inspection.fire(case, "close", actor=OFFICE, role="office")
+    def close() -> Change:
+        return app.services.cases.fire(case, "close", actor=OFFICE, role="office")
 
     assert refused(rect, close) == (
         f"case {case} cannot close: 2 items are neither accepted nor long-term: "
@@ -485,11 +491,9 @@ def test_closing_a_case_is_refused_while_items_are_open_then_allowed(
         f"case {case} cannot close: 1 item is neither accepted nor long-term: P01 (rectifying)"
     )
     rect.fire(P01, "make_long_term", "office")
-    _, outcome = close()
+    outcome = close()
     assert outcome.instance.state == "closed"
-    with app.db.transaction() as conn:
-        other = app.inspection.resolve(conn, other_case)
-    assert rect.world.row(other)["state"] == "preparation"
+    assert app.services.read.cases.one(other_case).state == "preparation"
 
 
 def test_an_item_cannot_be_added_to_a_closed_case(rect: Rectifying, app: App) -> None:
@@ -499,7 +503,7 @@ def test_an_item_cannot_be_added_to_a_closed_case(rect: Rectifying, app: App) ->
     rect.accept(P01)
     case = f"{ROUND}/U01"
     rect.close_case_ready(case)
-    app.inspection.fire(case, "close", actor=OFFICE, role="office")
+    app.services.cases.fire(case, "close", actor=OFFICE, role="office")
     message = refused(
         rect,
         lambda: rect.svc.add_item(
@@ -520,13 +524,14 @@ def test_every_item_and_task_change_is_an_event_of_the_item(
     rect.advance()
     rect.svc.update_task(
         f"{P01}#1",
+        TaskChanges(responsible_person="孙科员", due_on=date(2024, 11, 15), progress="已起草制度"),
         actor=LIAISON,
         role="unit_liaison",
-        changes={"responsible_person": "孙科员", "due_on": date(2024, 11, 15)},
-        progress="已起草制度",
     )
     rect.advance()
-    rect.svc.update_task(str(task.id), actor=LIAISON, role="unit_liaison", progress="已印发")
+    rect.svc.update_task(
+        str(task.id), TaskChanges(progress="已印发"), actor=LIAISON, role="unit_liaison"
+    )
     clock.set(shanghai(2024, 11, 11))  # 5 working days before 11-15: the reminder
     assert sweep(app, LABEL) == [(task.id, 0, date(2024, 11, 15))]
     rect.advance()
@@ -587,10 +592,10 @@ def test_every_item_and_task_change_is_an_event_of_the_item(
         "status": "done",
     }
     assert (row["evidence"], row["completed_on"]) == ("制度文件", date(2024, 11, 11))
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     assert report.ok, report.problems
     # One chain per case and per item; every event of both counted.
-    case_events = len(app.inspection.history(f"{ROUND}/U01")[1])
+    case_events = len(app.services.read.history.of(f"{ROUND}/U01").events)
     assert (report.chains, report.events) == (2, case_events + len(history))
 
 
@@ -600,13 +605,15 @@ def audited(rect: Rectifying) -> int:
     rect.begin(P01)
     rect.task(P01, date(2024, 10, 31))
     rect.task(P01, date(2024, 11, 29), person="孙科员")
-    rect.svc.update_task(f"{P01}#1", actor=LIAISON, role="unit_liaison", progress="已起草")
-    assert rect.app.auditor.verify().ok
+    rect.svc.update_task(
+        f"{P01}#1", TaskChanges(progress="已起草"), actor=LIAISON, role="unit_liaison"
+    )
+    assert rect.app.services.audit.verify().ok
     return rect.ref(P01).id
 
 
 def _problems(app: App) -> list[tuple[str, int, str]]:
-    return [(p.label, p.seq, p.reason) for p in app.auditor.verify().problems]
+    return [(p.label, p.seq, p.reason) for p in app.services.audit.verify().problems]
 
 
 def _task_id(app: App, item_id: int, number: int) -> int:
@@ -672,7 +679,7 @@ def test_verify_counts_item_chains_next_to_case_chains(rect: Rectifying, app: Ap
     rect.case("U02")
     rect.item("U02", "P01")
     rect.item("U02", "P02")
-    report = app.auditor.verify()
+    report = app.services.audit.verify()
     # Cases U01, U02; items U01/P01, U02/P01, U02/P02: one `started` event each.
     assert (report.ok, report.chains, report.events) == (True, 5, 5)
     started = [(e.seq, e.kind, e.actor, e.role) for e in rect.history(f"{ROUND}/U02/P02")]
@@ -742,14 +749,20 @@ def test_two_writers_adding_tasks_to_one_item_get_a_task_each_or_a_conflict(
     raised, message = _race(
         app,
         lambda conn: rect.svc._add_task(
-            conn, rect.svc.resolve(conn, P01), first, LIAISON, "unit_liaison", None, None
+            conn,
+            resolve_item(conn, parse_reference(P01, "item")),
+            first,
+            LIAISON,
+            "unit_liaison",
+            None,
+            None,
         ),
         lambda: rect.task(P01, date(2024, 11, 29)),
     )
     assert raised in (None, Conflict), f"{raised}: {message}"
     numbers = [t["number"] for t in task_rows(app, ref.id)]
     assert numbers == ([1, 2] if raised is None else [1])
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_two_writers_adding_the_same_item_code_one_is_told_it_exists(
@@ -759,9 +772,15 @@ def test_two_writers_adding_the_same_item_code_one_is_told_it_exists(
     raised, message = _race(
         app,
         lambda conn: rect.svc._add_item(
-            conn, f"{ROUND}/U01", facts, OFFICE, "office", "rectification", None
+            conn,
+            parse_reference(f"{ROUND}/U01", "case"),
+            facts,
+            OFFICE,
+            "office",
+            "rectification",
+            None,
         ),
         lambda: rect.svc.add_item(f"{ROUND}/U01", facts, actor=OFFICE),
     )
     assert (raised, message) == (AlreadyExists, f"item {ROUND}/U01/P02 already exists")
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok

@@ -89,7 +89,7 @@ def url(request: pytest.FixtureRequest) -> str:
 def system_app(url: str) -> Iterator[App]:
     """An initialised app on `url` and the system clock."""
     app = bootstrap(Settings(db_url=url, actor="tester"), clock=SystemClock())
-    app.init("tester")
+    app.services.definitions.init("tester")
     yield app
     app.db.dispose()
 
@@ -157,9 +157,9 @@ def test_a_daemon_stopped_mid_sweep_gives_back_what_it_did_not_fire(
     system_app: App, url: str, tmp_path: Path, daemon: list[Daemon]
 ) -> None:
     # SQLite: one backend is enough for the stop-while-sweeping path.
-    system_app.inspection.create_round("2026-R1", "2026年第一轮巡视", date(2026, 1, 5))
+    system_app.services.cases.create_round("2026-R1", "2026年第一轮巡视", date(2026, 1, 5))
     plan = write_plan(tmp_path / "plan.csv", "2026-R1", 300)
-    system_app.inspection.import_plan(plan, actor="tester", at=weeks_ago(10))
+    system_app.services.cases.import_plan(plan, actor="tester", at=weeks_ago(10))
     daemon.append(Daemon(url, tmp_path))
 
     wait_for(system_app, 1, daemon[0])

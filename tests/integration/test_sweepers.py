@@ -68,7 +68,7 @@ CRASHING_SWEEPER = """\
     )
     fired = 0
     original_fire = escalation.Sweeper.fire
-    original_record = Engine.record_escalation
+    original_record = Engine.execute
 
 
     def die() -> None:
@@ -85,7 +85,7 @@ CRASHING_SWEEPER = """\
         return outcome
 
 
-    def record_escalation(self, *args, **kwargs):
+    def execute(self, *args, **kwargs):
         # "inside": die in the middle of timer K+1's transaction, after its escalation row
         # and history event were written but before the commit.
         outcome = original_record(self, *args, **kwargs)
@@ -95,7 +95,7 @@ CRASHING_SWEEPER = """\
 
 
     escalation.Sweeper.fire = fire
-    Engine.record_escalation = record_escalation
+    Engine.execute = execute
     result = app.sweeper.sweep()
     print(f"survived: claimed {result.claimed}, raised {len(result.raised)}")
     sys.exit(3)
@@ -114,7 +114,7 @@ RACING_SWEEPER = """\
     url, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     now, batch = datetime.fromisoformat(sys.argv[4]), int(sys.argv[5])
     app = bootstrap(Settings(db_url=url))
-    app.sweeper.batch = batch
+    app.sweeper.lease.batch = batch
     app.db.schema_version()  # connect before the start line
     ready.touch()
     deadline = time.monotonic() + 60
@@ -136,7 +136,7 @@ RACING_SWEEPER = """\
 def make_app(url: str, clock: ManualClock | SystemClock, lease: float = 60.0) -> App:
     """An application on `url` (initialised)."""
     app = bootstrap(Settings(db_url=url, actor="tester", lease_seconds=lease), clock=clock)
-    app.init("tester")
+    app.services.definitions.init("tester")
     return app
 
 
@@ -198,7 +198,7 @@ def test_a_killed_sweeper_leaves_nothing_half_done(
         assert len(outbox(app)) == kill_after
         expected = {("pending", 1): kill_after, ("claimed", 0): DUE_TIMERS - kill_after}
         assert timer_rungs(app) == {rung: n for rung, n in expected.items() if n}
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
 
         # While its lease (1 s) runs, nobody else may take its timers.
         early = app.sweeper.sweep()
@@ -214,7 +214,7 @@ def test_a_killed_sweeper_leaves_nothing_half_done(
         assert set(counts.values()) == {1}
         assert timer_rungs(app) == {("pending", 1): DUE_TIMERS}  # none left claimed
         assert len(outbox(app)) == DUE_TIMERS
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
     finally:
         app.db.dispose()
 
@@ -251,10 +251,10 @@ def test_a_sweeper_killed_during_a_catch_up_holds_back_only_the_timers_it_held(
         assert len(counts) == LADDER_CASES * 4
         assert set(counts.values()) == {1}
         for unit in range(1, LADDER_CASES + 1):
-            _, history = app.inspection.history(f"{ROUND}/U{unit:02d}")
+            history = list(app.services.read.history.of(f"{ROUND}/U{unit:02d}").events)
             assert [e.data["level"] for e in history if e.kind == "escalation"] == [0, 1, 2, 3]
         assert len(outbox(app)) == LADDER_CASES * 4
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
     finally:
         app.db.dispose()
 
@@ -281,9 +281,9 @@ def test_racing_sweepers_raise_each_escalation_exactly_once(
     url: str = request.getfixturevalue("pg_schema_url" if backend == "postgres" else "sqlite_url")
     app = make_app(url, SystemClock())
     try:
-        app.inspection.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
+        app.services.cases.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
         plan = write_plan(tmp_path / "plan.csv", "2024-R1", due)
-        app.inspection.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
+        app.services.cases.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
         assert timer_rungs(app) == {("pending", 0): due}
         assert {t["fire_at"] for t in timers(app)} == {RUNGS_AT[0]}
 
@@ -307,7 +307,7 @@ def test_racing_sweepers_raise_each_escalation_exactly_once(
             assert timer_rungs(app) == {("pending", level + 1): due}
             assert {t["fire_at"] for t in timers(app)} == {RUNGS_AT[level + 1]}
             assert len(outbox(app)) == due * (level + 1)
-            assert app.auditor.verify().ok  # every history contiguous, replay == projection
+            assert app.services.audit.verify().ok  # every history contiguous, replay == projection
     finally:
         app.db.dispose()
 
@@ -329,9 +329,9 @@ def test_racing_sweepers_walk_each_ladder_once_and_in_order(
     url: str = request.getfixturevalue("pg_schema_url" if backend == "postgres" else "sqlite_url")
     app = make_app(url, SystemClock())
     try:
-        app.inspection.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
+        app.services.cases.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
         plan = write_plan(tmp_path / "plan.csv", "2024-R1", cases)
-        app.inspection.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
+        app.services.cases.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
         assert timer_rungs(app) == {("pending", 0): cases}
 
         results = _race(url, tmp_path, 2, sh(2024, 3, 1), batch=50)
@@ -348,7 +348,7 @@ def test_racing_sweepers_walk_each_ladder_once_and_in_order(
         for row in escalations(app):  # by id: the order they were raised in
             by_case.setdefault(row["instance_id"], []).append(row["level"])
         assert {tuple(levels) for levels in by_case.values()} == {(0, 1, 2, 3)}
-        assert app.auditor.verify().ok
+        assert app.services.audit.verify().ok
     finally:
         app.db.dispose()
 

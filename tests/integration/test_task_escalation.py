@@ -16,10 +16,10 @@ from rectification_helpers import ROUND, Rectifying, shanghai, sweep
 from sqlalchemy import select
 
 from xunshi.bootstrap import App
+from xunshi.services.commands import TaskChanges
+from xunshi.services.rectification import TaskRef
 from xunshi.storage import queries as q
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.escalation import list_escalations
-from xunshi.workflow.rectification import TaskRef
 
 P01 = f"{ROUND}/U01/P01"
 LABEL = f"item {P01}"
@@ -63,8 +63,7 @@ def task_timers(app: App, task_id: int) -> list[tuple[str, int, int, date, Any]]
 
 def item_escalations(app: App) -> list[tuple[str, str, str, int | None, int, date, bool]]:
     """(case, stage, stage title, task, level, due date, open) of the item escalations."""
-    with app.db.transaction() as conn:
-        views = list_escalations(conn, app.engine)
+    views = app.services.read.escalations.many()
     return [
         (v.case, v.stage, v.stage_title, v.task_id or None, v.level, v.due_on, v.open)
         for v in views
@@ -99,7 +98,7 @@ def test_a_task_escalates_once_per_rung_at_the_rung_instants(
         ("escalation", "level2", "xunshi", "整改超期告诫", task.id, 2),
         ("escalation", "level3", "xunshi", "整改问责约谈", task.id, 3),
     ]
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_after_downtime_one_sweep_raises_every_missed_rung_once_in_ladder_order(
@@ -108,8 +107,7 @@ def test_after_downtime_one_sweep_raises_every_missed_rung_once_in_ladder_order(
     clock.set(shanghai(2025, 1, 6))
     assert sweep(app, LABEL) == [(task.id, level, DUE) for level in range(4)]
     assert sweep(app, LABEL) == []
-    with app.db.transaction() as conn:
-        views = list_escalations(conn, app.engine, open_only=True, round_code=ROUND, level=2)
+    views = app.services.read.escalations.many(open_only=True, round_code=ROUND, level=2)
     assert [(v.case, v.task_id, v.title, v.notify) for v in views if v.case == P01] == [
         (P01, task.id, "整改超期告诫", ("leading_group",))
     ]
@@ -152,8 +150,7 @@ def test_completing_a_task_after_rung_one_stops_the_later_rungs_and_closes_its_e
         (P01, "", "任务 #1", task.id, 0, DUE, False),
         (P01, "", "任务 #1", task.id, 1, DUE, False),
     ]
-    with app.db.transaction() as conn:
-        assert [v for v in list_escalations(conn, app.engine, open_only=True) if v.task_id] == []
+    assert [v for v in app.services.read.escalations.many(open_only=True) if v.task_id] == []
 
 
 def test_moving_the_due_date_before_any_rung_reschedules_the_ladder(
@@ -161,7 +158,7 @@ def test_moving_the_due_date_before_any_rung_reschedules_the_ladder(
 ) -> None:
     clock.set(shanghai(2024, 10, 10, 9))
     rect.svc.update_task(
-        str(task.id), actor="李联络员", role="unit_liaison", changes={"due_on": date(2024, 11, 29)}
+        str(task.id), TaskChanges(due_on=date(2024, 11, 29)), actor="李联络员", role="unit_liaison"
     )
     # 5 working days before Friday 11-29: Friday 11-22.
     assert task_timers(app, task.id) == [
@@ -183,10 +180,9 @@ def test_moving_the_due_date_after_a_rung_raises_only_the_rungs_not_raised_yet(
     assert sweep(app, LABEL) == [(task.id, 0, DUE), (task.id, 1, DUE)]
     rect.svc.update_task(
         f"{P01}#1",
+        TaskChanges(due_on=date(2024, 12, 31), progress="经批准延期"),
         actor="王主任",
         role="office",
-        changes={"due_on": date(2024, 12, 31)},
-        progress="经批准延期",
     )
     clock.set(shanghai(2024, 12, 31, 18))
     assert sweep(app, LABEL) == []  # the reminder of 12-24 was raised already (for 10-31)
@@ -206,12 +202,7 @@ def test_a_long_term_task_has_no_timer_until_it_gets_a_due_date(
     rect.begin(P01)
     task = rect.task(P01, None)
     assert task_timers(app, task.id) == []
-    rect.svc.update_task(
-        str(task.id),
-        actor="王主任",
-        role="office",
-        changes={"due_on": DUE, "long_term": False},
-    )
+    rect.svc.update_task(str(task.id), TaskChanges(due_on=DUE), actor="王主任", role="office")
     assert task_timers(app, task.id) == [("pending", 0, 1, DUE, RUNGS[0][1])]
     clock.set(RUNGS[1][1])
     assert sweep(app, LABEL) == [(task.id, 0, DUE), (task.id, 1, DUE)]

@@ -36,9 +36,9 @@ from rectification_helpers import (
 
 from xunshi.bootstrap import App
 from xunshi.errors import NotFound
-from xunshi.reports.themes import COLUMNS, Theme, build_themes, write_themes
+from xunshi.reports.themes import COLUMNS, Theme, write_themes
+from xunshi.services.commands import ItemFacts
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.rectification import ItemFacts
 
 NAMES = {"U01": "示例市财政局", "U02": "示例市审计局", "U03": "示例市统计局"}
 EXPECTED = [
@@ -130,9 +130,9 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
     rect.accept(reopened)
     rect.fire(reopened, "reopen", "office")
     # Another round's item in the same category does not count.
-    app.inspection.create_round("2024-R2", "2024年第二轮巡视", date(2024, 9, 2))
-    app.inspection.add_group("2024-R2", "G1", "李组长")
-    app.inspection.start_case(
+    app.services.cases.create_round("2024-R2", "2024年第二轮巡视", date(2024, 9, 2))
+    app.services.cases.add_group("2024-R2", "G1", "李组长")
+    app.services.cases.start_case(
         round_code="2024-R2", unit_code="U01", group_code="G1", definition="regular", actor="王"
     )
     rect.svc.add_item(
@@ -147,11 +147,11 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
 def test_the_figures_per_category_match_the_hand_computed_round(
     themed: Rectifying, app: App
 ) -> None:
-    assert build_themes(app, ROUND) == EXPECTED
+    assert app.services.read.themes.of(ROUND) == EXPECTED
 
 
 def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
-    assert build_themes(app, ROUND)[0].to_json() == {
+    assert app.services.read.themes.of(ROUND)[0].to_json() == {
         "category": "党的建设/政治建设",
         "level1": "党的建设",
         "level2": "政治建设",
@@ -168,11 +168,11 @@ def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
 
 
 def test_the_other_round_and_an_unknown_round(themed: Rectifying, app: App) -> None:
-    assert build_themes(app, "2024-R2") == [
+    assert app.services.read.themes.of("2024-R2") == [
         Theme("党的建设", "政治建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0)
     ]
     with pytest.raises(NotFound) as caught:
-        build_themes(app, "2099-R9")
+        app.services.read.themes.of("2099-R9")
     assert caught.value.message == "round 2099-R9 does not exist"
 
 
@@ -180,7 +180,7 @@ def test_the_csv_export_has_a_bom_the_columns_and_the_figures(
     themed: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "themes.csv"
-    write_themes(build_themes(app, ROUND), out, "csv")
+    write_themes(app.services.read.themes.of(ROUND), out, "csv")
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.reader(handle))
@@ -192,7 +192,7 @@ def test_the_xlsx_export_has_numbers_a_frozen_header_and_a_filter(
     themed: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "themes.xlsx"
-    write_themes(build_themes(app, ROUND), out, "xlsx")
+    write_themes(app.services.read.themes.of(ROUND), out, "xlsx")
     sheet = load_workbook(out).active
     assert sheet is not None
     assert sheet.title == "专题汇总"

@@ -14,8 +14,6 @@ from rectification_helpers import OFFICE, POLITICS, ROUND, STYLE, Rectifying, ta
 from xunshi.bootstrap import App
 from xunshi.definitions.schema import LEGACY_ITEM_TAGS, definition_from_dict
 from xunshi.errors import Refused
-from xunshi.reports.ledger import build_ledger
-from xunshi.reports.themes import build_themes
 from xunshi.workflow.clock import ManualClock
 from xunshi.workflow.registry import parse
 
@@ -74,7 +72,7 @@ def rect(app: App, clock: ManualClock) -> Rectifying:
 
 def add_item(rect: Rectifying, unit: str, code: str, category: str = POLITICS) -> str:
     """An item of the unit's case on the renamed lifecycle."""
-    from xunshi.workflow.rectification import ItemFacts
+    from xunshi.services.commands import ItemFacts
 
     rect.svc.add_item(
         f"{ROUND}/{unit}",
@@ -127,21 +125,21 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
 
     # Case close: P03 is neither accepted nor long-term (by its tags), so the case stays open.
     with pytest.raises(Refused) as refused:
-        app.inspection.fire(case, "close", actor=OFFICE, role="office")
+        app.services.cases.fire(case, "close", actor=OFFICE, role="office")
     assert refused.value.message == (
         f"case {case} cannot close: 1 item is neither accepted nor long-term: P03 (applying)"
     )
 
     # The ledger: acceptance progress from the acceptance-tagged state's own milestones,
     # and the 销号 date of the accepted one.
-    rows = {row["问题"].split()[0]: row for row in build_ledger(app, ROUND)}
+    rows = {row["问题"].split()[0]: row for row in list(app.services.read.ledger.of(ROUND).rows)}
     assert rows["P01"]["验收情况"] == "三方验收通过"
     assert rows["P01"]["销号时间"] == clock.now().astimezone(app.settings.tz).date()
     assert rows["P03"]["验收情况"] == "巡视办审核✓ 巡视组审核…"
     assert (rows["P02"]["验收情况"], rows["P02"]["销号时间"]) == ("", None)
 
     # Themes count accepted and long-term by tag.
-    themes = {(t.level1, t.level2): t for t in build_themes(app, ROUND)}
+    themes = {(t.level1, t.level2): t for t in app.services.read.themes.of(ROUND)}
     politics, style = themes[tuple(POLITICS.split("/"))], themes[tuple(STYLE.split("/"))]
     assert (politics.items, politics.accepted, politics.long_term, politics.open) == (2, 1, 0, 1)
     assert (style.items, style.accepted, style.long_term, style.open) == (1, 0, 1, 0)
@@ -150,12 +148,14 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
     rect.milestone(applying, "group_checked", "group_leader")
     assert rect.fire(applying, "close_out", "office") == "closed_out"
     assert rect.fire(applying, "file", "office") == "filed"
-    _, outcome = app.inspection.fire(case, "close", actor=OFFICE, role="office")
+    outcome = app.services.cases.fire(case, "close", actor=OFFICE, role="office")
     assert outcome.instance.state == "closed"
-    filed = {row["问题"].split()[0]: row for row in build_ledger(app, ROUND)}["P03"]
+    filed = {row["问题"].split()[0]: row for row in list(app.services.read.ledger.of(ROUND).rows)}[
+        "P03"
+    ]
     assert filed["验收情况"] == "三方验收通过"
     assert filed["销号时间"] == clock.now().astimezone(app.settings.tz).date()
-    assert app.auditor.verify().ok
+    assert app.services.audit.verify().ok
 
 
 def test_a_definition_stored_before_tags_reads_with_the_names_the_code_used_then() -> None:

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from xunshi.bootstrap import App
+from xunshi.services.results import Started
 from xunshi.storage import queries as q
 from xunshi.storage.tables import metadata
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceRef
+from xunshi.workflow.resolve import InstanceRef
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROUND = "2024-R1"
@@ -113,13 +114,13 @@ class World:
     def __init__(self, app: App, clock: ManualClock) -> None:
         self.app = app
         self.clock = clock
-        app.inspection.create_round(ROUND, "2024年第一轮巡视", date(2024, 9, 2))
-        app.inspection.add_group(ROUND, GROUP, "张组长")
+        app.services.cases.create_round(ROUND, "2024年第一轮巡视", date(2024, 9, 2))
+        app.services.cases.add_group(ROUND, GROUP, "张组长")
 
-    def case(self, unit: str = "U01", definition: str = "regular") -> InstanceRef:
+    def case(self, unit: str = "U01", definition: str = "regular") -> Started:
         """Add unit `unit` and start its case in the round."""
-        self.app.inspection.add_unit(unit, f"单位{unit}")
-        return self.app.inspection.start_case(
+        self.app.services.cases.add_unit(unit, f"单位{unit}")
+        return self.app.services.cases.start_case(
             round_code=ROUND,
             unit_code=unit,
             group_code=GROUP,
@@ -133,9 +134,11 @@ class World:
             if pace is not None:
                 self.clock.advance(pace)
             if step.kind == "milestone":
-                self.app.inspection.record_milestone(key, step.name, actor="张组长", role=step.role)
+                self.app.services.cases.record_milestone(
+                    key, step.name, actor="张组长", role=step.role
+                )
             else:
-                self.app.inspection.fire(key, step.name, actor="张组长", role=step.role)
+                self.app.services.cases.fire(key, step.name, actor="张组长", role=step.role)
 
     def drive_to(self, key: str, state: str, *, pace: timedelta | None = None) -> None:
         """Move case `key` along the forward path until it enters `state`."""
@@ -155,7 +158,7 @@ class World:
         """Every row of every table, in primary-key order."""
         return snapshot(self.app)
 
-    def row(self, ref: InstanceRef) -> dict[str, Any]:
+    def row(self, ref: Started | InstanceRef) -> dict[str, Any]:
         """The instance row of a case."""
         with self.app.db.transaction() as conn:
             found = conn.execute(select(q.instances).where(q.instances.c.id == ref.id))

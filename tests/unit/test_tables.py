@@ -33,7 +33,7 @@ def test_commands_run_without_importing_sqlmodel() -> None:
     # What the generated module is for: a read command must not pay for pydantic.
     code = (
         "import sys; from xunshi.cli import main\n"
-        "import xunshi.bootstrap, xunshi.workflow.views\n"
+        "import xunshi.bootstrap, xunshi.read.reader, xunshi.services.inspection\n"
         "print('sqlmodel' in sys.modules, 'pydantic' in sys.modules)"
     )
     out = subprocess.run(

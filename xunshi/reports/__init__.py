@@ -1,1 +1,1 @@
-"""Read models and exports: summaries, ledgers, thematic views."""
+"""Files for people: the ledger and the thematic view (from the read side) as CSV or XLSX."""

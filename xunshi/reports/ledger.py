@@ -1,206 +1,16 @@
-"""The rectification ledger (整改台账): one row per task, the columns offices use.
-
-Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
-five working days; 绿 — done, long-term, or due later.
-"""
+"""Writing the rectification ledger (整改台账) to files: CSV for scripts, XLSX for people."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
-
-from xunshi.storage import queries as q
-from xunshi.storage.types import UTCDateTime
-from xunshi.workflow.calendar import Calendar
-from xunshi.workflow.item_views import ItemView, TaskView
-
-if TYPE_CHECKING:
-    from xunshi.bootstrap import App
-
-COLUMNS: tuple[str, ...] = (
-    "序号",
-    "轮次",
-    "巡视组",
-    "被巡视单位",
-    "巡视类型",
-    "问题",
-    "具体表现",
-    "一级类别",
-    "二级类别",
-    "重点问题",
-    "共性问题",
-    "立行立改",
-    "问题根源",
-    "整改措施",
-    "责任领导",
-    "牵头部门",
-    "责任人",
-    "完成时限",
-    "整改状态",
-    "整改进展",
-    "佐证材料",
-    "完成时间",
-    "验收情况",
-    "销号时间",
-    "预警",
-    "备注",
-)
-WIDTHS: dict[str, int] = {
-    "序号": 6,
-    "问题": 36,
-    "具体表现": 40,
-    "问题根源": 30,
-    "整改措施": 40,
-    "整改进展": 30,
-    "佐证材料": 24,
-    "备注": 30,
-}
-DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
-YELLOW_WORKING_DAYS = 5
-
-Row = dict[str, Any]
+from xunshi.read.ledger import COLUMNS, DATE_COLUMNS, WIDTHS, Row
 
 
-def build_ledger(app: App, round_code: str, case: str | None = None) -> list[Row]:
-    """The ledger rows of a round (or of one case in it), by unit, item and task."""
-    with app.db.transaction() as conn:
-        app.inspection.round_id(conn, round_code)
-        case_id = None if case is None else app.inspection.resolve(conn, case).id
-        views = app.items.many(conn, round_code=round_code, case_id=case_id)
-        accepted_on = _accepted_dates(app, conn, views)
-        cal = app.schedule.calendar(conn, "cn")
-    today = app.clock.now().astimezone(app.settings.tz).date()
-    rows: list[Row] = []
-    for view in views:
-        for task in view.tasks:
-            rows.append(_row(len(rows) + 1, view, task, _closed_on(view, accepted_on), cal, today))
-    return rows
-
-
-def _row(
-    number: int,
-    view: ItemView,
-    task: TaskView,
-    accepted_on: date | None,
-    cal: Calendar,
-    today: date,
-) -> Row:
-    remarks = [f"问题状态：{view.state_title}"]
-    if task.cooperating_departments:
-        remarks.append(f"配合部门：{task.cooperating_departments}")
-    if view.overdue and not task.overdue and view.stage_overdue:
-        remarks.append("问题阶段超期")
-    values: list[Any] = [
-        number,
-        view.round,
-        view.group,
-        view.unit_name,
-        view.kind,
-        f"{view.code} {view.title}",
-        view.manifestations,
-        view.category_l1,
-        view.category_l2,
-        _yes(view.key_problem),
-        _yes(view.common_problem),
-        _yes(view.fix_now),
-        view.root_cause,
-        task.measure,
-        task.responsible_leader,
-        task.lead_department,
-        task.responsible_person,
-        "长期" if task.long_term else task.due_on,
-        _status(task),
-        task.progress,
-        task.evidence,
-        task.completed_on,
-        _acceptance(view),
-        accepted_on,
-        light(task, cal, today),
-        "；".join(remarks),
-    ]
-    return dict(zip(COLUMNS, values, strict=True))
-
-
-def _closed_on(view: ItemView, accepted_on: dict[int, date]) -> date | None:
-    """The 销号 date while the item is closed (a reopened item has none until accepted again)."""
-    return accepted_on.get(view.id) if "accepted" in view.tags else None
-
-
-def _yes(flag: bool) -> str:
-    return "是" if flag else "否"
-
-
-def _status(task: TaskView) -> str:
-    if task.status == "done":
-        return "已完成"
-    if task.long_term:
-        return "长期坚持"
-    return "超期未完成" if task.overdue else "整改中"
-
-
-def light(task: TaskView, cal: Calendar, today: date) -> str:
-    """红 overdue, 黄 due within five working days, 绿 otherwise."""
-    if task.status == "done" or task.due_on is None:
-        return "绿"
-    if today > task.due_on:
-        return "红"
-    if cal.count_working_days(today, task.due_on) <= YELLOW_WORKING_DAYS:
-        return "黄"
-    return "绿"
-
-
-def _acceptance(view: ItemView) -> str:
-    """Accepted (a state tagged `accepted`), or the acceptance recorded so far (`acceptance`)."""
-    if "accepted" in view.tags:
-        return "三方验收通过"
-    if "acceptance" not in view.tags:
-        return ""
-    return " ".join(
-        f"{title}{'✓' if name in view.milestones else '…'}"
-        for name, title in view.declared_milestones
-    )
-
-
-def _accepted_dates(app: App, conn: Connection, views: list[ItemView]) -> dict[int, date]:
-    """When each item was last accepted (销号): entered a state tagged `accepted`."""
-    accepting: dict[int, frozenset[str]] = {}
-    for view in views:
-        defn = app.registry.definition(conn, view.definition, view.definition_version)
-        accepting[view.id] = defn.tagged("accepted")
-    states = sorted(set().union(*accepting.values())) if accepting else []
-    if not states:
-        return {}
-    e = q.events
-    item_ids = list(accepting)
-    found: dict[int, date] = {}
-    for start in range(0, len(item_ids), 500):
-        chunk = item_ids[start : start + 500]
-        rows = conn.execute(
-            select(
-                e.c.instance_id,
-                e.c.from_state,
-                e.c.to_state,
-                func.max(e.c.occurred_at, type_=UTCDateTime()),
-            )
-            .where(e.c.instance_id.in_(chunk), e.c.kind == "transition", e.c.to_state.in_(states))
-            .group_by(e.c.instance_id, e.c.from_state, e.c.to_state)
-        )
-        for instance_id, from_state, to_state, occurred in rows:
-            # Accepted is entered from elsewhere; moving on among accepted states (归档)
-            # does not change the 销号 date.
-            accepted = accepting[instance_id]
-            if to_state not in accepted or from_state in accepted:
-                continue
-            on = app.schedule.business_date(occurred)
-            found[instance_id] = max(on, found.get(instance_id, on))
-    return found
-
-
-def write_csv(rows: list[Row], out: Path) -> None:
+def write_csv(rows: Sequence[Row], out: Path) -> None:
     """UTF-8 with a BOM, so that Excel shows the Chinese text."""
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -211,7 +21,7 @@ def write_csv(rows: list[Row], out: Path) -> None:
             )
 
 
-def write_xlsx(rows: list[Row], out: Path) -> None:
+def write_xlsx(rows: Sequence[Row], out: Path) -> None:
     """A workbook with a bold, frozen header row, filters, column widths and real dates."""
     write_sheet("整改台账", COLUMNS, rows, out, WIDTHS, DATE_COLUMNS)
 
@@ -219,12 +29,13 @@ def write_xlsx(rows: list[Row], out: Path) -> None:
 def write_sheet(
     title: str,
     columns: tuple[str, ...],
-    rows: list[Row],
+    rows: Sequence[Row],
     out: Path,
     widths: dict[str, int],
     date_columns: frozenset[str],
 ) -> None:
     """One worksheet: header, frozen panes, auto filter, widths, date cells."""
+    # openpyxl only when a workbook is written (start-up time of every other command).
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

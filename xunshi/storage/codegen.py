@@ -121,13 +121,14 @@ def _type(column: Column[object]) -> str:
 
 def generated() -> str:
     """What tables.py should contain for the current models (before formatting)."""
-    from xunshi.storage import models
+    from xunshi.storage import models  # pydantic/SQLModel: only when generating
 
     return render(models.metadata, models.SCHEMA_VERSION)
 
 
 def ddl(metadata: MetaData, dialect_name: str) -> list[str]:
     """Every CREATE TABLE of `metadata` as one dialect compiles it."""
+    # Every dialect's compiler, loaded only by this development tool.
     from sqlalchemy.dialects import registry
     from sqlalchemy.schema import CreateTable
 
@@ -140,7 +141,7 @@ def ddl(metadata: MetaData, dialect_name: str) -> list[str]:
 
 def differences() -> list[str]:
     """Where the generated tables and the models disagree (empty when current)."""
-    from xunshi.storage import models, tables
+    from xunshi.storage import models, tables  # pydantic/SQLModel: only when comparing
 
     found = []
     if tables.SCHEMA_VERSION != models.SCHEMA_VERSION:

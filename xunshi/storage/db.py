@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from xunshi.errors import BadInput, Conflict, StorageError
@@ -52,15 +52,27 @@ class Database:
             return engine
         if self.url.get_backend_name() != "postgresql":
             raise BadInput(f"unsupported database {self.display_url}: use sqlite:/// or postgresql")
-        return create_engine(self.url, echo=echo, pool_pre_ping=False)
+        try:
+            return create_engine(self.url, echo=echo, pool_pre_ping=False)
+        except NoSuchModuleError as exc:
+            raise BadInput(f"database error: {exc}") from exc
 
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         `immediate` takes SQLite's write lock at BEGIN (claims and other read-then-write
-        work that must not fail half way); PostgreSQL ignores it.
+        work that must not fail half way); PostgreSQL ignores it. A database error that
+        leaves the block becomes a StorageError: above storage, nobody sees SQLAlchemy.
         """
+        try:
+            with self._transaction(immediate=immediate) as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise StorageError(f"database error: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
         conn = self._thread_connection()
         if conn is None:  # a transaction inside another one: give it its own connection
             with self.connect() as other, self._begin(other, immediate):
@@ -111,7 +123,7 @@ class Database:
         delay = 0.002
         while True:
             try:
-                with self.transaction(immediate=immediate) as conn:
+                with self._transaction(immediate=immediate) as conn:
                     return work(conn)
             except OperationalError as exc:
                 if is_deadlock(exc):
@@ -120,7 +132,9 @@ class Database:
                         "written, try again"
                     ) from exc
                 if not (self.is_sqlite and is_busy(exc)) or time.monotonic() > deadline:
-                    raise
+                    raise StorageError(f"database error: {_reason(exc)}") from exc
+            except DBAPIError as exc:
+                raise StorageError(f"database error: {_reason(exc)}") from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.05)
 

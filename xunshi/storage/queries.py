@@ -10,7 +10,6 @@ from functools import cache
 from sqlalchemy import Insert, and_, bindparam, func, select, text
 
 from xunshi.storage import tables
-from xunshi.storage.prepared import Prepared
 
 definitions = tables.definition
 rounds = tables.inspection_round
@@ -108,6 +107,7 @@ def insert_escalation(dialect: str) -> Insert:
     Built on first use: importing a dialect's module costs start-up time on every command.
     """
     if dialect == "sqlite":
+        # The one dialect in use only: loading both would cost every command's start-up.
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
@@ -115,39 +115,6 @@ def insert_escalation(dialect: str) -> Insert:
     return statement.returning(escalations.c.id)
 
 
-# Fenced: only the sweeper that holds the claim, with the attempt it claimed, may finish it.
-TIMER_DONE = (
-    timers.update()
-    .where(
-        timers.c.id == bindparam("b_id"),
-        timers.c.status == "claimed",
-        timers.c.locked_by == bindparam("b_worker"),
-        timers.c.attempts == bindparam("b_attempts"),
-    )
-    .values(status=bindparam("status"), locked_by=None, locked_until=None)
-)
-# Fenced like TIMER_DONE: move a fired timer on to its stage's next rung.
-TIMER_ADVANCE = (
-    timers.update()
-    .where(
-        timers.c.id == bindparam("b_id"),
-        timers.c.status == "claimed",
-        timers.c.locked_by == bindparam("b_worker"),
-        timers.c.attempts == bindparam("b_attempts"),
-    )
-    .values(
-        level=bindparam("level"),
-        title=bindparam("title"),
-        notify=bindparam("notify"),
-        due_on=bindparam("due_on"),
-        fire_at=bindparam("fire_at"),
-        provisional=bindparam("provisional"),
-        dedup_key=bindparam("dedup_key"),
-        status="pending",
-        locked_by=None,
-        locked_until=None,
-    )
-)
 INSERT_OUTBOX = outbox.insert()
 
 # Events that leave the stage, its deadline and the suspension as they were (milestones,
@@ -227,13 +194,3 @@ SUPERSEDE_TIMERS = (
     )
     .values(status="superseded")
 )
-
-
-# -- prepared: the statements every event runs, on the driver cursor (see prepared.py) ----
-
-INSTANCE_ROW = Prepared(INSTANCE_FOR_UPDATE)
-CASE_ROW_BY_ID = Prepared(CASE_BY_ID)
-CASE_ROW_BY_KEY = Prepared(CASE_BY_KEY)
-MOVE_INSTANCE = Prepared(UPDATE_INSTANCE)
-ADVANCE_INSTANCE = Prepared(UPDATE_INSTANCE_PROGRESS)
-APPEND_EVENT = Prepared(INSERT_EVENT)

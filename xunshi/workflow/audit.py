@@ -60,24 +60,29 @@ class Event:
     # cannot be hashed or replayed, and verification says so instead of crashing.
     data_error: str | None = None
 
+    def record(self) -> dict[str, Any]:
+        """What the event says, as the hash covers it: every field but the hashes (UTC).
+
+        The one shape of an event; exports and the JSON of histories are built from it.
+        """
+        return {
+            "instance": self.instance_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "trigger": self.trigger,
+            "from": self.from_state,
+            "to": self.to_state,
+            "actor": self.actor,
+            "role": self.role,
+            "reason": self.reason,
+            "data": dict(self.data),
+            "occurred_at": utc_iso(self.occurred_at),
+            "recorded_at": utc_iso(self.recorded_at),
+        }
+
     def canonical(self) -> str:
         """The canonical JSON the hash covers (everything but the hashes themselves)."""
-        return canonical_json(
-            {
-                "instance": self.instance_id,
-                "seq": self.seq,
-                "kind": self.kind,
-                "trigger": self.trigger,
-                "from": self.from_state,
-                "to": self.to_state,
-                "actor": self.actor,
-                "role": self.role,
-                "reason": self.reason,
-                "data": dict(self.data),
-                "occurred_at": utc_iso(self.occurred_at),
-                "recorded_at": utc_iso(self.recorded_at),
-            }
-        )
+        return canonical_json(self.record())
 
     def compute_hash(self) -> str:
         """sha256(prev_hash + canonical form), hex."""
@@ -215,6 +220,18 @@ class Report:
     def ok(self) -> bool:
         """No problem at all."""
         return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape of `audit verify`."""
+        return {
+            "ok": self.ok,
+            "chains": self.chains,
+            "events": self.events,
+            "problems": [
+                {"instance": p.instance, "label": p.label, "seq": p.seq, "reason": p.reason}
+                for p in self.problems
+            ],
+        }
 
 
 # The facts a task is added with (a `task_added` event records them all) …

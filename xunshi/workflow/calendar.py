@@ -234,7 +234,7 @@ def _loader() -> Any:
     yaml.safe_load raises a bare ValueError on `2027-13-01`; keeping the text lets the
     validator name the offending entry. Built on first use (yaml is only needed here).
     """
-    import yaml
+    import yaml  # only when a calendar file is read (start-up time)
 
     class Loader(yaml.SafeLoader):
         pass
@@ -250,7 +250,7 @@ def _loader() -> Any:
 
 
 def _load_yaml(text: str, source: str) -> Any:
-    import yaml
+    import yaml  # only when a calendar file is read (start-up time)
 
     try:
         return yaml.load(text, Loader=_loader())  # safe: the loader is a SafeLoader

@@ -15,20 +15,24 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, or_
 
 from xunshi.definitions.schema import canonical_json
-from xunshi.errors import BadInput, Conflict, NotFound, Refused
+from xunshi.errors import BadInput, Conflict
+from xunshi.keys import InstanceKey
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.timeparse import business_time
 from xunshi.workflow.clock import Clock
-from xunshi.workflow.engine import Engine, InstanceRef
-from xunshi.workflow.labels import label_from_row
+from xunshi.workflow.decide import Command
+from xunshi.workflow.engine import Engine
+from xunshi.workflow.lease import Lease
+from xunshi.workflow.resolve import InstanceRef, key_from_row
 from xunshi.workflow.schedule import Schedule, dedup_key
 
 log = logging.getLogger(__name__)
@@ -62,9 +66,8 @@ class ClaimedTimer:
     attempts: int
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> ClaimedTimer:
+    def from_row(cls, m: Mapping[str, Any]) -> ClaimedTimer:
         """From a RETURNING row of the claim."""
-        m = row._mapping
         return cls(
             id=m["id"],
             instance_id=m["instance_id"],
@@ -88,7 +91,7 @@ class Raised:
 
     id: int
     instance_id: int
-    label: str
+    key: InstanceKey | None
     stage: str
     task_id: int
     level: int
@@ -99,23 +102,21 @@ class Raised:
     raised_at: datetime
     provisional: bool
 
+    @property
+    def label(self) -> str:
+        """How messages name what escalated: `case 2024-R1/U01`, `item …/P01`."""
+        return self.key.label if self.key is not None else f"instance #{self.instance_id}"
+
 
 @dataclass
 class SweepResult:
     """What one sweep did."""
 
     claimed: int = 0
-    raised: list[Raised] | None = None
+    raised: list[Raised] = field(default_factory=list)
     stale: int = 0
     lost: int = 0
     released: int = 0
-
-    def __post_init__(self) -> None:
-        if self.raised is None:
-            self.raised = []
-
-
-Labeler = Callable[[Connection, int], str]
 
 
 def _still_live(timer: ClaimedTimer, row: Any) -> bool:
@@ -151,8 +152,9 @@ class Sweeper:
         self.clock = clock
         self.channels = tuple(channels)
         self.worker = worker or worker_name()
-        self.lease = lease
-        self.batch = batch
+        self.lease = Lease(
+            db, q.timers, worker=self.worker, duration=lease, batch=batch, token="attempts"
+        )
 
     def sweep(
         self, now: datetime | None = None, *, stop: Callable[[], bool] = lambda: False
@@ -160,7 +162,6 @@ class Sweeper:
         """Claim every due timer (in batches) and fire it; stop early when `stop()` says so."""
         now = self._now(now)
         result = SweepResult()
-        assert result.raised is not None
         while not stop():
             claimed = self.claim(now)
             if not claimed:
@@ -184,37 +185,25 @@ class Sweeper:
         if now is None:
             return clock_now
         if now > clock_now:
+            tz = self.engine.tz
             raise BadInput(
-                f"--now {self.engine.business_time(now)} is later than the clock "
-                f"({self.engine.business_time(clock_now)}); a sweep cannot run ahead of time"
+                f"--now {business_time(now, tz)} is later than the clock "
+                f"({business_time(clock_now, tz)}); a sweep cannot run ahead of time"
             )
         return now
 
     def claim(self, now: datetime) -> list[ClaimedTimer]:
-        """Claim up to `batch` due timers (pending, or claimed with an expired lease)."""
+        """Claim up to a batch of due timers (pending, or claimed with an expired lease)."""
         t = q.timers
-        due = (
-            select(t.c.id)
-            .where(
+        rows = self.lease.claim(
+            now,
+            due=[
                 q.LIVE_TIMER,
                 t.c.fire_at <= now,
                 or_(t.c.status == "pending", and_(t.c.status == "claimed", t.c.locked_until < now)),
-            )
-            .order_by(t.c.fire_at, t.c.level, t.c.id)
-            .limit(self.batch)
-        )
-        if not self.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            t.update()
-            .where(t.c.id.in_(due.scalar_subquery()))
-            .values(
-                status="claimed",
-                locked_by=self.worker,
-                locked_until=now + self.lease,
-                attempts=t.c.attempts + 1,
-            )
-            .returning(
+            ],
+            order_by=[t.c.fire_at, t.c.level, t.c.id],
+            returning=[
                 t.c.id,
                 t.c.instance_id,
                 t.c.stage_seq,
@@ -228,9 +217,9 @@ class Sweeper:
                 t.c.fire_at,
                 t.c.provisional,
                 t.c.attempts,
-            )
+            ],
+            values={"status": "claimed"},
         )
-        rows = self.db.run(lambda conn: conn.execute(stmt).all(), immediate=True)
         timers = [ClaimedTimer.from_row(row) for row in rows]
         timers.sort(key=lambda x: (x.fire_at, x.instance_id, x.level, x.id))
         return timers
@@ -253,16 +242,15 @@ class Sweeper:
         # locked here; the writes below lock the instance first (the engine's update), then
         # the timer (the fenced update at the end), the same order as every other writer.
         row = conn.execute(q.TIMER_FOR_FIRE, {"timer_id": timer.id}).mappings().first()
-        if row is None or (row["timer_status"], row["timer_locked_by"], row["timer_attempts"]) != (
-            "claimed",
-            self.worker,
-            timer.attempts,
-        ):
+        if row is None or row["timer_status"] != "claimed":
             return "lost"  # the lease expired and someone else has it now
+        held = {"locked_by": row["timer_locked_by"], "attempts": row["timer_attempts"]}
+        if not self.lease.held_by_me(held, timer.attempts):
+            return "lost"
         if not _still_live(timer, row):
             self._finish(conn, timer, "superseded")
             return "stale"
-        label = label_from_row(row)
+        key = key_from_row(row)
         escalation_id = conn.execute(
             q.insert_escalation(conn.dialect.name),
             {
@@ -285,8 +273,8 @@ class Sweeper:
         if escalation_id is None:  # raised already in this stage entry (another generation)
             self._advance(conn, timer, row)
             return "stale"
-        ref = InstanceRef(timer.instance_id, label, row)
-        data = {
+        ref = InstanceRef(timer.instance_id, key, row)
+        data: dict[str, Any] = {
             "escalation": escalation_id,
             "level": timer.level,
             "stage": timer.stage,
@@ -297,13 +285,23 @@ class Sweeper:
         }
         if timer.task_id:
             data["task"] = timer.task_id
-        self.engine.record_escalation(
-            conn, ref, level=timer.level, title=timer.title, data=data, now=now
+        self.engine.execute(
+            conn,
+            ref,
+            Command(
+                kind="escalation",
+                actor="xunshi",
+                role=None,
+                name=f"level{timer.level}",
+                reason=timer.title,
+                at=now,
+                data=data,
+            ),
         )
         raised = Raised(
             id=escalation_id,
             instance_id=timer.instance_id,
-            label=label,
+            key=key,
             stage=timer.stage,
             task_id=timer.task_id,
             level=timer.level,
@@ -334,12 +332,10 @@ class Sweeper:
         if rung is None:
             self._finish(conn, timer, "done")
             return
-        moved = conn.execute(
-            q.TIMER_ADVANCE,
+        moved = self.lease.finish(
+            conn,
+            timer.id,
             {
-                "b_id": timer.id,
-                "b_worker": self.worker,
-                "b_attempts": timer.attempts,
                 **rung,
                 "dedup_key": dedup_key(
                     timer.instance_id,
@@ -348,23 +344,26 @@ class Sweeper:
                     rung["level"],
                     timer.generation,
                 ),
+                "status": "pending",
+                "locked_by": None,
+                "locked_until": None,
             },
+            token=timer.attempts,
+            where={"status": "claimed"},
         )
-        if moved.rowcount != 1:
+        if not moved:
             raise _LostClaim(timer.id)
 
     def _finish(self, conn: Connection, timer: ClaimedTimer, status: str) -> None:
         """Mark the timer, fenced; if the claim was lost meanwhile, undo everything."""
-        finished = conn.execute(
-            q.TIMER_DONE,
-            {
-                "b_id": timer.id,
-                "b_worker": self.worker,
-                "b_attempts": timer.attempts,
-                "status": status,
-            },
+        finished = self.lease.finish(
+            conn,
+            timer.id,
+            {"status": status, "locked_by": None, "locked_until": None},
+            token=timer.attempts,
+            where={"status": "claimed"},
         )
-        if finished.rowcount != 1:
+        if not finished:
             raise _LostClaim(timer.id)
 
     def _outbox(self, conn: Connection, raised: Raised, now: datetime) -> None:
@@ -395,22 +394,14 @@ class Sweeper:
 
     def release(self, ids: Sequence[int]) -> int:
         """Give back timers this sweeper claimed but will not fire (stopping)."""
-        if not ids:
-            return 0
-        t = q.timers
-        stmt = (
-            t.update()
-            .where(t.c.id.in_(list(ids)), t.c.status == "claimed", t.c.locked_by == self.worker)
-            .values(status="pending", locked_by=None, locked_until=None)
-        )
-        return int(self.db.run(lambda conn: conn.execute(stmt).rowcount, immediate=True))
+        return self.lease.release(ids, {"status": "pending"})
 
 
 def notification_payload(raised: Raised, engine: Engine) -> dict[str, Any]:
     """What a channel delivers for one escalation."""
     return {
         "escalation": raised.id,
-        "case": raised.label.split(" ", 1)[-1],
+        "case": str(raised.key) if raised.key is not None else raised.label,
         "subject": raised.label,
         "stage": raised.stage,
         "task": raised.task_id or None,
@@ -421,159 +412,3 @@ def notification_payload(raised: Raised, engine: Engine) -> dict[str, Any]:
         "raised_at": raised.raised_at.astimezone(engine.tz).isoformat(),
         "provisional": raised.provisional,
     }
-
-
-def acknowledge(
-    db: Database, engine: Engine, labeler: Labeler, escalation_id: int, actor: str
-) -> tuple[str, int]:
-    """Mark an escalation as seen by `actor`; the acknowledgement enters the history."""
-
-    def work(conn: Connection) -> tuple[str, int]:
-        x = q.escalations
-        row = conn.execute(select(x).where(x.c.id == escalation_id)).mappings().first()
-        if row is None:
-            raise NotFound(f"escalation {escalation_id} does not exist")
-        label = labeler(conn, row["instance_id"])
-        if row["acked_at"] is not None:
-            when = engine.business_time(row["acked_at"])
-            raise Refused(
-                f"escalation {escalation_id} was already acknowledged by {row['acked_by']} "
-                f"at {when}"
-            )
-        now = engine.clock.now()
-        conn.execute(
-            x.update().where(x.c.id == escalation_id), {"acked_at": now, "acked_by": actor}
-        )
-        engine.note(
-            conn,
-            InstanceRef(row["instance_id"], label),
-            actor=actor,
-            role=None,
-            text=f"acknowledged escalation {escalation_id}: {row['title']}",
-            data={"acknowledged": escalation_id, "level": row["level"]},
-        )
-        return label, int(row["level"])
-
-    return db.run(work, immediate=True)
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationView:
-    """An escalation as `escalations list` shows it."""
-
-    id: int
-    case: str
-    stage: str
-    stage_title: str
-    task_id: int
-    level: int
-    title: str
-    notify: tuple[str, ...]
-    due_on: date
-    raised_at: datetime
-    provisional: bool
-    acked_at: datetime | None
-    acked_by: str | None
-    open: bool
-
-    def to_json(self, tz: Any) -> dict[str, Any]:
-        """The `--json` shape (DESIGN §7)."""
-        return {
-            "id": self.id,
-            "case": self.case,
-            "stage": self.stage,
-            "level": self.level,
-            "title": self.title,
-            "notify": list(self.notify),
-            "due_on": self.due_on.isoformat(),
-            "raised_at": self.raised_at.astimezone(tz).isoformat(),
-            "provisional": self.provisional,
-            "task": self.task_id or None,
-            "acked_at": None if self.acked_at is None else self.acked_at.astimezone(tz).isoformat(),
-            "acked_by": self.acked_by,
-            "open": self.open,
-        }
-
-
-def list_escalations(
-    conn: Connection,
-    engine: Engine,
-    *,
-    open_only: bool = False,
-    round_code: str | None = None,
-    level: int | None = None,
-    ids: Sequence[int] | None = None,
-) -> list[EscalationView]:
-    """Escalations, oldest first, with what they are about (case or item) and the stage.
-
-    A stage's escalation is open while its stage entry is current; a task's while the
-    task is open.
-    """
-    x, c, r, u, i, it, t = (
-        q.escalations,
-        q.cases,
-        q.rounds,
-        q.units,
-        q.instances,
-        q.items,
-        q.tasks,
-    )
-    is_open = case((x.c.task_id != 0, t.c.status == "open"), else_=x.c.stage_seq == i.c.stage_seq)
-    stmt = (
-        select(
-            x,
-            r.c.code.label("round_code"),
-            u.c.code.label("unit_code"),
-            it.c.code.label("item_code"),
-            t.c.number.label("task_number"),
-            i.c.definition_name,
-            i.c.definition_version,
-            is_open.label("is_open"),
-        )
-        .join(i, i.c.id == x.c.instance_id)
-        .outerjoin(it, it.c.id == x.c.instance_id)
-        .join(c, c.c.id == func.coalesce(it.c.case_id, x.c.instance_id))
-        .join(r, r.c.id == c.c.round_id)
-        .join(u, u.c.id == c.c.unit_id)
-        .outerjoin(t, t.c.id == x.c.task_id)
-        .order_by(x.c.raised_at, x.c.id)
-    )
-    if open_only:
-        stmt = stmt.where(is_open)
-    if round_code is not None:
-        stmt = stmt.where(r.c.code == round_code)
-    if level is not None:
-        stmt = stmt.where(x.c.level == level)
-    if ids is not None:
-        stmt = stmt.where(x.c.id.in_(list(ids)))
-    views = []
-    for row in conn.execute(stmt).mappings():
-        defn = engine.registry.definition(conn, row["definition_name"], row["definition_version"])
-        if row["task_id"]:
-            stage_title = f"任务 #{row['task_number']}"
-        elif defn.has_state(row["stage"]):
-            stage_title = defn.state(row["stage"]).title
-        else:
-            stage_title = row["stage"]
-        key = f"{row['round_code']}/{row['unit_code']}"
-        if row["item_code"] is not None:
-            key += f"/{row['item_code']}"
-        views.append(
-            EscalationView(
-                id=row["id"],
-                case=key,
-                stage=row["stage"],
-                stage_title=stage_title,
-                task_id=row["task_id"],
-                level=row["level"],
-                title=row["title"],
-                notify=tuple(json.loads(row["notify"])),
-                due_on=row["due_on"],
-                raised_at=row["raised_at"],
-                provisional=bool(row["provisional"]),
-                acked_at=row["acked_at"],
-                acked_by=row["acked_by"],
-                open=bool(row["is_open"]),
-            )
-        )
-    return views

@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, or_
 
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import Clock
+from xunshi.workflow.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class WebhookChannel:
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """POST once; anything but 2xx is a failure."""
+        # The HTTP client only when a webhook is used (start-up time).
         import urllib.error
         import urllib.request
 
@@ -145,8 +147,7 @@ class Deliverer:
         self.worker = worker
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self.lease = lease
-        self.batch = batch
+        self.lease = Lease(db, q.outbox, worker=worker, duration=lease, batch=batch)
 
     def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> DeliveryResult:
         """One pass over the outbox rows that are due now."""
@@ -164,26 +165,15 @@ class Deliverer:
 
     def _claim(self, now: datetime) -> list[Mapping[str, Any]]:
         o = q.outbox
-        due = (
-            select(o.c.id)
-            .where(
+        rows = self.lease.claim(
+            now,
+            due=[
                 o.c.status == "pending",
                 o.c.next_attempt_at <= now,
                 or_(o.c.locked_until.is_(None), o.c.locked_until < now),
-            )
-            .order_by(o.c.next_attempt_at, o.c.id)
-            .limit(self.batch)
-        )
-        if not self.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            o.update()
-            .where(o.c.id.in_(due.scalar_subquery()))
-            .values(locked_by=self.worker, locked_until=now + self.lease)
-            .returning(o.c.id, o.c.channel, o.c.idempotency_key, o.c.payload, o.c.attempts)
-        )
-        rows = self.db.run(
-            lambda conn: [dict(r._mapping) for r in conn.execute(stmt)], immediate=True
+            ],
+            order_by=[o.c.next_attempt_at, o.c.id],
+            returning=[o.c.id, o.c.channel, o.c.idempotency_key, o.c.payload, o.c.attempts],
         )
         return sorted(rows, key=lambda r: r["id"])
 
@@ -222,17 +212,13 @@ class Deliverer:
         return "delivered"
 
     def _update(self, outbox_id: int, values: Mapping[str, Any]) -> None:
-        o = q.outbox
-
         def work(conn: Connection) -> None:
-            conn.execute(
-                o.update().where(o.c.id == outbox_id, o.c.locked_by == self.worker).values(**values)
-            )
+            self.lease.finish(conn, outbox_id, values)
 
         self.db.run(work, immediate=True)
 
     def _release(self, outbox_id: int) -> None:
-        self._update(outbox_id, {"locked_by": None, "locked_until": None})
+        self.lease.release([outbox_id])
 
 
 def build_channels(

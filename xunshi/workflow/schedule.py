@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +23,8 @@ from sqlalchemy import Connection, func, select
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
 from xunshi.workflow.calendar import Calendar, YearData, calendar_for
-from xunshi.workflow.deadlines import due_date, is_provisional, rule_fires_at, shift_for_suspension
-from xunshi.workflow.engine import NO_DEADLINE, Deadline, InstanceState
+from xunshi.workflow.deadlines import is_provisional, rule_fires_at, shift_for_suspension
+from xunshi.workflow.decide import Deadline, InstanceState, deadline
 from xunshi.workflow.registry import Registry
 
 # How long a process trusts its cached calendar before checking for newly loaded years.
@@ -39,6 +39,15 @@ class LoadedYear:
     holidays: int
     workdays: int
     rescheduled: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "year": self.year,
+            "holidays": self.holidays,
+            "workdays": self.workdays,
+            "rescheduled": self.rescheduled,
+        }
 
 
 class Schedule:
@@ -158,10 +167,10 @@ class Schedule:
                 i.update().where(i.c.id == instance.id),
                 {"due_on": deadline.due_on, "provisional": deadline.provisional},
             )
-            instance.due_on, instance.provisional = deadline.due_on, deadline.provisional
-            self._supersede(conn, instance.id)
-            if not instance.suspended:
-                self.rescheduled(conn, instance, defn)
+            moved = replace(instance, due_on=deadline.due_on, provisional=deadline.provisional)
+            self._supersede(conn, moved.id)
+            if not moved.suspended:
+                self.rescheduled(conn, moved, defn)
             count += 1
         return count
 
@@ -179,36 +188,15 @@ class Schedule:
         ).first()
         return found is not None
 
-    # -- deadlines (StageHooks) -----------------------------------------------------
+    # -- deadlines -------------------------------------------------------------------
 
     def deadline(
         self, conn: Connection, definition: Definition, state: str, entered_at: datetime
     ) -> Deadline:
         """The due date of `state` when entered at `entered_at` (none without a `due`)."""
-        due = definition.state(state).due
-        if due is None:
-            return NO_DEADLINE
-        cal = self.calendar(conn, definition.calendar)
-        entered_on = self.business_date(entered_at)
-        due_on = due_date(entered_on, due, cal)
-        return Deadline(due_on, is_provisional(entered_on, due_on, cal))
-
-    def resumed_deadline(
-        self,
-        conn: Connection,
-        instance: InstanceState,
-        definition: Definition,
-        resumed_at: datetime,
-    ) -> Deadline:
-        """The due date moved later by the working days in (suspended on, resumed on]."""
-        if instance.due_on is None or instance.suspended_at is None:
-            return Deadline(instance.due_on, instance.provisional)
-        cal = self.calendar(conn, definition.calendar)
-        suspended_on = self.business_date(instance.suspended_at)
-        resumed_on = self.business_date(resumed_at)
-        due_on = shift_for_suspension(instance.due_on, suspended_on, resumed_on, cal)
-        entered_on = self.business_date(instance.entered_at)
-        return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+        return deadline(
+            definition, state, entered_at, self.calendar(conn, definition.calendar), self.tz
+        )
 
     def _deadline_with_pauses(
         self, conn: Connection, instance: InstanceState, definition: Definition
@@ -309,24 +297,59 @@ class Schedule:
             skip_levels=skip_levels,
         )
         if rung is not None:
-            conn.execute(
-                q.INSERT_TIMERS,
-                {
-                    "instance_id": instance.id,
-                    "stage_seq": instance.stage_seq,
-                    "stage": instance.state,
-                    "task_id": 0,
-                    "generation": generation,
-                    "status": "pending",
-                    "locked_by": None,
-                    "locked_until": None,
-                    "attempts": 0,
-                    **rung,
-                    "dedup_key": dedup_key(
-                        instance.id, instance.stage_seq, 0, rung["level"], generation
-                    ),
-                },
+            self._insert_timer(
+                conn, instance.id, instance.stage_seq, instance.state, 0, rung, generation
             )
+
+    def _insert_timer(
+        self,
+        conn: Connection,
+        instance_id: int,
+        stage_seq: int,
+        stage: str,
+        task_id: int,
+        rung: dict[str, Any],
+        generation: int,
+    ) -> None:
+        """One timer row: the next rung of a stage entry (task_id 0) or of a task."""
+        conn.execute(
+            q.INSERT_TIMERS,
+            {
+                "instance_id": instance_id,
+                "stage_seq": stage_seq,
+                "stage": stage,
+                "task_id": task_id,
+                "generation": generation,
+                "status": "pending",
+                "locked_by": None,
+                "locked_until": None,
+                "attempts": 0,
+                **rung,
+                "dedup_key": dedup_key(instance_id, stage_seq, task_id, rung["level"], generation),
+            },
+        )
+
+    # -- task timers ------------------------------------------------------------------
+
+    def arm_task(
+        self, conn: Connection, item_id: int, task_id: int, definition: Definition, due_on: date
+    ) -> None:
+        """A task's timer on its due date: the definition's default ladder, a new generation."""
+        cal = self.calendar(conn, definition.calendar)
+        rung = self.next_rung(
+            conn, definition, None, due_on, cal.provisional(due_on, due_on), after_level=None
+        )
+        if rung is None:
+            return
+        t = q.timers
+        generation = conn.execute(
+            select(func.coalesce(func.max(t.c.generation), 0)).where(t.c.task_id == task_id)
+        ).scalar_one()
+        self._insert_timer(conn, item_id, 0, "", task_id, rung, int(generation) + 1)
+
+    def disarm_task(self, conn: Connection, task_id: int) -> None:
+        """A task's live timers stop (done, long-term, or a new due date follows)."""
+        conn.execute(q.SUPERSEDE_TASK_TIMERS, {"b_task_id": task_id})
 
     def next_rung(
         self,

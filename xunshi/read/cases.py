@@ -1,4 +1,4 @@
-"""Read models of cases: what `case show` and `case list` print."""
+"""Cases as people and scripts see them: `case show`, `case list`, `case show --as-of`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Select, and_, select
 
 from xunshi.definitions.schema import Definition
 from xunshi.errors import BadInput
+from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
+from xunshi.timeparse import business_time
 from xunshi.workflow.audit import event_from_row, replay
-from xunshi.workflow.engine import Engine, InstanceRef
-from xunshi.workflow.schedule import Schedule
+from xunshi.workflow.resolve import resolve_case, resolve_round
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class CaseView:
     """A case as people and scripts see it."""
 
     id: int
-    key: str
+    key: InstanceKey
     definition: str
     definition_title: str
     definition_version: int
@@ -48,18 +51,26 @@ class CaseView:
     suspended: bool
     milestones: tuple[MilestoneView, ...]
     version: int
-    round: str
-    unit: str
     unit_name: str
     group: str
     group_leader: str
     triggers: tuple[str, ...]
 
-    def to_json(self, tz: Any) -> dict[str, Any]:
+    @property
+    def round(self) -> str:
+        """The round's code."""
+        return self.key.round
+
+    @property
+    def unit(self) -> str:
+        """The unit's code."""
+        return self.key.unit
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The `--json` shape (DESIGN §7)."""
         return {
             "id": self.id,
-            "key": self.key,
+            "key": str(self.key),
             "definition": self.definition,
             "definition_version": self.definition_version,
             "state": self.state,
@@ -99,25 +110,21 @@ def _case_select() -> Select[Any]:
     )
 
 
-class CaseViews:
-    """Builds CaseView objects from the projection (or, `as_of`, from the history)."""
+class CaseQueries:
+    """Case views from the projection (or, `as_of`, from the history)."""
 
-    def __init__(self, engine: Engine, schedule: Schedule) -> None:
-        self.engine = engine
-        self.schedule = schedule
+    def __init__(self, ctx: ReadContext) -> None:
+        self.ctx = ctx
 
-    def today(self) -> date:
-        """Today in the business time zone."""
-        return self.engine.clock.now().astimezone(self.engine.tz).date()
-
-    def one(self, conn: Connection, ref: InstanceRef) -> CaseView:
+    def one(self, case: str | Reference) -> CaseView:
         """The current view of one case."""
-        row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
-        return self._view(conn, row, self.today())
+        with self.ctx.reading() as conn:
+            ref = resolve_case(conn, reference(case, "case"))
+            row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
+            return self._view(conn, row, self.ctx.today())
 
     def many(
         self,
-        conn: Connection,
         *,
         round_code: str | None = None,
         state: str | None = None,
@@ -125,63 +132,68 @@ class CaseViews:
     ) -> list[CaseView]:
         """Cases of a round / in a state / overdue, by key."""
         i, r, u = q.instances, q.rounds, q.units
-        if state is not None:
-            self.engine.registry.check_state(conn, "case", state)
-        stmt = _case_select().order_by(r.c.code, u.c.code)
-        if round_code is not None:
-            stmt = stmt.where(r.c.code == round_code)
-        if state is not None:
-            stmt = stmt.where(i.c.state == state)
-        today = self.today()
-        if overdue:
-            stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False)))
-        return [self._view(conn, row, today) for row in conn.execute(stmt).mappings()]
+        with self.ctx.reading() as conn:
+            stmt = _case_select().order_by(r.c.code, u.c.code)
+            if round_code is not None:
+                resolve_round(conn, round_code)
+                stmt = stmt.where(r.c.code == round_code)
+            if state is not None:
+                self.ctx.registry.check_state(conn, "case", state)
+                stmt = stmt.where(i.c.state == state)
+            today = self.ctx.today()
+            if overdue:
+                stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False)))
+            return [self._view(conn, row, today) for row in conn.execute(stmt).mappings()]
 
-    def as_of(self, conn: Connection, ref: InstanceRef, instant: datetime) -> CaseView:
+    def as_of(self, case: str | Reference, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time)."""
-        row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
-        history = [
-            event_from_row(e) for e in conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
-        ]
-        if not history:
-            raise BadInput(f"{ref.label} has no history")
-        events = [e for e in history if e.occurred_at <= instant]
-        if not events:
-            started = self.engine.business_time(history[0].occurred_at)
-            raise BadInput(
-                f"{ref.label} did not exist at {self.engine.business_time(instant)} "
-                f"(its history starts {started})"
+        tz = self.ctx.tz
+        with self.ctx.reading() as conn:
+            ref = resolve_case(conn, reference(case, "case"))
+            row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
+            history = [
+                event_from_row(e)
+                for e in conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
+            ]
+            if not history:
+                raise BadInput(f"{ref.label} has no history")
+            events = [e for e in history if e.occurred_at <= instant]
+            if not events:
+                started = business_time(history[0].occurred_at, tz)
+                raise BadInput(
+                    f"{ref.label} did not exist at {business_time(instant, tz)} "
+                    f"(its history starts {started})"
+                )
+            projection = replay(events)
+            defn = self.ctx.definition(
+                conn, projection.definition_name, projection.definition_version
             )
-        projection = replay(events)
-        defn = self.engine.registry.definition(
-            conn, projection.definition_name, projection.definition_version
-        )
-        assert projection.entered_at is not None
-        deadline = self.schedule.deadline(conn, defn, projection.state, projection.entered_at)
-        past = dict(row)
-        past.update(
-            state=projection.state,
-            entered_at=projection.entered_at,
-            version=projection.version,
-            milestones=json.dumps(projection.milestones),
-            suspended=projection.suspended,
-            due_on=deadline.due_on,
-            provisional=deadline.provisional,
-            definition_version=projection.definition_version,
-        )
-        return self._view(conn, past, instant.astimezone(self.engine.tz).date())
+            assert projection.entered_at is not None
+            deadline = self.ctx.schedule.deadline(
+                conn, defn, projection.state, projection.entered_at
+            )
+            past = dict(row)
+            past.update(
+                state=projection.state,
+                entered_at=projection.entered_at,
+                version=projection.version,
+                milestones=json.dumps(projection.milestones),
+                suspended=projection.suspended,
+                due_on=deadline.due_on,
+                provisional=deadline.provisional,
+                definition_version=projection.definition_version,
+            )
+            return self._view(conn, past, instant.astimezone(tz).date())
 
     def _view(self, conn: Connection, row: Mapping[Any, Any], today: date) -> CaseView:
-        defn = self.engine.registry.definition(
-            conn, row["definition_name"], row["definition_version"]
-        )
+        defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
         state = defn.state(row["state"])
         due_on: date | None = row["due_on"]
         suspended = bool(row["suspended"])
         overdue = due_on is not None and not suspended and today > due_on
         return CaseView(
             id=row["id"],
-            key=f"{row['round_code']}/{row['unit_code']}",
+            key=InstanceKey(row["round_code"], row["unit_code"]),
             definition=defn.name,
             definition_title=defn.title,
             definition_version=row["definition_version"],
@@ -196,8 +208,6 @@ class CaseViews:
             suspended=suspended,
             milestones=_milestones(defn, state.name, json.loads(row["milestones"])),
             version=row["version"],
-            round=row["round_code"],
-            unit=row["unit_code"],
             unit_name=row["unit_name"],
             group=row["group_code"],
             group_leader=row["group_leader"],

@@ -1,60 +1,36 @@
-"""Inspection services: rounds, groups, units and the cases that run through a round.
+"""Rounds, groups, units and the cases that run through a round.
 
 Each public method is one command and one transaction; it resolves names, checks
-everything it can before writing, then writes.
+everything it can before writing, then writes. Fire, milestones and suspension come from
+`Lifecycle`, shared with items.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from xunshi.errors import AlreadyExists, BadInput, NotFound
+from xunshi.errors import AlreadyExists, NotFound
+from xunshi.keys import InstanceKey
+from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
+from xunshi.services.codes import check_code, check_text
+from xunshi.services.lifecycle import Lifecycle
+from xunshi.services.plan import read_plan
+from xunshi.services.results import PlanImported, Started
 from xunshi.storage import queries as q
-from xunshi.workflow.codes import check_code, check_text
-from xunshi.workflow.engine import InstanceRef
-from xunshi.workflow.lifecycle import Lifecycles
-from xunshi.workflow.plan import ImportResult, read_plan
-
-CASE_KEY_EXAMPLE = "2024-R1/U01"
+from xunshi.storage.db import Database
+from xunshi.workflow.engine import Engine
+from xunshi.workflow.resolve import resolve_round
 
 
-@dataclass(frozen=True, slots=True)
-class RoundInfo:
-    """A round as stored."""
+class CaseService(Lifecycle):
+    """Rounds, groups, units and cases."""
 
-    id: int
-    code: str
-    title: str
-    start_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class GroupInfo:
-    """A group as stored."""
-
-    id: int
-    round: str
-    code: str
-    leader: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnitInfo:
-    """A unit as stored."""
-
-    id: int
-    code: str
-    name: str
-    category: str
-
-
-class Inspection(Lifecycles):
-    """Rounds, groups, units and cases (fire, milestones, suspension: see Lifecycles)."""
+    def __init__(self, db: Database, engine: Engine) -> None:
+        super().__init__(db, engine, "case")
 
     # -- rounds, groups, units ------------------------------------------------------
 
@@ -85,7 +61,7 @@ class Inspection(Lifecycles):
         leader = check_text("group leader", leader)
 
         def work(conn: Connection) -> GroupInfo:
-            round_id = self.round_id(conn, round_code)
+            round_id = resolve_round(conn, round_code)
             if _group_row(conn, round_id, code) is not None:
                 raise AlreadyExists(f"group {code} already exists in round {round_code}")
             new_id = _insert_group(conn, round_id, code, leader)
@@ -107,32 +83,6 @@ class Inspection(Lifecycles):
 
         return self.db.run(work, immediate=True)
 
-    def rounds(self) -> list[RoundInfo]:
-        """Every round, oldest first."""
-        r = q.rounds
-        with self.db.transaction() as conn:
-            rows = conn.execute(select(r.c.id, r.c.code, r.c.title, r.c.start_on).order_by(r.c.id))
-            return [RoundInfo(*row) for row in rows]
-
-    def groups(self, round_code: str) -> list[GroupInfo]:
-        """The groups of a round."""
-        g = q.groups
-        with self.db.transaction() as conn:
-            round_id = self.round_id(conn, round_code)
-            rows = conn.execute(
-                select(g.c.id, g.c.code, g.c.leader)
-                .where(g.c.round_id == round_id)
-                .order_by(g.c.code)
-            )
-            return [GroupInfo(row.id, round_code, row.code, row.leader) for row in rows]
-
-    def units(self) -> list[UnitInfo]:
-        """Every unit, by code."""
-        u = q.units
-        with self.db.transaction() as conn:
-            rows = conn.execute(select(u.c.id, u.c.code, u.c.name, u.c.category).order_by(u.c.code))
-            return [UnitInfo(*row) for row in rows]
-
     # -- cases ----------------------------------------------------------------------
 
     def start_case(
@@ -144,20 +94,20 @@ class Inspection(Lifecycles):
         definition: str,
         actor: str,
         at: datetime | None = None,
-    ) -> InstanceRef:
+    ) -> Started:
         """Start a unit's inspection in a round on the latest version of `definition`."""
 
-        def work(conn: Connection) -> InstanceRef:
-            round_id = self.round_id(conn, round_code)
+        def work(conn: Connection) -> Started:
+            round_id = resolve_round(conn, round_code)
             unit = _unit_row(conn, unit_code)
             if unit is None:
                 raise NotFound(f"unit {unit_code} does not exist (add it with `xunshi unit add`)")
             group = _group_row(conn, round_id, group_code)
             if group is None:
                 raise NotFound(f"group {group_code} does not exist in round {round_code}")
-            key = f"{round_code}/{unit_code}"
+            key = InstanceKey(round_code, unit_code)
             if _case_id(conn, round_id, unit.id) is not None:
-                raise AlreadyExists(f"case {key} already exists")
+                raise AlreadyExists(f"{key.label} already exists")
             return self._start(conn, round_id, unit.id, group.id, key, definition, actor, at)
 
         return self.db.run(work, immediate=True)
@@ -168,27 +118,33 @@ class Inspection(Lifecycles):
         round_id: int,
         unit_id: int,
         group_id: int,
-        key: str,
+        key: InstanceKey,
         definition: str,
         actor: str,
         at: datetime | None,
-    ) -> InstanceRef:
+    ) -> Started:
         outcome = self.engine.start(
-            conn, subject="case", definition=definition, actor=actor, role="office", at=at
+            conn,
+            subject="case",
+            definition=definition,
+            actor=actor,
+            role="office",
+            at=at,
+            key=key,
         )
         case_id = outcome.instance.id
         conn.execute(
             q.cases.insert(),
             {"id": case_id, "round_id": round_id, "unit_id": unit_id, "group_id": group_id},
         )
-        return InstanceRef(case_id, f"case {key}")
+        return Started(case_id, key)
 
-    def import_plan(self, path: Path, *, actor: str, at: datetime | None = None) -> ImportResult:
+    def import_plan(self, path: Path, *, actor: str, at: datetime | None = None) -> PlanImported:
         """Create the groups, units and cases of a plan sheet; all rows checked first."""
 
-        def work(conn: Connection) -> ImportResult:
+        def work(conn: Connection) -> PlanImported:
             plan = read_plan(conn, path)
-            round_ids = {code: self.round_id(conn, code) for code in plan.rounds}
+            round_ids = {code: resolve_round(conn, code) for code in plan.rounds}
             unit_ids = dict(plan.known_units)
             for code, (name, category) in plan.new_units.items():
                 unit_ids[code] = _insert_unit(conn, code, name, category)
@@ -197,51 +153,22 @@ class Inspection(Lifecycles):
                 group_ids[(round_code, code)] = _insert_group(
                     conn, round_ids[round_code], code, leader
                 )
-            cases = [
+            cases = tuple(
                 self._start(
                     conn,
                     round_ids[row.round],
                     unit_ids[row.unit],
                     group_ids[(row.round, row.group)],
-                    f"{row.round}/{row.unit}",
+                    InstanceKey(row.round, row.unit),
                     row.definition,
                     actor,
                     at,
                 )
                 for row in plan.cases
-            ]
-            return ImportResult(cases, len(plan.new_groups), len(plan.new_units))
+            )
+            return PlanImported(cases, len(plan.new_groups), len(plan.new_units))
 
         return self.db.run(work, immediate=True)
-
-    # -- names ----------------------------------------------------------------------
-
-    def resolve(self, conn: Connection, name: str) -> InstanceRef:
-        """A CASE argument (numeric id or `ROUND/UNIT`) to the case it names."""
-        case = name
-        text = case.strip().removeprefix("#")
-        if text.isdigit():
-            row = q.CASE_ROW_BY_ID.first(conn, {"case_id": int(text)})
-            if row is None:
-                raise NotFound(f"case #{text} does not exist")
-        elif text.count("/") == 1:
-            round_code, unit_code = (part.strip() for part in text.split("/"))
-            row = q.CASE_ROW_BY_KEY.first(conn, {"round_code": round_code, "unit_code": unit_code})
-            if row is None:
-                raise NotFound(f"case {round_code}/{unit_code} does not exist")
-        else:
-            raise BadInput(
-                f"case {case!r} is not a case id or key: use the number or ROUND/UNIT, "
-                f"e.g. {CASE_KEY_EXAMPLE}"
-            )
-        return InstanceRef(row["id"], f"case {row['round_code']}/{row['unit_code']}", row)
-
-    def round_id(self, conn: Connection, code: str) -> int:
-        """The id of round `code`."""
-        row = _round_row(conn, code)
-        if row is None:
-            raise NotFound(f"round {code} does not exist")
-        return int(row.id)
 
 
 def _round_row(conn: Connection, code: str) -> Row[Any] | None:

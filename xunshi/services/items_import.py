@@ -7,19 +7,15 @@ and column, and nothing is written unless every row is good.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection, select
+from typing import Protocol
 
 from xunshi.errors import BadInput, XunshiError
-from xunshi.storage import queries as q
-from xunshi.workflow.codes import check_code
-from xunshi.workflow.plan import SheetProblems, SheetRow, read_sheet
-
-if TYPE_CHECKING:
-    from xunshi.workflow.rectification import ItemFacts, Rectification, TaskFacts
+from xunshi.keys import InstanceKey
+from xunshi.services.codes import check_code
+from xunshi.services.commands import SOURCES, ItemFacts, TaskFacts
+from xunshi.services.sheets import SheetProblems, SheetRow, read_sheet
 
 ITEM_COLUMNS = (
     "round",
@@ -71,74 +67,59 @@ _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", ""})
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedItems:
-    """What an items import created."""
+class ItemLookups(Protocol):
+    """What checking the sheet asks of the database."""
 
-    items: int
-    tasks: int
+    def case_id(self, key: InstanceKey) -> int:
+        """The id of case `key`; a XunshiError naming it if there is none."""
+        ...
+
+    def categories(self) -> set[tuple[str, str]]:
+        """Every (一级, 二级) of the category list."""
+        ...
+
+    def item_exists(self, case_id: int, code: str) -> bool:
+        """Whether the case already has an item `code`."""
+        ...
 
 
 @dataclass
-class _PlannedItem:
-    case: str
+class PlannedItem:
+    """One item of the sheet, checked, with its tasks."""
+
+    case: InstanceKey
     facts: ItemFacts
     first_row: int
     tasks: list[TaskFacts] = field(default_factory=list)
 
 
-def import_items(
-    service: Rectification,
-    conn: Connection,
-    path: Path,
-    *,
-    actor: str,
-    role: str,
-    at: datetime | None,
-) -> ImportedItems:
-    """Check every row of the sheet at `path`, then create its items and tasks."""
-    rows = read_sheet(path, ITEM_COLUMNS, _OPTIONAL)
-    planned = _check(service, conn, rows, path.name)
-    tasks = 0
-    for item in planned:
-        ref = service._add_item(conn, item.case, item.facts, actor, role, "rectification", at)
-        for facts in item.tasks:
-            service._add_task(
-                conn, service.resolve(conn, str(ref.id)), facts, actor, role, at, None
-            )
-            tasks += 1
-    return ImportedItems(len(planned), tasks)
+def plan_items(lookups: ItemLookups, path: Path) -> list[PlannedItem]:
+    """Read and check every row of the sheet at `path`; the items to create, in order."""
+    return _check(lookups, read_sheet(path, ITEM_COLUMNS, _OPTIONAL), path.name)
 
 
-def _check(
-    service: Rectification, conn: Connection, rows: list[SheetRow], source: str
-) -> list[_PlannedItem]:
-    from xunshi.workflow.rectification import SOURCES, ItemFacts, TaskFacts
-
+def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[PlannedItem]:
     problems: list[tuple[int, str, str]] = []
-    cases: dict[str, int | None] = {}
-    categories = {
-        (row.level1, row.level2)
-        for row in conn.execute(select(q.categories.c.level1, q.categories.c.level2))
-    }
-    planned: dict[tuple[str, str], _PlannedItem] = {}
-    seen_values: dict[tuple[str, str], dict[str, str]] = {}
+    cases: dict[InstanceKey, int | None] = {}
+    categories = lookups.categories()
+    planned: dict[tuple[InstanceKey, str], PlannedItem] = {}
+    seen_values: dict[tuple[InstanceKey, str], dict[str, str]] = {}
     for row in rows:
         bad = [c for c in _REQUIRED if not row[c]]
         for column in bad:
             problems.append((row.number, column, "empty"))
         if bad:
             continue
-        case = f"{row['round']}/{row['unit_code']}"
+        case = InstanceKey(row["round"], row["unit_code"])
         if case not in cases:
             try:
-                cases[case] = service.inspection.resolve(conn, case).id
+                cases[case] = lookups.case_id(case)
             except XunshiError as exc:
                 cases[case] = None
                 problems.append((row.number, "unit_code", exc.message))
                 continue
         if cases[case] is None:
-            problems.append((row.number, "unit_code", f"case {case} does not exist"))
+            problems.append((row.number, "unit_code", f"{case.label} does not exist"))
             continue
         try:
             code = check_code("item", row["item_code"])
@@ -199,14 +180,14 @@ def _check(
                 )
                 continue
         else:
-            taken = conn.execute(
-                select(q.items.c.id).where(q.items.c.case_id == cases[case], q.items.c.code == code)
-            ).first()
-            if taken is not None:
-                problems.append((row.number, "item_code", f"item {case}/{code} already exists"))
+            case_id = cases[case]
+            assert case_id is not None
+            if lookups.item_exists(case_id, code):
+                label = InstanceKey(case.round, case.unit, code).label
+                problems.append((row.number, "item_code", f"{label} already exists"))
                 continue
             seen_values[key] = values
-            planned[key] = _PlannedItem(
+            planned[key] = PlannedItem(
                 case,
                 ItemFacts(
                     code=code,

@@ -1,4 +1,4 @@
-"""Audit commands over the stored history: verify, seal, export."""
+"""The audit of the stored history: verify, seal, export."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from xunshi.workflow.audit import (
     utc_iso,
 )
 from xunshi.workflow.clock import Clock
-from xunshi.workflow.labels import instance_labels
+from xunshi.workflow.resolve import instance_keys, label_of
 
 EXPORT_COLUMNS = (
     "instance",
@@ -60,8 +60,17 @@ class Seal:
     events: int
     created_at: str
 
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "digest": self.digest,
+            "chains": self.chains,
+            "events": self.events,
+            "created_at": self.created_at,
+        }
 
-class Auditor:
+
+class AuditService:
     """Verifies chains and projections, takes seals, exports the history."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
@@ -110,7 +119,7 @@ class Auditor:
     def export(self, out: TextIO, fmt: str) -> int:
         """Write every event as JSON lines or CSV; return how many."""
         with self.db.transaction() as conn:
-            labels = instance_labels(conn)
+            labels = _labels(conn)
             rows = self._events(conn)
             if fmt == "jsonl":
                 count = 0
@@ -131,7 +140,7 @@ class Auditor:
     # -- internals ------------------------------------------------------------------
 
     def _verify(self, conn: Connection) -> Report:
-        labels = instance_labels(conn)
+        labels = _labels(conn)
         instances = {row["id"]: row for row in conn.execute(q.instances.select()).mappings()}
         task_rows: dict[int, dict[int, Any]] = {}
         for task in conn.execute(q.tasks.select()).mappings():
@@ -199,30 +208,29 @@ class Auditor:
             ).scalar_one_or_none()
             if found is not None:
                 current[(instance_id, seq)] = found
-        return check_seal(heads, current, instance_labels(conn))
+        return check_seal(heads, current, _labels(conn))
+
+
+def _labels(conn: Connection) -> dict[int, str]:
+    """How messages name each instance that has a key."""
+    keys = instance_keys(conn)
+    return {instance_id: label_of(keys, instance_id) for instance_id in keys}
 
 
 def _export_record(event: Event, labels: dict[int, str]) -> dict[str, Any]:
+    record = event.record()
+    instance = record.pop("instance")
+    label = labels.get(instance, f"instance #{instance}")
     return {
-        "instance": event.instance_id,
-        "label": labels.get(event.instance_id, f"instance #{event.instance_id}"),
-        "seq": event.seq,
-        "kind": event.kind,
-        "trigger": event.trigger,
-        "from": event.from_state,
-        "to": event.to_state,
-        "actor": event.actor,
-        "role": event.role,
-        "reason": event.reason,
-        "data": dict(event.data),
-        "occurred_at": utc_iso(event.occurred_at),
-        "recorded_at": utc_iso(event.recorded_at),
+        "instance": instance,
+        "label": label,
+        **record,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
 
 
-def export_text(auditor: Auditor, fmt: str) -> str:
+def export_text(auditor: AuditService, fmt: str) -> str:
     """The export as one string (tests, small databases)."""
     buffer = io.StringIO()
     auditor.export(buffer, fmt)

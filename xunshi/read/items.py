@@ -1,4 +1,4 @@
-"""Read models of rectification items and their tasks: `item show`, `item list`."""
+"""Rectification items and their tasks as people and scripts see them: `item show`, `item list`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Select, or_, select
 
+from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
-from xunshi.workflow.engine import Engine, InstanceRef
+from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +62,7 @@ class ItemView:
     """An item with its tasks."""
 
     id: int
-    key: str
-    case: str
-    round: str
-    unit: str
+    key: InstanceKey
     unit_name: str
     group: str
     kind: str  # the case's definition title (常规巡视 …)
@@ -95,16 +95,31 @@ class ItemView:
     declared_milestones: tuple[tuple[str, str], ...] = ()
 
     @property
+    def case(self) -> InstanceKey:
+        """The case the item belongs to."""
+        return self.key.case
+
+    @property
+    def round(self) -> str:
+        """The round's code."""
+        return self.key.round
+
+    @property
+    def unit(self) -> str:
+        """The unit's code."""
+        return self.key.unit
+
+    @property
     def overdue(self) -> bool:
         """Its stage is past due, or one of its open tasks is."""
         return self.stage_overdue or any(t.overdue for t in self.tasks)
 
-    def to_json(self, tz: Any) -> dict[str, Any]:
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The `--json` shape of an item."""
         return {
             "id": self.id,
-            "key": self.key,
-            "case": self.case,
+            "key": str(self.key),
+            "case": str(self.case),
             "round": self.round,
             "unit": self.unit,
             "group": self.group,
@@ -177,26 +192,35 @@ def _item_select() -> Select[Any]:
     )
 
 
-class ItemViews:
-    """Builds ItemView objects."""
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """Which items a query wants: every filter given must hold."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    case: str | Reference | None = None
+    round_code: str | None = None
+    state: str | None = None
+    category: str | None = None
+    overdue: bool = False
+    owner: str | None = None
 
-    def today(self) -> date:
-        """Today in the business time zone."""
-        return self.engine.clock.now().astimezone(self.engine.tz).date()
 
-    def one(self, conn: Connection, ref: InstanceRef) -> ItemView:
+class ItemQueries:
+    """Item views, with their tasks."""
+
+    def __init__(self, ctx: ReadContext) -> None:
+        self.ctx = ctx
+
+    def one(self, item: str | Reference) -> ItemView:
         """One item."""
-        row = conn.execute(_item_select().where(q.items.c.id == ref.id)).mappings().one()
-        return self._views(conn, [row], self.today())[0]
+        with self.ctx.reading() as conn:
+            ref = resolve_item(conn, reference(item, "item"))
+            row = conn.execute(_item_select().where(q.items.c.id == ref.id)).mappings().one()
+            return self._views(conn, [row], self.ctx.today())[0]
 
     def many(
         self,
-        conn: Connection,
         *,
-        case_id: int | None = None,
+        case: str | Reference | None = None,
         round_code: str | None = None,
         state: str | None = None,
         category: str | None = None,
@@ -204,14 +228,23 @@ class ItemViews:
         owner: str | None = None,
     ) -> list[ItemView]:
         """Items matching every filter given, by case and code."""
+        wanted = ItemFilter(case, round_code, state, category, overdue, owner)
+        with self.ctx.reading() as conn:
+            return self.in_transaction(conn, wanted)
+
+    def in_transaction(self, conn: Connection, wanted: ItemFilter) -> list[ItemView]:
+        """`many` inside a read transaction another query opened (reports)."""
         it, i, r, u, cat, t = q.items, q.instances, q.rounds, q.units, q.categories, q.tasks
+        case, round_code, state = wanted.case, wanted.round_code, wanted.state
+        category, owner = wanted.category, wanted.owner
         stmt = _item_select().order_by(r.c.code, u.c.code, it.c.code)
-        if case_id is not None:
-            stmt = stmt.where(it.c.case_id == case_id)
+        if case is not None:
+            stmt = stmt.where(it.c.case_id == resolve_case(conn, reference(case, "case")).id)
         if round_code is not None:
+            resolve_round(conn, round_code)
             stmt = stmt.where(r.c.code == round_code)
         if state is not None:
-            self.engine.registry.check_state(conn, "item", state)
+            self.ctx.registry.check_state(conn, "item", state)
             stmt = stmt.where(i.c.state == state)
         if category is not None:
             level1, _, level2 = category.partition("/")
@@ -229,8 +262,8 @@ class ItemViews:
                 )
             )
             stmt = stmt.where(it.c.id.in_(owned))
-        views = self._views(conn, list(conn.execute(stmt).mappings()), self.today())
-        return [v for v in views if v.overdue] if overdue else views
+        views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
+        return [v for v in views if v.overdue] if wanted.overdue else views
 
     def _views(
         self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
@@ -261,9 +294,8 @@ class ItemViews:
         tasks: Sequence[TaskView],
         today: date,
     ) -> ItemView:
-        registry = self.engine.registry
-        defn = registry.definition(conn, row["definition_name"], row["definition_version"])
-        kind = registry.definition(
+        defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
+        kind = self.ctx.definition(
             conn, row["case_definition"], row["case_definition_version"]
         ).title
         state = defn.state(row["state"])
@@ -271,10 +303,7 @@ class ItemViews:
         suspended = bool(row["suspended"])
         return ItemView(
             id=row["id"],
-            key=f"{row['round_code']}/{row['unit_code']}/{row['item_code']}",
-            case=f"{row['round_code']}/{row['unit_code']}",
-            round=row["round_code"],
-            unit=row["unit_code"],
+            key=InstanceKey(row["round_code"], row["unit_code"], row["item_code"]),
             unit_name=row["unit_name"],
             group=row["group_code"],
             kind=kind,

@@ -1,0 +1,45 @@
+"""The `xunshi` command: parse, call a service, print (tables for people, --json for scripts).
+
+`root.py` is the root group, its global options and the one place errors become `Error: …`
+lines; `render.py` prints every table and every JSON result; each other module is one
+command group. Cases and items share one implementation of their lifecycle commands
+(`lifecycle.py`).
+"""
+
+from __future__ import annotations
+
+from xunshi.cli.audit import audit_group
+from xunshi.cli.calendar import calendar
+from xunshi.cli.cases import case
+from xunshi.cli.definitions import definitions
+from xunshi.cli.escalations import escalate, escalations, scheduler
+from xunshi.cli.items import categories, item, items, task
+from xunshi.cli.reports import ledger, report
+from xunshi.cli.root import cli, main
+from xunshi.cli.rounds import group, plan, round_, unit
+from xunshi.cli.setup import demo, init
+
+for command in (
+    init,
+    definitions,
+    round_,
+    group,
+    unit,
+    plan,
+    case,
+    categories,
+    item,
+    task,
+    items,
+    ledger,
+    report,
+    escalate,
+    escalations,
+    scheduler,
+    audit_group,
+    calendar,
+    demo,
+):
+    cli.add_command(command)
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,67 @@
+"""`xunshi audit …`: verify, seal and export the hash-chained history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from xunshi.cli import render
+from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
+from xunshi.display import plural
+
+
+@click.group("audit", cls=XunshiGroup)
+def audit_group() -> None:
+    """The hash-chained history: verify, seal, export."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--seal", "seal", metavar="DIGEST", help="Also check the heads recorded by this seal."
+)
+@pass_state
+def audit_verify(state: State, seal: str | None) -> None:
+    """Recompute every chain and replay every instance; name each broken event."""
+    report = state.services().audit.verify(seal)
+    if state.as_json:
+        render.emit(state, report.to_json(), str)
+    elif report.ok:
+        click.echo(render.verified_text(report, sealed=seal is not None))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+    if not report.ok:
+        raise Failed(
+            f"audit failed: {plural(len(report.problems), 'problem')} in "
+            f"{plural(len({p.instance for p in report.problems}), 'chain')}"
+        )
+
+
+@audit_group.command("seal")
+@click.option("--actor", help="Who seals (default $XUNSHI_ACTOR or login name).")
+@pass_state
+def audit_seal(state: State, actor: str | None) -> None:
+    """Store and print a digest over every chain head (keep it somewhere else)."""
+    sealed = state.services().audit.seal(actor or state.settings.actor)
+    render.emit(state, sealed.to_json(), lambda: sealed.digest)
+
+
+@audit_group.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
+@pass_state
+def audit_export(state: State, fmt: str, out: Path | None) -> None:
+    """Every event with its hashes, for archiving or outside checking."""
+    audit = state.services().audit
+    if out is None:
+        audit.export(sys.stdout, fmt)
+        return
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    with out.open("w", encoding=encoding, newline="") as handle:
+        count = audit.export(handle, fmt)
+    if not state.as_json:
+        click.echo(f"Exported {count} events to {out}", err=True)

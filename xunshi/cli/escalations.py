@@ -1,0 +1,101 @@
+"""`xunshi escalate`, `xunshi escalations …` and `xunshi scheduler run`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from xunshi.cli import render
+from xunshi.cli.options import instant
+from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
+from xunshi.errors import BadInput
+
+
+@click.command(cls=XunshiCommand)
+@click.option("--now", "now", metavar="TIME", help="Sweep as of TIME (not later than the clock).")
+@pass_state
+def escalate(state: State, now: str | None) -> None:
+    """One sweep: raise every due escalation, then deliver the notifications."""
+    services = state.services()
+    result = services.escalations.sweep(instant(state, now, "--now"))
+    services.escalations.deliver()
+    raised = [r.id for r in result.raised]
+    views = services.read.escalations.many(ids=raised) if raised else []
+    tz = state.settings.tz
+    render.emit(
+        state,
+        [v.to_json(tz) for v in views],
+        lambda: render.escalations_table(views, tz) if views else "No escalation due.",
+    )
+
+
+@click.group(cls=XunshiGroup)
+def escalations() -> None:
+    """Escalations raised by the sweep."""
+
+
+@escalations.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
+@click.option("--round", "round_code", help="Only this round.")
+@click.option("--level", type=int, help="Only this level.")
+@pass_state
+def escalations_list(
+    state: State, open_only: bool, round_code: str | None, level: int | None
+) -> None:
+    """Escalations, oldest first."""
+    views = state.services().read.escalations.many(
+        open_only=open_only, round_code=round_code, level=level
+    )
+    tz = state.settings.tz
+    render.emit(
+        state,
+        [v.to_json(tz) for v in views],
+        lambda: render.escalations_table(views, tz) if views else "No escalations.",
+    )
+
+
+@escalations.command("ack")
+@click.argument("escalation_id", metavar="ID")
+@click.option("--actor", required=True, help="Who acknowledges it.")
+@pass_state
+def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
+    """Acknowledge an escalation (recorded in the case's history)."""
+    if not escalation_id.isdigit():
+        raise BadInput(f"escalation id {escalation_id!r} is not a number")
+    done = state.services().escalations.acknowledge(int(escalation_id), actor)
+    render.emit(
+        state,
+        done.to_json(),
+        lambda: f"Escalation {done.id} ({done.label}, level {done.level}) acknowledged by {actor}",
+    )
+
+
+@click.group(cls=XunshiGroup)
+def scheduler() -> None:
+    """The escalation scheduler daemon."""
+
+
+@scheduler.command("run")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds between sweeps.",
+)
+@pass_state
+def scheduler_run(state: State, interval: float) -> None:
+    """Sweep and deliver every INTERVAL seconds until SIGTERM or SIGINT."""
+    # The daemon's modules (APScheduler, logging) are for this command only.
+    import logging
+
+    from xunshi.scheduler import run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run_scheduler(state.services(), interval)

@@ -1,0 +1,317 @@
+"""`xunshi categories|item|task|items …`: the problem list, measures and responsibilities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from xunshi.cli import render
+from xunshi.cli.lifecycle import add_lifecycle_commands
+from xunshi.cli.options import actor_options, day, instant, read_text
+from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.display import plural
+from xunshi.keys import parse_reference
+from xunshi.services.commands import ItemFacts, TaskChanges, TaskFacts
+
+F = TypeVar("F", bound=Callable[..., object])
+
+# -- categories ---------------------------------------------------------------------------
+
+
+@click.group(cls=XunshiGroup)
+def categories() -> None:
+    """The office's two-level problem category list."""
+
+
+@categories.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_state
+def categories_load(state: State, file: Path) -> None:
+    """Make the list what FILE says (YAML: `categories: {一级: [二级, …]}`)."""
+    loaded = state.services().items.load_categories(read_text(file), file.name)
+    render.emit(
+        state,
+        loaded.to_json(),
+        lambda: f"Categories: {loaded.added} added, {loaded.kept} kept, {loaded.removed} removed",
+    )
+
+
+@categories.command("list")
+@pass_state
+def categories_list(state: State) -> None:
+    """The category list, in order."""
+    listed = state.services().read.catalog.categories()
+    render.emit(state, [c.to_json() for c in listed], lambda: render.categories_table(listed))
+
+
+# -- items --------------------------------------------------------------------------------
+
+
+@click.group(cls=XunshiGroup)
+def item() -> None:
+    """Rectification items (问题). ITEM is the id or ROUND/UNIT/CODE."""
+
+
+@item.command("add")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--code", required=True, help="The item's code within the case, e.g. P01.")
+@click.option("--title", required=True, help="The problem, in one line.")
+@click.option("--category", required=True, metavar="L1/L2", help="一级类别/二级类别.")
+@click.option("--manifestations", default="", help="具体表现.")
+@click.option("--key", "key_problem", is_flag=True, help="A key problem (重点问题).")
+@click.option("--common", "common_problem", is_flag=True, help="A common problem (共性问题).")
+@click.option("--fix-now", is_flag=True, help="To be fixed at once (立行立改).")
+@click.option("--root-cause", default="", help="问题根源.")
+@click.option(
+    "--source",
+    type=click.Choice(["inspection", "audit", "lead"]),
+    default="inspection",
+    show_default=True,
+    help="巡视发现, 巡审联动 or 线索移交.",
+)
+@click.option("--definition", default="rectification", show_default=True)
+@click.option("--actor", required=True, help="Who records it.")
+@click.option("--role", default="office", show_default=True)
+@click.option("--at", "at", metavar="TIME", help="When (default now).")
+@pass_state
+def item_add(
+    state: State,
+    case_ref: str,
+    code: str,
+    title: str,
+    category: str,
+    manifestations: str,
+    key_problem: bool,
+    common_problem: bool,
+    fix_now: bool,
+    root_cause: str,
+    source: str,
+    definition: str,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """Add a problem to a case's problem list (问题清单)."""
+    services = state.services()
+    facts = ItemFacts(
+        code=code,
+        title=title,
+        category=category,
+        manifestations=manifestations,
+        key_problem=key_problem,
+        common_problem=common_problem,
+        fix_now=fix_now,
+        root_cause=root_cause,
+        source=source,
+    )
+    added = services.items.add_item(
+        parse_reference(case_ref, "case"),
+        facts,
+        actor=actor,
+        role=role,
+        definition=definition,
+        at=instant(state, at),
+    )
+    view = services.read.items.one(added.key)
+    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+
+
+@item.command("list")
+@click.option("--case", "case_ref", help="Only this case.")
+@click.option("--round", "round_code", help="Only this round.")
+@click.option("--state", "stage", help="Only items in this state, e.g. rectifying.")
+@click.option("--category", help="Only this category (一级 or 一级/二级).")
+@click.option("--overdue", is_flag=True, help="Only items with a stage or task past due.")
+@click.option("--owner", help="Only items with a task this leader, department or person owns.")
+@pass_state
+def item_list(
+    state: State,
+    case_ref: str | None,
+    round_code: str | None,
+    stage: str | None,
+    category: str | None,
+    overdue: bool,
+    owner: str | None,
+) -> None:
+    """Items with their state, tasks and deadlines."""
+    views = state.services().read.items.many(
+        case=None if case_ref is None else parse_reference(case_ref, "case"),
+        round_code=round_code,
+        state=stage,
+        category=category,
+        overdue=overdue,
+        owner=owner,
+    )
+    tz = state.settings.tz
+    render.emit(state, [v.to_json(tz) for v in views], lambda: render.items_table(views))
+
+
+@item.command("show")
+@click.argument("item_ref", metavar="ITEM")
+@pass_state
+def item_show(state: State, item_ref: str) -> None:
+    """One item: its facts, state, milestones and tasks."""
+    view = state.services().read.items.one(parse_reference(item_ref, "item"))
+    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+
+
+add_lifecycle_commands(item, "item")
+
+
+# -- tasks --------------------------------------------------------------------------------
+
+
+@click.group(cls=XunshiGroup)
+def task() -> None:
+    """Tasks (整改措施) of items. TASK is the id or ITEM#N."""
+
+
+def task_options(*, adding: bool) -> Callable[[F], F]:
+    """The facts of a task as options: all needed to add one, each optional to change one."""
+    new = "" if adding else "New "
+
+    def decorate(fn: F) -> F:
+        for name, text, needed in reversed(
+            [
+                ("--measure", "整改措施", True),
+                ("--leader", "责任领导", True),
+                ("--department", "牵头部门", True),
+                ("--cooperating", "配合部门", False),
+                ("--person", "责任人", True),
+            ]
+        ):
+            # Adding, an optional fact defaults to empty; changing, an absent one stays.
+            extra: dict[str, Any] = {"default": ""} if adding and not needed else {}
+            fn = click.option(name, required=adding and needed, help=f"{new}{text}.", **extra)(fn)
+        return fn
+
+    return decorate
+
+
+@task.command("add")
+@click.argument("item_ref", metavar="ITEM")
+@task_options(adding=True)
+@click.option("--due", metavar="DATE", help="完成时限 (YYYY-MM-DD).")
+@click.option("--long-term", is_flag=True, help="长期坚持 (no due date).")
+@actor_options
+@pass_state
+def task_add(
+    state: State,
+    item_ref: str,
+    measure: str,
+    leader: str,
+    department: str,
+    cooperating: str,
+    person: str,
+    due: str | None,
+    long_term: bool,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """Add a measure to an item, with who answers for it and by when."""
+    facts = TaskFacts(
+        measure=measure,
+        responsible_leader=leader,
+        lead_department=department,
+        cooperating_departments=cooperating,
+        responsible_person=person,
+        due_on=day(due, "--due"),
+        long_term=long_term,
+    )
+    added = state.services().items.add_task(
+        parse_reference(item_ref, "item"), facts, actor=actor, role=role, at=instant(state, at)
+    )
+    render.emit(
+        state,
+        {"id": added.id, "task": str(added.key), "number": added.number},
+        lambda: f"{added.key.label} added (#{added.id})",
+    )
+
+
+@task.command("update")
+@click.argument("task_ref", metavar="TASK")
+@task_options(adding=False)
+@click.option("--due", metavar="DATE", help="New 完成时限 (YYYY-MM-DD).")
+@click.option("--long-term", is_flag=True, help="Make it long-term (no due date).")
+@click.option("--progress", help="A progress note (整改进展).")
+@actor_options
+@pass_state
+def task_update(
+    state: State,
+    task_ref: str,
+    measure: str | None,
+    leader: str | None,
+    department: str | None,
+    cooperating: str | None,
+    person: str | None,
+    due: str | None,
+    long_term: bool,
+    progress: str | None,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """Change a task or note its progress (kept in the item's history)."""
+    changes = TaskChanges(
+        measure=measure,
+        responsible_leader=leader,
+        lead_department=department,
+        cooperating_departments=cooperating,
+        responsible_person=person,
+        due_on=day(due, "--due"),
+        long_term=long_term,
+        progress=progress,
+    )
+    updated = state.services().items.update_task(
+        parse_reference(task_ref, "task"), changes, actor=actor, role=role, at=instant(state, at)
+    )
+    render.emit(state, updated.to_json(), lambda: f"{updated.key.label} updated")
+
+
+@task.command("done")
+@click.argument("task_ref", metavar="TASK")
+@click.option("--evidence", required=True, help="佐证材料 (what shows it is done).")
+@actor_options
+@pass_state
+def task_done(
+    state: State, task_ref: str, evidence: str, actor: str, role: str, at: str | None
+) -> None:
+    """Mark a task done; its escalations stop."""
+    done = state.services().items.complete_task(
+        parse_reference(task_ref, "task"),
+        evidence=evidence,
+        actor=actor,
+        role=role,
+        at=instant(state, at),
+    )
+    render.emit(state, done.to_json(), lambda: f"{done.key.label} done")
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+@click.group(cls=XunshiGroup)
+def items() -> None:
+    """Items in bulk."""
+
+
+@items.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--actor", required=True, help="Who imports.")
+@click.option("--role", default="office", show_default=True)
+@click.option("--at", "at", metavar="TIME", help="When (default now).")
+@pass_state
+def items_import(state: State, file: Path, actor: str, role: str, at: str | None) -> None:
+    """Import items and their tasks (one row per task) from FILE.csv or FILE.xlsx."""
+    result = state.services().items.import_items(
+        file, actor=actor, role=role, at=instant(state, at)
+    )
+    render.emit(
+        state,
+        result.to_json(),
+        lambda: f"Imported {plural(result.items, 'item')} with {plural(result.tasks, 'task')}",
+    )

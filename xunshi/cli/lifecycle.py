@@ -1,0 +1,145 @@
+"""The commands cases and items share — fire, milestone, suspend, resume, history — once.
+
+`add_lifecycle_commands(group, kind)` puts them on the `case` and the `item` group; they
+differ only in how their argument names the instance (`ROUND/UNIT`, `ROUND/UNIT/ITEM`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from xunshi.cli import render
+from xunshi.cli.options import actor_options, instant
+from xunshi.cli.root import State, pass_state
+from xunshi.keys import Kind, parse_reference
+
+if TYPE_CHECKING:
+    from xunshi.services.lifecycle import Lifecycle
+    from xunshi.services.results import Change
+
+_ARTICLE = {"case": "a case", "item": "an item"}
+_TRIGGER_EXAMPLE = {"case": "leave_site", "item": "submit or accept"}
+_MILESTONE_EXAMPLE = {"case": "", "item": " (e.g. office_accepted)"}
+
+
+def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
+    """Register fire, milestone, suspend, resume and history on `group` for `kind`."""
+    _named(
+        group,
+        kind,
+        "fire",
+        "TRIGGER",
+        "Why (kept in the history).",
+        f"Move {_ARTICLE[kind]} along TRIGGER, e.g. {_TRIGGER_EXAMPLE[kind]}.",
+        lambda service: service.fire,
+        render.moved_text,
+    )
+    _named(
+        group,
+        kind,
+        "milestone",
+        "NAME",
+        "A note (kept in the history).",
+        f"Record milestone NAME{_MILESTONE_EXAMPLE[kind]} of the {kind}'s current stage.",
+        lambda service: service.record_milestone,
+        render.recorded_text,
+    )
+    _clock(group, kind, "suspend", "Stop the stage's clock (e.g. the group is recalled).")
+    _clock(
+        group,
+        kind,
+        "resume",
+        "Restart the stage's clock; the due date moves by the working days suspended.",
+    )
+
+    @group.command("history")
+    @click.argument("name", metavar=kind.upper())
+    @pass_state
+    def history(state: State, name: str) -> None:
+        found = state.services().read.history.of(parse_reference(name, kind), kind)
+        tz = state.settings.tz
+        render.emit(state, found.to_json(tz), lambda: render.history_table(found, tz))
+
+    history.help = (
+        "Every event of a case, oldest first."
+        if kind == "case"
+        else "Every event of an item (its tasks' changes included), oldest first."
+    )
+
+
+def _named(
+    group: click.Group,
+    kind: Kind,
+    verb: str,
+    what: str,
+    reason_help: str,
+    help_text: str,
+    method: Callable[[Lifecycle], Callable[..., Change]],
+    text: Callable[[Change], str],
+) -> None:
+    """`fire KIND TRIGGER` or `milestone KIND NAME`: one argument more than the instance."""
+
+    @group.command(verb, help=help_text)
+    @click.argument("name", metavar=kind.upper())
+    @click.argument("what", metavar=what)
+    @actor_options
+    @click.option("--reason", help=reason_help)
+    @pass_state
+    def command(
+        state: State,
+        name: str,
+        what: str,
+        actor: str,
+        role: str,
+        at: str | None,
+        reason: str | None,
+    ) -> None:
+        change = method(_service(state, kind))(
+            parse_reference(name, kind),
+            what,
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=instant(state, at),
+        )
+        render.emit(state, change.to_json(state.settings.tz), lambda: text(change))
+
+
+def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
+    """`suspend` (a reason required) or `resume` (a reason optional)."""
+    reason_help = (
+        "Why the clock stops (kept in the history)."
+        if verb == "suspend"
+        else "A note (kept in the history)."
+    )
+
+    @group.command(verb, help=help_text)
+    @click.argument("name", metavar=kind.upper())
+    @actor_options
+    @click.option("--reason", required=verb == "suspend", help=reason_help)
+    @pass_state
+    def command(
+        state: State, name: str, actor: str, role: str, at: str | None, reason: str | None
+    ) -> None:
+        service = _service(state, kind)
+        act: Callable[..., Change] = service.suspend if verb == "suspend" else service.resume
+        change = act(
+            parse_reference(name, kind),
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=instant(state, at),
+        )
+        due = change.instance.due_on
+        line = f"{change.key.label}: {'suspended' if verb == 'suspend' else 'resumed'}"
+        if verb == "resume" and due:
+            line += f", due {due.isoformat()}"
+        render.emit(state, change.to_json(state.settings.tz), lambda: line)
+
+
+def _service(state: State, kind: Kind) -> Lifecycle:
+    services = state.services()
+    return services.cases if kind == "case" else services.items

@@ -1,0 +1,49 @@
+"""Options and arguments several commands share, and turning what people type into values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from xunshi.cli.root import Failed, State
+from xunshi.timeparse import parse_date, parse_instant
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def actor_options(fn: F) -> F:
+    """--actor, --role, --at for commands that act on a case or an item."""
+    fn = click.option("--at", "at", metavar="TIME", help="When it happened (default now).")(fn)
+    fn = click.option("--role", required=True, help="The role acted in, e.g. group_leader.")(fn)
+    fn = click.option("--actor", required=True, help="Who acts.")(fn)
+    return fn
+
+
+def instant(
+    state: State, text: str | None, what: str = "--at", *, end_of_day: bool = False
+) -> datetime | None:
+    """An ISO 8601 time typed by a person (business time zone by default), or None."""
+    if text is None:
+        return None
+    return parse_instant(text, state.settings.tz, what, end_of_day=end_of_day)
+
+
+def day(text: str | None, what: str) -> date | None:
+    """A date typed by a person, or None."""
+    return None if text is None else parse_date(text, what)
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file, or one `Error:` line saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Failed(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise Failed(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise Failed(f"{path}: {exc.strerror}") from None

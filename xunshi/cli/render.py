@@ -1,0 +1,474 @@
+"""Every table and text the CLI prints, and the one way JSON is printed.
+
+A command hands `emit` the JSON shape of its result (defined once, by the result type) and
+a function that renders the text for people; only one of them runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from xunshi.display import plural, table
+from xunshi.timeparse import business_time
+
+if TYPE_CHECKING:
+    from xunshi.cli.root import State
+    from xunshi.definitions.schema import Definition
+    from xunshi.read.cases import CaseView
+    from xunshi.read.catalog import Category, GroupInfo, RoundInfo, UnitInfo
+    from xunshi.read.escalations import EscalationView
+    from xunshi.read.history import History
+    from xunshi.read.items import ItemView
+    from xunshi.read.overview import RoundOverview
+    from xunshi.read.themes import Theme
+    from xunshi.services.results import Change
+    from xunshi.workflow.audit import Event, Report
+    from xunshi.workflow.registry import DefinitionVersion
+
+
+def emit(state: State, data: Any, human: Callable[[], str]) -> None:
+    """Print `data` as JSON with --json, else the human text (nothing if it is empty)."""
+    if state.as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    text = human()
+    if text:
+        click.echo(text)
+
+
+# -- definitions ---------------------------------------------------------------------------
+
+
+def definition_versions(versions: Sequence[DefinitionVersion], tz: ZoneInfo) -> str:
+    """`definitions list`."""
+    return table(
+        ["名称", "标题", "对象", "版本", "载入时间", "载入人"],
+        [
+            [v.name, v.title, v.subject, v.version, business_time(v.loaded_at, tz), v.loaded_by]
+            for v in versions
+        ],
+    )
+
+
+def definition_text(defn: Definition, version: int) -> str:
+    """`definitions show`: stages, transitions, ladders."""
+    lines = [
+        f"{defn.name} v{version}  {defn.title}  ({defn.subject}, calendar {defn.calendar})",
+        "",
+        table(
+            ["阶段", "名称", "期限", "里程碑 (* 必需)"],
+            [
+                [
+                    s.title,
+                    s.name + (" (final)" if s.final else ""),
+                    "" if s.due is None else str(s.due),
+                    ", ".join(
+                        f"{'*' if m.name in s.requires else ''}{m.name} {m.title}"
+                        for m in s.milestones
+                    ),
+                ]
+                for s in defn.states
+            ],
+        ),
+        "",
+        table(
+            ["触发", "从", "到", "角色", "条件"],
+            [
+                [t.trigger, t.source, t.dest, ", ".join(t.roles) or "any", ", ".join(t.guards)]
+                for t in defn.transitions
+            ],
+        ),
+    ]
+    ladders = [("", defn.escalation)] + [
+        (f"{s.title} ({s.name})", s.escalation) for s in defn.states if s.escalation is not None
+    ]
+    for stage, ladder in ladders:
+        lines.append("")
+        if stage:
+            lines.append(f"{stage} 阶段督办:")
+        lines.append(
+            table(
+                ["级别", "时点", "名称", "通知"],
+                [
+                    [r.level, str(r.at), r.title, ", ".join(defn.role_title(n) for n in r.notify)]
+                    for r in ladder
+                ],
+            )
+        )
+    return "\n".join(lines)
+
+
+# -- rounds, groups, units, categories -----------------------------------------------------
+
+
+def rounds_table(rounds: Sequence[RoundInfo]) -> str:
+    """`round list`."""
+    if not rounds:
+        return "No rounds."
+    return table(["轮次", "标题", "开始"], [[r.code, r.title, r.start_on] for r in rounds])
+
+
+def groups_table(groups: Sequence[GroupInfo]) -> str:
+    """`group list`."""
+    if not groups:
+        return "No groups."
+    return table(["巡视组", "组长"], [[g.code, g.leader] for g in groups])
+
+
+def units_table(units: Sequence[UnitInfo]) -> str:
+    """`unit list`."""
+    if not units:
+        return "No units."
+    return table(["单位", "名称", "类别"], [[u.code, u.name, u.category] for u in units])
+
+
+def categories_table(categories: Sequence[Category]) -> str:
+    """`categories list`."""
+    if not categories:
+        return "No categories (load them with `xunshi categories load FILE`)."
+    return table(["一级类别", "二级类别"], [[c.level1, c.level2] for c in categories])
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+
+def cases_table(views: Sequence[CaseView], tz: ZoneInfo) -> str:
+    """`case list`."""
+    if not views:
+        return "No cases."
+    return table(
+        ["编号", "案件", "单位", "类型", "阶段", "进入", "期限", "剩余"],
+        [
+            [
+                v.id,
+                v.key,
+                v.unit_name,
+                v.definition_title,
+                v.state_title,
+                v.entered_at.astimezone(tz).date(),
+                due_text(v),
+                left_text(v),
+            ]
+            for v in views
+        ],
+    )
+
+
+def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> str:
+    """`case show` (`as_of`: the instant the view was rebuilt from the history for)."""
+    when = f"  (as of {business_time(as_of, tz)})" if as_of is not None else ""
+    lines = [
+        f"案件    {view.key}  #{view.id}{when}",
+        f"单位    {view.unit} {view.unit_name}",
+        f"巡视组  {view.group}  组长 {view.group_leader}",
+        f"类型    {view.definition_title} ({view.definition} v{view.definition_version})",
+        f"阶段    {view.state_title} ({view.state})"
+        + ("  暂停中 suspended" if view.suspended else "")
+        + f"  since {business_time(view.entered_at, tz)}",
+    ]
+    if view.due_on is not None:
+        lines.append(f"期限    {due_text(view)}  {left_text(view)}")
+    if view.milestones:
+        lines.append("里程碑")
+        for m in view.milestones:
+            mark = "✓" if m.recorded_at else "·"
+            need = " (必需)" if m.required else ""
+            at = f"  {business_time(m.recorded_at, tz)}" if m.recorded_at else ""
+            lines.append(f"  {mark} {m.title} {m.name}{need}{at}")
+    if not view.final and view.triggers:
+        lines.append(f"可执行  {', '.join(view.triggers)}")
+    lines.append(f"版本    {view.version}")
+    return "\n".join(lines)
+
+
+def due_text(view: CaseView) -> str:
+    """The due date, marked 暂定 when the calendar was incomplete."""
+    if view.due_on is None:
+        return ""
+    return view.due_on.isoformat() + (" (暂定)" if view.provisional else "")
+
+
+def left_text(view: CaseView) -> str:
+    """还有 N 天 / 超期 N 天 / 暂停."""
+    if view.days_left is None or view.final:
+        return ""
+    if view.suspended:
+        return "暂停"
+    if view.overdue:
+        return f"超期 {-view.days_left} 天"
+    return f"还有 {view.days_left} 天"
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def moved_text(change: Change) -> str:
+    """What a fired trigger did: `case R/U: 现场巡视 → 沟通, due …`."""
+    due = change.instance.due_on
+    line = f"{change.key.label}: {change.from_title} → {change.state_title}"
+    return line + (f", due {due.isoformat()}" if due else "")
+
+
+def recorded_text(change: Change) -> str:
+    """What a recorded milestone was: `case R/U: 中期会商 (midterm_consultation) recorded`."""
+    name = str(change.event.data["milestone"])
+    return f"{change.key.label}: {change.milestone_title} ({name}) recorded"
+
+
+def history_table(history: History, tz: ZoneInfo) -> str:
+    """`case history`, `item history`."""
+    titles = history.state_titles
+
+    def what(e: Event) -> str:
+        if e.kind in ("started", "transition"):
+            into = titles.get(e.to_state or "", e.to_state or "")
+            return f"{e.trigger or 'start'} → {into}"
+        if e.kind == "milestone":
+            return str(e.data.get("milestone", ""))
+        if e.kind == "task":
+            return f"{e.trigger} #{e.data.get('task', '')}"
+        return e.trigger or ""
+
+    return table(
+        ["序号", "时间", "事件", "内容", "人员", "角色", "理由"],
+        [
+            [
+                e.seq,
+                business_time(e.occurred_at, tz),
+                e.kind,
+                what(e),
+                e.actor,
+                e.role or "",
+                e.reason or "",
+            ]
+            for e in history.events
+        ],
+    )
+
+
+# -- escalations ---------------------------------------------------------------------------
+
+
+def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
+    """`escalate`, `escalations list`."""
+    return table(
+        ["编号", "案件", "阶段", "级别", "名称", "通知", "期限", "发出", "状态"],
+        [
+            [
+                v.id,
+                v.case,
+                v.stage_title,
+                v.level,
+                v.title,
+                ", ".join(n for n in v.notify),
+                v.due_on.isoformat() + (" (暂定)" if v.provisional else ""),
+                business_time(v.raised_at, tz),
+                "已解除" if not v.open else ("已确认" if v.acked_at else "待处理"),
+            ]
+            for v in views
+        ],
+    )
+
+
+# -- items ---------------------------------------------------------------------------------
+
+
+def items_table(views: Sequence[ItemView]) -> str:
+    """`item list`."""
+    if not views:
+        return "No items."
+    return table(
+        ["编号", "问题", "标题", "类别", "状态", "任务", "超期"],
+        [
+            [
+                v.id,
+                v.key,
+                v.title,
+                f"{v.category_l1}/{v.category_l2}",
+                v.state_title,
+                f"{sum(t.status == 'done' for t in v.tasks)}/{len(v.tasks)}",
+                "超期" if v.overdue else "",
+            ]
+            for v in views
+        ],
+    )
+
+
+def item_text(view: ItemView) -> str:
+    """`item show`."""
+    flags = [
+        name
+        for name, on in (
+            ("重点问题", view.key_problem),
+            ("共性问题", view.common_problem),
+            ("立行立改", view.fix_now),
+        )
+        if on
+    ]
+    lines = [
+        f"问题    {view.key}  #{view.id}  {view.title}",
+        f"单位    {view.unit} {view.unit_name}  ({view.kind}, 巡视组 {view.group})",
+        f"类别    {view.category_l1}/{view.category_l2}"
+        + (f"  {' '.join(flags)}" if flags else ""),
+        f"状态    {view.state_title} ({view.state})"
+        + (f"  期限 {view.due_on}" if view.due_on else "")
+        + ("  超期" if view.overdue else ""),
+    ]
+    if view.manifestations:
+        lines.append(f"表现    {view.manifestations}")
+    if view.root_cause:
+        lines.append(f"根源    {view.root_cause}")
+    if view.milestones:
+        lines.append("验收    " + ", ".join(sorted(view.milestones)))
+    if view.tasks:
+        lines.append("")
+        lines.append(
+            table(
+                ["任务", "措施", "责任领导", "牵头部门", "责任人", "时限", "状态"],
+                [
+                    [
+                        f"#{t.number}",
+                        t.measure,
+                        t.responsible_leader,
+                        t.lead_department,
+                        t.responsible_person,
+                        "长期" if t.long_term else (t.due_on or ""),
+                        "已完成" if t.status == "done" else ("超期" if t.overdue else "进行中"),
+                    ]
+                    for t in view.tasks
+                ],
+            )
+        )
+    lines.append(f"版本    {view.version}")
+    return "\n".join(lines)
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+def themes_table(themes: Sequence[Theme], units_shown: int = 3) -> str:
+    """The thematic view for people (the first units named, the rest counted)."""
+    # The column titles are defined with the figures; that module needs SQLAlchemy, which
+    # `xunshi --help` must not import.
+    from xunshi.read.themes import COLUMNS
+
+    rows = []
+    for theme in themes:
+        row = list(theme.row().values())
+        shown = "、".join(theme.units[:units_shown])
+        more = len(theme.units) - units_shown
+        row[-1] = f"{shown}等{len(theme.units)}个单位" if more > 0 else shown
+        rows.append(row)
+    return table(COLUMNS, rows)
+
+
+def round_report(overview: RoundOverview) -> str:
+    """A round as of a date: stages by kind, every case, escalations by case, what is overdue."""
+    title = f"{overview.round.title} ({overview.round.code}) as of {overview.as_of}"
+    sections = [
+        "",
+        title,
+        "",
+        stage_matrix(overview),
+        "",
+        table(
+            ["案件", "单位", "类型", "阶段", "期限", "状态"],
+            [
+                [
+                    v.key,
+                    v.unit_name,
+                    v.definition_title,
+                    v.state_title,
+                    "" if v.due_on is None else v.due_on.isoformat(),
+                    _status(v),
+                ]
+                for v in overview.cases
+            ],
+        ),
+        "",
+        escalation_summary(overview),
+        "",
+        overdue_cases(overview),
+    ]
+    return "\n".join(sections)
+
+
+def stage_matrix(overview: RoundOverview) -> str:
+    """Stage × kind: how many cases stand where."""
+    kinds, matrix = overview.kinds, overview.matrix()
+    rows: list[list[object]] = [
+        [stage, *[matrix[stage].get(k, "") for k in kinds], sum(matrix[stage].values())]
+        for stage in overview.stages
+    ]
+    totals = [sum(1 for v in overview.cases if v.definition_title == k) for k in kinds]
+    rows.append(["合计", *totals, len(overview.cases)])
+    return table(["阶段", *kinds, "合计"], rows)
+
+
+def escalation_summary(overview: RoundOverview) -> str:
+    """Escalations by case (a problem's count under its case) and level."""
+    raised = overview.escalations
+    titles: dict[int, str] = {}
+    for level, rung in sorted({(e.level, e.title) for e in raised}):
+        titles.setdefault(level, rung)
+    header = [f"L{level} {rung}" for level, rung in titles.items()]
+    names = {str(v.key): v.unit_name for v in overview.cases}
+    per_case: dict[str, dict[int, int]] = {}
+    for e in raised:
+        counts = per_case.setdefault(str(e.key.case), {})
+        counts[e.level] = counts.get(e.level, 0) + 1
+    rows: list[list[object]] = [
+        [key, names.get(key, ""), *[counts.get(level, "") for level in titles]]
+        for key, counts in sorted(per_case.items())
+    ]
+    rows.append(["合计", "", *[sum(1 for e in raised if e.level == level) for level in titles]])
+    return f"督办 escalations raised: {len(raised)}\n" + table(["案件", "单位", *header], rows)
+
+
+def overdue_cases(overview: RoundOverview) -> str:
+    """The cases past due, with their open escalations."""
+    overdue = overview.overdue
+    if not overdue:
+        return "Nothing is overdue now."
+    rows = [
+        [
+            v.key,
+            v.unit_name,
+            v.state_title,
+            v.due_on,
+            f"{-(v.days_left or 0)} 天",
+            ", ".join(e.title for e in overview.escalations if e.key == v.key and e.open),
+        ]
+        for v in overdue
+    ]
+    return f"超期 overdue now: {len(overdue)}\n" + table(
+        ["案件", "单位", "阶段", "期限", "超期", "未解除督办"], rows
+    )
+
+
+def _status(view: CaseView) -> str:
+    if view.final:
+        return "已完成"
+    if view.overdue:
+        return f"超期 {-(view.days_left or 0)} 天"
+    return f"还有 {view.days_left} 天" if view.days_left is not None else ""
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+def verified_text(report: Report, sealed: bool) -> str:
+    """The line of a passing `audit verify`."""
+    match = " and match the seal" if sealed else ""
+    return f"OK: {plural(report.chains, 'chain')}, {plural(report.events, 'event')} verified{match}"
+
+
+def instant_text(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant as people read it."""
+    return business_time(instant, tz)

@@ -1,0 +1,175 @@
+"""The root of the `xunshi` command: global options, the state every command gets, and the
+one place that turns errors into `Error: …` lines.
+
+`--db URL` and `--json` are accepted before or after the subcommand (`xunshi case list
+--json` works): every command and group of the tree carries them (`XunshiCommand`,
+`XunshiGroup`), and wherever they are given they set the one `State`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from xunshi.config import ENVIRONMENT, Settings
+from xunshi.errors import InvalidDefinition, XunshiError
+
+if TYPE_CHECKING:
+    from xunshi.bootstrap import Services
+
+# `\b` keeps click from re-wrapping the list into one paragraph.
+_EPILOG = "Environment:\n\n\b\n" + "\n".join(f"{k}  {v}" for k, v in ENVIRONMENT.items())
+DB_HELP = "Database URL (default $XUNSHI_DB, else sqlite:///xunshi.db)."
+JSON_HELP = "Print JSON for scripts."
+
+
+class Failed(click.ClickException):
+    """A refused command or failed check: `Error: …` on stderr, exit 1."""
+
+    exit_code = 1
+
+
+@dataclass
+class State:
+    """What every command gets: settings, output mode and (on first use) the services."""
+
+    settings: Settings
+    as_json: bool
+    db_option: str | None = None  # --db as given on the command line
+    _services: Services | None = field(default=None, repr=False)
+
+    def use_db(self, url: str) -> None:
+        """`--db URL` given after the subcommand (before anything was opened)."""
+        self.db_option = url
+        self.settings = Settings.from_env(db_url=url)
+        self._services = None
+
+    def services(self, *, initialised: bool = True) -> Services:
+        """The services; by default refusing a database not at this xunshi's schema."""
+        if self._services is None:
+            # Imported here: `xunshi --help` must not pay for the engine and SQLAlchemy.
+            from xunshi.bootstrap import services
+
+            self._services = services(self.settings)
+            # Close the database's connections when the command ends (not at exit).
+            click.get_current_context().find_root().call_on_close(self._services.close)
+        if initialised:
+            self._services.schema.require_current()
+        return self._services
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def _global_options() -> list[click.Parameter]:
+    """`--db` and `--json` for a command below the root."""
+
+    def set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            state = ctx.find_object(State)
+            assert state is not None
+            state.use_db(value)
+
+    def set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            state = ctx.find_object(State)
+            assert state is not None
+            state.as_json = True
+
+    return [
+        click.Option(
+            ["--db"], metavar="URL", expose_value=False, is_eager=True, callback=set_db,
+            help=DB_HELP,
+        ),
+        click.Option(
+            ["--json"], is_flag=True, expose_value=False, is_eager=True, callback=set_json,
+            help=JSON_HELP,
+        ),
+    ]  # fmt: skip
+
+
+class XunshiCommand(click.Command):
+    """A command that also takes the global `--db` and `--json`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = {opt for param in self.params for opt in getattr(param, "opts", ())}
+        self.params.extend(p for p in _global_options() if not set(p.opts) & names)
+
+
+class XunshiGroup(click.Group):
+    """A group whose commands and subgroups take the global options too."""
+
+    command_class = XunshiCommand
+
+    def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not root:
+            self.params.extend(_global_options())
+
+
+XunshiGroup.group_class = XunshiGroup
+
+
+class RootGroup(XunshiGroup):
+    """The root: turns every XunshiError into one line, exit 1 (storage turns database
+    errors into StorageError, so none escapes as a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating errors."""
+        try:
+            return super().invoke(ctx)
+        except InvalidDefinition as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            _debug_traceback(ctx)
+            raise Failed(exc.message) from exc
+        except XunshiError as exc:
+            _debug_traceback(ctx)
+            raise Failed(exc.message) from exc
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            _debug_traceback(ctx)
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise Failed(f"{where}{exc.strerror or exc}") from exc
+
+
+def _debug_traceback(ctx: click.Context) -> None:
+    obj = ctx.find_object(State)
+    if obj is not None and obj.settings.debug:
+        import traceback  # only when asked for
+
+        traceback.print_exc(file=sys.stderr)
+
+
+@click.group(
+    cls=RootGroup,
+    root=True,
+    epilog=_EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--db", metavar="URL", help=DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.version_option(package_name="xunshi")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
+    """xunshi: a workflow engine for inspection programmes (巡视)."""
+    ctx.obj = State(Settings.from_env(db_url=db), as_json, db)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        cli.main(args=argv, prog_name="xunshi")
+    except BrokenPipeError:
+        # The reader went away (`xunshi case list | head -1`): not the user's mistake.
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -1,0 +1,137 @@
+"""How people name what xunshi tracks: one key type, one parser, one formatter.
+
+A case is `ROUND/UNIT` (`2024-R1/U01`), an item `ROUND/UNIT/ITEM` (`2024-R1/U01/P01`), a
+task `ROUND/UNIT/ITEM#N` (`2024-R1/U01/P01#1`). Messages name them with their kind in
+front (`case 2024-R1/U01`). Commands also accept an instance's number (`12` or `#12`; a
+task also as `ITEM_NUMBER#N`): `parse_reference` tells the two apart, and the services
+resolve a number to its key. Nothing else builds or splits these strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from xunshi.errors import BadInput
+
+Kind = Literal["case", "item", "task"]
+
+EXAMPLES: dict[Kind, str] = {
+    "case": "2024-R1/U01",
+    "item": "2024-R1/U01/P01",
+    "task": "2024-R1/U01/P01#1",
+}
+_FORMS: dict[Kind, str] = {"case": "ROUND/UNIT", "item": "ROUND/UNIT/CODE", "task": "ITEM#N"}
+_PARTS: dict[Kind, int] = {"case": 2, "item": 3, "task": 3}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class InstanceKey:
+    """A case, item or task by the codes people use."""
+
+    round: str
+    unit: str
+    item: str | None = None
+    task: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.task is not None and self.item is None:
+            raise ValueError("a task key needs its item")
+
+    @property
+    def kind(self) -> Kind:
+        """`case`, `item` or `task`."""
+        if self.task is not None:
+            return "task"
+        return "case" if self.item is None else "item"
+
+    @property
+    def case(self) -> InstanceKey:
+        """The case this key belongs to (itself for a case)."""
+        return InstanceKey(self.round, self.unit)
+
+    @property
+    def owner(self) -> InstanceKey:
+        """The instance whose history holds this key's events: a task's item, else itself."""
+        return InstanceKey(self.round, self.unit, self.item) if self.task is not None else self
+
+    def task_key(self, number: int) -> InstanceKey:
+        """The key of task `number` of this item."""
+        if self.item is None or self.task is not None:
+            raise ValueError(f"{self.label} has no tasks")
+        return InstanceKey(self.round, self.unit, self.item, number)
+
+    def __str__(self) -> str:
+        text = f"{self.round}/{self.unit}"
+        if self.item is not None:
+            text += f"/{self.item}"
+        if self.task is not None:
+            text += f"#{self.task}"
+        return text
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `case 2024-R1/U01`, `item …/P01`, `task …/P01#1`."""
+        return f"{self.kind} {self}"
+
+
+@dataclass(frozen=True, slots=True)
+class ByNumber:
+    """An instance named by its number (`12`, `#12`); a task also as `ITEM_NUMBER#N`."""
+
+    kind: Kind
+    id: int
+    task: int | None = None  # with kind "task": `id` is the item's number, this the task's
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `case #12`, `task #7`, `item #12 task #2`."""
+        if self.task is not None:
+            return f"item #{self.id} task #{self.task}"
+        return f"{self.kind} #{self.id}"
+
+
+Reference = InstanceKey | ByNumber
+
+
+def parse_reference(text: str, kind: Kind) -> Reference:
+    """A CASE, ITEM or TASK argument: a key, or a number."""
+    raw = text.strip()
+    number = raw.removeprefix("#")
+    if number.isdigit():
+        return ByNumber(kind, int(number))
+    if kind == "task":
+        head, sep, tail = raw.rpartition("#")
+        tail = tail.strip()
+        if sep and tail.isdigit():
+            item = parse_reference(head, "item") if head.strip() else None
+            if isinstance(item, ByNumber):
+                return ByNumber("task", item.id, int(tail))
+            if isinstance(item, InstanceKey):
+                return item.task_key(int(tail))
+        raise _bad(text, kind)
+    parts = [part.strip() for part in raw.split("/")]
+    if len(parts) != _PARTS[kind] or not all(parts) or "#" in raw:
+        raise _bad(text, kind)
+    return InstanceKey(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def parse_key(text: str, kind: Kind) -> InstanceKey:
+    """A key only (no numbers), e.g. from a sheet."""
+    found = parse_reference(text, kind)
+    if not isinstance(found, InstanceKey):
+        raise _bad(text, kind)
+    return found
+
+
+def _bad(text: str, kind: Kind) -> BadInput:
+    article = "an" if kind == "item" else "a"
+    return BadInput(
+        f"{kind} {text!r} is not {article} {kind} id or key: use the number or "
+        f"{_FORMS[kind]}, e.g. {EXAMPLES[kind]}"
+    )
+
+
+def reference(value: str | Reference, kind: Kind) -> Reference:
+    """`value` as a reference of `kind`: parsed if it is text."""
+    return parse_reference(value, kind) if isinstance(value, str) else value

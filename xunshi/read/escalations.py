@@ -1,0 +1,150 @@
+"""Escalations as people and scripts see them: `escalate`, `escalations list`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+
+from xunshi.keys import InstanceKey
+from xunshi.read.context import ReadContext
+from xunshi.storage import queries as q
+from xunshi.workflow.resolve import resolve_round
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    """An escalation, with what it is about (a case, or an item's stage or task)."""
+
+    id: int
+    key: InstanceKey
+    stage: str
+    stage_title: str
+    task_id: int
+    level: int
+    title: str
+    notify: tuple[str, ...]
+    due_on: date
+    raised_at: datetime
+    provisional: bool
+    acked_at: datetime | None
+    acked_by: str | None
+    open: bool
+
+    @property
+    def case(self) -> str:
+        """The key of what escalated, as text (`ROUND/UNIT`, or `ROUND/UNIT/ITEM`)."""
+        return str(self.key)
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape (DESIGN §7)."""
+        return {
+            "id": self.id,
+            "case": self.case,
+            "stage": self.stage,
+            "level": self.level,
+            "title": self.title,
+            "notify": list(self.notify),
+            "due_on": self.due_on.isoformat(),
+            "raised_at": self.raised_at.astimezone(tz).isoformat(),
+            "provisional": self.provisional,
+            "task": self.task_id or None,
+            "acked_at": None if self.acked_at is None else self.acked_at.astimezone(tz).isoformat(),
+            "acked_by": self.acked_by,
+            "open": self.open,
+        }
+
+
+class EscalationQueries:
+    """Escalations, oldest first."""
+
+    def __init__(self, ctx: ReadContext) -> None:
+        self.ctx = ctx
+
+    def many(
+        self,
+        *,
+        open_only: bool = False,
+        round_code: str | None = None,
+        level: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[EscalationView]:
+        """Escalations matching every filter given.
+
+        A stage's escalation is open while its stage entry is current; a task's while the
+        task is open.
+        """
+        x, c, r, u, i, it, t = (
+            q.escalations,
+            q.cases,
+            q.rounds,
+            q.units,
+            q.instances,
+            q.items,
+            q.tasks,
+        )
+        is_open = case(
+            (x.c.task_id != 0, t.c.status == "open"), else_=x.c.stage_seq == i.c.stage_seq
+        )
+        stmt = (
+            select(
+                x,
+                r.c.code.label("round_code"),
+                u.c.code.label("unit_code"),
+                it.c.code.label("item_code"),
+                t.c.number.label("task_number"),
+                i.c.definition_name,
+                i.c.definition_version,
+                is_open.label("is_open"),
+            )
+            .join(i, i.c.id == x.c.instance_id)
+            .outerjoin(it, it.c.id == x.c.instance_id)
+            .join(c, c.c.id == func.coalesce(it.c.case_id, x.c.instance_id))
+            .join(r, r.c.id == c.c.round_id)
+            .join(u, u.c.id == c.c.unit_id)
+            .outerjoin(t, t.c.id == x.c.task_id)
+            .order_by(x.c.raised_at, x.c.id)
+        )
+        if open_only:
+            stmt = stmt.where(is_open)
+        if level is not None:
+            stmt = stmt.where(x.c.level == level)
+        if ids is not None:
+            stmt = stmt.where(x.c.id.in_(list(ids)))
+        with self.ctx.reading() as conn:
+            if round_code is not None:
+                resolve_round(conn, round_code)
+                stmt = stmt.where(r.c.code == round_code)
+            views = []
+            for row in conn.execute(stmt).mappings():
+                defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
+                if row["task_id"]:
+                    stage_title = f"任务 #{row['task_number']}"
+                elif defn.has_state(row["stage"]):
+                    stage_title = defn.state(row["stage"]).title
+                else:
+                    stage_title = row["stage"]
+                views.append(
+                    EscalationView(
+                        id=row["id"],
+                        key=InstanceKey(row["round_code"], row["unit_code"], row["item_code"]),
+                        stage=row["stage"],
+                        stage_title=stage_title,
+                        task_id=row["task_id"],
+                        level=row["level"],
+                        title=row["title"],
+                        notify=tuple(json.loads(row["notify"])),
+                        due_on=row["due_on"],
+                        raised_at=row["raised_at"],
+                        provisional=bool(row["provisional"]),
+                        acked_at=row["acked_at"],
+                        acked_by=row["acked_by"],
+                        open=bool(row["is_open"]),
+                    )
+                )
+            return views

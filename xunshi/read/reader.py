@@ -1,0 +1,62 @@
+"""One door to the read side: each query family, built on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from xunshi.read.cases import CaseQueries
+from xunshi.read.catalog import CatalogQueries
+from xunshi.read.context import ReadContext
+from xunshi.read.escalations import EscalationQueries
+from xunshi.read.history import HistoryQueries
+from xunshi.read.items import ItemQueries
+from xunshi.read.ledger import LedgerQueries
+from xunshi.read.overview import OverviewQueries
+from xunshi.read.themes import ThemeQueries
+
+
+class Reader:
+    """Every query front ends ask."""
+
+    def __init__(self, ctx: ReadContext) -> None:
+        self.ctx = ctx
+
+    @cached_property
+    def cases(self) -> CaseQueries:
+        """Case views: one, many, as of an instant."""
+        return CaseQueries(self.ctx)
+
+    @cached_property
+    def items(self) -> ItemQueries:
+        """Item views with their tasks."""
+        return ItemQueries(self.ctx)
+
+    @cached_property
+    def history(self) -> HistoryQueries:
+        """Histories of cases and items."""
+        return HistoryQueries(self.ctx)
+
+    @cached_property
+    def escalations(self) -> EscalationQueries:
+        """Escalations."""
+        return EscalationQueries(self.ctx)
+
+    @cached_property
+    def ledger(self) -> LedgerQueries:
+        """The rectification ledger."""
+        return LedgerQueries(self.ctx, self.items)
+
+    @cached_property
+    def themes(self) -> ThemeQueries:
+        """The thematic view."""
+        return ThemeQueries(self.ctx, self.items)
+
+    @cached_property
+    def overview(self) -> OverviewQueries:
+        """A round at a glance."""
+        return OverviewQueries(self.ctx, self.cases, self.escalations)
+
+    @cached_property
+    def catalog(self) -> CatalogQueries:
+        """Rounds, groups, units, categories, definitions, the calendar."""
+        return CatalogQueries(self.ctx)

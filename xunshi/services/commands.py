@@ -1,0 +1,109 @@
+"""The small command dataclasses front ends fill in: a problem's facts, a task's facts.
+
+Light on purpose (the standard library and the error types only): the CLI builds them at
+start-up cost zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from xunshi.errors import BadInput
+from xunshi.services.codes import check_text
+
+# Where a problem came from: key → what the ledger shows.
+SOURCES: dict[str, str] = {"inspection": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What the office records about a problem when it adds it."""
+
+    code: str
+    title: str
+    category: str  # `一级/二级`
+    manifestations: str = ""
+    key_problem: bool = False
+    common_problem: bool = False
+    fix_now: bool = False
+    root_cause: str = ""
+    source: str = "inspection"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFacts:
+    """A measure and who answers for it."""
+
+    measure: str
+    responsible_leader: str
+    lead_department: str
+    responsible_person: str
+    cooperating_departments: str = ""
+    due_on: date | None = None
+    long_term: bool = False
+
+    def checked(self) -> TaskFacts:
+        """The same facts, trimmed, or BadInput naming what is wrong."""
+        if self.due_on is not None and self.long_term:
+            raise BadInput("a task is either long-term or has a due date (--due), not both")
+        if self.due_on is None and not self.long_term:
+            raise BadInput("a task needs a due date (--due) or --long-term")
+        return TaskFacts(
+            measure=check_text("measure", self.measure),
+            responsible_leader=check_text("responsible leader", self.responsible_leader),
+            lead_department=check_text("lead department", self.lead_department),
+            responsible_person=check_text("responsible person", self.responsible_person),
+            cooperating_departments=self.cooperating_departments.strip(),
+            due_on=self.due_on,
+            long_term=self.long_term,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The JSON form kept in the history."""
+        return {
+            "measure": self.measure,
+            "responsible_leader": self.responsible_leader,
+            "lead_department": self.lead_department,
+            "cooperating_departments": self.cooperating_departments,
+            "responsible_person": self.responsible_person,
+            "due_on": None if self.due_on is None else self.due_on.isoformat(),
+            "long_term": self.long_term,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanges:
+    """New values for a task's facts (None: unchanged), a progress note, or long-term."""
+
+    measure: str | None = None
+    responsible_leader: str | None = None
+    lead_department: str | None = None
+    cooperating_departments: str | None = None
+    responsible_person: str | None = None
+    due_on: date | None = None
+    long_term: bool = False
+    progress: str | None = None
+
+    def facts(self) -> dict[str, Any]:
+        """The facts given (a new due date makes the task dated, long-term undated)."""
+        given: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (
+                "measure",
+                "responsible_leader",
+                "lead_department",
+                "cooperating_departments",
+                "responsible_person",
+                "due_on",
+            )
+            if getattr(self, name) is not None
+        }
+        if self.long_term:
+            if "due_on" in given:
+                raise BadInput("a task is either long-term or has a due date, not both")
+            given.update(due_on=None, long_term=True)
+        elif "due_on" in given:
+            given["long_term"] = False
+        return given

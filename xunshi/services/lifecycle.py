@@ -1,0 +1,112 @@
+"""The commands every kind of instance shares — fire, milestone, suspend, resume — once.
+
+Cases and items differ only in how a reference names them (`ROUND/UNIT` or
+`ROUND/UNIT/ITEM`, or a number); each command resolves the name and runs through the
+engine in one transaction, retried whole while SQLite is busy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from xunshi.keys import Kind, Reference, reference
+from xunshi.services.results import Change
+from xunshi.storage.db import Database
+from xunshi.workflow.decide import Command
+from xunshi.workflow.engine import Engine, Outcome, ReadSet
+from xunshi.workflow.resolve import InstanceRef, resolve
+
+T = TypeVar("T")
+
+
+class Lifecycle:
+    """Fire, milestone, suspend and resume on the instances of one kind."""
+
+    def __init__(self, db: Database, engine: Engine, kind: Kind) -> None:
+        self.db = db
+        self.engine = engine
+        self.kind = kind
+
+    def fire(
+        self,
+        name: str | Reference,
+        trigger: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Move the instance along `trigger`."""
+        return self.run(name, Command("fire", actor, role, trigger, reason, at))
+
+    def record_milestone(
+        self,
+        name: str | Reference,
+        milestone: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Record a milestone of the current stage."""
+        return self.run(name, Command("milestone", actor, role, milestone, reason, at))
+
+    def suspend(
+        self,
+        name: str | Reference,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        at: datetime | None = None,
+    ) -> Change:
+        """Pause the stage's clock (e.g. the group is recalled)."""
+        return self.run(name, Command("suspend", actor, role, None, reason, at))
+
+    def resume(
+        self,
+        name: str | Reference,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Restart a suspended stage's clock; its due date moves by the pause."""
+        return self.run(name, Command("resume", actor, role, None, reason, at))
+
+    def run(self, name: str | Reference, command: Command) -> Change:
+        """Resolve `name` and run `command` on it, in one (retried) transaction."""
+        ref, outcome = self.on(
+            name, lambda conn, ref, reads: self.engine.execute(conn, ref, command, reads)
+        )
+        return change(ref, outcome)
+
+    def on(
+        self,
+        name: str | Reference,
+        work: Callable[[Connection, InstanceRef, ReadSet], T],
+        *,
+        immediate: bool = False,
+    ) -> tuple[InstanceRef, T]:
+        """Resolve `name` and run `work` on it, in one (retried) transaction."""
+        target = reference(name, self.kind)
+        reads = ReadSet()
+
+        def attempt(conn: Connection) -> tuple[InstanceRef, T]:
+            ref = resolve(conn, target)
+            return ref, work(conn, ref, reads)
+
+        return self.db.run(attempt, immediate=immediate)
+
+
+def change(ref: InstanceRef, outcome: Outcome) -> Change:
+    """The public result of an engine outcome on a named instance."""
+    assert ref.key is not None
+    return Change(ref.key, outcome.event, outcome.instance, outcome.definition)

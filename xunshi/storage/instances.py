@@ -1,0 +1,73 @@
+"""The hot path's storage: the few statements every event runs, behind one small interface.
+
+Reading an instance (alone, or a case with its codes), inserting and updating its row with
+the version check, appending its event. They run as `Prepared` statements on the driver
+cursor (prepared.py): measured on a file database with `synchronous=FULL`, that gives
+about a third more fire throughput than executing them through SQLAlchemy each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from xunshi.storage import queries as q
+from xunshi.storage.db import is_write_conflict
+from xunshi.storage.prepared import Prepared
+
+_INSTANCE_ROW = Prepared(q.INSTANCE_FOR_UPDATE)
+_CASE_BY_ID = Prepared(q.CASE_BY_ID)
+_CASE_BY_KEY = Prepared(q.CASE_BY_KEY)
+_MOVE = Prepared(q.UPDATE_INSTANCE)
+_ADVANCE = Prepared(q.UPDATE_INSTANCE_PROGRESS)
+_APPEND = Prepared(q.INSERT_EVENT)
+
+
+def read_instance(conn: Connection, instance_id: int) -> dict[str, Any] | None:
+    """The instance row, or None."""
+    return _INSTANCE_ROW.first(conn, {"id": instance_id})
+
+
+def read_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """A case's instance row with `round_code` and `unit_code`, by id."""
+    return _CASE_BY_ID.first(conn, {"case_id": case_id})
+
+
+def read_case_by_codes(conn: Connection, round_code: str, unit_code: str) -> dict[str, Any] | None:
+    """A case's instance row with `round_code` and `unit_code`, by its codes."""
+    return _CASE_BY_KEY.first(conn, {"round_code": round_code, "unit_code": unit_code})
+
+
+def insert_instance(conn: Connection, values: Mapping[str, Any]) -> int:
+    """Insert an instance row; its id."""
+    return int(conn.execute(q.INSERT_INSTANCE, dict(values)).scalar_one())
+
+
+def update_instance(
+    conn: Connection, instance_id: int, old_version: int, values: Mapping[str, Any]
+) -> bool:
+    """Move the row to `values` if it is still at `old_version`; False if someone moved it.
+
+    `values` with only the chain's head (version, milestones, last_occurred_at, head_hash)
+    takes the narrower update: most events leave the stage and deadline as they were.
+    """
+    statement = _ADVANCE if values.keys() == _PROGRESS_COLUMNS else _MOVE
+    params = {"b_id": instance_id, "b_version": old_version, **values}
+    return statement.rowcount(conn, params) == 1
+
+
+_PROGRESS_COLUMNS = {"version", "milestones", "last_occurred_at", "head_hash"}
+
+
+def append_event(conn: Connection, values: Mapping[str, Any]) -> bool:
+    """Insert an event row; False if that (instance, seq) was taken by another writer."""
+    try:
+        _APPEND.rowcount(conn, values)
+    except IntegrityError as exc:
+        if is_write_conflict(exc):
+            return False
+        raise
+    return True

@@ -1,0 +1,491 @@
+"""The decision core: whether a command may happen to an instance, and the event it makes.
+
+Pure functions of (definition, current instance state, command, time, and the few facts
+the definition's guards look at): no database, no clock, no I/O. A refusal is an
+exception that names exactly what is missing; an allowed command becomes a `Decision` —
+the sealed event to append, the stage's deadline after it, and what the timers must do.
+The engine (`engine.py`) is the pipeline around it: load → decide → append → save → schedule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo
+
+from xunshi.definitions.schema import Definition
+from xunshi.errors import BadInput, Refused
+from xunshi.timeparse import business_time
+from xunshi.workflow.audit import GENESIS_HASH, Event, Projection
+from xunshi.workflow.calendar import Calendar
+from xunshi.workflow.deadlines import due_date, is_provisional, shift_for_suspension
+from xunshi.workflow.guards import GuardContext
+from xunshi.workflow.machine import CompiledDefinition, Subject
+
+# What the timers do after an event: a new stage entry arms its first rung, a pause stops
+# the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
+Effect = Literal["enter", "pause", "resume", "none"]
+CommandKind = Literal["fire", "milestone", "suspend", "resume", "task", "note", "escalation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When the current stage is due, and whether the calendar was complete for it."""
+
+    due_on: date | None
+    provisional: bool = False
+
+
+NO_DEADLINE = Deadline(None, False)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceState:
+    """An instance row as read at the start of a command (or as a command left it)."""
+
+    id: int
+    subject: str
+    definition_name: str
+    definition_version: int
+    state: str
+    entered_at: datetime
+    version: int
+    milestones: dict[str, str]
+    suspended: bool
+    suspended_at: datetime | None
+    due_on: date | None
+    provisional: bool
+    last_occurred_at: datetime
+    head_hash: str
+    stage_seq: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> InstanceState:
+        """From a mapping of the `instance` table."""
+        return cls(
+            id=row["id"],
+            subject=row["subject"],
+            definition_name=row["definition_name"],
+            definition_version=row["definition_version"],
+            state=row["state"],
+            entered_at=row["entered_at"],
+            version=row["version"],
+            milestones=json.loads(row["milestones"]),
+            suspended=bool(row["suspended"]),
+            suspended_at=row["suspended_at"],
+            due_on=row["due_on"],
+            provisional=bool(row["provisional"]),
+            last_occurred_at=row["last_occurred_at"],
+            head_hash=row["head_hash"],
+            stage_seq=row["stage_seq"],
+        )
+
+    def projection(self) -> Projection:
+        """The projection this row claims to be."""
+        return Projection(
+            state=self.state,
+            definition_name=self.definition_name,
+            definition_version=self.definition_version,
+            version=self.version,
+            entered_at=self.entered_at,
+            milestones=dict(self.milestones),
+            suspended=self.suspended,
+            suspended_at=self.suspended_at,
+            last_occurred_at=self.last_occurred_at,
+            head_hash=self.head_hash,
+            stage_seq=self.stage_seq,
+        )
+
+    def after(self, event: Event, deadline: Deadline) -> InstanceState:
+        """The row once `event` is applied (the same fold `audit verify` replays with)."""
+        projection = self.projection()
+        projection.apply(event)
+        assert projection.entered_at is not None and projection.last_occurred_at is not None
+        return InstanceState(
+            id=self.id,
+            subject=self.subject,
+            definition_name=self.definition_name,
+            definition_version=projection.definition_version,
+            state=projection.state,
+            entered_at=projection.entered_at,
+            version=projection.version,
+            milestones=projection.milestones,
+            suspended=projection.suspended,
+            suspended_at=projection.suspended_at,
+            due_on=deadline.due_on,
+            provisional=deadline.provisional,
+            last_occurred_at=projection.last_occurred_at,
+            head_hash=projection.head_hash,
+            stage_seq=projection.stage_seq,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """What someone asks of an instance: fire a trigger, record a milestone, and so on.
+
+    `name` is the trigger, milestone or task action; `at` when it happened (None: now).
+    """
+
+    kind: CommandKind
+    actor: str
+    role: str | None
+    name: str | None = None
+    reason: str | None = None
+    at: datetime | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What a decision may look at besides the definition and the instance.
+
+    `label` names the instance in messages; `calendar` is the definition's working-day
+    calendar; `facts` are what the guards of the trigger asked for (see guards.py).
+    """
+
+    label: str
+    tz: ZoneInfo
+    calendar: Calendar
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An allowed command: the event to append, the deadline after it, the timers' effect."""
+
+    event: Event
+    deadline: Deadline
+    effect: Effect
+
+
+def decide(
+    compiled: CompiledDefinition,
+    instance: InstanceState,
+    command: Command,
+    now: datetime,
+    situation: Situation,
+) -> Decision:
+    """Refuse (raising, naming what is missing) or return the decision for `command`."""
+    return _DECIDERS[command.kind](_Ask(compiled, instance, command, now, situation))
+
+
+def decide_start(
+    definition: Definition,
+    subject: str,
+    role: str | None,
+    at: datetime | None,
+    now: datetime,
+    situation: Situation,
+) -> tuple[datetime, Deadline]:
+    """Whether an instance of `definition` may start: its first event's time and deadline."""
+    if definition.subject != subject:
+        raise BadInput(f"definition {definition.name} is for {definition.subject}s, not {subject}s")
+    if role is not None:
+        _check_role_declared(definition, role)
+    occurred = occurred_at(at, now, None, situation)
+    first = deadline(definition, definition.initial, occurred, situation.calendar, situation.tz)
+    return occurred, first
+
+
+def started_event(
+    instance_id: int,
+    definition: Definition,
+    version: int,
+    actor: str,
+    role: str | None,
+    occurred: datetime,
+    now: datetime,
+) -> Event:
+    """The first event of an instance's history."""
+    return Event(
+        instance_id=instance_id,
+        seq=1,
+        kind="started",
+        trigger=None,
+        from_state=None,
+        to_state=definition.initial,
+        actor=actor,
+        role=role,
+        reason=None,
+        data={"definition": definition.name, "definition_version": version},
+        occurred_at=occurred,
+        recorded_at=now,
+        prev_hash=GENESIS_HASH,
+    ).sealed()
+
+
+def deadline(
+    definition: Definition, state: str, entered_at: datetime, cal: Calendar, tz: ZoneInfo
+) -> Deadline:
+    """The due date of `state` entered at `entered_at` (none without a `due`)."""
+    due = definition.state(state).due
+    if due is None:
+        return NO_DEADLINE
+    entered_on = entered_at.astimezone(tz).date()
+    due_on = due_date(entered_on, due, cal)
+    return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+
+
+# -- one decider per command kind ---------------------------------------------------------
+
+
+class _Ask(NamedTuple):
+    """Everything one decision looks at."""
+
+    compiled: CompiledDefinition
+    instance: InstanceState
+    command: Command
+    now: datetime
+    situation: Situation
+
+
+def _fire(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    label, trigger, role = situation.label, str(command.name), str(command.role)
+    _check_open(label, instance, defn, situation)
+    _check_role_declared(defn, role)
+    if compiled.transition(trigger, instance.state) is None:
+        raise Refused(_no_transition(label, compiled, instance.state, trigger))
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    subject = Subject(
+        state=instance.state,
+        role=role,
+        milestones=instance.milestones,
+        context=GuardContext(instance.id, defn, instance.state, label, situation.facts),
+    )
+    if not compiled.fire(subject, trigger):
+        raise Refused(f"{label} cannot {trigger}: {subject.refusal}")
+    event = _event(
+        instance,
+        command,
+        "transition",
+        occurred,
+        now,
+        trigger=trigger,
+        from_state=instance.state,
+        to_state=subject.state,
+    )
+    entered = deadline(defn, subject.state, occurred, situation.calendar, situation.tz)
+    return Decision(event, entered, "enter")
+
+
+def _milestone(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    label, milestone, role = situation.label, str(command.name), str(command.role)
+    _check_open(label, instance, defn, situation)
+    _check_role_declared(defn, role)
+    state = defn.state(instance.state)
+    declared = state.milestone(milestone)
+    if declared is None:
+        names = ", ".join(m.name for m in state.milestones) or "none"
+        raise Refused(
+            f"{label} cannot record {milestone}: stage {state.title} ({state.name}) "
+            f"has no such milestone (its milestones: {names})"
+        )
+    title = f"{milestone} ({declared.title})"
+    if declared.roles and role not in declared.roles:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in declared.roles)
+        raise Refused(
+            f"{label} cannot record {title}: role {role} ({defn.role_title(role)}) "
+            f"may not; allowed: {allowed}"
+        )
+    if milestone in instance.milestones:
+        when = business_time(datetime.fromisoformat(instance.milestones[milestone]), situation.tz)
+        raise Refused(f"{label}: milestone {title} was already recorded at {when}")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, "milestone", occurred, now, data={"milestone": milestone})
+    return Decision(event, _unchanged(instance), "none")
+
+
+def _suspend(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    label, role = situation.label, str(command.role)
+    state = defn.state(instance.state)
+    if state.final:
+        raise Refused(f"{label} is {state.title} ({state.name}); it cannot be suspended")
+    if instance.suspended:
+        raise Refused(f"{label} is already suspended (since {_since(instance, situation)})")
+    _check_role_declared(defn, role)
+    _check_suspend_role(label, defn, role, "suspend")
+    if not (command.reason or "").strip():
+        raise BadInput("a suspension needs a reason")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, "suspended", occurred, now, trigger="suspend")
+    return Decision(event, _unchanged(instance), "pause")
+
+
+def _resume(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    label, role = situation.label, str(command.role)
+    if not instance.suspended:
+        raise Refused(f"{label} is not suspended")
+    _check_role_declared(defn, role)
+    _check_suspend_role(label, defn, role, "resume")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    moved = resumed_deadline(instance, occurred, situation.calendar, situation.tz)
+    data = {} if moved.due_on is None else {"due_on": moved.due_on.isoformat()}
+    event = _event(instance, command, "resumed", occurred, now, trigger="resume", data=data)
+    return Decision(event, moved, "resume")
+
+
+def _task(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    _check_role_declared(compiled.definition, str(command.role))
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "task", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
+def _note(ask: _Ask) -> Decision:
+    _compiled, instance, command, now, situation = ask
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, "note", occurred, now, trigger="note", data=command.data)
+    return Decision(event, _unchanged(instance), "none")
+
+
+def _escalation(ask: _Ask) -> Decision:
+    _compiled, instance, command, now, _situation = ask
+    # The sweep has checked that the rung applies; it is recorded when it is raised.
+    raised_at = command.at or now
+    event = _event(
+        instance,
+        command,
+        "escalation",
+        max(raised_at, instance.last_occurred_at),
+        now,
+        trigger=command.name,
+        data=command.data,
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
+_DECIDERS = {
+    "fire": _fire,
+    "milestone": _milestone,
+    "suspend": _suspend,
+    "resume": _resume,
+    "task": _task,
+    "note": _note,
+    "escalation": _escalation,
+}
+
+
+# -- shared checks and shapes -------------------------------------------------------------
+
+
+def resumed_deadline(
+    instance: InstanceState, resumed_at: datetime, cal: Calendar, tz: ZoneInfo
+) -> Deadline:
+    """The due date moved later by the working days in (suspended on, resumed on]."""
+    if instance.due_on is None or instance.suspended_at is None:
+        return Deadline(instance.due_on, instance.provisional)
+    suspended_on = instance.suspended_at.astimezone(tz).date()
+    resumed_on = resumed_at.astimezone(tz).date()
+    due_on = shift_for_suspension(instance.due_on, suspended_on, resumed_on, cal)
+    entered_on = instance.entered_at.astimezone(tz).date()
+    return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+
+
+def occurred_at(
+    at: datetime | None, now: datetime, last: datetime | None, situation: Situation
+) -> datetime:
+    """When the event happened: `at` if given (never ahead of now or of the last event)."""
+    if at is None:
+        return now if last is None or now >= last else last
+    if at.tzinfo is None:
+        raise BadInput("a time without a zone reached the engine")
+    tz = situation.tz
+    if at > now:
+        raise BadInput(
+            f"time {business_time(at, tz)} is later than now ({business_time(now, tz)}); "
+            "events cannot be recorded ahead of time"
+        )
+    if last is not None and at < last:
+        raise BadInput(
+            f"time {business_time(at, tz)} is earlier than the last event of {situation.label} "
+            f"({business_time(last, tz)})"
+        )
+    return at
+
+
+def _event(
+    instance: InstanceState,
+    command: Command,
+    kind: str,
+    occurred: datetime,
+    now: datetime,
+    *,
+    trigger: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Event:
+    return Event(
+        instance_id=instance.id,
+        seq=instance.version + 1,
+        kind=kind,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        actor=command.actor,
+        role=command.role,
+        reason=command.reason,
+        data=data or {},
+        occurred_at=occurred,
+        recorded_at=now,
+        prev_hash=instance.head_hash,
+    ).sealed()
+
+
+def _unchanged(instance: InstanceState) -> Deadline:
+    return Deadline(instance.due_on, instance.provisional)
+
+
+def _since(instance: InstanceState, situation: Situation) -> str:
+    at = instance.suspended_at
+    return business_time(at, situation.tz) if at is not None else "?"
+
+
+def _check_open(
+    label: str, instance: InstanceState, defn: Definition, situation: Situation
+) -> None:
+    state = defn.state(instance.state)
+    if state.final:
+        raise Refused(f"{label} is {state.title} ({state.name}); nothing more can happen")
+    if instance.suspended:
+        raise Refused(f"{label} is suspended since {_since(instance, situation)}; resume it first")
+
+
+def _check_suspend_role(label: str, defn: Definition, role: str, action: str) -> None:
+    if role not in defn.suspend_roles:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in defn.suspend_roles) or "nobody"
+        raise Refused(
+            f"{label} cannot {action}: role {role} ({defn.role_title(role)}) may not; "
+            f"allowed: {allowed}"
+        )
+
+
+def _check_role_declared(defn: Definition, role: str) -> None:
+    if defn.role(role) is None:
+        roles = ", ".join(r.name for r in defn.roles)
+        raise Refused(f"role {role} is not defined by {defn.name} (roles: {roles})")
+
+
+def _no_transition(label: str, compiled: CompiledDefinition, state: str, trigger: str) -> str:
+    defn = compiled.definition
+    if not compiled.has_trigger(trigger):
+        known = ", ".join(defn.triggers())
+        return f"{label} cannot {trigger}: {defn.name} has no such trigger ({known})"
+    title = defn.state(state).title
+    possible = ", ".join(compiled.triggers_from(state)) or "none"
+    return f"{label} cannot {trigger} from {title} ({state}); possible now: {possible}"

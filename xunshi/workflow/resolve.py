@@ -1,0 +1,163 @@
+"""From what people type to the rows it names, and from rows back to keys.
+
+One place turns a `Reference` (a key or a number, see `xunshi.keys`) into the instance it
+names, read in the caller's transaction, and builds the `InstanceKey` of a stored instance
+from its joined codes. Commands and queries both resolve through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+
+from xunshi.errors import NotFound
+from xunshi.keys import ByNumber, InstanceKey, Reference
+from xunshi.storage import instances
+from xunshi.storage import queries as q
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRef:
+    """A stored instance, its key, and (when just read) its instance row.
+
+    `row` carries the instance row read in the same transaction while resolving, so that
+    a command does not read it twice.
+    """
+
+    id: int
+    key: InstanceKey | None
+    row: Mapping[Any, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `case 2024-R1/U01` (`instance #7` before it has a key)."""
+        return self.key.label if self.key is not None else f"instance #{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """A task: its row, and the item whose history holds its events."""
+
+    id: int
+    number: int
+    item: InstanceRef
+    row: Mapping[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def key(self) -> InstanceKey:
+        """`ROUND/UNIT/ITEM#N`."""
+        assert self.item.key is not None
+        return self.item.key.task_key(self.number)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `task 2024-R1/U01/P01#2`."""
+        return self.key.label
+
+
+def key_from_row(row: Mapping[Any, Any]) -> InstanceKey | None:
+    """The key of an instance from a row that joined its codes (`round_code`, …)."""
+    if row.get("round_code") is None:
+        return None
+    return InstanceKey(row["round_code"], row["unit_code"], row.get("item_code"))
+
+
+def resolve_case(conn: Connection, ref: Reference) -> InstanceRef:
+    """The case a reference names, with its instance row."""
+    if isinstance(ref, ByNumber):
+        row = instances.read_case(conn, ref.id)
+    else:
+        row = instances.read_case_by_codes(conn, ref.round, ref.unit)
+    if row is None:
+        raise NotFound(f"{ref.label} does not exist")
+    return InstanceRef(row["id"], InstanceKey(row["round_code"], row["unit_code"]), row)
+
+
+def resolve_item(conn: Connection, ref: Reference) -> InstanceRef:
+    """The item a reference names, with its instance row."""
+    if isinstance(ref, ByNumber):
+        found = conn.execute(q.ITEM_BY_ID, {"item_id": ref.id})
+    else:
+        found = conn.execute(
+            q.ITEM_BY_KEY,
+            {"round_code": ref.round, "unit_code": ref.unit, "item_code": ref.item},
+        )
+    row = found.mappings().first()
+    if row is None:
+        raise NotFound(f"{ref.label} does not exist")
+    return InstanceRef(row["id"], key_from_row(row), row)
+
+
+def resolve_task(conn: Connection, ref: Reference) -> TaskRef:
+    """The task a reference names (`ID`, `ITEM_ID#N` or `ROUND/UNIT/ITEM#N`)."""
+    t = q.tasks
+    if isinstance(ref, ByNumber) and ref.task is None:
+        found = conn.execute(select(t).where(t.c.id == ref.id)).first()
+        if found is None:
+            raise NotFound(f"task #{ref.id} does not exist")
+        item = resolve_item(conn, ByNumber("item", found.item_id))
+    else:
+        if isinstance(ref, ByNumber):
+            item, number = resolve_item(conn, ByNumber("item", ref.id)), ref.task
+        else:
+            item, number = resolve_item(conn, ref.owner), ref.task
+        found = conn.execute(select(t).where(t.c.item_id == item.id, t.c.number == number)).first()
+        if found is None:
+            raise NotFound(f"{item.label} has no task #{number}")
+    values = dict(found._mapping)
+    return TaskRef(values["id"], values["number"], item, values)
+
+
+def resolve(conn: Connection, ref: Reference) -> InstanceRef:
+    """The case or item a reference names."""
+    return resolve_item(conn, ref) if ref.kind == "item" else resolve_case(conn, ref)
+
+
+def _keys() -> Select[Any]:
+    i, c, r, u, it = q.instances, q.cases, q.rounds, q.units, q.items
+    return (
+        select(
+            i.c.id,
+            r.c.code.label("round_code"),
+            u.c.code.label("unit_code"),
+            it.c.code.label("item_code"),
+        )
+        .select_from(i)
+        .outerjoin(it, it.c.id == i.c.id)
+        .join(c, c.c.id == func.coalesce(it.c.case_id, i.c.id))
+        .join(r, r.c.id == c.c.round_id)
+        .join(u, u.c.id == c.c.unit_id)
+    )
+
+
+def instance_key(conn: Connection, instance_id: int) -> InstanceKey | None:
+    """The key of one instance (None if it has none)."""
+    row = conn.execute(_keys().where(q.instances.c.id == instance_id)).mappings().first()
+    return None if row is None else key_from_row(row)
+
+
+def instance_keys(conn: Connection) -> dict[int, InstanceKey]:
+    """The keys of every instance that has one."""
+    keys = {}
+    for row in conn.execute(_keys()).mappings():
+        key = key_from_row(row)
+        if key is not None:
+            keys[row["id"]] = key
+    return keys
+
+
+def label_of(keys: Mapping[int, InstanceKey], instance_id: int) -> str:
+    """How messages name an instance, from a mapping of keys."""
+    key = keys.get(instance_id)
+    return key.label if key is not None else f"instance #{instance_id}"
+
+
+def resolve_round(conn: Connection, code: str) -> int:
+    """The id of round `code`."""
+    found = conn.execute(select(q.rounds.c.id).where(q.rounds.c.code == code)).scalar()
+    if found is None:
+        raise NotFound(f"round {code} does not exist")
+    return int(found)
