@@ -116,13 +116,14 @@ class App:
         return worker_name()
 
     def init(self, actor: str) -> InitResult:
-        """Create the schema and register the built-in definitions (idempotent)."""
+        """Upgrade the schema and register the built-in definitions (idempotent)."""
         from xunshi.definitions.loader import builtin_sources
+        from xunshi.storage.migrate import upgrade
 
         sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
+        before, after = upgrade(self.db)
 
         def work(conn: Connection) -> InitResult:
-            created = self.db.create_schema(conn)
             now = self.clock.now()
             registrations = [
                 self.registry.register(
@@ -136,7 +137,7 @@ class App:
                 )
                 for name, text, definition in sources
             ]
-            return InitResult(created, registrations)
+            return InitResult(before != after, registrations)
 
         return self.db.run(work, immediate=True)
 
