@@ -220,7 +220,7 @@ class Model:
 
 # What the examples share: the schema, the definitions, the round, its group and units.
 KEPT_TABLES = frozenset(
-    {"schema_info", "definition", "inspection_round", "inspection_group", "unit", "calendar_year"}
+    {"definition", "inspection_round", "inspection_group", "unit", "calendar_year"}
 )
 
 

@@ -43,8 +43,6 @@ from sqlalchemy import (
 
 from xunshi.storage.types import {types}
 
-SCHEMA_VERSION = {version}
-
 metadata = MetaData()
 '''
 _SQLALCHEMY_NAMES = (
@@ -64,14 +62,12 @@ _SQLALCHEMY_NAMES = (
 _TYPE_NAMES = ("ISODate", "UTCDateTime")
 
 
-def render(metadata: MetaData, schema_version: int) -> str:
+def render(metadata: MetaData) -> str:
     """The source of the Core tables module for `metadata`."""
     body = "\n".join(_table(table) for table in metadata.sorted_tables)
     used = [n for n in _SQLALCHEMY_NAMES if re.search(rf"\b{n}\(", body) or n == "MetaData"]
     types = ", ".join(n for n in _TYPE_NAMES if re.search(rf"\b{n}\(", body))
-    header = HEADER.format(
-        sqlalchemy="\n".join(f"    {name}," for name in used), types=types, version=schema_version
-    )
+    header = HEADER.format(sqlalchemy="\n".join(f"    {name}," for name in used), types=types)
     return header + "\n" + body
 
 
@@ -123,7 +119,7 @@ def generated() -> str:
     """What tables.py should contain for the current models (before formatting)."""
     from xunshi.storage import models
 
-    return render(models.metadata, models.SCHEMA_VERSION)
+    return render(models.metadata)
 
 
 def ddl(metadata: MetaData, dialect_name: str) -> list[str]:
@@ -142,9 +138,7 @@ def differences() -> list[str]:
     """Where the generated tables and the models disagree (empty when current)."""
     from xunshi.storage import models, tables
 
-    found = []
-    if tables.SCHEMA_VERSION != models.SCHEMA_VERSION:
-        found.append(f"schema version {tables.SCHEMA_VERSION} != {models.SCHEMA_VERSION}")
+    found: list[str] = []
     for dialect in ("sqlite", "postgresql"):
         declared, generated_ = ddl(models.metadata, dialect), ddl(tables.metadata, dialect)
         found.extend(f"{dialect}: {statement}" for statement in set(declared) ^ set(generated_))

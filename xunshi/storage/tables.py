@@ -20,8 +20,6 @@ from sqlalchemy import (
 
 from xunshi.storage.types import ISODate, UTCDateTime
 
-SCHEMA_VERSION = 1
-
 metadata = MetaData()
 
 
@@ -99,14 +97,6 @@ instance = Table(
     Column("last_occurred_at", UTCDateTime(), nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("stage_seq", Integer(), nullable=False),
-)
-
-
-schema_info = Table(
-    "schema_info",
-    metadata,
-    Column("key", String(64), primary_key=True, nullable=False),
-    Column("value", String(), nullable=False),
 )
 
 
