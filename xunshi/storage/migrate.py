@@ -11,6 +11,7 @@ check; Alembic is imported only when a migration runs or the history is read.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -28,6 +29,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # One PostgreSQL advisory lock for schema changes ("xunshi" in ASCII): a second upgrader
 # waits for the first to commit, then finds the schema already where it wanted it.
 PG_LOCK_KEY = int.from_bytes(b"xunshi", "big")
+# Alembic keeps `context` and `op` in module globals: two threads migrating at once (even
+# different databases) would run each other's operations. One migration per process.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +125,8 @@ def _alembic(conn: Connection, action: Literal["upgrade", "downgrade", "stamp"],
     from alembic import command
 
     run = {"upgrade": command.upgrade, "downgrade": command.downgrade, "stamp": command.stamp}
-    run[action](config(conn), to)
+    with _ALEMBIC_LOCK:
+        run[action](config(conn), to)
 
 
 def _require_revision(revision: str) -> None:
