@@ -55,9 +55,10 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
 
     def work(conn: Connection) -> tuple[str | None, str]:
         before = _start(db, conn)
-        if before is not None and _position(before) > _position(goal):
+        if _position(before) > _position(goal):
             raise BadInput(f"database schema is at {before}, past {goal}: nothing to upgrade")
-        _alembic(conn, "upgrade", goal)
+        if before != goal:  # up to date: `init` need not even import Alembic
+            _alembic(conn, "upgrade", goal)
         return before, goal
 
     return db.run(work, immediate=True)
