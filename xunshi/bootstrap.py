@@ -115,7 +115,8 @@ class Services:
         # Imported on first use: a command loads only the parts it needs.
         from xunshi.services.definitions import DefinitionService
 
-        return DefinitionService(self._app.db, self._app.registry, self._app.clock)
+        app = self._app
+        return DefinitionService(app.db, app.registry, app.clock, self.schema)
 
     @cached_property
     def cases(self) -> CaseService:

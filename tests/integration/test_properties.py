@@ -33,7 +33,7 @@ from xunshi.storage import queries as q
 from xunshi.storage.tables import metadata
 from xunshi.workflow.audit import event_from_row, replay
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.engine import InstanceState
+from xunshi.workflow.decide import InstanceState
 from xunshi.workflow.registry import parse
 
 TRIGGERS = ("advance", "approve", "reject", "skip", "review", "finish", "reopen", "hold")
@@ -220,7 +220,7 @@ class Model:
 
 # What the examples share: the schema, the definitions, the round, its group and units.
 KEPT_TABLES = frozenset(
-    {"schema_info", "definition", "inspection_round", "inspection_group", "unit", "calendar_year"}
+    {"definition", "inspection_round", "inspection_group", "unit", "calendar_year"}
 )
 
 

@@ -1,18 +1,37 @@
-"""The README's definition example is a valid definition (docs that cannot rot)."""
+"""The definition examples in the README and docs/ are valid definitions (docs that cannot rot)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
+
 from xunshi.definitions.loader import BUILTIN_GUARDS, parse_definition
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+DOCS = sorted((REPO / "docs").glob("*.md"))
+
+
+def _yaml_blocks(path: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
 
 
 def test_the_readme_definition_example_validates() -> None:
-    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    blocks = _yaml_blocks(README)
     assert blocks, "the README shows a definition"
     for block in blocks:
         definition = parse_definition(block, "README.md", guards=BUILTIN_GUARDS)
         assert definition.state(definition.initial).due is not None
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_the_docs_definition_examples_validate(path: Path) -> None:
+    for block in _yaml_blocks(path):
+        parse_definition(block, path.name, guards=BUILTIN_GUARDS)
+
+
+def test_the_docs_are_found() -> None:
+    assert {p.name for p in DOCS} >= {"architecture.md", "definitions.md"}
+    assert _yaml_blocks(REPO / "docs" / "definitions.md")

@@ -17,10 +17,11 @@ from xunshi.cli.items import categories, item, items, task
 from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
-from xunshi.cli.setup import demo, init
+from xunshi.cli.setup import db, demo, init
 
 for command in (
     init,
+    db,
     definitions,
     round_,
     group,

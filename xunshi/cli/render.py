@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from xunshi.read.overview import RoundOverview
     from xunshi.read.themes import Theme
     from xunshi.services.results import Change
+    from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
     from xunshi.workflow.registry import DefinitionVersion
 
@@ -458,6 +459,25 @@ def _status(view: CaseView) -> str:
     if view.overdue:
         return f"超期 {-(view.days_left or 0)} 天"
     return f"还有 {view.days_left} 天" if view.days_left is not None else ""
+
+
+# -- the schema ----------------------------------------------------------------------------
+
+
+def revisions_table(revisions: Sequence[RevisionInfo]) -> str:
+    """`db history`."""
+    return table(
+        ["修订", "上一修订", "说明", "已应用"],
+        [
+            [
+                r.id,
+                r.down or "",
+                r.title,
+                "" if r.applied is None else ("是" if r.applied else "否"),
+            ]
+            for r in revisions
+        ],
+    )
 
 
 # -- audit ---------------------------------------------------------------------------------

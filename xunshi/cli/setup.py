@@ -1,11 +1,11 @@
-"""`xunshi init` and `xunshi demo`."""
+"""`xunshi init`, `xunshi db …` (the schema) and `xunshi demo`."""
 
 from __future__ import annotations
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.root import Failed, State, XunshiCommand, pass_state
+from xunshi.cli.root import Failed, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.display import plural
 
 
@@ -56,3 +56,50 @@ def demo(state: State) -> None:
         click.echo(f"audit verify: OK, {report.chains} chains, {report.events} events")
     finally:
         services.close()
+
+
+@click.group(cls=XunshiGroup)
+def db() -> None:
+    """The database schema: upgrade, current revision, history of revisions."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: State) -> None:
+    """Bring the schema to this xunshi's revision (in one transaction; `init` does it too)."""
+    done = state.services(initialised=False).schema.upgrade()
+    render.emit(
+        state,
+        done.to_json(),
+        lambda: (
+            f"Upgraded {done.database} from {done.before or 'an empty database'} to {done.after}"
+            if done.changed
+            else f"{done.database} is at {done.after}: up to date"
+        ),
+    )
+
+
+@db.command("current")
+@pass_state
+def db_current(state: State) -> None:
+    """The schema revision of the database, and the one this xunshi needs."""
+    found = state.services(initialised=False).schema.state()
+
+    def human() -> str:
+        if found.revision is None:
+            return (
+                f"{found.database} has no schema (run xunshi init); this xunshi needs {found.head}"
+            )
+        if found.current:
+            return f"{found.revision} (head)"
+        return f"{found.revision}; this xunshi needs {found.head}"
+
+    render.emit(state, found.to_json(), human)
+
+
+@db.command("history")
+@pass_state
+def db_history(state: State) -> None:
+    """Every schema revision, oldest first, and which the database has."""
+    revisions = state.services(initialised=False).schema.history()
+    render.emit(state, [r.to_json() for r in revisions], lambda: render.revisions_table(revisions))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from xunshi.definitions.schema import Definition
+from xunshi.services.schema import SchemaService
 from xunshi.storage.db import Database
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.registry import BUILTIN, Registration, Registry, parse
@@ -53,19 +54,25 @@ class Loaded:
 class DefinitionService:
     """Registering definitions (the built-ins at `init`, files people write)."""
 
-    def __init__(self, db: Database, registry: Registry, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, registry: Registry, clock: Clock, schema: SchemaService
+    ) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock
+        self.schema = schema
 
     def init(self, actor: str) -> InitResult:
-        """Create the schema and register the built-in definitions (idempotent)."""
+        """Upgrade the schema to this xunshi's revision, then register the built-ins.
+
+        Idempotent. The upgrade is its own transaction; so is the registration.
+        """
         from xunshi.definitions.loader import builtin_sources  # the YAML reader: init only
 
         sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
+        upgraded = self.schema.upgrade()
 
         def work(conn: Connection) -> InitResult:
-            created = self.db.create_schema(conn)
             now = self.clock.now()
             registrations = tuple(
                 self.registry.register(
@@ -79,7 +86,7 @@ class DefinitionService:
                 )
                 for name, text, definition in sources
             )
-            return InitResult(self.db.display_url, created, registrations)
+            return InitResult(self.db.display_url, upgraded.changed, registrations)
 
         return self.db.run(work, immediate=True)
 

@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, select
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from xunshi.errors import BadInput, Conflict, StorageError
-from xunshi.storage.tables import SCHEMA_VERSION, schema_info
+from xunshi.storage.migrations import HEAD, LEGACY_REVISIONS, REVISIONS
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 
 class Database:
-    """One database: its engine, transactions, schema creation and error translation."""
+    """One database: its engine, transactions, schema checks and error translation."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = _parse_url(url)
@@ -154,62 +154,23 @@ class Database:
             return Path(self.url.database or "").exists()
         return True
 
-    def schema_version(self) -> int | None:
-        """The schema version recorded by `init`, or None if the schema is not there."""
+    def schema_version(self) -> str | None:
+        """The schema's revision (see `revision_in`), or None if the database is empty."""
         try:
             with self.connect() as conn:
-                return self.schema_version_in(conn)
+                return revision_in(conn)
         except DBAPIError as exc:  # e.g. a file that is not a SQLite database
             raise StorageError(f"cannot open database {self.display_url}: {_reason(exc)}") from exc
 
     def require_schema(self) -> None:
-        """Refuse to work on a database that `init` has not prepared (or a newer one)."""
+        """Refuse to work on a database whose schema is missing, older or newer than this code's."""
         if not self.exists():
             raise StorageError(f"no database at {self.display_url}; run `xunshi init` first")
-        version = self.schema_version()
-        if version is None:
+        revision = self.schema_version()
+        if revision is None:
             raise StorageError(f"database {self.display_url} is not initialised; run `xunshi init`")
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"database {self.display_url} has schema version {version}, newer than this "
-                f"xunshi understands ({SCHEMA_VERSION}); upgrade xunshi"
-            )
-        if version < SCHEMA_VERSION:
-            raise StorageError(
-                f"database {self.display_url} has schema version {version}; "
-                f"run `xunshi init` to upgrade it to {SCHEMA_VERSION}"
-            )
-
-    def create_schema(self, conn: Connection) -> bool:
-        """Create missing tables and record the schema version; True if anything was new."""
-        found = self.schema_version_in(conn)
-        if found is not None and found > SCHEMA_VERSION:
-            raise StorageError(
-                f"database {self.display_url} has schema version {found}, newer than "
-                f"{SCHEMA_VERSION}; upgrade xunshi"
-            )
-        # The declared SQLModel schema creates the tables (the runtime's Core tables are
-        # generated from it and identical).
-        from xunshi.storage.models import metadata
-
-        metadata.create_all(conn)
-        if found == SCHEMA_VERSION:
-            return False
-        info = schema_info
-        conn.execute(info.delete().where(info.c.key == "schema_version"))
-        conn.execute(info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        return True
-
-    @staticmethod
-    def schema_version_in(conn: Connection) -> int | None:
-        """The recorded schema version, read inside an open transaction."""
-        if not conn.dialect.has_table(conn, "schema_info"):
-            return None
-        info = schema_info
-        value = conn.execute(
-            select(info.c.value).where(info.c.key == "schema_version")
-        ).scalar_one_or_none()
-        return None if value is None else int(value)
+        if revision != HEAD:
+            raise schema_mismatch(revision)
 
     def dispose(self) -> None:
         """Close every connection, the threads' long-lived ones included."""
@@ -219,6 +180,29 @@ class Database:
             conn.close()
         self._local = threading.local()
         self.engine.dispose()
+
+
+def revision_in(conn: Connection) -> str | None:
+    """The schema's Alembic revision, read with plain SQL inside an open transaction.
+
+    A database made before migrations has no `alembic_version` but a `schema_info` row; it
+    stands at the revision its version maps to (version 1 is revision 0001).
+    """
+    if conn.dialect.has_table(conn, "alembic_version"):
+        version: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return version
+    if not conn.dialect.has_table(conn, "schema_info"):
+        return None
+    legacy = conn.execute(
+        text("SELECT value FROM schema_info WHERE key = 'schema_version'")
+    ).scalar()
+    return None if legacy is None else LEGACY_REVISIONS.get(legacy, legacy)
+
+
+def schema_mismatch(revision: str) -> StorageError:
+    """The refusal for a database at `revision` when this xunshi needs HEAD."""
+    remedy = "run xunshi db upgrade" if revision in REVISIONS else "upgrade xunshi"
+    return StorageError(f"database schema is at {revision}, this xunshi needs {HEAD}: {remedy}")
 
 
 def _parse_url(url: str) -> URL:

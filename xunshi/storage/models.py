@@ -1,4 +1,4 @@
-"""The schema, declared as SQLModel tables: what `init` creates.
+"""The schema, declared as SQLModel tables: what the migrations at head create.
 
 The runtime reads and writes through `tables.py`, Core tables generated from these models
 (`python -m xunshi.storage.codegen`; a test keeps the two identical), so that commands do
@@ -28,19 +28,9 @@ from sqlmodel import Field, SQLModel
 
 from xunshi.storage.types import ISODate, UTCDateTime
 
-SCHEMA_VERSION = 1
-
 
 def _utc(nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
-
-
-class SchemaInfo(SQLModel, table=True):
-    """Key/value facts about the database itself (schema version)."""
-
-    __tablename__ = "schema_info"
-    key: str = Field(primary_key=True, max_length=64)
-    value: str
 
 
 class DefinitionRow(SQLModel, table=True):

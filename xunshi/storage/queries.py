@@ -23,7 +23,6 @@ timers = tables.timer
 escalations = tables.escalation
 outbox = tables.outbox
 calendar_years = tables.calendar_year
-schema_info = tables.schema_info
 categories = tables.category
 items = tables.rectification_item
 tasks = tables.rectification_task

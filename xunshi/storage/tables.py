@@ -1,26 +1,32 @@
 """Core tables for the runtime. GENERATED from models.py: do not edit.
 
 Regenerate with `python -m xunshi.storage.codegen`; `tests/unit/test_tables.py` fails
-when this file and the models disagree.
+when this file and the models disagree (CREATE TABLE and CREATE INDEX, both dialects).
+
+Indexes with dialect options (a partial index's WHERE) are declared only by
+`attach_dialect_indexes()`: declaring them imports every dialect's module, which would slow
+down every command, and no query needs them (see `codegen`).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from xunshi.storage.types import ISODate, UTCDateTime
-
-SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -99,14 +105,7 @@ instance = Table(
     Column("last_occurred_at", UTCDateTime(), nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("stage_seq", Integer(), nullable=False),
-)
-
-
-schema_info = Table(
-    "schema_info",
-    metadata,
-    Column("key", String(64), primary_key=True, nullable=False),
-    Column("value", String(), nullable=False),
+    Index("ix_instance_subject_state", "subject", "state"),
 )
 
 
@@ -213,6 +212,7 @@ timer = Table(
     Column("locked_until", UTCDateTime(), nullable=True),
     Column("attempts", Integer(), nullable=False),
     Column("dedup_key", String(200), unique=True, nullable=False),
+    Index("ix_timer_instance", "instance_id"),
 )
 
 
@@ -228,8 +228,8 @@ inspection_case = Table(
         nullable=False,
     ),
     Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
-    Column("unit_id", Integer(), ForeignKey("unit.id"), nullable=False),
-    Column("group_id", Integer(), ForeignKey("inspection_group.id"), nullable=False),
+    Column("unit_id", Integer(), ForeignKey("unit.id"), index=True, nullable=False),
+    Column("group_id", Integer(), ForeignKey("inspection_group.id"), index=True, nullable=False),
     UniqueConstraint("round_id", "unit_id"),
 )
 
@@ -251,6 +251,7 @@ outbox = Table(
     Column("locked_by", String(128), nullable=True),
     Column("locked_until", UTCDateTime(), nullable=True),
     UniqueConstraint("channel", "idempotency_key"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
 
@@ -265,11 +266,11 @@ rectification_item = Table(
         autoincrement=False,
         nullable=False,
     ),
-    Column("case_id", Integer(), ForeignKey("inspection_case.id"), nullable=False),
+    Column("case_id", Integer(), ForeignKey("inspection_case.id"), index=True, nullable=False),
     Column("code", String(64), nullable=False),
     Column("title", String(), nullable=False),
     Column("manifestations", Text(), nullable=False),
-    Column("category_id", Integer(), ForeignKey("category.id"), nullable=False),
+    Column("category_id", Integer(), ForeignKey("category.id"), index=True, nullable=False),
     Column("key_problem", Boolean(), nullable=False),
     Column("common_problem", Boolean(), nullable=False),
     Column("fix_now", Boolean(), nullable=False),
@@ -284,7 +285,7 @@ rectification_task = Table(
     "rectification_task",
     metadata,
     Column("id", Integer(), primary_key=True, nullable=False),
-    Column("item_id", Integer(), ForeignKey("rectification_item.id"), nullable=False),
+    Column("item_id", Integer(), ForeignKey("rectification_item.id"), index=True, nullable=False),
     Column("number", Integer(), nullable=False),
     Column("measure", Text(), nullable=False),
     Column("responsible_leader", String(), nullable=False),
@@ -299,3 +300,14 @@ rectification_task = Table(
     Column("completed_on", ISODate(), nullable=True),
     UniqueConstraint("item_id", "number"),
 )
+
+
+@cache
+def attach_dialect_indexes() -> None:
+    """Declare the indexes that have dialect options (once; see the docstring)."""
+    Index(
+        "ix_timer_live",
+        timer.c.fire_at,
+        postgresql_where=text("status IN ('pending', 'claimed')"),
+        sqlite_where=text("status IN ('pending', 'claimed')"),
+    )

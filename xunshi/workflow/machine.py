@@ -47,6 +47,8 @@ class CompiledDefinition:
             send_event=True,
             name=f"{definition.name}@{version}",
         )
+        # A trigger is unique per source state (the validator sees to it): one lookup each.
+        self._by_edge = {(t.source, t.trigger): t for t in definition.transitions}
 
     def _transition_spec(self, transition: Transition) -> dict[str, Any]:
         conditions: list[Condition] = [_role_condition(self.definition, transition)]
@@ -71,10 +73,7 @@ class CompiledDefinition:
 
     def transition(self, trigger: str, state: str) -> Transition | None:
         """The definition's transition for `trigger` from `state`, if there is one."""
-        for t in self.definition.transitions_from(state):
-            if t.trigger == trigger:
-                return t
-        return None
+        return self._by_edge.get((state, trigger))
 
     def fire(self, subject: Subject, trigger: str) -> bool:
         """Run `trigger` on `subject`; True and `subject.state` moved, or False with a refusal."""

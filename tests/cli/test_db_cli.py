@@ -1,0 +1,106 @@
+"""`xunshi db upgrade|current|history`, and the global options wherever they are given."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+from cli_harness import KEY, REPO, Cli, check_exit
+
+FIXTURE = REPO / "tests" / "fixtures" / "v1"
+TITLES = (
+    "Baseline: the schema as xunshi 0.1.0 created it (schema_info version 1).",
+    "Drop schema_info: the revision lives in Alembic's alembic_version now.",
+)
+HISTORY = (
+    f"修订  上一修订  说明{' ' * 70}已应用\n"
+    f"0001            {TITLES[0]}  {{first}}\n"
+    f"0002  0001      {TITLES[1]}    {{second}}\n"
+)
+
+
+def release_database(cli: Cli) -> None:
+    """Put the database written by xunshi 0.1.0 (`xunshi demo`, schema v1) at the CLI's path."""
+    with gzip.open(FIXTURE / "demo.db.gz") as packed, cli.path.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+
+
+def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
+    assert cli.out("db", "current") == (
+        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0002\n"
+    )
+    assert cli.files() == []
+
+
+def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None:
+    # No database yet: nothing to say applied or not.
+    assert cli.out("db", "history") == "\n".join(
+        line.rstrip() for line in HISTORY.format(first="", second="").split("\n")
+    )
+    assert cli.files() == []
+    cli.run("init")
+    assert cli.out("db", "history") == HISTORY.format(first="是", second="是")
+    assert cli.json("db", "history") == [
+        {
+            "id": "0001",
+            "down": None,
+            "title": TITLES[0],
+            "applied": True,
+        },
+        {
+            "id": "0002",
+            "down": "0001",
+            "title": TITLES[1],
+            "applied": True,
+        },
+    ]
+
+
+def test_upgrade_creates_an_empty_schema_and_is_idempotent(cli: Cli) -> None:
+    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0002\n"
+    assert cli.out("db", "upgrade") == f"{cli.url} is at 0002: up to date\n"
+    assert cli.json("db", "current") == {
+        "database": cli.url,
+        "revision": "0002",
+        "head": "0002",
+        "current": True,
+    }
+    assert cli.out("db", "current") == "0002 (head)\n"
+
+
+def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
+    release_database(cli)
+    before = cli.path.read_bytes()
+
+    message = "database schema is at 0001, this xunshi needs 0002: run xunshi db upgrade"
+    assert cli.fail("case", "list") == message
+    assert cli.fail("audit", "verify") == message
+    assert cli.path.read_bytes() == before
+    assert cli.out("db", "current") == "0001; this xunshi needs 0002\n"
+    assert cli.out("db", "history") == HISTORY.format(first="是", second="否")
+
+    assert cli.json("db", "upgrade") == {
+        "database": cli.url,
+        "from": "0001",
+        "to": "0002",
+        "changed": True,
+    }
+    seal = (FIXTURE / "seal.txt").read_text(encoding="utf-8").strip()
+    assert cli.out("audit", "verify", "--seal", seal) == (
+        "OK: 140 chains, 2468 events verified and match the seal\n"
+    )
+    cases = json.loads(gzip.decompress((FIXTURE / "cases.json.gz").read_bytes()))
+    assert cli.json("case", "list") == cases
+
+
+def test_global_options_after_the_subcommand(world: Cli, tmp_path: Path) -> None:
+    before = world.out("--json", "case", "show", KEY)
+    assert world.out("case", "show", KEY, "--json") == before
+    assert world.out("case", "--json", "show", KEY) == before
+    # --db after the subcommand chooses the database too.
+    elsewhere = Cli(tmp_path / "elsewhere.db")
+    result = check_exit(elsewhere.invoke(["case", "list", "--db", world.url, "--json"]), 0)
+    assert json.loads(result.stdout)[0]["key"] == KEY
+    assert elsewhere.files() == []

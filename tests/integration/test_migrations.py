@@ -1,0 +1,525 @@
+"""Migrations on every backend: head equals the models, 0001 equals the release, upgrades of a
+real database made by the release keep every answer and every hash, refusals write nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner, Result
+from sqlalchemy import Boolean, Connection, Date, DateTime, MetaData, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from xunshi.bootstrap import bootstrap
+from xunshi.cli import cli
+from xunshi.config import ENVIRONMENT, Settings
+from xunshi.errors import BadInput, StorageError
+from xunshi.storage import models
+from xunshi.storage.db import Database
+from xunshi.storage.migrate import current_revision, downgrade, upgrade
+
+T = TypeVar("T")
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
+# Every XUNSHI_* variable unset but the actor, so that the caller's environment never leaks in.
+ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": "tester"}
+OLDER = "database schema is at 0001, this xunshi needs 0002: run xunshi db upgrade"
+NEWER = "database schema is at 9999, this xunshi needs 0002: upgrade xunshi"
+LIVE_WHERE = {
+    "sqlite": "status IN ('pending', 'claimed')",
+    "postgresql": "((status)::text = ANY ((ARRAY['pending'::character varying, "
+    "'claimed'::character varying])::text[]))",
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A Database on a fresh, empty database of each backend."""
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def release_file(tmp_path: Path) -> Path:
+    """The SQLite database written by xunshi 0.1.0 (before migrations), unpacked."""
+    path = tmp_path / "demo.db"
+    with gzip.open(FIXTURE / "demo.db.gz") as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    return path
+
+
+def fixture_text(name: str) -> str:
+    """One of the fixture's gzipped text files."""
+    return gzip.decompress((FIXTURE / name).read_bytes()).decode("utf-8")
+
+
+def run_cli(url: str, *args: str) -> Result:
+    """`xunshi --db URL ARGS…` in-process (the CLI closes its connections when done)."""
+    return CliRunner(env=ENV).invoke(cli, ["--db", url, *args])
+
+
+def schema_differences(db: Database) -> list[Any]:
+    """What Alembic's autogenerate finds between the database and the models."""
+    with db.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), models.metadata))
+
+
+def structure(conn: Connection) -> dict[str, Any]:
+    """Tables, columns, keys, unique constraints and indexes, the same way on every backend."""
+    insp = inspect(conn)
+    found = {}
+    for name in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        found[name] = {
+            "columns": [(c["name"], c["nullable"]) for c in insp.get_columns(name)],
+            "primary key": insp.get_pk_constraint(name)["constrained_columns"],
+            "foreign keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"], *fk["referred_columns"])
+                for fk in insp.get_foreign_keys(name)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(name)),
+            "indexes": reflected_indexes(conn, name),
+        }
+    return found
+
+
+def reflected_indexes(conn: Connection, table: str) -> set[tuple[str, tuple[str, ...], bool]]:
+    """(name, columns, unique) of a table's own indexes (not those behind a UNIQUE)."""
+    return {
+        (str(i["name"]), tuple(str(c) for c in i["column_names"]), bool(i["unique"]))
+        for i in inspect(conn).get_indexes(table)
+        if "duplicates_constraint" not in i
+    }
+
+
+def snapshot(db: Database) -> dict[str, list[str]]:
+    """Every table's rows and indexes: what "nothing was written" compares."""
+    with db.connect() as conn:
+        insp = inspect(conn)
+        found = {}
+        for name in insp.get_table_names():
+            found[name] = sorted(repr(row) for row in conn.execute(text(f'SELECT * FROM "{name}"')))
+            found[f"{name} indexes"] = sorted(str(i["name"]) for i in insp.get_indexes(name))
+        return found
+
+
+def sqlite_dump(path: Path) -> list[str]:
+    """The SQLite file's schema and rows as SQL text."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def make_legacy(db: Database) -> None:
+    """Make the database look like one the release made: 0001's schema, no alembic_version."""
+    upgrade(db, "0001")
+    with db.transaction() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
+def assert_release_answers(url: str) -> None:
+    """The upgraded database answers what the release answered, hashes and seal included."""
+    app = bootstrap(Settings(db_url=url, actor="tester"))
+    try:
+        report = app.services.audit.verify()
+        assert report.ok, report.problems
+        assert (report.chains, report.events) == (140, 2468)
+        sealed = app.services.audit.verify(seal=(FIXTURE / "seal.txt").read_text(encoding="utf-8"))
+        assert sealed.ok, sealed.problems
+    finally:
+        app.db.dispose()
+
+    for command, name in (("case", "cases"), ("item", "items"), ("escalations", "escalations")):
+        result = run_cli(url, "--json", command, "list")
+        assert result.exit_code == 0, result.output
+        # The fixture keeps the JSON indented by one: same keys, order and values.
+        printed = json.dumps(json.loads(result.stdout), ensure_ascii=False, indent=1)
+        assert printed == fixture_text(f"{name}.json.gz"), command
+
+    result = run_cli(url, "audit", "export", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    hashes = [[r["instance"], r["seq"], r["hash"]] for r in records]
+    assert hashes == json.loads(fixture_text("event_hashes.json.gz"))
+
+    # And it takes new rows: ids continue after the copied ones.
+    result = run_cli(
+        url, "round", "create", "2099-R1", "--title", "新一轮", "--start", "2099-01-05"
+    )
+    assert result.exit_code == 0, result.output
+
+
+def copy_release_rows(path: Path, db: Database) -> None:
+    """Copy every row of the release's SQLite file into a PostgreSQL schema at 0001."""
+    source = sqlite3.connect(path)
+    try:
+        with db.transaction() as conn:
+            tables = MetaData()
+            tables.reflect(conn)
+            for table in tables.sorted_tables:
+                if table.name in ("alembic_version", "schema_info"):  # 0001 wrote them already
+                    continue
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                rows = [
+                    {
+                        c.name: from_sqlite(c.type, value)
+                        for c, value in zip(table.columns, row, strict=True)
+                    }
+                    for row in source.execute(f"SELECT {columns} FROM {table.name}")
+                ]
+                if rows:
+                    conn.execute(table.insert(), rows)
+                if "id" in table.c:
+                    move_sequence(conn, table.name)
+    finally:
+        source.close()
+
+
+def move_sequence(conn: Connection, table: str) -> None:
+    """Explicit ids leave a serial's sequence behind: move it past the largest id."""
+    sequence = conn.execute(text(f"SELECT pg_get_serial_sequence('{table}', 'id')")).scalar()
+    if sequence is not None:
+        following = f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"
+        conn.execute(text(f"SELECT setval(:sequence, {following}, false)"), {"sequence": sequence})
+
+
+def from_sqlite(kind: Any, value: Any) -> Any:
+    """A value as the release stored it on SQLite, as PostgreSQL's column takes it."""
+    if value is None:
+        return None
+    if isinstance(kind, DateTime):  # fixed-width UTC text
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(kind, Date):
+        return date.fromisoformat(value)
+    if isinstance(kind, Boolean):
+        return bool(value)
+    return value
+
+
+# -- head equals the models, 0001 equals the release -----------------------------------------
+
+
+def test_migrations_from_empty_equal_the_models(db: Database) -> None:
+    assert upgrade(db) == (None, "0002")
+
+    assert schema_differences(db) == []
+
+
+def test_autogenerate_sees_what_0002_changes(db: Database) -> None:
+    # The comparison above can fail: at 0001 it finds the table that 0002 drops.
+    upgrade(db, "0001")
+
+    assert [(kind, table.name) for kind, table in schema_differences(db)] == [
+        ("remove_table", "schema_info")
+    ]
+
+
+def test_head_has_every_model_index_with_its_predicate(db: Database) -> None:
+    upgrade(db)
+    dialect = db.engine.dialect.name
+
+    with db.connect() as conn:
+        for table in models.metadata.sorted_tables:
+            declared = {
+                (str(i.name), tuple(c.name for c in i.columns), bool(i.unique))
+                for i in table.indexes
+            }
+            assert reflected_indexes(conn, table.name) == declared, table.name
+        options = {i["name"]: i["dialect_options"] for i in inspect(conn).get_indexes("timer")}
+
+    assert str(options["ix_timer_live"][f"{dialect}_where"]) == LIVE_WHERE[dialect]
+    assert f"{dialect}_where" not in options["ix_timer_instance"]
+
+
+def test_revision_0001_is_what_the_release_created(sqlite_url: str, release_file: Path) -> None:
+    db = Database(sqlite_url)
+    try:
+        upgrade(db, "0001")
+    finally:
+        db.dispose()
+
+    def master(path: Path) -> set[tuple[str, str, str | None]]:
+        conn = sqlite3.connect(path)
+        try:
+            rows = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+        return {row for row in rows if "alembic_version" not in row[1]}
+
+    made = Path(sqlite_url.removeprefix("sqlite:///"))
+    assert master(made) == master(release_file)  # the same CREATE statements, to the byte
+    conn = sqlite3.connect(made)
+    try:
+        assert conn.execute("SELECT key, value FROM schema_info").fetchall() == [
+            ("schema_version", "1")
+        ]
+    finally:
+        conn.close()
+
+
+def test_revision_0001_has_the_release_structure(db: Database, release_file: Path) -> None:
+    upgrade(db, "0001")
+    release = Database(f"sqlite:///{release_file}")
+    try:
+        with release.connect() as conn:
+            expected = structure(conn)
+    finally:
+        release.dispose()
+
+    with db.connect() as conn:
+        assert structure(conn) == expected
+
+
+def test_downgrade_to_0001_and_back(db: Database) -> None:
+    upgrade(db)
+
+    assert downgrade(db, "0001") == ("0002", "0001")
+    assert current_revision(db) == "0001"
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT key, value FROM schema_info")).all() == [
+            ("schema_version", "1")
+        ]
+
+    assert upgrade(db) == ("0001", "0002")
+    assert schema_differences(db) == []
+
+    assert downgrade(db, "base") == ("0002", None)
+    assert current_revision(db) is None
+    with db.connect() as conn:
+        assert inspect(conn).get_table_names() == ["alembic_version"]
+
+
+def test_upgrade_is_idempotent(db: Database) -> None:
+    upgrade(db)
+    before = snapshot(db)
+
+    assert upgrade(db) == ("0002", "0002")
+    assert snapshot(db) == before
+
+
+# -- databases made by the release ------------------------------------------------------------
+
+
+def test_the_release_database_upgrades_on_sqlite(release_file: Path) -> None:
+    url = f"sqlite:///{release_file}"
+    db = Database(url)
+    try:
+        assert current_revision(db) == "0001"
+        assert upgrade(db) == ("0001", "0002")
+        assert current_revision(db) == "0002"
+        assert schema_differences(db) == []
+    finally:
+        db.dispose()
+
+    assert_release_answers(url)
+
+
+@pytest.mark.postgres
+def test_the_release_database_upgrades_on_postgres(pg_schema_url: str, release_file: Path) -> None:
+    db = Database(pg_schema_url)
+    try:
+        upgrade(db, "0001")
+        copy_release_rows(release_file, db)
+        assert upgrade(db) == ("0001", "0002")
+        assert schema_differences(db) == []
+    finally:
+        db.dispose()
+
+    assert_release_answers(pg_schema_url)
+
+
+def test_a_legacy_database_is_stamped_then_upgraded(db: Database) -> None:
+    make_legacy(db)
+    assert current_revision(db) == "0001"
+    with pytest.raises(StorageError) as refused:
+        db.require_schema()
+    assert refused.value.message == OLDER
+
+    assert upgrade(db) == ("0001", "0002")
+
+    assert current_revision(db) == "0002"
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
+    assert schema_differences(db) == []
+    db.require_schema()
+
+
+def test_init_upgrades_the_release_database(release_file: Path) -> None:
+    app = bootstrap(Settings(db_url=f"sqlite:///{release_file}", actor="tester"))
+    try:
+        assert app.services.definitions.init("tester").schema_created
+        assert not app.services.definitions.init("tester").schema_created
+        assert current_revision(app.db) == "0002"
+    finally:
+        app.db.dispose()
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+
+def test_an_older_schema_is_refused(db: Database) -> None:
+    upgrade(db, "0001")
+
+    with pytest.raises(StorageError) as refused:
+        db.require_schema()
+    assert refused.value.message == OLDER
+
+
+def test_a_newer_schema_is_refused_and_not_touched(db: Database) -> None:
+    upgrade(db)
+    with db.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    before = snapshot(db)
+
+    with pytest.raises(StorageError) as refused:
+        db.require_schema()
+    assert refused.value.message == NEWER
+    with pytest.raises(StorageError) as refused:
+        upgrade(db)
+    assert refused.value.message == NEWER
+    assert snapshot(db) == before
+
+
+def test_the_cli_refuses_an_older_schema_and_writes_nothing(sqlite_url: str) -> None:
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    db = Database(sqlite_url)
+    try:
+        upgrade(db, "0001")
+    finally:
+        db.dispose()
+    before = (path.read_bytes(), sqlite_dump(path))
+
+    result = run_cli(sqlite_url, "case", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {OLDER}\n"
+    assert (path.read_bytes(), sqlite_dump(path)) == before
+
+
+def test_the_cli_refuses_a_newer_schema(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        upgrade(db)
+        with db.transaction() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        db.dispose()
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    before = sqlite_dump(path)
+
+    for args in (("case", "list"), ("init",)):
+        result = run_cli(sqlite_url, *args)
+        assert result.exit_code == 1, args
+        assert result.stderr == f"Error: {NEWER}\n", args
+    assert sqlite_dump(path) == before
+
+
+def test_unknown_or_backward_targets_are_refused(db: Database) -> None:
+    with pytest.raises(BadInput) as refused:
+        upgrade(db, "0003")
+    assert refused.value.message == "no schema revision 0003; known: 0001, 0002"
+
+    upgrade(db)
+    with pytest.raises(BadInput) as refused:
+        upgrade(db, "0001")
+    assert refused.value.message == "database schema is at 0002, past 0001: nothing to upgrade"
+    assert current_revision(db) == "0002"
+
+
+def test_a_failed_upgrade_writes_nothing(db: Database) -> None:
+    # A legacy database where something outside xunshi depends on schema_info: 0002 cannot
+    # drop it. The stamp (alembic_version created, 0001 recorded) must roll back with it.
+    make_legacy(db)
+    with db.transaction() as conn:
+        conn.execute(text("CREATE TABLE note (key VARCHAR(64) REFERENCES schema_info (key))"))
+        conn.execute(text("INSERT INTO note VALUES ('schema_version')"))
+    before = snapshot(db)
+
+    with pytest.raises(StorageError) as caught:
+        upgrade(db)
+    assert caught.value.message.startswith("database error: ")
+    assert isinstance(caught.value.__cause__, DBAPIError)
+
+    assert snapshot(db) == before
+    assert "alembic_version" not in before
+    assert current_revision(db) == "0001"
+
+
+# -- several upgraders at once ----------------------------------------------------------------
+
+
+def upgrade_and_close(url: str) -> tuple[str | None, str]:
+    """Upgrade the database at `url` with a Database of its own."""
+    db = Database(url)
+    try:
+        return upgrade(db)
+    finally:
+        db.dispose()
+
+
+def run_at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Run each call in its own thread, released together; their results in call order."""
+    start = threading.Barrier(len(calls))
+    results: list[T | BaseException] = [RuntimeError("still running")] * len(calls)
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = calls[n]()
+        except BaseException as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)  # a lost lock can deadlock: fail instead of hanging
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert errors == []
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
+    upgraders = 4
+    results = run_at_once([lambda: upgrade_and_close(db_url)] * upgraders)
+
+    assert sorted(results, key=repr) == [("0002", "0002")] * (upgraders - 1) + [(None, "0002")]
+    db = Database(db_url)
+    try:
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("0002",)
+            ]
+        assert schema_differences(db) == []
+    finally:
+        db.dispose()
+
+
+def test_threads_upgrading_different_databases(tmp_path: Path) -> None:
+    # Alembic keeps its `op` and `context` in module globals; upgrades in one process must
+    # not run each other's operations on the wrong database.
+    urls = [f"sqlite:///{tmp_path / f'db{n}.db'}" for n in range(4)]
+    results = run_at_once([lambda url=url: upgrade_and_close(url) for url in urls])
+
+    assert results == [(None, "0002")] * len(urls)
+    for url in urls:
+        db = Database(url)
+        try:
+            assert schema_differences(db) == []
+        finally:
+            db.dispose()
