@@ -355,11 +355,13 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
 
 def test_task_add_update_done(items: Cli) -> None:
     assert items.out(*task_args(P01)) == f"task {P01}#1 added (#2)\n"
-    assert items.json(*task_args(P01, "--cooperating", "审计处", due=None), "--long-term") == {
+    added = items.json(*task_args(P01, "--cooperating", "审计处", due=None), "--long-term")
+    assert {k: added[k] for k in ("id", "task", "number")} == {
         "id": 3,
         "task": f"{P01}#2",
         "number": 2,
     }
+    assert added["data"]["long_term"] is True  # what the task_added event recorded
     liaison = ["--actor", "李", "--role", "unit_liaison"]
     progress = items.out("task", "update", f"{P01}#1", "--progress", "已起草", *liaison)
     assert progress == f"task {P01}#1 updated\n"
@@ -370,6 +372,7 @@ def test_task_add_update_done(items: Cli) -> None:
     assert updated == {
         "id": 2,
         "task": f"{P01}#1",
+        "number": 1,
         "data": {"task": 2, "changes": {"responsible_person": "周秘书", "due_on": "2024-11-15"}},
     }
     # --due on a long-term task makes it a dated one.

@@ -225,11 +225,7 @@ def task_add(
     added = state.services().items.add_task(
         parse_reference(item_ref, "item"), facts, actor=actor, role=role, at=instant(state, at)
     )
-    render.emit(
-        state,
-        {"id": added.id, "task": str(added.key), "number": added.number},
-        lambda: f"{added.key.label} added (#{added.id})",
-    )
+    render.emit(state, added.to_json(), lambda: f"{added.key.label} added (#{added.id})")
 
 
 @task.command("update")

@@ -65,8 +65,13 @@ class TaskChange:
         return self.key.task
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` shape of an update: the task and what the event recorded."""
-        return {"id": self.id, "task": str(self.key), "data": dict(self.change.event.data)}
+        """The `--json` shape: the task and what its event recorded."""
+        return {
+            "id": self.id,
+            "task": str(self.key),
+            "number": self.number,
+            "data": dict(self.change.event.data),
+        }
 
 
 @dataclass(frozen=True, slots=True)

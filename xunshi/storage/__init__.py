@@ -1,1 +1,2 @@
-"""Storage: SQLModel tables, engines and sessions from a URL, named queries."""
+"""Storage: the schema (SQLModel models, generated Core tables, Alembic migrations), the
+Database (engines, transactions, error translation), named statements and the hot path."""
