@@ -55,6 +55,7 @@ def test_a_prepared_write_counts_rows_and_wraps_driver_errors(app: App) -> None:
                 "last_occurred_at": row["last_occurred_at"],
                 "head_hash": row["head_hash"],
             },
+            progress=True,
         )
         assert moved is False
     event = {

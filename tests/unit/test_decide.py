@@ -8,7 +8,6 @@ these tests build instances in memory, fold each decision's event into the next 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -212,7 +211,7 @@ def test_a_guard_decides_from_the_facts_it_was_given() -> None:
 def _in_state(state: str) -> InstanceState:
     """The started case, moved (without its history) into `state`."""
     case = started()
-    return replace(case, state=state, milestones={}, due_on=None)
+    return case._replace(state=state, milestones={}, due_on=None)
 
 
 def _event_and_deadline(decision: Decision) -> tuple[object, object]:

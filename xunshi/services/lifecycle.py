@@ -7,9 +7,7 @@ engine in one transaction, retried whole while SQLite is busy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import Connection
 
@@ -19,8 +17,6 @@ from xunshi.storage.db import Database
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine, Outcome, ReadSet
 from xunshi.workflow.resolve import InstanceRef, resolve
-
-T = TypeVar("T")
 
 
 class Lifecycle:
@@ -83,27 +79,14 @@ class Lifecycle:
 
     def run(self, name: str | Reference, command: Command) -> Change:
         """Resolve `name` and run `command` on it, in one (retried) transaction."""
-        ref, outcome = self.on(
-            name, lambda conn, ref, reads: self.engine.execute(conn, ref, command, reads)
-        )
-        return change(ref, outcome)
-
-    def on(
-        self,
-        name: str | Reference,
-        work: Callable[[Connection, InstanceRef, ReadSet], T],
-        *,
-        immediate: bool = False,
-    ) -> tuple[InstanceRef, T]:
-        """Resolve `name` and run `work` on it, in one (retried) transaction."""
         target = reference(name, self.kind)
         reads = ReadSet()
 
-        def attempt(conn: Connection) -> tuple[InstanceRef, T]:
+        def attempt(conn: Connection) -> Change:
             ref = resolve(conn, target)
-            return ref, work(conn, ref, reads)
+            return change(ref, self.engine.execute(conn, ref, command, reads))
 
-        return self.db.run(attempt, immediate=immediate)
+        return self.db.run(attempt)
 
 
 def change(ref: InstanceRef, outcome: Outcome) -> Change:

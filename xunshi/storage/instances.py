@@ -47,19 +47,21 @@ def insert_instance(conn: Connection, values: Mapping[str, Any]) -> int:
 
 
 def update_instance(
-    conn: Connection, instance_id: int, old_version: int, values: Mapping[str, Any]
+    conn: Connection,
+    instance_id: int,
+    old_version: int,
+    values: Mapping[str, Any],
+    *,
+    progress: bool = False,
 ) -> bool:
     """Move the row to `values` if it is still at `old_version`; False if someone moved it.
 
-    `values` with only the chain's head (version, milestones, last_occurred_at, head_hash)
-    takes the narrower update: most events leave the stage and deadline as they were.
+    `progress`: `values` holds only the chain's head (version, milestones, last_occurred_at,
+    head_hash) and takes the narrower update; most events leave the stage as it was.
     """
-    statement = _ADVANCE if values.keys() == _PROGRESS_COLUMNS else _MOVE
+    statement = _ADVANCE if progress else _MOVE
     params = {"b_id": instance_id, "b_version": old_version, **values}
     return statement.rowcount(conn, params) == 1
-
-
-_PROGRESS_COLUMNS = {"version", "milestones", "last_occurred_at", "head_hash"}
 
 
 def append_event(conn: Connection, values: Mapping[str, Any]) -> bool:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from xunshi.definitions.schema import Definition
@@ -31,8 +31,7 @@ Effect = Literal["enter", "pause", "resume", "none"]
 CommandKind = Literal["fire", "milestone", "suspend", "resume", "task", "note", "escalation"]
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """When the current stage is due, and whether the calendar was complete for it."""
 
     due_on: date | None
@@ -42,9 +41,12 @@ class Deadline:
 NO_DEADLINE = Deadline(None, False)
 
 
-@dataclass(frozen=True, slots=True)
-class InstanceState:
-    """An instance row as read at the start of a command (or as a command left it)."""
+class InstanceState(NamedTuple):
+    """An instance row as read at the start of a command (or as a command left it).
+
+    The pipeline's types are named tuples: immutable like frozen dataclasses, and several
+    times cheaper to build, which every event does a few times.
+    """
 
     id: int
     subject: str
@@ -123,8 +125,7 @@ class InstanceState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """What someone asks of an instance: fire a trigger, record a milestone, and so on.
 
     `name` is the trigger, milestone or task action; `at` when it happened (None: now).
@@ -136,25 +137,46 @@ class Command:
     name: str | None = None
     reason: str | None = None
     at: datetime | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Named(Protocol):
+    """Something with a label for messages (an InstanceRef: `case 2024-R1/U01`)."""
+
+    @property
+    def label(self) -> str:
+        """How messages name it."""
+        ...
+
+
+class Situation(NamedTuple):
     """What a decision may look at besides the definition and the instance.
 
-    `label` names the instance in messages; `calendar` is the definition's working-day
-    calendar; `facts` are what the guards of the trigger asked for (see guards.py).
+    `named` names the instance in messages (its label is built only for a refusal);
+    `calendar` is the definition's working-day calendar, given for the commands that
+    compute a deadline (fire, resume, start); `facts` are what the guards of the trigger
+    asked for (see guards.py).
     """
 
-    label: str
+    named: Named | str
     tz: ZoneInfo
-    calendar: Calendar
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    facts: Mapping[str, Any] = MappingProxyType({})
+
+    @property
+    def label(self) -> str:
+        """How messages name the instance."""
+        return self.named if isinstance(self.named, str) else self.named.label
+
+    @property
+    def working_days(self) -> Calendar:
+        """The calendar, which a deadline needs."""
+        if self.calendar is None:
+            raise ValueError("this decision needs the working-day calendar")
+        return self.calendar
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """An allowed command: the event to append, the deadline after it, the timers' effect."""
 
     event: Event
@@ -187,7 +209,7 @@ def decide_start(
     if role is not None:
         _check_role_declared(definition, role)
     occurred = occurred_at(at, now, None, situation)
-    first = deadline(definition, definition.initial, occurred, situation.calendar, situation.tz)
+    first = deadline(definition, definition.initial, occurred, situation.working_days, situation.tz)
     return occurred, first
 
 
@@ -246,20 +268,21 @@ class _Ask(NamedTuple):
 def _fire(ask: _Ask) -> Decision:
     compiled, instance, command, now, situation = ask
     defn = compiled.definition
-    label, trigger, role = situation.label, str(command.name), str(command.role)
-    _check_open(label, instance, defn, situation)
+    trigger, role = str(command.name), str(command.role)
+    _check_open(instance, defn, situation)
     _check_role_declared(defn, role)
-    if compiled.transition(trigger, instance.state) is None:
-        raise Refused(_no_transition(label, compiled, instance.state, trigger))
+    transition = compiled.transition(trigger, instance.state)
+    if transition is None:
+        raise Refused(_no_transition(situation.label, compiled, instance.state, trigger))
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    context = None
+    if transition.guards:  # what a guard looks at, built only when there is one
+        context = GuardContext(instance.id, defn, instance.state, situation.label, situation.facts)
     subject = Subject(
-        state=instance.state,
-        role=role,
-        milestones=instance.milestones,
-        context=GuardContext(instance.id, defn, instance.state, label, situation.facts),
+        state=instance.state, role=role, milestones=instance.milestones, context=context
     )
     if not compiled.fire(subject, trigger):
-        raise Refused(f"{label} cannot {trigger}: {subject.refusal}")
+        raise Refused(f"{situation.label} cannot {trigger}: {subject.refusal}")
     event = _event(
         instance,
         command,
@@ -270,34 +293,34 @@ def _fire(ask: _Ask) -> Decision:
         from_state=instance.state,
         to_state=subject.state,
     )
-    entered = deadline(defn, subject.state, occurred, situation.calendar, situation.tz)
+    entered = deadline(defn, subject.state, occurred, situation.working_days, situation.tz)
     return Decision(event, entered, "enter")
 
 
 def _milestone(ask: _Ask) -> Decision:
     compiled, instance, command, now, situation = ask
     defn = compiled.definition
-    label, milestone, role = situation.label, str(command.name), str(command.role)
-    _check_open(label, instance, defn, situation)
+    milestone, role = str(command.name), str(command.role)
+    _check_open(instance, defn, situation)
     _check_role_declared(defn, role)
     state = defn.state(instance.state)
     declared = state.milestone(milestone)
     if declared is None:
         names = ", ".join(m.name for m in state.milestones) or "none"
         raise Refused(
-            f"{label} cannot record {milestone}: stage {state.title} ({state.name}) "
+            f"{situation.label} cannot record {milestone}: stage {state.title} ({state.name}) "
             f"has no such milestone (its milestones: {names})"
         )
     title = f"{milestone} ({declared.title})"
     if declared.roles and role not in declared.roles:
         allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in declared.roles)
         raise Refused(
-            f"{label} cannot record {title}: role {role} ({defn.role_title(role)}) "
+            f"{situation.label} cannot record {title}: role {role} ({defn.role_title(role)}) "
             f"may not; allowed: {allowed}"
         )
     if milestone in instance.milestones:
         when = business_time(datetime.fromisoformat(instance.milestones[milestone]), situation.tz)
-        raise Refused(f"{label}: milestone {title} was already recorded at {when}")
+        raise Refused(f"{situation.label}: milestone {title} was already recorded at {when}")
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
     event = _event(instance, command, "milestone", occurred, now, data={"milestone": milestone})
     return Decision(event, _unchanged(instance), "none")
@@ -306,14 +329,15 @@ def _milestone(ask: _Ask) -> Decision:
 def _suspend(ask: _Ask) -> Decision:
     compiled, instance, command, now, situation = ask
     defn = compiled.definition
-    label, role = situation.label, str(command.role)
+    role = str(command.role)
     state = defn.state(instance.state)
     if state.final:
-        raise Refused(f"{label} is {state.title} ({state.name}); it cannot be suspended")
+        raise Refused(f"{situation.label} is {state.title} ({state.name}); it cannot be suspended")
     if instance.suspended:
-        raise Refused(f"{label} is already suspended (since {_since(instance, situation)})")
+        since = _since(instance, situation)
+        raise Refused(f"{situation.label} is already suspended (since {since})")
     _check_role_declared(defn, role)
-    _check_suspend_role(label, defn, role, "suspend")
+    _check_suspend_role(situation, defn, role, "suspend")
     if not (command.reason or "").strip():
         raise BadInput("a suspension needs a reason")
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
@@ -324,13 +348,13 @@ def _suspend(ask: _Ask) -> Decision:
 def _resume(ask: _Ask) -> Decision:
     compiled, instance, command, now, situation = ask
     defn = compiled.definition
-    label, role = situation.label, str(command.role)
+    role = str(command.role)
     if not instance.suspended:
-        raise Refused(f"{label} is not suspended")
+        raise Refused(f"{situation.label} is not suspended")
     _check_role_declared(defn, role)
-    _check_suspend_role(label, defn, role, "resume")
+    _check_suspend_role(situation, defn, role, "resume")
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
-    moved = resumed_deadline(instance, occurred, situation.calendar, situation.tz)
+    moved = resumed_deadline(instance, occurred, situation.working_days, situation.tz)
     data = {} if moved.due_on is None else {"due_on": moved.due_on.isoformat()}
     event = _event(instance, command, "resumed", occurred, now, trigger="resume", data=data)
     return Decision(event, moved, "resume")
@@ -456,21 +480,20 @@ def _since(instance: InstanceState, situation: Situation) -> str:
     return business_time(at, situation.tz) if at is not None else "?"
 
 
-def _check_open(
-    label: str, instance: InstanceState, defn: Definition, situation: Situation
-) -> None:
+def _check_open(instance: InstanceState, defn: Definition, situation: Situation) -> None:
     state = defn.state(instance.state)
     if state.final:
-        raise Refused(f"{label} is {state.title} ({state.name}); nothing more can happen")
+        raise Refused(f"{situation.label} is {state.title} ({state.name}); nothing more can happen")
     if instance.suspended:
-        raise Refused(f"{label} is suspended since {_since(instance, situation)}; resume it first")
+        since = _since(instance, situation)
+        raise Refused(f"{situation.label} is suspended since {since}; resume it first")
 
 
-def _check_suspend_role(label: str, defn: Definition, role: str, action: str) -> None:
+def _check_suspend_role(situation: Situation, defn: Definition, role: str, action: str) -> None:
     if role not in defn.suspend_roles:
         allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in defn.suspend_roles) or "nobody"
         raise Refused(
-            f"{label} cannot {action}: role {role} ({defn.role_title(role)}) may not; "
+            f"{situation.label} cannot {action}: role {role} ({defn.role_title(role)}) may not; "
             f"allowed: {allowed}"
         )
 

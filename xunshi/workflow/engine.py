@@ -181,10 +181,12 @@ class Engine:
         row = self.load(conn, ref, reads)
         compiled = self.compiled(conn, row)
         defn = compiled.definition
+        # Only a new stage entry or a resume computes a deadline on the calendar.
+        needs_calendar = command.kind in ("fire", "resume")
         situation = Situation(
-            ref.label,
+            ref,
             self.tz,
-            self.hooks.calendar(conn, defn.calendar),
+            self.hooks.calendar(conn, defn.calendar) if needs_calendar else None,
             self._facts(conn, compiled, row, command),
         )
         now = self.clock.now()
@@ -256,7 +258,8 @@ class Engine:
             "last_occurred_at": after.last_occurred_at,
             "head_hash": after.head_hash,
         }
-        if event.kind not in PROGRESS_KINDS:
+        progress = event.kind in PROGRESS_KINDS
+        if not progress:
             values.update(
                 state=after.state,
                 entered_at=after.entered_at,
@@ -267,7 +270,7 @@ class Engine:
                 definition_version=after.definition_version,
                 stage_seq=after.stage_seq,
             )
-        if not instances.update_instance(conn, row.id, row.version, values):
+        if not instances.update_instance(conn, row.id, row.version, values, progress=progress):
             raise Conflict(conflict_message(ref, row.version))
         appended = instances.append_event(
             conn,

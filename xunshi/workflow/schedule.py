@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -167,7 +167,7 @@ class Schedule:
                 i.update().where(i.c.id == instance.id),
                 {"due_on": deadline.due_on, "provisional": deadline.provisional},
             )
-            moved = replace(instance, due_on=deadline.due_on, provisional=deadline.provisional)
+            moved = instance._replace(due_on=deadline.due_on, provisional=deadline.provisional)
             self._supersede(conn, moved.id)
             if not moved.suspended:
                 self.rescheduled(conn, moved, defn)
