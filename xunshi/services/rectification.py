@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
-from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
 from xunshi.services.codes import check_code, check_text
 from xunshi.services.commands import SOURCES, ItemFacts, TaskChanges, TaskFacts
@@ -195,7 +195,7 @@ class ItemService(Lifecycle):
                 )
                 for facts in item.tasks:
                     # Read again: each task's event moved the item's row on.
-                    ref = resolve_item(conn, added.key)
+                    ref = resolve_item(conn, ByNumber("item", added.id))
                     self._add_task(conn, ref, facts, actor, role, at, None)
                     tasks += 1
             return ItemsImported(len(planned), tasks)
@@ -276,7 +276,9 @@ class ItemService(Lifecycle):
         )
         task = TaskRef(task_id, number, ref, {**values, "id": task_id})
         if facts.due_on is not None:
-            self.schedule.arm_task(conn, ref.id, task_id, outcome.definition, facts.due_on)
+            self.schedule.arm_task(
+                conn, ref.id, task_id, outcome.definition, facts.due_on, new=True
+            )
         return task, outcome
 
     def update_task(
@@ -329,7 +331,7 @@ class ItemService(Lifecycle):
                 self.schedule.disarm_task(conn, ref.id)
                 if facts.due_on is not None:
                     self.schedule.arm_task(
-                        conn, ref.item.id, ref.id, outcome.definition, facts.due_on
+                        conn, ref.item.id, ref.id, outcome.definition, facts.due_on, new=False
                     )
             return TaskChange(ref.key, ref.id, change(ref.item, outcome))
 

@@ -332,19 +332,33 @@ class Schedule:
     # -- task timers ------------------------------------------------------------------
 
     def arm_task(
-        self, conn: Connection, item_id: int, task_id: int, definition: Definition, due_on: date
+        self,
+        conn: Connection,
+        item_id: int,
+        task_id: int,
+        definition: Definition,
+        due_on: date,
+        *,
+        new: bool,
     ) -> None:
-        """A task's timer on its due date: the definition's default ladder, a new generation."""
+        """A task's timer on its due date: the definition's default ladder, a new generation.
+
+        `new`: the task was just added, so this is its first generation (no read needed).
+        """
         cal = self.calendar(conn, definition.calendar)
         rung = self.next_rung(
             conn, definition, None, due_on, cal.provisional(due_on, due_on), after_level=None
         )
         if rung is None:
             return
-        t = q.timers
-        generation = conn.execute(
-            select(func.coalesce(func.max(t.c.generation), 0)).where(t.c.task_id == task_id)
-        ).scalar_one()
+        generation = 0
+        if not new:
+            t = q.timers  # by instance first: that column is indexed, task_id is not
+            generation = conn.execute(
+                select(func.coalesce(func.max(t.c.generation), 0)).where(
+                    t.c.instance_id == item_id, t.c.task_id == task_id
+                )
+            ).scalar_one()
         self._insert_timer(conn, item_id, 0, "", task_id, rung, int(generation) + 1)
 
     def disarm_task(self, conn: Connection, task_id: int) -> None:
