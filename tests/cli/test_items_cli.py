@@ -631,3 +631,46 @@ def test_json_output_of_every_command_parses(items: Cli, tmp_path: Path) -> None
         "dict",
         "list",
     ]
+
+
+# -- item facts (issue #8, defect 1) ----------------------------------------------------------
+
+
+def test_item_update_records_the_change_and_its_reason(items: Cli) -> None:
+    office = ["--actor", "王主任", "--role", "office"]
+    assert items.out(
+        "item", "update", P01, "--title", "理论学习走过场", "--no-common",
+        "--category", "全面从严治党/作风建设", "--reason", "反馈意见修订", *office,
+    ) == f"item {P01} updated: title, category, common_problem\n"  # fmt: skip
+    shown = items.json("item", "show", P01)
+    assert (shown["title"], shown["category"], shown["common_problem"]) == (
+        "理论学习走过场",
+        "全面从严治党/作风建设",
+        False,
+    )
+    history = items.json("item", "history", P01)
+    assert history[0]["data"]["facts"]["title"] == "理论学习不深入"
+    assert (history[-1]["kind"], history[-1]["reason"]) == ("facts", "反馈意见修订")
+    assert "facts: title, category, common_problem" in items.out("item", "history", P01)
+    # What the history says is what the row says: an edit behind xunshi's back shows.
+    items.sql("UPDATE rectification_item SET title = '悄悄改过' WHERE code = 'P01'")
+    assert items.run("audit", "verify", code=1).stderr == (
+        f"item {P01} seq 2: item facts: row says title = '悄悄改过', history replays to "
+        "'理论学习走过场'\nError: audit failed: 1 problem in 1 chain\n"
+    )
+
+
+def test_item_update_refusals(items: Cli) -> None:
+    office = ["--actor", "王主任", "--role", "office"]
+    assert items.fail("item", "update", P01, "--reason", "x", *office) == (
+        "nothing to update: give --title, --manifestations, --category, a flag or --root-cause"
+    )
+    assert items.fail("item", "update", P01, "--key", "--reason", "x", *office) == (
+        f"nothing changes for item {P01}"
+    )
+    assert items.fail(
+        "item", "update", P01, "--category", "不存在/类别", "--reason", "x", *office
+    ) == ("category 不存在/类别 is not in the category list (see `xunshi categories list`)")
+    assert items.usage("item", "update", P01, "--title", "新", *office) == (
+        "Error: Missing option '--reason'."
+    )

@@ -14,7 +14,7 @@ from xunshi.cli.options import actor_options, day, instant, read_text
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_reference
-from xunshi.services.commands import ItemFacts, TaskChanges, TaskFacts
+from xunshi.services.commands import ItemChanges, ItemFacts, TaskChanges, TaskFacts
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -156,6 +156,64 @@ def item_show(state: State, item_ref: str) -> None:
     """One item: its facts, state, milestones and tasks."""
     view = state.services().read.items.one(parse_reference(item_ref, "item"))
     render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+
+
+@item.command("update")
+@click.argument("item_ref", metavar="ITEM")
+@click.option("--title", help="New title (the problem, in one line).")
+@click.option("--manifestations", help="New 具体表现.")
+@click.option("--category", metavar="L1/L2", help="New 一级类别/二级类别.")
+@click.option(
+    "--key/--no-key", "key_problem", default=None, help="A key problem (重点问题) or not."
+)
+@click.option(
+    "--common/--no-common",
+    "common_problem",
+    default=None,
+    help="A common problem (共性问题) or not.",
+)
+@click.option("--fix-now/--no-fix-now", default=None, help="To be fixed at once (立行立改) or not.")
+@click.option("--root-cause", help="New 问题根源.")
+@click.option("--reason", required=True, help="Why the facts change (kept in the history).")
+@actor_options
+@pass_state
+def item_update(
+    state: State,
+    item_ref: str,
+    title: str | None,
+    manifestations: str | None,
+    category: str | None,
+    key_problem: bool | None,
+    common_problem: bool | None,
+    fix_now: bool | None,
+    root_cause: str | None,
+    reason: str,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """Correct a problem's facts; the change and its reason enter the item's history."""
+    changes = ItemChanges(
+        title=title,
+        manifestations=manifestations,
+        category=category,
+        key_problem=key_problem,
+        common_problem=common_problem,
+        fix_now=fix_now,
+        root_cause=root_cause,
+    )
+    change = state.services().items.update_item(
+        parse_reference(item_ref, "item"),
+        changes,
+        reason=reason,
+        actor=actor,
+        role=role,
+        at=instant(state, at),
+    )
+    changed = render.facts_changed(change.event.data["changes"])
+    render.emit(
+        state, change.to_json(state.settings.tz), lambda: f"{change.key.label} updated: {changed}"
+    )
 
 
 add_lifecycle_commands(item, "item")

@@ -7,7 +7,7 @@ a function that renders the text for people; only one of them runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -234,6 +234,8 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return str(e.data.get("milestone", ""))
         if e.kind == "task":
             return f"{e.trigger} #{e.data.get('task', '')}"
+        if e.kind == "facts":
+            return "facts: " + facts_changed(e.data.get("changes", {}))
         return e.trigger or ""
 
     return table(
@@ -251,6 +253,15 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             for e in history.events
         ],
     )
+
+
+def facts_changed(changes: Mapping[str, object]) -> str:
+    """The names of an item's changed facts, in the order the item lists them."""
+    # The audit model (hashlib, the definition schema) costs `xunshi --help` 18 ms.
+    from xunshi.workflow.audit import ITEM_FACTS
+
+    order = {name: n for n, name in enumerate(ITEM_FACTS)}
+    return ", ".join(sorted(changes, key=lambda name: order.get(name, len(order))))
 
 
 # -- escalations ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from xunshi.errors import AuditFailed, BadInput, NotFound
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.audit import (
+    ITEM_FACTS,
     Event,
     Problem,
     Report,
@@ -145,6 +146,7 @@ class AuditService:
         task_rows: dict[int, dict[int, Any]] = {}
         for task in conn.execute(q.tasks.select()).mappings():
             task_rows.setdefault(task["item_id"], {})[task["id"]] = task
+        facts = _item_facts(conn)
         problems: list[Problem] = []
         events = 0
         chains = 0
@@ -159,6 +161,7 @@ class AuditService:
                 chain,
                 instances.pop(instance_id, None),
                 task_rows.pop(instance_id, None),
+                facts.get(instance_id),
             )
             events += count
             problems.extend(found)
@@ -209,6 +212,22 @@ class AuditService:
             if found is not None:
                 current[(instance_id, seq)] = found
         return check_seal(heads, current, _labels(conn))
+
+
+def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Every item's stored facts as its history records them (the category as `一级/二级`)."""
+    it, c = q.items, q.categories
+    rows = conn.execute(
+        select(it, c.c.level1, c.c.level2).join(c, c.c.id == it.c.category_id)
+    ).mappings()
+    found = {}
+    for row in rows:
+        values = {name: row[name] for name in ITEM_FACTS if name != "category"}
+        for flag in ("key_problem", "common_problem", "fix_now"):
+            values[flag] = bool(values[flag])
+        values["category"] = f"{row['level1']}/{row['level2']}"
+        found[row["id"]] = values
+    return found
 
 
 def _labels(conn: Connection) -> dict[int, str]:

@@ -107,3 +107,29 @@ class TaskChanges:
         elif "due_on" in given:
             given["long_term"] = False
         return given
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """New values for a problem's facts (None: unchanged)."""
+
+    title: str | None = None
+    manifestations: str | None = None
+    category: str | None = None  # `一级/二级`
+    key_problem: bool | None = None
+    common_problem: bool | None = None
+    fix_now: bool | None = None
+    root_cause: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The facts given, by name."""
+        names = (
+            "title",
+            "manifestations",
+            "category",
+            "key_problem",
+            "common_problem",
+            "fix_now",
+            "root_cause",
+        )
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}

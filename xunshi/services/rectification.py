@@ -21,10 +21,16 @@ from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
 from xunshi.services.codes import check_code, check_text
-from xunshi.services.commands import SOURCES, ItemFacts, TaskChanges, TaskFacts
+from xunshi.services.commands import SOURCES, ItemChanges, ItemFacts, TaskChanges, TaskFacts
 from xunshi.services.items_import import plan_items
 from xunshi.services.lifecycle import Lifecycle, change
-from xunshi.services.results import CategoriesLoaded, ItemsImported, Started, TaskChange
+from xunshi.services.results import (
+    CategoriesLoaded,
+    Change,
+    ItemsImported,
+    Started,
+    TaskChange,
+)
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.workflow.audit import TASK_FIELDS
@@ -156,30 +162,102 @@ class ItemService(Lifecycle):
         ).first()
         if taken is not None:
             raise AlreadyExists(f"{key.label} already exists")
+        recorded = {
+            "code": code,
+            "title": title,
+            "manifestations": facts.manifestations.strip(),
+            "category": category.label,
+            "key_problem": facts.key_problem,
+            "common_problem": facts.common_problem,
+            "fix_now": facts.fix_now,
+            "root_cause": facts.root_cause.strip(),
+            "source": facts.source,
+        }
         outcome = self.engine.start(
-            conn, subject="item", definition=definition, actor=actor, role=role, at=at, key=key
+            conn,
+            subject="item",
+            definition=definition,
+            actor=actor,
+            role=role,
+            at=at,
+            key=key,
+            facts=recorded,
         )
         try:
             conn.execute(
                 it.insert(),
                 {
+                    **{k: v for k, v in recorded.items() if k != "category"},
                     "id": outcome.instance.id,
                     "case_id": case_ref.id,
-                    "code": code,
-                    "title": title,
-                    "manifestations": facts.manifestations.strip(),
                     "category_id": category.id,
-                    "key_problem": facts.key_problem,
-                    "common_problem": facts.common_problem,
-                    "fix_now": facts.fix_now,
-                    "root_cause": facts.root_cause.strip(),
-                    "source": facts.source,
                     "created_at": self.engine.clock.now(),
                 },
             )
         except IntegrityError as exc:  # PostgreSQL: another writer added the same code
             raise AlreadyExists(f"{key.label} already exists") from exc
         return Started(outcome.instance.id, key)
+
+    def update_item(
+        self,
+        item: str | Reference,
+        changes: ItemChanges,
+        *,
+        reason: str,
+        actor: str,
+        role: str,
+        at: datetime | None = None,
+    ) -> Change:
+        """Correct a problem's facts (title, manifestations, category, flags, root cause).
+
+        The change is an event of the item with the reason, so the history covers every
+        fact and `audit verify` names a fact edited outside xunshi.
+        """
+        given = changes.given()
+        if not given:
+            raise BadInput(
+                "nothing to update: give --title, --manifestations, --category, a flag or "
+                "--root-cause"
+            )
+        reads = ReadSet()
+        target = reference(item, "item")
+
+        def work(conn: Connection) -> Change:
+            ref = resolve_item(conn, target)
+            stored = (
+                conn.execute(
+                    select(q.items, q.categories.c.level1, q.categories.c.level2)
+                    .join(q.categories, q.categories.c.id == q.items.c.category_id)
+                    .where(q.items.c.id == ref.id)
+                )
+                .mappings()
+                .one()
+            )
+            values: dict[str, Any] = {}
+            new: dict[str, Any] = {}
+            for name, value in given.items():
+                if name == "category":
+                    category = self.category(conn, value)
+                    if category.id != stored["category_id"]:
+                        new["category"], values["category_id"] = category.label, category.id
+                elif name == "title":
+                    text = check_text("item title", value)
+                    if text != stored["title"]:
+                        new[name] = values[name] = text
+                elif isinstance(value, str):
+                    text = value.strip()
+                    if text != stored[name]:
+                        new[name] = values[name] = text
+                elif bool(value) != bool(stored[name]):
+                    new[name] = values[name] = bool(value)
+            if not new:
+                raise BadInput(f"nothing changes for {ref.label}")
+            command = Command("facts", actor, role, "facts_updated", reason, at, {"changes": new})
+            outcome = self.engine.execute(conn, ref, command, reads)
+            conn.execute(q.items.update().where(q.items.c.id == ref.id).values(**values))
+            return change(ref, outcome)
+
+        return self.db.run(work)
 
     def import_items(
         self, path: Path, *, actor: str, role: str = "office", at: datetime | None = None

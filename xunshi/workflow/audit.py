@@ -19,6 +19,7 @@ from xunshi.definitions.schema import canonical_json
 GENESIS_HASH = "0" * 64
 EVENT_KINDS = (
     "task",
+    "facts",
     "started",
     "transition",
     "milestone",
@@ -234,6 +235,19 @@ class Report:
         }
 
 
+# The facts of an item (a problem), in its first event and changed by `facts` events.
+ITEM_FACTS = (
+    "code",
+    "title",
+    "manifestations",
+    "category",
+    "key_problem",
+    "common_problem",
+    "fix_now",
+    "root_cause",
+    "source",
+)
+
 # The facts a task is added with (a `task_added` event records them all) …
 TASK_FIELDS = (
     "measure",
@@ -290,9 +304,11 @@ def check_chain(
     events: Iterable[Event],
     row: Mapping[Any, Any] | None,
     task_rows: Mapping[int, Mapping[Any, Any]] | None = None,
+    facts_row: Mapping[str, Any] | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Verify one instance's chain, its projection and (items) its tasks.
+    """Verify one instance's chain, its projection and (items) its tasks and facts.
 
+    `facts_row` is the item's stored facts (`ITEM_FACTS`, the category as `一级/二级`).
     Return (events seen, problems).
     """
     problems: list[Problem] = []
@@ -303,6 +319,8 @@ def check_chain(
     projection = Projection()
     tasks: dict[int, dict[str, Any]] = {}
     last_task_seq: dict[int, int] = {}
+    facts: dict[str, Any] | None = None  # an item's, from its first event on
+    last_facts_seq = 1
     expected_seq = 1
     previous_hash = GENESIS_HASH
     count = 0
@@ -326,6 +344,13 @@ def check_chain(
             projection.apply(event)
             if event.kind == "task":
                 last_task_seq[replay_task(tasks, event)] = event.seq
+            elif event.kind == "started" and "facts" in event.data:
+                facts = dict(event.data["facts"])
+            elif event.kind == "facts":
+                if facts is None:
+                    raise ValueError("facts changed before any were recorded")
+                facts.update(event.data["changes"])
+                last_facts_seq = event.seq
         except (KeyError, ValueError, TypeError) as exc:
             problem(event.seq, f"cannot be replayed ({exc})")
         expected_seq = event.seq + 1
@@ -339,6 +364,18 @@ def check_chain(
             # At the newest event either side knows of: the row's when events were
             # deleted, the history's when the row was turned back.
             problem(max(int(row["version"]), projection.version), reason)
+    if facts is not None:
+        # An item made before its facts were in its history (xunshi 0.1) has none to check.
+        if facts_row is None:
+            problem(last_facts_seq, "the item's row is gone (its facts are in the history)")
+        else:
+            for name in ITEM_FACTS:
+                if facts_row[name] != facts.get(name):
+                    problem(
+                        last_facts_seq,
+                        f"item facts: row says {name} = {_show(facts_row[name])}, history "
+                        f"replays to {_show(facts.get(name))}",
+                    )
     stored = {task_id: _task_row(task) for task_id, task in (task_rows or {}).items()}
     for task_id in sorted(stored.keys() | tasks.keys()):
         seq = last_task_seq.get(task_id, projection.version)

@@ -28,7 +28,9 @@ from xunshi.workflow.machine import CompiledDefinition, Subject
 # What the timers do after an event: a new stage entry arms its first rung, a pause stops
 # the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
 Effect = Literal["enter", "pause", "resume", "none"]
-CommandKind = Literal["fire", "milestone", "suspend", "resume", "task", "note", "escalation"]
+CommandKind = Literal[
+    "fire", "milestone", "suspend", "resume", "task", "facts", "note", "escalation"
+]
 
 
 class Deadline(NamedTuple):
@@ -221,8 +223,12 @@ def started_event(
     role: str | None,
     occurred: datetime,
     now: datetime,
+    facts: Mapping[str, Any] | None = None,
 ) -> Event:
-    """The first event of an instance's history."""
+    """The first event of an instance's history (with its facts: an item's title, …)."""
+    data: dict[str, Any] = {"definition": definition.name, "definition_version": version}
+    if facts is not None:
+        data["facts"] = dict(facts)
     return Event(
         instance_id=instance_id,
         seq=1,
@@ -233,7 +239,7 @@ def started_event(
         actor=actor,
         role=role,
         reason=None,
-        data={"definition": definition.name, "definition_version": version},
+        data=data,
         occurred_at=occurred,
         recorded_at=now,
         prev_hash=GENESIS_HASH,
@@ -370,6 +376,19 @@ def _task(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _facts(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    _check_open(instance, compiled.definition, situation)
+    _check_role_declared(compiled.definition, str(command.role))
+    if not (command.reason or "").strip():
+        raise BadInput(f"changing the facts of {situation.label} needs a reason (--reason)")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "facts", occurred, now, trigger="facts_updated", data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 def _note(ask: _Ask) -> Decision:
     _compiled, instance, command, now, situation = ask
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
@@ -399,6 +418,7 @@ _DECIDERS = {
     "suspend": _suspend,
     "resume": _resume,
     "task": _task,
+    "facts": _facts,
     "note": _note,
     "escalation": _escalation,
 }

@@ -8,6 +8,7 @@ history, advanced by the same `Projection.apply` that `audit verify` replays wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,7 +39,7 @@ from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
 
 # Event kinds that change nothing but the milestones and the chain's head.
-PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task"})
+PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task", "facts"})
 
 
 class StageHooks(Protocol):
@@ -119,8 +120,13 @@ class Engine:
         at: datetime | None = None,
         version: int | None = None,
         key: InstanceKey | None = None,
+        facts: Mapping[str, Any] | None = None,
     ) -> Outcome:
-        """Create an instance of the latest (or given) version in its initial state."""
+        """Create an instance of the latest (or given) version in its initial state.
+
+        `facts` (an item's title, category, flags …) go into its first event, so that the
+        history covers them and `audit verify` can replay them.
+        """
         if version is None:
             version = self.registry.latest_version(conn, definition)
         defn = self.registry.compiled(conn, definition, version).definition
@@ -164,7 +170,7 @@ class Engine:
             head_hash=GENESIS_HASH,
             stage_seq=0,
         )
-        event = started_event(instance_id, defn, version, actor, role, occurred, now)
+        event = started_event(instance_id, defn, version, actor, role, occurred, now, facts)
         decision = Decision(event, first, "enter")
         after = self._append(conn, InstanceRef(instance_id, key), row, decision)
         self.hooks.stage_entered(conn, after, defn, now)
