@@ -102,9 +102,10 @@ def edited_regular(folder: Path) -> Path:
 def test_list(ready: Cli) -> None:
     lines = ready.out("definitions", "list").splitlines()
 
-    assert lines[0].split() == ["名称", "标题", "对象", "版本", "载入时间", "载入人"]
+    assert lines[0].split() == ["名称", "标题", "对象", "版本", "载入时间", "载入人", "来源"]
     rows = [line.split() for line in lines[1:]]
-    assert [(r[0], r[2], r[3], r[-1]) for r in rows] == [
+    assert {r[-1] for r in rows} == {"内置"}  # every version here is a built-in
+    assert [(r[0], r[2], r[3], r[-2]) for r in rows] == [
         (name, "item" if name == "rectification" else "case", "1", "tester")
         for name in BUILTIN_NAMES
     ]
@@ -124,7 +125,10 @@ def test_list_json(ready: Cli) -> None:
             "digest",
             "loaded_at",
             "loaded_by",
+            "builtin",
+            "source",
         }
+        assert (entry["builtin"], entry["source"]) == (True, f"builtin:{entry['name']}.yaml")
         assert HEX64.fullmatch(entry["digest"])
         assert entry["loaded_at"].endswith("+08:00")
         assert (entry["version"], entry["loaded_by"]) == (1, "tester")
@@ -145,7 +149,7 @@ def test_show_includes_a_stage_ladder_override(ready: Cli) -> None:
 
 def test_show_version_zero_is_not_the_latest(ready: Cli, tmp_path: Path) -> None:
     # `--version 0` is falsy: it must not quietly mean "the latest version".
-    ready.run("definitions", "load", str(edited_regular(tmp_path)))
+    ready.run("definitions", "load", str(edited_regular(tmp_path)), "--replace-builtin")
 
     assert ready.fail("definitions", "show", "regular", "--version", "0") == (
         "definition regular version 0 is not registered"
@@ -286,8 +290,9 @@ def test_validate_needs_a_file(cli: Cli) -> None:
 def test_load_changed_content_registers_a_new_version(ready: Cli, tmp_path: Path) -> None:
     path = edited_regular(tmp_path)
 
-    assert ready.out("definitions", "load", str(path)) == "Loaded regular v2\n"
-    assert ready.out("definitions", "load", str(path)) == "regular unchanged (v2)\n"
+    replace = "--replace-builtin"
+    assert ready.out("definitions", "load", str(path), replace) == "Loaded regular v2\n"
+    assert ready.out("definitions", "load", str(path), replace) == "regular unchanged (v2)\n"
 
     latest = {d["name"]: d["version"] for d in ready.json("definitions", "list")}
     assert latest == {
@@ -313,8 +318,8 @@ def test_load_the_builtin_content_again_is_unchanged(ready: Cli) -> None:
 def test_load_json(ready: Cli, tmp_path: Path) -> None:
     path = edited_regular(tmp_path)
 
-    loaded = ready.json("definitions", "load", str(path))
-    again = ready.json("definitions", "load", str(path))
+    loaded = ready.json("definitions", "load", str(path), "--replace-builtin")
+    again = ready.json("definitions", "load", str(path), "--replace-builtin")
 
     assert set(loaded) == {"name", "version", "created", "digest"}
     assert (loaded["name"], loaded["version"], loaded["created"]) == ("regular", 2, True)
@@ -328,7 +333,7 @@ def test_load_a_new_definition(ready: Cli) -> None:
 
 
 def test_running_cases_keep_their_version(world: Cli, tmp_path: Path) -> None:
-    world.run("definitions", "load", str(edited_regular(tmp_path)))
+    world.run("definitions", "load", str(edited_regular(tmp_path)), "--replace-builtin")
     start_case(world, "U02")
 
     old = world.json("case", "show", "2024-R1/U01")
@@ -385,7 +390,7 @@ def test_diagram_json(ready: Cli) -> None:
 
 
 def test_diagram_of_an_older_version(ready: Cli, tmp_path: Path) -> None:
-    ready.run("definitions", "load", str(edited_regular(tmp_path)))
+    ready.run("definitions", "load", str(edited_regular(tmp_path)), "--replace-builtin")
 
     assert "preparation : 巡前准备 (20wd)" in ready.out("definitions", "diagram", "regular")
     assert ready.out("definitions", "diagram", "regular", "--version", "1") == REGULAR_MERMAID
@@ -399,3 +404,55 @@ def test_diagram_unknown_format_is_a_usage_error(ready: Cli) -> None:
 
 def test_diagram_unknown_definition(ready: Cli) -> None:
     assert ready.fail("definitions", "diagram", "nope").startswith("no definition called nope")
+
+
+# -- built-ins cannot be taken over silently (issue #8, defect 6) ------------------------------
+
+
+def test_a_file_named_like_a_builtin_is_refused_without_replace_builtin(
+    world: Cli, tmp_path: Path
+) -> None:
+    path = edited_regular(tmp_path)
+    before = world.json("definitions", "list")
+
+    assert world.fail("definitions", "load", str(path)) == (
+        "regular is a built-in definition: a new version would be the one new cases use; "
+        "load it with --replace-builtin to mean that, or give your definition another name"
+    )
+    assert world.json("definitions", "list") == before
+    # The same content as the built-in is no takeover: nothing to refuse.
+    assert world.out("definitions", "load", str(REGULAR)) == "regular unchanged (v1)\n"
+
+
+def test_a_new_version_may_not_change_the_subject(ready: Cli, tmp_path: Path) -> None:
+    minimal = (VALID / "minimal.yaml").read_text(encoding="utf-8")
+    ready.run("definitions", "load", str(VALID / "minimal.yaml"))
+    as_item = tmp_path / "minimal.yaml"
+    as_item.write_text(minimal.replace("name: minimal", "name: minimal\nsubject: item"), "utf-8")
+
+    assert ready.fail("definitions", "load", str(as_item)) == (
+        "definition minimal is for cases; a new version cannot be for items (give it another name)"
+    )
+    # Not even for a built-in, with --replace-builtin.
+    regular = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    as_item = tmp_path / "regular.yaml"
+    as_item.write_text(regular.replace("subject: case", "subject: item"), "utf-8")
+    assert ready.fail("definitions", "load", str(as_item), "--replace-builtin") == (
+        "definition regular is for cases; a new version cannot be for items (give it another name)"
+    )
+
+
+def test_list_marks_the_office_s_own_versions(ready: Cli, tmp_path: Path) -> None:
+    path = edited_regular(tmp_path)
+    ready.run("definitions", "load", str(path), "--replace-builtin")
+    ready.run("definitions", "load", str(VALID / "minimal.yaml"))
+
+    listed = {d["name"]: (d["builtin"], d["source"]) for d in ready.json("definitions", "list")}
+    assert listed["regular"] == (False, str(path))
+    assert listed["minimal"] == (False, str(VALID / "minimal.yaml"))
+    assert listed["special"] == (True, "builtin:special.yaml")
+    rows = {
+        line.split()[0]: line.split()[-1]
+        for line in ready.out("definitions", "list").splitlines()[1:]
+    }
+    assert (rows["regular"], rows["special"]) == (str(path), "内置")

@@ -103,12 +103,16 @@ def test_init_json(cli: Cli) -> None:
     assert first == {
         "database": cli.url,
         "schema_created": True,
-        "definitions": [{"name": n, "version": 1, "created": True} for n in BUILTIN_NAMES],
+        "definitions": [
+            {"name": n, "version": 1, "created": True, "kept": False} for n in BUILTIN_NAMES
+        ],
     }
     assert again == {
         "database": cli.url,
         "schema_created": False,
-        "definitions": [{"name": n, "version": 1, "created": False} for n in BUILTIN_NAMES],
+        "definitions": [
+            {"name": n, "version": 1, "created": False, "kept": False} for n in BUILTIN_NAMES
+        ],
     }
 
 
@@ -118,17 +122,26 @@ def test_init_keeps_a_definition_loaded_since(ready: Cli, tmp_path: Path) -> Non
     edited = tmp_path / "regular.yaml"
     text = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
     edited.write_text(text.replace("due: 15wd", "due: 20wd"), encoding="utf-8")
-    assert ready.out("definitions", "load", str(edited)) == "Loaded regular v2\n"
+    assert ready.out("definitions", "load", str(edited), "--replace-builtin") == (
+        "Loaded regular v2\n"
+    )
 
+    # … and it says so (issue #8, defect 6).
     assert ready.out("init") == (
         f"{ready.url} is up to date\n"
         "  lookback v1\n"
         "  mobile v1\n"
         "  overseas v1\n"
         "  rectification v1\n"
-        "  regular v2\n"
+        "  regular v2 (the office's own version; the built-in is not put back)\n"
         "  special v1\n"
     )
+    assert ready.json("init")["definitions"][4] == {
+        "name": "regular",
+        "version": 2,
+        "created": False,
+        "kept": True,
+    }
     latest = {d["name"]: d["version"] for d in ready.json("definitions", "list")}
     assert latest["regular"] == 2
 

@@ -527,7 +527,7 @@ def test_as_of_before_the_case_existed_names_when_its_history_starts(
 
 
 def register(app: App, source: str, name: str = "regular.yaml") -> Registration:
-    """Load definition text as `definitions load` would."""
+    """Load definition text as `definitions load --replace-builtin` would."""
     definition = parse(source, name)
     with app.db.transaction() as conn:
         return app.registry.register(
@@ -537,6 +537,7 @@ def register(app: App, source: str, name: str = "regular.yaml") -> Registration:
             source_name=name,
             loaded_by="tester",
             now=app.clock.now(),
+            replace_builtin=True,
         )
 
 

@@ -104,11 +104,18 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
 @definitions.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--actor", help="Who loads it (default $XUNSHI_ACTOR or login name).")
+@click.option(
+    "--replace-builtin",
+    is_flag=True,
+    help="Let a file named like a built-in (e.g. regular) become its new version.",
+)
 @pass_state
-def definitions_load(state: State, file: Path, actor: str | None) -> None:
+def definitions_load(state: State, file: Path, actor: str | None, replace_builtin: bool) -> None:
     """Register a definition file (a new version if its content changed)."""
     services = state.services()
-    loaded = services.definitions.load(read_text(file), str(file), actor or state.settings.actor)
+    loaded = services.definitions.load(
+        read_text(file), str(file), actor or state.settings.actor, replace_builtin=replace_builtin
+    )
     r = loaded.registration
     render.emit(
         state,

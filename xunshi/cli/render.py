@@ -49,9 +49,17 @@ def emit(state: State, data: Any, human: Callable[[], str]) -> None:
 def definition_versions(versions: Sequence[DefinitionVersion], tz: ZoneInfo) -> str:
     """`definitions list`."""
     return table(
-        ["名称", "标题", "对象", "版本", "载入时间", "载入人"],
+        ["名称", "标题", "对象", "版本", "载入时间", "载入人", "来源"],
         [
-            [v.name, v.title, v.subject, v.version, business_time(v.loaded_at, tz), v.loaded_by]
+            [
+                v.name,
+                v.title,
+                v.subject,
+                v.version,
+                business_time(v.loaded_at, tz),
+                v.loaded_by,
+                "内置" if v.builtin else v.source_name,
+            ]
             for v in versions
         ],
     )

@@ -23,7 +23,10 @@ def init(state: State, actor: str | None) -> None:
             else f"{result.database} is up to date"
         ]
         for r in result.registrations:
-            lines.append(f"  {r.name} v{r.version}" + (" (new)" if r.created else ""))
+            note = " (new)" if r.created else ""
+            if r.kept:
+                note = " (the office's own version; the built-in is not put back)"
+            lines.append(f"  {r.name} v{r.version}{note}")
         return "\n".join(lines)
 
     render.emit(state, result.to_json(), human)

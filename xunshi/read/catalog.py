@@ -127,6 +127,8 @@ def version_json(version: DefinitionVersion, tz: ZoneInfo) -> dict[str, Any]:
         "digest": version.digest,
         "loaded_at": version.loaded_at.astimezone(tz).isoformat(),
         "loaded_by": version.loaded_by,
+        "builtin": version.builtin,
+        "source": version.source_name,
     }
 
 

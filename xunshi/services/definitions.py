@@ -28,7 +28,7 @@ class InitResult:
             "database": self.database,
             "schema_created": self.schema_created,
             "definitions": [
-                {"name": r.name, "version": r.version, "created": r.created}
+                {"name": r.name, "version": r.version, "created": r.created, "kept": r.kept}
                 for r in self.registrations
             ],
         }
@@ -94,8 +94,14 @@ class DefinitionService:
         """The definition in `text`, or InvalidDefinition with every problem."""
         return parse(text, source)
 
-    def load(self, text: str, source_name: str, actor: str) -> Loaded:
-        """Register a definition file (a new version if its content changed)."""
+    def load(
+        self, text: str, source_name: str, actor: str, *, replace_builtin: bool = False
+    ) -> Loaded:
+        """Register a definition file (a new version if its content changed).
+
+        A file named like a built-in is refused unless `replace_builtin`: new cases of that
+        kind would quietly run on it.
+        """
         definition = parse(text, source_name)
         registration = self.db.run(
             lambda conn: self.registry.register(
@@ -105,6 +111,7 @@ class DefinitionService:
                 source_name=source_name,
                 loaded_by=actor,
                 now=self.clock.now(),
+                replace_builtin=replace_builtin,
             ),
             immediate=True,
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from xunshi.definitions.schema import Definition, canonical_json, definition_from_dict
-from xunshi.errors import BadInput, InvalidDefinition, NotFound
+from xunshi.errors import BadInput, InvalidDefinition, NotFound, Refused
 from xunshi.storage import queries as q
 from xunshi.workflow.guards import guard_names
 from xunshi.workflow.machine import CompiledDefinition, MachineCache
@@ -29,6 +29,11 @@ class DefinitionVersion:
     loaded_by: str
     source_name: str
 
+    @property
+    def builtin(self) -> bool:
+        """Whether this version came from the bundled definitions (`init`)."""
+        return self.source_name.startswith(BUILTIN)
+
 
 @dataclass(frozen=True, slots=True)
 class Registration:
@@ -37,6 +42,7 @@ class Registration:
     name: str
     version: int
     created: bool
+    kept: bool = False  # a built-in not registered: the office's own version stays latest
 
 
 def parse(text: str, source: str, *, guards: Collection[str] | None = None) -> Definition:
@@ -70,18 +76,32 @@ class Registry:
         loaded_by: str,
         now: datetime,
         builtin: bool = False,
+        replace_builtin: bool = False,
     ) -> Registration:
         """Store `definition` as version N+1 unless the latest version has the same content.
 
         With `builtin`, a name whose latest version someone loaded from a file of their own
         is left alone: `init` must not put the built-in back over a customised lifecycle.
+        A file of one's own may not become a new version of a built-in unless
+        `replace_builtin`, and no new version may change what a definition is for.
         """
         latest = conn.execute(q.LATEST_DEFINITION, {"name": definition.name}).mappings().first()
         digest = definition.digest
         if latest is not None and latest["digest"] == digest:
             return Registration(definition.name, latest["version"], created=False)
         if builtin and latest is not None and not latest["source_name"].startswith(BUILTIN):
-            return Registration(definition.name, latest["version"], created=False)
+            return Registration(definition.name, latest["version"], created=False, kept=True)
+        if latest is not None and latest["subject"] != definition.subject:
+            raise Refused(
+                f"definition {definition.name} is for {latest['subject']}s; a new version "
+                f"cannot be for {definition.subject}s (give it another name)"
+            )
+        if not builtin and not replace_builtin and self._is_builtin(conn, definition.name):
+            raise Refused(
+                f"{definition.name} is a built-in definition: a new version would be the one "
+                f"new cases use; load it with --replace-builtin to mean that, or give your "
+                "definition another name"
+            )
         version = 1 if latest is None else latest["version"] + 1
         # A version number this process saw inside a transaction that rolled back may be
         # cached with other content; the version being written now replaces it.
@@ -102,6 +122,15 @@ class Registry:
             },
         )
         return Registration(definition.name, version, created=True)
+
+    def _is_builtin(self, conn: Connection, name: str) -> bool:
+        """Whether `name` was first registered from the bundled definitions."""
+        first = conn.execute(
+            select(q.definitions.c.source_name).where(
+                q.definitions.c.name == name, q.definitions.c.version == 1
+            )
+        ).scalar()
+        return first is not None and str(first).startswith(BUILTIN)
 
     def _forget(self, name: str, version: int) -> None:
         self._definitions.pop((name, version), None)
