@@ -18,13 +18,20 @@ def pad(text: str, columns: int) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A table with a header row, columns two spaces apart; no trailing spaces."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [[_cell(c) for c in r] for r in rows]
     widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for row in cells:
         line = "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row))
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    """A cell's text on one line (a text may hold line breaks; a table row may not)."""
+    if value is None:
+        return ""
+    return " ".join(str(value).splitlines())
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

@@ -362,10 +362,13 @@ def test_milestone_role_not_defined(world: Cli) -> None:
     )
 
 
-def test_milestone_needs_actor_and_role(world: Cli) -> None:
-    assert world.usage("case", "milestone", KEY, "training_done", "--role", "office") == (
-        "Error: Missing option '--actor'."
-    )
+def test_milestone_needs_a_role_and_takes_the_actor_from_xunshi_actor(world: Cli) -> None:
+    # Issue #8, defect 7: $XUNSHI_ACTOR is the fallback for --actor on every command.
+    world.run(
+        "case", "milestone", KEY, "training_done", "--role", "office",
+        env={"XUNSHI_ACTOR": "巡视办乙"},
+    )  # fmt: skip
+    assert world.json("case", "history", KEY)[-1]["actor"] == "巡视办乙"
     assert world.usage("case", "milestone", KEY, "training_done", "--actor", "张三") == (
         "Error: Missing option '--role'."
     )
@@ -611,3 +614,55 @@ def test_history_json(world: Cli) -> None:
 
 def test_history_of_an_unknown_case(world: Cli) -> None:
     assert world.fail("case", "history", "2024-R1/U02") == "case 2024-R1/U02 does not exist"
+
+
+# -- people and text (issue #8, defect 7) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "message"),
+    [
+        ("", "actor must not be empty"),
+        ("  ", "actor must not be empty"),
+        ("张三\n李四", "actor must be one line of text (no line breaks or control characters)"),
+        ("张" * 201, "actor is 201 characters long; at most 200"),
+    ],
+)
+def test_a_blank_broken_or_huge_actor_is_refused_and_writes_nothing(
+    world: Cli, actor: str, message: str
+) -> None:
+    before = world.json("case", "history", KEY)
+    assert (
+        world.fail("case", "milestone", KEY, "training_done", "--actor", actor, "--role", "office")
+        == message
+    )
+    assert world.json("case", "history", KEY) == before
+
+
+def test_an_actor_is_stripped(world: Cli) -> None:
+    world.run("case", "milestone", KEY, "training_done", "--actor", "  张三 ", "--role", "office")
+    assert world.json("case", "history", KEY)[-1]["actor"] == "张三"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("round", "create", "R9", "--title", "第一轮\n巡视", "--start", "2025-03-03"),
+         "round title must be one line of text (no line breaks or control characters)"),
+        (("unit", "add", "U09", "--name", "单" * 30000),
+         "unit name is 30000 characters long; at most 200"),
+        (("group", "add", "2024-R1", "G9", "--leader", "组长\t甲"),
+         "group leader must be one line of text (no line breaks or control characters)"),
+        (("unit", "add", "U09", "--name", "示例单位", "--category", "类别\n二"),
+         "unit category must be one line of text (no line breaks or control characters)"),
+        (("case", "suspend", KEY, "--actor", "巡视办", "--role", "office", "--reason", "理" * 2001),
+         "reason is 2001 characters long; at most 2000"),
+    ],
+)  # fmt: skip
+def test_names_and_texts_are_one_line_and_not_huge(
+    world: Cli, args: tuple[str, ...], message: str
+) -> None:
+    before = world.json("case", "history", KEY)
+    assert world.fail(*args) == message
+    assert world.json("case", "history", KEY) == before
+    assert world.json("unit", "list") == world.json("unit", "list")

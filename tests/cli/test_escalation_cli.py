@@ -276,8 +276,12 @@ def test_ack_of_an_unknown_escalation(world: Cli, ident: str, message: str) -> N
     assert world.fail("escalations", "ack", ident, "--actor", "王主任") == message
 
 
-def test_ack_needs_an_actor(world: Cli) -> None:
-    assert "Missing option '--actor'" in world.usage("escalations", "ack", "1")
+def test_ack_takes_the_actor_from_xunshi_actor(world: Cli) -> None:
+    # Issue #8, defect 7: --actor falls back to $XUNSHI_ACTOR (here the harness's `tester`).
+    assert world.fail("escalations", "ack", "1") == "escalation 1 does not exist"
+    assert world.fail("escalations", "ack", "1", env={"XUNSHI_ACTOR": " "}) == (
+        "actor must not be empty"
+    )
 
 
 # -- case suspend / resume ---------------------------------------------------------------------

@@ -80,3 +80,10 @@ def test_tables_load_no_dialect_until_indexes_are_attached() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines() == ["[]", "True"]
+
+
+def test_a_text_with_line_breaks_stays_on_its_row() -> None:
+    # Issue #8, defect 7: a line break in a cell must not break the table.
+    from xunshi.display import table
+
+    assert table(["问题", "措施"], [["一\n二", "甲\r\n乙"]]) == "问题   措施\n一 二  甲 乙"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from xunshi.cli import render
+from xunshi.cli.options import actor_option
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 
@@ -40,11 +41,11 @@ def audit_verify(state: State, seal: str | None) -> None:
 
 
 @audit_group.command("seal")
-@click.option("--actor", help="Who seals (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who seals")
 @pass_state
-def audit_seal(state: State, actor: str | None) -> None:
+def audit_seal(state: State, actor: str) -> None:
     """Store and print a digest over every chain head (keep it somewhere else)."""
-    sealed = state.services().audit.seal(actor or state.settings.actor)
+    sealed = state.services().audit.seal(actor)
     render.emit(state, sealed.to_json(), lambda: sealed.digest)
 
 

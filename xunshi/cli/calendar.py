@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import read_text
+from xunshi.cli.options import actor_option, read_text
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.errors import BadInput
@@ -21,12 +21,12 @@ def calendar() -> None:
 
 @calendar.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--actor", help="Who loads it (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who loads it")
 @pass_state
-def calendar_load(state: State, file: Path, actor: str | None) -> None:
+def calendar_load(state: State, file: Path, actor: str) -> None:
     """Add or correct a year: holidays and make-up working days (YAML)."""
     services = state.services()
-    loaded = services.calendar.load(read_text(file), file.name, actor or state.settings.actor)
+    loaded = services.calendar.load(read_text(file), file.name, actor)
     render.emit(
         state,
         loaded.to_json(),

@@ -6,7 +6,7 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import instant
+from xunshi.cli.options import actor_option, instant
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.keys import parse_reference
 
@@ -21,7 +21,7 @@ def case() -> None:
 @click.option("--unit", "unit_code", required=True, help="Unit code.")
 @click.option("--group", "group_code", required=True, help="Group code.")
 @click.option("--definition", required=True, help="Definition name, e.g. regular.")
-@click.option("--actor", help="Who starts it (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who starts it")
 @click.option("--at", "at", metavar="TIME", help="When it starts (default now).")
 @pass_state
 def case_start(
@@ -30,7 +30,7 @@ def case_start(
     unit_code: str,
     group_code: str,
     definition: str,
-    actor: str | None,
+    actor: str,
     at: str | None,
 ) -> None:
     """Start a unit's inspection."""
@@ -40,7 +40,7 @@ def case_start(
         unit_code=unit_code,
         group_code=group_code,
         definition=definition,
-        actor=actor or state.settings.actor,
+        actor=actor,
         at=instant(state, at),
     )
     view = services.read.cases.one(started.key)

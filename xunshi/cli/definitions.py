@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import read_text
+from xunshi.cli.options import actor_option, read_text
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.errors import InvalidDefinition
 
@@ -103,18 +103,18 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
 
 @definitions.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--actor", help="Who loads it (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who loads it")
 @click.option(
     "--replace-builtin",
     is_flag=True,
     help="Let a file named like a built-in (e.g. regular) become its new version.",
 )
 @pass_state
-def definitions_load(state: State, file: Path, actor: str | None, replace_builtin: bool) -> None:
+def definitions_load(state: State, file: Path, actor: str, replace_builtin: bool) -> None:
     """Register a definition file (a new version if its content changed)."""
     services = state.services()
     loaded = services.definitions.load(
-        read_text(file), str(file), actor or state.settings.actor, replace_builtin=replace_builtin
+        read_text(file), str(file), actor, replace_builtin=replace_builtin
     )
     r = loaded.registration
     render.emit(

@@ -7,7 +7,7 @@ import sys
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import instant
+from xunshi.cli.options import actor_option, instant
 from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.errors import BadInput
 
@@ -57,7 +57,7 @@ def escalations_list(
 
 @escalations.command("ack")
 @click.argument("escalation_id", metavar="ID")
-@click.option("--actor", required=True, help="Who acknowledges it.")
+@actor_option("Who acknowledges it")
 @pass_state
 def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
     """Acknowledge an escalation (recorded in the case's history)."""

@@ -10,7 +10,7 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import actor_options, day, instant, read_text
+from xunshi.cli.options import actor_option, actor_options, day, instant, read_text
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_reference
@@ -73,7 +73,7 @@ def item() -> None:
     help="巡视发现, 巡审联动 or 线索移交.",
 )
 @click.option("--definition", default="rectification", show_default=True)
-@click.option("--actor", required=True, help="Who records it.")
+@actor_option("Who records it")
 @click.option("--role", default="office", show_default=True)
 @click.option("--at", "at", metavar="TIME", help="When (default now).")
 @pass_state
@@ -355,7 +355,7 @@ def items() -> None:
 
 @items.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--actor", required=True, help="Who imports.")
+@actor_option("Who imports")
 @click.option("--role", default="office", show_default=True)
 @click.option("--at", "at", metavar="TIME", help="When (default now).")
 @pass_state

@@ -15,11 +15,28 @@ from xunshi.timeparse import parse_date, parse_instant
 F = TypeVar("F", bound=Callable[..., object])
 
 
+def actor_option(what: str = "Who acts") -> Callable[[F], F]:
+    """--actor, falling back to $XUNSHI_ACTOR, else the login name (every command the same)."""
+
+    def fallback(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+        if value is not None:
+            return value
+        state = ctx.find_object(State)
+        assert state is not None
+        return state.settings.actor
+
+    return click.option(
+        "--actor",
+        callback=fallback,
+        help=f"{what} (default $XUNSHI_ACTOR, else the login name).",
+    )
+
+
 def actor_options(fn: F) -> F:
     """--actor, --role, --at for commands that act on a case or an item."""
     fn = click.option("--at", "at", metavar="TIME", help="When it happened (default now).")(fn)
     fn = click.option("--role", required=True, help="The role acted in, e.g. group_leader.")(fn)
-    fn = click.option("--actor", required=True, help="Who acts.")(fn)
+    fn = actor_option()(fn)
     return fn
 
 

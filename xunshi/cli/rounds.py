@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import instant
+from xunshi.cli.options import actor_option, instant
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.timeparse import parse_date
@@ -102,17 +102,15 @@ def plan() -> None:
 
 @plan.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--actor", help="Who imports (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who imports")
 @click.option("--at", "at", metavar="TIME", help="When the cases start (default now).")
 @pass_state
-def plan_import(state: State, file: Path, actor: str | None, at: str | None) -> None:
+def plan_import(state: State, file: Path, actor: str, at: str | None) -> None:
     """Import a plan sheet (FILE.csv or FILE.xlsx).
 
     Columns: round, group, group_leader, unit_code, unit_name, unit_category, definition.
     """
-    result = state.services().cases.import_plan(
-        file, actor=actor or state.settings.actor, at=instant(state, at)
-    )
+    result = state.services().cases.import_plan(file, actor=actor, at=instant(state, at))
     render.emit(
         state,
         result.to_json(),

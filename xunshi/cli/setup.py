@@ -5,16 +5,17 @@ from __future__ import annotations
 import click
 
 from xunshi.cli import render
+from xunshi.cli.options import actor_option
 from xunshi.cli.root import Failed, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.display import plural
 
 
 @click.command(cls=XunshiCommand)
-@click.option("--actor", help="Who initialises (default $XUNSHI_ACTOR or login name).")
+@actor_option("Who initialises")
 @pass_state
-def init(state: State, actor: str | None) -> None:
+def init(state: State, actor: str) -> None:
     """Create the schema and register the built-in definitions (idempotent)."""
-    result = state.services(initialised=False).definitions.init(actor or state.settings.actor)
+    result = state.services(initialised=False).definitions.init(actor)
 
     def human() -> str:
         lines = [

@@ -17,6 +17,7 @@ from xunshi.display import plural
 from xunshi.errors import AuditFailed, BadInput, NotFound
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.texts import check_actor
 from xunshi.workflow.audit import (
     ITEM_FACTS,
     Event,
@@ -89,6 +90,7 @@ class AuditService:
 
     def seal(self, actor: str) -> Seal:
         """Store and return a digest over every chain head; refuse if the history is broken."""
+        actor = check_actor(actor)
 
         def work(conn: Connection) -> Seal:
             report = self._verify(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from xunshi.storage.db import Database
+from xunshi.texts import check_actor
 from xunshi.workflow.calendar import parse_calendar_file
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.schedule import LoadedYear, Schedule
@@ -18,6 +19,7 @@ class CalendarService:
 
     def load(self, text: str, source_name: str, actor: str) -> LoadedYear:
         """Store a calendar year file; recompute the deadlines it touches."""
+        actor = check_actor(actor)
         data = parse_calendar_file(text, source_name)
         return self.db.run(
             lambda conn: self.schedule.load_year(

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from xunshi.errors import BadInput
-from xunshi.services.codes import check_text
+from xunshi.texts import check_name, check_text
 
 # Where a problem came from: key → what the ledger shows.
 SOURCES: dict[str, str] = {"inspection": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
@@ -52,10 +52,12 @@ class TaskFacts:
             raise BadInput("a task needs a due date (--due) or --long-term")
         return TaskFacts(
             measure=check_text("measure", self.measure),
-            responsible_leader=check_text("responsible leader", self.responsible_leader),
-            lead_department=check_text("lead department", self.lead_department),
-            responsible_person=check_text("responsible person", self.responsible_person),
-            cooperating_departments=self.cooperating_departments.strip(),
+            responsible_leader=check_name("responsible leader", self.responsible_leader),
+            lead_department=check_name("lead department", self.lead_department),
+            responsible_person=check_name("responsible person", self.responsible_person),
+            cooperating_departments=check_name(
+                "cooperating departments", self.cooperating_departments, required=False
+            ),
             due_on=self.due_on,
             long_term=self.long_term,
         )

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from xunshi.definitions.schema import Definition
 from xunshi.services.schema import SchemaService
 from xunshi.storage.db import Database
+from xunshi.texts import check_actor
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.registry import BUILTIN, Registration, Registry, parse
 
@@ -69,6 +70,8 @@ class DefinitionService:
         """
         from xunshi.definitions.loader import builtin_sources  # the YAML reader: init only
 
+        actor = check_actor(actor)
+
         sources = [(name, text, parse(text, name)) for name, text in builtin_sources()]
         upgraded = self.schema.upgrade()
 
@@ -102,6 +105,7 @@ class DefinitionService:
         A file named like a built-in is refused unless `replace_builtin`: new cases of that
         kind would quietly run on it.
         """
+        actor = check_actor(actor)
         definition = parse(text, source_name)
         registration = self.db.run(
             lambda conn: self.registry.register(

@@ -11,6 +11,7 @@ from xunshi.errors import NotFound, Refused
 from xunshi.services.results import Acknowledged
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.texts import check_actor
 from xunshi.timeparse import business_time
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine
@@ -51,6 +52,7 @@ class EscalationService:
 
     def acknowledge(self, escalation_id: int, actor: str) -> Acknowledged:
         """Mark an escalation as seen by `actor`; the acknowledgement enters the history."""
+        actor = check_actor(actor)
 
         def work(conn: Connection) -> Acknowledged:
             x = q.escalations

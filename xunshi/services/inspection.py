@@ -16,12 +16,12 @@ from sqlalchemy import Connection, Row, select
 from xunshi.errors import AlreadyExists, NotFound
 from xunshi.keys import InstanceKey
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
-from xunshi.services.codes import check_code, check_text
 from xunshi.services.lifecycle import Lifecycle
 from xunshi.services.plan import read_plan
 from xunshi.services.results import PlanImported, Started
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.texts import check_code, check_name
 from xunshi.workflow.engine import Engine
 from xunshi.workflow.resolve import resolve_round
 
@@ -37,7 +37,7 @@ class CaseService(Lifecycle):
     def create_round(self, code: str, title: str, start_on: date) -> RoundInfo:
         """Create a round (轮次)."""
         code = check_code("round", code)
-        title = check_text("round title", title)
+        title = check_name("round title", title)
 
         def work(conn: Connection) -> RoundInfo:
             if _round_row(conn, code) is not None:
@@ -58,7 +58,7 @@ class CaseService(Lifecycle):
     def add_group(self, round_code: str, code: str, leader: str) -> GroupInfo:
         """Add an inspection group (巡视组) to a round."""
         code = check_code("group", code)
-        leader = check_text("group leader", leader)
+        leader = check_name("group leader", leader)
 
         def work(conn: Connection) -> GroupInfo:
             round_id = resolve_round(conn, round_code)
@@ -72,8 +72,8 @@ class CaseService(Lifecycle):
     def add_unit(self, code: str, name: str, category: str = "") -> UnitInfo:
         """Register a unit (被巡视单位)."""
         code = check_code("unit", code)
-        name = check_text("unit name", name)
-        category = category.strip()
+        name = check_name("unit name", name)
+        category = check_name("unit category", category, required=False)
 
         def work(conn: Connection) -> UnitInfo:
             if _unit_row(conn, code) is not None:

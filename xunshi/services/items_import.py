@@ -13,9 +13,9 @@ from typing import Protocol
 
 from xunshi.errors import BadInput, XunshiError
 from xunshi.keys import InstanceKey
-from xunshi.services.codes import check_code
 from xunshi.services.commands import SOURCES, ItemFacts, TaskFacts
 from xunshi.services.sheets import SheetProblems, SheetRow, read_sheet
+from xunshi.texts import check_code
 
 ITEM_COLUMNS = (
     "round",

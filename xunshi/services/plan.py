@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from xunshi.errors import BadInput
-from xunshi.services.codes import check_code
 from xunshi.services.sheets import SheetProblems, SheetRow, read_sheet
 from xunshi.storage import queries as q
+from xunshi.texts import check_code
 
 PLAN_COLUMNS = (
     "round",

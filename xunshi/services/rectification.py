@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
-from xunshi.services.codes import check_code, check_text
 from xunshi.services.commands import SOURCES, ItemChanges, ItemFacts, TaskChanges, TaskFacts
 from xunshi.services.items_import import plan_items
 from xunshi.services.lifecycle import Lifecycle, change
@@ -33,6 +32,7 @@ from xunshi.services.results import (
 )
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.texts import check_code, check_name, check_text
 from xunshi.workflow.audit import TASK_FIELDS
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine, Outcome, ReadSet, conflict_message
@@ -139,7 +139,7 @@ class ItemService(Lifecycle):
         case_ref = resolve_case(conn, case)
         assert case_ref.key is not None
         code = check_code("item", facts.code)
-        title = check_text("item title", facts.title)
+        title = check_name("item title", facts.title)
         if facts.source not in SOURCES:
             raise BadInput(
                 f"source {facts.source!r} is not one of {', '.join(SOURCES)} "
@@ -165,12 +165,12 @@ class ItemService(Lifecycle):
         recorded = {
             "code": code,
             "title": title,
-            "manifestations": facts.manifestations.strip(),
+            "manifestations": check_text("manifestations", facts.manifestations, required=False),
             "category": category.label,
             "key_problem": facts.key_problem,
             "common_problem": facts.common_problem,
             "fix_now": facts.fix_now,
-            "root_cause": facts.root_cause.strip(),
+            "root_cause": check_text("root cause", facts.root_cause, required=False),
             "source": facts.source,
         }
         outcome = self.engine.start(
@@ -241,11 +241,11 @@ class ItemService(Lifecycle):
                     if category.id != stored["category_id"]:
                         new["category"], values["category_id"] = category.label, category.id
                 elif name == "title":
-                    text = check_text("item title", value)
+                    text = check_name("item title", value)
                     if text != stored["title"]:
                         new[name] = values[name] = text
                 elif isinstance(value, str):
-                    text = value.strip()
+                    text = check_text(name.replace("_", " "), value, required=False)
                     if text != stored[name]:
                         new[name] = values[name] = text
                 elif bool(value) != bool(stored[name]):
@@ -374,7 +374,7 @@ class ItemService(Lifecycle):
         no escalation).
         """
         given = changes.facts()
-        progress = (changes.progress or "").strip()
+        progress = check_text("progress", changes.progress or "", required=False)
         if not given and not progress:
             raise BadInput("nothing to update: give a new value or --progress")
         reads = ReadSet()
@@ -498,16 +498,25 @@ def parse_categories(text: str, source: str) -> list[tuple[str, str]]:
     for level1, children in tree.items():
         if not isinstance(level1, str) or not level1.strip() or "/" in level1:
             raise BadInput(f"{source}: category {level1!r} must be text without '/'")
+        _category_name(source, level1)
         if not isinstance(children, list) or not children:
             raise BadInput(f"{source}: category {level1} needs a list of 二级类别")
         for level2 in children:
             if not isinstance(level2, str) or not level2.strip() or "/" in level2:
                 raise BadInput(f"{source}: {level1}: {level2!r} must be text without '/'")
-            key = (level1.strip(), level2.strip())
+            key = (_category_name(source, level1), _category_name(source, level2))
             if key in found:
                 raise BadInput(f"{source}: {key[0]}/{key[1]} is listed twice")
             found.append(key)
     return found
+
+
+def _category_name(source: str, name: str) -> str:
+    """A category's name: one line, at most 200 characters."""
+    try:
+        return check_name("category", name)
+    except BadInput as exc:
+        raise BadInput(f"{source}: {exc.message}") from None
 
 
 class _Lookups:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from xunshi.definitions.schema import Definition
 from xunshi.errors import BadInput, Refused
+from xunshi.texts import check_actor, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow.audit import GENESIS_HASH, Event, Projection
 from xunshi.workflow.calendar import Calendar
@@ -194,7 +195,19 @@ def decide(
     situation: Situation,
 ) -> Decision:
     """Refuse (raising, naming what is missing) or return the decision for `command`."""
+    command = _checked_words(command)
     return _DECIDERS[command.kind](_Ask(compiled, instance, command, now, situation))
+
+
+def _checked_words(command: Command) -> Command:
+    """Who acts is a name and a reason a text: stripped, or refused (blank, huge, broken)."""
+    actor = check_actor(command.actor)
+    reason = command.reason
+    if reason is not None:
+        reason = check_text("reason", reason, required=False) or None
+    if (actor, reason) == (command.actor, command.reason):
+        return command
+    return command._replace(actor=actor, reason=reason)
 
 
 def decide_start(

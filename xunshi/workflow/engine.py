@@ -20,6 +20,7 @@ from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.errors import Conflict, NotFound
 from xunshi.keys import InstanceKey
 from xunshi.storage import instances
+from xunshi.texts import check_actor
 from xunshi.workflow.audit import GENESIS_HASH, Event
 from xunshi.workflow.calendar import Calendar
 from xunshi.workflow.clock import Clock
@@ -130,6 +131,7 @@ class Engine:
         if version is None:
             version = self.registry.latest_version(conn, definition)
         defn = self.registry.compiled(conn, definition, version).definition
+        actor = check_actor(actor)
         label = key.label if key is not None else f"new {subject}"
         now = self.clock.now()
         situation = Situation(label, self.tz, self.hooks.calendar(conn, defn.calendar))

@@ -1,0 +1,63 @@
+"""Checks for what people type: codes, names, texts and who is acting.
+
+Every value is stripped. A code is letters, digits, `.`, `_`, `-`. A name (an actor, a title,
+a leader, a department) is one non-empty line of at most 200 characters; a text (a
+measure, manifestations, a reason) may run over several lines, at most 2,000 characters.
+Anything else is refused with one line that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xunshi.errors import BadInput
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_NAME = 200
+MAX_TEXT = 2000
+# Control characters (tab and newline aside, which a text may hold).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_code(kind: str, code: str) -> str:
+    """A round, group or unit code: letters, digits, `.`, `_`, `-` (no `/`, no spaces)."""
+    code = code.strip()
+    if not CODE_PATTERN.match(code):
+        raise BadInput(
+            f"{kind} code {code!r} is not valid: use letters, digits, '.', '_' or '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    return code
+
+
+def check_name(kind: str, value: str, *, required: bool = True) -> str:
+    """One line of at most 200 characters: an actor, a title, a leader, a department."""
+    value = value.strip()
+    if not value:
+        if required:
+            raise BadInput(f"{kind} must not be empty")
+        return value
+    if "\n" in value or "\r" in value or "\t" in value or _CONTROL.search(value):
+        raise BadInput(f"{kind} must be one line of text (no line breaks or control characters)")
+    if len(value) > MAX_NAME:
+        raise BadInput(f"{kind} is {len(value)} characters long; at most {MAX_NAME}")
+    return value
+
+
+def check_text(kind: str, value: str, *, required: bool = True) -> str:
+    """A text of at most 2,000 characters (line breaks allowed): a measure, a reason."""
+    value = value.strip()
+    if not value:
+        if required:
+            raise BadInput(f"{kind} must not be empty")
+        return value
+    if _CONTROL.search(value):
+        raise BadInput(f"{kind} must be text (no control characters)")
+    if len(value) > MAX_TEXT:
+        raise BadInput(f"{kind} is {len(value)} characters long; at most {MAX_TEXT}")
+    return value
+
+
+def check_actor(actor: str) -> str:
+    """Who is acting: a name (`--actor`, else $XUNSHI_ACTOR, else the login name)."""
+    return check_name("actor", actor)
