@@ -666,3 +666,10 @@ def test_names_and_texts_are_one_line_and_not_huge(
     assert world.fail(*args) == message
     assert world.json("case", "history", KEY) == before
     assert world.json("unit", "list") == world.json("unit", "list")
+
+
+def test_show_as_of_a_later_day_is_refused(world: Cli) -> None:
+    # Issue #8, defect 8: `case show --as-of 2099-01-01` showed 超期 26,956 天.
+    message = world.fail("case", "show", KEY, "--as-of", "2099-01-01")
+    assert message.startswith("--as-of 2099-01-01 23:59 is later than now (")
+    assert message.endswith("); a case can be shown only as it was")

@@ -18,6 +18,7 @@ from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.timeparse import business_time
 from xunshi.workflow.audit import event_from_row, replay
+from xunshi.workflow.decide import replayed_deadline
 from xunshi.workflow.resolve import resolve_case, resolve_round
 
 
@@ -146,8 +147,21 @@ class CaseQueries:
             return [self._view(conn, row, today) for row in conn.execute(stmt).mappings()]
 
     def as_of(self, case: str | Reference, instant: datetime) -> CaseView:
-        """The case as its history says it was at `instant` (business time)."""
+        """The case as its history says it was at `instant` (business time).
+
+        Its due date is replayed from the history, suspensions and resumes included,
+        exactly as the live path moves it. A later day than today is refused (the end of
+        today means now).
+        """
         tz = self.ctx.tz
+        now = self.ctx.now()
+        if instant > now:
+            if instant.astimezone(tz).date() != now.astimezone(tz).date():
+                raise BadInput(
+                    f"--as-of {business_time(instant, tz)} is later than now "
+                    f"({business_time(now, tz)}); a case can be shown only as it was"
+                )
+            instant = now
         with self.ctx.reading() as conn:
             ref = resolve_case(conn, reference(case, "case"))
             row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
@@ -169,8 +183,18 @@ class CaseQueries:
                 conn, projection.definition_name, projection.definition_version
             )
             assert projection.entered_at is not None
-            deadline = self.ctx.schedule.deadline(
-                conn, defn, projection.state, projection.entered_at
+            pauses = [
+                (e.kind, e.occurred_at)
+                for e in events
+                if e.seq > projection.stage_seq and e.kind in ("suspended", "resumed")
+            ]
+            deadline = replayed_deadline(
+                defn,
+                projection.state,
+                projection.entered_at,
+                pauses,
+                self.ctx.calendar(conn, defn.calendar),
+                tz,
             )
             past = dict(row)
             past.update(

@@ -10,7 +10,7 @@ The engine (`engine.py`) is the pipeline around it: load → decide → append �
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, Protocol
@@ -438,6 +438,32 @@ _DECIDERS = {
 
 
 # -- shared checks and shapes -------------------------------------------------------------
+
+
+def replayed_deadline(
+    definition: Definition,
+    state: str,
+    entered_at: datetime,
+    pauses: Iterable[tuple[str, datetime]],
+    cal: Calendar,
+    tz: ZoneInfo,
+) -> Deadline:
+    """A stage's due date from its history: entry and limit, then each (suspended, resumed)
+    pause in order, shifted exactly as a resume shifts it on the live path."""
+    found = deadline(definition, state, entered_at, cal, tz)
+    if found.due_on is None:
+        return found
+    due_on = found.due_on
+    suspended_on: date | None = None
+    for kind, occurred_at in pauses:
+        if kind == "suspended":
+            suspended_on = occurred_at.astimezone(tz).date()
+        elif kind == "resumed" and suspended_on is not None:
+            resumed_on = occurred_at.astimezone(tz).date()
+            due_on = shift_for_suspension(due_on, suspended_on, resumed_on, cal)
+            suspended_on = None
+    entered_on = entered_at.astimezone(tz).date()
+    return Deadline(due_on, is_provisional(entered_on, due_on, cal))
 
 
 def resumed_deadline(

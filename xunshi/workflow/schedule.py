@@ -23,8 +23,8 @@ from sqlalchemy import Connection, func, select
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
 from xunshi.workflow.calendar import Calendar, YearData, calendar_for
-from xunshi.workflow.deadlines import is_provisional, rule_fires_at, shift_for_suspension
-from xunshi.workflow.decide import Deadline, InstanceState, deadline
+from xunshi.workflow.deadlines import rule_fires_at
+from xunshi.workflow.decide import Deadline, InstanceState, deadline, replayed_deadline
 from xunshi.workflow.registry import Registry
 
 # How long a process trusts its cached calendar before checking for newly loaded years.
@@ -202,10 +202,6 @@ class Schedule:
         self, conn: Connection, instance: InstanceState, definition: Definition
     ) -> Deadline:
         """The current stage's due date from scratch: entry, limit, then every pause."""
-        deadline = self.deadline(conn, definition, instance.state, instance.entered_at)
-        if deadline.due_on is None:
-            return deadline
-        cal = self.calendar(conn, definition.calendar)
         e = q.events
         pauses = conn.execute(
             select(e.c.kind, e.c.occurred_at)
@@ -216,17 +212,10 @@ class Schedule:
             )
             .order_by(e.c.seq)
         ).all()
-        due_on = deadline.due_on
-        suspended_on: date | None = None
-        for kind, occurred_at in pauses:
-            if kind == "suspended":
-                suspended_on = self.business_date(occurred_at)
-            elif suspended_on is not None:
-                resumed_on = self.business_date(occurred_at)
-                due_on = shift_for_suspension(due_on, suspended_on, resumed_on, cal)
-                suspended_on = None
-        entered_on = self.business_date(instance.entered_at)
-        return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+        cal = self.calendar(conn, definition.calendar)
+        return replayed_deadline(
+            definition, instance.state, instance.entered_at, pauses, cal, self.tz
+        )
 
     # -- timers (StageHooks) --------------------------------------------------------
 
