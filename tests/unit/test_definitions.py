@@ -166,7 +166,7 @@ def test_every_problem_is_reported_sorted_by_position() -> None:
     assert _problems(text, guards=()) == [
         "t.yaml:6:27: state 'open': bad duration '5 wd': "
         "use Nwd (working days), Nd (days) or Nmo (months)",
-        "t.yaml:9:43: transition 1 (finish): unknown dest state 'gone'",
+        "t.yaml:9:43: transition 1 (finish): unknown dest state 'gone' (did you mean 'done'?)",
     ]
 
 

@@ -8,6 +8,7 @@ and a Definition is only built when there is none.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
@@ -84,9 +85,14 @@ class _Checker:
         # would be "unknown": those follow-on messages are left out.
         self.roles_known = True
         self.states_known = True
-        # Graph checks (reachability) only make sense when every state and edge resolved;
-        # otherwise one typo in a dest would also show up as "unreachable" elsewhere.
+        # Reachability is checked on the edges that resolved, also when other parts of the
+        # file are wrong, so that one run names every problem. It is skipped only when the
+        # graph itself cannot be read (no usable states, initial or transitions list).
         self.graph_complete = True
+        # Ends of a transition whose other end did not resolve: such a source may well reach
+        # a final state and such a dest may well be reachable, so neither is blamed for it.
+        self.loose_sources: set[str] = set()
+        self.loose_dests: set[str] = set()
         self.finality_known = True  # every state's `final` flag could be read
         self.subject = "case"
 
@@ -177,7 +183,7 @@ class _Checker:
             return ""
         if value not in self.states:
             if self.states_known:
-                self.report(path, f"unknown initial state {value!r}")
+                self.report(path, f"unknown initial state {value!r}{self.meant(value)}")
             self.graph_complete = False
             return ""
         if self.states[value].final:
@@ -213,7 +219,7 @@ class _Checker:
         prefix = f"state {name!r}: "
         if not isinstance(body, dict):
             self.report(path, f"state {name!r} must be a mapping, not {_kind(body)}")
-            self.graph_complete = self.finality_known = False
+            self.finality_known = False
             return State(name=name, title="")
         self.keys(body, path, ("title",), _STATE_OPTIONAL, prefix)
         title = self.text(body, "title", path, prefix, required=True)
@@ -252,7 +258,7 @@ class _Checker:
         if isinstance(value, bool):
             return value
         self.report((*path, "final"), f"{prefix}final must be true or false, not {_kind(value)}")
-        self.graph_complete = self.finality_known = False
+        self.finality_known = False
         return False
 
     def due(self, body: dict[object, object], path: Path, prefix: str) -> Duration | None:
@@ -432,8 +438,12 @@ class _Checker:
                 (*path, "trigger"),
                 f"{prefix}trigger {trigger_name!r} is reserved for a built-in event",
             )
-        sources = self.sources(spec, path, prefix)
+        sources, whole = self.sources(spec, path, prefix)
         dest = self.dest(spec, path, prefix)
+        if not dest:
+            self.loose_sources.update(sources)
+        if dest and not whole:
+            self.loose_dests.add(dest)
         roles = (
             self.role_list(spec["roles"], (*path, "roles"), prefix, "") if "roles" in spec else ()
         )
@@ -474,11 +484,12 @@ class _Checker:
                     )
         return tuple(name for _, name in names)
 
-    def sources(self, spec: dict[object, object], path: Path, prefix: str) -> list[str]:
-        """The declared source states (a name or a list of names), final ones included."""
+    def sources(
+        self, spec: dict[object, object], path: Path, prefix: str
+    ) -> tuple[list[str], bool]:
+        """The declared source states that resolved (final ones included), and whether all did."""
         if "source" not in spec:
-            self.graph_complete = False
-            return []
+            return [], False
         value, path = spec["source"], (*path, "source")
         if isinstance(value, str):
             named = [(path, value)]
@@ -486,39 +497,36 @@ class _Checker:
             named = [
                 ((*path, i), name) for i, name in self.name_list(value, path, f"{prefix}source")
             ]
-            if len(named) < len(value):
-                self.graph_complete = False
         else:
             what = "an empty list" if isinstance(value, list) else _kind(value)
             self.report(path, f"{prefix}source must be a state name or a list of them, not {what}")
-            self.graph_complete = False
-            return []
+            return [], False
         known = []
+        whole = len(named) == len(value) if isinstance(value, list) else True
         for where, name in named:
             if name not in self.states:
                 if self.states_known:
-                    self.report(where, f"{prefix}unknown source state {name!r}")
-                self.graph_complete = False
+                    self.report(where, f"{prefix}unknown source state {name!r}{self.meant(name)}")
+                self.loose_sources.update(self.likely_states(name))
+                whole = False
                 continue
             if self.states[name].final:
                 self.report(where, f"{prefix}source {name!r} is a final state")
             known.append(name)
-        return known
+        return known, whole
 
     def dest(self, spec: dict[object, object], path: Path, prefix: str) -> str:
         if "dest" not in spec:
-            self.graph_complete = False
             return ""
         value = spec["dest"]
         if not isinstance(value, str):
             self.report((*path, "dest"), f"{prefix}dest must be a state name, not {_kind(value)}")
-            self.graph_complete = False
             return ""
         if value in self.states:
             return value
-        self.graph_complete = False
         if self.states_known:
-            self.report((*path, "dest"), f"{prefix}unknown dest state {value!r}")
+            self.report((*path, "dest"), f"{prefix}unknown dest state {value!r}{self.meant(value)}")
+        self.loose_dests.update(self.likely_states(value))
         return ""
 
     def guard_list(self, spec: dict[object, object], path: Path, prefix: str) -> tuple[str, ...]:
@@ -536,6 +544,14 @@ class _Checker:
 
     # -- the graph -------------------------------------------------------------------------
 
+    def likely_states(self, typo: str) -> list[str]:
+        """The declared state a misspelt reference most likely meant (at most one)."""
+        return difflib.get_close_matches(typo, list(self.states), n=1, cutoff=0.75)
+
+    def meant(self, typo: str) -> str:
+        likely = self.likely_states(typo)
+        return f" (did you mean {likely[0]!r}?)" if likely else ""
+
     def graph(self, initial: str) -> None:
         finals = [name for name, state in self.states.items() if state.final]
         if not finals and self.states and self.finality_known:
@@ -547,7 +563,7 @@ class _Checker:
         for source, dest in self.edges:
             forward[source].add(dest)
             backward[dest].add(source)
-        reached = _closure([initial], forward)
+        reached = _closure([initial, *self.loose_dests], forward)
         for name in self.states:
             if name not in reached:
                 self.report(
@@ -555,9 +571,9 @@ class _Checker:
                     f"state {name!r} is unreachable from initial state {initial!r}",
                     key=True,
                 )
-        if not finals:
+        if not finals or not self.finality_known:
             return
-        reaching = _closure(finals, backward)
+        reaching = _closure([*finals, *self.loose_sources], backward)
         for name in self.states:
             if name not in reaching:
                 self.report(
