@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xunshi.errors import BadInput
@@ -73,7 +74,7 @@ class Settings:
             actor=env.get("XUNSHI_ACTOR") or _login_name(),
             debug=env.get("XUNSHI_DEBUG", "") not in ("", "0"),
             notify_file=env.get("XUNSHI_NOTIFY_FILE") or None,
-            webhook_url=env.get("XUNSHI_WEBHOOK_URL") or None,
+            webhook_url=_webhook_url(env.get("XUNSHI_WEBHOOK_URL") or None),
             webhook_attempts=_number(env, "XUNSHI_WEBHOOK_ATTEMPTS", 6, int),
             webhook_backoff=_number(env, "XUNSHI_WEBHOOK_BACKOFF", 30.0, float),
             webhook_timeout=_number(env, "XUNSHI_WEBHOOK_TIMEOUT", 10.0, float),
@@ -93,6 +94,22 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if value <= 0:
         raise BadInput(f"{name} must be positive, not {raw}")
     return value
+
+
+def _webhook_url(raw: str | None) -> str | None:
+    """The URL as given, once it is one a POST can go to: http(s), a host, a valid port."""
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 -- reading it checks it
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput("XUNSHI_WEBHOOK_URL is not an http(s) URL")
+    if any(c.isspace() for c in raw):
+        raise BadInput("XUNSHI_WEBHOOK_URL is not an http(s) URL")
+    return raw
 
 
 def _login_name() -> str:

@@ -111,3 +111,5 @@ def _deliver(services: Services, stop: threading.Event) -> None:
             result.retrying,
             result.failed,
         )
+    for missed in result.undelivered:
+        log.warning("%s", missed.describe())

@@ -31,11 +31,11 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 NOW = "YYYY-MM-DD HH:MM"  # as wide as a stamp, so the table keeps its alignment
 
 RAISED_TABLE = """\
-编号  案件         阶段      级别  名称      通知                                     期限        发出              状态
-1     2024-R1/U01  巡前准备  0     到期提醒  group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理
-2     2024-R1/U01  巡前准备  1     超期督办  office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理
-3     2024-R1/U01  巡前准备  2     超期告诫  leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理
-4     2024-R1/U01  巡前准备  3     问责约谈  leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理
+编号  案件         阶段      级别  名称      通知                                     期限        发出              状态    送达
+1     2024-R1/U01  巡前准备  0     到期提醒  group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+2     2024-R1/U01  巡前准备  1     超期督办  office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+3     2024-R1/U01  巡前准备  2     超期告诫  leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+4     2024-R1/U01  巡前准备  3     问责约谈  leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
 """  # noqa: E501
 
 CALENDAR_2027 = """\
@@ -205,8 +205,10 @@ def test_escalations_list_and_its_filters(world: Cli) -> None:
         "期限",
         "发出",
         "状态",
+        "送达",
     ]
-    assert {line.split()[1]: line.split()[-1] for line in lines[1:]} == {
+    # The last two cells are the delivery on the default channel, the log ("log 已送达").
+    assert {line.split()[1]: line.split()[-3] for line in lines[1:]} == {
         KEY: "已解除",
         "2024-R2/U02": "待处理",
     }
@@ -236,7 +238,7 @@ def test_ack_records_who_and_writes_a_note(world: Cli) -> None:
     assert (note["kind"], note["actor"], note["role"]) == ("note", "王主任", None)
     assert note["reason"] == "acknowledged escalation 2: 超期督办"
     lines = masked(world.out("escalations", "list", "--level", "1")).splitlines()
-    assert lines[1].endswith("已确认")
+    assert lines[1].endswith("已确认  log 已送达")
     assert world.out("audit", "verify").startswith("OK: ")
 
 
@@ -447,3 +449,58 @@ def test_calendar_load_of_a_missing_file(ready: Cli, tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
 
     assert ready.fail("calendar", "load", str(path)) == f"{path}: no such file"
+
+
+# -- settings and delivery failures (#8.4) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not-a-url", "ftp://hooks.example/x", "http://", "http://host:99999/x", "file:///tmp/x"],
+)
+def test_a_bad_webhook_url_is_refused_before_anything_is_written(world: Cli, url: str) -> None:
+    before = world.sql("SELECT count(*) FROM escalation")
+
+    message = world.fail("escalate", env={"XUNSHI_WEBHOOK_URL": url})
+
+    assert message == "XUNSHI_WEBHOOK_URL is not an http(s) URL"
+    assert world.sql("SELECT count(*) FROM escalation") == before == [(0,)]
+
+
+def test_an_unwritable_notification_file_never_fails_the_sweep(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "notify.jsonl"
+    env = {"XUNSHI_NOTIFY_FILE": str(path)}
+
+    result = world.run("escalate", env=env)
+
+    assert masked(result.stdout).splitlines()[1].startswith("1     2024-R1/U01")
+    assert result.stderr.splitlines() == [
+        f"warning: 4 notifications not delivered to file: cannot write {path}: "
+        "No such file or directory"
+    ]
+    listed = world.json("escalations", "list", env=env)
+    assert len(listed) == 4
+    deliveries = [d for e in listed for d in e["deliveries"]]
+    states = {(d["channel"], d["status"], d["attempts"]) for d in deliveries}
+    assert states == {("file", "pending", 1)}
+    assert {d["last_error"] for e in listed for d in e["deliveries"]} == {
+        f"cannot write {path}: No such file or directory"
+    }
+    assert "file 重试中(1)" in world.out("escalations", "list", env=env)
+
+
+def test_a_webhook_nobody_answers_never_fails_the_sweep(world: Cli) -> None:
+    import socket  # a port that was free a moment ago: nothing listens on it
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+
+    result = world.run("escalate", env={"XUNSHI_WEBHOOK_URL": url})
+
+    assert len(world.json("escalations", "list")) == 4
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"warning: 4 notifications not delivered to webhook: cannot reach {url}")
+    listed = world.json("escalations", "list")
+    assert {d["status"] for e in listed for d in e["deliveries"]} == {"pending"}

@@ -339,3 +339,29 @@ def test_an_unwritable_notification_file_is_retried_with_the_reason(
     (row,) = outbox(app)
     assert row["status"] == "pending"
     assert row["last_error"] == f"cannot write {folder}: Is a directory"
+
+
+def test_a_channel_that_raises_anything_is_a_failed_attempt_not_a_failed_pass(
+    make_app: Callable[..., App], clock: ManualClock, tmp_path: Path
+) -> None:
+    app = make_app(notify_file=str(tmp_path / "n.jsonl"))
+    raise_reminder(app, clock)
+
+    class Broken:
+        name = "file"
+        target = "somewhere"
+
+        def send(self, payload: Any, key: str) -> None:
+            raise RuntimeError("the channel's own bug")
+
+    app.deliverer.channels["file"] = Broken()
+    result = app.deliverer.deliver()
+
+    assert (result.delivered, result.retrying, result.failed) == (0, 1, 0)
+    [missed] = result.undelivered
+    assert missed.warning() == (
+        "warning: 1 notification not delivered to file somewhere: "
+        "RuntimeError: the channel's own bug"
+    )
+    (row,) = outbox(app)
+    assert (row["status"], row["last_error"]) == ("pending", "RuntimeError: the channel's own bug")

@@ -19,7 +19,11 @@ def escalate(state: State, now: str | None) -> None:
     """One sweep: raise every due escalation, then deliver the notifications."""
     services = state.services()
     result = services.escalations.sweep(instant(state, now, "--now"))
-    services.escalations.deliver()
+    delivery = services.escalations.deliver()
+    # A channel that is down never fails the sweep (the escalations are committed and the
+    # notifications wait in the outbox for the next pass), but it is said, once per channel.
+    for missed in delivery.undelivered:
+        click.echo(missed.warning(), err=True)
     raised = [r.id for r in result.raised]
     views = services.read.escalations.many(ids=raised) if raised else []
     tz = state.settings.tz

@@ -278,7 +278,7 @@ def facts_changed(changes: Mapping[str, object]) -> str:
 def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
     """`escalate`, `escalations list`."""
     return table(
-        ["编号", "案件", "阶段", "级别", "名称", "通知", "期限", "发出", "状态"],
+        ["编号", "案件", "阶段", "级别", "名称", "通知", "期限", "发出", "状态", "送达"],
         [
             [
                 v.id,
@@ -290,6 +290,7 @@ def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
                 v.due_on.isoformat() + (" (暂定)" if v.provisional else ""),
                 business_time(v.raised_at, tz),
                 "已解除" if not v.open else ("已确认" if v.acked_at else "待处理"),
+                ", ".join(d.label for d in v.deliveries),
             ]
             for v in views
         ],

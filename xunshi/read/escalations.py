@@ -9,12 +9,46 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from xunshi.keys import InstanceKey
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.workflow.resolve import resolve_round
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How an escalation's notification fared on one channel."""
+
+    channel: str
+    status: str  # pending (not yet, or to be retried), delivered, failed (given up)
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        """`file 已送达`, `webhook 重试中(2)`, `webhook 未送达`, `log 待发送`."""
+        if self.status == "delivered":
+            return f"{self.channel} 已送达"
+        if self.status == "failed":
+            return f"{self.channel} 未送达"
+        if self.attempts:
+            return f"{self.channel} 重试中({self.attempts})"
+        return f"{self.channel} 待发送"
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "channel": self.channel,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "delivered_at": None
+            if self.delivered_at is None
+            else self.delivered_at.astimezone(tz).isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +69,7 @@ class EscalationView:
     acked_at: datetime | None
     acked_by: str | None
     open: bool
+    deliveries: tuple[Delivery, ...] = ()
 
     @property
     def case(self) -> str:
@@ -57,6 +92,7 @@ class EscalationView:
             "acked_at": None if self.acked_at is None else self.acked_at.astimezone(tz).isoformat(),
             "acked_by": self.acked_by,
             "open": self.open,
+            "deliveries": [d.to_json(tz) for d in self.deliveries],
         }
 
 
@@ -120,8 +156,10 @@ class EscalationQueries:
             if round_code is not None:
                 resolve_round(conn, round_code)
                 stmt = stmt.where(r.c.code == round_code)
+            rows = conn.execute(stmt).mappings().all()
+            deliveries = self._deliveries(conn, [row["id"] for row in rows])
             views = []
-            for row in conn.execute(stmt).mappings():
+            for row in rows:
                 defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
                 if row["task_id"]:
                     stage_title = f"任务 #{row['task_number']}"
@@ -145,6 +183,32 @@ class EscalationQueries:
                         acked_at=row["acked_at"],
                         acked_by=row["acked_by"],
                         open=bool(row["is_open"]),
+                        deliveries=deliveries.get(row["id"], ()),
                     )
                 )
             return views
+
+    def _deliveries(self, conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Delivery, ...]]:
+        o = q.outbox
+        found: dict[int, list[Delivery]] = {}
+        # In chunks: a round's escalations can outnumber a statement's parameters.
+        for start in range(0, len(ids), 500):
+            stmt = (
+                select(
+                    o.c.escalation_id,
+                    o.c.channel,
+                    o.c.status,
+                    o.c.attempts,
+                    o.c.last_error,
+                    o.c.delivered_at,
+                )
+                .where(o.c.escalation_id.in_(ids[start : start + 500]))
+                .order_by(o.c.escalation_id, o.c.channel)
+            )
+            for row in conn.execute(stmt):
+                found.setdefault(row.escalation_id, []).append(
+                    Delivery(
+                        row.channel, row.status, row.attempts, row.last_error, row.delivered_at
+                    )
+                )
+        return {key: tuple(value) for key, value in found.items()}

@@ -38,6 +38,7 @@ class Channel(Protocol):
     """Somewhere notifications go."""
 
     name: str
+    target: str  # where, as people configured it (a path, a URL; empty for the log)
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """Deliver one notification or raise DeliveryFailed."""
@@ -48,6 +49,7 @@ class LogChannel:
     """Notifications written to the log (what `scheduler run` prints)."""
 
     name = "log"
+    target = ""
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """Log one line."""
@@ -70,6 +72,7 @@ class FileChannel:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.target = str(path)
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """Append and fsync one line."""
@@ -80,7 +83,7 @@ class FileChannel:
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
-            raise DeliveryFailed(f"cannot write {self.path}: {exc.strerror}") from exc
+            raise DeliveryFailed(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
 
 class WebhookChannel:
@@ -90,11 +93,13 @@ class WebhookChannel:
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
+        self.target = url
         self.timeout = timeout
 
     def send(self, payload: Mapping[str, Any], key: str) -> None:
         """POST once; anything but 2xx is a failure."""
         # The HTTP client only when a webhook is used (start-up time).
+        import http.client
         import urllib.error
         import urllib.request
 
@@ -110,11 +115,35 @@ class WebhookChannel:
                 status = response.status
         except urllib.error.HTTPError as exc:
             raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise DeliveryFailed(f"cannot reach {self.url}: {reason}") from exc
+        except ValueError as exc:  # a URL urllib cannot use (settings check http(s) only)
+            raise DeliveryFailed(f"cannot use {self.url}: {exc}") from exc
         if not 200 <= status < 300:
             raise DeliveryFailed(f"HTTP {status}")
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """Notifications one channel could not deliver in a pass, and the last reason why."""
+
+    channel: str
+    target: str
+    count: int
+    reason: str
+
+    def warning(self) -> str:
+        """One line for people: `warning: 3 notifications not delivered to file …: …`."""
+        return f"warning: {self.describe()}"
+
+    def describe(self) -> str:
+        """`3 notifications not delivered to file …: …` (the log adds its own level)."""
+        what = "notification" if self.count == 1 else "notifications"
+        # The reason usually names the file or URL already; it is not said twice.
+        named = not self.target or self.target in self.reason
+        where = self.channel if named else f"{self.channel} {self.target}"
+        return f"{self.count} {what} not delivered to {where}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +153,7 @@ class DeliveryResult:
     delivered: int
     retrying: int
     failed: int
+    undelivered: tuple[Undelivered, ...] = ()
 
 
 class Deliverer:
@@ -153,15 +183,26 @@ class Deliverer:
         """One pass over the outbox rows that are due now."""
         now = self.clock.now()
         delivered = retrying = failed = 0
+        missed: dict[str, tuple[int, str]] = {}
         for row in self._claim(now):
             if stop():
                 self._release(row["id"])
                 continue
-            outcome = self._deliver_one(row, now)
+            outcome, reason = self._deliver_one(row, now)
             delivered += outcome == "delivered"
             retrying += outcome == "retrying"
             failed += outcome == "failed"
-        return DeliveryResult(delivered, retrying, failed)
+            if outcome != "delivered":
+                missed[row["channel"]] = (missed.get(row["channel"], (0, ""))[0] + 1, reason)
+        undelivered = tuple(
+            Undelivered(name, self._target(name), count, reason)
+            for name, (count, reason) in sorted(missed.items())
+        )
+        return DeliveryResult(delivered, retrying, failed, undelivered)
+
+    def _target(self, name: str) -> str:
+        channel = self.channels.get(name)
+        return "" if channel is None else channel.target
 
     def _claim(self, now: datetime) -> list[Mapping[str, Any]]:
         o = q.outbox
@@ -177,13 +218,19 @@ class Deliverer:
         )
         return sorted(rows, key=lambda r: r["id"])
 
-    def _deliver_one(self, row: Mapping[str, Any], now: datetime) -> str:
+    def _deliver_one(self, row: Mapping[str, Any], now: datetime) -> tuple[str, str]:
+        """`delivered`, `retrying` or `failed`, and the reason when not delivered."""
         attempts = row["attempts"] + 1
         channel = self.channels.get(row["channel"])
         try:
             if channel is None:
                 raise DeliveryFailed(f"channel {row['channel']} is not configured")
-            channel.send(json.loads(row["payload"]), row["idempotency_key"])
+            try:
+                channel.send(json.loads(row["payload"]), row["idempotency_key"])
+            except DeliveryFailed:
+                raise
+            except Exception as exc:  # a channel's own fault never fails the sweep either
+                raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         except DeliveryFailed as exc:
             give_up = channel is None or attempts >= self.max_attempts
             values: dict[str, Any] = {"attempts": attempts, "locked_by": None, "locked_until": None}
@@ -197,7 +244,7 @@ class Deliverer:
                 values.update(last_error=str(exc), next_attempt_at=now + delay)
             self._update(row["id"], values)
             log.info("outbox %s on %s: %s", row["id"], row["channel"], values.get("last_error"))
-            return "failed" if give_up else "retrying"
+            return ("failed" if give_up else "retrying"), str(exc)
         self._update(
             row["id"],
             {
@@ -209,7 +256,7 @@ class Deliverer:
                 "last_error": None,
             },
         )
-        return "delivered"
+        return "delivered", ""
 
     def _update(self, outbox_id: int, values: Mapping[str, Any]) -> None:
         def work(conn: Connection) -> None:
