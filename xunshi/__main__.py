@@ -1,3 +1,3 @@
-from xunshi.cli import main
+from xunshi.entry import main
 
 main()

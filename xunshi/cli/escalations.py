@@ -94,12 +94,14 @@ def scheduler_run(state: State, interval: float) -> None:
     # The daemon's modules (APScheduler, logging) are for this command only.
     import logging
 
-    from xunshi.scheduler import run_scheduler
+    from xunshi.scheduler import BusinessTimeFormatter, run_scheduler
+    from xunshi.stopping import stop_event
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    stop = stop_event()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(BusinessTimeFormatter(state.settings.tz))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    run_scheduler(state.services(), interval)
+    if stop.is_set():  # stopped while starting: nothing was claimed yet
+        return
+    run_scheduler(state.services(), interval, stop, debug=state.settings.debug)
