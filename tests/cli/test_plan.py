@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from cli_harness import CASE_KEYS, ROUND, SAMPLE_PLAN, Cli
@@ -200,7 +203,7 @@ def test_import_the_sample_plan_twice(ready: Cli) -> None:
 
     assert ready.fail("plan", "import", str(SAMPLE_PLAN)) == (
         "sample_plan.csv row 2, column unit_code: case 2024-R2/U01 already exists "
-        "(and 35 more in rows 3, 4, 5, 6, 7, 8, 9, 10, …)"
+        "(and 35 more problems in rows 3, 4, 5, 6, 7, 8, 9, 10, …)"
     )
     assert snapshot(ready, "2024-R2") == before
 
@@ -254,7 +257,7 @@ BAD_ROWS = [
     pytest.param(
         (ROUND, "G2", "李四", "U01", "示例市财政厅", "市直机关", "regular"),
         "row 3, column unit_name: unit U01 is registered as 示例市财政局, not 示例市财政厅 "
-        "(and 1 more in rows 3)",
+        "(and 1 more problem in row 3)",
         id="unit-name-differs-from-stored-unit",
     ),
     pytest.param(
@@ -297,7 +300,7 @@ def test_every_bad_row_is_counted(world: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "plan.csv", rows)
 
     assert world.fail("plan", "import", str(path)) == (
-        "plan.csv row 3, column unit_name: empty (and 2 more in rows 4, 5)"
+        "plan.csv row 3, column unit_name: empty (and 2 more problems in rows 4, 5)"
     )
 
 
@@ -405,10 +408,12 @@ def test_missing_file(world: Cli, tmp_path: Path) -> None:
 
 
 def test_a_folder_is_not_a_plan(world: Cli, tmp_path: Path) -> None:
+    # It said "no such file", and the folder was right there.
     folder = tmp_path / "plan.csv"
     folder.mkdir()
 
-    assert world.fail("plan", "import", str(folder)) == f"{folder}: no such file"
+    assert world.fail("plan", "import", str(folder)) == f"{folder}: is a directory"
+    assert world.fail("plan", "import", "plan.csv") == "plan.csv: is a directory"
 
 
 def test_bad_at(world: Cli, tmp_path: Path) -> None:
@@ -421,3 +426,119 @@ def test_bad_at(world: Cli, tmp_path: Path) -> None:
         "time 2999-01-01 00:00 is later than now ("
     )
     assert len(world.json("case", "list")) == 1
+
+
+# -- CSV syntax: the problem and its line, never an "empty" column ---------------------------------
+
+PLAN_TEXT = ",".join(COLUMNS) + "\n" + ",".join(GOOD_ROWS[0]) + "\n"
+
+
+def test_an_unclosed_quote_at_the_end_of_the_file(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    path.write_text(PLAN_TEXT + f'{ROUND},G2,李四,U05,"示例市商务局,,regular\n', "utf-8")
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: a quote (") opens a cell that is never closed (the file ends inside it)'
+    )
+
+
+def test_a_stray_quote_that_swallows_the_rows_below(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    rows = [f'{ROUND},G2,李四,U05,"示例市商务局,,regular', ",".join(GOOD_ROWS[2])]
+    path.write_text(PLAN_TEXT + "\n".join(rows) + "\n", "utf-8")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: a quote (") opens a cell that is never closed (the file ends inside it)'
+    )
+    assert snapshot(world) == before
+
+
+def test_text_after_a_closing_quote(world: Cli, tmp_path: Path) -> None:
+    # It imported as 示例市商务局, quietly dropping the quotes.
+    path = tmp_path / "plan.csv"
+    path.write_text(PLAN_TEXT + f'{ROUND},G2,李四,U05,"示例市"商务局,,regular\n', "utf-8")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: text follows the closing quote (") of a cell '
+        '(a quote inside a quoted cell is written "")'
+    )
+    assert snapshot(world) == before
+
+
+def test_quotes_inside_a_cell(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    rows = [
+        f'{ROUND},G2,李四,U05,示例市"商务"局,,regular',
+        f'{ROUND},G2,李四,U06,"“文旅”""局""",,regular',
+    ]
+    path.write_text(PLAN_TEXT + "\n".join(rows) + "\n", "utf-8")
+
+    world.run("plan", "import", str(path))
+    names = {u["code"]: u["name"] for u in world.json("unit", "list")}
+    assert (names["U05"], names["U06"]) == ('示例市"商务"局', '“文旅”"局"')
+
+
+# -- XLSX formulas: a formula saved without its value is not an empty cell -------------------------
+
+
+def with_saved_values(path: Path, values: dict[str, str]) -> Path:
+    """The workbook as Excel would save it: each formula cell of `values` with its result."""
+    with zipfile.ZipFile(path) as original:
+        parts = [(info, original.read(info.filename)) for info in original.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as saved:
+        for info, data in parts:
+            worksheet = info.filename == "xl/worksheets/sheet1.xml"
+            saved.writestr(info, _saved_results(data, values) if worksheet else data)
+    return path
+
+
+def _saved_results(xml: bytes, values: dict[str, str]) -> bytes:
+    for coordinate, value in values.items():
+        xml, count = re.subn(
+            rf'<c r="{coordinate}"([^>]*)><f>(.*?)</f><v\s*/>'.encode(),
+            rf'<c r="{coordinate}"\1 t="str"><f>\2</f><v>{escape(value)}</v>'.encode(),
+            xml,
+        )
+        assert count == 1, coordinate
+    return xml
+
+
+FORMULA_ROWS = (
+    GOOD_ROWS[0],
+    (ROUND, "G2", "李四", "U05", '="示例市"&"商务局"', "", "regular"),
+    (ROUND, "G3", "王五", "U06", "示例市文旅局", "", '=IF(TRUE,"special","regular")'),
+)
+
+
+def test_a_formula_without_a_value(world: Cli, tmp_path: Path) -> None:
+    # It said "row 3, column unit_name: empty", and the cell was not.
+    path = write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.xlsx row 3, column unit_name: formula without a value: save the file in Excel "
+        "first (and 1 more problem in row 4)"
+    )
+    assert snapshot(world) == before
+
+
+def test_a_formula_saved_with_its_value(world: Cli, tmp_path: Path) -> None:
+    path = with_saved_values(
+        write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS), {"E3": "示例市商务局", "G4": "special"}
+    )
+
+    assert world.out("plan", "import", str(path)) == (
+        "Imported 3 cases (2 new groups, 3 new units)\n"
+    )
+    assert {u["code"]: u["name"] for u in world.json("unit", "list")}["U05"] == "示例市商务局"
+    assert world.json("case", "show", f"{ROUND}/U06")["definition"] == "special"
+
+
+def test_a_formula_whose_value_is_empty_text_is_an_empty_cell(world: Cli, tmp_path: Path) -> None:
+    path = with_saved_values(
+        write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS), {"E3": "", "G4": "special"}
+    )
+
+    assert world.fail("plan", "import", str(path)) == "plan.xlsx row 3, column unit_name: empty"

@@ -333,7 +333,8 @@ def test_every_bad_row_is_counted_and_the_first_is_named(
     with pytest.raises(SheetProblems) as caught:
         import_file(app, write_csv_rows(tmp_path / "items.csv", rows))
     assert caught.value.message == (
-        "items.csv row 7, column unit_code: case 2024-R1/U09 does not exist (and 1 more in rows 8)"
+        "items.csv row 7, column unit_code: case 2024-R1/U09 does not exist "
+        "(and 1 more problem in row 8)"
     )
     assert caught.value.problems == [
         (7, "unit_code", "case 2024-R1/U09 does not exist"),
@@ -435,3 +436,21 @@ def test_an_exported_ledger_imports_back_into_another_case_unchanged(
     assert [r["被巡视单位"] for r in copied] == ["示例市统计局"] * 4
     unit_free = [{k: v for k, v in r.items() if k != "被巡视单位"} for r in original]
     assert [{k: v for k, v in r.items() if k != "被巡视单位"} for r in copied] == unit_free
+
+
+def problems_of(app: App, path: Path) -> list[tuple[int, str, str]]:
+    """The problems the import of `path` reports; it must write nothing."""
+    before = snapshot(app)
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    assert snapshot(app) == before
+    return caught.value.problems
+
+
+def test_an_xlsx_formula_without_a_value(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    # It said "empty: give a due date or long_term = 是".
+    cells: dict[str, Any] = {**GOOD[0], "due_on": "=DATE(2024,10,31)"}
+    path = write_xlsx_rows(tmp_path / "items.xlsx", [cells])
+    assert problems_of(app, path) == [
+        (2, "due_on", "formula without a value: save the file in Excel first")
+    ]

@@ -7,12 +7,22 @@ column; a sheet's rows are all checked before anything is written.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from xunshi.display import plural
 from xunshi.errors import BadInput
+
+# A cell as read: its text, or None for an XLSX formula saved without its value.
+Cell = str | None
+
+Problem = tuple[int, str, str]  # (row number, column, message)
+
+NO_FORMULA_VALUE = "formula without a value: save the file in Excel first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,31 +39,36 @@ class SheetRow:
 class SheetProblems(BadInput):
     """The sheet has problems; nothing was written."""
 
-    def __init__(self, source: str, problems: list[tuple[int, str, str]]) -> None:
+    def __init__(self, source: str, problems: list[Problem]) -> None:
         number, column, first = problems[0]
         message = f"{source} row {number}, column {column}: {first}"
         if len(problems) > 1:
             rows = sorted({n for n, _, _ in problems[1:]})
             shown = ", ".join(str(r) for r in rows[:8]) + (", …" if len(rows) > 8 else "")
-            message += f" (and {len(problems) - 1} more in rows {shown})"
+            more = plural(len(problems) - 1, "more problem", "more problems")
+            message += f" (and {more} in {'row' if len(rows) == 1 else 'rows'} {shown})"
         super().__init__(message)
         self.problems = problems
 
 
 def read_sheet(path: Path, columns: tuple[str, ...], optional: frozenset[str]) -> list[SheetRow]:
     """Rows of a CSV (UTF-8, with or without BOM) or XLSX (first sheet) with a header row."""
-    if not path.is_file():
+    if not path.exists():
         raise BadInput(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInput(f"{path}: is a directory")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table = list(_csv_rows(path))
+        table: list[list[Cell]] = list(_csv_rows(path))
     elif suffix in (".xlsx", ".xlsm"):
-        table = list(_xlsx_rows(path))
+        table = _xlsx_rows(path)
     else:
         raise BadInput(f"{path.name}: expected a .csv or .xlsx file")
     if not table:
         raise BadInput(f"{path.name}: the file is empty (it needs a header row)")
-    header = [h.strip() for h in table[0]]
+    if any(c is None for c in table[0]):
+        raise BadInput(f"{path.name} row 1: a header is a {NO_FORMULA_VALUE}")
+    header = [(h or "").strip() for h in table[0]]
     missing = [c for c in columns if c not in header and c not in optional]
     if missing:
         noun = "column" if len(missing) == 1 else "columns"
@@ -68,46 +83,109 @@ def read_sheet(path: Path, columns: tuple[str, ...], optional: frozenset[str]) -
     if twice:
         raise BadInput(f"{path.name} row 1: column {', '.join(twice)} appears more than once")
     rows = []
+    formulas: list[Problem] = []
     for number, cells in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in cells):
+        if all(c is not None and not c.strip() for c in cells):
             continue
-        if any(c.strip() for c in cells[len(header) :]):
+        if any(c is None or c.strip() for c in cells[len(header) :]):
             raise BadInput(
                 f"{path.name} row {number}: more cells than the header has columns ({len(header)})"
             )
-        values = {
-            name: (cells[i].strip() if i < len(cells) else "")
-            for i, name in enumerate(header)
-            if name
-        }
+        values: dict[str, str] = {}
+        for name, cell in zip(header, cells, strict=False):
+            if not name:
+                continue
+            if cell is None:
+                formulas.append((number, name, NO_FORMULA_VALUE))
+                continue
+            values[name] = cell.strip()
         rows.append(SheetRow(number, values))
+    if formulas:
+        raise SheetProblems(path.name, formulas)
     if not rows:
         raise BadInput(f"{path.name}: no rows below the header")
     return rows
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
+def _csv_rows(path: Path) -> Iterator[list[Cell]]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from csv.reader(handle)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path.name}: not UTF-8 text (save the CSV as UTF-8)") from exc
-    except csv.Error as exc:
-        raise BadInput(f"{path.name}: not a readable CSV ({exc})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        start = reader.line_num + 1  # a quoted cell may hold line breaks
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BadInput(_csv_problem(path.name, str(exc), start, reader.line_num)) from exc
+        yield list(row)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+def _csv_problem(source: str, error: str, start: int, line: int) -> str:
+    if error == "unexpected end of data":
+        return (
+            f'{source} line {start}: a quote (") opens a cell that is never closed '
+            "(the file ends inside it)"
+        )
+    if error.endswith("expected after '\"'"):
+        return (
+            f'{source} line {line}: text follows the closing quote (") of a cell '
+            '(a quote inside a quoted cell is written "")'
+        )
+    return f"{source} line {line}: not a readable CSV ({error})"
+
+
+# -- XLSX -----------------------------------------------------------------------------------
+
+
+def _xlsx_rows(path: Path) -> list[list[Cell]]:
+    # Formulas first: with `data_only` openpyxl reads a formula saved without its value
+    # (a workbook written by a program and never opened in Excel) as an empty cell.
+    formulas: set[tuple[int, int]] = set()
+    table: list[list[Cell]] = []
+    for r, cells in enumerate(_worksheet(path, data_only=False)):
+        row: list[Cell] = []
+        for c, cell in enumerate(cells):
+            if cell.data_type == "f":
+                formulas.add((r, c))
+            row.append(_cell_text(cell.value))
+        table.append(row)
+    if formulas:
+        for r, cells in enumerate(_worksheet(path, data_only=True)):
+            for c, cell in enumerate(cells):
+                if (r, c) in formulas:
+                    table[r][c] = _computed(cell)
+    return table
+
+
+def _worksheet(path: Path, *, data_only: bool) -> Iterator[tuple[Any, ...]]:
     from openpyxl import load_workbook  # only for .xlsx sheets (start-up time)
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise BadInput(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     try:
-        for values in workbook.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
+        yield from workbook.worksheets[0].iter_rows()
+    except Exception as exc:  # a damaged worksheet shows only when it is read
+        raise BadInput(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     finally:
         workbook.close()
+
+
+def _computed(cell: Any) -> Cell:
+    """A formula cell's saved value; None if it was saved without one."""
+    if cell.value is None:
+        # Excel saves a formula whose result is "" as an empty value of type `str`.
+        return "" if cell.data_type == "str" else None
+    return _cell_text(cell.value)
 
 
 def _cell_text(value: object) -> str:
