@@ -505,7 +505,8 @@ def test_a_bad_items_file_exits_1_naming_row_and_column_and_imports_nothing(
         tmp_path / "items.csv", GOOD_LINES[2], bad, GOOD_LINES[2].replace("P03", "P06")
     )
     assert items.fail("items", "import", str(path), "--actor", "王主任") == (
-        "items.csv row 3, column due_on: '2024-10-45' is not a date (YYYY-MM-DD)"
+        "items.csv row 3, column due_on: '2024-10-45' is not a date "
+        "(2025-09-30, 2025/9/30 or 2025年9月30日)"
     )
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
     assert items.fail("items", "import", "nowhere.csv", "--actor", "王主任") == (

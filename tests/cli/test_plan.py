@@ -12,7 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
-from cli_harness import CASE_KEYS, ROUND, SAMPLE_PLAN, Cli
+from cli_harness import BUILTIN, CASE_KEYS, ROUND, SAMPLE_PLAN, Cli
 from openpyxl import Workbook
 
 COLUMNS = ("round", "group", "group_leader", "unit_code", "unit_name", "unit_category")
@@ -428,6 +428,144 @@ def test_bad_at(world: Cli, tmp_path: Path) -> None:
     assert len(world.json("case", "list")) == 1
 
 
+# -- the office's own language: Chinese headers, definition titles ----------------------------
+
+CHINESE = ("轮次", "巡视组", "组长", "单位代码", "单位名称", "单位类别", "巡视类型")
+TITLES = {"regular": "常规巡视", "special": "专项巡视", "mobile": "机动巡视"}
+# GOOD_ROWS as an office writes them: the inspection's kind by its title.
+CHINESE_ROWS = tuple((*row[:6], TITLES[row[6]]) for row in GOOD_ROWS)
+
+
+def test_import_chinese_headers_and_titles_from_excels_csv_utf8(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "巡视计划.csv", CHINESE_ROWS, CHINESE, encoding="utf-8-sig")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_a_chinese_xlsx(world: Cli, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "plan.xlsx", CHINESE_ROWS, CHINESE)
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_a_sheet_may_mix_english_and_chinese_headers_names_and_titles(
+    world: Cli, tmp_path: Path
+) -> None:
+    header = ("round", "巡视组", "group_leader", "单位代码", "unit_name", "单位类别", "巡视类型")
+    rows = [GOOD_ROWS[0], CHINESE_ROWS[1], GOOD_ROWS[2]]
+    path = write_csv(tmp_path / "plan.csv", rows, header)
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_problems_name_the_column_as_the_sheet_does(world: Cli, tmp_path: Path) -> None:
+    rows = [
+        CHINESE_ROWS[0],
+        (ROUND, "G2", "李四", "U05", "示例市商务局", "", "常规巡察"),
+        (ROUND, "G2", "李四", "U06", "", "", "常规巡视"),
+    ]
+    path = write_csv(tmp_path / "plan.csv", rows, CHINESE)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 3, column 巡视类型: no definition called 常规巡察 "
+        "(registered: lookback, mobile, overseas, rectification, regular, special) "
+        "(and 1 more problem in row 4)"
+    )
+    assert snapshot(world) == before
+
+
+def load_definition(cli: Cli, tmp_path: Path, name: str, title: str) -> None:
+    """Register a copy of the built-in `regular` under `name` with `title`."""
+    text = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    assert "\nname: regular\n" in text and "\ntitle: 常规巡视\n" in text
+    text = text.replace("\nname: regular\n", f"\nname: {name}\n")
+    text = text.replace("\ntitle: 常规巡视\n", f"\ntitle: {title}\n")
+    path = tmp_path / f"{name}-{len(list(tmp_path.glob('*.yaml')))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    cli.run("definitions", "load", str(path))
+
+
+def test_a_definition_is_named_by_the_title_of_its_latest_version(
+    world: Cli, tmp_path: Path
+) -> None:
+    load_definition(world, tmp_path, "regular", "常规巡视（2025年版）")
+    old = write_csv(tmp_path / "old.csv", [CHINESE_ROWS[0]], CHINESE)
+    assert world.fail("plan", "import", str(old)).startswith(
+        "old.csv row 2, column 巡视类型: no definition called 常规巡视 (registered: "
+    )
+
+    new = (*CHINESE_ROWS[0][:6], "常规巡视（2025年版）")
+    path = write_csv(tmp_path / "new.csv", [new], CHINESE)
+    assert world.out("plan", "import", str(path)) == ("Imported 1 case (1 new group, 1 new unit)\n")
+    case = world.json("case", "show", f"{ROUND}/U03")
+    assert (case["definition"], case["definition_version"]) == ("regular", 2)
+
+
+def test_a_title_two_definitions_share_is_ambiguous(world: Cli, tmp_path: Path) -> None:
+    load_definition(world, tmp_path, "regular_2025", "常规巡视")
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 2, column 巡视类型: 常规巡视 is ambiguous: the title of definitions "
+        "regular and regular_2025 (write the name of one)"
+    )
+    assert snapshot(world) == before
+
+    by_name = [(*CHINESE_ROWS[0][:6], "regular_2025"), *CHINESE_ROWS[1:]]
+    path = write_csv(tmp_path / "plan.csv", by_name, CHINESE)
+    assert world.out("plan", "import", str(path)) == IMPORTED
+    assert world.json("case", "show", f"{ROUND}/U03")["definition"] == "regular_2025"
+
+
+def test_the_title_of_an_item_definition_is_not_a_kind_of_inspection(
+    world: Cli, tmp_path: Path
+) -> None:
+    row = (*CHINESE_ROWS[0][:6], "巡视整改问题")
+    path = write_csv(tmp_path / "plan.csv", [row], CHINESE)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 2, column 巡视类型: definition rectification is for items, not cases"
+    )
+
+
+def test_a_missing_column_is_named_in_the_sheets_language(world: Cli, tmp_path: Path) -> None:
+    header = [h for h in CHINESE if h != "单位名称"]
+    path = write_csv(tmp_path / "plan.csv", [], header)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: missing column 单位名称 (unit_name)"
+    )
+    header = [h for h in CHINESE if h not in ("组长", "单位名称")]
+    path = write_csv(tmp_path / "plan.csv", [], header)
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: missing columns 组长 (group_leader), 单位名称 (unit_name)"
+    )
+
+
+def test_an_unknown_column_lists_the_chinese_headers(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", [(*CHINESE_ROWS[0], "x")], [*CHINESE, "负责人"])
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: unknown column 负责人 "
+        "(expected 轮次, 巡视组, 组长, 单位代码, 单位名称, 单位类别, 巡视类型)"
+    )
+
+
+def test_a_column_given_under_both_names_is_refused(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", [(*GOOD_ROWS[0], "另一个名称")], [*COLUMNS, "单位名称"])
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: columns unit_name and 单位名称 are the same column: keep one"
+    )
+    assert snapshot(world) == before
+
+
 # -- CSV syntax: the problem and its line, never an "empty" column ---------------------------------
 
 PLAN_TEXT = ",".join(COLUMNS) + "\n" + ",".join(GOOD_ROWS[0]) + "\n"
@@ -520,6 +658,10 @@ def test_a_formula_without_a_value(world: Cli, tmp_path: Path) -> None:
     assert world.fail("plan", "import", str(path)) == (
         "plan.xlsx row 3, column unit_name: formula without a value: save the file in Excel "
         "first (and 1 more problem in row 4)"
+    )
+    path = write_xlsx(tmp_path / "计划.xlsx", FORMULA_ROWS, CHINESE)
+    assert world.fail("plan", "import", str(path)).startswith(
+        "计划.xlsx row 3, column 单位名称: formula without a value: save the file in Excel first"
     )
     assert snapshot(world) == before
 

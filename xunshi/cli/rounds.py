@@ -108,7 +108,8 @@ def plan() -> None:
 def plan_import(state: State, file: Path, actor: str | None, at: str | None) -> None:
     """Import a plan sheet (FILE.csv or FILE.xlsx).
 
-    Columns: round, group, group_leader, unit_code, unit_name, unit_category, definition.
+    Columns: round 轮次, group 巡视组, group_leader 组长, unit_code 单位代码,
+    unit_name 单位名称, unit_category 单位类别 (optional), definition 巡视类型.
     """
     result = state.services().cases.import_plan(
         file, actor=actor or state.settings.actor, at=instant(state, at)
