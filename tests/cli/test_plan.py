@@ -374,17 +374,6 @@ def test_empty_file(world: Cli, tmp_path: Path) -> None:
     )
 
 
-def test_csv_that_is_not_utf8(world: Cli, tmp_path: Path) -> None:
-    # What Excel on a Chinese Windows saves as "CSV" by default.
-    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gbk")
-    before = snapshot(world)
-
-    assert world.fail("plan", "import", str(path)) == (
-        "plan.csv: not UTF-8 text (save the CSV as UTF-8)"
-    )
-    assert snapshot(world) == before
-
-
 def test_not_a_csv_or_xlsx(world: Cli, tmp_path: Path) -> None:
     path = tmp_path / "plan.txt"
     path.write_text("round\n", encoding="utf-8")
@@ -438,6 +427,23 @@ CHINESE_ROWS = tuple((*row[:6], TITLES[row[6]]) for row in GOOD_ROWS)
 
 def test_import_chinese_headers_and_titles_from_excels_csv_utf8(world: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "巡视计划.csv", CHINESE_ROWS, CHINESE, encoding="utf-8-sig")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_a_chinese_csv_in_gb18030_detected(world: Cli, tmp_path: Path) -> None:
+    # What Excel on a Chinese Windows saves as "CSV" by default.
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE, encoding="gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_an_english_csv_in_gbk_detected(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gbk")
 
     assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
     check_imported(world)
@@ -564,6 +570,57 @@ def test_a_column_given_under_both_names_is_refused(world: Cli, tmp_path: Path) 
         "plan.csv row 1: columns unit_name and 单位名称 are the same column: keep one"
     )
     assert snapshot(world) == before
+
+
+# -- encodings ------------------------------------------------------------------------------------
+
+
+def test_a_forced_encoding(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE, encoding="gb18030")
+
+    assert world.out("plan", "import", str(path), "--encoding", "gb18030") == IMPORTED
+
+
+def test_bytes_that_are_not_the_forced_encoding_name_their_line(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gb18030")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path), "--encoding", "utf-8") == (
+        "plan.csv line 2: not utf-8 text"
+    )
+    assert world.fail("plan", "import", str(path), "--encoding", "ascii") == (
+        "plan.csv line 2: not ascii text"
+    )
+    assert snapshot(world) == before
+
+
+def test_an_unknown_encoding(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS)
+
+    assert world.fail("plan", "import", str(path), "--encoding", "xyz") == (
+        "unknown encoding 'xyz'"
+    )
+    assert world.fail("plan", "import", str(path), "--encoding", "rot13") == (
+        "unknown encoding 'rot13'"
+    )
+
+
+def test_the_encoding_of_an_xlsx_is_its_own(world: Cli, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "plan.xlsx", CHINESE_ROWS, CHINESE)
+
+    assert world.out("plan", "import", str(path), "--encoding", "gb18030") == IMPORTED
+
+
+def test_a_csv_neither_utf8_nor_gb18030(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS)
+    lines = path.read_bytes().split(b"\r\n")
+    lines[2] = lines[2].replace("示例市".encode(), b"\xff\xfe")
+    path.write_bytes(b"\r\n".join(lines))
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv line 3: neither UTF-8 nor GB18030 text "
+        "(save the CSV as UTF-8, or name its encoding)"
+    )
 
 
 # -- CSV syntax: the problem and its line, never an "empty" column ---------------------------------

@@ -515,6 +515,21 @@ def test_a_chinese_csv_saved_by_excel_imports_the_same(
     check_good_import(rect, app)
 
 
+def test_a_chinese_csv_in_gb18030_is_detected(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "items.csv", OFFICE_GOOD, encoding="gb18030")
+    assert import_file(app, path) == ItemsImported(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+def test_a_forced_encoding(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "items.csv", OFFICE_GOOD, encoding="gb18030")
+    with pytest.raises(BadInput) as caught:
+        app.services.items.import_items(path, actor="王主任", encoding="utf-8")
+    assert caught.value.message == "items.csv line 1: not utf-8 text"
+    result = app.services.items.import_items(path, actor="王主任", encoding="GB18030")
+    assert result == ItemsImported(items=3, tasks=5)
+
+
 def test_an_xlsx_with_chinese_headers_and_real_date_cells(
     rect: Rectifying, app: App, tmp_path: Path
 ) -> None:

@@ -86,9 +86,11 @@ class PlannedItem:
     tasks: list[TaskFacts] = field(default_factory=list)
 
 
-def plan_items(lookups: ItemLookups, path: Path) -> list[PlannedItem]:
+def plan_items(
+    lookups: ItemLookups, path: Path, *, encoding: str | None = None
+) -> list[PlannedItem]:
     """Read and check every row of the sheet at `path`; the items to create, in order."""
-    return _check(lookups, read_sheet(path, ITEM_SHEET))
+    return _check(lookups, read_sheet(path, ITEM_SHEET, encoding=encoding))
 
 
 def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:

@@ -52,9 +52,9 @@ class Plan:
     cases: list[PlannedCase] = field(default_factory=list)
 
 
-def read_plan(conn: Connection, path: Path) -> Plan:
+def read_plan(conn: Connection, path: Path, *, encoding: str | None = None) -> Plan:
     """Read and check a plan sheet against the database; raise SheetProblems if any."""
-    sheet = read_sheet(path, PLAN_SHEET)
+    sheet = read_sheet(path, PLAN_SHEET, encoding=encoding)
     checker = _PlanChecker(conn)
     for row in sheet.rows:
         checker.check(row)

@@ -1,10 +1,10 @@
 """Sheets people fill in: CSV or XLSX, a header row, one row each.
 
 A sheet's columns have an English name and the Chinese headers an office writes
-(`Column`); a header row may mix both. A CSV is UTF-8, with or without BOM. Every
-problem names its row (as a spreadsheet numbers it, the header being row 1) and its
-column as the sheet's own header names it; a sheet's rows are all checked before
-anything is written.
+(`Column`); a header row may mix both. A CSV is UTF-8 (with or without BOM), GB18030
+when its bytes are not UTF-8, or the encoding the caller names. Every problem names its
+row (as a spreadsheet numbers it, the header being row 1) and its column as the sheet's
+own header names it; a sheet's rows are all checked before anything is written.
 """
 
 from __future__ import annotations
@@ -81,15 +81,17 @@ class Sheet:
         return SheetProblems(self.source, [(n, self.label(c), m) for n, c, m in problems])
 
 
-def read_sheet(path: Path, columns: Sequence[Column]) -> Sheet:
+def read_sheet(path: Path, columns: Sequence[Column], *, encoding: str | None = None) -> Sheet:
     """The rows of a CSV or XLSX (first worksheet) with a header row of `columns`."""
+    if encoding is not None:
+        check_encoding(encoding)
     if not path.exists():
         raise BadInput(f"{path}: no such file")
     if path.is_dir():
         raise BadInput(f"{path}: is a directory")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table: list[list[Cell]] = list(_csv_rows(path))
+        table: list[list[Cell]] = list(_csv_rows(path, encoding))
     elif suffix in (".xlsx", ".xlsm"):
         table = _xlsx_rows(path)
     else:
@@ -213,15 +215,24 @@ def parse_day(text: str) -> date:
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path) -> Iterator[list[Cell]]:
+def check_encoding(name: str) -> str:
+    """`name` if Python knows it as a text encoding; BadInput otherwise."""
+    try:
+        # Not b"": decoding nothing never looks the codec up.
+        b"a".decode(name)
+    except LookupError:  # unknown, or a codec that is not a text encoding (rot13, base64)
+        raise BadInput(f"unknown encoding {name!r}") from None
+    except UnicodeDecodeError:  # a text encoding that needs more than one byte (utf-16)
+        pass
+    return name
+
+
+def _csv_rows(path: Path, encoding: str | None) -> Iterator[list[Cell]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{path.name}: not UTF-8 text (save the CSV as UTF-8)") from exc
+    text = _decode(path.name, data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     while True:
         start = reader.line_num + 1  # a quoted cell may hold line breaks
@@ -232,6 +243,31 @@ def _csv_rows(path: Path) -> Iterator[list[Cell]]:
         except csv.Error as exc:
             raise BadInput(_csv_problem(path.name, str(exc), start, reader.line_num)) from exc
         yield list(row)
+
+
+def _decode(source: str, data: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{source} line {_line(data, exc.start)}: not {encoding} text") from exc
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as not_utf8:
+        try:
+            # What Excel on a Chinese Windows saves as "CSV"; GBK is a subset of it.
+            return data.decode("gb18030").removeprefix("\ufeff")
+        except UnicodeDecodeError as not_gb18030:
+            # The encoding that read further is the likelier one: name where it stopped.
+            line = _line(data, max(not_utf8.start, not_gb18030.start))
+            raise BadInput(
+                f"{source} line {line}: neither UTF-8 nor GB18030 text "
+                "(save the CSV as UTF-8, or name its encoding)"
+            ) from not_gb18030
+
+
+def _line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _csv_problem(source: str, error: str, start: int, line: int) -> str:
