@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import HISTORY_KEYS, KEY, ROUND, Cli
+from cli_harness import HISTORY_KEYS, KEY, ROUND, Cli, start_args
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
@@ -505,12 +505,25 @@ def test_a_bad_items_file_exits_1_naming_row_and_column_and_imports_nothing(
         tmp_path / "items.csv", GOOD_LINES[2], bad, GOOD_LINES[2].replace("P03", "P06")
     )
     assert items.fail("items", "import", str(path), "--actor", "王主任") == (
-        "items.csv row 3, column due_on: '2024-10-45' is not a date (YYYY-MM-DD)"
+        "items.csv row 3, column due_on: '2024-10-45' is not a date "
+        "(2025-09-30, 2025/9/30 or 2025年9月30日)"
     )
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
     assert items.fail("items", "import", "nowhere.csv", "--actor", "王主任") == (
         "nowhere.csv: no such file"
     )
+
+
+def test_items_import_in_the_encoding_given(items: Cli, tmp_path: Path) -> None:
+    items.run(*start_args("U02"))
+    path = tmp_path / "items.csv"
+    path.write_bytes(("\n".join([ITEM_COLUMNS, *GOOD_LINES]) + "\n").encode("gb18030"))
+    import_ = ["items", "import", str(path), "--actor", "王主任", "--encoding"]
+
+    assert items.fail(*import_, "utf-8") == "items.csv line 2: not utf-8 text"
+    assert items.fail(*import_, "gb-18030x") == "unknown encoding 'gb-18030x'"
+    assert len(items.json("item", "list")) == 2
+    assert items.out(*import_, "gb18030") == "Imported 2 items with 3 tasks\n"
 
 
 def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:

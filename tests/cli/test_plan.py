@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
-from cli_harness import CASE_KEYS, ROUND, SAMPLE_PLAN, Cli
+from cli_harness import BUILTIN, CASE_KEYS, ROUND, SAMPLE_PLAN, Cli
 from openpyxl import Workbook
 
 COLUMNS = ("round", "group", "group_leader", "unit_code", "unit_name", "unit_category")
@@ -200,7 +203,7 @@ def test_import_the_sample_plan_twice(ready: Cli) -> None:
 
     assert ready.fail("plan", "import", str(SAMPLE_PLAN)) == (
         "sample_plan.csv row 2, column unit_code: case 2024-R2/U01 already exists "
-        "(and 35 more in rows 3, 4, 5, 6, 7, 8, 9, 10, …)"
+        "(and 35 more problems in rows 3, 4, 5, 6, 7, 8, 9, 10, …)"
     )
     assert snapshot(ready, "2024-R2") == before
 
@@ -254,7 +257,7 @@ BAD_ROWS = [
     pytest.param(
         (ROUND, "G2", "李四", "U01", "示例市财政厅", "市直机关", "regular"),
         "row 3, column unit_name: unit U01 is registered as 示例市财政局, not 示例市财政厅 "
-        "(and 1 more in rows 3)",
+        "(and 1 more problem in row 3)",
         id="unit-name-differs-from-stored-unit",
     ),
     pytest.param(
@@ -297,7 +300,7 @@ def test_every_bad_row_is_counted(world: Cli, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "plan.csv", rows)
 
     assert world.fail("plan", "import", str(path)) == (
-        "plan.csv row 3, column unit_name: empty (and 2 more in rows 4, 5)"
+        "plan.csv row 3, column unit_name: empty (and 2 more problems in rows 4, 5)"
     )
 
 
@@ -371,17 +374,6 @@ def test_empty_file(world: Cli, tmp_path: Path) -> None:
     )
 
 
-def test_csv_that_is_not_utf8(world: Cli, tmp_path: Path) -> None:
-    # What Excel on a Chinese Windows saves as "CSV" by default.
-    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gbk")
-    before = snapshot(world)
-
-    assert world.fail("plan", "import", str(path)) == (
-        "plan.csv: not UTF-8 text (save the CSV as UTF-8)"
-    )
-    assert snapshot(world) == before
-
-
 def test_not_a_csv_or_xlsx(world: Cli, tmp_path: Path) -> None:
     path = tmp_path / "plan.txt"
     path.write_text("round\n", encoding="utf-8")
@@ -405,10 +397,12 @@ def test_missing_file(world: Cli, tmp_path: Path) -> None:
 
 
 def test_a_folder_is_not_a_plan(world: Cli, tmp_path: Path) -> None:
+    # It said "no such file", and the folder was right there.
     folder = tmp_path / "plan.csv"
     folder.mkdir()
 
-    assert world.fail("plan", "import", str(folder)) == f"{folder}: no such file"
+    assert world.fail("plan", "import", str(folder)) == f"{folder}: is a directory"
+    assert world.fail("plan", "import", "plan.csv") == "plan.csv: is a directory"
 
 
 def test_bad_at(world: Cli, tmp_path: Path) -> None:
@@ -421,3 +415,330 @@ def test_bad_at(world: Cli, tmp_path: Path) -> None:
         "time 2999-01-01 00:00 is later than now ("
     )
     assert len(world.json("case", "list")) == 1
+
+
+# -- the office's own language: Chinese headers, definition titles ----------------------------
+
+CHINESE = ("轮次", "巡视组", "组长", "单位代码", "单位名称", "单位类别", "巡视类型")
+TITLES = {"regular": "常规巡视", "special": "专项巡视", "mobile": "机动巡视"}
+# GOOD_ROWS as an office writes them: the inspection's kind by its title.
+CHINESE_ROWS = tuple((*row[:6], TITLES[row[6]]) for row in GOOD_ROWS)
+
+
+def test_import_chinese_headers_and_titles_from_excels_csv_utf8(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "巡视计划.csv", CHINESE_ROWS, CHINESE, encoding="utf-8-sig")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_a_chinese_csv_in_gb18030_detected(world: Cli, tmp_path: Path) -> None:
+    # What Excel on a Chinese Windows saves as "CSV" by default.
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE, encoding="gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_an_english_csv_in_gbk_detected(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gbk")
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_import_a_chinese_xlsx(world: Cli, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "plan.xlsx", CHINESE_ROWS, CHINESE)
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_a_sheet_may_mix_english_and_chinese_headers_names_and_titles(
+    world: Cli, tmp_path: Path
+) -> None:
+    header = ("round", "巡视组", "group_leader", "单位代码", "unit_name", "单位类别", "巡视类型")
+    rows = [GOOD_ROWS[0], CHINESE_ROWS[1], GOOD_ROWS[2]]
+    path = write_csv(tmp_path / "plan.csv", rows, header)
+
+    assert world.out("plan", "import", str(path), "--at", "2024-09-03T09:00") == IMPORTED
+    check_imported(world)
+
+
+def test_problems_name_the_column_as_the_sheet_does(world: Cli, tmp_path: Path) -> None:
+    rows = [
+        CHINESE_ROWS[0],
+        (ROUND, "G2", "李四", "U05", "示例市商务局", "", "常规巡察"),
+        (ROUND, "G2", "李四", "U06", "", "", "常规巡视"),
+    ]
+    path = write_csv(tmp_path / "plan.csv", rows, CHINESE)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 3, column 巡视类型: no definition called 常规巡察 "
+        "(registered: lookback, mobile, overseas, rectification, regular, special) "
+        "(and 1 more problem in row 4)"
+    )
+    assert snapshot(world) == before
+
+
+def load_definition(cli: Cli, tmp_path: Path, name: str, title: str) -> None:
+    """Register a copy of the built-in `regular` under `name` with `title`."""
+    text = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    assert "\nname: regular\n" in text and "\ntitle: 常规巡视\n" in text
+    text = text.replace("\nname: regular\n", f"\nname: {name}\n")
+    text = text.replace("\ntitle: 常规巡视\n", f"\ntitle: {title}\n")
+    path = tmp_path / f"{name}-{len(list(tmp_path.glob('*.yaml')))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    replace = ["--replace-builtin"] if name == "regular" else []
+    cli.run("definitions", "load", str(path), *replace)
+
+
+def test_a_definition_is_named_by_the_title_of_its_latest_version(
+    world: Cli, tmp_path: Path
+) -> None:
+    load_definition(world, tmp_path, "regular", "常规巡视（2025年版）")
+    old = write_csv(tmp_path / "old.csv", [CHINESE_ROWS[0]], CHINESE)
+    assert world.fail("plan", "import", str(old)).startswith(
+        "old.csv row 2, column 巡视类型: no definition called 常规巡视 (registered: "
+    )
+
+    new = (*CHINESE_ROWS[0][:6], "常规巡视（2025年版）")
+    path = write_csv(tmp_path / "new.csv", [new], CHINESE)
+    assert world.out("plan", "import", str(path)) == ("Imported 1 case (1 new group, 1 new unit)\n")
+    case = world.json("case", "show", f"{ROUND}/U03")
+    assert (case["definition"], case["definition_version"]) == ("regular", 2)
+
+
+def test_a_title_two_definitions_share_is_ambiguous(world: Cli, tmp_path: Path) -> None:
+    load_definition(world, tmp_path, "regular_2025", "常规巡视")
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 2, column 巡视类型: 常规巡视 is ambiguous: the title of definitions "
+        "regular and regular_2025 (write the name of one)"
+    )
+    assert snapshot(world) == before
+
+    by_name = [(*CHINESE_ROWS[0][:6], "regular_2025"), *CHINESE_ROWS[1:]]
+    path = write_csv(tmp_path / "plan.csv", by_name, CHINESE)
+    assert world.out("plan", "import", str(path)) == IMPORTED
+    assert world.json("case", "show", f"{ROUND}/U03")["definition"] == "regular_2025"
+
+
+def test_the_title_of_an_item_definition_is_not_a_kind_of_inspection(
+    world: Cli, tmp_path: Path
+) -> None:
+    row = (*CHINESE_ROWS[0][:6], "巡视整改问题")
+    path = write_csv(tmp_path / "plan.csv", [row], CHINESE)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 2, column 巡视类型: definition rectification is for items, not cases"
+    )
+
+
+def test_a_missing_column_is_named_in_the_sheets_language(world: Cli, tmp_path: Path) -> None:
+    header = [h for h in CHINESE if h != "单位名称"]
+    path = write_csv(tmp_path / "plan.csv", [], header)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: missing column 单位名称 (unit_name)"
+    )
+    header = [h for h in CHINESE if h not in ("组长", "单位名称")]
+    path = write_csv(tmp_path / "plan.csv", [], header)
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: missing columns 组长 (group_leader), 单位名称 (unit_name)"
+    )
+
+
+def test_an_unknown_column_lists_the_chinese_headers(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", [(*CHINESE_ROWS[0], "x")], [*CHINESE, "负责人"])
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: unknown column 负责人 "
+        "(expected 轮次, 巡视组, 组长, 单位代码, 单位名称, 单位类别, 巡视类型)"
+    )
+
+
+def test_a_column_given_under_both_names_is_refused(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", [(*GOOD_ROWS[0], "另一个名称")], [*COLUMNS, "单位名称"])
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv row 1: columns unit_name and 单位名称 are the same column: keep one"
+    )
+    assert snapshot(world) == before
+
+
+# -- encodings ------------------------------------------------------------------------------------
+
+
+def test_a_forced_encoding(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", CHINESE_ROWS, CHINESE, encoding="gb18030")
+
+    assert world.out("plan", "import", str(path), "--encoding", "gb18030") == IMPORTED
+
+
+def test_bytes_that_are_not_the_forced_encoding_name_their_line(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS, encoding="gb18030")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path), "--encoding", "utf-8") == (
+        "plan.csv line 2: not utf-8 text"
+    )
+    assert world.fail("plan", "import", str(path), "--encoding", "ascii") == (
+        "plan.csv line 2: not ascii text"
+    )
+    assert snapshot(world) == before
+
+
+def test_an_unknown_encoding(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS)
+
+    assert world.fail("plan", "import", str(path), "--encoding", "xyz") == (
+        "unknown encoding 'xyz'"
+    )
+    assert world.fail("plan", "import", str(path), "--encoding", "rot13") == (
+        "unknown encoding 'rot13'"
+    )
+
+
+def test_the_encoding_of_an_xlsx_is_its_own(world: Cli, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "plan.xlsx", CHINESE_ROWS, CHINESE)
+
+    assert world.out("plan", "import", str(path), "--encoding", "gb18030") == IMPORTED
+
+
+def test_a_csv_neither_utf8_nor_gb18030(world: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "plan.csv", GOOD_ROWS)
+    lines = path.read_bytes().split(b"\r\n")
+    lines[2] = lines[2].replace("示例市".encode(), b"\xff\xfe")
+    path.write_bytes(b"\r\n".join(lines))
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.csv line 3: neither UTF-8 nor GB18030 text "
+        "(save the CSV as UTF-8, or name its encoding)"
+    )
+
+
+# -- CSV syntax: the problem and its line, never an "empty" column ---------------------------------
+
+PLAN_TEXT = ",".join(COLUMNS) + "\n" + ",".join(GOOD_ROWS[0]) + "\n"
+
+
+def test_an_unclosed_quote_at_the_end_of_the_file(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    path.write_text(PLAN_TEXT + f'{ROUND},G2,李四,U05,"示例市商务局,,regular\n', "utf-8")
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: a quote (") opens a cell that is never closed (the file ends inside it)'
+    )
+
+
+def test_a_stray_quote_that_swallows_the_rows_below(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    rows = [f'{ROUND},G2,李四,U05,"示例市商务局,,regular', ",".join(GOOD_ROWS[2])]
+    path.write_text(PLAN_TEXT + "\n".join(rows) + "\n", "utf-8")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: a quote (") opens a cell that is never closed (the file ends inside it)'
+    )
+    assert snapshot(world) == before
+
+
+def test_text_after_a_closing_quote(world: Cli, tmp_path: Path) -> None:
+    # It imported as 示例市商务局, quietly dropping the quotes.
+    path = tmp_path / "plan.csv"
+    path.write_text(PLAN_TEXT + f'{ROUND},G2,李四,U05,"示例市"商务局,,regular\n', "utf-8")
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        'plan.csv line 3: text follows the closing quote (") of a cell '
+        '(a quote inside a quoted cell is written "")'
+    )
+    assert snapshot(world) == before
+
+
+def test_quotes_inside_a_cell(world: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    rows = [
+        f'{ROUND},G2,李四,U05,示例市"商务"局,,regular',
+        f'{ROUND},G2,李四,U06,"“文旅”""局""",,regular',
+    ]
+    path.write_text(PLAN_TEXT + "\n".join(rows) + "\n", "utf-8")
+
+    world.run("plan", "import", str(path))
+    names = {u["code"]: u["name"] for u in world.json("unit", "list")}
+    assert (names["U05"], names["U06"]) == ('示例市"商务"局', '“文旅”"局"')
+
+
+# -- XLSX formulas: a formula saved without its value is not an empty cell -------------------------
+
+
+def with_saved_values(path: Path, values: dict[str, str]) -> Path:
+    """The workbook as Excel would save it: each formula cell of `values` with its result."""
+    with zipfile.ZipFile(path) as original:
+        parts = [(info, original.read(info.filename)) for info in original.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as saved:
+        for info, data in parts:
+            worksheet = info.filename == "xl/worksheets/sheet1.xml"
+            saved.writestr(info, _saved_results(data, values) if worksheet else data)
+    return path
+
+
+def _saved_results(xml: bytes, values: dict[str, str]) -> bytes:
+    for coordinate, value in values.items():
+        xml, count = re.subn(
+            rf'<c r="{coordinate}"([^>]*)><f>(.*?)</f><v\s*/>'.encode(),
+            rf'<c r="{coordinate}"\1 t="str"><f>\2</f><v>{escape(value)}</v>'.encode(),
+            xml,
+        )
+        assert count == 1, coordinate
+    return xml
+
+
+FORMULA_ROWS = (
+    GOOD_ROWS[0],
+    (ROUND, "G2", "李四", "U05", '="示例市"&"商务局"', "", "regular"),
+    (ROUND, "G3", "王五", "U06", "示例市文旅局", "", '=IF(TRUE,"special","regular")'),
+)
+
+
+def test_a_formula_without_a_value(world: Cli, tmp_path: Path) -> None:
+    # It said "row 3, column unit_name: empty", and the cell was not.
+    path = write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS)
+    before = snapshot(world)
+
+    assert world.fail("plan", "import", str(path)) == (
+        "plan.xlsx row 3, column unit_name: formula without a value: save the file in Excel "
+        "first (and 1 more problem in row 4)"
+    )
+    path = write_xlsx(tmp_path / "计划.xlsx", FORMULA_ROWS, CHINESE)
+    assert world.fail("plan", "import", str(path)).startswith(
+        "计划.xlsx row 3, column 单位名称: formula without a value: save the file in Excel first"
+    )
+    assert snapshot(world) == before
+
+
+def test_a_formula_saved_with_its_value(world: Cli, tmp_path: Path) -> None:
+    path = with_saved_values(
+        write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS), {"E3": "示例市商务局", "G4": "special"}
+    )
+
+    assert world.out("plan", "import", str(path)) == (
+        "Imported 3 cases (2 new groups, 3 new units)\n"
+    )
+    assert {u["code"]: u["name"] for u in world.json("unit", "list")}["U05"] == "示例市商务局"
+    assert world.json("case", "show", f"{ROUND}/U06")["definition"] == "special"
+
+
+def test_a_formula_whose_value_is_empty_text_is_an_empty_cell(world: Cli, tmp_path: Path) -> None:
+    path = with_saved_values(
+        write_xlsx(tmp_path / "plan.xlsx", FORMULA_ROWS), {"E3": "", "G4": "special"}
+    )
+
+    assert world.fail("plan", "import", str(path)) == "plan.xlsx row 3, column unit_name: empty"

@@ -7,8 +7,9 @@ first: a bad row names its row (the header is row 1) and column, and nothing is 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +250,8 @@ BAD_ROWS: tuple[tuple[str, Row, str], ...] = (
     (
         "bad date",
         row(due_on="2024-10-32"),
-        "items.csv row 3, column due_on: '2024-10-32' is not a date (YYYY-MM-DD)",
+        "items.csv row 3, column due_on: '2024-10-32' is not a date "
+        "(2025-09-30, 2025/9/30 or 2025年9月30日)",
     ),
     (
         "both due date and long-term",
@@ -285,7 +287,8 @@ BAD_ROWS: tuple[tuple[str, Row, str], ...] = (
     (
         "bad source",
         row(item_code="P03", source="letters"),
-        "items.csv row 3, column source: 'letters' is not one of inspection, audit, lead",
+        "items.csv row 3, column source: 'letters' is not one of 巡视发现/inspection, "
+        "巡审联动/audit, 线索移交/lead",
     ),
 )
 
@@ -333,11 +336,12 @@ def test_every_bad_row_is_counted_and_the_first_is_named(
     with pytest.raises(SheetProblems) as caught:
         import_file(app, write_csv_rows(tmp_path / "items.csv", rows))
     assert caught.value.message == (
-        "items.csv row 7, column unit_code: case 2024-R1/U09 does not exist (and 1 more in rows 8)"
+        "items.csv row 7, column unit_code: case 2024-R1/U09 does not exist "
+        "(and 1 more problem in row 8)"
     )
     assert caught.value.problems == [
         (7, "unit_code", "case 2024-R1/U09 does not exist"),
-        (8, "due_on", "'明年' is not a date (YYYY-MM-DD)"),
+        (8, "due_on", "'明年' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
     ]
     assert snapshot(app) == before
 
@@ -435,3 +439,257 @@ def test_an_exported_ledger_imports_back_into_another_case_unchanged(
     assert [r["被巡视单位"] for r in copied] == ["示例市统计局"] * 4
     unit_free = [{k: v for k, v in r.items() if k != "被巡视单位"} for r in original]
     assert [{k: v for k, v in r.items() if k != "被巡视单位"} for r in copied] == unit_free
+
+
+# -- the office's own language: Chinese headers, 巡视发现, 2024/9/30 and 2024年9月30日 ----------
+
+CHINESE = {
+    "round": "轮次",
+    "unit_code": "单位代码",
+    "item_code": "问题编号",
+    "title": "问题",
+    "manifestations": "具体表现",
+    "category_l1": "一级类别",
+    "category_l2": "二级类别",
+    "key_problem": "重点问题",
+    "common_problem": "共性问题",
+    "fix_now": "立行立改",
+    "root_cause": "原因分析",
+    "source": "问题来源",
+    "measure": "整改措施",
+    "responsible_leader": "责任领导",
+    "lead_department": "牵头部门",
+    "cooperating_departments": "配合部门",
+    "responsible_person": "责任人",
+    "due_on": "完成时限",
+    "long_term": "长期整改",
+}
+SOURCE_TITLES = {"": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
+
+
+def as_an_office_writes(values: Row, number: int) -> Row:
+    """A GOOD row with its source as the ledger writes it and its date in a Chinese form."""
+    due = values["due_on"]
+    if due:
+        day = date.fromisoformat(due)
+        forms = (f"{day.year}/{day.month}/{day.day}", f"{day.year}年{day.month}月{day.day}日")
+        due = forms[number % 2]
+    return {**values, "source": SOURCE_TITLES[values["source"]], "due_on": due}
+
+
+OFFICE_GOOD = tuple(as_an_office_writes(values, n) for n, values in enumerate(GOOD))
+
+
+def write_sheet(
+    path: Path,
+    rows: Sequence[Mapping[str, str]],
+    header: Mapping[str, str] = CHINESE,
+    *,
+    encoding: str = "utf-8-sig",
+) -> Path:
+    """A CSV with `header`'s columns (name → header as written), in `encoding`."""
+    columns = [c for c in ITEM_COLUMNS if c in header]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header[c] for c in columns])
+    writer.writerows([[values[c] for c in columns] for values in rows])
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def problems_of(app: App, path: Path) -> list[tuple[int, str, str]]:
+    """The problems the import of `path` reports; it must write nothing."""
+    before = snapshot(app)
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    assert snapshot(app) == before
+    return caught.value.problems
+
+
+def test_a_chinese_csv_saved_by_excel_imports_the_same(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    path = write_sheet(tmp_path / "问题清单.csv", OFFICE_GOOD)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert import_file(app, path) == ItemsImported(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+def test_a_chinese_csv_in_gb18030_is_detected(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "items.csv", OFFICE_GOOD, encoding="gb18030")
+    assert import_file(app, path) == ItemsImported(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+def test_a_forced_encoding(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    path = write_sheet(tmp_path / "items.csv", OFFICE_GOOD, encoding="gb18030")
+    with pytest.raises(BadInput) as caught:
+        app.services.items.import_items(path, actor="王主任", encoding="utf-8")
+    assert caught.value.message == "items.csv line 1: not utf-8 text"
+    result = app.services.items.import_items(path, actor="王主任", encoding="GB18030")
+    assert result == ItemsImported(items=3, tasks=5)
+
+
+def test_an_xlsx_with_chinese_headers_and_real_date_cells(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([CHINESE[c] for c in ITEM_COLUMNS])
+    for number, values in enumerate(OFFICE_GOOD):
+        cells: dict[str, Any] = dict(values)
+        if GOOD[number]["due_on"]:
+            day = date.fromisoformat(GOOD[number]["due_on"])
+            # openpyxl writes both as date cells; Excel reads a datetime cell back.
+            cells["due_on"] = day if number % 2 else datetime.combine(day, time())
+        sheet.append([cells[c] for c in ITEM_COLUMNS])
+    workbook.save(tmp_path / "items.xlsx")
+    assert sheet["R2"].is_date
+
+    assert import_file(app, tmp_path / "items.xlsx") == ItemsImported(items=3, tasks=5)
+    check_good_import(rect, app)
+
+
+def test_an_xlsx_date_cell_with_a_time_of_day_is_refused(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    cells: dict[str, Any] = {**GOOD[0], "due_on": datetime(2024, 10, 31, 9, 30)}
+    path = write_xlsx_rows(tmp_path / "items.xlsx", [cells])
+    assert problems_of(app, path) == [
+        (2, "due_on", "'2024-10-31 09:30:00' has a time of day: a due date is a day")
+    ]
+
+
+def test_an_xlsx_formula_without_a_value(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    # It said "empty: give a due date or long_term = 是".
+    cells: dict[str, Any] = {**GOOD[0], "due_on": "=DATE(2024,10,31)"}
+    path = write_xlsx_rows(tmp_path / "items.xlsx", [cells])
+    assert problems_of(app, path) == [
+        (2, "due_on", "formula without a value: save the file in Excel first")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "due_on"),
+    [
+        ("2024-10-31", date(2024, 10, 31)),
+        ("2024-1-5", date(2024, 1, 5)),
+        ("2024/10/31", date(2024, 10, 31)),
+        ("2024/9/3", date(2024, 9, 3)),
+        ("2024年10月31日", date(2024, 10, 31)),
+        ("2024年9月3日", date(2024, 9, 3)),
+        (" 2024/9/30 0:00 ", date(2024, 9, 30)),  # Excel's CSV of a date-and-time cell
+        ("2024-09-30T00:00:00", date(2024, 9, 30)),
+    ],
+)
+def test_each_date_form(
+    rect: Rectifying, app: App, tmp_path: Path, written: str, due_on: date
+) -> None:
+    path = write_sheet(tmp_path / "items.csv", [row(due_on=written)])
+    import_file(app, path)
+    [task] = task_rows(app, rect.ref(f"{ROUND}/U01/P01").id)
+    assert task["due_on"] == due_on
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("30/9/2025", "'30/9/2025' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025.9.30", "'2025.9.30' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("20250930", "'20250930' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025-W40-2", "'2025-W40-2' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025年9月30", "'2025年9月30' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025/9-30", "'2025/9-30' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025/2/30", "'2025/2/30' is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"),
+        ("2025/9/30 9:30", "'2025/9/30 9:30' has a time of day: a due date is a day"),
+    ],
+)
+def test_a_bad_date_names_the_column_as_the_sheet_does(
+    rect: Rectifying, app: App, tmp_path: Path, written: str, message: str
+) -> None:
+    path = write_sheet(tmp_path / "items.csv", [GOOD[0], row(item_code="P03", due_on=written)])
+    assert problems_of(app, path) == [(3, "完成时限", message)]
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, path)
+    assert caught.value.message == f"items.csv row 3, column 完成时限: {message}"
+
+
+@pytest.mark.parametrize(
+    ("written", "source"),
+    [
+        ("", "inspection"),
+        ("巡视发现", "inspection"),
+        ("巡审联动", "audit"),
+        ("线索移交", "lead"),
+        ("inspection", "inspection"),
+        ("audit", "audit"),
+        ("lead", "lead"),
+    ],
+)
+def test_each_source_form(
+    rect: Rectifying, app: App, tmp_path: Path, written: str, source: str
+) -> None:
+    import_file(app, write_sheet(tmp_path / "items.csv", [row(source=written)]))
+    [(*_, stored, _)] = imported(app)
+    assert stored == source
+
+
+def test_rows_of_one_item_may_say_the_same_in_other_words(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    # Once "described differently": 是 and yes, 巡视发现 and inspection mean the same.
+    rows = [
+        row(key_problem="是", source="巡视发现"),
+        row(key_problem="yes", source="inspection", measure="建立督学制度", due_on="2024/12/31"),
+    ]
+    assert import_file(app, write_sheet(tmp_path / "items.csv", rows)) == ItemsImported(1, 2)
+    rows = [row(item_code="P02"), row(item_code="P02", source="线索移交")]
+    assert problems_of(app, write_sheet(tmp_path / "items.csv", rows)) == [
+        (3, "问题来源", "item P02 is described differently in row 2")
+    ]
+
+
+def test_neither_due_date_nor_long_term_in_a_chinese_sheet(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    path = write_sheet(tmp_path / "items.csv", [row(due_on="")])
+    assert problems_of(app, path) == [(2, "完成时限", "empty: give a due date or 长期整改 = 是")]
+    # Neither column in the sheet: still named in the sheet's language.
+    header = {k: v for k, v in CHINESE.items() if k not in ("due_on", "long_term")}
+    path = write_sheet(tmp_path / "items.csv", [row(due_on="")], header)
+    assert problems_of(app, path) == [(2, "完成时限", "empty: give a due date or 长期整改 = 是")]
+
+
+def test_the_ledgers_title_for_the_root_cause(rect: Rectifying, app: App, tmp_path: Path) -> None:
+    header = {**CHINESE, "root_cause": "问题根源"}
+    import_file(app, write_sheet(tmp_path / "items.csv", [row()], header))
+    [view] = [v for v in app.services.read.items.many(round_code=ROUND) if v.code == "P01"]
+    assert view.root_cause == "重视不够"
+
+
+def test_a_column_under_two_of_its_names_is_refused(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "items.csv"
+    write_sheet(path, [row()])
+    text = path.read_text(encoding="utf-8-sig").splitlines()
+    text[0] += ",问题根源"
+    text[1] += ",另一个原因"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(BadInput) as caught:
+        import_file(app, path)
+    assert caught.value.message == (
+        "items.csv row 1: columns 原因分析 and 问题根源 are the same column: keep one"
+    )
+
+
+def test_a_chinese_sheet_missing_columns_names_them_in_chinese(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    header = {k: v for k, v in CHINESE.items() if k not in ("measure", "responsible_person")}
+    with pytest.raises(BadInput) as caught:
+        import_file(app, write_sheet(tmp_path / "items.csv", [row()], header))
+    assert caught.value.message == (
+        "items.csv row 1: missing columns 整改措施 (measure), 责任人 (responsible_person)"
+    )

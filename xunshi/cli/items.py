@@ -358,11 +358,18 @@ def items() -> None:
 @actor_option("Who imports")
 @click.option("--role", default="office", show_default=True)
 @click.option("--at", "at", metavar="TIME", help="When (default now).")
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="A CSV's text encoding, e.g. gb18030 (default: UTF-8, else GB18030 detected).",
+)
 @pass_state
-def items_import(state: State, file: Path, actor: str, role: str, at: str | None) -> None:
+def items_import(
+    state: State, file: Path, actor: str, role: str, at: str | None, encoding: str | None
+) -> None:
     """Import items and their tasks (one row per task) from FILE.csv or FILE.xlsx."""
     result = state.services().items.import_items(
-        file, actor=actor, role=role, at=instant(state, at)
+        file, actor=actor, role=role, at=instant(state, at), encoding=encoding
     )
     render.emit(
         state,

@@ -104,13 +104,23 @@ def plan() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @actor_option("Who imports")
 @click.option("--at", "at", metavar="TIME", help="When the cases start (default now).")
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="A CSV's text encoding, e.g. gb18030 (default: UTF-8, else GB18030 detected).",
+)
 @pass_state
-def plan_import(state: State, file: Path, actor: str, at: str | None) -> None:
+def plan_import(
+    state: State, file: Path, actor: str, at: str | None, encoding: str | None
+) -> None:
     """Import a plan sheet (FILE.csv or FILE.xlsx).
 
-    Columns: round, group, group_leader, unit_code, unit_name, unit_category, definition.
+    Columns: round 轮次, group 巡视组, group_leader 组长, unit_code 单位代码,
+    unit_name 单位名称, unit_category 单位类别 (optional), definition 巡视类型.
     """
-    result = state.services().cases.import_plan(file, actor=actor, at=instant(state, at))
+    result = state.services().cases.import_plan(
+        file, actor=actor, at=instant(state, at), encoding=encoding
+    )
     render.emit(
         state,
         result.to_json(),

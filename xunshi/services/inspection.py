@@ -139,11 +139,18 @@ class CaseService(Lifecycle):
         )
         return Started(case_id, key)
 
-    def import_plan(self, path: Path, *, actor: str, at: datetime | None = None) -> PlanImported:
+    def import_plan(
+        self,
+        path: Path,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        encoding: str | None = None,
+    ) -> PlanImported:
         """Create the groups, units and cases of a plan sheet; all rows checked first."""
 
         def work(conn: Connection) -> PlanImported:
-            plan = read_plan(conn, path)
+            plan = read_plan(conn, path, encoding=encoding)
             round_ids = {code: resolve_round(conn, code) for code in plan.rounds}
             unit_ids = dict(plan.known_units)
             for code, (name, category) in plan.new_units.items():

@@ -7,51 +7,40 @@ and column, and nothing is written unless every row is good.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 from xunshi.errors import BadInput, XunshiError
 from xunshi.keys import InstanceKey
 from xunshi.services.commands import SOURCES, ItemFacts, TaskFacts
-from xunshi.services.sheets import SheetProblems, SheetRow, read_sheet
+from xunshi.services.sheets import Column, Problem, Sheet, parse_day, read_sheet
 from xunshi.texts import check_code
 
-ITEM_COLUMNS = (
-    "round",
-    "unit_code",
-    "item_code",
-    "title",
-    "manifestations",
-    "category_l1",
-    "category_l2",
-    "key_problem",
-    "common_problem",
-    "fix_now",
-    "root_cause",
-    "source",
-    "measure",
-    "responsible_leader",
-    "lead_department",
-    "cooperating_departments",
-    "responsible_person",
-    "due_on",
-    "long_term",
+# The items sheet's columns: English names, and the headers an office writes (问题根源 is
+# the ledger's title for the root cause).
+ITEM_SHEET = (
+    Column("round", ("轮次",)),
+    Column("unit_code", ("单位代码",)),
+    Column("item_code", ("问题编号",)),
+    Column("title", ("问题",)),
+    Column("manifestations", ("具体表现",), optional=True),
+    Column("category_l1", ("一级类别",)),
+    Column("category_l2", ("二级类别",)),
+    Column("key_problem", ("重点问题",), optional=True),
+    Column("common_problem", ("共性问题",), optional=True),
+    Column("fix_now", ("立行立改",), optional=True),
+    Column("root_cause", ("原因分析", "问题根源"), optional=True),
+    Column("source", ("问题来源",), optional=True),
+    Column("measure", ("整改措施",)),
+    Column("responsible_leader", ("责任领导",)),
+    Column("lead_department", ("牵头部门",)),
+    Column("cooperating_departments", ("配合部门",), optional=True),
+    Column("responsible_person", ("责任人",)),
+    Column("due_on", ("完成时限",), optional=True),
+    Column("long_term", ("长期整改",), optional=True),
 )
-_OPTIONAL = frozenset(
-    {
-        "manifestations",
-        "key_problem",
-        "common_problem",
-        "fix_now",
-        "root_cause",
-        "source",
-        "cooperating_departments",
-        "due_on",
-        "long_term",
-    }
-)
-_REQUIRED = tuple(c for c in ITEM_COLUMNS if c not in _OPTIONAL)
+ITEM_COLUMNS = tuple(c.name for c in ITEM_SHEET)
+_REQUIRED = tuple(c.name for c in ITEM_SHEET if not c.optional)
 _ITEM_FIELDS = (
     "title",
     "manifestations",
@@ -63,8 +52,12 @@ _ITEM_FIELDS = (
     "root_cause",
     "source",
 )
+_FLAGS = ("key_problem", "common_problem", "fix_now", "long_term")
 _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", ""})
+# A source as the ledger writes it (巡视发现) or by its key (inspection).
+_SOURCES = {**{key: key for key in SOURCES}, **{label: key for key, label in SOURCES.items()}}
+_SOURCE_FORMS = ", ".join(f"{label}/{key}" for key, label in SOURCES.items())
 
 
 class ItemLookups(Protocol):
@@ -93,18 +86,20 @@ class PlannedItem:
     tasks: list[TaskFacts] = field(default_factory=list)
 
 
-def plan_items(lookups: ItemLookups, path: Path) -> list[PlannedItem]:
+def plan_items(
+    lookups: ItemLookups, path: Path, *, encoding: str | None = None
+) -> list[PlannedItem]:
     """Read and check every row of the sheet at `path`; the items to create, in order."""
-    return _check(lookups, read_sheet(path, ITEM_COLUMNS, _OPTIONAL), path.name)
+    return _check(lookups, read_sheet(path, ITEM_SHEET, encoding=encoding))
 
 
-def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[PlannedItem]:
-    problems: list[tuple[int, str, str]] = []
+def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
+    problems: list[Problem] = []
     cases: dict[InstanceKey, int | None] = {}
     categories = lookups.categories()
     planned: dict[tuple[InstanceKey, str], PlannedItem] = {}
     seen_values: dict[tuple[InstanceKey, str], dict[str, str]] = {}
-    for row in rows:
+    for row in sheet.rows:
         bad = [c for c in _REQUIRED if not row[c]]
         for column in bad:
             problems.append((row.number, column, "empty"))
@@ -139,7 +134,7 @@ def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[Plan
             continue
         flags: dict[str, bool] = {}
         bad_flags = False
-        for column in ("key_problem", "common_problem", "fix_now", "long_term"):
+        for column in _FLAGS:
             value = row[column].strip().lower()
             if value not in _TRUE | _FALSE:
                 problems.append((row.number, column, f"{row[column]!r} is not 是/否 (yes/no)"))
@@ -147,20 +142,18 @@ def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[Plan
             flags[column] = value in _TRUE
         if bad_flags:
             continue
-        item_source = row["source"] or "inspection"
-        if item_source not in SOURCES:
+        item_source = _SOURCES.get(row["source"] or "inspection")
+        if item_source is None:
             problems.append(
-                (row.number, "source", f"{item_source!r} is not one of {', '.join(SOURCES)}")
+                (row.number, "source", f"{row['source']!r} is not one of {_SOURCE_FORMS}")
             )
             continue
         due_on = None
         if row["due_on"]:
             try:
-                due_on = date.fromisoformat(row["due_on"])
-            except ValueError:
-                problems.append(
-                    (row.number, "due_on", f"{row['due_on']!r} is not a date (YYYY-MM-DD)")
-                )
+                due_on = parse_day(row["due_on"])
+            except BadInput as exc:
+                problems.append((row.number, "due_on", exc.message))
                 continue
         if due_on is not None and flags["long_term"]:
             problems.append(
@@ -168,13 +161,16 @@ def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[Plan
             )
             continue
         if due_on is None and not flags["long_term"]:
-            problems.append((row.number, "due_on", "empty: give a due date or long_term = 是"))
+            long_term = sheet.label("long_term")
+            problems.append((row.number, "due_on", f"empty: give a due date or {long_term} = 是"))
             continue
-        values = {name: row[name] for name in _ITEM_FIELDS}
+        # What the item is, as its first row says; 是 and yes, 巡视发现 and inspection agree.
+        resolved = {**{name: str(flag) for name, flag in flags.items()}, "source": item_source}
+        values = {name: resolved.get(name, row[name]) for name in _ITEM_FIELDS}
         if key in seen_values:
             if seen_values[key] != values:
                 first = planned[key].first_row
-                differing = next(n for n in _ITEM_FIELDS if seen_values[key][n] != values[n])
+                differing = next(n for n in values if seen_values[key][n] != values[n])
                 problems.append(
                     (row.number, differing, f"item {code} is described differently in row {first}")
                 )
@@ -217,5 +213,5 @@ def _check(lookups: ItemLookups, rows: list[SheetRow], source: str) -> list[Plan
             continue
         planned[key].tasks.append(task)
     if problems:
-        raise SheetProblems(source, problems)
+        raise sheet.problems(problems)
     return list(planned.values())

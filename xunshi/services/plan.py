@@ -13,20 +13,21 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from xunshi.errors import BadInput
-from xunshi.services.sheets import SheetProblems, SheetRow, read_sheet
+from xunshi.services.sheets import Column, SheetRow, read_sheet
 from xunshi.storage import queries as q
 from xunshi.texts import check_code
 
-PLAN_COLUMNS = (
-    "round",
-    "group",
-    "group_leader",
-    "unit_code",
-    "unit_name",
-    "unit_category",
-    "definition",
+# The plan sheet's columns: English names, and the headers an office writes.
+PLAN_SHEET = (
+    Column("round", ("轮次",)),
+    Column("group", ("巡视组",)),
+    Column("group_leader", ("组长",)),
+    Column("unit_code", ("单位代码",)),
+    Column("unit_name", ("单位名称",)),
+    Column("unit_category", ("单位类别",), optional=True),
+    Column("definition", ("巡视类型",)),
 )
-_OPTIONAL = frozenset({"unit_category"})
+_REQUIRED = tuple(c.name for c in PLAN_SHEET if not c.optional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +52,14 @@ class Plan:
     cases: list[PlannedCase] = field(default_factory=list)
 
 
-def read_plan(conn: Connection, path: Path) -> Plan:
+def read_plan(conn: Connection, path: Path, *, encoding: str | None = None) -> Plan:
     """Read and check a plan sheet against the database; raise SheetProblems if any."""
-    rows = read_sheet(path, PLAN_COLUMNS, _OPTIONAL)
+    sheet = read_sheet(path, PLAN_SHEET, encoding=encoding)
     checker = _PlanChecker(conn)
-    for row in rows:
+    for row in sheet.rows:
         checker.check(row)
     if checker.problems:
-        raise SheetProblems(path.name, checker.problems)
+        raise sheet.problems(checker.problems)
     return checker.plan
 
 
@@ -89,9 +90,15 @@ class _PlanChecker:
                 .join(u, u.c.id == c.c.unit_id)
             )
         }
-        self.definitions = {
-            row.name: row.subject for row in conn.execute(select(d.c.name, d.c.subject).distinct())
-        }
+        latest: dict[str, tuple[int, str, str]] = {}
+        for row in conn.execute(select(d.c.name, d.c.version, d.c.title, d.c.subject)):
+            if row.name not in latest or row.version > latest[row.name][0]:
+                latest[row.name] = (row.version, row.title, row.subject)
+        self.definitions = {name: subject for name, (_, _, subject) in latest.items()}
+        # A definition may be named by the title of its latest version (常规巡视).
+        self.titled: dict[str, list[str]] = {}
+        for name, (_, title, _) in sorted(latest.items()):
+            self.titled.setdefault(title, []).append(name)
         self.plan = Plan()
         self.problems: list[tuple[int, str, str]] = []
         self._group_rows: dict[tuple[str, str], int] = {}
@@ -104,7 +111,7 @@ class _PlanChecker:
 
     def check(self, row: SheetRow) -> None:
         """Check one row; plan what it creates if it is good."""
-        empty = [c for c in PLAN_COLUMNS if c not in _OPTIONAL and not row[c]]
+        empty = [c for c in _REQUIRED if not row[c]]
         for column in empty:
             self.problem(row, column, "empty")
         if empty:
@@ -125,12 +132,14 @@ class _PlanChecker:
                 f"round {row['round']} does not exist (create it with `xunshi round create`)",
             )
             return
-        good = self._check_group(row) & self._check_unit(row) & self._check_definition(row)
+        definition = self._definition(row)
+        good = self._check_group(row) & self._check_unit(row) & (definition is not None)
         good &= self._check_case(row)
         if good:
+            assert definition is not None
             self.plan.rounds.add(row["round"])
             self.plan.cases.append(
-                PlannedCase(row["round"], row["group"], row["unit_code"], row["definition"])
+                PlannedCase(row["round"], row["group"], row["unit_code"], definition)
             )
 
     def _check_group(self, row: SheetRow) -> bool:
@@ -192,17 +201,28 @@ class _PlanChecker:
             self._unit_rows[code] = row.number
         return True
 
-    def _check_definition(self, row: SheetRow) -> bool:
-        name = row["definition"]
-        subject = self.definitions.get(name)
-        if subject is None:
+    def _definition(self, row: SheetRow) -> str | None:
+        """The name of the definition the row asks for, by name or by title; None if none."""
+        given = row["definition"]
+        names = [given] if given in self.definitions else self.titled.get(given, [])
+        if not names:
             known = ", ".join(sorted(self.definitions)) or "none"
-            self.problem(row, "definition", f"no definition called {name} (registered: {known})")
-            return False
+            self.problem(row, "definition", f"no definition called {given} (registered: {known})")
+            return None
+        if len(names) > 1:
+            self.problem(
+                row,
+                "definition",
+                f"{given} is ambiguous: the title of definitions {' and '.join(names)} "
+                "(write the name of one)",
+            )
+            return None
+        (name,) = names
+        subject = self.definitions[name]
         if subject != "case":
             self.problem(row, "definition", f"definition {name} is for {subject}s, not cases")
-            return False
-        return True
+            return None
+        return name
 
     def _check_case(self, row: SheetRow) -> bool:
         key = (row["round"], row["unit_code"])

@@ -260,12 +260,18 @@ class ItemService(Lifecycle):
         return self.db.run(work)
 
     def import_items(
-        self, path: Path, *, actor: str, role: str = "office", at: datetime | None = None
+        self,
+        path: Path,
+        *,
+        actor: str,
+        role: str = "office",
+        at: datetime | None = None,
+        encoding: str | None = None,
     ) -> ItemsImported:
         """Items and their tasks from a sheet (one row per task); all rows checked first."""
 
         def work(conn: Connection) -> ItemsImported:
-            planned = plan_items(_Lookups(conn, self), path)
+            planned = plan_items(_Lookups(conn, self), path, encoding=encoding)
             tasks = 0
             for item in planned:
                 added = self._add_item(
