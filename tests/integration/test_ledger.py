@@ -275,3 +275,64 @@ def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(
     rect.accept(item)
     (again,) = list(app.services.read.ledger.of(ROUND).rows)
     assert (again["验收情况"], again["销号时间"]) == ("三方验收通过", date(2024, 9, 27))
+
+
+def test_an_item_without_tasks_is_one_row_and_the_ledger_counts_what_the_themes_count(
+    app: App, clock: ManualClock
+) -> None:
+    """Every problem is in the ledger: one without measures is one row, 未制定措施, no light."""
+    rect = Rectifying(app, clock)
+    rect.case("U01", "示例市财政局")
+    rect.case("U02", "示例市审计局")
+    planned = rect.item("U01", "P01", POLITICS)
+    rect.begin(planned)
+    rect.task(planned, date(2024, 9, 30))
+    rect.task(planned, date(2024, 10, 31))
+    rect.item("U01", "P02", POLITICS)  # still identified (due 09-14): no measure yet
+    enduring = rect.item("U02", "P01", STYLE)
+    rect.begin(enduring)
+    rect.fire(enduring, "make_long_term", "office")
+    late = rect.item("U02", "P02", FINANCE)
+    rect.task(late, date(2024, 9, 13))
+    clock.set(TODAY)
+
+    ledger = app.services.read.ledger.of(ROUND)
+
+    no_measure = dict.fromkeys(("整改措施", "责任领导", "牵头部门", "责任人"), "") | {
+        "完成时限": None,
+        "整改状态": "未制定措施",
+        "整改进展": "",
+        "佐证材料": "",
+        "完成时间": None,
+        "预警": "",
+    }
+    summary = [
+        (r["序号"], r["被巡视单位"], r["问题"], r["整改措施"], r["整改状态"], r["预警"], r["备注"])
+        for r in ledger.rows
+    ]
+    assert summary == [
+        (1, "示例市财政局", "P01 问题P01", "建立健全制度", "整改中", "绿", "问题状态：整改中"),
+        (2, "示例市财政局", "P01 问题P01", "建立健全制度", "整改中", "绿", "问题状态：整改中"),
+        (3, "示例市财政局", "P02 问题P02", "", "未制定措施", "",
+         "问题状态：问题确认；问题阶段超期"),
+        (4, "示例市审计局", "P01 问题P01", "", "未制定措施", "", "问题状态：长期整改"),
+        (5, "示例市审计局", "P02 问题P02", "建立健全制度", "超期未完成", "红",
+         "问题状态：问题确认"),
+    ]  # fmt: skip
+    for row in (ledger.rows[2], ledger.rows[3]):
+        assert {name: row[name] for name in no_measure} == no_measure
+        assert row["具体表现"] == f"{row['问题'].split()[0]}的具体表现"  # the item's columns stay
+    assert [r["序号"] for r in app.services.read.ledger.of(ROUND, f"{ROUND}/U02").rows] == [1, 2]
+
+    # The ledger lists the problems the thematic view counts, category by category.
+    listed: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in ledger.rows:
+        category = (row["一级类别"], row["二级类别"])
+        listed.setdefault(category, set()).add((row["被巡视单位"], row["问题"]))
+    counted = {(t.level1, t.level2): t.items for t in app.services.read.themes.of(ROUND)}
+    assert {category: len(items) for category, items in listed.items()} == counted
+    assert counted == {
+        tuple(POLITICS.split("/")): 2,
+        tuple(STYLE.split("/")): 1,
+        tuple(FINANCE.split("/")): 1,
+    }

@@ -2,6 +2,11 @@
 
 The rows are built here; `xunshi.reports.ledger` writes them to files.
 
+Every item appears: an item without tasks (no measure made yet) is one row whose measure
+columns are empty, 整改状态 `未制定措施` and 预警 empty (the light is a measure's deadline;
+a late item stage shows in 备注 as 问题阶段超期). So the ledger counts the same problems as
+the thematic view.
+
 Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
 five working days; 绿 — done, long-term, or due later.
 """
@@ -60,6 +65,7 @@ WIDTHS: dict[str, int] = {
     "备注": 30,
 }
 DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
+NO_MEASURE = "未制定措施"  # 整改状态 of an item without tasks
 YELLOW_WORKING_DAYS = 5
 
 Row = dict[str, Any]  # one ledger row, by column title
@@ -67,7 +73,7 @@ Row = dict[str, Any]  # one ledger row, by column title
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """The ledger of a round (or one case): one row per task, keyed by column title."""
+    """The ledger of a round (or one case): one row per task (or task-less item), by column."""
 
     round: str
     rows: tuple[Row, ...]
@@ -96,8 +102,8 @@ class LedgerQueries:
         today = self.ctx.today()
         rows: list[Row] = []
         for view in views:
-            for task in view.tasks:
-                closed_on = _closed_on(view, accepted_on)
+            closed_on = _closed_on(view, accepted_on)
+            for task in view.tasks or (None,):
                 rows.append(_row(len(rows) + 1, view, task, closed_on, cal, today))
         return Ledger(round_code, tuple(rows))
 
@@ -141,15 +147,16 @@ class LedgerQueries:
 def _row(
     number: int,
     view: ItemView,
-    task: TaskView,
+    task: TaskView | None,
     accepted_on: date | None,
     cal: Calendar,
     today: date,
 ) -> Row:
+    """A task's row, or (`task` None) the row of an item without tasks."""
     remarks = [f"问题状态：{view.state_title}"]
-    if task.cooperating_departments:
+    if task is not None and task.cooperating_departments:
         remarks.append(f"配合部门：{task.cooperating_departments}")
-    if view.overdue and not task.overdue and view.stage_overdue:
+    if view.stage_overdue and (task is None or not task.overdue):
         remarks.append("问题阶段超期")
     values: list[Any] = [
         number,
@@ -165,6 +172,20 @@ def _row(
         _yes(view.common_problem),
         _yes(view.fix_now),
         view.root_cause,
+        *_task_values(task),
+        _acceptance(view),
+        accepted_on,
+        "" if task is None else light(task, cal, today),
+        "；".join(remarks),
+    ]
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def _task_values(task: TaskView | None) -> list[Any]:
+    """整改措施 … 完成时间: the task's, or empty ones and `未制定措施` without a task."""
+    if task is None:
+        return ["", "", "", "", None, NO_MEASURE, "", "", None]
+    return [
         task.measure,
         task.responsible_leader,
         task.lead_department,
@@ -174,12 +195,7 @@ def _row(
         task.progress,
         task.evidence,
         task.completed_on,
-        _acceptance(view),
-        accepted_on,
-        light(task, cal, today),
-        "；".join(remarks),
     ]
-    return dict(zip(COLUMNS, values, strict=True))
 
 
 def _closed_on(view: ItemView, accepted_on: dict[int, date]) -> date | None:
