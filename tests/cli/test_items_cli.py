@@ -520,24 +520,26 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     ) == ("Wrote 2 rows to ledger.xlsx\n")
     sheet = load_workbook(tmp_path / "ledger.xlsx").active
     assert sheet is not None
-    rows = [[c.value for c in line] for line in sheet.iter_rows()]
+    # The CLI runs on the system clock: as of today.
+    assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
+    rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
     assert len(rows[0]) == 26
     assert [(r[0], r[5], r[13], r[16], r[18]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
     ]
-    due = sheet.cell(row=2, column=18)
+    due = sheet.cell(row=3, column=18)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:Z3")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:Z4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}
     raw = (tmp_path / "l.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert lines[0] == [c.value for c in sheet[1]]
+    assert lines[0] == [c.value for c in sheet[2]]
     assert [line[17] for line in lines[1:]] == ["2024-10-31", "2024-10-31"]
     assert items.fail(
         "ledger", "export", "--round", "2099-R9", "--format", "csv", "--out", "x.csv"
@@ -571,7 +573,7 @@ def test_report_themes(items: Cli, tmp_path: Path) -> None:
     ) == {"categories": 2, "out": "themes.xlsx"}
     sheet = load_workbook(tmp_path / "themes.xlsx").active
     assert sheet is not None
-    assert [c.value for c in sheet[2]] == [
+    assert [c.value for c in sheet[3]] == [
         "党的建设",
         "政治建设",
         1,

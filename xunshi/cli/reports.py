@@ -25,11 +25,17 @@ def ledger() -> None:
 @pass_state
 def ledger_export(state: State, round_code: str, case_ref: str | None, fmt: str, out: Path) -> None:
     """Write the ledger: one row per task, the columns offices use."""
-    from xunshi.reports.ledger import write_csv, write_xlsx  # openpyxl: this command only
+    # The writers read through the read side (SQLAlchemy): this command only.
+    from xunshi.reports.ledger import write_csv, write_xlsx
 
     case = None if case_ref is None else parse_reference(case_ref, "case")
     found = state.services().read.ledger.of(round_code, case)
-    (write_xlsx if fmt == "xlsx" else write_csv)(found.rows, out)
+    if fmt == "xlsx":
+        with out.open("wb") as binary:
+            write_xlsx(found, binary)
+    else:
+        with out.open("w", encoding="utf-8-sig", newline="") as text:
+            write_csv(found, text)
     render.emit(
         state,
         {"rows": len(found.rows), "out": str(out), "format": fmt},
@@ -49,13 +55,20 @@ def report() -> None:
 @pass_state
 def report_themes(state: State, round_code: str, fmt: str, out: Path | None) -> None:
     """Per category: units, items, key and common problems, accepted, open, overdue."""
-    themes = state.services().read.themes.of(round_code)
+    view = state.services().read.themes.of(round_code)
+    themes = view.themes
     if fmt != "table":
-        from xunshi.reports.themes import write_themes  # openpyxl: this command only
+        # The writers read through the read side (SQLAlchemy): this command only.
+        from xunshi.reports.themes import write_csv, write_xlsx
 
         if out is None:
             raise Failed(f"--format {fmt} needs --out FILE")
-        write_themes(themes, out, fmt)
+        if fmt == "xlsx":
+            with out.open("wb") as binary:
+                write_xlsx(view, binary)
+        else:
+            with out.open("w", encoding="utf-8-sig", newline="") as text:
+                write_csv(view, text)
         render.emit(
             state,
             {"categories": len(themes), "out": str(out)},
@@ -64,6 +77,6 @@ def report_themes(state: State, round_code: str, fmt: str, out: Path | None) -> 
         return
     render.emit(
         state,
-        [t.to_json() for t in themes],
+        view.to_json(),
         lambda: render.themes_table(themes) if themes else "No items in this round.",
     )

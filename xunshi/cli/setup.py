@@ -43,7 +43,7 @@ def demo(state: State) -> None:
     services = run_demo(state.settings, state.db_option, echo=click.echo)
     try:
         click.echo(render.round_report(services.read.overview.of(ROUND)))
-        themes = services.read.themes.of(ROUND)
+        themes = services.read.themes.of(ROUND).themes
         click.echo("")
         click.echo("专题汇总 thematic view (problems by category across units):")
         click.echo(render.themes_table(themes) if themes else "No problems listed yet.")

@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from xunshi.keys import Reference
+from xunshi.keys import Reference, reference
+from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
 from xunshi.read.items import ItemFilter, ItemQueries, ItemView, TaskView
 from xunshi.storage import queries as q
 from xunshi.storage.types import UTCDateTime
 from xunshi.workflow.calendar import Calendar
+from xunshi.workflow.resolve import resolve_case
 
 COLUMNS: tuple[str, ...] = (
     "序号",
@@ -54,17 +56,6 @@ COLUMNS: tuple[str, ...] = (
     "预警",
     "备注",
 )
-WIDTHS: dict[str, int] = {
-    "序号": 6,
-    "问题": 36,
-    "具体表现": 40,
-    "问题根源": 30,
-    "整改措施": 40,
-    "整改进展": 30,
-    "佐证材料": 24,
-    "备注": 30,
-}
-DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
 NO_MEASURE = "未制定措施"  # 整改状态 of an item without tasks
 YELLOW_WORKING_DAYS = 5
 
@@ -73,10 +64,12 @@ Row = dict[str, Any]  # one ledger row, by column title
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """The ledger of a round (or one case): one row per task (or task-less item), by column."""
+    """The ledger of a round (or one case) on a date: one row per task (or task-less item)."""
 
-    round: str
+    round: RoundInfo
+    as_of: date
     rows: tuple[Row, ...]
+    unit_name: str | None = None  # the unit, when the ledger is of one case
 
     def to_json(self) -> list[dict[str, Any]]:
         """The `--json` shape: the rows, dates as ISO text."""
@@ -96,6 +89,8 @@ class LedgerQueries:
     def of(self, round_code: str, case: str | Reference | None = None) -> Ledger:
         """The ledger rows of a round (or of one case in it), by unit, item and task."""
         with self.ctx.reading() as conn:
+            info = round_info(conn, round_code)
+            unit_name = None if case is None else _unit_name(conn, case)
             views = self.items.in_transaction(conn, ItemFilter(case, round_code))
             accepted_on = self._accepted_dates(conn, views)
             cal = self.ctx.calendar(conn)
@@ -105,7 +100,7 @@ class LedgerQueries:
             closed_on = _closed_on(view, accepted_on)
             for task in view.tasks or (None,):
                 rows.append(_row(len(rows) + 1, view, task, closed_on, cal, today))
-        return Ledger(round_code, tuple(rows))
+        return Ledger(info, today, tuple(rows), unit_name)
 
     def _accepted_dates(self, conn: Connection, views: list[ItemView]) -> dict[int, date]:
         """When each item was last accepted (销号): entered a state tagged `accepted`."""
@@ -142,6 +137,16 @@ class LedgerQueries:
                 on = self.ctx.business_date(occurred)
                 found[instance_id] = max(on, found.get(instance_id, on))
         return found
+
+
+def _unit_name(conn: Connection, case: str | Reference) -> str:
+    """The name of the unit a case inspects."""
+    ref = resolve_case(conn, reference(case, "case"))
+    c, u = q.cases, q.units
+    found: str = conn.execute(
+        select(u.c.name).join(c, c.c.unit_id == u.c.id).where(c.c.id == ref.id)
+    ).scalar_one()
+    return found
 
 
 def _row(
