@@ -550,6 +550,109 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     ).startswith("Error: Invalid value for '--format'")
 
 
+# -- output files: --out -, the format from the extension, --force -----------------------
+
+
+def test_ledger_export_to_stdout(items: Cli) -> None:
+    text = items.out("ledger", "export", "--round", ROUND, "--out", "-")
+    assert text.startswith("序号,轮次,巡视组,被巡视单位,")  # CSV, no BOM, nothing else
+    lines = list(csv.reader(text.splitlines()))
+    assert [(line[0], line[5], line[18]) for line in lines[1:]] == [
+        ("1", "P01 理论学习不深入", "未制定措施"),
+        ("2", "P02 财务审批不严", "超期未完成"),
+    ]
+    assert items.out("ledger", "export", "--round", ROUND, "--format", "csv", "--out", "-") == text
+    # The export is the output: --json does not add a summary to it.
+    assert items.run("--json", "ledger", "export", "--round", ROUND, "--out", "-").stdout == text
+    assert items.fail("ledger", "export", "--round", ROUND, "--format", "xlsx", "--out", "-") == (
+        "--format xlsx needs --out FILE"
+    )
+
+
+def test_the_format_follows_the_extension(items: Cli, tmp_path: Path) -> None:
+    assert items.out("ledger", "export", "--round", ROUND, "--out", "台账.xlsx") == (
+        "Wrote 2 rows to 台账.xlsx\n"
+    )
+    sheet = load_workbook(tmp_path / "台账.xlsx").active
+    assert sheet is not None
+    assert sheet.max_row == 4
+    assert items.json("ledger", "export", "--round", ROUND, "--out", "台账.CSV") == {
+        "rows": 2,
+        "out": "台账.CSV",
+        "format": "csv",
+    }
+    assert (tmp_path / "台账.CSV").read_bytes().startswith("\ufeff序号,".encode())
+    # With --format, a file may be called anything the format does not contradict.
+    items.run("ledger", "export", "--round", ROUND, "--format", "csv", "--out", "台账")
+    assert (tmp_path / "台账").read_bytes() == (tmp_path / "台账.CSV").read_bytes()
+
+
+def test_an_unknown_extension_without_format_is_refused_naming_the_formats(
+    items: Cli, tmp_path: Path
+) -> None:
+    assert items.fail("ledger", "export", "--round", ROUND, "--out", "台账.txt") == (
+        "cannot tell the format of 台账.txt from its extension: name it .xlsx or .csv, "
+        "or give --format xlsx|csv"
+    )
+    assert items.fail("report", "themes", "--round", ROUND, "--out", "专题.pdf") == (
+        "cannot tell the format of 专题.pdf from its extension: name it .csv or .xlsx, "
+        "or give --format csv|xlsx"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["categories.yaml", "xunshi.db"]
+
+
+def test_a_format_and_an_extension_that_disagree_are_refused(items: Cli, tmp_path: Path) -> None:
+    assert items.fail(
+        "ledger", "export", "--round", ROUND, "--format", "csv", "--out", "台账.xlsx"
+    ) == ("--format csv but 台账.xlsx ends in .xlsx")
+    assert items.fail(
+        "report", "themes", "--round", ROUND, "--format", "xlsx", "--out", "专题.csv"
+    ) == ("--format xlsx but 专题.csv ends in .csv")
+    assert items.fail(
+        "report", "themes", "--round", ROUND, "--format", "table", "--out", "专题.csv"
+    ) == ("--format table prints a table; write a file as csv or xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["categories.yaml", "xunshi.db"]
+
+
+def test_report_themes_writes_the_file_out_names(items: Cli, tmp_path: Path) -> None:
+    assert items.out("report", "themes", "--round", ROUND, "--out", "专题.xlsx") == (
+        "Wrote 2 categories to 专题.xlsx\n"
+    )
+    sheet = load_workbook(tmp_path / "专题.xlsx").active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:2] == ["一级类别", "二级类别"]
+    text = items.out("report", "themes", "--round", ROUND, "--out", "-")
+    assert text.splitlines()[0].startswith("一级类别,二级类别,涉及单位数,")
+    assert items.out("report", "themes", "--round", ROUND, "--format", "csv") == text
+    assert items.out("report", "themes", "--round", ROUND, "--format", "table") == THEMES_TABLE
+
+
+def test_an_existing_file_is_kept_unless_force(items: Cli, tmp_path: Path) -> None:
+    existing = tmp_path / "台账.xlsx"
+    existing.write_bytes(b"the office's own copy")
+    assert items.fail("ledger", "export", "--round", ROUND, "--out", "台账.xlsx") == (
+        "台账.xlsx exists; use --force to overwrite it"
+    )
+    assert items.fail("report", "themes", "--round", ROUND, "--out", "台账.xlsx") == (
+        "台账.xlsx exists; use --force to overwrite it"
+    )
+    assert existing.read_bytes() == b"the office's own copy"
+    # A refused export (an unknown round) leaves the file as it was, even with --force.
+    assert items.fail(
+        "ledger", "export", "--round", "2099-R9", "--out", "台账.xlsx", "--force"
+    ) == ("round 2099-R9 does not exist")
+    assert existing.read_bytes() == b"the office's own copy"
+    assert items.out("ledger", "export", "--round", ROUND, "--out", "台账.xlsx", "--force") == (
+        "Wrote 2 rows to 台账.xlsx\n"
+    )
+    assert load_workbook(existing).active is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "categories.yaml",
+        "xunshi.db",
+        "台账.xlsx",
+    ]
+
+
 THEMES_TABLE = """\
 一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  涉及单位
 党的建设  政治建设  1           1       1         1         0       0         1       1     示例市财政局

@@ -7,6 +7,7 @@ The fixture builds two cases on a virtual clock and reads the ledger on Monday 2
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from xunshi.bootstrap import App
 from xunshi.errors import NotFound
 from xunshi.read.ledger import COLUMNS, Ledger
 from xunshi.reports.ledger import write_csv, write_xlsx
+from xunshi.reports.output import choose_target, write_to
 from xunshi.reports.workbook import FOOTER, MAX_WIDTH
 from xunshi.services.commands import TaskChanges
 from xunshi.workflow.clock import ManualClock
@@ -46,12 +48,8 @@ TITLE = "2024年第一轮巡视 整改台账 截至 2024-09-16"
 
 def export(ledger: Ledger, path: Path, write: Callable[[Ledger, Any], None]) -> None:
     """Write `ledger` to `path` the way `ledger export --out PATH` does."""
-    if path.suffix == ".xlsx":
-        with path.open("wb") as binary:
-            write(ledger, binary)
-        return
-    with path.open("w", encoding="utf-8-sig", newline="") as text:
-        write(ledger, text)
+    target = choose_target(str(path), None, ("xlsx", "csv"), force=False)
+    write_to(target, lambda handle: write(ledger, handle), io.StringIO())
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ The round, read on Friday 2024-09-13 (items still identified are due 09-14: not 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from rectification_helpers import (
 from xunshi.bootstrap import App
 from xunshi.errors import NotFound
 from xunshi.read.themes import COLUMNS, ThematicView, Theme
+from xunshi.reports.output import choose_target, write_to
 from xunshi.reports.themes import write_csv, write_xlsx
 from xunshi.reports.workbook import FOOTER
 from xunshi.services.commands import ItemFacts
@@ -103,12 +105,9 @@ EXPECTED_CELLS = [
 
 def export(view: ThematicView, path: Path) -> None:
     """Write `view` to `path` the way `report themes --out PATH` does."""
-    if path.suffix == ".xlsx":
-        with path.open("wb") as binary:
-            write_xlsx(view, binary)
-        return
-    with path.open("w", encoding="utf-8-sig", newline="") as text:
-        write_csv(view, text)
+    target = choose_target(str(path), None, ("csv", "xlsx"), force=False)
+    write = write_xlsx if target.format == "xlsx" else write_csv
+    write_to(target, lambda handle: write(view, handle), io.StringIO())
 
 
 @pytest.fixture
