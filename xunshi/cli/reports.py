@@ -94,3 +94,12 @@ def report_themes(
         {"categories": count, "out": target.name},
         lambda: f"Wrote {plural(count, 'category', 'categories')} to {target.name}",
     )
+
+
+@report.command("round")
+@click.argument("round_code", metavar="ROUND")
+@pass_state
+def report_round(state: State, round_code: str) -> None:
+    """A round at a glance: stages by kind, every case, escalations by level, what is overdue."""
+    overview = state.services().read.overview.of(round_code)
+    render.emit(state, overview.to_json(state.settings.tz), lambda: render.round_report(overview))
