@@ -306,3 +306,46 @@ def test_export_unknown_format(world: Cli) -> None:
     assert world.usage("audit", "export", "--format", "xml") == (
         "Error: Invalid value for '--format': 'xml' is not one of 'jsonl', 'csv'."
     )
+
+
+def test_export_takes_the_format_from_the_file_name(world: Cli, tmp_path: Path) -> None:
+    two_cases(world)
+    jsonl = world.out("audit", "export")
+    csv_bytes = world.run("audit", "export", "--format", "csv").stdout_bytes
+
+    world.run("audit", "export", "--out", "history.csv")
+    world.run("audit", "export", "--out", "history.json")
+
+    assert (tmp_path / "history.csv").read_bytes() == b"\xef\xbb\xbf" + csv_bytes
+    assert (tmp_path / "history.json").read_text(encoding="utf-8") == jsonl
+    assert world.out("audit", "export", "--out", "-") == jsonl
+    assert world.run("audit", "export", "--format", "csv", "--out", "-").stdout_bytes == csv_bytes
+
+
+def test_export_refuses_a_name_that_says_no_format_or_another_one(
+    world: Cli, tmp_path: Path
+) -> None:
+    assert world.fail("audit", "export", "--out", "history.txt") == (
+        "cannot tell the format of history.txt from its extension: name it .jsonl, .json or "
+        ".csv, or give --format jsonl|csv"
+    )
+    assert world.fail("audit", "export", "--format", "csv", "--out", "history.jsonl") == (
+        "--format csv but history.jsonl ends in .jsonl"
+    )
+    assert not (tmp_path / "history.txt").exists()
+    assert not (tmp_path / "history.jsonl").exists()
+
+
+def test_export_keeps_an_existing_file_unless_force(world: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "history.jsonl"
+    out.write_text("last year's archive\n", encoding="utf-8")
+
+    assert world.fail("audit", "export", "--out", str(out)) == (
+        f"{out} exists; use --force to overwrite it"
+    )
+    assert out.read_text(encoding="utf-8") == "last year's archive\n"
+
+    result = world.run("audit", "export", "--out", str(out), "--force")
+
+    assert result.stderr == f"Exported 1 events to {out}\n"
+    assert out.read_text(encoding="utf-8") == world.out("audit", "export")

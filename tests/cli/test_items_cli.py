@@ -533,24 +533,26 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     ) == ("Wrote 2 rows to ledger.xlsx\n")
     sheet = load_workbook(tmp_path / "ledger.xlsx").active
     assert sheet is not None
-    rows = [[c.value for c in line] for line in sheet.iter_rows()]
+    # The CLI runs on the system clock: as of today.
+    assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
+    rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
     assert len(rows[0]) == 26
     assert [(r[0], r[5], r[13], r[16], r[18]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
     ]
-    due = sheet.cell(row=2, column=18)
+    due = sheet.cell(row=3, column=18)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:Z3")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:Z4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}
     raw = (tmp_path / "l.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert lines[0] == [c.value for c in sheet[1]]
+    assert lines[0] == [c.value for c in sheet[2]]
     assert [line[17] for line in lines[1:]] == ["2024-10-31", "2024-10-31"]
     assert items.fail(
         "ledger", "export", "--round", "2099-R9", "--format", "csv", "--out", "x.csv"
@@ -559,6 +561,109 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert items.usage(
         "ledger", "export", "--round", ROUND, "--format", "pdf", "--out", "x.pdf"
     ).startswith("Error: Invalid value for '--format'")
+
+
+# -- output files: --out -, the format from the extension, --force -----------------------
+
+
+def test_ledger_export_to_stdout(items: Cli) -> None:
+    text = items.out("ledger", "export", "--round", ROUND, "--out", "-")
+    assert text.startswith("序号,轮次,巡视组,被巡视单位,")  # CSV, no BOM, nothing else
+    lines = list(csv.reader(text.splitlines()))
+    assert [(line[0], line[5], line[18]) for line in lines[1:]] == [
+        ("1", "P01 理论学习不深入", "未制定措施"),
+        ("2", "P02 财务审批不严", "超期未完成"),
+    ]
+    assert items.out("ledger", "export", "--round", ROUND, "--format", "csv", "--out", "-") == text
+    # The export is the output: --json does not add a summary to it.
+    assert items.run("--json", "ledger", "export", "--round", ROUND, "--out", "-").stdout == text
+    assert items.fail("ledger", "export", "--round", ROUND, "--format", "xlsx", "--out", "-") == (
+        "--format xlsx needs --out FILE"
+    )
+
+
+def test_the_format_follows_the_extension(items: Cli, tmp_path: Path) -> None:
+    assert items.out("ledger", "export", "--round", ROUND, "--out", "台账.xlsx") == (
+        "Wrote 2 rows to 台账.xlsx\n"
+    )
+    sheet = load_workbook(tmp_path / "台账.xlsx").active
+    assert sheet is not None
+    assert sheet.max_row == 4
+    assert items.json("ledger", "export", "--round", ROUND, "--out", "台账.CSV") == {
+        "rows": 2,
+        "out": "台账.CSV",
+        "format": "csv",
+    }
+    assert (tmp_path / "台账.CSV").read_bytes().startswith("\ufeff序号,".encode())
+    # With --format, a file may be called anything the format does not contradict.
+    items.run("ledger", "export", "--round", ROUND, "--format", "csv", "--out", "台账")
+    assert (tmp_path / "台账").read_bytes() == (tmp_path / "台账.CSV").read_bytes()
+
+
+def test_an_unknown_extension_without_format_is_refused_naming_the_formats(
+    items: Cli, tmp_path: Path
+) -> None:
+    assert items.fail("ledger", "export", "--round", ROUND, "--out", "台账.txt") == (
+        "cannot tell the format of 台账.txt from its extension: name it .xlsx or .csv, "
+        "or give --format xlsx|csv"
+    )
+    assert items.fail("report", "themes", "--round", ROUND, "--out", "专题.pdf") == (
+        "cannot tell the format of 专题.pdf from its extension: name it .csv or .xlsx, "
+        "or give --format csv|xlsx"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["categories.yaml", "xunshi.db"]
+
+
+def test_a_format_and_an_extension_that_disagree_are_refused(items: Cli, tmp_path: Path) -> None:
+    assert items.fail(
+        "ledger", "export", "--round", ROUND, "--format", "csv", "--out", "台账.xlsx"
+    ) == ("--format csv but 台账.xlsx ends in .xlsx")
+    assert items.fail(
+        "report", "themes", "--round", ROUND, "--format", "xlsx", "--out", "专题.csv"
+    ) == ("--format xlsx but 专题.csv ends in .csv")
+    assert items.fail(
+        "report", "themes", "--round", ROUND, "--format", "table", "--out", "专题.csv"
+    ) == ("--format table prints a table; write a file as csv or xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["categories.yaml", "xunshi.db"]
+
+
+def test_report_themes_writes_the_file_out_names(items: Cli, tmp_path: Path) -> None:
+    assert items.out("report", "themes", "--round", ROUND, "--out", "专题.xlsx") == (
+        "Wrote 2 categories to 专题.xlsx\n"
+    )
+    sheet = load_workbook(tmp_path / "专题.xlsx").active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:2] == ["一级类别", "二级类别"]
+    text = items.out("report", "themes", "--round", ROUND, "--out", "-")
+    assert text.splitlines()[0].startswith("一级类别,二级类别,涉及单位数,")
+    assert items.out("report", "themes", "--round", ROUND, "--format", "csv") == text
+    assert items.out("report", "themes", "--round", ROUND, "--format", "table") == THEMES_TABLE
+
+
+def test_an_existing_file_is_kept_unless_force(items: Cli, tmp_path: Path) -> None:
+    existing = tmp_path / "台账.xlsx"
+    existing.write_bytes(b"the office's own copy")
+    assert items.fail("ledger", "export", "--round", ROUND, "--out", "台账.xlsx") == (
+        "台账.xlsx exists; use --force to overwrite it"
+    )
+    assert items.fail("report", "themes", "--round", ROUND, "--out", "台账.xlsx") == (
+        "台账.xlsx exists; use --force to overwrite it"
+    )
+    assert existing.read_bytes() == b"the office's own copy"
+    # A refused export (an unknown round) leaves the file as it was, even with --force.
+    assert items.fail(
+        "ledger", "export", "--round", "2099-R9", "--out", "台账.xlsx", "--force"
+    ) == ("round 2099-R9 does not exist")
+    assert existing.read_bytes() == b"the office's own copy"
+    assert items.out("ledger", "export", "--round", ROUND, "--out", "台账.xlsx", "--force") == (
+        "Wrote 2 rows to 台账.xlsx\n"
+    )
+    assert load_workbook(existing).active is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "categories.yaml",
+        "xunshi.db",
+        "台账.xlsx",
+    ]
 
 
 THEMES_TABLE = """\
@@ -584,7 +689,7 @@ def test_report_themes(items: Cli, tmp_path: Path) -> None:
     ) == {"categories": 2, "out": "themes.xlsx"}
     sheet = load_workbook(tmp_path / "themes.xlsx").active
     assert sheet is not None
-    assert [c.value for c in sheet[2]] == [
+    assert [c.value for c in sheet[3]] == [
         "党的建设",
         "政治建设",
         1,

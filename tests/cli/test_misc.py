@@ -141,6 +141,28 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     header = next(i for i, line in enumerate(lines) if line.startswith("案件 "))
     cases = lines[header + 1 : lines.index("", header)]
     assert [line.split()[0] for line in cases] == [f"2024-R2/U{n:02}" for n in range(1, 37)]
+    # The round's report (`report round`): escalations apart from reminders, columns by
+    # level, then the overdue cases and the overdue tasks.
+    summary = next(i for i, line in enumerate(lines) if line.startswith("督办 escalations: "))
+    counted = re.fullmatch(
+        r"督办 escalations: (\d+) \(L1 督办 (\d+), L2 告诫 (\d+), L3 问责 (\d+)\); "
+        r"提醒 reminders: (\d+)",
+        lines[summary],
+    )
+    assert counted is not None, lines[summary]
+    raised, l1, l2, l3, reminders = (int(n) for n in counted.groups())
+    assert l1 + l2 + l3 == raised
+    columns = [cell.strip() for cell in lines[summary + 1].split("  ") if cell.strip()]
+    assert columns == ["案件", "单位", "L0 提醒", "L1 督办", "L2 告诫", "L3 问责"]
+    totals = lines[lines.index("", summary) - 1].split()
+    assert totals == ["合计", str(reminders), str(l1), str(l2), str(l3)]
+    late_cases = lines.index("", summary) + 1
+    assert re.fullmatch(r"超期案件 overdue cases: \d+", lines[late_cases])
+    late_tasks = lines.index("", late_cases) + 1
+    assert re.fullmatch(r"超期任务 overdue tasks: [1-9]\d*", lines[late_tasks])
+    assert lines[late_tasks + 1].split() == [
+        "任务", "单位", "整改措施", "牵头部门", "责任人", "完成时限", "超期",
+    ]  # fmt: skip
     # 36 cases and their problems (items), each its own chain.
     assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
     assert "专题汇总 thematic view (problems by category across units):" in lines

@@ -412,7 +412,8 @@ def test_an_exported_ledger_imports_back_into_another_case_unchanged(
     import_file(app, write_csv_rows(tmp_path / "items.csv", GOOD[:1] + GOOD[2:]))
     rect.case("U03", "示例市统计局")
     ledger = tmp_path / "ledger.csv"
-    write_csv(list(app.services.read.ledger.of(ROUND, f"{ROUND}/U01").rows), ledger)
+    with ledger.open("w", encoding="utf-8-sig", newline="") as handle:
+        write_csv(app.services.read.ledger.of(ROUND, f"{ROUND}/U01"), handle)
     with ledger.open(encoding="utf-8-sig", newline="") as handle:
         exported = list(csv.DictReader(handle))
     back = []

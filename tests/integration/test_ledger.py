@@ -7,6 +7,8 @@ The fixture builds two cases on a virtual clock and reads the ledger on Monday 2
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,10 @@ from rectification_helpers import (
 
 from xunshi.bootstrap import App
 from xunshi.errors import NotFound
-from xunshi.read.ledger import COLUMNS, WIDTHS
+from xunshi.read.ledger import COLUMNS, Ledger
 from xunshi.reports.ledger import write_csv, write_xlsx
+from xunshi.reports.output import choose_target, write_to
+from xunshi.reports.workbook import FOOTER, MAX_WIDTH
 from xunshi.services.commands import TaskChanges
 from xunshi.workflow.clock import ManualClock
 
@@ -39,6 +43,13 @@ HEADER = (
     "备注",
 )  # fmt: skip
 TODAY = shanghai(2024, 9, 16, 10)
+TITLE = "2024年第一轮巡视 整改台账 截至 2024-09-16"
+
+
+def export(ledger: Ledger, path: Path, write: Callable[[Ledger, Any], None]) -> None:
+    """Write `ledger` to `path` the way `ledger export --out PATH` does."""
+    target = choose_target(str(path), None, ("xlsx", "csv"), force=False)
+    write_to(target, lambda handle: write(ledger, handle), io.StringIO())
 
 
 @pytest.fixture
@@ -185,52 +196,92 @@ def test_the_ledger_of_one_case_is_numbered_from_one(ledger_world: Rectifying, a
     assert caught.value.message == "case 2024-R1/U09 does not exist"
 
 
-def test_the_xlsx_has_the_header_frozen_filters_widths_and_real_dates(
+def test_the_xlsx_has_a_title_the_header_frozen_filters_widths_and_real_dates(
     ledger_world: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "ledger.xlsx"
-    write_xlsx(list(app.services.read.ledger.of(ROUND).rows), out)
+    export(app.services.read.ledger.of(ROUND), out, write_xlsx)
     sheet = load_workbook(out).active
     assert sheet is not None
     assert sheet.title == "整改台账"
-    assert [c.value for c in sheet[1]] == list(HEADER)
-    assert all(c.font.b for c in sheet[1])
-    assert sheet.freeze_panes == "A2"
-    last = len(EXPECTED_ROWS) + 1
+    # Row 1: the title across the table; row 2: the header; the rows from row 3.
+    assert sheet["A1"].value == TITLE
+    assert sheet["A1"].font.b
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:Z1"]
+    assert [c.value for c in sheet[2]] == list(HEADER)
+    assert all(c.font.b for c in sheet[2])
+    assert sheet.freeze_panes == "A3"
+    last = len(EXPECTED_ROWS) + 2
     assert sheet.max_row == last
-    assert sheet.auto_filter.ref == f"A1:Z{last}"
+    assert sheet.auto_filter.ref == f"A2:Z{last}"
     assert get_column_letter(len(HEADER)) == "Z"
-    for index, name in enumerate(HEADER, start=1):
-        width = sheet.column_dimensions[get_column_letter(index)].width
-        # Wide enough for the header (two units per Chinese character) and not absurd.
-        assert 2 * len(name) + 2 <= width <= 60, (name, width)
-        if name in WIDTHS:
-            assert width == WIDTHS[name], name
-    for name in ("问题", "具体表现", "整改措施"):
-        assert sheet.column_dimensions[get_column_letter(HEADER.index(name) + 1)].width >= 30
     cells = {name: HEADER.index(name) + 1 for name in ("完成时限", "完成时间", "销号时间")}
-    # Row 4 is U01/P02: due, completed and accepted dates all present.
+    # Row 5 is U01/P02: due, completed and accepted dates all present.
     for name, column in cells.items():
-        cell = sheet.cell(row=4, column=column)
+        cell = sheet.cell(row=5, column=column)
         assert isinstance(cell, Cell)
         assert cell.is_date, name
         assert cell.number_format == "yyyy-mm-dd", name
         assert cell.value == datetime.combine(EXPECTED_ROWS[2][name], datetime.min.time())
     # A long-term task's due cell is text; an empty date is an empty cell.
-    long_term = sheet.cell(row=3, column=cells["完成时限"])
+    long_term = sheet.cell(row=4, column=cells["完成时限"])
     assert isinstance(long_term, Cell)
     assert (long_term.value, long_term.is_date) == ("长期", False)
-    assert sheet.cell(row=3, column=cells["完成时间"]).value is None
-    values = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
+    assert sheet.cell(row=4, column=cells["完成时间"]).value is None
+    values = [[c.value for c in line] for line in sheet.iter_rows(min_row=3)]
     assert [line[HEADER.index("预警")] for line in values] == [r["预警"] for r in EXPECTED_ROWS]
     assert [line[0] for line in values] == list(range(1, len(EXPECTED_ROWS) + 1))
+
+
+def test_the_xlsx_prints_landscape_one_page_wide_with_the_header_on_every_page(
+    ledger_world: Rectifying, app: App, tmp_path: Path
+) -> None:
+    out = tmp_path / "ledger.xlsx"
+    export(app.services.read.ledger.of(ROUND), out, write_xlsx)
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    assert sheet.page_setup.orientation == "landscape"
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr is not None
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$2:$2"
+    assert sheet.oddFooter is not None
+    assert sheet.oddFooter.center.text == FOOTER == "第 &P 页 / 共 &N 页"
+
+
+def test_the_xlsx_columns_are_as_wide_as_their_chinese_content_and_long_text_wraps(
+    ledger_world: Rectifying, app: App, tmp_path: Path
+) -> None:
+    out = tmp_path / "ledger.xlsx"
+    export(app.services.read.ledger.of(ROUND), out, write_xlsx)
+    sheet = load_workbook(out).active
+    assert sheet is not None
+
+    def width(name: str) -> float | None:
+        return sheet.column_dimensions[get_column_letter(HEADER.index(name) + 1)].width
+
+    def wraps(name: str) -> list[bool]:
+        column = HEADER.index(name) + 1
+        return [bool(sheet.cell(row=r, column=column).alignment.wrap_text) for r in (3, 11)]
+
+    # Two units per Chinese character, two to spare; the widest cell or the header decides.
+    assert width("序号") == 6  # at least 6
+    assert width("巡视组") == 3 * 2 + 2  # the header (the content is `G1`)
+    assert width("被巡视单位") == 6 * 2 + 2  # 示例市财政局
+    assert width("整改措施") == 6 * 2 + 2  # 建立健全制度
+    assert width("完成时限") == 4 * 2 + 2 + 2  # a date is ten wide, wider than 完成时限
+    assert width("整改状态") == 5 * 2 + 2  # 超期未完成
+    assert wraps("整改措施") == [False, False]
+    # 问题状态：问题确认；问题阶段超期 is 16 characters: wider than the cap, so it wraps.
+    assert width("备注") == MAX_WIDTH == 24
+    assert wraps("备注") == [True, True]
 
 
 def test_the_csv_is_utf8_with_a_bom_and_the_same_columns(
     ledger_world: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "ledger.csv"
-    write_csv(list(app.services.read.ledger.of(ROUND).rows), out)
+    export(app.services.read.ledger.of(ROUND), out, write_csv)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert raw[3:].decode("utf-8").startswith("序号,轮次,巡视组,被巡视单位,")
@@ -246,13 +297,15 @@ def test_the_csv_is_utf8_with_a_bom_and_the_same_columns(
 
 def test_an_empty_round_exports_a_header_only(app: App, clock: ManualClock, tmp_path: Path) -> None:
     Rectifying(app, clock)
-    assert list(app.services.read.ledger.of(ROUND).rows) == []
+    ledger = app.services.read.ledger.of(ROUND)
+    assert ledger.rows == ()
     out = tmp_path / "empty.xlsx"
-    write_xlsx([], out)
+    export(ledger, out, write_xlsx)
     sheet = load_workbook(out).active
     assert sheet is not None
-    assert [c.value for c in sheet[1]] == list(HEADER)
-    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (1, "A1:Z1", "A2")
+    assert sheet["A1"].value == "2024年第一轮巡视 整改台账 截至 2024-09-02"
+    assert [c.value for c in sheet[2]] == list(HEADER)
+    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (2, "A2:Z2", "A3")
 
 
 def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(
@@ -275,3 +328,64 @@ def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(
     rect.accept(item)
     (again,) = list(app.services.read.ledger.of(ROUND).rows)
     assert (again["验收情况"], again["销号时间"]) == ("三方验收通过", date(2024, 9, 27))
+
+
+def test_an_item_without_tasks_is_one_row_and_the_ledger_counts_what_the_themes_count(
+    app: App, clock: ManualClock
+) -> None:
+    """Every problem is in the ledger: one without measures is one row, 未制定措施, no light."""
+    rect = Rectifying(app, clock)
+    rect.case("U01", "示例市财政局")
+    rect.case("U02", "示例市审计局")
+    planned = rect.item("U01", "P01", POLITICS)
+    rect.begin(planned)
+    rect.task(planned, date(2024, 9, 30))
+    rect.task(planned, date(2024, 10, 31))
+    rect.item("U01", "P02", POLITICS)  # still identified (due 09-14): no measure yet
+    enduring = rect.item("U02", "P01", STYLE)
+    rect.begin(enduring)
+    rect.fire(enduring, "make_long_term", "office")
+    late = rect.item("U02", "P02", FINANCE)
+    rect.task(late, date(2024, 9, 13))
+    clock.set(TODAY)
+
+    ledger = app.services.read.ledger.of(ROUND)
+
+    no_measure = dict.fromkeys(("整改措施", "责任领导", "牵头部门", "责任人"), "") | {
+        "完成时限": None,
+        "整改状态": "未制定措施",
+        "整改进展": "",
+        "佐证材料": "",
+        "完成时间": None,
+        "预警": "",
+    }
+    summary = [
+        (r["序号"], r["被巡视单位"], r["问题"], r["整改措施"], r["整改状态"], r["预警"], r["备注"])
+        for r in ledger.rows
+    ]
+    assert summary == [
+        (1, "示例市财政局", "P01 问题P01", "建立健全制度", "整改中", "绿", "问题状态：整改中"),
+        (2, "示例市财政局", "P01 问题P01", "建立健全制度", "整改中", "绿", "问题状态：整改中"),
+        (3, "示例市财政局", "P02 问题P02", "", "未制定措施", "",
+         "问题状态：问题确认；问题阶段超期"),
+        (4, "示例市审计局", "P01 问题P01", "", "未制定措施", "", "问题状态：长期整改"),
+        (5, "示例市审计局", "P02 问题P02", "建立健全制度", "超期未完成", "红",
+         "问题状态：问题确认"),
+    ]  # fmt: skip
+    for row in (ledger.rows[2], ledger.rows[3]):
+        assert {name: row[name] for name in no_measure} == no_measure
+        assert row["具体表现"] == f"{row['问题'].split()[0]}的具体表现"  # the item's columns stay
+    assert [r["序号"] for r in app.services.read.ledger.of(ROUND, f"{ROUND}/U02").rows] == [1, 2]
+
+    # The ledger lists the problems the thematic view counts, category by category.
+    listed: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in ledger.rows:
+        category = (row["一级类别"], row["二级类别"])
+        listed.setdefault(category, set()).add((row["被巡视单位"], row["问题"]))
+    counted = {(t.level1, t.level2): t.items for t in app.services.read.themes.of(ROUND).themes}
+    assert {category: len(items) for category, items in listed.items()} == counted
+    assert counted == {
+        tuple(POLITICS.split("/")): 2,
+        tuple(STYLE.split("/")): 1,
+        tuple(FINANCE.split("/")): 1,
+    }

@@ -19,6 +19,7 @@ The round, read on Friday 2024-09-13 (items still identified are due 09-14: not 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -36,7 +37,10 @@ from rectification_helpers import (
 
 from xunshi.bootstrap import App
 from xunshi.errors import NotFound
-from xunshi.reports.themes import COLUMNS, Theme, write_themes
+from xunshi.read.themes import COLUMNS, ThematicView, Theme
+from xunshi.reports.output import choose_target, write_to
+from xunshi.reports.themes import write_csv, write_xlsx
+from xunshi.reports.workbook import FOOTER
 from xunshi.services.commands import ItemFacts
 from xunshi.workflow.clock import ManualClock
 
@@ -99,6 +103,13 @@ EXPECTED_CELLS = [
 ]
 
 
+def export(view: ThematicView, path: Path) -> None:
+    """Write `view` to `path` the way `report themes --out PATH` does."""
+    target = choose_target(str(path), None, ("csv", "xlsx"), force=False)
+    write = write_xlsx if target.format == "xlsx" else write_csv
+    write_to(target, lambda handle: write(view, handle), io.StringIO())
+
+
 @pytest.fixture
 def themed(app: App, clock: ManualClock) -> Rectifying:
     """The round of the table above, the clock on 2024-09-13 10:00."""
@@ -147,11 +158,18 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
 def test_the_figures_per_category_match_the_hand_computed_round(
     themed: Rectifying, app: App
 ) -> None:
-    assert app.services.read.themes.of(ROUND) == EXPECTED
+    view = app.services.read.themes.of(ROUND)
+    assert view.themes == tuple(EXPECTED)
+    assert (view.round.code, view.round.title, view.as_of) == (
+        ROUND,
+        "2024年第一轮巡视",
+        date(2024, 9, 13),
+    )
+    assert view.to_json() == [theme.to_json() for theme in EXPECTED]
 
 
 def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
-    assert app.services.read.themes.of(ROUND)[0].to_json() == {
+    assert app.services.read.themes.of(ROUND).themes[0].to_json() == {
         "category": "党的建设/政治建设",
         "level1": "党的建设",
         "level2": "政治建设",
@@ -168,9 +186,9 @@ def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
 
 
 def test_the_other_round_and_an_unknown_round(themed: Rectifying, app: App) -> None:
-    assert app.services.read.themes.of("2024-R2") == [
-        Theme("党的建设", "政治建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0)
-    ]
+    assert app.services.read.themes.of("2024-R2").themes == (
+        Theme("党的建设", "政治建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0),
+    )
     with pytest.raises(NotFound) as caught:
         app.services.read.themes.of("2099-R9")
     assert caught.value.message == "round 2099-R9 does not exist"
@@ -180,7 +198,7 @@ def test_the_csv_export_has_a_bom_the_columns_and_the_figures(
     themed: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "themes.csv"
-    write_themes(app.services.read.themes.of(ROUND), out, "csv")
+    export(app.services.read.themes.of(ROUND), out)
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.reader(handle))
@@ -188,19 +206,33 @@ def test_the_csv_export_has_a_bom_the_columns_and_the_figures(
     assert lines[1:] == [[str(v) for v in row] for row in EXPECTED_CELLS]
 
 
-def test_the_xlsx_export_has_numbers_a_frozen_header_and_a_filter(
+def test_the_xlsx_export_has_a_title_numbers_a_frozen_header_and_a_filter(
     themed: Rectifying, app: App, tmp_path: Path
 ) -> None:
     out = tmp_path / "themes.xlsx"
-    write_themes(app.services.read.themes.of(ROUND), out, "xlsx")
+    export(app.services.read.themes.of(ROUND), out)
     sheet = load_workbook(out).active
     assert sheet is not None
     assert sheet.title == "专题汇总"
+    assert sheet["A1"].value == "2024年第一轮巡视 专题汇总 截至 2024-09-13"
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:K1"]
     assert COLUMNS == (
         "一级类别", "二级类别", "涉及单位数", "问题数", "重点问题", "共性问题", "已销号",
         "长期整改", "未销号", "超期", "涉及单位",
     )  # fmt: skip
-    rows = [[c.value for c in line] for line in sheet.iter_rows()]
+    rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows == [list(COLUMNS), *EXPECTED_CELLS]
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:K5")
-    assert sheet.column_dimensions["K"].width == 60
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:K6")
+    # Printed: landscape, one page wide, the header on every page, page numbers.
+    assert sheet.page_setup.orientation == "landscape"
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr is not None
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$2:$2"
+    assert sheet.oddFooter is not None
+    assert sheet.oddFooter.center.text == FOOTER
+    # 一级类别 fits 全面从严治党 (six characters); the three unit names wrap at the cap.
+    assert sheet.column_dimensions["A"].width == 6 * 2 + 2
+    assert sheet.column_dimensions["K"].width == 24
+    assert sheet["K3"].alignment.wrap_text
+    assert not sheet["A3"].alignment.wrap_text

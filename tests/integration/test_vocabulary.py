@@ -139,7 +139,7 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
     assert (rows["P02"]["验收情况"], rows["P02"]["销号时间"]) == ("", None)
 
     # Themes count accepted and long-term by tag.
-    themes = {(t.level1, t.level2): t for t in app.services.read.themes.of(ROUND)}
+    themes = {(t.level1, t.level2): t for t in app.services.read.themes.of(ROUND).themes}
     politics, style = themes[tuple(POLITICS.split("/"))], themes[tuple(STYLE.split("/"))]
     assert (politics.items, politics.accepted, politics.long_term, politics.open) == (2, 1, 0, 1)
     assert (style.items, style.accepted, style.long_term, style.open) == (1, 0, 1, 0)

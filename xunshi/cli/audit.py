@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option
+from xunshi.cli.options import actor_option, export_options
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
+from xunshi.reports.output import STDOUT, choose_target, write_to
 
 
 @click.group("audit", cls=XunshiGroup)
@@ -50,19 +50,16 @@ def audit_seal(state: State, actor: str) -> None:
 
 
 @audit_group.command("export")
-@click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+@export_options(
+    ("jsonl", "csv"),
+    out_required=False,
+    out_help="Write to FILE (.jsonl, .json or .csv) instead of stdout; - is stdout.",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Write to a file instead of stdout.")
 @pass_state
-def audit_export(state: State, fmt: str, out: Path | None) -> None:
-    """Every event with its hashes, for archiving or outside checking."""
+def audit_export(state: State, fmt: str | None, out: str | None, force: bool) -> None:
+    """Every event with its hashes, for archiving or outside checking (JSON lines by default)."""
+    target = choose_target(out or STDOUT, fmt, ("jsonl", "csv"), force=force)
     audit = state.services().audit
-    if out is None:
-        audit.export(sys.stdout, fmt)
-        return
-    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-    with out.open("w", encoding=encoding, newline="") as handle:
-        count = audit.export(handle, fmt)
-    if not state.as_json:
-        click.echo(f"Exported {count} events to {out}", err=True)
+    count = write_to(target, lambda handle: audit.export(handle, target.format), sys.stdout)
+    if target.path is not None and not state.as_json:
+        click.echo(f"Exported {count} events to {target.name}", err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -64,3 +64,22 @@ def read_text(path: Path) -> str:
         raise Failed(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise Failed(f"{path}: {exc.strerror}") from None
+
+
+def export_options(
+    formats: Sequence[str], *, out_required: bool, out_help: str
+) -> Callable[[F], F]:
+    """--format (default: from the file's extension), --out FILE or -, --force."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")(fn)
+        fn = click.option("--out", metavar="FILE", required=out_required, help=out_help)(fn)
+        fn = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(formats)),
+            help="The format (default: the one FILE's extension names).",
+        )(fn)
+        return fn
+
+    return decorate

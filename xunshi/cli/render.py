@@ -390,11 +390,9 @@ def themes_table(themes: Sequence[Theme], units_shown: int = 3) -> str:
 
 
 def round_report(overview: RoundOverview) -> str:
-    """A round as of a date: stages by kind, every case, escalations by case, what is overdue."""
-    title = f"{overview.round.title} ({overview.round.code}) as of {overview.as_of}"
+    """`report round`: stages by kind, every case, escalations by level, what is overdue."""
     sections = [
-        "",
-        title,
+        f"{overview.round.title} ({overview.round.code}) as of {overview.as_of}",
         "",
         stage_matrix(overview),
         "",
@@ -416,6 +414,8 @@ def round_report(overview: RoundOverview) -> str:
         escalation_summary(overview),
         "",
         overdue_cases(overview),
+        "",
+        overdue_tasks(overview),
     ]
     return "\n".join(sections)
 
@@ -433,30 +433,35 @@ def stage_matrix(overview: RoundOverview) -> str:
 
 
 def escalation_summary(overview: RoundOverview) -> str:
-    """Escalations by case (a problem's count under its case) and level."""
-    raised = overview.escalations
-    titles: dict[int, str] = {}
-    for level, rung in sorted({(e.level, e.title) for e in raised}):
-        titles.setdefault(level, rung)
-    header = [f"L{level} {rung}" for level, rung in titles.items()]
+    """Escalations (level 1 and above) and reminders (level 0), by case and level.
+
+    An item's or a task's count is under its case.
+    """
+    if not overview.escalations:
+        return "No reminders or escalations."
+    titles = overview.level_titles()
+    counts = overview.by_level()
+    above = ", ".join(f"{titles[level]} {n}" for level, n in counts.items() if level > 0)
+    summary = f"督办 escalations: {overview.raised}" + (f" ({above})" if above else "")
+    summary += f"; 提醒 reminders: {overview.reminders}"
     names = {str(v.key): v.unit_name for v in overview.cases}
     per_case: dict[str, dict[int, int]] = {}
-    for e in raised:
-        counts = per_case.setdefault(str(e.key.case), {})
-        counts[e.level] = counts.get(e.level, 0) + 1
+    for e in overview.escalations:
+        tally = per_case.setdefault(str(e.key.case), {})
+        tally[e.level] = tally.get(e.level, 0) + 1
     rows: list[list[object]] = [
-        [key, names.get(key, ""), *[counts.get(level, "") for level in titles]]
-        for key, counts in sorted(per_case.items())
+        [key, names.get(key, ""), *[tally.get(level, "") for level in titles]]
+        for key, tally in sorted(per_case.items())
     ]
-    rows.append(["合计", "", *[sum(1 for e in raised if e.level == level) for level in titles]])
-    return f"督办 escalations raised: {len(raised)}\n" + table(["案件", "单位", *header], rows)
+    rows.append(["合计", "", *counts.values()])
+    return summary + "\n" + table(["案件", "单位", *titles.values()], rows)
 
 
 def overdue_cases(overview: RoundOverview) -> str:
     """The cases past due, with their open escalations."""
     overdue = overview.overdue
     if not overdue:
-        return "Nothing is overdue now."
+        return "No case is overdue."
     rows = [
         [
             v.key,
@@ -468,8 +473,30 @@ def overdue_cases(overview: RoundOverview) -> str:
         ]
         for v in overdue
     ]
-    return f"超期 overdue now: {len(overdue)}\n" + table(
+    return f"超期案件 overdue cases: {len(overdue)}\n" + table(
         ["案件", "单位", "阶段", "期限", "超期", "未解除督办"], rows
+    )
+
+
+def overdue_tasks(overview: RoundOverview) -> str:
+    """The open tasks past due: the measure, who answers for it, how late."""
+    late = overview.overdue_tasks
+    if not late:
+        return "No task is overdue."
+    rows = [
+        [
+            t.key,
+            t.unit_name,
+            t.measure,
+            t.lead_department,
+            t.responsible_person,
+            t.due_on,
+            f"{t.days_overdue} 天",
+        ]
+        for t in late
+    ]
+    return f"超期任务 overdue tasks: {len(late)}\n" + table(
+        ["任务", "单位", "整改措施", "牵头部门", "责任人", "完成时限", "超期"], rows
     )
 
 

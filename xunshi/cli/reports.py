@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
 import click
 
 from xunshi.cli import render
+from xunshi.cli.options import export_options
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_reference
+from xunshi.reports.output import STDOUT, choose_target, write_to
+
+LEDGER_FORMATS = ("xlsx", "csv")
+THEMES_FORMATS = ("csv", "xlsx")  # CSV first: what `--out -` prints
 
 
 @click.group(cls=XunshiGroup)
@@ -20,20 +25,30 @@ def ledger() -> None:
 @ledger.command("export")
 @click.option("--round", "round_code", required=True, help="The round.")
 @click.option("--case", "case_ref", help="Only this case.")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), required=True)
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="The file to write.")
+@export_options(
+    LEDGER_FORMATS,
+    out_required=True,
+    out_help="The file to write (.xlsx or .csv), or - for CSV on stdout.",
+)
 @pass_state
-def ledger_export(state: State, round_code: str, case_ref: str | None, fmt: str, out: Path) -> None:
-    """Write the ledger: one row per task, the columns offices use."""
-    from xunshi.reports.ledger import write_csv, write_xlsx  # openpyxl: this command only
+def ledger_export(
+    state: State, round_code: str, case_ref: str | None, fmt: str | None, out: str, force: bool
+) -> None:
+    """Write the ledger: one row per task (an item without one: one row), the office's columns."""
+    # The writers read through the read side (SQLAlchemy): this command only.
+    from xunshi.reports.ledger import write_csv, write_xlsx
 
+    target = choose_target(out, fmt, LEDGER_FORMATS, force=force)
     case = None if case_ref is None else parse_reference(case_ref, "case")
     found = state.services().read.ledger.of(round_code, case)
-    (write_xlsx if fmt == "xlsx" else write_csv)(found.rows, out)
+    write = write_xlsx if target.format == "xlsx" else write_csv
+    write_to(target, lambda handle: write(found, handle), sys.stdout)
+    if target.path is None:
+        return
     render.emit(
         state,
-        {"rows": len(found.rows), "out": str(out), "format": fmt},
-        lambda: f"Wrote {plural(len(found.rows), 'row')} to {out}",
+        {"rows": len(found.rows), "out": target.name, "format": target.format},
+        lambda: f"Wrote {plural(len(found.rows), 'row')} to {target.name}",
     )
 
 
@@ -44,26 +59,47 @@ def report() -> None:
 
 @report.command("themes")
 @click.option("--round", "round_code", required=True, help="The round.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx"]), default="table")
-@click.option("--out", type=click.Path(path_type=Path), help="File for csv/xlsx.")
+@export_options(
+    ("table", *THEMES_FORMATS),
+    out_required=False,
+    out_help="Write to FILE (.csv or .xlsx) instead of printing a table; - is CSV on stdout.",
+)
 @pass_state
-def report_themes(state: State, round_code: str, fmt: str, out: Path | None) -> None:
+def report_themes(
+    state: State, round_code: str, fmt: str | None, out: str | None, force: bool
+) -> None:
     """Per category: units, items, key and common problems, accepted, open, overdue."""
-    themes = state.services().read.themes.of(round_code)
-    if fmt != "table":
-        from xunshi.reports.themes import write_themes  # openpyxl: this command only
-
-        if out is None:
-            raise Failed(f"--format {fmt} needs --out FILE")
-        write_themes(themes, out, fmt)
+    if fmt == "table" and out not in (None, STDOUT):
+        raise Failed("--format table prints a table; write a file as csv or xlsx")
+    if fmt == "table" or (fmt is None and out is None):
+        view = state.services().read.themes.of(round_code)
         render.emit(
             state,
-            {"categories": len(themes), "out": str(out)},
-            lambda: f"Wrote {plural(len(themes), 'category', 'categories')} to {out}",
+            view.to_json(),
+            lambda: render.themes_table(view.themes) if view.themes else "No items in this round.",
         )
         return
+    # The writers read through the read side (SQLAlchemy): this command only.
+    from xunshi.reports.themes import write_csv, write_xlsx
+
+    target = choose_target(out or STDOUT, fmt, THEMES_FORMATS, force=force)
+    view = state.services().read.themes.of(round_code)
+    write = write_xlsx if target.format == "xlsx" else write_csv
+    write_to(target, lambda handle: write(view, handle), sys.stdout)
+    if target.path is None:
+        return
+    count = len(view.themes)
     render.emit(
         state,
-        [t.to_json() for t in themes],
-        lambda: render.themes_table(themes) if themes else "No items in this round.",
+        {"categories": count, "out": target.name},
+        lambda: f"Wrote {plural(count, 'category', 'categories')} to {target.name}",
     )
+
+
+@report.command("round")
+@click.argument("round_code", metavar="ROUND")
+@pass_state
+def report_round(state: State, round_code: str) -> None:
+    """A round at a glance: stages by kind, every case, escalations by level, what is overdue."""
+    overview = state.services().read.overview.of(round_code)
+    render.emit(state, overview.to_json(state.settings.tz), lambda: render.round_report(overview))

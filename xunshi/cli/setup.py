@@ -46,8 +46,10 @@ def demo(state: State) -> None:
     # the database people work in; only --db given on the command line does.
     services = run_demo(state.settings, state.db_option, echo=click.echo)
     try:
+        # The round's report, as `xunshi report round ROUND` prints it.
+        click.echo("")
         click.echo(render.round_report(services.read.overview.of(ROUND)))
-        themes = services.read.themes.of(ROUND)
+        themes = services.read.themes.of(ROUND).themes
         click.echo("")
         click.echo("专题汇总 thematic view (problems by category across units):")
         click.echo(render.themes_table(themes) if themes else "No problems listed yet.")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from xunshi.definitions.schema import Definition
 from xunshi.read.context import ReadContext
@@ -34,6 +34,16 @@ class RoundInfo:
             "title": self.title,
             "start_on": self.start_on.isoformat(),
         }
+
+
+def round_info(conn: Connection, code: str) -> RoundInfo:
+    """The round called `code` (NotFound if there is none), read in the caller's transaction."""
+    r = q.rounds
+    resolve_round(conn, code)
+    row = conn.execute(
+        select(r.c.id, r.c.code, r.c.title, r.c.start_on).where(r.c.code == code)
+    ).one()
+    return RoundInfo(*row)
 
 
 @dataclass(frozen=True, slots=True)

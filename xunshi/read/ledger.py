@@ -2,6 +2,11 @@
 
 The rows are built here; `xunshi.reports.ledger` writes them to files.
 
+Every item appears: an item without tasks (no measure made yet) is one row whose measure
+columns are empty, 整改状态 `未制定措施` and 预警 empty (the light is a measure's deadline;
+a late item stage shows in 备注 as 问题阶段超期). So the ledger counts the same problems as
+the thematic view.
+
 Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
 five working days; 绿 — done, long-term, or due later.
 """
@@ -14,12 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from xunshi.keys import Reference
+from xunshi.keys import Reference, reference
+from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
 from xunshi.read.items import ItemFilter, ItemQueries, ItemView, TaskView
 from xunshi.storage import queries as q
 from xunshi.storage.types import UTCDateTime
 from xunshi.workflow.calendar import Calendar
+from xunshi.workflow.resolve import resolve_case
 
 COLUMNS: tuple[str, ...] = (
     "序号",
@@ -49,17 +56,7 @@ COLUMNS: tuple[str, ...] = (
     "预警",
     "备注",
 )
-WIDTHS: dict[str, int] = {
-    "序号": 6,
-    "问题": 36,
-    "具体表现": 40,
-    "问题根源": 30,
-    "整改措施": 40,
-    "整改进展": 30,
-    "佐证材料": 24,
-    "备注": 30,
-}
-DATE_COLUMNS = frozenset({"完成时限", "完成时间", "销号时间"})
+NO_MEASURE = "未制定措施"  # 整改状态 of an item without tasks
 YELLOW_WORKING_DAYS = 5
 
 Row = dict[str, Any]  # one ledger row, by column title
@@ -67,10 +64,12 @@ Row = dict[str, Any]  # one ledger row, by column title
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """The ledger of a round (or one case): one row per task, keyed by column title."""
+    """The ledger of a round (or one case) on a date: one row per task (or task-less item)."""
 
-    round: str
+    round: RoundInfo
+    as_of: date
     rows: tuple[Row, ...]
+    unit_name: str | None = None  # the unit, when the ledger is of one case
 
     def to_json(self) -> list[dict[str, Any]]:
         """The `--json` shape: the rows, dates as ISO text."""
@@ -90,16 +89,18 @@ class LedgerQueries:
     def of(self, round_code: str, case: str | Reference | None = None) -> Ledger:
         """The ledger rows of a round (or of one case in it), by unit, item and task."""
         with self.ctx.reading() as conn:
+            info = round_info(conn, round_code)
+            unit_name = None if case is None else _unit_name(conn, case)
             views = self.items.in_transaction(conn, ItemFilter(case, round_code))
             accepted_on = self._accepted_dates(conn, views)
             cal = self.ctx.calendar(conn)
         today = self.ctx.today()
         rows: list[Row] = []
         for view in views:
-            for task in view.tasks:
-                closed_on = _closed_on(view, accepted_on)
+            closed_on = _closed_on(view, accepted_on)
+            for task in view.tasks or (None,):
                 rows.append(_row(len(rows) + 1, view, task, closed_on, cal, today))
-        return Ledger(round_code, tuple(rows))
+        return Ledger(info, today, tuple(rows), unit_name)
 
     def _accepted_dates(self, conn: Connection, views: list[ItemView]) -> dict[int, date]:
         """When each item was last accepted (销号): entered a state tagged `accepted`."""
@@ -138,18 +139,29 @@ class LedgerQueries:
         return found
 
 
+def _unit_name(conn: Connection, case: str | Reference) -> str:
+    """The name of the unit a case inspects."""
+    ref = resolve_case(conn, reference(case, "case"))
+    c, u = q.cases, q.units
+    found: str = conn.execute(
+        select(u.c.name).join(c, c.c.unit_id == u.c.id).where(c.c.id == ref.id)
+    ).scalar_one()
+    return found
+
+
 def _row(
     number: int,
     view: ItemView,
-    task: TaskView,
+    task: TaskView | None,
     accepted_on: date | None,
     cal: Calendar,
     today: date,
 ) -> Row:
+    """A task's row, or (`task` None) the row of an item without tasks."""
     remarks = [f"问题状态：{view.state_title}"]
-    if task.cooperating_departments:
+    if task is not None and task.cooperating_departments:
         remarks.append(f"配合部门：{task.cooperating_departments}")
-    if view.overdue and not task.overdue and view.stage_overdue:
+    if view.stage_overdue and (task is None or not task.overdue):
         remarks.append("问题阶段超期")
     values: list[Any] = [
         number,
@@ -165,6 +177,20 @@ def _row(
         _yes(view.common_problem),
         _yes(view.fix_now),
         view.root_cause,
+        *_task_values(task),
+        _acceptance(view),
+        accepted_on,
+        "" if task is None else light(task, cal, today),
+        "；".join(remarks),
+    ]
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def _task_values(task: TaskView | None) -> list[Any]:
+    """整改措施 … 完成时间: the task's, or empty ones and `未制定措施` without a task."""
+    if task is None:
+        return ["", "", "", "", None, NO_MEASURE, "", "", None]
+    return [
         task.measure,
         task.responsible_leader,
         task.lead_department,
@@ -174,12 +200,7 @@ def _row(
         task.progress,
         task.evidence,
         task.completed_on,
-        _acceptance(view),
-        accepted_on,
-        light(task, cal, today),
-        "；".join(remarks),
     ]
-    return dict(zip(COLUMNS, values, strict=True))
 
 
 def _closed_on(view: ItemView, accepted_on: dict[int, date]) -> date | None:

@@ -54,7 +54,7 @@ class Reader:
     @cached_property
     def overview(self) -> OverviewQueries:
         """A round at a glance."""
-        return OverviewQueries(self.ctx, self.cases, self.escalations)
+        return OverviewQueries(self.ctx, self.cases, self.escalations, self.items)
 
     @cached_property
     def catalog(self) -> CatalogQueries:

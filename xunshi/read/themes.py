@@ -4,10 +4,12 @@ reports — so that a problem seen in many units is fixed as a class, with a mec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
 from xunshi.read.items import ItemFilter, ItemQueries
 from xunshi.storage import queries as q
@@ -82,6 +84,19 @@ class Theme:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ThematicView:
+    """The thematic view of a round on a date: its categories' figures, in the list's order."""
+
+    round: RoundInfo
+    as_of: date
+    themes: tuple[Theme, ...]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The `--json` shape: one entry per category."""
+        return [theme.to_json() for theme in self.themes]
+
+
 class ThemeQueries:
     """The thematic view of a round."""
 
@@ -89,7 +104,7 @@ class ThemeQueries:
         self.ctx = ctx
         self.items = items
 
-    def of(self, round_code: str) -> list[Theme]:
+    def of(self, round_code: str) -> ThematicView:
         """Per category of the office's list (in its order), the round's figures.
 
         `accepted`: 销号 (a state tagged `accepted`); `long_term`: in a state tagged
@@ -98,6 +113,7 @@ class ThemeQueries:
         """
         c = q.categories
         with self.ctx.reading() as conn:
+            info = round_info(conn, round_code)
             views = self.items.in_transaction(conn, ItemFilter(round_code=round_code))
             listed = conn.execute(select(c.c.level1, c.c.level2).order_by(c.c.position, c.c.id))
             order = {(row.level1, row.level2): n for n, row in enumerate(listed)}
@@ -124,4 +140,4 @@ class ThemeQueries:
                     overdue=sum(v.overdue for v in members),
                 )
             )
-        return themes
+        return ThematicView(info, self.ctx.today(), tuple(themes))
