@@ -9,11 +9,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from xunshi.errors import XunshiError
+from xunshi.errors import BadInput, XunshiError
 from xunshi.workflow.calendar import (
     Calendar,
     CalendarFileError,
     CnCalendar,
+    OutsideCalendar,
     YearData,
     calendar_for,
     parse_calendar_file,
@@ -124,6 +125,39 @@ def test_long_spans_match_a_day_by_day_walk() -> None:
         CAL.is_working_day(date(2010, 5, 1) + timedelta(days=k))
         for k in range(1, (date(2025, 5, 1) - date(2010, 5, 1)).days + 1)
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "message"),
+    [
+        (date(2024, 2, 29), 99_999_999, "2024-02-29 + 99999999 working days"),
+        (date(2024, 2, 29), -99_999_999, "2024-02-29 - 99999999 working days"),
+        # Within what a walk could reach, but past 2200: refused when the walk gets there.
+        (date(2024, 2, 29), 60_000, "2024-02-29 + 60000 working days"),
+        (date(2200, 12, 31), 1, "2200-12-31 + 1 working day"),
+        (date(1900, 1, 1), -1, "1900-01-01 - 1 working day"),
+        (date(9999, 12, 31), 1, "9999-12-31"),
+        (date(9999, 12, 31), 0, "9999-12-31"),
+        (date(1, 1, 1), -1, "0001-01-01"),
+    ],
+)
+def test_arithmetic_outside_the_calendar_is_bad_input(start: date, n: int, message: str) -> None:
+    with pytest.raises(OutsideCalendar) as caught:
+        CAL.add_working_days(start, n)
+    assert isinstance(caught.value, BadInput)
+    assert caught.value.message == f"{message} is outside the calendar (years 1900–2200)"
+
+
+def test_arithmetic_at_the_edges_of_the_calendar() -> None:
+    assert CAL.add_working_days(date(2200, 12, 30), 1) == date(2200, 12, 31)  # a Wednesday
+    assert CAL.add_working_days(date(1900, 1, 2), -1) == date(1900, 1, 1)  # a Monday
+    assert CAL.count_working_days(date(1900, 1, 1), date(2200, 12, 31)) > 78_000
+
+
+def test_counting_outside_the_calendar_is_bad_input() -> None:
+    with pytest.raises(OutsideCalendar, match=r"^9999-12-31 is outside the calendar"):
+        CAL.count_working_days(date(2024, 1, 1), date(9999, 12, 31))
+    assert CAL.count_working_days(date(9999, 12, 31), date(2024, 1, 1)) == 0  # empty span
 
 
 working_dates = st.dates(min_value=date(2003, 1, 1), max_value=date(2029, 12, 31))

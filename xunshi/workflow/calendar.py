@@ -25,8 +25,12 @@ from xunshi.errors import BadInput
 _SATURDAY = 5
 _FILE_KEYS = ("year", "holidays", "workdays")
 _RANGE_KEYS = frozenset({"from", "to", "title"})
-_MIN_YEAR = 1900
-_MAX_YEAR = 2200
+# The years the calendar counts in; arithmetic that would leave them is refused.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+_YEARS = f"years {MIN_YEAR}–{MAX_YEAR}"
+# More working days than the calendar's years hold: refused without walking them.
+_MAX_SPAN = 366 * (MAX_YEAR - MIN_YEAR + 1)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -117,23 +121,31 @@ class CnCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start` (before it if n < 0); `start` itself if n == 0."""
+        _check_in_range(start)
         if n == 0:
             return start
+        if abs(n) > _MAX_SPAN:
+            raise _past_the_calendar(start, n)
         year = start.year
         days = self._working_ordinals(year)
         if n > 0:
+            wanted = n
             index = bisect_right(days, start.toordinal())  # first working day after start
-            while index + n > len(days):
-                n -= len(days) - index
+            while index + wanted > len(days):
+                wanted -= len(days) - index
                 year += 1
+                if year > MAX_YEAR:
+                    raise _past_the_calendar(start, n)
                 days = self._working_ordinals(year)
                 index = 0
-            return date.fromordinal(days[index + n - 1])
+            return date.fromordinal(days[index + wanted - 1])
         wanted = -n
         index = bisect_left(days, start.toordinal())  # working days before start in its year
         while wanted > index:
             wanted -= index
             year -= 1
+            if year < MIN_YEAR:
+                raise _past_the_calendar(start, n)
             days = self._working_ordinals(year)
             index = len(days)
         return date.fromordinal(days[index - wanted])
@@ -142,6 +154,8 @@ class CnCalendar:
         """Working days in (start, end]; 0 if end <= start."""
         if end <= start:
             return 0
+        _check_in_range(start)
+        _check_in_range(end)
         first = self._working_ordinals(start.year)
         if start.year == end.year:
             return bisect_right(first, end.toordinal()) - bisect_right(first, start.toordinal())
@@ -167,6 +181,10 @@ class CalendarFileError(BadInput, ValueError):
     """The calendar file is not valid."""
 
 
+class OutsideCalendar(BadInput):
+    """A date or a count of working days reaches outside the years the calendar counts in."""
+
+
 def parse_calendar_file(text: str, source: str) -> YearData:
     """Read one year of holidays and make-up working days from YAML; raise CalendarFileError."""
     document = _load_yaml(text, source)
@@ -184,9 +202,9 @@ def parse_calendar_file(text: str, source: str) -> YearData:
             f"{source}: unknown key {', '.join(extra)} (expected year, holidays, workdays)"
         )
     year = document["year"]
-    if not isinstance(year, int) or isinstance(year, bool) or not _MIN_YEAR <= year <= _MAX_YEAR:
+    if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
         raise CalendarFileError(
-            f"{source}: year must be an integer from {_MIN_YEAR} to {_MAX_YEAR}, not {year!r}"
+            f"{source}: year must be an integer from {MIN_YEAR} to {MAX_YEAR}, not {year!r}"
         )
     holidays = frozenset(_holidays(document["holidays"], year, source))
     workdays = frozenset(_workdays(document["workdays"], year, source))
@@ -217,6 +235,17 @@ def _chinese_calendar_years() -> Mapping[int, YearData]:
         year: YearData(year, frozenset(holidays.get(year, ())), frozenset(workdays.get(year, ())))
         for year in sorted(holidays.keys() | workdays.keys())
     }
+
+
+def _check_in_range(day: date) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise OutsideCalendar(f"{day} is outside the calendar ({_YEARS})")
+
+
+def _past_the_calendar(start: date, n: int) -> OutsideCalendar:
+    sign = "+" if n > 0 else "-"
+    days = "working day" if abs(n) == 1 else "working days"
+    return OutsideCalendar(f"{start} {sign} {abs(n)} {days} is outside the calendar ({_YEARS})")
 
 
 def _days_of(year: int) -> Iterator[date]:
