@@ -28,7 +28,9 @@ from xunshi.workflow.machine import CompiledDefinition, Subject
 # What the timers do after an event: a new stage entry arms its first rung, a pause stops
 # the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
 Effect = Literal["enter", "pause", "resume", "none"]
-CommandKind = Literal["fire", "milestone", "suspend", "resume", "task", "note", "escalation"]
+CommandKind = Literal[
+    "fire", "milestone", "suspend", "resume", "task", "note", "escalation", "deadline"
+]
 
 
 class Deadline(NamedTuple):
@@ -393,6 +395,17 @@ def _escalation(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _deadline(ask: _Ask) -> Decision:
+    _compiled, instance, command, now, situation = ask
+    # The schedule has moved the deadline on a calendar load; the event records it (old and
+    # new date, the load and who made it), whatever the instance's state.
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "deadline", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -401,6 +414,7 @@ _DECIDERS = {
     "task": _task,
     "note": _note,
     "escalation": _escalation,
+    "deadline": _deadline,
 }
 
 
