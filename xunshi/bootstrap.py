@@ -136,11 +136,12 @@ class Services:
 
     @cached_property
     def calendar(self) -> CalendarService:
-        """Loading calendar years."""
+        """Loading calendar years, resetting them to the built-in data."""
         # Imported on first use: a command loads only the parts it needs.
         from xunshi.services.calendar import CalendarService
 
-        return CalendarService(self._app.db, self._app.schedule, self._app.clock)
+        app = self._app
+        return CalendarService(app.db, app.schedule, app.engine, app.clock)
 
     @cached_property
     def escalations(self) -> EscalationService:

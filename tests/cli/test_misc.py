@@ -61,6 +61,25 @@ def test_workdays_bad_input(cli: Cli, start: str, count: str, message: str) -> N
     assert cli.fail("calendar", "workdays", start, count) == message
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2024-02-29", "99999999"), "2024-02-29 + 99999999 working days"),
+        (("9999-12-31", "1"), "9999-12-31"),
+        (("2024-02-29", "--", "-99999999"), "2024-02-29 - 99999999 working days"),
+        (("0001-01-01", "-1"), "0001-01-01"),
+    ],
+)
+def test_workdays_outside_the_calendar_is_one_line(
+    cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    # Issue #8: these were tracebacks (OverflowError, ValueError: year 0 is out of range).
+    assert cli.fail("calendar", "workdays", *args) == (
+        f"{message} is outside the calendar (years 1900–2200)"
+    )
+    assert cli.out("calendar", "workdays", "2024-02-29", "1") == "2024-03-01\n"
+
+
 def test_workdays_needs_two_arguments(cli: Cli) -> None:
     assert cli.usage("calendar", "workdays", "2024-09-27") == "Error: Missing argument 'N'."
 

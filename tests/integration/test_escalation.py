@@ -783,7 +783,8 @@ def test_loading_the_year_recomputes_the_due_date_and_the_pending_timers(
 
     loaded = app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
 
-    assert (loaded.year, loaded.holidays, loaded.workdays, loaded.rescheduled) == (2027, 24, 3, 1)
+    assert (loaded.year, loaded.mode, loaded.holidays, loaded.workdays) == (2027, "replace", 24, 3)
+    assert [str(moved.key) for moved in loaded.rescheduled] == [case_into_2027]
     cal = app.services.read.catalog.calendar()
     assert cal.has_data(2027)
     # Jan 1-3 are now holidays: the 15th working day after 2026-12-20 is Jan 11.
@@ -837,7 +838,9 @@ def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_bef
 
     loaded = app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
 
-    assert loaded.rescheduled == 1
+    assert [(str(m.key), m.old_due_on, m.new_due_on) for m in loaded.rescheduled] == [
+        ("2026-R8/U01", date(2026, 12, 22), date(2026, 12, 22))  # only the rung moved
+    ]
     moved = live_timer(app, ref.id)
     assert (moved["level"], moved["generation"], moved["fire_at"], moved["provisional"]) == (
         3,

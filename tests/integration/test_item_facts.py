@@ -96,20 +96,23 @@ def test_an_update_that_changes_nothing_or_has_no_reason_is_refused(
 @pytest.mark.parametrize(
     ("column", "value", "shown"),
     [
-        ("title", "'被改过的标题'", "'被改过的标题'"),
-        ("manifestations", "'改过'", "'改过'"),
-        ("root_cause", "'改过'", "'改过'"),
-        ("source", "'audit'", "'audit'"),
-        ("code", "'P99'", "'P99'"),
-        ("key_problem", "0", "False"),
-        ("fix_now", "1", "True"),
+        ("title", "被改过的标题", "'被改过的标题'"),
+        ("manifestations", "改过", "'改过'"),
+        ("root_cause", "改过", "'改过'"),
+        ("source", "audit", "'audit'"),
+        ("code", "P99", "'P99'"),
+        ("key_problem", False, "False"),
+        ("fix_now", True, "True"),
     ],
 )
 def test_a_fact_edited_in_the_database_is_named_by_audit_verify(
-    app: App, rect: Rectifying, column: str, value: str, shown: str
+    app: App, rect: Rectifying, column: str, value: str | bool, shown: str
 ) -> None:
     item_id = rect.ref(P01).id
-    rect.sql(f"UPDATE rectification_item SET {column} = {value} WHERE id = :id", id=item_id)
+    # Bound, so that a flag is a boolean on PostgreSQL and an integer on SQLite.
+    rect.sql(
+        f"UPDATE rectification_item SET {column} = :value WHERE id = :id", value=value, id=item_id
+    )
 
     problems = app.services.audit.verify().problems
 

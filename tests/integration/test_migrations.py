@@ -10,9 +10,10 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -25,16 +26,18 @@ from xunshi.bootstrap import bootstrap
 from xunshi.cli import cli
 from xunshi.config import ENVIRONMENT, Settings
 from xunshi.errors import BadInput, StorageError
-from xunshi.storage import models
+from xunshi.storage import models, tables
 from xunshi.storage.db import Database
 from xunshi.storage.migrate import current_revision, downgrade, upgrade
+from xunshi.workflow.registry import Registry
+from xunshi.workflow.schedule import Schedule
 
 T = TypeVar("T")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
 # Every XUNSHI_* variable unset but the actor, so that the caller's environment never leaks in.
 ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": "tester"}
-OLDER = "database schema is at 0001, this xunshi needs 0002: run xunshi db upgrade"
-NEWER = "database schema is at 9999, this xunshi needs 0002: upgrade xunshi"
+OLDER = "database schema is at 0001, this xunshi needs 0003: run xunshi db upgrade"
+NEWER = "database schema is at 9999, this xunshi needs 0003: upgrade xunshi"
 LIVE_WHERE = {
     "sqlite": "status IN ('pending', 'claimed')",
     "postgresql": "((status)::text = ANY ((ARRAY['pending'::character varying, "
@@ -147,9 +150,16 @@ def assert_release_answers(url: str) -> None:
     for command, name in (("case", "cases"), ("item", "items"), ("escalations", "escalations")):
         result = run_cli(url, "--json", command, "list")
         assert result.exit_code == 0, result.output
-        # The fixture keeps the JSON indented by one: same keys, order and values.
-        printed = json.dumps(json.loads(result.stdout), ensure_ascii=False, indent=1)
-        assert printed == fixture_text(f"{name}.json.gz"), command
+        # The fixture keeps the JSON indented by one: the release's keys keep their order and
+        # values (a later version may add keys: `deliveries` of an escalation, for one).
+        expected = fixture_text(f"{name}.json.gz")
+        released = json.loads(expected)
+        now = json.loads(result.stdout)
+        assert len(now) == len(released), command
+        pairs = zip(released, now, strict=True)
+        kept = [{key: new[key] for key in old if key in new} for old, new in pairs]
+        printed = json.dumps(kept, ensure_ascii=False, indent=1)
+        assert printed == expected, command
 
     result = run_cli(url, "audit", "export", "--format", "jsonl")
     assert result.exit_code == 0, result.output
@@ -215,18 +225,124 @@ def from_sqlite(kind: Any, value: Any) -> Any:
 
 
 def test_migrations_from_empty_equal_the_models(db: Database) -> None:
-    assert upgrade(db) == (None, "0002")
+    assert upgrade(db) == (None, "0003")
 
     assert schema_differences(db) == []
 
 
-def test_autogenerate_sees_what_0002_changes(db: Database) -> None:
-    # The comparison above can fail: at 0001 it finds the table that 0002 drops.
-    upgrade(db, "0001")
+# What 0003 adds to calendar_year, as autogenerate names it when it is missing.
+CALENDAR_COLUMNS_0003 = [
+    ("add_column", "calendar_year", name)
+    for name in ("mode", "ordinary", "titles", "year_holidays", "year_workdays")
+]
 
-    assert [(kind, table.name) for kind, table in schema_differences(db)] == [
-        ("remove_table", "schema_info")
+
+def difference_names(db: Database) -> list[tuple[str, ...]]:
+    """Each difference autogenerate finds, by kind and the table (and column) it concerns."""
+    names: list[tuple[str, ...]] = []
+    for diff in schema_differences(db):
+        if diff[0] == "remove_table":
+            names.append((diff[0], diff[1].name))
+        elif diff[0] == "add_column":
+            names.append((diff[0], diff[2], diff[3].name))
+        else:
+            names.append((str(diff[0]),))
+    return sorted(names)
+
+
+def test_autogenerate_sees_what_0002_and_0003_change(db: Database) -> None:
+    # The comparison above can fail: at 0001 it finds the table that 0002 drops and the
+    # columns 0003 adds; at 0002 the columns.
+    upgrade(db, "0001")
+    assert difference_names(db) == sorted([("remove_table", "schema_info"), *CALENDAR_COLUMNS_0003])
+
+    upgrade(db, "0002")
+    assert difference_names(db) == sorted(CALENDAR_COLUMNS_0003)
+
+
+def store_0002_load(db: Database, year: int, holidays: list[str]) -> None:
+    """A calendar load as xunshi stored it at 0002 (it replaced the whole year)."""
+    c = tables.calendar_year
+    with db.transaction() as conn:
+        conn.execute(
+            c.insert().values(
+                calendar="cn",
+                year=year,
+                holidays=json.dumps(holidays),
+                workdays="[]",
+                digest="0" * 64,
+                source_name=f"cal{year}.yaml",
+                source=f"year: {year}",
+                loaded_by="tester",
+                loaded_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+            )
+        )
+
+
+def test_0003_keeps_what_the_loads_before_it_did(db: Database) -> None:
+    # Before 0003 a load replaced its year wholesale: the stored loads become replace
+    # loads, so the calendar (and every deadline on it) is the same after the upgrade.
+    upgrade(db, "0002")
+    store_0002_load(db, 2025, ["2025-10-09"])
+    store_0002_load(db, 2027, ["2027-01-01"])
+
+    assert upgrade(db) == ("0002", "0003")
+
+    with db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT year, mode, holidays, ordinary, titles, year_holidays, year_workdays"
+                " FROM calendar_year ORDER BY id"
+            )
+        ).all()
+        cal = Schedule(ZoneInfo("Asia/Shanghai"), Registry()).calendar(conn, "cn")
+    assert [tuple(row) for row in rows] == [
+        (2025, "replace", '["2025-10-09"]', "[]", "{}", '["2025-10-09"]', "[]"),
+        (2027, "replace", '["2027-01-01"]', "[]", "{}", '["2027-01-01"]', "[]"),
     ]
+    assert cal.is_working_day(date(2025, 10, 1))  # replaced then, replaced now
+    assert not cal.is_working_day(date(2025, 10, 9))
+    assert not cal.is_working_day(date(2027, 1, 1))
+    assert schema_differences(db) == []
+
+
+def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url: str) -> None:
+    upgrade(db)
+    app = bootstrap(Settings(db_url=db_url, actor="tester"))
+    try:
+        calendar = app.services.calendar
+        calendar.load("year: 2025\nholidays: [2025-10-09]\nworkdays: []\n", "a.yaml", "甲")
+        calendar.load("year: 2027\nholidays: [2027-01-01]\nworkdays: []\n", "b.yaml", "甲")
+        calendar.reset(2027, "乙")
+        calendar.load("year: 2028\nholidays: [2028-01-03]\nworkdays: []\n", "c.yaml", "甲")
+        before = app.services.read.catalog.calendar()
+    finally:
+        app.db.dispose()
+
+    assert downgrade(db, "0002") == ("0003", "0002")
+
+    with db.connect() as conn:
+        rows = conn.execute(text("SELECT year, holidays FROM calendar_year ORDER BY id")).all()
+    # 0002 reads a year as its latest load, wholesale: 2025 keeps 国庆 and adds 10-09; the
+    # reset left 2027 without data, which 0002 can only say by having no load of it.
+    assert [row.year for row in rows] == [2025, 2028]
+    holidays_2025 = json.loads(rows[0].holidays)
+    assert {"2025-10-01", "2025-10-08", "2025-10-09", "2025-01-28"} <= set(holidays_2025)
+    assert len(holidays_2025) == 29
+
+    assert upgrade(db) == ("0002", "0003")
+    app = bootstrap(Settings(db_url=db_url, actor="tester"))
+    try:
+        after = app.services.read.catalog.calendar()
+    finally:
+        app.db.dispose()
+    for year in (2025, 2027, 2028):
+        start = date(year, 1, 1)
+        days = [start + timedelta(days=k) for k in range(366)]
+        assert [after.is_working_day(d) for d in days] == [
+            before.is_working_day(d) for d in days
+        ], year
+        assert after.has_data(year) == before.has_data(year)
 
 
 def test_head_has_every_model_index_with_its_predicate(db: Database) -> None:
@@ -288,17 +404,17 @@ def test_revision_0001_has_the_release_structure(db: Database, release_file: Pat
 def test_downgrade_to_0001_and_back(db: Database) -> None:
     upgrade(db)
 
-    assert downgrade(db, "0001") == ("0002", "0001")
+    assert downgrade(db, "0001") == ("0003", "0001")
     assert current_revision(db) == "0001"
     with db.connect() as conn:
         assert conn.execute(text("SELECT key, value FROM schema_info")).all() == [
             ("schema_version", "1")
         ]
 
-    assert upgrade(db) == ("0001", "0002")
+    assert upgrade(db) == ("0001", "0003")
     assert schema_differences(db) == []
 
-    assert downgrade(db, "base") == ("0002", None)
+    assert downgrade(db, "base") == ("0003", None)
     assert current_revision(db) is None
     with db.connect() as conn:
         assert inspect(conn).get_table_names() == ["alembic_version"]
@@ -308,7 +424,7 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     before = snapshot(db)
 
-    assert upgrade(db) == ("0002", "0002")
+    assert upgrade(db) == ("0003", "0003")
     assert snapshot(db) == before
 
 
@@ -320,8 +436,8 @@ def test_the_release_database_upgrades_on_sqlite(release_file: Path) -> None:
     db = Database(url)
     try:
         assert current_revision(db) == "0001"
-        assert upgrade(db) == ("0001", "0002")
-        assert current_revision(db) == "0002"
+        assert upgrade(db) == ("0001", "0003")
+        assert current_revision(db) == "0003"
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -335,7 +451,7 @@ def test_the_release_database_upgrades_on_postgres(pg_schema_url: str, release_f
     try:
         upgrade(db, "0001")
         copy_release_rows(release_file, db)
-        assert upgrade(db) == ("0001", "0002")
+        assert upgrade(db) == ("0001", "0003")
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -350,11 +466,11 @@ def test_a_legacy_database_is_stamped_then_upgraded(db: Database) -> None:
         db.require_schema()
     assert refused.value.message == OLDER
 
-    assert upgrade(db) == ("0001", "0002")
+    assert upgrade(db) == ("0001", "0003")
 
-    assert current_revision(db) == "0002"
+    assert current_revision(db) == "0003"
     with db.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0002",)]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
     assert schema_differences(db) == []
     db.require_schema()
 
@@ -364,7 +480,7 @@ def test_init_upgrades_the_release_database(release_file: Path) -> None:
     try:
         assert app.services.definitions.init("tester").schema_created
         assert not app.services.definitions.init("tester").schema_created
-        assert current_revision(app.db) == "0002"
+        assert current_revision(app.db) == "0003"
     finally:
         app.db.dispose()
 
@@ -431,14 +547,14 @@ def test_the_cli_refuses_a_newer_schema(sqlite_url: str) -> None:
 
 def test_unknown_or_backward_targets_are_refused(db: Database) -> None:
     with pytest.raises(BadInput) as refused:
-        upgrade(db, "0003")
-    assert refused.value.message == "no schema revision 0003; known: 0001, 0002"
+        upgrade(db, "0004")
+    assert refused.value.message == "no schema revision 0004; known: 0001, 0002, 0003"
 
     upgrade(db)
     with pytest.raises(BadInput) as refused:
         upgrade(db, "0001")
-    assert refused.value.message == "database schema is at 0002, past 0001: nothing to upgrade"
-    assert current_revision(db) == "0002"
+    assert refused.value.message == "database schema is at 0003, past 0001: nothing to upgrade"
+    assert current_revision(db) == "0003"
 
 
 def test_a_failed_upgrade_writes_nothing(db: Database) -> None:
@@ -498,12 +614,12 @@ def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
     upgraders = 4
     results = run_at_once([lambda: upgrade_and_close(db_url)] * upgraders)
 
-    assert sorted(results, key=repr) == [("0002", "0002")] * (upgraders - 1) + [(None, "0002")]
+    assert sorted(results, key=repr) == [("0003", "0003")] * (upgraders - 1) + [(None, "0003")]
     db = Database(db_url)
     try:
         with db.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0002",)
+                ("0003",)
             ]
         assert schema_differences(db) == []
     finally:
@@ -516,7 +632,7 @@ def test_threads_upgrading_different_databases(tmp_path: Path) -> None:
     urls = [f"sqlite:///{tmp_path / f'db{n}.db'}" for n in range(4)]
     results = run_at_once([lambda url=url: upgrade_and_close(url) for url in urls])
 
-    assert results == [(None, "0002")] * len(urls)
+    assert results == [(None, "0003")] * len(urls)
     for url in urls:
         db = Database(url)
         try:

@@ -9,14 +9,24 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from xunshi.errors import XunshiError
+from xunshi.errors import BadInput, XunshiError
 from xunshi.workflow.calendar import (
+    OFFICIAL,
     Calendar,
+    CalendarFile,
     CalendarFileError,
     CnCalendar,
+    LoadMode,
+    MarkedDay,
+    OutsideCalendar,
     YearData,
+    YearLoad,
     calendar_for,
+    covered,
+    loaded_years,
+    official_days,
     parse_calendar_file,
+    year_days,
 )
 
 CAL = CnCalendar()
@@ -126,6 +136,39 @@ def test_long_spans_match_a_day_by_day_walk() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("start", "n", "message"),
+    [
+        (date(2024, 2, 29), 99_999_999, "2024-02-29 + 99999999 working days"),
+        (date(2024, 2, 29), -99_999_999, "2024-02-29 - 99999999 working days"),
+        # Within what a walk could reach, but past 2200: refused when the walk gets there.
+        (date(2024, 2, 29), 60_000, "2024-02-29 + 60000 working days"),
+        (date(2200, 12, 31), 1, "2200-12-31 + 1 working day"),
+        (date(1900, 1, 1), -1, "1900-01-01 - 1 working day"),
+        (date(9999, 12, 31), 1, "9999-12-31"),
+        (date(9999, 12, 31), 0, "9999-12-31"),
+        (date(1, 1, 1), -1, "0001-01-01"),
+    ],
+)
+def test_arithmetic_outside_the_calendar_is_bad_input(start: date, n: int, message: str) -> None:
+    with pytest.raises(OutsideCalendar) as caught:
+        CAL.add_working_days(start, n)
+    assert isinstance(caught.value, BadInput)
+    assert caught.value.message == f"{message} is outside the calendar (years 1900–2200)"
+
+
+def test_arithmetic_at_the_edges_of_the_calendar() -> None:
+    assert CAL.add_working_days(date(2200, 12, 30), 1) == date(2200, 12, 31)  # a Wednesday
+    assert CAL.add_working_days(date(1900, 1, 2), -1) == date(1900, 1, 1)  # a Monday
+    assert CAL.count_working_days(date(1900, 1, 1), date(2200, 12, 31)) > 78_000
+
+
+def test_counting_outside_the_calendar_is_bad_input() -> None:
+    with pytest.raises(OutsideCalendar, match=r"^9999-12-31 is outside the calendar"):
+        CAL.count_working_days(date(2024, 1, 1), date(9999, 12, 31))
+    assert CAL.count_working_days(date(9999, 12, 31), date(2024, 1, 1)) == 0  # empty span
+
+
 working_dates = st.dates(min_value=date(2003, 1, 1), max_value=date(2029, 12, 31))
 steps = st.integers(min_value=-400, max_value=400)
 
@@ -164,7 +207,7 @@ def test_provisional_when_any_spanned_year_lacks_data() -> None:
 
 
 def test_a_2027_file_makes_2027_arithmetic_final_and_uses_its_holidays() -> None:
-    cal = CAL.with_years(parse_calendar_file(FILE_2027, "cal2027.yaml"))
+    cal = CAL.with_years(parse_calendar_file(FILE_2027, "cal2027.yaml").data)
     end = cal.add_working_days(date(2026, 12, 28), 5)
     assert end == date(2027, 1, 5)  # 2027-01-01 is now a holiday
     assert not cal.provisional(date(2026, 12, 28), end)
@@ -204,9 +247,10 @@ def test_calendar_for_cn() -> None:
     assert cal.add_working_days(date(2024, 9, 27), 5) == date(2024, 10, 10)
 
 
-def test_calendar_for_cn_with_overrides() -> None:
-    cal = calendar_for("cn", [parse_calendar_file(FILE_2027, "cal2027.yaml")])
+def test_calendar_for_cn_with_loads() -> None:
+    cal = calendar_for("cn", [YearLoad(1, "replace", parse_calendar_file(FILE_2027, "cal.yaml"))])
     assert cal.has_data(2027)
+    assert not cal.is_working_day(date(2027, 1, 1))
 
 
 def test_calendar_for_unknown_name() -> None:
@@ -225,11 +269,23 @@ def test_parse_calendar_file() -> None:
     assert date(2027, 2, 13) in data.holidays
     assert date(2027, 10, 7) in data.holidays
     assert data.workdays == frozenset({date(2027, 2, 14), date(2027, 2, 20), date(2027, 10, 9)})
+    assert data.ordinary == frozenset()
+    # Ranges give their days a title; a single date has none.
+    assert data.titles[date(2027, 2, 6)] == "春节"
+    assert data.titles[date(2027, 10, 7)] == "国庆节"
+    assert date(2027, 1, 1) not in data.titles
+
+
+def test_parse_calendar_file_with_ordinary_days() -> None:
+    text = "year: 2025\nholidays: []\nworkdays: []\nordinary: [2025-10-08, 2025-09-28]\n"
+    data = parse_calendar_file(text, "fix2025.yaml")
+    assert data.ordinary == frozenset({date(2025, 10, 8), date(2025, 9, 28)})
 
 
 def test_parse_calendar_file_with_empty_lists() -> None:
     data = parse_calendar_file("year: 2030\nholidays: []\nworkdays: []\n", "cal.yaml")
-    assert data == YearData(2030, frozenset(), frozenset())
+    assert data == CalendarFile(2030, frozenset(), frozenset())
+    assert data.data == YearData(2030, frozenset(), frozenset())
 
 
 def test_calendar_file_error_is_a_value_error_and_a_xunshi_error() -> None:
@@ -276,7 +332,8 @@ def test_bad_file_missing_keys() -> None:
 
 def test_bad_file_extra_key() -> None:
     assert bad("year: 2027\nholidays: []\nworkdays: []\nholiday: []\n") == (
-        "cal2027.yaml: unknown key holiday (expected year, holidays, workdays)"
+        "cal2027.yaml: unknown key holiday"
+        " (expected year, holidays, workdays and optionally ordinary)"
     )
 
 
@@ -379,7 +436,136 @@ def test_bad_file_day_both_holiday_and_workday() -> None:
     assert bad(text) == "cal2027.yaml: 2027-02-13 is both a holiday and a make-up working day"
 
 
+def test_bad_file_ordinary_not_a_list() -> None:
+    assert bad("year: 2027\nholidays: []\nworkdays: []\nordinary: 2027-01-01\n") == (
+        "cal2027.yaml: ordinary must be a list of dates, not date datetime.date(2027, 1, 1)"
+    )
+
+
+def test_bad_file_ordinary_day_outside_the_year() -> None:
+    assert bad("year: 2027\nholidays: []\nworkdays: []\nordinary: [2026-10-08]\n") == (
+        "cal2027.yaml: ordinary day 2026-10-08 is not in 2027"
+    )
+
+
+def test_bad_file_day_both_listed_and_ordinary() -> None:
+    text = "year: 2027\nholidays: [2027-01-01]\nworkdays: []\nordinary: [2027-01-01]\n"
+    assert bad(text) == "cal2027.yaml: 2027-01-01 is both a holiday and an ordinary day"
+    text = "year: 2027\nholidays: []\nworkdays: [2027-02-20]\nordinary: [2027-02-20]\n"
+    assert bad(text) == (
+        "cal2027.yaml: 2027-02-20 is both a make-up working day and an ordinary day"
+    )
+
+
 def test_bad_file_make_up_day_on_a_weekday() -> None:
     assert bad("year: 2027\nholidays: []\nworkdays: [2027-02-15]\n") == (
         "cal2027.yaml: make-up working day 2027-02-15 is a Monday, not a Saturday or Sunday"
     )
+
+
+# --- the built-in data, loads in order ------------------------------------------------------
+
+ONE_HOLIDAY_2025 = "year: 2025\nholidays: [2025-10-09]\nworkdays: []\n"
+
+
+def load(number: int, mode: LoadMode, text: str, source: str = "cal.yaml") -> YearLoad:
+    """A stored load of a calendar file."""
+    return YearLoad(number, mode, parse_calendar_file(text, source), source, "tester")
+
+
+def reset(number: int, year: int) -> YearLoad:
+    """A stored reset of `year`."""
+    return YearLoad(number, "reset", CalendarFile(year, frozenset(), frozenset()))
+
+
+def kinds(days: dict[date, MarkedDay] | None) -> dict[date, str]:
+    """The kind of every special day."""
+    assert days is not None
+    return {day: marked.kind for day, marked in days.items()}
+
+
+def test_the_built_in_data_names_its_days() -> None:
+    days = official_days(2025)
+    assert days is not None
+    assert days[date(2025, 1, 28)] == MarkedDay("holiday", "春节", OFFICIAL)
+    assert days[date(2025, 10, 6)] == MarkedDay("holiday", "中秋", OFFICIAL)
+    assert days[date(2025, 9, 28)] == MarkedDay("workday", "国庆节", OFFICIAL)  # 调休 for 国庆
+    assert official_days(2027) is None
+    assert covered(2004) and covered(2026)
+    assert not covered(2003) and not covered(2027)
+
+
+def test_without_loads_a_year_is_the_built_in_data() -> None:
+    assert year_days(2025, []) == official_days(2025)
+    assert year_days(2027, []) is None
+
+
+def test_a_merge_overrides_the_days_it_lists_and_keeps_every_other() -> None:
+    # Issue #8: a 2025 file with one holiday turned 春节 and 国庆 into working days.
+    days = year_days(2025, [load(1, "merge", ONE_HOLIDAY_2025)])
+    official = official_days(2025)
+    assert days is not None and official is not None
+    assert days[date(2025, 10, 9)] == MarkedDay("holiday", "", 1)
+    assert {d: m for d, m in days.items() if d != date(2025, 10, 9)} == official
+    cal = calendar_for("cn", [load(1, "merge", ONE_HOLIDAY_2025)])
+    assert not cal.is_working_day(date(2025, 1, 29))  # 春节
+    assert not cal.is_working_day(date(2025, 10, 1))  # 国庆
+    assert cal.is_working_day(date(2025, 9, 28))  # its make-up Sunday
+    assert not cal.is_working_day(date(2025, 10, 9))
+
+
+def test_a_replace_makes_the_file_the_whole_year() -> None:
+    days = year_days(2025, [load(1, "replace", ONE_HOLIDAY_2025)])
+    assert kinds(days) == {date(2025, 10, 9): "holiday"}
+    cal = calendar_for("cn", [load(1, "replace", ONE_HOLIDAY_2025)])
+    assert cal.is_working_day(date(2025, 10, 1))
+    assert not cal.is_working_day(date(2025, 9, 28))
+
+
+def test_ordinary_days_undo_a_holiday_or_a_make_up_day() -> None:
+    text = "year: 2025\nholidays: []\nworkdays: []\nordinary: [2025-10-08, 2025-09-28]\n"
+    days = kinds(year_days(2025, [load(1, "merge", text)]))
+    assert date(2025, 10, 8) not in days
+    assert date(2025, 9, 28) not in days
+    assert days[date(2025, 10, 7)] == "holiday"
+    cal = calendar_for("cn", [load(1, "merge", text)])
+    assert cal.is_working_day(date(2025, 10, 8))  # a Wednesday, worked again
+    assert not cal.is_working_day(date(2025, 9, 28))  # a Sunday, off again
+
+
+def test_a_listed_day_keeps_its_title_unless_the_file_gives_one() -> None:
+    text = (
+        "year: 2025\nholidays:\n  - 2025-10-01\n  - {from: 2025-10-02, to: 2025-10-02,"
+        " title: 改名}\nworkdays: [2025-10-04]\n"
+    )
+    days = year_days(2025, [load(1, "merge", text)])
+    assert days is not None
+    assert days[date(2025, 10, 1)] == MarkedDay("holiday", "国庆节", 1)
+    assert days[date(2025, 10, 2)] == MarkedDay("holiday", "改名", 1)
+    assert days[date(2025, 10, 4)] == MarkedDay("workday", "", 1)  # a holiday before
+
+
+def test_loads_apply_in_order_and_a_reset_returns_to_the_built_in_data() -> None:
+    later = "year: 2025\nholidays: [2025-10-10]\nworkdays: []\n"
+    loads = [load(1, "merge", ONE_HOLIDAY_2025), load(2, "merge", later)]
+    days = year_days(2025, loads)
+    assert days is not None
+    assert (days[date(2025, 10, 9)].load, days[date(2025, 10, 10)].load) == (1, 2)
+    assert year_days(2025, [*loads, reset(3, 2025)]) == official_days(2025)
+    after = year_days(2025, [*loads, reset(3, 2025), load(4, "merge", later)])
+    assert after is not None and date(2025, 10, 9) not in after
+    assert after[date(2025, 10, 10)].load == 4
+
+
+def test_a_year_without_built_in_data_is_its_file_and_a_reset_empties_it() -> None:
+    days = year_days(2027, [load(1, "replace", FILE_2027)])
+    assert kinds(days) == kinds(year_days(2027, [load(1, "merge", FILE_2027)]))
+    assert len(kinds(days)) == 16 + 3
+    assert year_days(2027, [load(1, "replace", FILE_2027), reset(2, 2027)]) is None
+    assert loaded_years([load(1, "replace", FILE_2027), reset(2, 2027)]) == []
+    assert not calendar_for("cn", [load(1, "replace", FILE_2027), reset(2, 2027)]).has_data(2027)
+
+
+def test_a_load_of_another_year_is_refused_by_the_fold() -> None:
+    with pytest.raises(ValueError, match="load 1 is for 2027, not 2025"):
+        year_days(2025, [load(1, "merge", FILE_2027)])

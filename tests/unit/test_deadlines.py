@@ -73,7 +73,7 @@ def test_due_across_a_year_boundary_is_provisional_without_data() -> None:
 
 
 def test_due_across_a_year_boundary_is_final_with_a_2027_file() -> None:
-    cal = CAL.with_years(parse_calendar_file(FILE_2027, "cal2027.yaml"))
+    cal = CAL.with_years(parse_calendar_file(FILE_2027, "cal2027.yaml").data)
     entered = date(2026, 12, 28)
     due = due_date(entered, parse_due("5wd"), cal)
     assert due == date(2027, 1, 5)

@@ -32,6 +32,11 @@ def test_history_is_a_line_oldest_first() -> None:
         Revision(
             "0002", "0001", "Drop schema_info: the revision lives in Alembic's alembic_version now."
         ),
+        Revision(
+            "0003",
+            "0002",
+            "Calendar loads keep their mode, ordinary days, titles and resulting year.",
+        ),
     ]
 
 

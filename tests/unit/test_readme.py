@@ -1,4 +1,7 @@
-"""The definition examples in the README and docs/ are valid definitions (docs that cannot rot)."""
+"""The README's and docs' examples are valid: definitions, and calendar files (`year:` first).
+
+Docs that cannot rot.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,23 @@ from pathlib import Path
 import pytest
 
 from xunshi.definitions.loader import BUILTIN_GUARDS, parse_definition
+from xunshi.workflow.calendar import parse_calendar_file
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 
 
-def _yaml_blocks(path: Path) -> list[str]:
-    return re.findall(r"```yaml\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+def _yaml_blocks(path: Path, *, calendars: bool = False) -> list[str]:
+    """The definition examples of a page (or, `calendars`, its calendar files)."""
+    blocks = re.findall(r"```yaml\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    return [block for block in blocks if block.startswith("year:") == calendars]
+
+
+def test_the_readme_calendar_file_example_loads() -> None:
+    [block] = _yaml_blocks(README, calendars=True)
+    example = parse_calendar_file(block, "README.md")
+    assert (example.year, len(example.holidays), len(example.workdays)) == (2027, 12, 1)
 
 
 def test_the_readme_definition_example_validates() -> None:

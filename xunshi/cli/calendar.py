@@ -1,4 +1,4 @@
-"""`xunshi calendar …`: load a year, working-day arithmetic."""
+"""`xunshi calendar …`: load or reset a year, show its days and their sources, count days."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import click
 from xunshi.cli import render
 from xunshi.cli.options import actor_option, read_text
 from xunshi.cli.root import State, XunshiGroup, pass_state
-from xunshi.display import plural
 from xunshi.errors import BadInput
 from xunshi.timeparse import parse_date
 
@@ -21,20 +20,60 @@ def calendar() -> None:
 
 @calendar.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="The file's days override those days; every other day stays (the default).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="The file is the whole year: built-in holidays it does not list are dropped.",
+)
 @actor_option("Who loads it")
 @pass_state
-def calendar_load(state: State, file: Path, actor: str) -> None:
-    """Add or correct a year: holidays and make-up working days (YAML)."""
+def calendar_load(state: State, file: Path, merge: bool, replace: bool, actor: str) -> None:
+    """Load a year's holidays and make-up days (YAML).
+
+    A year the built-in data covers is merged unless --replace is given.
+    """
+    if merge and replace:
+        raise click.UsageError("--merge and --replace cannot be used together")
     services = state.services()
-    loaded = services.calendar.load(read_text(file), file.name, actor)
-    render.emit(
-        state,
-        loaded.to_json(),
-        lambda: (
-            f"Loaded {loaded.year}: {loaded.holidays} holidays, {loaded.workdays} make-up "
-            f"working days; {plural(loaded.rescheduled, 'deadline')} recomputed"
-        ),
+    changed = services.calendar.load(
+        read_text(file),
+        file.name,
+        actor,
+        mode="replace" if replace else "merge",
     )
+    render.emit(state, changed.to_json(), lambda: render.calendar_changed(changed))
+
+
+@calendar.command("reset")
+@click.argument("year", metavar="YEAR")
+@actor_option("Who resets it")
+@pass_state
+def calendar_reset(state: State, year: str, actor: str) -> None:
+    """Return YEAR to the built-in data (recorded like a load)."""
+    number = parse_year(year)
+    services = state.services()
+    changed = services.calendar.reset(number, actor)
+    render.emit(state, changed.to_json(), lambda: render.calendar_changed(changed))
+
+
+@calendar.command("show")
+@click.argument("year", metavar="YEAR")
+@pass_state
+def calendar_show(state: State, year: str) -> None:
+    """Show YEAR's holidays and make-up days, and their sources.
+
+    Then every load of the year: when, who, which file, how.
+    """
+    number = parse_year(year)
+    services = state.services(initialised=False)
+    # With an initialised database, the loads count too; without one, the built-in data.
+    shown = services.read.catalog.calendar_year(number, initialised=services.schema.initialised())
+    render.emit(state, shown.to_json(), lambda: render.calendar_year(shown, state.settings.tz))
 
 
 @calendar.command("workdays", context_settings={"ignore_unknown_options": True})
@@ -59,3 +98,11 @@ def calendar_workdays(state: State, start: str, count: str) -> None:
             + ("  (暂定 provisional: no calendar data)" if found.provisional else "")
         ),
     )
+
+
+def parse_year(text: str) -> int:
+    """A year as typed (`2025`), or one `Error:` line."""
+    raw = text.strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadInput(f"YEAR {text!r} is not a year (e.g. 2025)")
+    return int(raw)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -21,16 +21,18 @@ if TYPE_CHECKING:
     from xunshi.cli.root import State
     from xunshi.definitions.schema import Definition
     from xunshi.read.cases import CaseView
-    from xunshi.read.catalog import Category, GroupInfo, RoundInfo, UnitInfo
+    from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
     from xunshi.read.escalations import EscalationView
     from xunshi.read.history import History
     from xunshi.read.items import ItemView
     from xunshi.read.overview import RoundOverview
     from xunshi.read.themes import Theme
+    from xunshi.services.calendar import CalendarChanged, Rescheduled
     from xunshi.services.results import Change
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
     from xunshi.workflow.registry import DefinitionVersion
+    from xunshi.workflow.schedule import Rung
 
 
 def emit(state: State, data: Any, human: Callable[[], str]) -> None:
@@ -506,6 +508,109 @@ def _status(view: CaseView) -> str:
     if view.overdue:
         return f"超期 {-(view.days_left or 0)} 天"
     return f"还有 {view.days_left} 天" if view.days_left is not None else ""
+
+
+# -- the calendar --------------------------------------------------------------------------
+
+_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_DAY_KINDS = {"holiday": "节假日", "workday": "调休上班"}
+
+
+def calendar_changed(changed: CalendarChanged) -> str:
+    """`calendar load`, `calendar reset`: the year as it now is, and every deadline moved."""
+    if changed.mode == "reset":
+        head = f"Reset {changed.year} to the built-in data"
+    else:
+        head = f"Loaded {changed.year} from {changed.source} ({changed.mode})"
+    if changed.has_data:
+        days = (
+            f"{plural(changed.holidays, 'holiday')}, "
+            f"{plural(changed.workdays, 'make-up working day')}"
+        )
+    else:
+        days = "no data (weekends only)"
+    lines = [f"{head}: {days}; {plural(len(changed.rescheduled), 'deadline')} moved"]
+    lines += [f"  {_moved_text(moved)}" for moved in changed.rescheduled]
+    return "\n".join(lines)
+
+
+def _moved_text(moved: Rescheduled) -> str:
+    """`case 2025-R1/U01 (onsite): due 2025-10-09 → 2025-10-10`."""
+    if moved.key.task is not None:
+        old, new = moved.old_rung, moved.new_rung
+        return f"{moved.key.label}: next rung {_rung_text(old)} → {_rung_text(new)}"
+    where = f"{moved.key.label} ({moved.stage})"
+    old_due = _due(moved.old_due_on, moved.old_provisional)
+    new_due = _due(moved.new_due_on, moved.new_provisional)
+    if old_due != new_due:
+        return f"{where}: due {old_due} → {new_due}"
+    return f"{where}: next rung {_rung_text(moved.old_rung)} → {_rung_text(moved.new_rung)}"
+
+
+def _due(day: date | None, provisional: bool) -> str:
+    if day is None:
+        return "none"
+    return day.isoformat() + (" (暂定)" if provisional else "")
+
+
+def _rung_text(rung: Rung | None) -> str:
+    if rung is None:
+        return "none"
+    return f"level {rung.level} at {rung.fire_at.strftime('%Y-%m-%d %H:%M')}"
+
+
+def calendar_year(shown: CalendarYear, tz: ZoneInfo) -> str:
+    """`calendar show YEAR`: the year's special days with their sources, then its loads."""
+    if not shown.loads:
+        base = "the built-in data" if shown.builtin else "no built-in data, nothing loaded"
+    else:
+        on = "on the built-in data" if shown.builtin else "no built-in data"
+        base = f"{plural(len(shown.loads), 'load')}, {on}"
+    if shown.has_data:
+        lines = [
+            f"{shown.year}: {plural(shown.holidays, 'holiday')}, "
+            f"{plural(shown.workdays, 'make-up working day')} ({base})",
+            "",
+            table(
+                ["日期", "星期", "类别", "名称", "来源"],
+                [
+                    [
+                        d.day.isoformat(),
+                        _WEEKDAYS[d.day.weekday()],
+                        _DAY_KINDS[d.kind],
+                        d.title,
+                        d.source if d.load is None else f"{d.source} ({d.load.loaded_by})",
+                    ]
+                    for d in shown.days
+                ],
+            ),
+        ]
+    else:
+        lines = [
+            f"{shown.year}: no data, weekends only: deadlines through it are 暂定 provisional "
+            f"({base})"
+        ]
+    if shown.loads:
+        lines += [
+            "",
+            table(
+                ["载入", "时间", "载入人", "文件", "方式", "节假日", "调休上班", "平常日"],
+                [
+                    [
+                        load.id,
+                        business_time(load.loaded_at, tz),
+                        load.loaded_by,
+                        load.source or "-",
+                        load.mode,
+                        load.holidays,
+                        load.workdays,
+                        load.ordinary,
+                    ]
+                    for load in shown.loads
+                ],
+            ),
+        ]
+    return "\n".join(lines)
 
 
 # -- the schema ----------------------------------------------------------------------------

@@ -110,9 +110,7 @@ def plan() -> None:
     help="A CSV's text encoding, e.g. gb18030 (default: UTF-8, else GB18030 detected).",
 )
 @pass_state
-def plan_import(
-    state: State, file: Path, actor: str, at: str | None, encoding: str | None
-) -> None:
+def plan_import(state: State, file: Path, actor: str, at: str | None, encoding: str | None) -> None:
     """Import a plan sheet (FILE.csv or FILE.xlsx).
 
     Columns: round 轮次, group 巡视组, group_leader 组长, unit_code 单位代码,

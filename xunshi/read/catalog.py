@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,16 @@ from sqlalchemy import Connection, select
 from xunshi.definitions.schema import Definition
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
-from xunshi.workflow.calendar import Calendar, calendar_for
+from xunshi.workflow.calendar import (
+    Calendar,
+    DayKind,
+    LoadMode,
+    YearLoad,
+    calendar_for,
+    check_year,
+    covered,
+    year_days,
+)
 from xunshi.workflow.registry import DefinitionVersion
 from xunshi.workflow.resolve import resolve_round
 
@@ -127,6 +136,97 @@ class Workdays:
         }
 
 
+# How `calendar show` names the built-in data as a day's source.
+BUILTIN_SOURCE = "官方"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadInfo:
+    """One stored load of a calendar year: who, when, which file, how, what it listed."""
+
+    id: int
+    mode: LoadMode
+    source: str  # the file's name; "" for a reset
+    loaded_by: str
+    loaded_at: datetime  # in the business time zone
+    holidays: int  # the days its file listed
+    workdays: int
+    ordinary: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "load": self.id,
+            "mode": self.mode,
+            "source": self.source or None,
+            "loaded_by": self.loaded_by,
+            "loaded_at": self.loaded_at.isoformat(),
+            "holidays": self.holidays,
+            "workdays": self.workdays,
+            "ordinary": self.ordinary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """A holiday or make-up working day of a year, and where it came from."""
+
+    day: date
+    kind: DayKind
+    title: str
+    load: LoadInfo | None  # None: the built-in data
+
+    @property
+    def source(self) -> str:
+        """`官方`, or the name of the file that set it."""
+        return BUILTIN_SOURCE if self.load is None else self.load.source
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "date": self.day.isoformat(),
+            "kind": self.kind,
+            "title": self.title or None,
+            "source": self.source,
+            "load": None if self.load is None else self.load.id,
+            "loaded_by": None if self.load is None else self.load.loaded_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarYear:
+    """The answer of `calendar show YEAR`: every special day with its source, every load."""
+
+    year: int
+    builtin: bool  # the built-in data covers the year
+    has_data: bool  # False: weekends only (deadlines through it are provisional)
+    days: tuple[CalendarDay, ...]
+    loads: tuple[LoadInfo, ...]
+
+    @property
+    def holidays(self) -> int:
+        """How many holidays the year has."""
+        return sum(d.kind == "holiday" for d in self.days)
+
+    @property
+    def workdays(self) -> int:
+        """How many make-up working days the year has."""
+        return sum(d.kind == "workday" for d in self.days)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "calendar": "cn",
+            "year": self.year,
+            "builtin": self.builtin,
+            "has_data": self.has_data,
+            "holidays": self.holidays,
+            "workdays": self.workdays,
+            "days": [d.to_json() for d in self.days],
+            "loads": [load.to_json() for load in self.loads],
+        }
+
+
 def version_json(version: DefinitionVersion, tz: ZoneInfo) -> dict[str, Any]:
     """The `--json` shape of a registered definition version."""
     return {
@@ -209,6 +309,38 @@ class CatalogQueries:
         result = cal.add_working_days(start, n)
         provisional = cal.provisional(min(start, result), max(start, result))
         return Workdays(start, n, result, provisional)
+
+    def calendar_year(self, year: int, *, initialised: bool) -> CalendarYear:
+        """A year's holidays and make-up days with their sources, and the year's loads.
+
+        Without an initialised database only the built-in data exists.
+        """
+        check_year(year)
+        loads: list[YearLoad] = []
+        if initialised:
+            with self.ctx.reading() as conn:
+                loads = self.ctx.schedule.loads(conn, "cn", year)
+        infos = {load.id: self._load_info(load) for load in loads}
+        days = year_days(year, loads)
+        shown = tuple(
+            CalendarDay(day, marked.kind, marked.title, infos.get(marked.load))
+            for day, marked in sorted((days or {}).items())
+        )
+        return CalendarYear(year, covered(year), days is not None, shown, tuple(infos.values()))
+
+    def _load_info(self, load: YearLoad) -> LoadInfo:
+        file = load.file
+        assert load.loaded_at is not None, "a stored load knows when it was made"
+        return LoadInfo(
+            id=load.id,
+            mode=load.mode,
+            source=load.source_name,
+            loaded_by=load.loaded_by,
+            loaded_at=load.loaded_at.astimezone(self.ctx.tz),
+            holidays=len(file.holidays),
+            workdays=len(file.workdays),
+            ordinary=len(file.ordinary),
+        )
 
     def calendar(self) -> Calendar:
         """The `cn` working-day calendar with the years users loaded."""

@@ -241,7 +241,13 @@ class OutboxRow(SQLModel, table=True):
 
 
 class CalendarYearRow(SQLModel, table=True):
-    """A year of working-day calendar data loaded by a user (adds or corrects a year)."""
+    """One load of a working-day calendar year: a file merged or replacing it, or a reset.
+
+    Loads are kept, never edited: a year's days are the built-in data, then its loads in
+    order (`workflow/calendar.py: year_days`). `holidays`, `workdays` and `ordinary` are the
+    days the file listed; `year_holidays` and `year_workdays` the year as the load left it
+    (NULL: no data, weekends only), a record of what it did.
+    """
 
     __tablename__ = "calendar_year"
     id: int | None = Field(default=None, primary_key=True)
@@ -254,6 +260,11 @@ class CalendarYearRow(SQLModel, table=True):
     source: str = Field(sa_column=Column(Text, nullable=False))
     loaded_by: str
     loaded_at: datetime = _utc()
+    mode: str = Field(max_length=16)  # merge | replace | reset
+    ordinary: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of ISO dates
+    titles: str = Field(sa_column=Column(Text, nullable=False))  # JSON {ISO date: title}
+    year_holidays: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    year_workdays: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 metadata = SQLModel.metadata

@@ -44,6 +44,11 @@ calendar_year = Table(
     Column("source", Text(), nullable=False),
     Column("loaded_by", String(), nullable=False),
     Column("loaded_at", UTCDateTime(), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("ordinary", Text(), nullable=False),
+    Column("titles", Text(), nullable=False),
+    Column("year_holidays", Text(), nullable=True),
+    Column("year_workdays", Text(), nullable=True),
 )
 
 

@@ -28,6 +28,7 @@ EVENT_KINDS = (
     "resumed",
     "note",
     "migrated",
+    "deadline",  # a calendar load moved a due date or a rung (the projection ignores it)
 )
 
 

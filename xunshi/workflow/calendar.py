@@ -1,9 +1,12 @@
 """Working-day calendars: which days are worked, and arithmetic in working days.
 
 The `cn` calendar follows the statutory holidays and make-up working days (调休) published by
-the State Council, as shipped in `chinesecalendar`, plus user files that add or replace whole
-years. A year without data falls back to weekends only; arithmetic through such a year is
-*provisional* and is recomputed when the data arrives.
+the State Council, as shipped in `chinesecalendar` (the built-in data, 官方), with the years
+people load on top. Loads are kept, never edited: a year's days are the built-in data and then
+its loads in order (`year_days`) — a merge overrides the days its file lists, a replace makes
+the file the whole year, a reset returns to the built-in data — and every day remembers the
+load that set it. A year without data falls back to weekends only; arithmetic through such a
+year is *provisional* and is recomputed when the data arrives.
 
 Working days are counted from per-year sorted tuples of date ordinals, built once per year and
 searched with `bisect`, so adding or counting working days costs a few bisections per year
@@ -14,19 +17,31 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from xunshi.errors import BadInput
 
+# How a load changes its year: `merge` overrides the days its file lists and keeps every
+# other day, `replace` makes the file the whole year, `reset` returns to the built-in data.
+LoadMode = Literal["merge", "replace", "reset"]
+DayKind = Literal["holiday", "workday"]
+# The load a day of the built-in data comes from (stored loads count from 1).
+OFFICIAL = 0
+# The years the calendar counts in; arithmetic that would leave them is refused.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+_YEARS = f"years {MIN_YEAR}–{MAX_YEAR}"
+
 _SATURDAY = 5
 _FILE_KEYS = ("year", "holidays", "workdays")
+_ALL_FILE_KEYS = (*_FILE_KEYS, "ordinary")
 _RANGE_KEYS = frozenset({"from", "to", "title"})
-_MIN_YEAR = 1900
-_MAX_YEAR = 2200
+# More working days than the calendar's years hold: refused without walking them.
+_MAX_SPAN = 366 * (MAX_YEAR - MIN_YEAR + 1)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -117,23 +132,31 @@ class CnCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start` (before it if n < 0); `start` itself if n == 0."""
+        _check_in_range(start)
         if n == 0:
             return start
+        if abs(n) > _MAX_SPAN:
+            raise _past_the_calendar(start, n)
         year = start.year
         days = self._working_ordinals(year)
         if n > 0:
+            wanted = n
             index = bisect_right(days, start.toordinal())  # first working day after start
-            while index + n > len(days):
-                n -= len(days) - index
+            while index + wanted > len(days):
+                wanted -= len(days) - index
                 year += 1
+                if year > MAX_YEAR:
+                    raise _past_the_calendar(start, n)
                 days = self._working_ordinals(year)
                 index = 0
-            return date.fromordinal(days[index + n - 1])
+            return date.fromordinal(days[index + wanted - 1])
         wanted = -n
         index = bisect_left(days, start.toordinal())  # working days before start in its year
         while wanted > index:
             wanted -= index
             year -= 1
+            if year < MIN_YEAR:
+                raise _past_the_calendar(start, n)
             days = self._working_ordinals(year)
             index = len(days)
         return date.fromordinal(days[index - wanted])
@@ -142,6 +165,8 @@ class CnCalendar:
         """Working days in (start, end]; 0 if end <= start."""
         if end <= start:
             return 0
+        _check_in_range(start)
+        _check_in_range(end)
         first = self._working_ordinals(start.year)
         if start.year == end.year:
             return bisect_right(first, end.toordinal()) - bisect_right(first, start.toordinal())
@@ -167,8 +192,124 @@ class CalendarFileError(BadInput, ValueError):
     """The calendar file is not valid."""
 
 
-def parse_calendar_file(text: str, source: str) -> YearData:
-    """Read one year of holidays and make-up working days from YAML; raise CalendarFileError."""
+class OutsideCalendar(BadInput):
+    """A date or a count of working days reaches outside the years the calendar counts in."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    """What a calendar file says about its year: the days it lists, and the holidays' titles.
+
+    `ordinary` days are neither holidays nor make-up working days: merged into a year, they
+    turn a day the data marks back into an ordinary weekday or weekend day.
+    """
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    ordinary: frozenset[date] = frozenset()
+    titles: Mapping[date, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def data(self) -> YearData:
+        """The file taken as the whole year (what `--replace` makes of it)."""
+        return YearData(self.year, self.holidays, self.workdays)
+
+
+class MarkedDay(NamedTuple):
+    """A holiday or make-up working day of a year, its title, and the load that set it."""
+
+    kind: DayKind
+    title: str
+    load: int  # OFFICIAL for the built-in data
+
+
+@dataclass(frozen=True, slots=True)
+class YearLoad:
+    """One stored load of a year: a file merged into it or replacing it, or a reset."""
+
+    id: int
+    mode: LoadMode
+    file: CalendarFile
+    source_name: str = ""
+    loaded_by: str = ""
+    loaded_at: datetime | None = None
+
+    @property
+    def year(self) -> int:
+        """The year it changed."""
+        return self.file.year
+
+
+def covered(year: int) -> bool:
+    """True if the built-in data (`chinesecalendar`) has `year`."""
+    return year in _chinese_calendar_years()
+
+
+def official_days(year: int) -> dict[date, MarkedDay] | None:
+    """The built-in holidays and make-up working days of `year` (None: no built-in data)."""
+    marked = _official_days().get(year)
+    return None if marked is None else dict(marked)
+
+
+def year_days(year: int, loads: Sequence[YearLoad]) -> dict[date, MarkedDay] | None:
+    """The holidays and make-up days of `year`: the built-in data, then `loads` in order.
+
+    None when the year has no data (weekends only): nothing built in and nothing loaded,
+    or reset after loads of a year the built-in data does not cover.
+    """
+    days = official_days(year)
+    for load in loads:
+        if load.year != year:
+            raise ValueError(f"load {load.id} is for {load.year}, not {year}")
+        if load.mode == "reset":
+            days = official_days(year)
+            continue
+        before: dict[date, MarkedDay] = {} if days is None else days
+        days = {} if load.mode == "replace" else dict(before)
+        file = load.file
+        for day in file.ordinary:
+            days.pop(day, None)
+        listed: tuple[tuple[DayKind, frozenset[date]], ...] = (
+            ("holiday", file.holidays),
+            ("workday", file.workdays),
+        )
+        for kind, marked in listed:
+            for day in marked:
+                kept = before.get(day)
+                # A listed day without a title keeps the one it had as the same kind of day.
+                title = file.titles.get(day) or (kept.title if kept and kept.kind == kind else "")
+                days[day] = MarkedDay(kind, title, load.id)
+    return days
+
+
+def year_data(year: int, days: Mapping[date, MarkedDay]) -> YearData:
+    """The arithmetic's view of a year's marked days."""
+    return YearData(
+        year,
+        frozenset(d for d, m in days.items() if m.kind == "holiday"),
+        frozenset(d for d, m in days.items() if m.kind == "workday"),
+    )
+
+
+def loaded_years(loads: Iterable[YearLoad]) -> list[YearData]:
+    """The data of every year that `loads` touch, each folded over the built-in data."""
+    by_year: dict[int, list[YearLoad]] = {}
+    for load in loads:
+        by_year.setdefault(load.year, []).append(load)
+    years = []
+    for year, its_loads in by_year.items():
+        days = year_days(year, its_loads)
+        if days is not None:
+            years.append(year_data(year, days))
+    return years
+
+
+def parse_calendar_file(text: str, source: str) -> CalendarFile:
+    """Read one year of holidays, make-up working days and ordinary days from YAML.
+
+    Raise CalendarFileError naming the first problem.
+    """
     document = _load_yaml(text, source)
     if not isinstance(document, dict):
         raise CalendarFileError(
@@ -178,45 +319,75 @@ def parse_calendar_file(text: str, source: str) -> YearData:
     missing = [key for key in _FILE_KEYS if key not in document]
     if missing:
         raise CalendarFileError(f"{source}: missing key {', '.join(missing)}")
-    extra = sorted(str(key) for key in document if key not in _FILE_KEYS)
+    extra = sorted(str(key) for key in document if key not in _ALL_FILE_KEYS)
     if extra:
         raise CalendarFileError(
-            f"{source}: unknown key {', '.join(extra)} (expected year, holidays, workdays)"
+            f"{source}: unknown key {', '.join(extra)}"
+            " (expected year, holidays, workdays and optionally ordinary)"
         )
     year = document["year"]
-    if not isinstance(year, int) or isinstance(year, bool) or not _MIN_YEAR <= year <= _MAX_YEAR:
+    if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
         raise CalendarFileError(
-            f"{source}: year must be an integer from {_MIN_YEAR} to {_MAX_YEAR}, not {year!r}"
+            f"{source}: year must be an integer from {MIN_YEAR} to {MAX_YEAR}, not {year!r}"
         )
-    holidays = frozenset(_holidays(document["holidays"], year, source))
+    titles: dict[date, str] = {}
+    holidays = frozenset(_holidays(document["holidays"], year, source, titles))
     workdays = frozenset(_workdays(document["workdays"], year, source))
+    ordinary = frozenset(_ordinary(document.get("ordinary", []), year, source))
     both = sorted(holidays & workdays)
     if both:
         raise CalendarFileError(f"{source}: {both[0]} is both a holiday and a make-up working day")
-    return YearData(year, holidays, workdays)
+    for listed, what in ((holidays, "a holiday"), (workdays, "a make-up working day")):
+        clash = sorted(listed & ordinary)
+        if clash:
+            raise CalendarFileError(f"{source}: {clash[0]} is both {what} and an ordinary day")
+    return CalendarFile(year, holidays, workdays, ordinary, titles)
 
 
-def calendar_for(name: str, overrides: Iterable[YearData] = ()) -> Calendar:
-    """The calendar called `name` (only `cn` exists), with user years on top."""
+def calendar_for(name: str, loads: Iterable[YearLoad] = ()) -> Calendar:
+    """The calendar called `name` (only `cn` exists), with the loaded years on top."""
     if name == "cn":
-        return CnCalendar(overrides)
+        return CnCalendar(loaded_years(loads))
     raise ValueError(f"unknown calendar {name!r} (known: cn)")
 
 
 @cache
 def _chinese_calendar_years() -> Mapping[int, YearData]:
+    return {year: year_data(year, days) for year, days in sorted(_official_days().items())}
+
+
+@cache
+def _official_days() -> Mapping[int, Mapping[date, MarkedDay]]:
     import chinese_calendar  # imported on first use: commands that only read stay fast
 
-    holidays: dict[int, set[date]] = {}
-    workdays: dict[int, set[date]] = {}
-    for day in chinese_calendar.holidays:
-        holidays.setdefault(day.year, set()).add(day)
-    for day in chinese_calendar.workdays:
-        workdays.setdefault(day.year, set()).add(day)
-    return {
-        year: YearData(year, frozenset(holidays.get(year, ())), frozenset(workdays.get(year, ())))
-        for year in sorted(holidays.keys() | workdays.keys())
-    }
+    names = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
+    years: dict[int, dict[date, MarkedDay]] = {}
+    published: tuple[tuple[DayKind, Mapping[date, str]], ...] = (
+        ("holiday", chinese_calendar.holidays),
+        ("workday", chinese_calendar.workdays),
+    )
+    for kind, days in published:
+        for day, name in days.items():
+            marked = MarkedDay(kind, names.get(name, name or ""), OFFICIAL)
+            years.setdefault(day.year, {})[day] = marked
+    return years
+
+
+def check_year(year: int) -> None:
+    """Refuse a year outside the years the calendar counts in."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise OutsideCalendar(f"year {year} is outside the calendar ({_YEARS})")
+
+
+def _check_in_range(day: date) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise OutsideCalendar(f"{day} is outside the calendar ({_YEARS})")
+
+
+def _past_the_calendar(start: date, n: int) -> OutsideCalendar:
+    sign = "+" if n > 0 else "-"
+    days = "working day" if abs(n) == 1 else "working days"
+    return OutsideCalendar(f"{start} {sign} {abs(n)} {days} is outside the calendar ({_YEARS})")
 
 
 def _days_of(year: int) -> Iterator[date]:
@@ -261,7 +432,7 @@ def _load_yaml(text: str, source: str) -> Any:
         raise CalendarFileError(f"{source}: not valid YAML: {problem}{where}") from error
 
 
-def _holidays(entries: object, year: int, source: str) -> Iterator[date]:
+def _holidays(entries: object, year: int, source: str, titles: dict[date, str]) -> Iterator[date]:
     if not isinstance(entries, list):
         raise CalendarFileError(
             f"{source}: holidays must be a list of dates or {{from, to}} ranges,"
@@ -269,12 +440,14 @@ def _holidays(entries: object, year: int, source: str) -> Iterator[date]:
         )
     for entry in entries:
         if isinstance(entry, dict):
-            yield from _holiday_range(entry, year, source)
+            yield from _holiday_range(entry, year, source, titles)
         else:
             yield _date_in_year(entry, "holiday", year, source)
 
 
-def _holiday_range(entry: dict[Any, Any], year: int, source: str) -> Iterator[date]:
+def _holiday_range(
+    entry: dict[Any, Any], year: int, source: str, titles: dict[date, str]
+) -> Iterator[date]:
     keys = set(entry)
     if not {"from", "to"} <= keys or not keys <= _RANGE_KEYS:
         shown = ", ".join(sorted(str(k) for k in keys))
@@ -292,7 +465,10 @@ def _holiday_range(entry: dict[Any, Any], year: int, source: str) -> Iterator[da
             f"{source}: holiday range from {first} to {last} ends before it starts"
         )
     for ordinal in range(first.toordinal(), last.toordinal() + 1):
-        yield date.fromordinal(ordinal)
+        day = date.fromordinal(ordinal)
+        if title:
+            titles[day] = title
+        yield day
 
 
 def _workdays(entries: object, year: int, source: str) -> Iterator[date]:
@@ -306,6 +482,13 @@ def _workdays(entries: object, year: int, source: str) -> Iterator[date]:
                 " not a Saturday or Sunday"
             )
         yield day
+
+
+def _ordinary(entries: object, year: int, source: str) -> Iterator[date]:
+    if not isinstance(entries, list):
+        raise CalendarFileError(f"{source}: ordinary must be a list of dates, not {_kind(entries)}")
+    for entry in entries:
+        yield _date_in_year(entry, "ordinary day", year, source)
 
 
 def _date_in_year(value: object, what: str, year: int, source: str) -> date:

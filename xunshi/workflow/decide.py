@@ -30,7 +30,7 @@ from xunshi.workflow.machine import CompiledDefinition, Subject
 # the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
 Effect = Literal["enter", "pause", "resume", "none"]
 CommandKind = Literal[
-    "fire", "milestone", "suspend", "resume", "task", "facts", "note", "escalation"
+    "fire", "milestone", "suspend", "resume", "task", "facts", "note", "escalation", "deadline"
 ]
 
 
@@ -425,6 +425,17 @@ def _escalation(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _deadline(ask: _Ask) -> Decision:
+    _compiled, instance, command, now, situation = ask
+    # The schedule has moved the deadline on a calendar load; the event records it (old and
+    # new date, the load and who made it), whatever the instance's state.
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "deadline", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -434,6 +445,7 @@ _DECIDERS = {
     "facts": _facts,
     "note": _note,
     "escalation": _escalation,
+    "deadline": _deadline,
 }
 
 

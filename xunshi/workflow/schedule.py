@@ -5,6 +5,10 @@ timer per ladder rung is stored in the same transaction. Leaving the stage super
 and resolves the stage's open escalations; a suspension supersedes them; a resume moves the
 due date by the working days suspended and schedules the rungs not yet raised again, in a
 new generation.
+
+Calendar loads are stored here too (kept, never edited): storing one recomputes every due
+date and rung its year touches and returns what moved, for the caller to record in the
+histories.
 """
 
 from __future__ import annotations
@@ -15,39 +19,70 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
-from xunshi.workflow.calendar import Calendar, YearData, calendar_for
+from xunshi.workflow.calendar import (
+    Calendar,
+    CalendarFile,
+    LoadMode,
+    YearData,
+    YearLoad,
+    calendar_for,
+    covered,
+    year_data,
+    year_days,
+)
 from xunshi.workflow.deadlines import rule_fires_at
 from xunshi.workflow.decide import Deadline, InstanceState, deadline, replayed_deadline
 from xunshi.workflow.registry import Registry
 
 # How long a process trusts its cached calendar before checking for newly loaded years.
 CALENDAR_RECHECK_SECONDS = 10.0
+_LIVE = ("pending", "claimed")
+_MODES: dict[str, LoadMode] = {"merge": "merge", "replace": "replace", "reset": "reset"}
+
+
+class Rung(NamedTuple):
+    """The rung a stage's (or task's) live timer waits on: its level and instant."""
+
+    level: int
+    fire_at: datetime
+    provisional: bool
 
 
 @dataclass(frozen=True, slots=True)
-class LoadedYear:
-    """A calendar year stored by `calendar load`, and what it changed."""
+class MovedDeadline:
+    """A deadline a calendar change moved: a stage's due date and next rung, or a task's rung.
 
-    year: int
-    holidays: int
-    workdays: int
-    rescheduled: int
+    A task's due date is a date the office set and never moves (`old_due_on == new_due_on`);
+    only its rungs, computed on the calendar, may. `*_provisional` is the stage's flag, or
+    for a task its rung's.
+    """
 
-    def to_json(self) -> dict[str, Any]:
-        """The `--json` shape."""
-        return {
-            "year": self.year,
-            "holidays": self.holidays,
-            "workdays": self.workdays,
-            "rescheduled": self.rescheduled,
-        }
+    instance_id: int
+    stage: str  # the stage whose deadline moved; "" for a task
+    task_id: int  # 0: the stage itself
+    task_number: int | None
+    old_due_on: date | None
+    new_due_on: date | None
+    old_provisional: bool
+    new_provisional: bool
+    old_rung: Rung | None
+    new_rung: Rung | None
+
+
+@dataclass(frozen=True, slots=True)
+class YearChange:
+    """A stored load (or reset) of a calendar year, the year as it now is, what it moved."""
+
+    load: YearLoad
+    data: YearData | None  # None: the year has no data (weekends only)
+    moved: tuple[MovedDeadline, ...]
 
 
 class Schedule:
@@ -71,122 +106,268 @@ class Schedule:
         self._checked_at = now
         if cached is not None and cached[0] == revision:
             return cached[1]
-        calendar = calendar_for(name, self._user_years(conn, name))
+        calendar = calendar_for(name, self.loads(conn, name))
         self._calendars[name] = (revision, calendar)
         return calendar
+
+    def forget_calendar(self, name: str) -> None:
+        """Drop the cached calendar `name` (a load was rolled back after it was read)."""
+        self._calendars.pop(name, None)
 
     def _revision(self, conn: Connection, name: str) -> int:
         c = q.calendar_years
         found = conn.execute(select(func.max(c.c.id)).where(c.c.calendar == name)).scalar()
         return int(found or 0)
 
-    def _user_years(self, conn: Connection, name: str) -> list[YearData]:
+    def loads(self, conn: Connection, name: str, year: int | None = None) -> list[YearLoad]:
+        """The stored loads of calendar `name` (of one year if given), oldest first."""
         c = q.calendar_years
-        rows = conn.execute(
-            select(c.c.year, c.c.holidays, c.c.workdays)
+        query = (
+            select(
+                c.c.id,
+                c.c.year,
+                c.c.mode,
+                c.c.holidays,
+                c.c.workdays,
+                c.c.ordinary,
+                c.c.titles,
+                c.c.source_name,
+                c.c.loaded_by,
+                c.c.loaded_at,
+            )
             .where(c.c.calendar == name)
             .order_by(c.c.id)
         )
-        return [
-            YearData(
-                row.year,
-                frozenset(date.fromisoformat(d) for d in json.loads(row.holidays)),
-                frozenset(date.fromisoformat(d) for d in json.loads(row.workdays)),
-            )
-            for row in rows
-        ]
+        if year is not None:
+            query = query.where(c.c.year == year)
+        return [_load_from_row(row) for row in conn.execute(query)]
 
     def load_year(
         self,
         conn: Connection,
-        data: YearData,
+        file: CalendarFile,
         *,
+        mode: LoadMode,
         calendar: str,
         source: str,
         source_name: str,
         actor: str,
         now: datetime,
-    ) -> LoadedYear:
-        """Store a year of calendar data, then recompute every live deadline it touches."""
-        holidays = sorted(d.isoformat() for d in data.holidays)
-        workdays = sorted(d.isoformat() for d in data.workdays)
-        body = canonical_json({"year": data.year, "holidays": holidays, "workdays": workdays})
-        conn.execute(
-            q.calendar_years.insert(),
+    ) -> YearChange:
+        """Store a calendar file's year (merged or replacing), then move what it moves.
+
+        For a year the built-in data does not cover, the file is the year's data whatever
+        the mode asked: it is stored as a replace.
+        """
+        if mode == "reset":
+            raise ValueError("a reset loads no file: use reset_year")
+        stored = mode if covered(file.year) else "replace"
+        return self._store(conn, calendar, stored, file, source, source_name, actor, now)
+
+    def reset_year(
+        self, conn: Connection, year: int, *, calendar: str, actor: str, now: datetime
+    ) -> YearChange:
+        """Return a year to the built-in data (a load of its own), then move what it moves."""
+        empty = CalendarFile(year, frozenset(), frozenset())
+        return self._store(conn, calendar, "reset", empty, "", "", actor, now)
+
+    def _store(
+        self,
+        conn: Connection,
+        calendar: str,
+        mode: LoadMode,
+        file: CalendarFile,
+        source: str,
+        source_name: str,
+        actor: str,
+        now: datetime,
+    ) -> YearChange:
+        year = file.year
+        earlier = self.loads(conn, calendar, year)
+        listed = {
+            "holidays": _iso_list(file.holidays),
+            "workdays": _iso_list(file.workdays),
+            "ordinary": _iso_list(file.ordinary),
+        }
+        titles = {day.isoformat(): title for day, title in sorted(file.titles.items())}
+        body = canonical_json({"year": year, "mode": mode, **listed, "titles": titles})
+        # The year as this load leaves it (the days' kinds do not depend on the load's id,
+        # which the insert gives).
+        days = year_days(year, [*earlier, YearLoad(-1, mode, file)])
+        data = None if days is None else year_data(year, days)
+        load_id = conn.execute(
+            q.calendar_years.insert().returning(q.calendar_years.c.id),
             {
                 "calendar": calendar,
-                "year": data.year,
-                "holidays": json.dumps(holidays),
-                "workdays": json.dumps(workdays),
+                "year": year,
+                "mode": mode,
+                **{name: json.dumps(value) for name, value in listed.items()},
+                "titles": canonical_json(titles),
+                "year_holidays": None if data is None else json.dumps(_iso_list(data.holidays)),
+                "year_workdays": None if data is None else json.dumps(_iso_list(data.workdays)),
                 "digest": _sha256(body),
                 "source": source,
                 "source_name": source_name,
                 "loaded_by": actor,
                 "loaded_at": now,
             },
-        )
+        ).scalar_one()
         self._calendars.pop(calendar, None)
-        rescheduled = self._recompute_year(conn, data.year)
-        return LoadedYear(data.year, len(holidays), len(workdays), rescheduled)
+        moved = self._recompute_year(conn, year)
+        stored = YearLoad(load_id, mode, file, source_name, actor, now)
+        return YearChange(stored, data, tuple(moved))
 
-    def _recompute_year(self, conn: Connection, year: int) -> int:
-        """Recompute due dates and pending timers of stages whose span touches `year`.
+    def _recompute_year(self, conn: Connection, year: int) -> list[MovedDeadline]:
+        """Recompute the deadlines that `year` touches; return those that moved."""
+        return [*self._recompute_stages(conn, year), *self._recompute_tasks(conn, year)]
 
-        A stage is touched when it is due in or after `year`, or when one of its pending
-        rungs fires then (a rung `+10wd` after a December due date fires in January).
+    def _recompute_stages(self, conn: Connection, year: int) -> list[MovedDeadline]:
+        """Recompute due dates and next rungs of stages whose span touches `year`.
+
+        A stage is touched when it was entered by the end of `year` and is due in or after
+        it, or when its next rung fires then (a rung `+10wd` after a December due date
+        fires in January).
         """
         i, t = q.instances, q.timers
-        year_starts = datetime.combine(date(year, 1, 1), datetime.min.time(), tzinfo=self.tz)
-        rung_in_year = (
+        rung_from_year = (
             select(t.c.instance_id)
-            .where(t.c.status == "pending", t.c.task_id == 0, t.c.fire_at >= year_starts)
+            .where(t.c.status.in_(_LIVE), t.c.task_id == 0, t.c.fire_at >= self._starts(year))
             .scalar_subquery()
         )
         rows = conn.execute(
-            select(i).where(
+            select(i)
+            .where(
                 i.c.due_on.is_not(None),
-                (i.c.due_on >= date(year, 1, 1)) | i.c.id.in_(rung_in_year),
+                i.c.entered_at < self._starts(year + 1),
+                (i.c.due_on >= date(year, 1, 1)) | i.c.id.in_(rung_from_year),
             )
+            .order_by(i.c.id)
         ).mappings()
-        touched = [
-            InstanceState.from_row(row)
-            for row in rows
-            if row["entered_at"].astimezone(self.tz).year <= year
-        ]
-        count = 0
-        for instance in touched:
+        moved = []
+        for instance in [InstanceState.from_row(row) for row in rows]:
             defn = self._definition(conn, instance)
             deadline = self._deadline_with_pauses(conn, instance, defn)
-            unchanged = (deadline.due_on, deadline.provisional) == (
-                instance.due_on,
-                instance.provisional,
-            )
-            if unchanged and not self._has_provisional_rungs(conn, instance.id):
+            after = instance._replace(due_on=deadline.due_on, provisional=deadline.provisional)
+            old_rung = self._live_rung(conn, instance.id, 0)
+            fields = None if after.suspended else self._open_rung(conn, after, defn)
+            new_rung = _rung(fields)
+            if deadline == (instance.due_on, instance.provisional) and new_rung == old_rung:
                 continue
             conn.execute(
                 i.update().where(i.c.id == instance.id),
                 {"due_on": deadline.due_on, "provisional": deadline.provisional},
             )
-            moved = instance._replace(due_on=deadline.due_on, provisional=deadline.provisional)
-            self._supersede(conn, moved.id)
-            if not moved.suspended:
-                self.rescheduled(conn, moved, defn)
-            count += 1
-        return count
+            self._supersede(conn, instance.id)
+            if fields is not None:
+                generation = self._next_generation(conn, instance.id, instance.stage_seq, 0)
+                self._insert_timer(
+                    conn, instance.id, instance.stage_seq, instance.state, 0, fields, generation
+                )
+            moved.append(
+                MovedDeadline(
+                    instance_id=instance.id,
+                    stage=instance.state,
+                    task_id=0,
+                    task_number=None,
+                    old_due_on=instance.due_on,
+                    new_due_on=deadline.due_on,
+                    old_provisional=instance.provisional,
+                    new_provisional=deadline.provisional,
+                    old_rung=old_rung,
+                    new_rung=new_rung,
+                )
+            )
+        return moved
 
-    def _has_provisional_rungs(self, conn: Connection, instance_id: int) -> bool:
+    def _recompute_tasks(self, conn: Connection, year: int) -> list[MovedDeadline]:
+        """Recompute the next rung of every open task whose rung span touches `year`.
+
+        A task's rung is computed on the calendar from its due date (`-3wd`, `+5wd`), so
+        it depends on `year` when its due date or the rung's instant falls in or around it.
+        """
+        t, k, i, x = q.timers, q.tasks, q.instances, q.escalations
+        first, following = date(year, 1, 1), date(year + 1, 1, 1)
+        rows = conn.execute(
+            select(
+                t.c.instance_id,
+                t.c.task_id,
+                t.c.level,
+                t.c.fire_at,
+                t.c.provisional,
+                t.c.due_on,
+                k.c.number,
+                i.c.definition_name,
+                i.c.definition_version,
+            )
+            .join(k, k.c.id == t.c.task_id)
+            .join(i, i.c.id == t.c.instance_id)
+            .where(
+                t.c.status.in_(_LIVE),
+                t.c.task_id != 0,
+                (t.c.fire_at >= self._starts(year)) | (t.c.due_on >= first),
+                (t.c.fire_at < self._starts(year + 1)) | (t.c.due_on < following),
+            )
+            .order_by(t.c.instance_id, k.c.number)
+        ).all()
+        moved = []
+        for row in rows:
+            defn = self.registry.definition(conn, row.definition_name, row.definition_version)
+            cal = self.calendar(conn, defn.calendar)
+            raised = conn.execute(
+                select(x.c.level).where(
+                    x.c.instance_id == row.instance_id, x.c.task_id == row.task_id
+                )
+            ).scalars()
+            due_on: date = row.due_on
+            fields = self.next_rung(
+                conn,
+                defn,
+                None,
+                due_on,
+                cal.provisional(due_on, due_on),
+                after_level=None,
+                skip_levels=frozenset(raised),
+            )
+            old_rung = Rung(row.level, row.fire_at, bool(row.provisional))
+            new_rung = _rung(fields)
+            if new_rung == old_rung:
+                continue
+            # The item's row first: every writer locks an instance before its timers.
+            conn.execute(select(i.c.id).where(i.c.id == row.instance_id).with_for_update())
+            self.disarm_task(conn, row.task_id)
+            if fields is not None:
+                generation = self._next_generation(conn, row.instance_id, 0, row.task_id)
+                self._insert_timer(conn, row.instance_id, 0, "", row.task_id, fields, generation)
+            moved.append(
+                MovedDeadline(
+                    instance_id=row.instance_id,
+                    stage="",
+                    task_id=row.task_id,
+                    task_number=row.number,
+                    old_due_on=due_on,
+                    new_due_on=due_on,
+                    old_provisional=old_rung.provisional,
+                    new_provisional=bool(new_rung and new_rung.provisional),
+                    old_rung=old_rung,
+                    new_rung=new_rung,
+                )
+            )
+        return moved
+
+    def _live_rung(self, conn: Connection, instance_id: int, task_id: int) -> Rung | None:
+        """The rung the live timer of a stage (task_id 0) or a task waits on."""
         t = q.timers
         found = conn.execute(
-            select(t.c.id)
-            .where(
-                t.c.instance_id == instance_id,
-                t.c.status == "pending",
-                t.c.task_id == 0,
-                t.c.provisional.is_(True),
-            )
+            select(t.c.level, t.c.fire_at, t.c.provisional)
+            .where(t.c.instance_id == instance_id, t.c.task_id == task_id, t.c.status.in_(_LIVE))
+            .order_by(t.c.id.desc())
             .limit(1)
         ).first()
-        return found is not None
+        return None if found is None else Rung(found.level, found.fire_at, bool(found.provisional))
+
+    def _starts(self, year: int) -> datetime:
+        """The first instant of `year` in the business time zone."""
+        return datetime.combine(date(year, 1, 1), datetime.min.time(), tzinfo=self.tz)
 
     # -- deadlines -------------------------------------------------------------------
 
@@ -239,14 +420,20 @@ class Schedule:
         self, conn: Connection, instance: InstanceState, definition: Definition
     ) -> None:
         """A timer for the first rung not yet raised in this stage entry, in a new generation."""
-        t, x = q.timers, q.escalations
-        generation = conn.execute(
-            select(func.coalesce(func.max(t.c.generation), 0)).where(
-                t.c.instance_id == instance.id,
-                t.c.stage_seq == instance.stage_seq,
-                t.c.task_id == 0,
+        rung = self._open_rung(conn, instance, definition)
+        if rung is not None:
+            generation = self._next_generation(conn, instance.id, instance.stage_seq, 0)
+            self._insert_timer(
+                conn, instance.id, instance.stage_seq, instance.state, 0, rung, generation
             )
-        ).scalar_one()
+
+    def _open_rung(
+        self, conn: Connection, instance: InstanceState, definition: Definition
+    ) -> dict[str, Any] | None:
+        """The timer fields of the stage entry's first rung not yet raised, or None."""
+        if instance.due_on is None:
+            return None
+        x = q.escalations
         raised = conn.execute(
             select(x.c.level).where(
                 x.c.instance_id == instance.id,
@@ -254,13 +441,29 @@ class Schedule:
                 x.c.task_id == 0,
             )
         ).scalars()
-        self._insert_timers(
+        return self.next_rung(
             conn,
-            instance,
             definition,
-            generation=int(generation) + 1,
+            instance.state,
+            instance.due_on,
+            instance.provisional,
+            after_level=None,
             skip_levels=frozenset(raised),
         )
+
+    def _next_generation(
+        self, conn: Connection, instance_id: int, stage_seq: int, task_id: int
+    ) -> int:
+        """One more than the newest timer generation of a stage entry (or of a task)."""
+        t = q.timers
+        newest = conn.execute(
+            select(func.coalesce(func.max(t.c.generation), 0)).where(
+                t.c.instance_id == instance_id,
+                t.c.stage_seq == stage_seq,
+                t.c.task_id == task_id,
+            )
+        ).scalar_one()
+        return int(newest) + 1
 
     def _supersede(self, conn: Connection, instance_id: int) -> None:
         conn.execute(q.SUPERSEDE_TIMERS, {"b_instance_id": instance_id})
@@ -408,3 +611,29 @@ def dedup_key(instance_id: int, stage_seq: int, task_id: int, level: int, genera
 
 def _sha256(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _iso_list(days: Iterable[date]) -> list[str]:
+    return sorted(day.isoformat() for day in days)
+
+
+def _dates(stored: str) -> frozenset[date]:
+    return frozenset(date.fromisoformat(day) for day in json.loads(stored))
+
+
+def _rung(fields: dict[str, Any] | None) -> Rung | None:
+    """The rung of a timer's fields (as `next_rung` gives them)."""
+    if fields is None:
+        return None
+    return Rung(fields["level"], fields["fire_at"], bool(fields["provisional"]))
+
+
+def _load_from_row(row: Any) -> YearLoad:
+    mode = _MODES.get(row.mode)
+    if mode is None:
+        raise ValueError(f"calendar load {row.id} has an unknown mode {row.mode!r}")
+    titles = {date.fromisoformat(day): str(title) for day, title in json.loads(row.titles).items()}
+    file = CalendarFile(
+        row.year, _dates(row.holidays), _dates(row.workdays), _dates(row.ordinary), titles
+    )
+    return YearLoad(row.id, mode, file, row.source_name, row.loaded_by, row.loaded_at)
