@@ -792,3 +792,19 @@ def test_item_update_refusals(items: Cli) -> None:
     assert items.usage("item", "update", P01, "--title", "新", *office) == (
         "Error: Missing option '--reason'."
     )
+
+
+def test_item_codes_match_in_any_case(items: Cli, tmp_path: Path) -> None:
+    # `p01` finds P01; adding p01 beside P01 is a duplicate; a sheet's rows for p03 and P03
+    # are one item (spelled as its first row spells it).
+    assert items.json("item", "show", P01.lower())["key"] == P01
+    assert items.fail(
+        "item", "add", KEY.lower(), "--code", "p01", "--title", "另一个问题",
+        "--category", "党的建设/政治建设", "--actor", "王主任",
+    ) == f"item {P01.rsplit('/', 1)[0]}/p01 already exists (as P01)"  # fmt: skip
+    lines = [GOOD_LINES[2], GOOD_LINES[2].replace("U01,P03", "u01,p03").replace("补全", "复核")]
+    path = write_items(tmp_path / "items.csv", *lines)
+
+    assert items.json("items", "import", str(path), "--actor", "王主任") == {"items": 1, "tasks": 2}
+    keys = [i["key"] for i in items.json("item", "list", "--case", KEY)]
+    assert keys == [P01, P02, f"{KEY}/P03"]

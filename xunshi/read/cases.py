@@ -136,8 +136,7 @@ class CaseQueries:
         with self.ctx.reading() as conn:
             stmt = _case_select().order_by(r.c.code, u.c.code)
             if round_code is not None:
-                resolve_round(conn, round_code)
-                stmt = stmt.where(r.c.code == round_code)
+                stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
             if state is not None:
                 self.ctx.registry.check_state(conn, "case", state)
                 stmt = stmt.where(i.c.state == state)

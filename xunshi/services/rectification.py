@@ -36,7 +36,14 @@ from xunshi.texts import check_code, check_name, check_text
 from xunshi.workflow.audit import TASK_FIELDS
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine, Outcome, ReadSet, conflict_message
-from xunshi.workflow.resolve import InstanceRef, TaskRef, resolve_case, resolve_item, resolve_task
+from xunshi.workflow.resolve import (
+    InstanceRef,
+    TaskRef,
+    find_item_code,
+    resolve_case,
+    resolve_item,
+    resolve_task,
+)
 from xunshi.workflow.schedule import Schedule
 
 ITEM_DEFINITION = "rectification"
@@ -156,12 +163,10 @@ class ItemService(Lifecycle):
                 f"{case_ref.label} is {case_state.title} ({case_state.name}); "
                 "its problem list is closed"
             )
-        it = q.items
-        taken = conn.execute(
-            select(it.c.id).where(it.c.case_id == case_ref.id, it.c.code == code)
-        ).first()
+        taken = find_item_code(conn, case_ref.id, code)
         if taken is not None:
-            raise AlreadyExists(f"{key.label} already exists")
+            shown = "" if taken == code else f" (as {taken})"
+            raise AlreadyExists(f"{key.label} already exists{shown}")
         recorded = {
             "code": code,
             "title": title,
@@ -185,7 +190,7 @@ class ItemService(Lifecycle):
         )
         try:
             conn.execute(
-                it.insert(),
+                q.items.insert(),
                 {
                     **{k: v for k, v in recorded.items() if k != "category"},
                     "id": outcome.instance.id,
@@ -532,9 +537,11 @@ class _Lookups:
         self.conn = conn
         self.service = service
 
-    def case_id(self, key: InstanceKey) -> int:
-        """The id of case `key` (NotFound if there is none)."""
-        return resolve_case(self.conn, key).id
+    def case(self, key: InstanceKey) -> tuple[int, InstanceKey]:
+        """The id of case `key` and its key as stored (NotFound if there is none)."""
+        found = resolve_case(self.conn, key)
+        assert found.key is not None
+        return found.id, found.key
 
     def categories(self) -> set[tuple[str, str]]:
         """Every (一级, 二级) of the category list."""
@@ -544,9 +551,5 @@ class _Lookups:
         }
 
     def item_exists(self, case_id: int, code: str) -> bool:
-        """Whether the case already has an item `code`."""
-        it = q.items
-        found = self.conn.execute(
-            select(it.c.id).where(it.c.case_id == case_id, it.c.code == code)
-        ).first()
-        return found is not None
+        """Whether the case already has an item `code` (in any case)."""
+        return find_item_code(self.conn, case_id, code) is not None
