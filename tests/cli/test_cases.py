@@ -7,6 +7,7 @@ pattern and compare every other line exactly (or use `--as-of`, which counts fro
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from cli_harness import (
@@ -141,6 +142,32 @@ def test_start_in_the_future(world: Cli) -> None:
         r"events cannot be recorded ahead of time",
         message,
     )
+
+
+def test_a_case_does_not_start_before_its_round(world: Cli, tmp_path: Path) -> None:
+    # The round starts 2024-09-02 (business time); the case may start that day, not before.
+    assert world.fail(*start_args("U02", at="2024-09-01T23:59")) == (
+        f"case {ROUND}/U02 cannot start at 2024-09-01 23:59: round {ROUND} starts on 2024-09-02"
+    )
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text(
+        "round,group,group_leader,unit_code,unit_name,unit_category,definition\n"
+        f"{ROUND},G1,张三,U02,示例市审计局,市直机关,regular\n",
+        encoding="utf-8",
+    )
+    assert world.fail("plan", "import", str(sheet), "--at", "2024-08-30") == (
+        f"case {ROUND}/U02 cannot start at 2024-08-30 00:00: round {ROUND} starts on 2024-09-02"
+    )
+    assert len(world.json("case", "list")) == 1
+    assert world.json(*start_args("U02", at="2024-09-02T00:00"))["key"] == f"{ROUND}/U02"
+
+
+@pytest.mark.parametrize("start", ["1800-01-01", "1999-12-31", "2101-01-01", "2925-03-03"])
+def test_a_round_starts_in_a_plausible_year(ready: Cli, start: str) -> None:
+    assert ready.fail("round", "create", "R9", "--title", "第九轮", "--start", start) == (
+        f"round start {start} is not a plausible date: a round starts between 2000 and 2100"
+    )
+    assert ready.json("round", "list") == []
 
 
 # -- show -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import HISTORY_KEYS, KEY, ROUND, Cli, start_args
+from cli_harness import HISTORY_KEYS, KEY, ROUND, START, Cli, drive, hours_after, start_args
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
@@ -91,9 +91,10 @@ def task_args(item: str, *extra: str, due: str | None = "2024-10-31") -> list[st
 
 
 @pytest.fixture
-def items(world: Cli, tmp_path: Path) -> Cli:
-    """The world, the category list, P01 (identified) and P02 (rectifying, 业务工作/财务管理)
-    with task #1 due 2024-10-31 owned by 财务处/孙科长."""
+def items(rectifying: Cli, tmp_path: Path) -> Cli:
+    """The world with U01 in 整改, the category list, P01 (identified) and P02 (rectifying,
+    业务工作/财务管理) with task #1 due 2024-10-31 owned by 财务处/孙科长."""
+    world = rectifying
     (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     world.run("categories", "load", "categories.yaml")
     add_p01(world)
@@ -201,7 +202,14 @@ def test_categories_in_use_cannot_be_removed_and_a_missing_file_is_named(
 # -- items ----------------------------------------------------------------------------------
 
 
-def test_item_add_prints_the_item_and_show_shows_it(world: Cli, tmp_path: Path) -> None:
+def start_in_rectification(cli: Cli, unit: str) -> None:
+    """Start the unit's case at START and move it into 整改, one event an hour."""
+    cli.run(*start_args(unit))
+    drive(cli, f"{ROUND}/{unit}", 6, hours_after(START, first=1))
+
+
+def test_item_add_prints_the_item_and_show_shows_it(rectifying: Cli, tmp_path: Path) -> None:
+    world = rectifying
     (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     world.run("categories", "load", "categories.yaml")
     assert add_p01(world) == SHOWN_P01
@@ -477,8 +485,7 @@ GOOD_LINES = (
 
 
 def test_items_import(items: Cli, tmp_path: Path) -> None:
-    items.run("case", "start", "--round", ROUND, "--unit", "U02", "--group", "G1",
-              "--definition", "regular", "--at", "2024-09-02T09:00")  # fmt: skip
+    start_in_rectification(items, "U02")
     path = write_items(tmp_path / "items.csv", *GOOD_LINES)
     assert items.out("items", "import", str(path), "--actor", "王主任") == (
         "Imported 2 items with 3 tasks\n"
@@ -515,7 +522,7 @@ def test_a_bad_items_file_exits_1_naming_row_and_column_and_imports_nothing(
 
 
 def test_items_import_in_the_encoding_given(items: Cli, tmp_path: Path) -> None:
-    items.run(*start_args("U02"))
+    start_in_rectification(items, "U02")
     path = tmp_path / "items.csv"
     path.write_bytes(("\n".join([ITEM_COLUMNS, *GOOD_LINES]) + "\n").encode("gb18030"))
     import_ = ["items", "import", str(path), "--actor", "王主任", "--encoding"]
@@ -808,3 +815,52 @@ def test_item_codes_match_in_any_case(items: Cli, tmp_path: Path) -> None:
     assert items.json("items", "import", str(path), "--actor", "王主任") == {"items": 1, "tasks": 2}
     keys = [i["key"] for i in items.json("item", "list", "--case", KEY)]
     assert keys == [P01, P02, f"{KEY}/P03"]
+
+
+# -- when problems may be added (#8.8) --------------------------------------------------------
+
+
+def p09(*extra: str) -> list[str]:
+    """`item add` of P09 to case U01."""
+    return [
+        "item", "add", KEY, "--code", "P09", "--title", "会议记录不全",
+        "--category", "党的建设/组织建设", "--actor", "王主任", *extra,
+    ]  # fmt: skip
+
+
+def test_problems_are_added_only_in_the_stages_the_definition_allows(
+    world: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
+    world.run("categories", "load", "categories.yaml")
+    rule = (
+        "problems are added in 整改 (rectification), 立行立改 (--fix-now) problems also in "
+        "现场巡视 (onsite)"
+    )
+    assert world.fail(*p09()) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
+    assert world.fail(*p09("--fix-now")) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
+    drive(world, KEY, 2, hours_after(START, first=1))  # into 现场巡视 (onsite)
+    assert world.fail(*p09()) == f"case {KEY} is in 现场巡视 (onsite): {rule}"
+    assert world.json(*p09("--fix-now"))["key"] == f"{KEY}/P09"
+
+
+def test_a_problem_is_not_dated_before_its_case_entered_its_stage(
+    rectifying: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
+    rectifying.run("categories", "load", "categories.yaml")
+    before = rectifying.json("item", "list")
+
+    assert rectifying.fail(*p09("--at", "2024-09-02T12:00")) == (
+        f"item {KEY}/P09 cannot be added at 2024-09-02 12:00: case {KEY} entered 整改 "
+        "(rectification) at 2024-09-03 03:00"
+    )
+    path = write_items(tmp_path / "items.csv", GOOD_LINES[2])
+    assert rectifying.fail(
+        "items", "import", str(path), "--actor", "王主任", "--at", "2024-01-01"
+    ) == (
+        f"item {KEY}/P03 cannot be added at 2024-01-01 00:00: case {KEY} entered 整改 "
+        "(rectification) at 2024-09-03 03:00"
+    )
+    assert rectifying.json("item", "list") == before
+    assert rectifying.json(*p09("--at", "2024-09-03T03:00"))["key"] == f"{KEY}/P09"

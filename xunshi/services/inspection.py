@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from xunshi.errors import AlreadyExists, NotFound
+from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
 from xunshi.keys import InstanceKey
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 from xunshi.services.lifecycle import Lifecycle
@@ -21,8 +21,12 @@ from xunshi.services.results import PlanImported, Started
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name
+from xunshi.timeparse import business_time
 from xunshi.workflow.engine import Engine
 from xunshi.workflow.resolve import find_group, find_round, find_unit, resolve_round
+
+# The years a round may start in: a typo like 1800 or 2925 is refused, not scheduled.
+ROUND_YEARS = (2000, 2100)
 
 
 class CaseService(Lifecycle):
@@ -37,6 +41,11 @@ class CaseService(Lifecycle):
         """Create a round (轮次)."""
         code = check_code("round", code)
         title = check_name("round title", title)
+        if not ROUND_YEARS[0] <= start_on.year <= ROUND_YEARS[1]:
+            raise BadInput(
+                f"round start {start_on.isoformat()} is not a plausible date: a round starts "
+                f"between {ROUND_YEARS[0]} and {ROUND_YEARS[1]}"
+            )
 
         def work(conn: Connection) -> RoundInfo:
             found = find_round(conn, code)
@@ -131,6 +140,15 @@ class CaseService(Lifecycle):
         actor: str,
         at: datetime | None,
     ) -> Started:
+        if at is not None:
+            start_on = conn.execute(
+                select(q.rounds.c.start_on).where(q.rounds.c.id == round_id)
+            ).scalar_one()
+            if at.astimezone(self.engine.tz).date() < start_on:
+                raise Refused(
+                    f"{key.label} cannot start at {business_time(at, self.engine.tz)}: "
+                    f"round {key.round} starts on {start_on.isoformat()}"
+                )
         outcome = self.engine.start(
             conn,
             subject="case",
