@@ -114,9 +114,10 @@ def test_start_twice(world: Cli) -> None:
         (
             "--definition",
             "nope",
-            "no definition called nope "
-            "(registered: lookback, mobile, overseas, rectification, regular, special)",
+            "no case definition called nope "
+            "(registered: lookback, mobile, overseas, regular, special)",
         ),
+        ("--definition", "rectification", "definition rectification is for items, not cases"),
         (
             "--at",
             "2024-09-02 9am",

@@ -239,6 +239,24 @@ def test_item_add_refuses_bad_input_with_one_line(items: Cli) -> None:
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
 
 
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        # Issue #8, defect 11: a typo lists the item definitions, not every definition.
+        ("rectifcation", "no item definition called rectifcation (registered: rectification)"),
+        ("regular", "definition regular is for cases, not items"),
+    ],
+)
+def test_item_add_with_a_definition_that_drives_no_items(
+    items: Cli, definition: str, message: str
+) -> None:
+    assert items.fail(
+        "item", "add", KEY, "--code", "P03", "--title", "问题", "--category", "党的建设/政治建设",
+        "--definition", definition,
+    ) == message  # fmt: skip
+    assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
+
+
 def test_item_list_and_its_filters(items: Cli) -> None:
     assert items.out("item", "list") == (
         "编号  问题             标题            类别               状态      任务  超期\n"
