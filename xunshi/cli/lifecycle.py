@@ -133,10 +133,10 @@ def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
             reason=reason,
             at=instant(state, at),
         )
-        due = change.instance.due_on
+        due = render.due_text(change.instance.due_on, change.instance.provisional)
         line = f"{change.key.label}: {'suspended' if verb == 'suspend' else 'resumed'}"
         if verb == "resume" and due:
-            line += f", due {due.isoformat()}"
+            line += f", due {due}"
         render.emit(state, change.to_json(state.settings.tz), lambda: line)
 
 
