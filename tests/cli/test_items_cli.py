@@ -257,6 +257,48 @@ def test_item_add_with_a_definition_that_drives_no_items(
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
 
 
+def test_item_show_names_a_late_task_apart_from_the_stage(items: Cli) -> None:
+    # Issue #8, defect 11: "期限 … 超期" read as the item's own deadline being missed.
+    items.run("item", "fire", P01, "plan", "--actor", "王主任", "--role", "office")
+    items.run(*task_args(P01))  # due 2024-10-31, long past
+
+    lines = items.out("item", "show", P01).splitlines()
+
+    # The stage was entered today: its own deadline is still ahead.
+    assert re.fullmatch(
+        r"状态    制定措施 \(planned\)  期限 \d{4}-\d\d-\d\d(?: \(暂定\))?", lines[3]
+    )
+    assert lines[4] == "任务超期: #1"
+    assert lines[-2].split() == [
+        "#1",
+        "制定学习计划",
+        "赵书记",
+        "办公室",
+        "钱主任",
+        "2024-10-31",
+        "超期",
+    ]
+    shown = items.json("item", "show", P01)
+    assert (shown["overdue"], shown["tasks"][0]["overdue"]) == (True, True)
+
+
+def test_item_show_of_a_stage_without_deadline_and_a_late_task(items: Cli) -> None:
+    # P02 is 整改中 (no stage deadline) with task #1 due 2024-10-31.
+    assert items.out("item", "show", P02) == (
+        "问题    2024-R1/U01/P02  #3  财务审批不严\n"
+        "单位    U01 示例市财政局  (常规巡视, 巡视组 G1)\n"
+        "类别    业务工作/财务管理\n"
+        "状态    整改中 (rectifying)\n"
+        "任务超期: #1\n"
+        "\n"
+        "任务  措施          责任领导  牵头部门  责任人  时限        状态\n"
+        "#1    修订审批办法  钱副局长  财务处    孙科长  2024-10-31  超期\n"
+        "版本    4\n"
+    )
+    items.run("task", "done", f"{P02}#1", "--evidence", "新办法", "--role", "unit_liaison")
+    assert "超期" not in items.out("item", "show", P02)
+
+
 def test_item_list_and_its_filters(items: Cli) -> None:
     assert items.out("item", "list") == (
         "编号  问题             标题            类别               状态      任务  超期\n"

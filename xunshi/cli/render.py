@@ -340,9 +340,14 @@ def item_text(view: ItemView) -> str:
         f"类别    {view.category_l1}/{view.category_l2}"
         + (f"  {' '.join(flags)}" if flags else ""),
         f"状态    {view.state_title} ({view.state})"
+        + ("  暂停中 suspended" if view.suspended else "")
         + (f"  期限 {due_text(view.due_on, view.provisional)}" if view.due_on else "")
-        + ("  超期" if view.overdue else ""),
+        + ("  超期" if view.stage_overdue else ""),
     ]
+    late = [f"#{t.number}" for t in view.tasks if t.overdue]
+    if late:
+        # The stage's 期限 above is the item's own; a late task is named apart from it.
+        lines.append(f"任务超期: {', '.join(late)}")
     if view.manifestations:
         lines.append(f"表现    {view.manifestations}")
     if view.root_cause:
