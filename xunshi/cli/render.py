@@ -192,7 +192,10 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
             need = " (必需)" if m.required else ""
             at = f"  {business_time(m.recorded_at, tz)}" if m.recorded_at else ""
             lines.append(f"  {mark} {m.title} {m.name}{need}{at}")
-    if not view.final and view.triggers:
+    if view.suspended and not view.final:
+        # Nothing can be fired while the clock is stopped: say what comes first.
+        lines.append("可执行  暂停中：先恢复 (case resume)")
+    elif not view.final and view.triggers:
         lines.append(f"可执行  {', '.join(view.triggers)}")
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
