@@ -356,6 +356,20 @@ def test_a_suspended_case_offers_no_trigger(world: Cli) -> None:
     assert world.out("case", "show", KEY).splitlines()[-2] == "可执行  move_in"
 
 
+@pytest.mark.parametrize("kind", ["case", "item"])
+@pytest.mark.parametrize("verb", ["suspend", "resume"])
+def test_suspend_help_names_the_roles_that_may(cli: Cli, kind: str, verb: str) -> None:
+    # Issue #8, defect 11: the help offered group_leader, whom every built-in refuses.
+    text = " ".join(cli.out(kind, verb, "--help").split())
+
+    gerund = {"suspend": "suspending", "resume": "resuming"}[verb]
+    assert (
+        f"--role TEXT The role you act in; {gerund} needs one of the definition's "
+        "suspend_roles (built-in definitions: office). [required]"
+    ) in text
+    assert "group_leader" not in text
+
+
 def test_resume_of_a_running_case_is_refused(world: Cli) -> None:
     message = world.fail("case", "resume", KEY, "--actor", "王主任", "--role", "office")
 
