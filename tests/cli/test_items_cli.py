@@ -406,9 +406,11 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
     ]
     text = items.out("item", "history", P01).splitlines()
     assert text[0].split() == ["序号", "时间", "事件", "内容", "人员", "角色", "理由"]
-    assert " ".join(text[1].split()) == "1 2024-09-03 10:00 started start → 问题确认 王主任 office"
+    assert " ".join(text[1].split()) == (
+        "1 2024-09-03T10:00:00+08:00 started start → 问题确认 王主任 office"
+    )
     # Task events name the task by its id (#2: P02's task is #1), as `task add` prints it.
-    assert text[4].split()[3:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
+    assert text[4].split()[2:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
     assert len(text) == 13
     assert items.json("audit", "verify")["ok"] is True
 

@@ -208,6 +208,11 @@ def due_text(due_on: date | None, provisional: bool) -> str:
     return due_on.isoformat() + (" (暂定)" if provisional else "")
 
 
+def iso_time(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant in the business time zone with its offset: `2025-03-03T09:00:00+08:00`."""
+    return instant.astimezone(tz).isoformat(timespec="seconds")
+
+
 def left_text(view: CaseView) -> str:
     """还有 N 天 / 超期 N 天 / 暂停."""
     if view.days_left is None or view.final:
@@ -256,7 +261,7 @@ def history_table(history: History, tz: ZoneInfo) -> str:
         [
             [
                 e.seq,
-                business_time(e.occurred_at, tz),
+                iso_time(e.occurred_at, tz),
                 e.kind,
                 what(e),
                 e.actor,
