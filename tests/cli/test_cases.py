@@ -115,9 +115,10 @@ def test_start_twice(world: Cli) -> None:
         (
             "--definition",
             "nope",
-            "no definition called nope "
-            "(registered: lookback, mobile, overseas, rectification, regular, special)",
+            "no case definition called nope "
+            "(registered: lookback, mobile, overseas, regular, special)",
         ),
+        ("--definition", "rectification", "definition rectification is for items, not cases"),
         (
             "--at",
             "2024-09-02 9am",
@@ -594,11 +595,14 @@ def test_history(world: Cli) -> None:
     history_world(world)
 
     assert world.out("case", "history", KEY) == (
-        "序号  时间              事件        内容                人员    角色          理由\n"
-        "1     2024-09-02 09:00  started     start → 巡前准备    tester  office\n"
-        "2     2024-09-03 10:00  milestone   briefings_received  张三    group_leader\n"
-        "3     2024-09-04 00:00  milestone   training_done       李四    office        培训已完成\n"
-        "4     2024-09-05 16:30  transition  move_in → 动员部署  张三    group_leader  准备完毕\n"
+        "序号  时间                       事件        内容                人员    角色          "
+        "理由\n"
+        "1     2024-09-02T09:00:00+08:00  started     start → 巡前准备    tester  office\n"
+        "2     2024-09-03T10:00:00+08:00  milestone   briefings_received  张三    group_leader\n"
+        "3     2024-09-04T00:00:00+08:00  milestone   training_done       李四    office        "
+        "培训已完成\n"
+        "4     2024-09-05T16:30:00+08:00  transition  move_in → 动员部署  张三    group_leader  "
+        "准备完毕\n"
     )
     assert world.out("case", "history", "1") == world.out("case", "history", KEY)
 

@@ -247,6 +247,66 @@ def test_item_add_refuses_bad_input_with_one_line(items: Cli) -> None:
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
 
 
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        # Issue #8, defect 11: a typo lists the item definitions, not every definition.
+        ("rectifcation", "no item definition called rectifcation (registered: rectification)"),
+        ("regular", "definition regular is for cases, not items"),
+    ],
+)
+def test_item_add_with_a_definition_that_drives_no_items(
+    items: Cli, definition: str, message: str
+) -> None:
+    assert items.fail(
+        "item", "add", KEY, "--code", "P03", "--title", "问题", "--category", "党的建设/政治建设",
+        "--definition", definition,
+    ) == message  # fmt: skip
+    assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
+
+
+def test_item_show_names_a_late_task_apart_from_the_stage(items: Cli) -> None:
+    # Issue #8, defect 11: "期限 … 超期" read as the item's own deadline being missed.
+    items.run("item", "fire", P01, "plan", "--actor", "王主任", "--role", "office")
+    items.run(*task_args(P01))  # due 2024-10-31, long past
+
+    lines = items.out("item", "show", P01).splitlines()
+
+    # The stage was entered today: its own deadline is still ahead.
+    assert re.fullmatch(
+        r"状态    制定措施 \(planned\)  期限 \d{4}-\d\d-\d\d(?: \(暂定\))?", lines[3]
+    )
+    assert lines[4] == "任务超期: #1"
+    assert lines[-2].split() == [
+        "#1",
+        "制定学习计划",
+        "赵书记",
+        "办公室",
+        "钱主任",
+        "2024-10-31",
+        "超期",
+    ]
+    shown = items.json("item", "show", P01)
+    assert (shown["overdue"], shown["tasks"][0]["overdue"]) == (True, True)
+
+
+def test_item_show_of_a_stage_without_deadline_and_a_late_task(items: Cli) -> None:
+    # P02 is 整改中 (no stage deadline) with task #1 due 2024-10-31.
+    assert items.out("item", "show", P02) == (
+        "问题    2024-R1/U01/P02  #3  财务审批不严\n"
+        "单位    U01 示例市财政局  (常规巡视, 巡视组 G1)\n"
+        "类别    业务工作/财务管理\n"
+        "状态    整改中 (rectifying)\n"
+        "任务超期: #1\n"
+        "\n"
+        "任务  措施          责任领导  牵头部门  责任人  时限        状态\n"
+        "#1    修订审批办法  钱副局长  财务处    孙科长  2024-10-31  超期\n"
+        "版本    4\n"
+    )
+    items.run("task", "done", f"{P02}#1", "--evidence", "新办法", "--role", "unit_liaison")
+    assert "超期" not in items.out("item", "show", P02)
+
+
 def test_item_list_and_its_filters(items: Cli) -> None:
     assert items.out("item", "list") == (
         "编号  问题             标题            类别               状态      任务  超期\n"
@@ -291,7 +351,7 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
 
     # The new stage's due date counts from today (the CLI runs on the system clock).
     assert re.fullmatch(
-        r"item 2024-R1/U01/P01: 问题确认 → 制定措施, due \d{4}-\d\d-\d\d\n",
+        r"item 2024-R1/U01/P01: 问题确认 → 制定措施, due \d{4}-\d\d-\d\d(?: \(暂定\))?\n",
         fire(P01, "plan", "office"),
     )
     assert items.fail(
@@ -354,9 +414,11 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
     ]
     text = items.out("item", "history", P01).splitlines()
     assert text[0].split() == ["序号", "时间", "事件", "内容", "人员", "角色", "理由"]
-    assert " ".join(text[1].split()) == "1 2024-09-03 10:00 started start → 问题确认 王主任 office"
+    assert " ".join(text[1].split()) == (
+        "1 2024-09-03T10:00:00+08:00 started start → 问题确认 王主任 office"
+    )
     # Task events name the task by its id (#2: P02's task is #1), as `task add` prints it.
-    assert text[4].split()[3:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
+    assert text[4].split()[2:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
     assert len(text) == 13
     assert items.json("audit", "verify")["ok"] is True
 

@@ -229,8 +229,12 @@ class _PlanChecker:
         given = row["definition"]
         names = [given] if given in self.definitions else self.titled.get(given, [])
         if not names:
-            known = ", ".join(sorted(self.definitions)) or "none"
-            self.problem(row, "definition", f"no definition called {given} (registered: {known})")
+            # A plan starts cases: offering an item definition would only mislead.
+            cases = sorted(name for name, subject in self.definitions.items() if subject == "case")
+            known = ", ".join(cases) or "none"
+            self.problem(
+                row, "definition", f"no case definition called {given} (registered: {known})"
+            )
             return None
         if len(names) > 1:
             self.problem(
