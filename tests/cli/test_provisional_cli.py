@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli_harness import Cli
+from cli_harness import Cli, drive, hours_after
 
 ROUND = "2003-R1"
 CASE = f"{ROUND}/U01"
@@ -69,6 +69,8 @@ def test_case_fire_and_resume_mark_the_new_due_date(early: Cli) -> None:
 def test_item_show_and_fire_mark_the_stage_due_date(early: Cli) -> None:
     (early.path.parent / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     early.run("categories", "load", "categories.yaml")
+    # Into 整改, where problems are added: one event an hour until 2003-03-04 03:00.
+    drive(early, CASE, 6, hours_after("2003-03-03T09:00", first=1))
 
     added = early.out(
         "item", "add", CASE, "--code", "P01", "--title", "理论学习不深入",
