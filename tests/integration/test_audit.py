@@ -139,7 +139,8 @@ def test_a_healthy_history_verifies(app: App, history: int) -> None:
 
 def test_seal_stores_a_digest_that_verifies(app: App, history: int, clock: ManualClock) -> None:
     seal = app.services.audit.seal("审计员")
-    assert seal == Seal(seal.digest, 2, 7, "2024-09-02T06:00:00.000000Z")
+    assert seal == Seal(seal.digest, 2, 7, datetime(2024, 9, 2, 6, tzinfo=UTC))
+    assert seal.to_json(ZoneInfo("Asia/Shanghai"))["created_at"] == "2024-09-02T14:00:00+08:00"
     assert len(seal.digest) == 64 and int(seal.digest, 16) >= 0
     assert app.services.audit.seal("审计员") == seal  # same heads, same digest
     with app.db.transaction() as conn:

@@ -14,6 +14,8 @@ due 2025-10-11 (a make-up Saturday); task #1 of P01 is due 2025-10-15 and its fi
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +27,14 @@ from rectification_helpers import CATEGORIES_YAML, POLITICS, task_facts
 from sqlalchemy import select
 from worlds import snapshot
 
-from xunshi.bootstrap import App
+from xunshi.bootstrap import App, bootstrap
+from xunshi.config import Settings
 from xunshi.errors import BadInput, Refused
 from xunshi.services.commands import ItemFacts
 from xunshi.storage import queries as q
 from xunshi.workflow.audit import Event
 from xunshi.workflow.clock import ManualClock
-from xunshi.workflow.schedule import Rung
+from xunshi.workflow.schedule import Rung, Schedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BUILTIN = Path(__file__).parents[2] / "xunshi" / "definitions" / "builtin"
@@ -489,4 +492,52 @@ def test_resetting_a_year_without_built_in_data_makes_its_deadlines_provisional_
         (),
         ["replace", "reset"],
     )
+    assert_audit_clean(app)
+
+
+def test_two_loads_at_once_each_build_on_the_other(
+    app: App, clock: ManualClock, world: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each load reads the year's earlier loads, then moves what the year as a whole moves.
+    # Two at once must not each move deadlines by a year that lacks the other's day: the
+    # second waits for the first (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE).
+    # The probe lets both read before either writes, unless the second is made to wait.
+    read_loads = Schedule.loads
+    arrived = threading.Barrier(2)
+
+    def loads_then_wait(self: Schedule, *args: Any, **kwargs: Any) -> Any:
+        found = read_loads(self, *args, **kwargs)
+        # A broken barrier: the other load waits for this one to commit, nothing overlaps.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            arrived.wait(timeout=1.0)
+        return found
+
+    monkeypatch.setattr(Schedule, "loads", loads_then_wait)
+    other = bootstrap(Settings(db_url=app.settings.db_url, actor="tester"), clock=clock)
+    files = [
+        (app, "year: 2025\nholidays: [2025-10-09]\nworkdays: []\n", "a.yaml"),
+        (other, "year: 2025\nholidays: [2025-10-10]\nworkdays: []\n", "b.yaml"),
+    ]
+    errors: list[BaseException] = []
+
+    def load(target: App, text: str, name: str) -> None:
+        try:
+            target.services.calendar.load(text, name, "巡视办")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=f) for f in files]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        other.db.dispose()
+
+    assert errors == []
+    # Both days off: 10-17 → 10-21, whichever load committed last.
+    assert instance(app, CASE)["due_on"] == date(2025, 10, 21)
+    moved = [e.data["due_on"] for e in deadline_events(app, CASE)]
+    assert moved[-1]["new"] == "2025-10-21"
     assert_audit_clean(app)

@@ -46,7 +46,7 @@ def audit_verify(state: State, seal: str | None) -> None:
 def audit_seal(state: State, actor: str) -> None:
     """Store and print a digest over every chain head (keep it somewhere else)."""
     sealed = state.services().audit.seal(actor)
-    render.emit(state, sealed.to_json(), lambda: sealed.digest)
+    render.emit(state, sealed.to_json(state.settings.tz), lambda: sealed.digest)
 
 
 @audit_group.command("export")

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,6 @@ from xunshi.workflow.audit import (
     check_seal,
     event_from_row,
     seal_digest,
-    utc_iso,
 )
 from xunshi.workflow.clock import Clock
 from xunshi.workflow.resolve import instance_keys, label_of
@@ -61,15 +61,15 @@ class Seal:
     digest: str
     chains: int
     events: int
-    created_at: str
+    created_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
-        """The `--json` shape."""
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape (the time in the business zone, with its offset)."""
         return {
             "digest": self.digest,
             "chains": self.chains,
             "events": self.events,
-            "created_at": self.created_at,
+            "created_at": self.created_at.astimezone(tz).isoformat(),
         }
 
 
@@ -116,7 +116,7 @@ class AuditService:
                         "heads": json.dumps(heads, separators=(",", ":")),
                     },
                 )
-            return Seal(digest, report.chains, report.events, utc_iso(now))
+            return Seal(digest, report.chains, report.events, now)
 
         return self.db.run(work, immediate=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import sqlite3
@@ -197,6 +198,19 @@ def revision_in(conn: Connection) -> str | None:
         text("SELECT value FROM schema_info WHERE key = 'schema_version'")
     ).scalar()
     return None if legacy is None else LEGACY_REVISIONS.get(legacy, legacy)
+
+
+def serialize(conn: Connection, name: str) -> None:
+    """Wait until no other transaction holds `name`, then hold it until this one ends.
+
+    PostgreSQL: a transaction-level advisory lock on a key derived from `name`. SQLite
+    needs none: a writing transaction (`BEGIN IMMEDIATE`) already excludes every other.
+    """
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+        )
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def schema_mismatch(revision: str) -> StorageError:

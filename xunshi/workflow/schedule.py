@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, select
 
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
+from xunshi.storage.db import serialize
 from xunshi.workflow.calendar import (
     Calendar,
     CalendarFile,
@@ -183,6 +184,9 @@ class Schedule:
         now: datetime,
     ) -> YearChange:
         year = file.year
+        # Two loads of one calendar at once would each build on the loads before them and
+        # miss the other's: on PostgreSQL the second waits for the first to commit.
+        serialize(conn, f"calendar:{calendar}")
         earlier = self.loads(conn, calendar, year)
         listed = {
             "holidays": _iso_list(file.holidays),
