@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cli_harness import Cli, build_world
+from cli_harness import START, Cli, build_world, drive, hours_after
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,15 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ready.run("init")
     world = Cli(folder / "world.db")
     build_world(world)
-    return {"ready": _self_contained(ready.path), "world": _self_contained(world.path)}
+    _self_contained(world.path)
+    rectifying = Cli(folder / "rectifying.db")
+    shutil.copyfile(world.path, rectifying.path)
+    drive(rectifying, "2024-R1/U01", 6, hours_after(START, first=1))
+    return {
+        "ready": _self_contained(ready.path),
+        "world": world.path,
+        "rectifying": _self_contained(rectifying.path),
+    }
 
 
 @pytest.fixture
@@ -59,4 +67,12 @@ def ready(cli: Cli, _templates: dict[str, Path]) -> Cli:
 def world(cli: Cli, _templates: dict[str, Path]) -> Cli:
     """Round 2024-R1, group G1 (张三), units U01 and U02, case 2024-R1/U01 started 2024-09-02."""
     shutil.copyfile(_templates["world"], cli.path)
+    return cli
+
+
+@pytest.fixture
+def rectifying(cli: Cli, _templates: dict[str, Path]) -> Cli:
+    """The world with case 2024-R1/U01 in 整改 since 2024-09-03 03:00 (one event an hour
+    from 2024-09-02 10:00), where problems may be added."""
+    shutil.copyfile(_templates["rectifying"], cli.path)
     return cli

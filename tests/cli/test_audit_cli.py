@@ -225,7 +225,7 @@ def check_records(records: list[dict[str, Any]]) -> None:
     ]
     assert records[0]["prev_hash"] == GENESIS
     assert records[1]["prev_hash"] == records[0]["hash"]
-    assert records[3]["occurred_at"] == "2024-09-03T03:00:00.000000Z"  # 11:00 in Shanghai
+    assert records[3]["occurred_at"] == "2024-09-03T11:00:00+08:00"  # 03:00 UTC
 
 
 def test_export_jsonl_to_stdout(world: Cli) -> None:
@@ -252,6 +252,26 @@ def test_export_csv_to_stdout(world: Cli) -> None:
     assert list(rows[0]) == EXPORT_COLUMNS
     check_records([{**r, "seq": int(r["seq"])} for r in rows])
     assert json.loads(rows[1]["data"]) == {"milestone": "briefings_received"}
+
+
+def test_export_times_carry_the_business_offset(world: Cli, tmp_path: Path) -> None:
+    # Issue #8, defect 15: the business time zone with its offset, never UTC `Z`.
+    two_cases(world)
+    shanghai = {"XUNSHI_TZ": "Asia/Shanghai"}
+    world.run("audit", "export", "--out", str(tmp_path / "h.jsonl"), env=shanghai)
+    world.run("audit", "export", "--out", str(tmp_path / "h.csv"), env=shanghai)
+
+    lines = (tmp_path / "h.jsonl").read_text(encoding="utf-8").splitlines()
+    from_jsonl = [json.loads(line) for line in lines]
+    from_csv = list(csv.DictReader(io.StringIO((tmp_path / "h.csv").read_text("utf-8-sig"))))
+    for records in (from_jsonl, from_csv):
+        times = [r[column] for r in records for column in ("occurred_at", "recorded_at")]
+        assert len(times) == 10
+        assert all(t.endswith("+08:00") and not t.endswith("Z") for t in times), times
+        assert records[0]["occurred_at"] == "2024-09-02T09:00:00+08:00"
+    in_utc = world.out("audit", "export", env={"XUNSHI_TZ": "UTC"}).splitlines()
+    assert json.loads(in_utc[0])["occurred_at"] == "2024-09-02T01:00:00+00:00"
+    assert world.out("audit", "verify", env=shanghai) == world.out("audit", "verify")
 
 
 def test_export_csv_to_a_file_starts_with_a_bom(world: Cli, tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ from cli_harness import KEY, Cli
 ONE_HOLIDAY = "year: 2024\nholidays: [2024-09-23]\nworkdays: []\n"
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 NOW = "YYYY-MM-DD HH:MM"
+# The history shows instants in ISO 8601 with the business offset (issue #8, defect 15).
+INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00")
+NOW_ISO = "YYYY-MM-DDTHH:MM:SS+08:00"
 
 
 def calendar_file(cli: Cli, text: str = ONE_HOLIDAY, name: str = "cal2024.yaml") -> str:
@@ -41,9 +44,9 @@ def test_a_plain_load_merges_and_lists_what_it_moved(world: Cli) -> None:
     assert due(world) == "2024-09-25"
     # 国庆 is still off: the 5th working day after 09-27 is still 10-10.
     assert world.out("calendar", "workdays", "2024-09-27", "5") == "2024-10-10\n"
-    history = STAMP.sub(NOW, world.out("case", "history", KEY))
+    history = INSTANT.sub(NOW_ISO, world.out("case", "history", KEY))
     assert history.splitlines()[-1] == (
-        f"2     {NOW}  deadline  calendar          tester          "
+        f"2     {NOW_ISO}  deadline  calendar          tester          "
         "calendar 2024 merge of cal2024.yaml: due 2024-09-24 → 2024-09-25"
     )
     assert world.out("audit", "verify") == "OK: 1 chain, 2 events verified\n"

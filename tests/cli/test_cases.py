@@ -7,6 +7,7 @@ pattern and compare every other line exactly (or use `--as-of`, which counts fro
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from cli_harness import (
@@ -114,9 +115,10 @@ def test_start_twice(world: Cli) -> None:
         (
             "--definition",
             "nope",
-            "no definition called nope "
-            "(registered: lookback, mobile, overseas, rectification, regular, special)",
+            "no case definition called nope "
+            "(registered: lookback, mobile, overseas, regular, special)",
         ),
+        ("--definition", "rectification", "definition rectification is for items, not cases"),
         (
             "--at",
             "2024-09-02 9am",
@@ -141,6 +143,32 @@ def test_start_in_the_future(world: Cli) -> None:
         r"events cannot be recorded ahead of time",
         message,
     )
+
+
+def test_a_case_does_not_start_before_its_round(world: Cli, tmp_path: Path) -> None:
+    # The round starts 2024-09-02 (business time); the case may start that day, not before.
+    assert world.fail(*start_args("U02", at="2024-09-01T23:59")) == (
+        f"case {ROUND}/U02 cannot start at 2024-09-01 23:59: round {ROUND} starts on 2024-09-02"
+    )
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text(
+        "round,group,group_leader,unit_code,unit_name,unit_category,definition\n"
+        f"{ROUND},G1,张三,U02,示例市审计局,市直机关,regular\n",
+        encoding="utf-8",
+    )
+    assert world.fail("plan", "import", str(sheet), "--at", "2024-08-30") == (
+        f"case {ROUND}/U02 cannot start at 2024-08-30 00:00: round {ROUND} starts on 2024-09-02"
+    )
+    assert len(world.json("case", "list")) == 1
+    assert world.json(*start_args("U02", at="2024-09-02T00:00"))["key"] == f"{ROUND}/U02"
+
+
+@pytest.mark.parametrize("start", ["1800-01-01", "1999-12-31", "2101-01-01", "2925-03-03"])
+def test_a_round_starts_in_a_plausible_year(ready: Cli, start: str) -> None:
+    assert ready.fail("round", "create", "R9", "--title", "第九轮", "--start", start) == (
+        f"round start {start} is not a plausible date: a round starts between 2000 and 2100"
+    )
+    assert ready.json("round", "list") == []
 
 
 # -- show -------------------------------------------------------------------------------------
@@ -567,11 +595,14 @@ def test_history(world: Cli) -> None:
     history_world(world)
 
     assert world.out("case", "history", KEY) == (
-        "序号  时间              事件        内容                人员    角色          理由\n"
-        "1     2024-09-02 09:00  started     start → 巡前准备    tester  office\n"
-        "2     2024-09-03 10:00  milestone   briefings_received  张三    group_leader\n"
-        "3     2024-09-04 00:00  milestone   training_done       李四    office        培训已完成\n"
-        "4     2024-09-05 16:30  transition  move_in → 动员部署  张三    group_leader  准备完毕\n"
+        "序号  时间                       事件        内容                人员    角色          "
+        "理由\n"
+        "1     2024-09-02T09:00:00+08:00  started     start → 巡前准备    tester  office\n"
+        "2     2024-09-03T10:00:00+08:00  milestone   briefings_received  张三    group_leader\n"
+        "3     2024-09-04T00:00:00+08:00  milestone   training_done       李四    office        "
+        "培训已完成\n"
+        "4     2024-09-05T16:30:00+08:00  transition  move_in → 动员部署  张三    group_leader  "
+        "准备完毕\n"
     )
     assert world.out("case", "history", "1") == world.out("case", "history", KEY)
 

@@ -336,6 +336,40 @@ def test_suspend_refusals_write_nothing(world: Cli) -> None:
     assert world.json("case", "history", KEY) == history
 
 
+def test_a_suspended_case_offers_no_trigger(world: Cli) -> None:
+    # Issue #8, defect 11: `case show` listed move_in as 可执行 while nothing could be fired.
+    for name, at in (("briefings_received", "2024-09-03"), ("training_done", "2024-09-04")):
+        world.run("case", "milestone", KEY, name, "--role", "office", "--at", at)
+    assert world.out("case", "show", KEY).splitlines()[-2] == "可执行  move_in"
+    act(world, "suspend", *suspend_args(at="2024-09-10T10:00"))
+
+    shown = world.out("case", "show", KEY).splitlines()
+
+    assert shown[4].startswith("阶段    巡前准备 (preparation)  暂停中 suspended  since ")
+    assert shown[5] == "期限    2024-09-24  暂停"
+    assert shown[-2] == "可执行  暂停中：先恢复 (case resume)"
+    assert "move_in" not in "\n".join(shown)
+    assert world.fail("case", "fire", KEY, "move_in", "--role", "group_leader") == (
+        f"case {KEY} is suspended since 2024-09-10 10:00; resume it first"
+    )
+    act(world, "resume", "--actor", "王主任", "--role", "office")
+    assert world.out("case", "show", KEY).splitlines()[-2] == "可执行  move_in"
+
+
+@pytest.mark.parametrize("kind", ["case", "item"])
+@pytest.mark.parametrize("verb", ["suspend", "resume"])
+def test_suspend_help_names_the_roles_that_may(cli: Cli, kind: str, verb: str) -> None:
+    # Issue #8, defect 11: the help offered group_leader, whom every built-in refuses.
+    text = " ".join(cli.out(kind, verb, "--help").split())
+
+    gerund = {"suspend": "suspending", "resume": "resuming"}[verb]
+    assert (
+        f"--role TEXT The role you act in; {gerund} needs one of the definition's "
+        "suspend_roles (built-in definitions: office). [required]"
+    ) in text
+    assert "group_leader" not in text
+
+
 def test_resume_of_a_running_case_is_refused(world: Cli) -> None:
     message = world.fail("case", "resume", KEY, "--actor", "王主任", "--role", "office")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import HISTORY_KEYS, KEY, ROUND, Cli, start_args
+from cli_harness import HISTORY_KEYS, KEY, ROUND, START, Cli, drive, hours_after, start_args
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
@@ -91,9 +91,10 @@ def task_args(item: str, *extra: str, due: str | None = "2024-10-31") -> list[st
 
 
 @pytest.fixture
-def items(world: Cli, tmp_path: Path) -> Cli:
-    """The world, the category list, P01 (identified) and P02 (rectifying, 业务工作/财务管理)
-    with task #1 due 2024-10-31 owned by 财务处/孙科长."""
+def items(rectifying: Cli, tmp_path: Path) -> Cli:
+    """The world with U01 in 整改, the category list, P01 (identified) and P02 (rectifying,
+    业务工作/财务管理) with task #1 due 2024-10-31 owned by 财务处/孙科长."""
+    world = rectifying
     (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     world.run("categories", "load", "categories.yaml")
     add_p01(world)
@@ -201,7 +202,14 @@ def test_categories_in_use_cannot_be_removed_and_a_missing_file_is_named(
 # -- items ----------------------------------------------------------------------------------
 
 
-def test_item_add_prints_the_item_and_show_shows_it(world: Cli, tmp_path: Path) -> None:
+def start_in_rectification(cli: Cli, unit: str) -> None:
+    """Start the unit's case at START and move it into 整改, one event an hour."""
+    cli.run(*start_args(unit))
+    drive(cli, f"{ROUND}/{unit}", 6, hours_after(START, first=1))
+
+
+def test_item_add_prints_the_item_and_show_shows_it(rectifying: Cli, tmp_path: Path) -> None:
+    world = rectifying
     (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     world.run("categories", "load", "categories.yaml")
     assert add_p01(world) == SHOWN_P01
@@ -237,6 +245,66 @@ def test_item_add_refuses_bad_input_with_one_line(items: Cli) -> None:
         "(at most 64, starting with a letter or digit)"
     )
     assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        # Issue #8, defect 11: a typo lists the item definitions, not every definition.
+        ("rectifcation", "no item definition called rectifcation (registered: rectification)"),
+        ("regular", "definition regular is for cases, not items"),
+    ],
+)
+def test_item_add_with_a_definition_that_drives_no_items(
+    items: Cli, definition: str, message: str
+) -> None:
+    assert items.fail(
+        "item", "add", KEY, "--code", "P03", "--title", "问题", "--category", "党的建设/政治建设",
+        "--definition", definition,
+    ) == message  # fmt: skip
+    assert [i["code"] for i in items.json("item", "list")] == ["P01", "P02"]
+
+
+def test_item_show_names_a_late_task_apart_from_the_stage(items: Cli) -> None:
+    # Issue #8, defect 11: "期限 … 超期" read as the item's own deadline being missed.
+    items.run("item", "fire", P01, "plan", "--actor", "王主任", "--role", "office")
+    items.run(*task_args(P01))  # due 2024-10-31, long past
+
+    lines = items.out("item", "show", P01).splitlines()
+
+    # The stage was entered today: its own deadline is still ahead.
+    assert re.fullmatch(
+        r"状态    制定措施 \(planned\)  期限 \d{4}-\d\d-\d\d(?: \(暂定\))?", lines[3]
+    )
+    assert lines[4] == "任务超期: #1"
+    assert lines[-2].split() == [
+        "#1",
+        "制定学习计划",
+        "赵书记",
+        "办公室",
+        "钱主任",
+        "2024-10-31",
+        "超期",
+    ]
+    shown = items.json("item", "show", P01)
+    assert (shown["overdue"], shown["tasks"][0]["overdue"]) == (True, True)
+
+
+def test_item_show_of_a_stage_without_deadline_and_a_late_task(items: Cli) -> None:
+    # P02 is 整改中 (no stage deadline) with task #1 due 2024-10-31.
+    assert items.out("item", "show", P02) == (
+        "问题    2024-R1/U01/P02  #3  财务审批不严\n"
+        "单位    U01 示例市财政局  (常规巡视, 巡视组 G1)\n"
+        "类别    业务工作/财务管理\n"
+        "状态    整改中 (rectifying)\n"
+        "任务超期: #1\n"
+        "\n"
+        "任务  措施          责任领导  牵头部门  责任人  时限        状态\n"
+        "#1    修订审批办法  钱副局长  财务处    孙科长  2024-10-31  超期\n"
+        "版本    4\n"
+    )
+    items.run("task", "done", f"{P02}#1", "--evidence", "新办法", "--role", "unit_liaison")
+    assert "超期" not in items.out("item", "show", P02)
 
 
 def test_item_list_and_its_filters(items: Cli) -> None:
@@ -283,7 +351,7 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
 
     # The new stage's due date counts from today (the CLI runs on the system clock).
     assert re.fullmatch(
-        r"item 2024-R1/U01/P01: 问题确认 → 制定措施, due \d{4}-\d\d-\d\d\n",
+        r"item 2024-R1/U01/P01: 问题确认 → 制定措施, due \d{4}-\d\d-\d\d(?: \(暂定\))?\n",
         fire(P01, "plan", "office"),
     )
     assert items.fail(
@@ -346,9 +414,11 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
     ]
     text = items.out("item", "history", P01).splitlines()
     assert text[0].split() == ["序号", "时间", "事件", "内容", "人员", "角色", "理由"]
-    assert " ".join(text[1].split()) == "1 2024-09-03 10:00 started start → 问题确认 王主任 office"
+    assert " ".join(text[1].split()) == (
+        "1 2024-09-03T10:00:00+08:00 started start → 问题确认 王主任 office"
+    )
     # Task events name the task by its id (#2: P02's task is #1), as `task add` prints it.
-    assert text[4].split()[3:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
+    assert text[4].split()[2:] == ["task", "task_added", "#2", "李联络员", "unit_liaison"]
     assert len(text) == 13
     assert items.json("audit", "verify")["ok"] is True
 
@@ -477,8 +547,7 @@ GOOD_LINES = (
 
 
 def test_items_import(items: Cli, tmp_path: Path) -> None:
-    items.run("case", "start", "--round", ROUND, "--unit", "U02", "--group", "G1",
-              "--definition", "regular", "--at", "2024-09-02T09:00")  # fmt: skip
+    start_in_rectification(items, "U02")
     path = write_items(tmp_path / "items.csv", *GOOD_LINES)
     assert items.out("items", "import", str(path), "--actor", "王主任") == (
         "Imported 2 items with 3 tasks\n"
@@ -515,7 +584,7 @@ def test_a_bad_items_file_exits_1_naming_row_and_column_and_imports_nothing(
 
 
 def test_items_import_in_the_encoding_given(items: Cli, tmp_path: Path) -> None:
-    items.run(*start_args("U02"))
+    start_in_rectification(items, "U02")
     path = tmp_path / "items.csv"
     path.write_bytes(("\n".join([ITEM_COLUMNS, *GOOD_LINES]) + "\n").encode("gb18030"))
     import_ = ["items", "import", str(path), "--actor", "王主任", "--encoding"]
@@ -792,3 +861,68 @@ def test_item_update_refusals(items: Cli) -> None:
     assert items.usage("item", "update", P01, "--title", "新", *office) == (
         "Error: Missing option '--reason'."
     )
+
+
+def test_item_codes_match_in_any_case(items: Cli, tmp_path: Path) -> None:
+    # `p01` finds P01; adding p01 beside P01 is a duplicate; a sheet's rows for p03 and P03
+    # are one item (spelled as its first row spells it).
+    assert items.json("item", "show", P01.lower())["key"] == P01
+    assert items.fail(
+        "item", "add", KEY.lower(), "--code", "p01", "--title", "另一个问题",
+        "--category", "党的建设/政治建设", "--actor", "王主任",
+    ) == f"item {P01.rsplit('/', 1)[0]}/p01 already exists (as P01)"  # fmt: skip
+    lines = [GOOD_LINES[2], GOOD_LINES[2].replace("U01,P03", "u01,p03").replace("补全", "复核")]
+    path = write_items(tmp_path / "items.csv", *lines)
+
+    assert items.json("items", "import", str(path), "--actor", "王主任") == {"items": 1, "tasks": 2}
+    keys = [i["key"] for i in items.json("item", "list", "--case", KEY)]
+    assert keys == [P01, P02, f"{KEY}/P03"]
+
+
+# -- when problems may be added (#8.8) --------------------------------------------------------
+
+
+def p09(*extra: str) -> list[str]:
+    """`item add` of P09 to case U01."""
+    return [
+        "item", "add", KEY, "--code", "P09", "--title", "会议记录不全",
+        "--category", "党的建设/组织建设", "--actor", "王主任", *extra,
+    ]  # fmt: skip
+
+
+def test_problems_are_added_only_in_the_stages_the_definition_allows(
+    world: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
+    world.run("categories", "load", "categories.yaml")
+    rule = (
+        "problems are added in 整改 (rectification), 立行立改 (--fix-now) problems also in "
+        "现场巡视 (onsite)"
+    )
+    assert world.fail(*p09()) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
+    assert world.fail(*p09("--fix-now")) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
+    drive(world, KEY, 2, hours_after(START, first=1))  # into 现场巡视 (onsite)
+    assert world.fail(*p09()) == f"case {KEY} is in 现场巡视 (onsite): {rule}"
+    assert world.json(*p09("--fix-now"))["key"] == f"{KEY}/P09"
+
+
+def test_a_problem_is_not_dated_before_its_case_entered_its_stage(
+    rectifying: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
+    rectifying.run("categories", "load", "categories.yaml")
+    before = rectifying.json("item", "list")
+
+    assert rectifying.fail(*p09("--at", "2024-09-02T12:00")) == (
+        f"item {KEY}/P09 cannot be added at 2024-09-02 12:00: case {KEY} entered 整改 "
+        "(rectification) at 2024-09-03 03:00"
+    )
+    path = write_items(tmp_path / "items.csv", GOOD_LINES[2])
+    assert rectifying.fail(
+        "items", "import", str(path), "--actor", "王主任", "--at", "2024-01-01"
+    ) == (
+        f"item {KEY}/P03 cannot be added at 2024-01-01 00:00: case {KEY} entered 整改 "
+        "(rectification) at 2024-09-03 03:00"
+    )
+    assert rectifying.json("item", "list") == before
+    assert rectifying.json(*p09("--at", "2024-09-03T03:00"))["key"] == f"{KEY}/P09"

@@ -213,8 +213,8 @@ def test_import_the_sample_plan_twice(ready: Cli) -> None:
 BAD_ROWS = [
     pytest.param(
         (ROUND, "G2", "李四", "U05", "示例市商务局", "", "nope"),
-        "row 3, column definition: no definition called nope "
-        "(registered: lookback, mobile, overseas, rectification, regular, special)",
+        "row 3, column definition: no case definition called nope "
+        "(registered: lookback, mobile, overseas, regular, special)",
         id="unknown-definition",
     ),
     pytest.param(
@@ -477,8 +477,8 @@ def test_problems_name_the_column_as_the_sheet_does(world: Cli, tmp_path: Path) 
     before = snapshot(world)
 
     assert world.fail("plan", "import", str(path)) == (
-        "plan.csv row 3, column 巡视类型: no definition called 常规巡察 "
-        "(registered: lookback, mobile, overseas, rectification, regular, special) "
+        "plan.csv row 3, column 巡视类型: no case definition called 常规巡察 "
+        "(registered: lookback, mobile, overseas, regular, special) "
         "(and 1 more problem in row 4)"
     )
     assert snapshot(world) == before
@@ -502,7 +502,7 @@ def test_a_definition_is_named_by_the_title_of_its_latest_version(
     load_definition(world, tmp_path, "regular", "常规巡视（2025年版）")
     old = write_csv(tmp_path / "old.csv", [CHINESE_ROWS[0]], CHINESE)
     assert world.fail("plan", "import", str(old)).startswith(
-        "old.csv row 2, column 巡视类型: no definition called 常规巡视 (registered: "
+        "old.csv row 2, column 巡视类型: no case definition called 常规巡视 (registered: "
     )
 
     new = (*CHINESE_ROWS[0][:6], "常规巡视（2025年版）")

@@ -100,13 +100,18 @@ class Rectifying:
         self.svc = app.services.items
         self.svc.load_categories(CATEGORIES_YAML, "categories.yaml")
 
-    def case(self, unit: str = "U01", name: str | None = None) -> str:
-        """Add unit `unit` (named `name`) and start its regular case; its key."""
+    def case(
+        self, unit: str = "U01", name: str | None = None, *, stage: str = "rectification"
+    ) -> str:
+        """Add unit `unit` (named `name`), start its regular case and move it (at once) into
+        `stage`, where problems may be added (整改; on-site for 立行立改); its key."""
         self.app.services.cases.add_unit(unit, name or f"单位{unit}")
         self.app.services.cases.start_case(
             round_code=ROUND, unit_code=unit, group_code="G1", definition="regular", actor=OFFICE
         )
-        return f"{ROUND}/{unit}"
+        key = f"{ROUND}/{unit}"
+        self.world.drive_to(key, stage)
+        return key
 
     def item(
         self,
@@ -205,8 +210,7 @@ class Rectifying:
         self.clock.advance(delta)
 
     def close_case_ready(self, case: str) -> None:
-        """Drive `case` along `regular` into rectification and record its three milestones."""
-        self.world.drive_to(case, "rectification")
+        """Record the three milestones of `case`'s rectification (where `case()` put it)."""
         self.world.milestones_of(case, "rectification")
 
     def sql(self, statement: str, **params: Any) -> None:

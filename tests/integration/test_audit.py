@@ -9,6 +9,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Connection, delete, select, update
@@ -19,7 +20,15 @@ from xunshi.definitions.schema import canonical_json
 from xunshi.errors import AuditFailed, NotFound
 from xunshi.services.audit import EXPORT_COLUMNS, Seal, export_text
 from xunshi.storage import queries as q
-from xunshi.workflow.audit import GENESIS_HASH, Projection, Report, event_from_row, replay
+from xunshi.workflow.audit import (
+    GENESIS_HASH,
+    Projection,
+    Report,
+    chain_hash,
+    event_from_row,
+    replay,
+    utc_iso,
+)
 from xunshi.workflow.clock import ManualClock
 
 KEY2 = f"{ROUND}/U02"
@@ -412,7 +421,7 @@ def _stored_hashes(app: App) -> list[tuple[int, int, str, str]]:
 
 def test_export_jsonl_writes_every_event_with_its_hashes(app: App, history: int) -> None:
     out = io.StringIO()
-    assert app.services.audit.export(out, "jsonl") == 7
+    assert app.services.audit.export(out, "jsonl", app.settings.tz) == 7
     text = out.getvalue()
     assert "通报" in text  # not \\u-escaped
     records = [json.loads(line) for line in text.splitlines()]
@@ -431,16 +440,17 @@ def test_export_jsonl_writes_every_event_with_its_hashes(app: App, history: int)
         "role": "group_leader",
     }
     assert (move_in["reason"], move_in["data"]) == ("进驻", {})
+    # Times in the business time zone with its offset (issue #8, defect 15), never `Z`.
     assert (move_in["occurred_at"], move_in["recorded_at"]) == (
-        "2024-09-02T04:00:00.000000Z",
-        "2024-09-02T04:00:00.000000Z",
+        "2024-09-02T12:00:00+08:00",
+        "2024-09-02T12:00:00+08:00",
     )
     assert records[2]["prev_hash"] == GENESIS_HASH
     assert records[3]["data"] == {"milestone": "briefings_received"}
 
 
 def test_export_csv_has_a_header_and_every_event(app: App, history: int) -> None:
-    text = export_text(app.services.audit, "csv")
+    text = export_text(app.services.audit, "csv", app.settings.tz)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == list(EXPORT_COLUMNS)
     body = [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows[1:]]
@@ -452,3 +462,49 @@ def test_export_csv_has_a_header_and_every_event(app: App, history: int) -> None
     assert json.loads(body[3]["data"]) == {"milestone": "briefings_received"}
     assert (body[3]["reason"], body[4]["reason"]) == ("通报", "")
     assert body[5]["label"] == LABEL2
+
+
+def _exported(app: App, fmt: str, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The export in `fmt` read back, one dict per event (CSV's data column parsed)."""
+    text = export_text(app.services.audit, fmt, tz)
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return [{**row, "data": json.loads(row["data"])} for row in rows]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_times_are_business_time_with_offset(
+    app: App, history: int, clock: ManualClock, fmt: str
+) -> None:
+    # Issue #8, defect 15: never UTC `Z`, never a time without its offset.
+    clock.advance(timedelta(minutes=1, microseconds=250))
+    app.services.cases.record_milestone(KEY2, "contacts_published", actor="张组长", role="office")
+
+    records = _exported(app, fmt, ZoneInfo("Asia/Shanghai"))
+
+    times = [r[column] for r in records for column in ("occurred_at", "recorded_at")]
+    assert len(times) == 16
+    assert all(t.endswith("+08:00") and "Z" not in t for t in times), times
+    assert records[0]["occurred_at"] == "2024-09-02T09:00:00+08:00"  # T0, 01:00 UTC
+    # To the microsecond, so that nothing of the instant the hash covers is lost.
+    assert records[-1]["recorded_at"] == "2024-09-02T14:01:00.000250+08:00"
+    in_utc = _exported(app, fmt, ZoneInfo("UTC"))
+    assert in_utc[0]["occurred_at"] == "2024-09-02T01:00:00+00:00"
+
+
+def test_an_outside_checker_recomputes_every_hash_from_the_export(
+    app: App, history: int, clock: ManualClock
+) -> None:
+    # The hash covers the UTC instants; the offset only presents them.
+    clock.advance(timedelta(seconds=1, microseconds=7))
+    app.services.cases.record_milestone(KEY2, "contacts_published", actor="张组长", role="office")
+
+    for record in _exported(app, "jsonl", ZoneInfo("Asia/Shanghai")):
+        body = {
+            key: record[key] for key in EXPORT_COLUMNS if key not in ("label", "prev_hash", "hash")
+        }
+        for column in ("occurred_at", "recorded_at"):
+            body[column] = utc_iso(datetime.fromisoformat(record[column]))
+        assert chain_hash(record["prev_hash"], canonical_json(body)) == record["hash"]
+    assert app.services.audit.verify().ok

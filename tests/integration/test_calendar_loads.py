@@ -15,6 +15,7 @@ due 2025-10-11 (a make-up Saturday); task #1 of P01 is due 2025-10-15 and its fi
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ from xunshi.workflow.clock import ManualClock
 from xunshi.workflow.schedule import Rung
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+BUILTIN = Path(__file__).parents[2] / "xunshi" / "definitions" / "builtin"
 CASE = "2025-R1/U01"
 ITEM = "2025-R1/U01/P01"
 ONE_HOLIDAY = "year: 2025\nholidays: [2025-10-09]\nworkdays: []\n"
@@ -54,8 +56,19 @@ def world(app: App, clock: ManualClock) -> int:
     cases.create_round("2025-R1", "2025年第一轮巡视", date(2025, 9, 1))
     cases.add_group("2025-R1", "G1", "张组长")
     cases.add_unit("U01", "示例市财政局")
+    # `regular` without its state tags: a definition that tags no stage takes problems in
+    # every stage, so P01 can sit beside a case still in 巡前准备 (whose due date is moved).
+    untagged = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    untagged = untagged.replace("\nname: regular\n", "\nname: regular_untagged\n")
+    for tag in ("items_open", "fix_now_items"):
+        untagged = untagged.replace(f"    tags: [{tag}]\n", "")
+    app.services.definitions.load(untagged, "regular_untagged.yaml", "巡视办")
     cases.start_case(
-        round_code="2025-R1", unit_code="U01", group_code="G1", definition="regular", actor="巡视办"
+        round_code="2025-R1",
+        unit_code="U01",
+        group_code="G1",
+        definition="regular_untagged",
+        actor="巡视办",
     )
     items.load_categories(CATEGORIES_YAML, "categories.yaml")
     items.add_item(

@@ -493,7 +493,7 @@ def test_closing_a_case_is_refused_while_items_are_open_then_allowed(
     rect.fire(P01, "make_long_term", "office")
     outcome = close()
     assert outcome.instance.state == "closed"
-    assert app.services.read.cases.one(other_case).state == "preparation"
+    assert app.services.read.cases.one(other_case).state == "rectification"
 
 
 def test_an_item_cannot_be_added_to_a_closed_case(rect: Rectifying, app: App) -> None:
@@ -680,8 +680,9 @@ def test_verify_counts_item_chains_next_to_case_chains(rect: Rectifying, app: Ap
     rect.item("U02", "P01")
     rect.item("U02", "P02")
     report = app.services.audit.verify()
-    # Cases U01, U02; items U01/P01, U02/P01, U02/P02: one `started` event each.
-    assert (report.ok, report.chains, report.events) == (True, 5, 5)
+    # Cases U01, U02: `started` and the 18 events that take each into 整改; items U01/P01,
+    # U02/P01, U02/P02: one `started` event each.
+    assert (report.ok, report.chains, report.events) == (True, 5, 2 * 19 + 3)
     started = [(e.seq, e.kind, e.actor, e.role) for e in rect.history(f"{ROUND}/U02/P02")]
     assert started == [(1, "started", OFFICE, "office")]
 

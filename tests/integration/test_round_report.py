@@ -3,15 +3,17 @@
 Read on Thursday 2024-10-10 10:00 (after the National Day holidays, 10-01..07; 09-29 and
 10-12 are make-up working days):
 
-| what                      | due        | rungs raised by then (ladder)                     |
-|---------------------------|------------|---------------------------------------------------|
-| case U01, preparation     | 2024-09-24 | L0 -3wd, L1 0, L2 +5wd (regular: 超期督办 …)       |
-| item U01/P01 task #1      | 2024-09-13 | L0 -5wd, L1 0, L2 +10wd (rectification: 整改超期督办 …) |
-| item U01/P01 task #2      | 2024-10-31 | none (its reminder is at 10-24)                   |
-| item U01/P02, identified  | 2024-09-14 | L0, L1, L2 (rectification)                        |
-| case U02, started 10-08   | 2024-10-28 | none                                              |
+| what                     | due        | rungs raised by then (ladder)                       |
+|--------------------------|------------|-----------------------------------------------------|
+| case U01, 整改 (at once)  | 2024-11-02 | none (its reminder is at 10-21)                     |
+| item U01/P01 task #1     | 2024-09-13 | L0 -5wd, L1 0, L2 +10wd (rectification: 整改超期督办) |
+| item U01/P01 task #2     | 2024-10-31 | none (its reminder is at 10-24)                     |
+| item U01/P02, identified | 2024-09-14 | L0, L1, L2 (rectification)                          |
+| case U02, started 10-08  | 2024-10-28 | none                                                |
+| case U03, preparation    | 2024-09-24 | L0 -3wd, L1 0, L2 +5wd (regular: 超期督办 …)         |
 
-So three reminders and six escalations, all under case U01; one case and one task overdue.
+So three reminders and six escalations: the items' under case U01, the stage's under U03;
+one case and one task overdue.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def round_world(app: App, clock: ManualClock) -> Rectifying:
     """The round of the table above, swept at 2024-10-10 10:00."""
     rect = Rectifying(app, clock)
     rect.case("U01", "示例市财政局")
+    rect.case("U03", "示例市统计局", stage="preparation")
     planned = rect.item("U01", "P01", POLITICS)
     rect.begin(planned)
     rect.task(
@@ -43,7 +46,7 @@ def round_world(app: App, clock: ManualClock) -> Rectifying:
     rect.task(planned, date(2024, 10, 31))
     rect.item("U01", "P02", FINANCE)
     clock.set(shanghai(2024, 10, 8, 9))
-    rect.case("U02", "示例市审计局")
+    rect.case("U02", "示例市审计局", stage="preparation")
     clock.set(AS_OF)
     app.sweeper.sweep()
     return rect
@@ -57,7 +60,7 @@ def test_the_overview_counts_reminders_apart_and_lists_overdue_cases_and_tasks(
     assert (overview.reminders, overview.raised) == (3, 6)
     assert overview.by_level() == {0: 3, 1: 3, 2: 3}
     assert overview.level_titles() == {0: "L0 提醒", 1: "L1 督办", 2: "L2 告诫"}
-    assert [str(v.key) for v in overview.overdue] == [f"{ROUND}/U01"]
+    assert [str(v.key) for v in overview.overdue] == [f"{ROUND}/U03"]
     ((task),) = overview.overdue_tasks
     assert task.to_json() == {
         "task": f"{ROUND}/U01/P01#1",
@@ -77,11 +80,11 @@ def test_the_overview_counts_reminders_apart_and_lists_overdue_cases_and_tasks(
         ],
         "reminders": 3,
         "raised": 6,
-        "overdue_cases": [f"{ROUND}/U01"],
+        "overdue_cases": [f"{ROUND}/U03"],
     }
     assert shape["overdue_tasks"] == [task.to_json()]
     assert shape["kinds"] == ["常规巡视"]
-    assert shape["matrix"] == {"巡前准备": {"常规巡视": 2}}
+    assert shape["matrix"] == {"巡前准备": {"常规巡视": 2}, "整改": {"常规巡视": 1}}
 
 
 def test_the_report_titles_columns_by_level_not_by_any_ladders_rung_titles(
@@ -93,22 +96,25 @@ def test_the_report_titles_columns_by_level_not_by_any_ladders_rung_titles(
     assert sections[1] == (
         "阶段      常规巡视  合计\n"
         "巡前准备  2         2\n"
-        "合计      2         2"
+        "整改      1         1\n"
+        "合计      3         3"
     )  # fmt: skip
     assert sections[2].splitlines()[1:] == [
-        "2024-R1/U01  示例市财政局  常规巡视  巡前准备  2024-09-24  超期 16 天",
+        "2024-R1/U01  示例市财政局  常规巡视  整改      2024-11-02  还有 23 天",
         "2024-R1/U02  示例市审计局  常规巡视  巡前准备  2024-10-28  还有 18 天",
+        "2024-R1/U03  示例市统计局  常规巡视  巡前准备  2024-09-24  超期 16 天",
     ]
     assert sections[3] == (
         "督办 escalations: 6 (L1 督办 3, L2 告诫 3); 提醒 reminders: 3\n"
         "案件         单位          L0 提醒  L1 督办  L2 告诫\n"
-        "2024-R1/U01  示例市财政局  3        3        3\n"
+        "2024-R1/U01  示例市财政局  2        2        2\n"
+        "2024-R1/U03  示例市统计局  1        1        1\n"
         "合计                       3        3        3"
     )
     assert sections[4] == (
         "超期案件 overdue cases: 1\n"
         "案件         单位          阶段      期限        超期   未解除督办\n"
-        "2024-R1/U01  示例市财政局  巡前准备  2024-09-24  16 天  到期提醒, 超期督办, 超期告诫"
+        "2024-R1/U03  示例市统计局  巡前准备  2024-09-24  16 天  到期提醒, 超期督办, 超期告诫"
     )
     assert sections[5] == (
         "超期任务 overdue tasks: 1\n"

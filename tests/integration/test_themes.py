@@ -146,6 +146,7 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
     app.services.cases.start_case(
         round_code="2024-R2", unit_code="U01", group_code="G1", definition="regular", actor="王"
     )
+    rect.world.drive_to("2024-R2/U01", "rectification")
     rect.svc.add_item(
         "2024-R2/U01",
         ItemFacts(code="P01", title="另一轮的问题", category=POLITICS, key_problem=True),

@@ -59,7 +59,7 @@ def audit_seal(state: State, actor: str) -> None:
 def audit_export(state: State, fmt: str | None, out: str | None, force: bool) -> None:
     """Every event with its hashes, for archiving or outside checking (JSON lines by default)."""
     target = choose_target(out or STDOUT, fmt, ("jsonl", "csv"), force=force)
-    audit = state.services().audit
-    count = write_to(target, lambda handle: audit.export(handle, target.format), sys.stdout)
+    audit, tz = state.services().audit, state.settings.tz
+    count = write_to(target, lambda handle: audit.export(handle, target.format, tz), sys.stdout)
     if target.path is not None and not state.as_json:
         click.echo(f"Exported {count} events to {target.name}", err=True)

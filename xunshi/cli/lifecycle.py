@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_options, instant
+from xunshi.cli.options import acting_options, actor_options, instant
 from xunshi.cli.root import State, pass_state
 from xunshi.keys import Kind, parse_reference
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 _ARTICLE = {"case": "a case", "item": "an item"}
 _TRIGGER_EXAMPLE = {"case": "leave_site", "item": "submit or accept"}
 _MILESTONE_EXAMPLE = {"case": "", "item": " (e.g. office_accepted)"}
+# Only the definition's suspend_roles may stop or restart a clock; --help reads no database,
+# so it names the rule and the built-ins' choice rather than the roles of every definition.
+_CLOCK_ROLE_HELP = (
+    "The role you act in; {verb} needs one of the definition's suspend_roles "
+    "(built-in definitions: office)."
+)
 
 
 def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
@@ -118,7 +124,7 @@ def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
 
     @group.command(verb, help=help_text)
     @click.argument("name", metavar=kind.upper())
-    @actor_options
+    @acting_options(_CLOCK_ROLE_HELP.format(verb="suspending" if verb == "suspend" else "resuming"))
     @click.option("--reason", required=verb == "suspend", help=reason_help)
     @pass_state
     def command(
@@ -133,10 +139,10 @@ def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
             reason=reason,
             at=instant(state, at),
         )
-        due = change.instance.due_on
+        due = render.due_text(change.instance.due_on, change.instance.provisional)
         line = f"{change.key.label}: {'suspended' if verb == 'suspend' else 'resumed'}"
         if verb == "resume" and due:
-            line += f", due {due.isoformat()}"
+            line += f", due {due}"
         render.emit(state, change.to_json(state.settings.tz), lambda: line)
 
 

@@ -34,10 +34,19 @@ def actor_option(what: str = "Who acts") -> Callable[[F], F]:
 
 def actor_options(fn: F) -> F:
     """--actor, --role, --at for commands that act on a case or an item."""
-    fn = click.option("--at", "at", metavar="TIME", help="When it happened (default now).")(fn)
-    fn = click.option("--role", required=True, help="The role acted in, e.g. group_leader.")(fn)
-    fn = actor_option()(fn)
-    return fn
+    return acting_options("The role acted in, e.g. group_leader.")(fn)
+
+
+def acting_options(role_help: str) -> Callable[[F], F]:
+    """--actor, --role (described by `role_help`), --at."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option("--at", "at", metavar="TIME", help="When it happened (default now).")(fn)
+        fn = click.option("--role", required=True, help=role_help)(fn)
+        fn = actor_option()(fn)
+        return fn
+
+    return decorate
 
 
 def instant(

@@ -163,7 +163,7 @@ def cases_table(views: Sequence[CaseView], tz: ZoneInfo) -> str:
                 v.definition_title,
                 v.state_title,
                 v.entered_at.astimezone(tz).date(),
-                due_text(v),
+                due_text(v.due_on, v.provisional),
                 left_text(v),
             ]
             for v in views
@@ -184,7 +184,7 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
         + f"  since {business_time(view.entered_at, tz)}",
     ]
     if view.due_on is not None:
-        lines.append(f"期限    {due_text(view)}  {left_text(view)}")
+        lines.append(f"期限    {due_text(view.due_on, view.provisional)}  {left_text(view)}")
     if view.milestones:
         lines.append("里程碑")
         for m in view.milestones:
@@ -192,17 +192,25 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
             need = " (必需)" if m.required else ""
             at = f"  {business_time(m.recorded_at, tz)}" if m.recorded_at else ""
             lines.append(f"  {mark} {m.title} {m.name}{need}{at}")
-    if not view.final and view.triggers:
+    if view.suspended and not view.final:
+        # Nothing can be fired while the clock is stopped: say what comes first.
+        lines.append("可执行  暂停中：先恢复 (case resume)")
+    elif not view.final and view.triggers:
         lines.append(f"可执行  {', '.join(view.triggers)}")
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
 
 
-def due_text(view: CaseView) -> str:
-    """The due date, marked 暂定 when the calendar was incomplete."""
-    if view.due_on is None:
+def due_text(due_on: date | None, provisional: bool) -> str:
+    """A due date as people read it, marked (暂定) when a year it spans had no calendar data."""
+    if due_on is None:
         return ""
-    return view.due_on.isoformat() + (" (暂定)" if view.provisional else "")
+    return due_on.isoformat() + (" (暂定)" if provisional else "")
+
+
+def iso_time(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant in the business time zone with its offset: `2025-03-03T09:00:00+08:00`."""
+    return instant.astimezone(tz).isoformat(timespec="seconds")
 
 
 def left_text(view: CaseView) -> str:
@@ -221,9 +229,9 @@ def left_text(view: CaseView) -> str:
 
 def moved_text(change: Change) -> str:
     """What a fired trigger did: `case R/U: 现场巡视 → 沟通, due …`."""
-    due = change.instance.due_on
+    due = due_text(change.instance.due_on, change.instance.provisional)
     line = f"{change.key.label}: {change.from_title} → {change.state_title}"
-    return line + (f", due {due.isoformat()}" if due else "")
+    return line + (f", due {due}" if due else "")
 
 
 def recorded_text(change: Change) -> str:
@@ -253,7 +261,7 @@ def history_table(history: History, tz: ZoneInfo) -> str:
         [
             [
                 e.seq,
-                business_time(e.occurred_at, tz),
+                iso_time(e.occurred_at, tz),
                 e.kind,
                 what(e),
                 e.actor,
@@ -289,7 +297,7 @@ def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
                 v.level,
                 v.title,
                 ", ".join(n for n in v.notify),
-                v.due_on.isoformat() + (" (暂定)" if v.provisional else ""),
+                due_text(v.due_on, v.provisional),
                 business_time(v.raised_at, tz),
                 "已解除" if not v.open else ("已确认" if v.acked_at else "待处理"),
                 ", ".join(d.label for d in v.deliveries),
@@ -340,9 +348,14 @@ def item_text(view: ItemView) -> str:
         f"类别    {view.category_l1}/{view.category_l2}"
         + (f"  {' '.join(flags)}" if flags else ""),
         f"状态    {view.state_title} ({view.state})"
-        + (f"  期限 {view.due_on}" if view.due_on else "")
-        + ("  超期" if view.overdue else ""),
+        + ("  暂停中 suspended" if view.suspended else "")
+        + (f"  期限 {due_text(view.due_on, view.provisional)}" if view.due_on else "")
+        + ("  超期" if view.stage_overdue else ""),
     ]
+    late = [f"#{t.number}" for t in view.tasks if t.overdue]
+    if late:
+        # The stage's 期限 above is the item's own; a late task is named apart from it.
+        lines.append(f"任务超期: {', '.join(late)}")
     if view.manifestations:
         lines.append(f"表现    {view.manifestations}")
     if view.root_cause:
@@ -406,7 +419,7 @@ def round_report(overview: RoundOverview) -> str:
                     v.unit_name,
                     v.definition_title,
                     v.state_title,
-                    "" if v.due_on is None else v.due_on.isoformat(),
+                    due_text(v.due_on, v.provisional),
                     _status(v),
                 ]
                 for v in overview.cases
@@ -469,7 +482,7 @@ def overdue_cases(overview: RoundOverview) -> str:
             v.key,
             v.unit_name,
             v.state_title,
-            v.due_on,
+            due_text(v.due_on, v.provisional),
             f"{-(v.days_left or 0)} 天",
             ", ".join(e.title for e in overview.escalations if e.key == v.key and e.open),
         ]
@@ -540,17 +553,11 @@ def _moved_text(moved: Rescheduled) -> str:
         old, new = moved.old_rung, moved.new_rung
         return f"{moved.key.label}: next rung {_rung_text(old)} → {_rung_text(new)}"
     where = f"{moved.key.label} ({moved.stage})"
-    old_due = _due(moved.old_due_on, moved.old_provisional)
-    new_due = _due(moved.new_due_on, moved.new_provisional)
+    old_due = due_text(moved.old_due_on, moved.old_provisional) or "none"
+    new_due = due_text(moved.new_due_on, moved.new_provisional) or "none"
     if old_due != new_due:
         return f"{where}: due {old_due} → {new_due}"
     return f"{where}: next rung {_rung_text(moved.old_rung)} → {_rung_text(moved.new_rung)}"
-
-
-def _due(day: date | None, provisional: bool) -> str:
-    if day is None:
-        return "none"
-    return day.isoformat() + (" (暂定)" if provisional else "")
 
 
 def _rung_text(rung: Rung | None) -> str:

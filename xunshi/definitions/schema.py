@@ -42,6 +42,10 @@ TAGS: dict[str, TagMeaning] = {
     "accepted": TagMeaning(("item",), "the problem is closed by acceptance (已销号)"),
     "long_term": TagMeaning(("item",), "the problem is under long-term rectification (长期整改)"),
     "settled": TagMeaning(("item",), "the item no longer holds its case open"),
+    "items_open": TagMeaning(("case",), "problems (items) may be added to the case"),
+    "fix_now_items": TagMeaning(
+        ("case",), "problems to be rectified at once (立行立改, fix_now) may be added"
+    ),
 }
 
 # Item states as the code named them before definitions declared tags (format 1). A
@@ -243,7 +247,9 @@ def definition_from_dict(data: Mapping[str, Any]) -> Definition:
         roles=tuple(Role(r["name"], r["title"]) for r in data["roles"]),
         suspend_roles=tuple(data["suspend_roles"]),
         escalation=tuple(_rule_from(r) for r in data["escalation"]),
-        states=tuple(_state_from(s, legacy) for s in data["states"]),
+        # Only item states had meanings by name; a format-1 case definition has no tags (and
+        # so takes problems in every stage that is not final).
+        states=tuple(_state_from(s, legacy and data["subject"] == "item") for s in data["states"]),
         transitions=tuple(
             Transition(
                 trigger=t["trigger"],

@@ -55,7 +55,7 @@ class CaseView:
     unit_name: str
     group: str
     group_leader: str
-    triggers: tuple[str, ...]
+    triggers: tuple[str, ...]  # what may be fired now (none while suspended)
 
     @property
     def round(self) -> str:
@@ -136,8 +136,7 @@ class CaseQueries:
         with self.ctx.reading() as conn:
             stmt = _case_select().order_by(r.c.code, u.c.code)
             if round_code is not None:
-                resolve_round(conn, round_code)
-                stmt = stmt.where(r.c.code == round_code)
+                stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
             if state is not None:
                 self.ctx.registry.check_state(conn, "case", state)
                 stmt = stmt.where(i.c.state == state)
@@ -215,6 +214,8 @@ class CaseQueries:
         due_on: date | None = row["due_on"]
         suspended = bool(row["suspended"])
         overdue = due_on is not None and not suspended and today > due_on
+        # A suspended case fires nothing until it is resumed: it offers no trigger.
+        triggers = () if suspended else tuple(t.trigger for t in defn.transitions_from(state.name))
         return CaseView(
             id=row["id"],
             key=InstanceKey(row["round_code"], row["unit_code"]),
@@ -235,7 +236,7 @@ class CaseQueries:
             unit_name=row["unit_name"],
             group=row["group_code"],
             group_leader=row["group_leader"],
-            triggers=tuple(t.trigger for t in defn.transitions_from(state.name)),
+            triggers=triggers,
         )
 
 

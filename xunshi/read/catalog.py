@@ -48,9 +48,9 @@ class RoundInfo:
 def round_info(conn: Connection, code: str) -> RoundInfo:
     """The round called `code` (NotFound if there is none), read in the caller's transaction."""
     r = q.rounds
-    resolve_round(conn, code)
+    round_id = resolve_round(conn, code)
     row = conn.execute(
-        select(r.c.id, r.c.code, r.c.title, r.c.start_on).where(r.c.code == code)
+        select(r.c.id, r.c.code, r.c.title, r.c.start_on).where(r.c.id == round_id)
     ).one()
     return RoundInfo(*row)
 

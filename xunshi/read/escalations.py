@@ -154,8 +154,7 @@ class EscalationQueries:
             stmt = stmt.where(x.c.id.in_(list(ids)))
         with self.ctx.reading() as conn:
             if round_code is not None:
-                resolve_round(conn, round_code)
-                stmt = stmt.where(r.c.code == round_code)
+                stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
             rows = conn.execute(stmt).mappings().all()
             deliveries = self._deliveries(conn, [row["id"] for row in rows])
             views = []

@@ -241,8 +241,7 @@ class ItemQueries:
         if case is not None:
             stmt = stmt.where(it.c.case_id == resolve_case(conn, reference(case, "case")).id)
         if round_code is not None:
-            resolve_round(conn, round_code)
-            stmt = stmt.where(r.c.code == round_code)
+            stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
         if state is not None:
             self.ctx.registry.check_state(conn, "item", state)
             stmt = stmt.where(i.c.state == state)

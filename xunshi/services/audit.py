@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
@@ -119,22 +120,23 @@ class AuditService:
 
         return self.db.run(work, immediate=True)
 
-    def export(self, out: TextIO, fmt: str) -> int:
-        """Write every event as JSON lines or CSV; return how many."""
+    def export(self, out: TextIO, fmt: str, tz: ZoneInfo) -> int:
+        """Write every event as JSON lines or CSV (times in `tz`, with offset); return how many."""
         with self.db.transaction() as conn:
             labels = _labels(conn)
             rows = self._events(conn)
             if fmt == "jsonl":
                 count = 0
                 for event in rows:
-                    out.write(json.dumps(_export_record(event, labels), ensure_ascii=False) + "\n")
+                    record = _export_record(event, labels, tz)
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
                     count += 1
                 return count
             writer = csv.writer(out)
             writer.writerow(EXPORT_COLUMNS)
             count = 0
             for event in rows:
-                record = _export_record(event, labels)
+                record = _export_record(event, labels, tz)
                 record["data"] = json.dumps(record["data"], ensure_ascii=False, sort_keys=True)
                 writer.writerow([record[c] for c in EXPORT_COLUMNS])
                 count += 1
@@ -238,10 +240,17 @@ def _labels(conn: Connection) -> dict[int, str]:
     return {instance_id: label_of(keys, instance_id) for instance_id in keys}
 
 
-def _export_record(event: Event, labels: dict[int, str]) -> dict[str, Any]:
+def _export_record(event: Event, labels: dict[int, str], tz: ZoneInfo) -> dict[str, Any]:
+    """An event as the export writes it: its record, times in `tz` with their offset.
+
+    The hash covers the UTC instants (`Event.record`); the offset only presents the same
+    instant, to the microsecond, so an outside checker converts back and gets the same hash.
+    """
     record = event.record()
     instance = record.pop("instance")
     label = labels.get(instance, f"instance #{instance}")
+    record["occurred_at"] = event.occurred_at.astimezone(tz).isoformat()
+    record["recorded_at"] = event.recorded_at.astimezone(tz).isoformat()
     return {
         "instance": instance,
         "label": label,
@@ -251,8 +260,8 @@ def _export_record(event: Event, labels: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def export_text(auditor: AuditService, fmt: str) -> str:
+def export_text(auditor: AuditService, fmt: str, tz: ZoneInfo) -> str:
     """The export as one string (tests, small databases)."""
     buffer = io.StringIO()
-    auditor.export(buffer, fmt)
+    auditor.export(buffer, fmt, tz)
     return buffer.getvalue()

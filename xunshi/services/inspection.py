@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, select
 
-from xunshi.errors import AlreadyExists, NotFound
+from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
 from xunshi.keys import InstanceKey
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 from xunshi.services.lifecycle import Lifecycle
@@ -22,8 +21,12 @@ from xunshi.services.results import PlanImported, Started
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name
+from xunshi.timeparse import business_time
 from xunshi.workflow.engine import Engine
-from xunshi.workflow.resolve import resolve_round
+from xunshi.workflow.resolve import find_group, find_round, find_unit, resolve_round
+
+# The years a round may start in: a typo like 1800 or 2925 is refused, not scheduled.
+ROUND_YEARS = (2000, 2100)
 
 
 class CaseService(Lifecycle):
@@ -38,10 +41,16 @@ class CaseService(Lifecycle):
         """Create a round (轮次)."""
         code = check_code("round", code)
         title = check_name("round title", title)
+        if not ROUND_YEARS[0] <= start_on.year <= ROUND_YEARS[1]:
+            raise BadInput(
+                f"round start {start_on.isoformat()} is not a plausible date: a round starts "
+                f"between {ROUND_YEARS[0]} and {ROUND_YEARS[1]}"
+            )
 
         def work(conn: Connection) -> RoundInfo:
-            if _round_row(conn, code) is not None:
-                raise AlreadyExists(f"round {code} already exists")
+            found = find_round(conn, code)
+            if found is not None:
+                raise AlreadyExists(f"round {code} already exists{_as(found.code, code)}")
             new_id = conn.execute(
                 q.rounds.insert().returning(q.rounds.c.id),
                 {
@@ -62,8 +71,11 @@ class CaseService(Lifecycle):
 
         def work(conn: Connection) -> GroupInfo:
             round_id = resolve_round(conn, round_code)
-            if _group_row(conn, round_id, code) is not None:
-                raise AlreadyExists(f"group {code} already exists in round {round_code}")
+            found = find_group(conn, round_id, code)
+            if found is not None:
+                raise AlreadyExists(
+                    f"group {code} already exists in round {round_code}{_as(found.code, code)}"
+                )
             new_id = _insert_group(conn, round_id, code, leader)
             return GroupInfo(new_id, round_code, code, leader)
 
@@ -76,8 +88,9 @@ class CaseService(Lifecycle):
         category = check_name("unit category", category, required=False)
 
         def work(conn: Connection) -> UnitInfo:
-            if _unit_row(conn, code) is not None:
-                raise AlreadyExists(f"unit {code} already exists")
+            found = find_unit(conn, code)
+            if found is not None:
+                raise AlreadyExists(f"unit {code} already exists{_as(found.code, code)}")
             new_id = _insert_unit(conn, code, name, category)
             return UnitInfo(new_id, code, name, category)
 
@@ -98,14 +111,18 @@ class CaseService(Lifecycle):
         """Start a unit's inspection in a round on the latest version of `definition`."""
 
         def work(conn: Connection) -> Started:
-            round_id = resolve_round(conn, round_code)
-            unit = _unit_row(conn, unit_code)
+            round_row = find_round(conn, round_code)
+            if round_row is None:
+                raise NotFound(f"round {round_code} does not exist")
+            round_id = round_row.id
+            unit = find_unit(conn, unit_code)
             if unit is None:
                 raise NotFound(f"unit {unit_code} does not exist (add it with `xunshi unit add`)")
-            group = _group_row(conn, round_id, group_code)
+            group = find_group(conn, round_id, group_code)
             if group is None:
                 raise NotFound(f"group {group_code} does not exist in round {round_code}")
-            key = InstanceKey(round_code, unit_code)
+            # The key as stored, whatever case the codes were typed in.
+            key = InstanceKey(round_row.code, unit.code)
             if _case_id(conn, round_id, unit.id) is not None:
                 raise AlreadyExists(f"{key.label} already exists")
             return self._start(conn, round_id, unit.id, group.id, key, definition, actor, at)
@@ -123,6 +140,15 @@ class CaseService(Lifecycle):
         actor: str,
         at: datetime | None,
     ) -> Started:
+        if at is not None:
+            start_on = conn.execute(
+                select(q.rounds.c.start_on).where(q.rounds.c.id == round_id)
+            ).scalar_one()
+            if at.astimezone(self.engine.tz).date() < start_on:
+                raise Refused(
+                    f"{key.label} cannot start at {business_time(at, self.engine.tz)}: "
+                    f"round {key.round} starts on {start_on.isoformat()}"
+                )
         outcome = self.engine.start(
             conn,
             subject="case",
@@ -178,17 +204,9 @@ class CaseService(Lifecycle):
         return self.db.run(work, immediate=True)
 
 
-def _round_row(conn: Connection, code: str) -> Row[Any] | None:
-    return conn.execute(select(q.rounds).where(q.rounds.c.code == code)).first()
-
-
-def _group_row(conn: Connection, round_id: int, code: str) -> Row[Any] | None:
-    g = q.groups
-    return conn.execute(select(g).where(g.c.round_id == round_id, g.c.code == code)).first()
-
-
-def _unit_row(conn: Connection, code: str) -> Row[Any] | None:
-    return conn.execute(select(q.units).where(q.units.c.code == code)).first()
+def _as(stored: str, given: str) -> str:
+    """` (as U01)` when a code was given in another case than it is stored in."""
+    return "" if stored == given else f" (as {stored})"
 
 
 def _case_id(conn: Connection, round_id: int, unit_id: int) -> int | None:

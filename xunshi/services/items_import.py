@@ -63,8 +63,9 @@ _SOURCE_FORMS = ", ".join(f"{label}/{key}" for key, label in SOURCES.items())
 class ItemLookups(Protocol):
     """What checking the sheet asks of the database."""
 
-    def case_id(self, key: InstanceKey) -> int:
-        """The id of case `key`; a XunshiError naming it if there is none."""
+    def case(self, key: InstanceKey) -> tuple[int, InstanceKey]:
+        """The id of case `key` and its key as stored (codes match in any case); a
+        XunshiError naming it if there is none."""
         ...
 
     def categories(self) -> set[tuple[str, str]]:
@@ -72,7 +73,7 @@ class ItemLookups(Protocol):
         ...
 
     def item_exists(self, case_id: int, code: str) -> bool:
-        """Whether the case already has an item `code`."""
+        """Whether the case already has an item `code` (in any case)."""
         ...
 
 
@@ -95,7 +96,7 @@ def plan_items(
 
 def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
     problems: list[Problem] = []
-    cases: dict[InstanceKey, int | None] = {}
+    cases: dict[InstanceKey, tuple[int, InstanceKey] | None] = {}
     categories = lookups.categories()
     planned: dict[tuple[InstanceKey, str], PlannedItem] = {}
     seen_values: dict[tuple[InstanceKey, str], dict[str, str]] = {}
@@ -105,23 +106,25 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
             problems.append((row.number, column, "empty"))
         if bad:
             continue
-        case = InstanceKey(row["round"], row["unit_code"])
-        if case not in cases:
+        typed = InstanceKey(row["round"], row["unit_code"])
+        if typed not in cases:
             try:
-                cases[case] = lookups.case_id(case)
+                cases[typed] = lookups.case(typed)
             except XunshiError as exc:
-                cases[case] = None
+                cases[typed] = None
                 problems.append((row.number, "unit_code", exc.message))
                 continue
-        if cases[case] is None:
-            problems.append((row.number, "unit_code", f"{case.label} does not exist"))
+        found = cases[typed]
+        if found is None:
+            problems.append((row.number, "unit_code", f"{typed.label} does not exist"))
             continue
+        case_id, case = found  # the key as stored: u01 and U01 are one case
         try:
             code = check_code("item", row["item_code"])
         except BadInput as exc:
             problems.append((row.number, "item_code", exc.message))
             continue
-        key = (case, code)
+        key = (case, code.lower())  # P01 and p01 are one item
         if (row["category_l1"], row["category_l2"]) not in categories:
             problems.append(
                 (
@@ -176,8 +179,6 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
                 )
                 continue
         else:
-            case_id = cases[case]
-            assert case_id is not None
             if lookups.item_exists(case_id, code):
                 label = InstanceKey(case.round, case.unit, code).label
                 problems.append((row.number, "item_code", f"{label} already exists"))

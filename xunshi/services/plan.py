@@ -99,6 +99,14 @@ class _PlanChecker:
         self.titled: dict[str, list[str]] = {}
         for name, (_, title, _) in sorted(latest.items()):
             self.titled.setdefault(title, []).append(name)
+        # Codes match in any case: each code as stored (or as first planned), by lower case.
+        self.spelled: dict[tuple[str, ...], str] = {}
+        for code in self.rounds:
+            self.spelled[("round", code.lower())] = code
+        for code in self.units:
+            self.spelled[("unit", code.lower())] = code
+        for round_code, code in self.groups:
+            self.spelled[("group", round_code.lower(), code.lower())] = code
         self.plan = Plan()
         self.problems: list[tuple[int, str, str]] = []
         self._group_rows: dict[tuple[str, str], int] = {}
@@ -125,6 +133,7 @@ class _PlanChecker:
                 codes_ok = False
         if not codes_ok:
             return
+        row = self._as_stored(row)
         if row["round"] not in self.rounds:
             self.problem(
                 row,
@@ -141,6 +150,20 @@ class _PlanChecker:
             self.plan.cases.append(
                 PlannedCase(row["round"], row["group"], row["unit_code"], definition)
             )
+
+    def _as_stored(self, row: SheetRow) -> SheetRow:
+        """The row with its codes spelled as stored or as an earlier row spelled them."""
+        round_code = self.spelled.get(("round", row["round"].lower()), row["round"])
+        spellings = {
+            "round": round_code,
+            "unit_code": self.spelled.setdefault(
+                ("unit", row["unit_code"].lower()), row["unit_code"]
+            ),
+            "group": self.spelled.setdefault(
+                ("group", round_code.lower(), row["group"].lower()), row["group"]
+            ),
+        }
+        return SheetRow(row.number, {**row.values, **spellings})
 
     def _check_group(self, row: SheetRow) -> bool:
         key = (row["round"], row["group"])
@@ -206,8 +229,12 @@ class _PlanChecker:
         given = row["definition"]
         names = [given] if given in self.definitions else self.titled.get(given, [])
         if not names:
-            known = ", ".join(sorted(self.definitions)) or "none"
-            self.problem(row, "definition", f"no definition called {given} (registered: {known})")
+            # A plan starts cases: offering an item definition would only mislead.
+            cases = sorted(name for name, subject in self.definitions.items() if subject == "case")
+            known = ", ".join(cases) or "none"
+            self.problem(
+                row, "definition", f"no case definition called {given} (registered: {known})"
+            )
             return None
         if len(names) > 1:
             self.problem(

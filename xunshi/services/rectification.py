@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
+from xunshi.definitions.schema import Definition, State
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
@@ -33,10 +34,18 @@ from xunshi.services.results import (
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name, check_text
+from xunshi.timeparse import business_time
 from xunshi.workflow.audit import TASK_FIELDS
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine, Outcome, ReadSet, conflict_message
-from xunshi.workflow.resolve import InstanceRef, TaskRef, resolve_case, resolve_item, resolve_task
+from xunshi.workflow.resolve import (
+    InstanceRef,
+    TaskRef,
+    find_item_code,
+    resolve_case,
+    resolve_item,
+    resolve_task,
+)
 from xunshi.workflow.schedule import Schedule
 
 ITEM_DEFINITION = "rectification"
@@ -148,20 +157,27 @@ class ItemService(Lifecycle):
         category = self.category(conn, facts.category)
         key = InstanceKey(case_ref.key.round, case_ref.key.unit, code)
         assert case_ref.row is not None
-        case_state = self.engine.registry.definition(
+        case_defn = self.engine.registry.definition(
             conn, case_ref.row["definition_name"], case_ref.row["definition_version"]
-        ).state(case_ref.row["state"])
+        )
+        case_state = case_defn.state(case_ref.row["state"])
         if case_state.final:
             raise Refused(
                 f"{case_ref.label} is {case_state.title} ({case_state.name}); "
                 "its problem list is closed"
             )
-        it = q.items
-        taken = conn.execute(
-            select(it.c.id).where(it.c.case_id == case_ref.id, it.c.code == code)
-        ).first()
+        _check_stage_takes_items(case_ref.label, case_defn, case_state, facts.fix_now)
+        entered = case_ref.row["entered_at"]
+        if at is not None and at < entered:
+            when = business_time(entered, self.engine.tz)
+            raise Refused(
+                f"{key.label} cannot be added at {business_time(at, self.engine.tz)}: "
+                f"{case_ref.label} entered {case_state.title} ({case_state.name}) at {when}"
+            )
+        taken = find_item_code(conn, case_ref.id, code)
         if taken is not None:
-            raise AlreadyExists(f"{key.label} already exists")
+            shown = "" if taken == code else f" (as {taken})"
+            raise AlreadyExists(f"{key.label} already exists{shown}")
         recorded = {
             "code": code,
             "title": title,
@@ -185,7 +201,7 @@ class ItemService(Lifecycle):
         )
         try:
             conn.execute(
-                it.insert(),
+                q.items.insert(),
                 {
                     **{k: v for k, v in recorded.items() if k != "category"},
                     "id": outcome.instance.id,
@@ -517,6 +533,34 @@ def parse_categories(text: str, source: str) -> list[tuple[str, str]]:
     return found
 
 
+def _check_stage_takes_items(
+    label: str, definition: Definition, state: State, fix_now: bool
+) -> None:
+    """Refuse a problem the case's stage does not take (see the tags items_open and
+    fix_now_items). A definition that tags no state either way (one written before the
+    tags) takes problems in every stage that is not final."""
+    open_states = definition.tagged("items_open")
+    fix_now_states = definition.tagged("fix_now_items")
+    if not open_states and not fix_now_states:
+        return
+    if state.name in open_states or (fix_now and state.name in fix_now_states):
+        return
+    where = " or ".join(
+        f"{definition.state(name).title} ({name})" for name in _in_order(definition, open_states)
+    )
+    fix_now_where = " or ".join(
+        f"{definition.state(name).title} ({name})" for name in _in_order(definition, fix_now_states)
+    )
+    rule = f"problems are added in {where or 'no stage'}"
+    if fix_now_where:
+        rule += f", 立行立改 (--fix-now) problems also in {fix_now_where}"
+    raise Refused(f"{label} is in {state.title} ({state.name}): {rule}")
+
+
+def _in_order(definition: Definition, names: frozenset[str]) -> list[str]:
+    return [state.name for state in definition.states if state.name in names]
+
+
 def _category_name(source: str, name: str) -> str:
     """A category's name: one line, at most 200 characters."""
     try:
@@ -532,9 +576,11 @@ class _Lookups:
         self.conn = conn
         self.service = service
 
-    def case_id(self, key: InstanceKey) -> int:
-        """The id of case `key` (NotFound if there is none)."""
-        return resolve_case(self.conn, key).id
+    def case(self, key: InstanceKey) -> tuple[int, InstanceKey]:
+        """The id of case `key` and its key as stored (NotFound if there is none)."""
+        found = resolve_case(self.conn, key)
+        assert found.key is not None
+        return found.id, found.key
 
     def categories(self) -> set[tuple[str, str]]:
         """Every (一级, 二级) of the category list."""
@@ -544,9 +590,5 @@ class _Lookups:
         }
 
     def item_exists(self, case_id: int, code: str) -> bool:
-        """Whether the case already has an item `code`."""
-        it = q.items
-        found = self.conn.execute(
-            select(it.c.id).where(it.c.case_id == case_id, it.c.code == code)
-        ).first()
-        return found is not None
+        """Whether the case already has an item `code` (in any case)."""
+        return find_item_code(self.conn, case_id, code) is not None

@@ -72,6 +72,11 @@ CASE_BY_ID = _CASE_WITH_INSTANCE.where(cases.c.id == bindparam("case_id"))
 CASE_BY_KEY = _CASE_WITH_INSTANCE.where(
     rounds.c.code == bindparam("round_code"), units.c.code == bindparam("unit_code")
 )
+# The same in any case (codes given in lower case); tried only when the exact one finds none.
+CASE_BY_KEY_CI = _CASE_WITH_INSTANCE.where(
+    func.lower(rounds.c.code) == bindparam("round_code"),
+    func.lower(units.c.code) == bindparam("unit_code"),
+).limit(2)
 
 # A claimed timer with its fencing fields, its instance row and what names the instance.
 TIMER_FOR_FIRE = (
@@ -150,6 +155,11 @@ ITEM_BY_KEY = _ITEM_WITH_INSTANCE.where(
     units.c.code == bindparam("unit_code"),
     items.c.code == bindparam("item_code"),
 )
+ITEM_BY_KEY_CI = _ITEM_WITH_INSTANCE.where(
+    func.lower(rounds.c.code) == bindparam("round_code"),
+    func.lower(units.c.code) == bindparam("unit_code"),
+    func.lower(items.c.code) == bindparam("item_code"),
+).limit(2)
 
 SUPERSEDE_TASK_TIMERS = (
     timers.update()

@@ -129,7 +129,7 @@ class Engine:
         history covers them and `audit verify` can replay them.
         """
         if version is None:
-            version = self.registry.latest_version(conn, definition)
+            version = self.registry.latest_version(conn, definition, subject)
         defn = self.registry.compiled(conn, definition, version).definition
         actor = check_actor(actor)
         label = key.label if key is not None else f"new {subject}"

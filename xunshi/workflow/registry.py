@@ -148,23 +148,30 @@ class Registry:
             self._definitions[key] = found
         return found
 
-    def latest_version(self, conn: Connection, name: str) -> int:
-        """The newest version number of `name`."""
+    def latest_version(self, conn: Connection, name: str, subject: str | None = None) -> int:
+        """The newest version number of `name`.
+
+        Not found, the message lists the names of `subject`'s definitions (every name
+        without one): a typo in `case start` must not offer an item definition.
+        """
         row = conn.execute(q.LATEST_DEFINITION, {"name": name}).first()
         if row is None:
-            known = ", ".join(self.names(conn)) or "none"
-            raise NotFound(f"no definition called {name} (registered: {known})")
+            known = ", ".join(self.names(conn, subject)) or "none"
+            what = "definition" if subject is None else f"{subject} definition"
+            raise NotFound(f"no {what} called {name} (registered: {known})")
         return int(row.version)
 
     def compiled(self, conn: Connection, name: str, version: int) -> CompiledDefinition:
         """The `transitions` machine for one version, compiled on first use."""
         return self._machines.get(name, version, lambda n, v: self.definition(conn, n, v))
 
-    def names(self, conn: Connection) -> list[str]:
-        """Every registered definition name."""
-        return list(
-            conn.execute(select(q.definitions.c.name).distinct().order_by("name")).scalars()
-        )
+    def names(self, conn: Connection, subject: str | None = None) -> list[str]:
+        """Every registered definition name (of `subject` only, if given)."""
+        d = q.definitions
+        stmt = select(d.c.name).distinct().order_by(d.c.name)
+        if subject is not None:
+            stmt = stmt.where(d.c.subject == subject)
+        return list(conn.execute(stmt).scalars())
 
     def versions(self, conn: Connection, name: str | None = None) -> list[DefinitionVersion]:
         """Registered versions, newest last (of one name, or all)."""

@@ -3,6 +3,11 @@
 One place turns a `Reference` (a key or a number, see `xunshi.keys`) into the instance it
 names, read in the caller's transaction, and builds the `InstanceKey` of a stored instance
 from its joined codes. Commands and queries both resolve through here.
+
+Codes (rounds, groups, units, items) are stored as written and matched without regard to
+case: `u01` finds unit U01. The exact spelling is tried first (the indexed lookup every
+command makes), the case-insensitive match only when it finds nothing; a code that
+differs from an existing one only in case is a duplicate.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, select
 
-from xunshi.errors import NotFound
+from xunshi.errors import BadInput, NotFound
 from xunshi.keys import ByNumber, InstanceKey, Reference
 from xunshi.storage import instances
 from xunshi.storage import queries as q
@@ -71,6 +76,9 @@ def resolve_case(conn: Connection, ref: Reference) -> InstanceRef:
         row = instances.read_case(conn, ref.id)
     else:
         row = instances.read_case_by_codes(conn, ref.round, ref.unit)
+        if row is None:
+            lowered = {"round_code": ref.round.lower(), "unit_code": ref.unit.lower()}
+            row = _unique(conn.execute(q.CASE_BY_KEY_CI, lowered).mappings(), ref.label)
     if row is None:
         raise NotFound(f"{ref.label} does not exist")
     return InstanceRef(row["id"], InstanceKey(row["round_code"], row["unit_code"]), row)
@@ -81,11 +89,12 @@ def resolve_item(conn: Connection, ref: Reference) -> InstanceRef:
     if isinstance(ref, ByNumber):
         found = conn.execute(q.ITEM_BY_ID, {"item_id": ref.id})
     else:
-        found = conn.execute(
-            q.ITEM_BY_KEY,
-            {"round_code": ref.round, "unit_code": ref.unit, "item_code": ref.item},
-        )
+        codes = {"round_code": ref.round, "unit_code": ref.unit, "item_code": ref.item}
+        found = conn.execute(q.ITEM_BY_KEY, codes)
     row = found.mappings().first()
+    if row is None and not isinstance(ref, ByNumber):
+        lowered = {name: str(code).lower() for name, code in codes.items()}
+        row = _unique(conn.execute(q.ITEM_BY_KEY_CI, lowered).mappings(), ref.label)
     if row is None:
         raise NotFound(f"{ref.label} does not exist")
     return InstanceRef(row["id"], key_from_row(row), row)
@@ -156,8 +165,56 @@ def label_of(keys: Mapping[int, InstanceKey], instance_id: int) -> str:
 
 
 def resolve_round(conn: Connection, code: str) -> int:
-    """The id of round `code`."""
-    found = conn.execute(select(q.rounds.c.id).where(q.rounds.c.code == code)).scalar()
+    """The id of round `code` (in any case)."""
+    found = find_round(conn, code)
     if found is None:
         raise NotFound(f"round {code} does not exist")
-    return int(found)
+    return int(found.id)
+
+
+def find_round(conn: Connection, code: str) -> Row[Any] | None:
+    """Round `code` (in any case), or None."""
+    r = q.rounds
+    return by_code(conn, select(r), r.c.code, code, f"round {code}")
+
+
+def find_group(conn: Connection, round_id: int, code: str) -> Row[Any] | None:
+    """Group `code` of a round (in any case), or None."""
+    g = q.groups
+    return by_code(conn, select(g).where(g.c.round_id == round_id), g.c.code, code, f"group {code}")
+
+
+def find_unit(conn: Connection, code: str) -> Row[Any] | None:
+    """Unit `code` (in any case), or None."""
+    u = q.units
+    return by_code(conn, select(u), u.c.code, code, f"unit {code}")
+
+
+def find_item_code(conn: Connection, case_id: int, code: str) -> str | None:
+    """How the case's item `code` (in any case) is stored, or None if the case has none."""
+    it = q.items
+    stmt = select(it.c.code).where(it.c.case_id == case_id)
+    found = by_code(conn, stmt, it.c.code, code, f"item {code}")
+    return None if found is None else str(found.code)
+
+
+def by_code(
+    conn: Connection, stmt: Select[Any], column: ColumnElement[str], code: str, label: str
+) -> Row[Any] | None:
+    """The one row of `stmt` whose `column` is `code`: as written first, else in any case."""
+    exact = conn.execute(stmt.where(column == code)).first()
+    if exact is not None:
+        return exact
+    found: Row[Any] | None = _unique(
+        conn.execute(stmt.where(func.lower(column) == code.lower()).limit(2)), label
+    )
+    return found
+
+
+def _unique(rows: Any, label: str) -> Any:
+    """The only row, None for none; two rows (codes stored before they were matched in any
+    case, differing only in case) are ambiguous."""
+    found = list(rows)
+    if len(found) > 1:
+        raise BadInput(f"{label} matches codes that differ only in case: type it exactly")
+    return found[0] if found else None
