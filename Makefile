@@ -21,8 +21,8 @@ demo: $(VENV)/.installed
 	$(BIN)/xunshi demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check xunshi tests bench
-	$(BIN)/ruff format --check xunshi tests bench
+	$(BIN)/ruff check xunshi tests bench examples
+	$(BIN)/ruff format --check xunshi tests bench examples
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
