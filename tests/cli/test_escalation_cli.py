@@ -31,11 +31,11 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 NOW = "YYYY-MM-DD HH:MM"  # as wide as a stamp, so the table keeps its alignment
 
 RAISED_TABLE = """\
-编号  案件         阶段      级别  名称      通知                                     期限        发出              状态    送达
-1     2024-R1/U01  巡前准备  0     到期提醒  group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-2     2024-R1/U01  巡前准备  1     超期督办  office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-3     2024-R1/U01  巡前准备  2     超期告诫  leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-4     2024-R1/U01  巡前准备  3     问责约谈  leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+编号  案件         阶段      级别  名称      方式  通知                                     期限        发出              状态    送达
+1     2024-R1/U01  巡前准备  0     到期提醒        group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+2     2024-R1/U01  巡前准备  1     超期督办        office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+3     2024-R1/U01  巡前准备  2     超期告诫        leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+4     2024-R1/U01  巡前准备  3     问责约谈        leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
 """  # noqa: E501
 
 CALENDAR_2027 = """\
@@ -201,6 +201,7 @@ def test_escalations_list_and_its_filters(world: Cli) -> None:
         "阶段",
         "级别",
         "名称",
+        "方式",
         "通知",
         "期限",
         "发出",

@@ -29,6 +29,7 @@ from xunshi.errors import BadInput, StorageError
 from xunshi.storage import models, tables
 from xunshi.storage.db import Database
 from xunshi.storage.migrate import current_revision, downgrade, upgrade
+from xunshi.storage.migrations import HEAD, REVISIONS
 from xunshi.workflow.registry import Registry
 from xunshi.workflow.schedule import Schedule
 
@@ -36,8 +37,8 @@ T = TypeVar("T")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
 # Every XUNSHI_* variable unset but the actor, so that the caller's environment never leaks in.
 ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": "tester"}
-OLDER = "database schema is at 0001, this xunshi needs 0003: run xunshi db upgrade"
-NEWER = "database schema is at 9999, this xunshi needs 0003: upgrade xunshi"
+OLDER = f"database schema is at 0001, this xunshi needs {HEAD}: run xunshi db upgrade"
+NEWER = f"database schema is at 9999, this xunshi needs {HEAD}: upgrade xunshi"
 LIVE_WHERE = {
     "sqlite": "status IN ('pending', 'claimed')",
     "postgresql": "((status)::text = ANY ((ARRAY['pending'::character varying, "
@@ -225,7 +226,7 @@ def from_sqlite(kind: Any, value: Any) -> Any:
 
 
 def test_migrations_from_empty_equal_the_models(db: Database) -> None:
-    assert upgrade(db) == (None, "0003")
+    assert upgrade(db) == (None, HEAD)
 
     assert schema_differences(db) == []
 
@@ -250,14 +251,37 @@ def difference_names(db: Database) -> list[tuple[str, ...]]:
     return sorted(names)
 
 
-def test_autogenerate_sees_what_0002_and_0003_change(db: Database) -> None:
-    # The comparison above can fail: at 0001 it finds the table that 0002 drops and the
-    # columns 0003 adds; at 0002 the columns.
-    upgrade(db, "0001")
-    assert difference_names(db) == sorted([("remove_table", "schema_info"), *CALENDAR_COLUMNS_0003])
+# What 0006 adds to escalation.
+ESCALATION_COLUMNS_0006 = [
+    ("add_column", "escalation", name)
+    for name in (
+        "instrument",
+        "recipient",
+        "decision",
+        "decided_at",
+        "decided_by",
+        "decision_reason",
+    )
+]
+# Each revision after 0002 and the columns it adds, oldest first.
+ADDED_COLUMNS = [("0003", CALENDAR_COLUMNS_0003), ("0006", ESCALATION_COLUMNS_0006)]
 
-    upgrade(db, "0002")
-    assert difference_names(db) == sorted(CALENDAR_COLUMNS_0003)
+
+def added_after(revision: str) -> list[tuple[str, ...]]:
+    """The columns the revisions after `revision` add."""
+    later = REVISIONS[REVISIONS.index(revision) + 1 :]
+    return [name for rev, names in ADDED_COLUMNS if rev in later for name in names]
+
+
+def test_autogenerate_sees_what_each_revision_changes(db: Database) -> None:
+    # The comparison above can fail: at 0001 it finds the table that 0002 drops and the
+    # columns the later revisions add; at each later revision the columns still to come.
+    upgrade(db, "0001")
+    assert difference_names(db) == sorted([("remove_table", "schema_info"), *added_after("0001")])
+
+    for revision in REVISIONS[1:-1]:
+        upgrade(db, revision)
+        assert difference_names(db) == sorted(added_after(revision)), revision
 
 
 def store_0002_load(db: Database, year: int, holidays: list[str]) -> None:
@@ -286,7 +310,7 @@ def test_0003_keeps_what_the_loads_before_it_did(db: Database) -> None:
     store_0002_load(db, 2025, ["2025-10-09"])
     store_0002_load(db, 2027, ["2027-01-01"])
 
-    assert upgrade(db) == ("0002", "0003")
+    assert upgrade(db) == ("0002", HEAD)
 
     with db.connect() as conn:
         rows = conn.execute(
@@ -319,7 +343,7 @@ def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url:
     finally:
         app.db.dispose()
 
-    assert downgrade(db, "0002") == ("0003", "0002")
+    assert downgrade(db, "0002") == (HEAD, "0002")
 
     with db.connect() as conn:
         rows = conn.execute(text("SELECT year, holidays FROM calendar_year ORDER BY id")).all()
@@ -330,7 +354,7 @@ def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url:
     assert {"2025-10-01", "2025-10-08", "2025-10-09", "2025-01-28"} <= set(holidays_2025)
     assert len(holidays_2025) == 29
 
-    assert upgrade(db) == ("0002", "0003")
+    assert upgrade(db) == ("0002", HEAD)
     app = bootstrap(Settings(db_url=db_url, actor="tester"))
     try:
         after = app.services.read.catalog.calendar()
@@ -404,17 +428,17 @@ def test_revision_0001_has_the_release_structure(db: Database, release_file: Pat
 def test_downgrade_to_0001_and_back(db: Database) -> None:
     upgrade(db)
 
-    assert downgrade(db, "0001") == ("0003", "0001")
+    assert downgrade(db, "0001") == (HEAD, "0001")
     assert current_revision(db) == "0001"
     with db.connect() as conn:
         assert conn.execute(text("SELECT key, value FROM schema_info")).all() == [
             ("schema_version", "1")
         ]
 
-    assert upgrade(db) == ("0001", "0003")
+    assert upgrade(db) == ("0001", HEAD)
     assert schema_differences(db) == []
 
-    assert downgrade(db, "base") == ("0003", None)
+    assert downgrade(db, "base") == (HEAD, None)
     assert current_revision(db) is None
     with db.connect() as conn:
         assert inspect(conn).get_table_names() == ["alembic_version"]
@@ -424,7 +448,7 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     before = snapshot(db)
 
-    assert upgrade(db) == ("0003", "0003")
+    assert upgrade(db) == (HEAD, HEAD)
     assert snapshot(db) == before
 
 
@@ -436,8 +460,8 @@ def test_the_release_database_upgrades_on_sqlite(release_file: Path) -> None:
     db = Database(url)
     try:
         assert current_revision(db) == "0001"
-        assert upgrade(db) == ("0001", "0003")
-        assert current_revision(db) == "0003"
+        assert upgrade(db) == ("0001", HEAD)
+        assert current_revision(db) == HEAD
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -451,7 +475,7 @@ def test_the_release_database_upgrades_on_postgres(pg_schema_url: str, release_f
     try:
         upgrade(db, "0001")
         copy_release_rows(release_file, db)
-        assert upgrade(db) == ("0001", "0003")
+        assert upgrade(db) == ("0001", HEAD)
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -466,11 +490,11 @@ def test_a_legacy_database_is_stamped_then_upgraded(db: Database) -> None:
         db.require_schema()
     assert refused.value.message == OLDER
 
-    assert upgrade(db) == ("0001", "0003")
+    assert upgrade(db) == ("0001", HEAD)
 
-    assert current_revision(db) == "0003"
+    assert current_revision(db) == HEAD
     with db.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
     assert schema_differences(db) == []
     db.require_schema()
 
@@ -480,7 +504,7 @@ def test_init_upgrades_the_release_database(release_file: Path) -> None:
     try:
         assert app.services.definitions.init("tester").schema_created
         assert not app.services.definitions.init("tester").schema_created
-        assert current_revision(app.db) == "0003"
+        assert current_revision(app.db) == HEAD
     finally:
         app.db.dispose()
 
@@ -547,14 +571,14 @@ def test_the_cli_refuses_a_newer_schema(sqlite_url: str) -> None:
 
 def test_unknown_or_backward_targets_are_refused(db: Database) -> None:
     with pytest.raises(BadInput) as refused:
-        upgrade(db, "0004")
-    assert refused.value.message == "no schema revision 0004; known: 0001, 0002, 0003"
+        upgrade(db, "9998")
+    assert refused.value.message == f"no schema revision 9998; known: {', '.join(REVISIONS)}"
 
     upgrade(db)
     with pytest.raises(BadInput) as refused:
         upgrade(db, "0001")
     assert refused.value.message == "database schema is at 0003, past 0001: nothing to upgrade"
-    assert current_revision(db) == "0003"
+    assert current_revision(db) == HEAD
 
 
 def test_a_failed_upgrade_writes_nothing(db: Database) -> None:
@@ -614,12 +638,12 @@ def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
     upgraders = 4
     results = run_at_once([lambda: upgrade_and_close(db_url)] * upgraders)
 
-    assert sorted(results, key=repr) == [("0003", "0003")] * (upgraders - 1) + [(None, "0003")]
+    assert sorted(results, key=repr) == [(HEAD, HEAD)] * (upgraders - 1) + [(None, HEAD)]
     db = Database(db_url)
     try:
         with db.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0003",)
+                (HEAD,)
             ]
         assert schema_differences(db) == []
     finally:
@@ -632,7 +656,7 @@ def test_threads_upgrading_different_databases(tmp_path: Path) -> None:
     urls = [f"sqlite:///{tmp_path / f'db{n}.db'}" for n in range(4)]
     results = run_at_once([lambda url=url: upgrade_and_close(url) for url in urls])
 
-    assert results == [(None, "0003")] * len(urls)
+    assert results == [(None, HEAD)] * len(urls)
     for url in urls:
         db = Database(url)
         try:

@@ -562,3 +562,67 @@ def test_every_guard_the_builtins_use_is_registered() -> None:
     used = {g for d in builtin_definitions() for t in d.transitions for g in t.guards}
     assert used == BUILTIN_GUARDS
     assert guard_names() >= BUILTIN_GUARDS
+
+
+# -- escalation rungs: instrument, recipient, decision (#9.6) ------------------------------
+
+_LADDER = MINIMAL.replace(
+    "roles: {office: 巡视办}", "roles: {office: 巡视办, unit_liaison: 联络员}"
+).replace(
+    "open: {title: 办理中, due: 5wd}",
+    "open:\n    title: 办理中\n    due: 5wd\n    escalation:\n      - RUNG",
+)
+
+
+def _ladder(rung: str) -> str:
+    return _LADDER.replace("RUNG", rung)
+
+
+def test_a_rung_names_its_instrument_recipient_and_decision() -> None:
+    text = _ladder(
+        "{at: 0, level: 1, title: 约谈, instrument: 约谈, to: unit_liaison, "
+        "notify: [unit_liaison], decision: true}"
+    )
+    rule = parse_definition(text, "t.yaml").ladder("open")[0]
+    assert (rule.instrument, rule.to, rule.decision) == ("约谈", "unit_liaison", True)
+    again = definition_from_dict(parse_definition(text, "t.yaml").to_dict()).ladder("open")[0]
+    assert again == rule
+
+
+def test_a_rung_without_the_new_keys_keeps_its_canonical_form() -> None:
+    text = _ladder("{at: 0, level: 1, title: 督办, notify: [office]}")
+    rung = parse_definition(text, "t.yaml").to_dict()["states"][0]["escalation"][0]
+    assert rung == {"at": "0", "level": 1, "title": "督办", "notify": ["office"]}
+
+
+@pytest.mark.parametrize(
+    ("rung", "problem"),
+    [
+        (
+            "{at: 0, level: 1, title: t, instrument: 警告, notify: [office]}",
+            "t.yaml:10:49: state 'open': escalation rule 1: unknown instrument '警告'; "
+            "one of 提醒, 预警, 督办函, 约谈, 通报, 问责建议",
+        ),
+        (
+            "{at: 0, level: 1, title: t, instrument: 约谈, notify: [office]}",
+            "t.yaml:10:49: state 'open': escalation rule 1: 约谈 is a decision people take: "
+            "mark the rung decision: true",
+        ),
+        (
+            "{at: 0, level: 1, title: t, instrument: 问责建议, notify: [office], decision: false}",
+            "t.yaml:10:83: state 'open': escalation rule 1: 问责建议 is a decision people take: "
+            "it cannot be decision: false",
+        ),
+        (
+            "{at: 0, level: 1, title: t, to: secretary, notify: [office]}",
+            "t.yaml:10:41: state 'open': escalation rule 1: unknown role 'secretary' in to",
+        ),
+        (
+            "{at: 0, level: 1, title: t, notify: [office], decision: yes please}",
+            "t.yaml:10:65: state 'open': escalation rule 1: decision must be true or false, "
+            "not text 'yes please'",
+        ),
+    ],
+)
+def test_bad_rungs_are_named(rung: str, problem: str) -> None:
+    assert _problems(_ladder(rung)) == [problem]

@@ -43,13 +43,25 @@ def escalations() -> None:
 @click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--level", type=int, help="Only this level.")
+@click.option(
+    "--pending-decision",
+    is_flag=True,
+    help="Only proposals (约谈, 通报, 问责建议) waiting for the office to decide.",
+)
 @pass_state
 def escalations_list(
-    state: State, open_only: bool, round_code: str | None, level: int | None
+    state: State,
+    open_only: bool,
+    round_code: str | None,
+    level: int | None,
+    pending_decision: bool,
 ) -> None:
     """Escalations, oldest first."""
     views = state.services().read.escalations.many(
-        open_only=open_only, round_code=round_code, level=level
+        open_only=open_only,
+        round_code=round_code,
+        level=level,
+        pending_decision=pending_decision,
     )
     tz = state.settings.tz
     render.emit(
@@ -72,6 +84,51 @@ def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
         state,
         done.to_json(),
         lambda: f"Escalation {done.id} ({done.label}, level {done.level}) acknowledged by {actor}",
+    )
+
+
+@escalations.command("decide")
+@click.argument("escalation_id", metavar="ID")
+@click.option("--confirm", "verdict", flag_value="confirm", help="Confirm: notify its recipients.")
+@click.option("--dismiss", "verdict", flag_value="dismiss", help="Dismiss: notify nobody.")
+@click.option("--reason", required=True, help="Why (recorded in the history).")
+@click.option(
+    "--role", default="office", show_default=True, help="Acting role (only office may decide)."
+)
+@click.option("--at", "at", metavar="TIME", help="When it was decided (default: now).")
+@actor_option("Who decides")
+@pass_state
+def escalations_decide(
+    state: State,
+    escalation_id: str,
+    verdict: str | None,
+    reason: str,
+    role: str,
+    at: str | None,
+    actor: str,
+) -> None:
+    """Confirm or dismiss a proposal raised by a decision rung (约谈, 通报, 问责建议)."""
+    if verdict is None:
+        raise click.UsageError("give --confirm or --dismiss")
+    if not escalation_id.isdigit():
+        raise BadInput(f"escalation id {escalation_id!r} is not a number")
+    done = state.services().escalations.decide(
+        int(escalation_id),
+        confirm=verdict == "confirm",
+        reason=reason,
+        actor=actor,
+        role=role,
+        at=instant(state, at, "--at"),
+    )
+    verb = "confirmed" if done.decision == "confirmed" else "dismissed"
+    notified = f"; notifying {', '.join(done.notified)}" if done.notified else ""
+    render.emit(
+        state,
+        done.to_json(),
+        lambda: (
+            f"Escalation {done.id} ({done.label}, level {done.level} {done.instrument}) "
+            f"{verb} by {actor}{notified}"
+        ),
     )
 
 

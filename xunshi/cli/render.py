@@ -254,6 +254,8 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return f"{e.trigger} #{e.data.get('task', '')}"
         if e.kind == "facts":
             return "facts: " + facts_changed(e.data.get("changes", {}))
+        if e.kind == "decision":
+            return f"{e.trigger} #{e.data.get('escalation', '')} {e.data.get('instrument', '')}"
         return e.trigger or ""
 
     return table(
@@ -288,7 +290,7 @@ def facts_changed(changes: Mapping[str, object]) -> str:
 def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
     """`escalate`, `escalations list`."""
     return table(
-        ["编号", "案件", "阶段", "级别", "名称", "通知", "期限", "发出", "状态", "送达"],
+        ["编号", "案件", "阶段", "级别", "名称", "方式", "通知", "期限", "发出", "状态", "送达"],
         [
             [
                 v.id,
@@ -296,10 +298,11 @@ def escalations_table(views: Sequence[EscalationView], tz: ZoneInfo) -> str:
                 v.stage_title,
                 v.level,
                 v.title,
+                f"{v.instrument} → {v.recipient}" if v.recipient else v.instrument,
                 ", ".join(n for n in v.notify),
                 due_text(v.due_on, v.provisional),
                 business_time(v.raised_at, tz),
-                "已解除" if not v.open else ("已确认" if v.acked_at else "待处理"),
+                v.status,
                 ", ".join(d.label for d in v.deliveries),
             ]
             for v in views

@@ -48,6 +48,19 @@ TAGS: dict[str, TagMeaning] = {
     ),
 }
 
+# The instruments an escalation rung may use, mildest first (published 巡视 practice: a
+# warning graded by recipient, then a supervision letter; 约谈, 通报 and 问责 are decisions
+# people take, so a rung using one must be `decision: true`).
+INSTRUMENTS: dict[str, str] = {
+    "提醒": "a reminder before or at the deadline",
+    "预警": "a warning to the one responsible",
+    "督办函": "a supervision letter (督办)",
+    "约谈": "a talk with the responsible leader, decided by the office",
+    "通报": "a circulated notice (通报批评), decided by the office",
+    "问责建议": "a proposal for accountability (问责), decided by the office",
+}
+DECISION_INSTRUMENTS: frozenset[str] = frozenset({"约谈", "通报", "问责建议"})
+
 # Item states as the code named them before definitions declared tags (format 1). A
 # definition stored then reads with these tags, so running items keep their meaning.
 LEGACY_ITEM_TAGS: dict[str, tuple[str, ...]] = {
@@ -83,12 +96,20 @@ class Milestone:
 
 @dataclass(frozen=True, slots=True)
 class EscalationRule:
-    """One rung of an escalation ladder: fire `at` relative to the due date."""
+    """One rung of an escalation ladder: fire `at` relative to the due date.
+
+    `to` is the role the instrument is addressed to (the one graded: officer, leader, main
+    leader), `notify` who hears of it. A `decision` rung notifies nobody when it fires: it
+    raises a proposal the office confirms (then `notify` hears) or dismisses.
+    """
 
     at: Duration
     level: int
     title: str
     notify: tuple[str, ...]
+    instrument: str = ""
+    to: str = ""
+    decision: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,12 +287,20 @@ def definition_from_dict(data: Mapping[str, Any]) -> Definition:
 
 
 def _rule_dict(rule: EscalationRule) -> dict[str, Any]:
-    return {
+    rule_dict: dict[str, Any] = {
         "at": str(rule.at),
         "level": rule.level,
         "title": rule.title,
         "notify": list(rule.notify),
     }
+    # Only when used: a definition written before rungs had them keeps its digest.
+    if rule.instrument:
+        rule_dict["instrument"] = rule.instrument
+    if rule.to:
+        rule_dict["to"] = rule.to
+    if rule.decision:
+        rule_dict["decision"] = True
+    return rule_dict
 
 
 def _rule_from(data: Mapping[str, Any]) -> EscalationRule:
@@ -280,6 +309,9 @@ def _rule_from(data: Mapping[str, Any]) -> EscalationRule:
         level=data["level"],
         title=data["title"],
         notify=tuple(data["notify"]),
+        instrument=data.get("instrument", ""),
+        to=data.get("to", ""),
+        decision=bool(data.get("decision", False)),
     )
 
 

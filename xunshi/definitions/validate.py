@@ -18,7 +18,9 @@ from typing import cast
 from xunshi.definitions.durations import Duration, parse_due, parse_offset
 from xunshi.definitions.schema import (
     CALENDARS,
+    DECISION_INSTRUMENTS,
     DEFAULT_SUSPEND_ROLES,
+    INSTRUMENTS,
     RESERVED_TRIGGERS,
     SUBJECTS,
     TAGS,
@@ -44,6 +46,7 @@ _MILESTONE_KEYS = ("title", "roles")
 _TRANSITION_REQUIRED = ("trigger", "source", "dest")
 _TRANSITION_OPTIONAL = ("roles", "guards", "title", "requires")
 _RULE_KEYS = ("at", "level", "title", "notify")
+_RULE_OPTIONAL = ("instrument", "to", "decision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,11 +351,12 @@ class _Checker:
             if not isinstance(spec, dict):
                 self.report(here, f"{label} must be a mapping, not {_kind(spec)}")
                 continue
-            self.keys(spec, here, _RULE_KEYS, (), f"{label}: ")
+            self.keys(spec, here, _RULE_KEYS, _RULE_OPTIONAL, f"{label}: ")
             at = self.offset(spec, here, label)
             level = self.level(spec, here, label)
             title = self.text(spec, "title", here, f"{label}: ", required=True)
             notify = self.notify(spec, here, label)
+            instrument, to, decision = self.instrument(spec, here, label)
             if level is not None:
                 if last_level is not None and level <= last_level:
                     self.report(
@@ -369,8 +373,55 @@ class _Checker:
                     )
                 offsets.append(at)
             if at is not None and level is not None:
-                rules.append(EscalationRule(at, level, title, notify))
+                rules.append(EscalationRule(at, level, title, notify, instrument, to, decision))
         return tuple(rules)
+
+    def instrument(
+        self, spec: dict[object, object], path: Path, label: str
+    ) -> tuple[str, str, bool]:
+        """The rung's instrument, recipient role and whether it waits for a decision."""
+        instrument = ""
+        if "instrument" in spec:
+            value = spec["instrument"]
+            if isinstance(value, str) and value in INSTRUMENTS:
+                instrument = value
+            else:
+                likely = difflib.get_close_matches(str(value), list(INSTRUMENTS), n=1)
+                hint = f" (did you mean {likely[0]!r}?)" if likely else ""
+                self.report(
+                    (*path, "instrument"),
+                    f"{label}: unknown instrument {value!r}{hint}; one of {', '.join(INSTRUMENTS)}",
+                )
+        to = ""
+        if "to" in spec:
+            value = spec["to"]
+            if not isinstance(value, str):
+                self.report((*path, "to"), f"{label}: to must name one role, not {_kind(value)}")
+            elif value not in self.roles and self.roles_known:
+                self.report((*path, "to"), f"{label}: unknown role {value!r} in to")
+            else:
+                to = value
+        decision = False
+        if "decision" in spec:
+            value = spec["decision"]
+            if isinstance(value, bool):
+                decision = value
+            else:
+                self.report(
+                    (*path, "decision"),
+                    f"{label}: decision must be true or false, not {_kind(value)}",
+                )
+        if instrument in DECISION_INSTRUMENTS and not decision and "decision" not in spec:
+            self.report(
+                (*path, "instrument"),
+                f"{label}: {instrument} is a decision people take: mark the rung decision: true",
+            )
+        elif instrument in DECISION_INSTRUMENTS and spec.get("decision") is False:
+            self.report(
+                (*path, "decision"),
+                f"{label}: {instrument} is a decision people take: it cannot be decision: false",
+            )
+        return instrument, to, decision
 
     def offset(self, spec: dict[object, object], path: Path, label: str) -> Duration | None:
         if "at" not in spec:

@@ -70,6 +70,23 @@ class EscalationView:
     acked_by: str | None
     open: bool
     deliveries: tuple[Delivery, ...] = ()
+    instrument: str = ""
+    recipient: str = ""
+    decision: str | None = None  # pending | confirmed | dismissed, for a decision rung
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        """待决定 / 已驳回 for a proposal; else 已解除, 已确认 (acknowledged) or 待处理."""
+        if self.decision == "pending":
+            return "待决定"
+        if self.decision == "dismissed":
+            return "已驳回"
+        if not self.open:
+            return "已解除"
+        return "已确认" if self.acked_at else "待处理"
 
     @property
     def case(self) -> str:
@@ -93,6 +110,14 @@ class EscalationView:
             "acked_by": self.acked_by,
             "open": self.open,
             "deliveries": [d.to_json(tz) for d in self.deliveries],
+            "instrument": self.instrument or None,
+            "recipient": self.recipient or None,
+            "decision": self.decision,
+            "decided_at": None
+            if self.decided_at is None
+            else self.decided_at.astimezone(tz).isoformat(),
+            "decided_by": self.decided_by,
+            "decision_reason": self.decision_reason,
         }
 
 
@@ -109,8 +134,10 @@ class EscalationQueries:
         round_code: str | None = None,
         level: int | None = None,
         ids: Sequence[int] | None = None,
+        pending_decision: bool = False,
     ) -> list[EscalationView]:
-        """Escalations matching every filter given.
+        """Escalations matching every filter given (`pending_decision`: proposals the
+        office has not yet confirmed or dismissed).
 
         A stage's escalation is open while its stage entry is current; a task's while the
         task is open.
@@ -152,6 +179,8 @@ class EscalationQueries:
             stmt = stmt.where(x.c.level == level)
         if ids is not None:
             stmt = stmt.where(x.c.id.in_(list(ids)))
+        if pending_decision:
+            stmt = stmt.where(x.c.decision == "pending")
         with self.ctx.reading() as conn:
             if round_code is not None:
                 stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
@@ -183,6 +212,12 @@ class EscalationQueries:
                         acked_by=row["acked_by"],
                         open=bool(row["is_open"]),
                         deliveries=deliveries.get(row["id"], ()),
+                        instrument=row["instrument"],
+                        recipient=row["recipient"],
+                        decision=row["decision"],
+                        decided_at=row["decided_at"],
+                        decided_by=row["decided_by"],
+                        decision_reason=row["decision_reason"],
                     )
                 )
             return views

@@ -145,3 +145,35 @@ class Acknowledged:
             "case": str(self.key) if self.key is not None else None,
             "acked_by": self.actor,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A proposal (a `decision` rung's escalation) confirmed or dismissed by the office."""
+
+    id: int
+    key: InstanceKey | None
+    level: int
+    instrument: str
+    decision: str  # confirmed | dismissed
+    actor: str
+    reason: str
+    notified: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """What escalated, as messages name it."""
+        return self.key.label if self.key is not None else "instance"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "id": self.id,
+            "case": str(self.key) if self.key is not None else None,
+            "level": self.level,
+            "instrument": self.instrument or None,
+            "decision": self.decision,
+            "decided_by": self.actor,
+            "reason": self.reason,
+            "notify": list(self.notified),
+        }

@@ -215,6 +215,14 @@ class EscalationRow(SQLModel, table=True):
     raised_at: datetime = _utc()
     acked_at: datetime | None = _utc(nullable=True)
     acked_by: str | None = None
+    # What the rung is (its instrument and the role it is addressed to) and, for a
+    # `decision` rung, the proposal's fate: pending until the office confirms or dismisses.
+    instrument: str = Field(default="", max_length=16)
+    recipient: str = Field(default="", max_length=64)
+    decision: str | None = Field(default=None, max_length=16)  # pending|confirmed|dismissed
+    decided_at: datetime | None = _utc(nullable=True)
+    decided_by: str | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class OutboxRow(SQLModel, table=True):

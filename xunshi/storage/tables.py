@@ -155,6 +155,12 @@ escalation = Table(
     Column("raised_at", UTCDateTime(), nullable=False),
     Column("acked_at", UTCDateTime(), nullable=True),
     Column("acked_by", String(), nullable=True),
+    Column("instrument", String(16), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("decision", String(16), nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", String(), nullable=True),
+    Column("decision_reason", Text(), nullable=True),
     UniqueConstraint("instance_id", "stage_seq", "task_id", "level"),
 )
 

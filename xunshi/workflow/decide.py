@@ -30,8 +30,19 @@ from xunshi.workflow.machine import CompiledDefinition, Subject
 # the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
 Effect = Literal["enter", "pause", "resume", "none"]
 CommandKind = Literal[
-    "fire", "milestone", "suspend", "resume", "task", "facts", "note", "escalation", "deadline"
+    "fire",
+    "milestone",
+    "suspend",
+    "resume",
+    "task",
+    "facts",
+    "note",
+    "escalation",
+    "deadline",
+    "decision",
 ]
+# Who confirms or dismisses a proposal raised by a `decision` rung (约谈, 通报, 问责建议).
+DECISION_ROLES: tuple[str, ...] = ("office",)
 
 
 class Deadline(NamedTuple):
@@ -425,6 +436,26 @@ def _escalation(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _decision(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    role = str(command.role)
+    _check_role_declared(defn, role)
+    if role not in DECISION_ROLES:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in DECISION_ROLES)
+        raise Refused(
+            f"{situation.label}: role {role} ({defn.role_title(role)}) may not decide on an "
+            f"escalation; allowed: {allowed}"
+        )
+    if not (command.reason or "").strip():
+        raise BadInput("a decision needs a reason (--reason)")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "decision", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 def _deadline(ask: _Ask) -> Decision:
     _compiled, instance, command, now, situation = ask
     # The schedule has moved the deadline on a calendar load; the event records it (old and
@@ -446,6 +477,7 @@ _DECIDERS = {
     "note": _note,
     "escalation": _escalation,
     "deadline": _deadline,
+    "decision": _decision,
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_
 
-from xunshi.definitions.schema import canonical_json
+from xunshi.definitions.schema import Definition, EscalationRule, canonical_json
 from xunshi.errors import BadInput, Conflict
 from xunshi.keys import InstanceKey
 from xunshi.storage import queries as q
@@ -101,6 +101,9 @@ class Raised:
     fire_at: datetime
     raised_at: datetime
     provisional: bool
+    instrument: str = ""
+    recipient: str = ""
+    decision: str | None = None  # "pending" for a rung that waits for the office
 
     @property
     def label(self) -> str:
@@ -251,6 +254,11 @@ class Sweeper:
             self._finish(conn, timer, "superseded")
             return "stale"
         key = key_from_row(row)
+        definition = self.engine.registry.definition(
+            conn, row["definition_name"], row["definition_version"]
+        )
+        rule = rung_rule(definition, None if timer.task_id else timer.stage, timer.level)
+        decision = "pending" if rule is not None and rule.decision else None
         escalation_id = conn.execute(
             q.insert_escalation(conn.dialect.name),
             {
@@ -268,6 +276,12 @@ class Sweeper:
                 "raised_at": now,
                 "acked_at": None,
                 "acked_by": None,
+                "instrument": rule.instrument if rule else "",
+                "recipient": rule.to if rule else "",
+                "decision": decision,
+                "decided_at": None,
+                "decided_by": None,
+                "decision_reason": None,
             },
         ).scalar_one_or_none()
         if escalation_id is None:  # raised already in this stage entry (another generation)
@@ -285,6 +299,12 @@ class Sweeper:
         }
         if timer.task_id:
             data["task"] = timer.task_id
+        if rule is not None and rule.instrument:
+            data["instrument"] = rule.instrument
+        if rule is not None and rule.to:
+            data["to"] = rule.to
+        if decision:
+            data["decision"] = decision
         self.engine.execute(
             conn,
             ref,
@@ -311,8 +331,12 @@ class Sweeper:
             fire_at=timer.fire_at,
             raised_at=now,
             provisional=timer.provisional,
+            instrument=rule.instrument if rule else "",
+            recipient=rule.to if rule else "",
+            decision=decision,
         )
-        self._outbox(conn, raised, now)
+        if decision is None:  # a proposal notifies nobody until the office confirms it
+            enqueue(conn, raised, notification_payload(raised, self.engine), self.channels, now)
         self._advance(conn, timer, row)
         return raised
 
@@ -366,40 +390,56 @@ class Sweeper:
         if not finished:
             raise _LostClaim(timer.id)
 
-    def _outbox(self, conn: Connection, raised: Raised, now: datetime) -> None:
-        if not self.channels:
-            return
-        key = f"xunshi-escalation-{raised.instance_id}-{raised.id}"
-        payload = canonical_json(notification_payload(raised, self.engine))
-        conn.execute(
-            q.INSERT_OUTBOX,
-            [
-                {
-                    "escalation_id": raised.id,
-                    "channel": channel,
-                    "idempotency_key": key,
-                    "payload": payload,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "last_error": None,
-                    "created_at": now,
-                    "delivered_at": None,
-                    "locked_by": None,
-                    "locked_until": None,
-                }
-                for channel in self.channels
-            ],
-        )
-
     def release(self, ids: Sequence[int]) -> int:
         """Give back timers this sweeper claimed but will not fire (stopping)."""
         return self.lease.release(ids, {"status": "pending"})
 
 
+def rung_rule(definition: Definition, stage: str | None, level: int) -> EscalationRule | None:
+    """The ladder rung at `level` of `stage` (None: a task's, the default ladder)."""
+    if stage is not None and not definition.has_state(stage):
+        return None
+    ladder = definition.escalation if stage is None else definition.ladder(stage)
+    return next((rule for rule in ladder if rule.level == level), None)
+
+
+def enqueue(
+    conn: Connection,
+    raised: Raised,
+    payload: Mapping[str, Any],
+    channels: Sequence[str],
+    now: datetime,
+) -> None:
+    """One outbox row per channel for an escalation's notification, keyed for idempotency."""
+    if not channels:
+        return
+    key = f"xunshi-escalation-{raised.instance_id}-{raised.id}"
+    body = canonical_json(dict(payload))
+    conn.execute(
+        q.INSERT_OUTBOX,
+        [
+            {
+                "escalation_id": raised.id,
+                "channel": channel,
+                "idempotency_key": key,
+                "payload": body,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": None,
+                "created_at": now,
+                "delivered_at": None,
+                "locked_by": None,
+                "locked_until": None,
+            }
+            for channel in channels
+        ],
+    )
+
+
 def notification_payload(raised: Raised, engine: Engine) -> dict[str, Any]:
     """What a channel delivers for one escalation."""
-    return {
+    payload: dict[str, Any] = {
         "escalation": raised.id,
         "case": str(raised.key) if raised.key is not None else raised.label,
         "subject": raised.label,
@@ -412,3 +452,11 @@ def notification_payload(raised: Raised, engine: Engine) -> dict[str, Any]:
         "raised_at": raised.raised_at.astimezone(engine.tz).isoformat(),
         "provisional": raised.provisional,
     }
+    # Only for rungs that name them: a plain rung's notification keeps its shape.
+    if raised.instrument:
+        payload["instrument"] = raised.instrument
+    if raised.recipient:
+        payload["recipient"] = raised.recipient
+    if raised.decision:
+        payload["decision"] = raised.decision
+    return payload
