@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_harness import KEY, ROUND, Cli
+from cli_harness import KEY, ROUND, Cli, start_case
 
 ESCALATION_KEYS = {
     "id",
@@ -544,3 +544,77 @@ def test_a_webhook_nobody_answers_never_fails_the_sweep(world: Cli) -> None:
     assert line.startswith(f"warning: 4 notifications not delivered to webhook: cannot reach {url}")
     listed = world.json("escalations", "list")
     assert {d["status"] for e in listed for d in e["deliveries"]} == {"pending"}
+
+
+GRADED_YAML = """\
+name: graded
+title: 分级督办
+initial: work
+roles: {office: 巡视办, party_secretary: 被巡视党组织书记, unit_liaison: 联络员}
+states:
+  work:
+    title: 整改
+    due: 5wd
+    escalation:
+      - {at: 0, level: 1, title: 超期预警, instrument: 预警, to: unit_liaison, notify: [unit_liaison]}
+      - {at: 2wd, level: 2, title: 约谈书记, instrument: 约谈, to: party_secretary,
+         notify: [party_secretary], decision: true}
+  done: {title: 完成, final: true}
+transitions:
+  - {trigger: finish, source: work, dest: done, roles: [office]}
+"""  # noqa: E501
+
+
+def test_a_proposal_waits_for_the_office_then_notifies(world: Cli, tmp_path: Path) -> None:
+    (tmp_path / "graded.yaml").write_text(GRADED_YAML, encoding="utf-8")
+    world.run("definitions", "load", str(tmp_path / "graded.yaml"))
+    start_case(world, "U02", definition="graded")
+    key = f"{ROUND}/U02"
+    raised = world.json("escalate")
+    mine = [r for r in raised if r["case"] == key]
+    assert [(r["level"], r["instrument"], r["recipient"], r["decision"]) for r in mine] == [
+        (1, "预警", "unit_liaison", None),
+        (2, "约谈", "party_secretary", "pending"),
+    ]
+    assert [d["channel"] for d in mine[0]["deliveries"]] == ["log"]
+    assert mine[1]["deliveries"] == []
+    proposal = str(mine[1]["id"])
+
+    listed = masked(world.out("escalations", "list", "--pending-decision"))
+    assert listed.splitlines()[1:] == [
+        f"{proposal}     2024-R1/U02  整改  2     约谈书记  约谈 → party_secretary  "
+        "party_secretary  2024-09-09  YYYY-MM-DD HH:MM  待决定"
+    ]
+    assert world.fail(
+        "escalations", "decide", proposal, "--confirm", "--reason", "x", "--role", "unit_liaison"
+    ) == (
+        f"case {key}: role unit_liaison (联络员) may not decide on an escalation; "
+        "allowed: office (巡视办)"
+    )
+    assert world.usage("escalations", "decide", proposal, "--reason", "x").endswith(
+        "give --confirm or --dismiss"
+    )
+    out = world.out(
+        "escalations", "decide", proposal, "--confirm", "--reason", "两次督办未见整改",
+        "--actor", "李主任",
+    )  # fmt: skip
+    assert out == (
+        f"Escalation {proposal} (case {key}, level 2 约谈) confirmed by 李主任; "
+        "notifying party_secretary\n"
+    )
+    decided = world.json("escalations", "list", "--level", "2", "--round", ROUND)
+    mine = [e for e in decided if e["case"] == key][0]
+    assert (mine["decision"], mine["decided_by"], mine["decision_reason"]) == (
+        "confirmed",
+        "李主任",
+        "两次督办未见整改",
+    )
+    assert [d["status"] for d in mine["deliveries"]] == ["pending"]
+    assert world.out("escalations", "list", "--pending-decision") == "No escalations.\n"
+    history = world.out("case", "history", key)
+    assert re.search(rf"decision +confirm #{proposal} 约谈 +李主任 +office +两次督办未见整改", history)
+    assert world.fail(
+        "escalations", "decide", proposal, "--dismiss", "--reason", "晚了"
+    ) == f"escalation {proposal} was already confirmed by 李主任 at " + mine["decided_at"][
+        :16
+    ].replace("T", " ")
