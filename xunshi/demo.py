@@ -31,10 +31,10 @@ DEMO_END = date(2025, 2, 14)
 # Units that fall behind: the stage they are slow in, and by how many working days.
 LATE = {
     "U05": ("onsite", 4),
-    "U12": ("reporting", 30),
+    "U12": ("office_review", 30),
     "U22": ("feedback", 25),
     "U29": ("onsite", 3),
-    "U30": ("reporting", 40),
+    "U30": ("office_review", 40),
     "U33": ("rectification", 15),
     "U26": ("feedback", 4),
 }
@@ -56,9 +56,9 @@ PROBLEMS = [
 ]
 DEPARTMENTS = ["办公室", "组织人事处", "财务处", "机关党委", "业务处"]
 ACCEPTANCE = (
+    ("secretary_signed", "party_secretary"),
     ("office_accepted", "office"),
-    ("group_accepted", "group_leader"),
-    ("unit_confirmed", "unit_liaison"),
+    ("discipline_accepted", "discipline_group"),
 )
 
 Echo = Callable[[str], None]
@@ -191,8 +191,10 @@ def _work_day(
         for milestone in view.milestones:
             if milestone.recorded_at is None and (milestone.required or rng.random() < 0.6):
                 role = _milestone_role(case.definition, view.state, milestone.name)
+                declared = case.definition.state(view.state).milestone(milestone.name)
+                count = rng.randint(20, 120) if declared is not None and declared.count else None
                 app.cases.record_milestone(
-                    case.key, milestone.name, actor=_actor(case, role), role=role
+                    case.key, milestone.name, actor=_actor(case, role), role=role, count=count
                 )
     clock.set(_at(day, time(16, 0), settings))
     for case, view in ready:
@@ -311,4 +313,6 @@ def _actor(case: _Case, role: str) -> str:
     return {
         "group_leader": case.leader,
         "unit_liaison": f"{case.unit}联络员",
+        "party_secretary": f"{case.unit}党组织书记",
+        "discipline_group": "纪检监察组",
     }.get(role, OFFICE_ACTOR)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from forward import forward_path
 
 from xunshi.cli import cli
 
@@ -177,18 +178,6 @@ def start_case(cli: Cli, unit: str, at: str | None = START, definition: str = "r
     return cli.run(*start_args(unit, definition, at))
 
 
-# The forward path of `regular`: required milestones, then the trigger and the role allowed.
-REGULAR_PATH = (
-    (("briefings_received", "training_done"), "move_in", "group_leader"),
-    (("mobilization_meeting", "contacts_published"), "start_onsite", "group_leader"),
-    (("individual_talks", "midterm_consultation"), "leave_site", "group_leader"),
-    (("leader_talk", "key_issues_agreed"), "report", "group_leader"),
-    (("leading_group_report", "party_group_report"), "give_feedback", "office"),
-    (("feedback_meeting", "individual_feedback"), "start_rectification", "office"),
-    (("three_lists", "rectification_report", "leader_report"), "close", "office"),
-)
-
-
 def hours_after(start: str, first: int = 24) -> Iterator[str]:
     """`--at` values one hour apart, the first `first` hours after `start`."""
     moment = datetime.fromisoformat(start) + timedelta(hours=first)
@@ -197,16 +186,19 @@ def hours_after(start: str, first: int = 24) -> Iterator[str]:
         moment += timedelta(hours=1)
 
 
-def drive(cli: Cli, case: str, stages: int, times: Iterator[str]) -> None:
-    """Move a `regular` case `stages` stages along, recording what each stage requires."""
-    for milestones, trigger, role in REGULAR_PATH[:stages]:
-        for name in milestones:
-            at = next(times)
+def drive(cli: Cli, case: str, stages: int, times: Iterator[str], name: str = "regular") -> None:
+    """Move a built-in case `stages` stages along, recording what each stage requires."""
+    for step in forward_path(name)[:stages]:
+        for need in step.needs:
+            count = ["--count", "12"] if need.counted else []
             cli.run(
-                "case", "milestone", case, name, "--actor", "张三", "--role", "office", "--at", at
-            )
+                "case", "milestone", case, need.name, "--actor", "张三", "--role", need.role,
+                "--at", next(times), *count,
+            )  # fmt: skip
         at = next(times)
-        cli.run("case", "fire", case, trigger, "--actor", "张三", "--role", role, "--at", at)
+        cli.run(
+            "case", "fire", case, step.trigger, "--actor", "张三", "--role", step.role, "--at", at
+        )
 
 
 def expected_problems(path: Path) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_harness import START, Cli, build_world, drive, hours_after
+from forward import steps_to
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +43,7 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _self_contained(world.path)
     rectifying = Cli(folder / "rectifying.db")
     shutil.copyfile(world.path, rectifying.path)
-    drive(rectifying, "2024-R1/U01", 6, hours_after(START, first=1))
+    drive(rectifying, "2024-R1/U01", steps_to("rectification"), hours_after(START, first=1))
     return {
         "ready": _self_contained(ready.path),
         "world": world.path,

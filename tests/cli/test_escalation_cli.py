@@ -603,7 +603,7 @@ def test_a_proposal_waits_for_the_office_then_notifies(world: Cli, tmp_path: Pat
         "notifying party_secretary\n"
     )
     decided = world.json("escalations", "list", "--level", "2", "--round", ROUND)
-    mine = [e for e in decided if e["case"] == key][0]
+    mine = next(e for e in decided if e["case"] == key)
     assert (mine["decision"], mine["decided_by"], mine["decision_reason"]) == (
         "confirmed",
         "李主任",
@@ -612,7 +612,8 @@ def test_a_proposal_waits_for_the_office_then_notifies(world: Cli, tmp_path: Pat
     assert [d["status"] for d in mine["deliveries"]] == ["pending"]
     assert world.out("escalations", "list", "--pending-decision") == "No escalations.\n"
     history = world.out("case", "history", key)
-    assert re.search(rf"decision +confirm #{proposal} 约谈 +李主任 +office +两次督办未见整改", history)
+    decision = rf"decision +confirm #{proposal} 约谈 +李主任 +office +两次督办未见整改"
+    assert re.search(decision, history)
     assert world.fail(
         "escalations", "decide", proposal, "--dismiss", "--reason", "晚了"
     ) == f"escalation {proposal} was already confirmed by 李主任 at " + mine["decided_at"][

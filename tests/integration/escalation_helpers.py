@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from forward import forward_path
 from sqlalchemy import func, select
 
 from xunshi.bootstrap import App
@@ -31,24 +32,6 @@ ROUND = "2024-R1"
 GROUP = "G1"
 KEY = f"{ROUND}/U01"
 REPO = Path(__file__).resolve().parents[2]
-
-# The forward path of `regular`: each stage's required milestones, its trigger and the role.
-REGULAR_PATH: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("preparation", ("briefings_received", "training_done"), "move_in", "group_leader"),
-    (
-        "mobilization",
-        ("mobilization_meeting", "contacts_published"),
-        "start_onsite",
-        "group_leader",
-    ),
-    ("onsite", ("individual_talks", "midterm_consultation"), "leave_site", "group_leader"),
-    ("communication", ("leader_talk", "key_issues_agreed"), "report", "group_leader"),
-    ("reporting", ("leading_group_report", "party_group_report"), "give_feedback", "office"),
-    ("feedback", ("feedback_meeting", "individual_feedback"), "start_rectification", "office"),
-    ("rectification", ("three_lists", "rectification_report", "leader_report"), "close", "office"),
-)
-# Milestones some roles may not record: the role used for each stage's milestones.
-MILESTONE_ROLE = {"rectification": "unit_liaison"}
 
 # A plausible 2027 calendar file (the shipped `chinesecalendar` data stops at 2026).
 CALENDAR_2027 = """\
@@ -97,19 +80,23 @@ def start_case(
 
 def leave_stage(app: App, key: str, stage: str) -> None:
     """Record `stage`'s required milestones and fire its forward trigger, at the clock's now."""
-    for name, milestones, trigger, role in REGULAR_PATH:
-        if name == stage:
-            for milestone in milestones:
+    for step in forward_path():
+        if step.stage == stage:
+            for need in step.needs:
                 app.services.cases.record_milestone(
-                    key, milestone, actor="张组长", role=MILESTONE_ROLE.get(stage, "group_leader")
+                    key,
+                    need.name,
+                    actor="张组长",
+                    role=need.role,
+                    count=12 if need.counted else None,
                 )
-            app.services.cases.fire(key, trigger, actor="张组长", role=role)
+            app.services.cases.fire(key, step.trigger, actor="张组长", role=step.role)
             return
     raise ValueError(f"{stage} is not on the forward path")
 
 
-def enter_mobilization(app: App, clock: ManualClock, key: str, at: datetime) -> date:
-    """Move case `key` from preparation into mobilization at `at`; its new due date."""
+def enter_onsite(app: App, clock: ManualClock, key: str, at: datetime) -> date:
+    """Move case `key` from preparation into onsite at `at`; its new due date."""
     clock.set(at)
     leave_stage(app, key, "preparation")
     due = instance(app, key)["due_on"]
@@ -121,10 +108,10 @@ def drive_to_closed(app: App, key: str) -> None:
     """Move case `key` along the whole forward path (at the clock's now)."""
     current = instance(app, key)["state"]
     started = False
-    for stage, *_ in REGULAR_PATH:
-        started = started or stage == current
+    for step in forward_path():
+        started = started or step.stage == current
         if started:
-            leave_stage(app, key, stage)
+            leave_stage(app, key, step.stage)
 
 
 def instance(app: App, key: str) -> dict[str, Any]:

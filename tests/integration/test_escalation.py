@@ -24,7 +24,7 @@ from escalation_helpers import (
     ROUND,
     Snapshot,
     drive_to_closed,
-    enter_mobilization,
+    enter_onsite,
     escalation_counts,
     escalations,
     instance,
@@ -61,9 +61,9 @@ def case(app: App) -> str:
 
 
 @pytest.fixture
-def mobilized(app: App, clock: ManualClock, case: str) -> str:
+def moved_in(app: App, clock: ManualClock, case: str) -> str:
     """The case moved into mobilization at 2024-09-27 10:00 (due 2024-10-10)."""
-    assert enter_mobilization(app, clock, case, MOVED_IN) == DUE
+    assert enter_onsite(app, clock, case, MOVED_IN) == DUE
     return case
 
 
@@ -110,9 +110,9 @@ def show_json(app: App, key: str) -> dict[str, object]:
 
 
 def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     cal = app.services.read.catalog.calendar()
     assert row["due_on"] == DUE
     assert not row["provisional"]
@@ -148,7 +148,7 @@ def test_moving_in_on_2024_09_27_arms_the_ladder_on_the_working_day_calendar(
 
 
 def test_the_reminder_fires_at_the_first_instant_of_the_third_working_day_before(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     assert sweep_at(app, clock, sh(2024, 9, 30) - SECOND) == []
 
@@ -171,7 +171,7 @@ def test_the_reminder_fires_at_the_first_instant_of_the_third_working_day_before
 
 
 def test_overdue_from_the_first_instant_of_the_day_after_the_due_date(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     # The reminder is due by then; no level 1 a second before midnight.
     assert levels(sweep_at(app, clock, sh(2024, 10, 10, 23, 59, 59))) == [0]
@@ -192,7 +192,7 @@ def test_overdue_from_the_first_instant_of_the_day_after_the_due_date(
 
 
 def test_the_later_rungs_fire_five_and_ten_working_days_after_the_due_date(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     cal = app.services.read.catalog.calendar()
     level2 = day_after(cal.add_working_days(DUE, 5))
@@ -213,7 +213,7 @@ def test_the_later_rungs_fire_five_and_ten_working_days_after_the_due_date(
 
 
 def test_a_sweep_with_an_earlier_now_raises_only_what_was_due_then(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     clock.set(sh(2024, 10, 20))
 
@@ -226,7 +226,7 @@ def test_a_sweep_with_an_earlier_now_raises_only_what_was_due_then(
 
 
 def test_a_sweep_ahead_of_the_clock_is_bad_input_and_writes_nothing(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     clock.set(sh(2024, 10, 10, 12))
     before = snapshot(app)
@@ -245,11 +245,11 @@ def test_a_sweep_ahead_of_the_clock_is_bad_input_and_writes_nothing(
 
 
 def test_a_stage_left_before_its_timers_fire_never_escalates(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     clock.set(sh(2024, 9, 29, 16))  # a make-up working day, before the reminder
-    leave_stage(app, mobilized, "mobilization")
+    leave_stage(app, moved_in, "mobilization")
 
     assert sweep_at(app, clock, sh(2024, 10, 25)) == []
 
@@ -263,13 +263,13 @@ def test_a_stage_left_before_its_timers_fire_never_escalates(
 
 
 def test_a_timer_claimed_before_the_stage_was_left_is_stale(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     clock.set(sh(2024, 10, 11, 9))
     claimed = app.sweeper.claim(clock.now())
     # Levels 0 and 1 are both due, but the stage has one timer: its next rung, level 0.
     assert [(t.stage, t.level) for t in claimed] == [("mobilization", 0)]
-    leave_stage(app, mobilized, "mobilization")
+    leave_stage(app, moved_in, "mobilization")
 
     outcomes = [app.sweeper.fire(t, clock.now()) for t in claimed]
 
@@ -294,7 +294,7 @@ def sweeper(app: App, clock: ManualClock, worker: str) -> Sweeper:
 
 
 def test_a_sweeper_whose_lease_expired_cannot_fire_what_another_took_over(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     slow, quick = sweeper(app, clock, "slow:1"), sweeper(app, clock, "quick:2")
     clock.set(sh(2024, 10, 11, 9))
@@ -312,12 +312,12 @@ def test_a_sweeper_whose_lease_expired_cannot_fire_what_another_took_over(
     assert set(escalation_counts(app).values()) == {1}
     assert len(escalations(app)) == 2
     # The timer went on to level 2 under quick's claims; slow's late fire left it there.
-    moved = live_timer(app, instance(app, mobilized)["id"])
+    moved = live_timer(app, instance(app, moved_in)["id"])
     assert (moved["level"], moved["status"], moved["fire_at"]) == (2, "pending", sh(2024, 10, 17))
 
 
 def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     slow = sweeper(app, clock, "slow:1")
     clock.set(sh(2024, 10, 11, 9))
@@ -328,7 +328,7 @@ def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
 
     # Nobody took the timer over: the claim is still slow's, so the fire goes through.
     assert [f.level for f in fired if isinstance(f, Raised)] == [0]
-    row_id = instance(app, mobilized)["id"]
+    row_id = instance(app, moved_in)["id"]
     moved = live_timer(app, row_id)
     assert (moved["level"], moved["status"], moved["locked_by"], moved["attempts"]) == (
         1,
@@ -345,7 +345,7 @@ def test_a_sweeper_whose_lease_expired_unnoticed_still_fires(
 
 
 def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     raised = sweep_at(app, clock, sh(2024, 11, 30, 8))
 
@@ -353,7 +353,7 @@ def test_catch_up_raises_every_missed_rung_once_in_ladder_order(
     assert [r.fire_at for r in raised] == sorted(r.fire_at for r in raised)
     assert {r.raised_at for r in raised} == {sh(2024, 11, 30, 8)}
     assert sweep_at(app, clock, sh(2024, 12, 1)) == []
-    history = list(app.services.read.history.of(mobilized).events)
+    history = list(app.services.read.history.of(moved_in).events)
     fired = [e for e in history if e.kind == "escalation"]
     assert [(e.trigger, e.reason, e.data["level"]) for e in fired] == [
         ("level0", "到期提醒", 0),
@@ -389,9 +389,9 @@ def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
 
 
 def test_a_catch_up_fires_the_whole_ladder_on_one_timer_in_one_sweep(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     armed = live_timer(app, row["id"])
     clock.set(sh(2024, 11, 30, 8))  # the sweeper was down for every rung
 
@@ -417,9 +417,9 @@ def test_a_catch_up_fires_the_whole_ladder_on_one_timer_in_one_sweep(
 
 
 def test_a_fired_rung_leaves_its_timer_pending_at_the_next_rungs_instant(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     first = live_timer(app, row["id"])
     ladder = [
         (0, "到期提醒", ["group_leader"], sh(2024, 9, 30)),
@@ -454,9 +454,9 @@ def test_a_fired_rung_leaves_its_timer_pending_at_the_next_rungs_instant(
 
 
 def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     slow, quick = sweeper(app, clock, "slow:1"), sweeper(app, clock, "quick:2")
     clock.set(sh(2024, 10, 11, 9))  # levels 0 and 1 are due
     [held] = slow.claim(clock.now())
@@ -466,7 +466,7 @@ def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
     assert isinstance(quick.fire(taken, clock.now()), Raised)
     moved = live_timer(app, row["id"])  # quick moved it on to level 1, not claimed yet
     assert (moved["level"], moved["status"], moved["attempts"]) == (1, "pending", 2)
-    history = list(app.services.read.history.of(mobilized).events)
+    history = list(app.services.read.history.of(moved_in).events)
 
     assert slow.fire(held, clock.now()) == "lost"
 
@@ -481,20 +481,20 @@ def test_a_claim_lost_to_another_sweeper_can_neither_fire_nor_move_the_timer(
     assert live_timer(app, row["id"]) == reclaimed
     assert levels([r for r in [slow.fire(again, clock.now())] if isinstance(r, Raised)]) == [1]
     assert [(x["level"], x["generation"]) for x in escalations(app)] == [(0, 1), (1, 1)]
-    after = list(app.services.read.history.of(mobilized).events)
+    after = list(app.services.read.history.of(moved_in).events)
     assert [e.data["level"] for e in after[len(history) :]] == [1]
     assert live_timer(app, row["id"])["level"] == 2
     assert app.services.audit.verify().ok
 
 
 def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
-    app: App, clock: ManualClock, mobilized: str, db_url: str
+    app: App, clock: ManualClock, moved_in: str, db_url: str
 ) -> None:
     # slow has checked its claim and written the escalation when its lease runs out and
     # quick claims the timer. Moving the timer on is fenced: on PostgreSQL slow's fire then
     # rolls back whole and quick raises the rung; SQLite serialises the two, so slow's fire
     # commits first and quick claims the next rung.
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     other = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
     try:
         slow, quick = sweeper(app, clock, "slow:1"), sweeper(other, clock, "quick:2")
@@ -548,14 +548,14 @@ def test_a_claim_lost_while_firing_rolls_the_whole_fire_back(
 
 
 def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
-    row = instance(app, mobilized)
+    row = instance(app, moved_in)
     assert levels(sweep_at(app, clock, sh(2024, 9, 30))) == [0]
     waiting = live_timer(app, row["id"])
     assert (waiting["level"], waiting["generation"], waiting["fire_at"]) == (1, 1, sh(2024, 10, 11))
     clock.set(sh(2024, 10, 8, 10))
-    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="巡视组临时召回")
+    app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="巡视组临时召回")
 
     suspended = [t for t in timers(app, row["id"]) if t["stage"] == "mobilization"]
     assert [(t["id"], t["level"], t["status"]) for t in suspended] == [
@@ -564,7 +564,7 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     assert sweep_at(app, clock, sh(2024, 10, 14, 12)) == []  # past the old due date
 
     clock.set(sh(2024, 10, 15, 10))
-    outcome = app.services.cases.resume(mobilized, actor="王主任", role="office")
+    outcome = app.services.cases.resume(moved_in, actor="王主任", role="office")
 
     # (10-08, 10-15] holds six working days: 09, 10, 11, 12 (a make-up Saturday), 14, 15.
     cal = app.services.read.catalog.calendar()
@@ -573,7 +573,7 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     assert cal.add_working_days(DUE, 6) == new_due
     assert outcome.instance.due_on == new_due
     assert outcome.event.data == {"due_on": "2024-10-17"}
-    assert instance(app, mobilized)["due_on"] == new_due
+    assert instance(app, moved_in)["due_on"] == new_due
     # One new timer, next generation: the first rung not raised yet, on the moved due date.
     resumed = live_timer(app, row["id"])
     assert resumed["id"] != waiting["id"]
@@ -598,7 +598,7 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
     }
     assert set(escalation_counts(app).values()) == {1}
     assert {x["generation"] for x in escalations(app) if x["level"] > 0} == {2}
-    history = list(app.services.read.history.of(mobilized).events)
+    history = list(app.services.read.history.of(moved_in).events)
     assert [e.kind for e in history if e.kind in ("suspended", "resumed")] == [
         "suspended",
         "resumed",
@@ -607,29 +607,29 @@ def test_suspension_stops_the_clock_and_resume_moves_the_due_date(
 
 
 def test_suspending_and_resuming_on_the_same_day_keeps_the_due_date(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     clock.set(sh(2024, 10, 9, 9))
-    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="会议")
+    app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="会议")
     clock.set(sh(2024, 10, 9, 17))
-    app.services.cases.resume(mobilized, actor="王主任", role="office")
+    app.services.cases.resume(moved_in, actor="王主任", role="office")
 
-    assert instance(app, mobilized)["due_on"] == DUE
+    assert instance(app, moved_in)["due_on"] == DUE
     assert levels(sweep_at(app, clock, sh(2024, 10, 11))) == [0, 1]
 
 
 def test_a_timer_claimed_before_a_suspension_is_not_raised_again_after_resume(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     # A sweeper claims the due rungs and dies (or is slow); meanwhile the case is
     # suspended and resumed. The old claim must not add a second escalation per rung.
     clock.set(sh(2024, 10, 11, 9))
     claimed = app.sweeper.claim(clock.now())
     assert [t.level for t in claimed] == [0]  # the stage's one timer, at its next rung
-    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="召回")
     clock.set(sh(2024, 10, 11, 9, 30))
-    app.services.cases.resume(mobilized, actor="王主任", role="office")
-    fresh = live_timer(app, instance(app, mobilized)["id"])
+    app.services.cases.resume(moved_in, actor="王主任", role="office")
+    fresh = live_timer(app, instance(app, moved_in)["id"])
     assert (fresh["level"], fresh["generation"]) == (0, 2)
 
     outcomes = [app.sweeper.fire(timer, clock.now()) for timer in claimed]
@@ -655,54 +655,52 @@ def _assert_refused(app: App, call: Callable[[], object], message: str) -> None:
 
 
 def test_suspending_a_suspended_case_is_refused(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     clock.set(sh(2024, 10, 8, 10))
-    app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
+    app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="召回")
     clock.set(sh(2024, 10, 9, 10))
 
     _assert_refused(
         app,
-        lambda: app.services.cases.suspend(
-            mobilized, actor="王主任", role="office", reason="again"
-        ),
+        lambda: app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="again"),
         f"case {KEY} is already suspended (since 2024-10-08 10:00)",
     )
 
 
-def test_resuming_a_running_case_is_refused(app: App, mobilized: str) -> None:
+def test_resuming_a_running_case_is_refused(app: App, moved_in: str) -> None:
     _assert_refused(
         app,
-        lambda: app.services.cases.resume(mobilized, actor="王主任", role="office"),
+        lambda: app.services.cases.resume(moved_in, actor="王主任", role="office"),
         f"case {KEY} is not suspended",
     )
 
 
-def test_suspending_a_closed_case_is_refused(app: App, clock: ManualClock, mobilized: str) -> None:
+def test_suspending_a_closed_case_is_refused(app: App, clock: ManualClock, moved_in: str) -> None:
     clock.set(sh(2024, 10, 9, 10))
-    drive_to_closed(app, mobilized)
-    assert instance(app, mobilized)["state"] == "closed"
+    drive_to_closed(app, moved_in)
+    assert instance(app, moved_in)["state"] == "closed"
 
     _assert_refused(
         app,
-        lambda: app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="x"),
+        lambda: app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="x"),
         f"case {KEY} is 完成 (closed); it cannot be suspended",
     )
 
 
 @pytest.mark.parametrize("action", ["suspend", "resume"])
 def test_a_role_not_allowed_to_suspend_is_refused(
-    app: App, clock: ManualClock, mobilized: str, action: str
+    app: App, clock: ManualClock, moved_in: str, action: str
 ) -> None:
     options: dict[str, str] = {"actor": "张组长", "role": "group_leader"}
     if action == "resume":
-        app.services.cases.suspend(mobilized, actor="王主任", role="office", reason="召回")
+        app.services.cases.suspend(moved_in, actor="王主任", role="office", reason="召回")
     else:
         options["reason"] = "召回"
 
     _assert_refused(
         app,
-        partial(getattr(app.services.cases, action), mobilized, **options),
+        partial(getattr(app.services.cases, action), moved_in, **options),
         f"case {KEY} cannot {action}: role group_leader (巡视组组长) may not; "
         "allowed: office (巡视办)",
     )
@@ -925,7 +923,7 @@ def test_a_bad_calendar_file_is_one_line_and_stores_nothing(
 
 
 def test_acknowledging_writes_a_note_into_the_case_history(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     raised = sweep_at(app, clock, sh(2024, 10, 11))
     level1 = next(r for r in raised if r.level == 1)
@@ -936,7 +934,7 @@ def test_acknowledging_writes_a_note_into_the_case_history(
     assert (done.label, done.level) == (f"case {KEY}", 1)
     row = next(x for x in escalations(app) if x["id"] == level1.id)
     assert (row["acked_by"], row["acked_at"]) == ("王主任", sh(2024, 10, 11, 9, 30))
-    history = list(app.services.read.history.of(mobilized).events)
+    history = list(app.services.read.history.of(moved_in).events)
     note = history[-1]
     assert (note.kind, note.actor, note.role) == ("note", "王主任", None)
     assert note.reason == f"acknowledged escalation {level1.id}: 超期督办"
@@ -945,7 +943,7 @@ def test_acknowledging_writes_a_note_into_the_case_history(
     assert app.services.audit.verify().ok
 
 
-def test_acknowledging_an_unknown_escalation_is_not_found(app: App, mobilized: str) -> None:
+def test_acknowledging_an_unknown_escalation_is_not_found(app: App, moved_in: str) -> None:
     before = snapshot(app)
 
     with pytest.raises(NotFound) as info:
@@ -956,7 +954,7 @@ def test_acknowledging_an_unknown_escalation_is_not_found(app: App, mobilized: s
 
 
 def test_acknowledging_twice_is_refused_and_writes_nothing(
-    app: App, clock: ManualClock, mobilized: str
+    app: App, clock: ManualClock, moved_in: str
 ) -> None:
     raised = sweep_at(app, clock, sh(2024, 10, 11))
     first = raised[0].id
@@ -979,11 +977,11 @@ def test_acknowledging_twice_is_refused_and_writes_nothing(
 def test_listing_filters_by_open_round_and_level(app: App, clock: ManualClock, case: str) -> None:
     setup_round(app, "2024-R2", date(2024, 9, 2))
     start_case(app, "U02", round_code="2024-R2")  # preparation, due 2024-09-24
-    mobilized = case
-    enter_mobilization(app, clock, mobilized, MOVED_IN)
+    moved_in = case
+    enter_onsite(app, clock, moved_in, MOVED_IN)
     sweep_at(app, clock, sh(2024, 10, 11))
     clock.set(sh(2024, 10, 11, 10))
-    leave_stage(app, mobilized, "mobilization")
+    leave_stage(app, moved_in, "mobilization")
 
     every = app.services.read.escalations.many()
     open_ = app.services.read.escalations.many(open_only=True)
@@ -1023,7 +1021,7 @@ def test_listing_filters_by_open_round_and_level(app: App, clock: ManualClock, c
 
 
 def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
-    app: App, clock: ManualClock, mobilized: str, db_url: str
+    app: App, clock: ManualClock, moved_in: str, db_url: str
 ) -> None:
     # Another process fires start_onsite after the sweeper checked that mobilization is
     # still current but before it appended the escalation. The escalation must then either
@@ -1031,15 +1029,13 @@ def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
     # never be recorded for a stage the history already left.
     clock.set(sh(2024, 10, 11, 9))
     for name in ("mobilization_meeting", "contacts_published"):
-        app.services.cases.record_milestone(mobilized, name, actor="张组长", role="group_leader")
+        app.services.cases.record_milestone(moved_in, name, actor="张组长", role="group_leader")
     other = bootstrap(Settings(db_url=db_url, actor="tester"), clock=clock)
     outcomes: list[str] = []
 
     def move_on() -> None:
         try:
-            other.services.cases.fire(
-                mobilized, "start_onsite", actor="张组长", role="group_leader"
-            )
+            other.services.cases.fire(moved_in, "start_onsite", actor="张组长", role="group_leader")
             outcomes.append("moved")
         except Exception as exc:  # a conflict, or the database breaking a deadlock
             outcomes.append(type(exc).__name__)
@@ -1062,7 +1058,7 @@ def test_a_transition_racing_a_firing_rung_wins_cleanly_or_conflicts(
             thread.join(timeout=30)
         other.db.dispose()
 
-    history = list(app.services.read.history.of(mobilized).events)
+    history = list(app.services.read.history.of(moved_in).events)
     kinds = [(e.kind, e.trigger) for e in history]
     if ("transition", "start_onsite") in kinds:
         left = kinds.index(("transition", "start_onsite"))

@@ -642,9 +642,7 @@ def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
     db = Database(db_url)
     try:
         with db.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                (HEAD,)
-            ]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
         assert schema_differences(db) == []
     finally:
         db.dispose()

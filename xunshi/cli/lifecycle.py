@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import acting_options, actor_options, instant
+from xunshi.cli.options import acting_options, actor_options, instant, whole_number
 from xunshi.cli.root import State, pass_state
 from xunshi.keys import Kind, parse_reference
 
@@ -52,6 +52,7 @@ def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
         f"Record milestone NAME{_MILESTONE_EXAMPLE[kind]} of the {kind}'s current stage.",
         lambda service: service.record_milestone,
         render.recorded_text,
+        counted=True,
     )
     _clock(group, kind, "suspend", "Stop the stage's clock (e.g. the group is recalled).")
     _clock(
@@ -85,15 +86,14 @@ def _named(
     help_text: str,
     method: Callable[[Lifecycle], Callable[..., Change]],
     text: Callable[[Change], str],
+    *,
+    counted: bool = False,
 ) -> None:
-    """`fire KIND TRIGGER` or `milestone KIND NAME`: one argument more than the instance."""
+    """`fire KIND TRIGGER` or `milestone KIND NAME`: one argument more than the instance.
 
-    @group.command(verb, help=help_text)
-    @click.argument("name", metavar=kind.upper())
-    @click.argument("what", metavar=what)
-    @actor_options
-    @click.option("--reason", help=reason_help)
-    @pass_state
+    A milestone takes `--count N` too: the number a counted milestone is recorded with.
+    """
+
     def command(
         state: State,
         name: str,
@@ -102,7 +102,9 @@ def _named(
         role: str,
         at: str | None,
         reason: str | None,
+        count: str | None = None,
     ) -> None:
+        extra = {} if count is None else {"count": whole_number(count, "--count")}
         change = method(_service(state, kind))(
             parse_reference(name, kind),
             what,
@@ -110,8 +112,22 @@ def _named(
             role=role,
             reason=reason,
             at=instant(state, at),
+            **extra,
         )
         render.emit(state, change.to_json(state.settings.tz), lambda: text(change))
+
+    decorated = pass_state(command)
+    if counted:
+        decorated = click.option(
+            "--count",
+            metavar="N",
+            help="The number a counted milestone is recorded with (talks held, letters, …).",
+        )(decorated)
+    decorated = click.option("--reason", help=reason_help)(decorated)
+    decorated = actor_options(decorated)
+    decorated = click.argument("what", metavar=what)(decorated)
+    decorated = click.argument("name", metavar=kind.upper())(decorated)
+    group.command(verb, help=help_text)(decorated)
 
 
 def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:

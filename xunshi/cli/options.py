@@ -92,3 +92,10 @@ def export_options(
         return fn
 
     return decorate
+
+
+def whole_number(text: str, what: str) -> int:
+    """A count typed by a person: ASCII digits only (not ０-９ or ²), at most 9 of them."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise Failed(f"{what} must be a whole number, not {text!r}")
+    return int(text)

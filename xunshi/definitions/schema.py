@@ -86,12 +86,15 @@ class Role:
 class Milestone:
     """A fact recorded during a stage, e.g. `midterm_consultation` 中期会商.
 
-    `roles` empty means any role of the definition may record it.
+    `roles` empty means any role of the definition may record it. A milestone with a
+    `count` (its unit: 人次, 件, 份) is recorded with a number that reports add up (talks
+    held, letters received, documents reviewed).
     """
 
     name: str
     title: str
     roles: tuple[str, ...] = ()
+    count: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,9 +324,7 @@ def _state_dict(state: State) -> dict[str, Any]:
         "title": state.title,
         "description": state.description,
         "due": None if state.due is None else str(state.due),
-        "milestones": [
-            {"name": m.name, "title": m.title, "roles": list(m.roles)} for m in state.milestones
-        ],
+        "milestones": [_milestone_dict(m) for m in state.milestones],
         "requires": list(state.requires),
         "escalation": None
         if state.escalation is None
@@ -331,6 +332,17 @@ def _state_dict(state: State) -> dict[str, Any]:
         "final": state.final,
         "tags": list(state.tags),
     }
+
+
+def _milestone_dict(milestone: Milestone) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "name": milestone.name,
+        "title": milestone.title,
+        "roles": list(milestone.roles),
+    }
+    if milestone.count:  # only when used: older definitions keep their digest
+        found["count"] = milestone.count
+    return found
 
 
 def _state_from(data: Mapping[str, Any], legacy: bool) -> State:
@@ -342,7 +354,8 @@ def _state_from(data: Mapping[str, Any], legacy: bool) -> State:
         description=data.get("description", ""),
         due=None if data["due"] is None else parse_due(data["due"]),
         milestones=tuple(
-            Milestone(m["name"], m["title"], tuple(m["roles"])) for m in data["milestones"]
+            Milestone(m["name"], m["title"], tuple(m["roles"]), m.get("count", ""))
+            for m in data["milestones"]
         ),
         requires=tuple(data["requires"]),
         escalation=None if escalation is None else tuple(_rule_from(r) for r in escalation),

@@ -289,11 +289,20 @@ class _Checker:
             name = self.name_key(key, path, "milestone name", prefix)
             here, label = (*path, key), f"{prefix}milestone {_show(key)}"
             roles: tuple[str, ...] = ()
+            count = ""
             if isinstance(spec, dict):
-                self.keys(spec, here, ("title",), ("roles",), f"{label}: ")
+                self.keys(spec, here, ("title",), ("roles", "count"), f"{label}: ")
                 title = self.text(spec, "title", here, f"{label}: ", required=True)
                 if "roles" in spec:
                     roles = self.role_list(spec["roles"], (*here, "roles"), f"{label}: ", "roles")
+                if "count" in spec:
+                    count = self.nonempty_text(spec["count"], (*here, "count"), f"{label}: count")
+                    if len(count) > 8:
+                        self.report(
+                            (*here, "count"),
+                            f"{label}: count is the unit a number is counted in (人次, 件), "
+                            "at most 8 characters",
+                        )
             elif isinstance(spec, str):
                 title = self.nonempty_text(spec, here, f"{label}: title")
             else:
@@ -302,7 +311,7 @@ class _Checker:
                 )
                 continue
             if name is not None:
-                milestones.append(Milestone(name, title, roles))
+                milestones.append(Milestone(name, title, roles, count))
         return tuple(milestones)
 
     def tags(self, body: dict[object, object], path: Path, prefix: str) -> tuple[str, ...]:

@@ -49,9 +49,11 @@ class Lifecycle:
         role: str,
         reason: str | None = None,
         at: datetime | None = None,
+        count: int | None = None,
     ) -> Change:
-        """Record a milestone of the current stage."""
-        return self.run(name, Command("milestone", actor, role, milestone, reason, at))
+        """Record a milestone of the current stage (with its number if it is counted)."""
+        data = {} if count is None else {"count": count}
+        return self.run(name, Command("milestone", actor, role, milestone, reason, at, data))
 
     def suspend(
         self,

@@ -41,6 +41,8 @@ CommandKind = Literal[
     "deadline",
     "decision",
 ]
+# The largest number a counted milestone takes (talks held, letters received).
+MAX_COUNT = 1_000_000
 # Who confirms or dismisses a proposal raised by a `decision` rung (约谈, 通报, 问责建议).
 DECISION_ROLES: tuple[str, ...] = ("office",)
 
@@ -351,8 +353,23 @@ def _milestone(ask: _Ask) -> Decision:
     if milestone in instance.milestones:
         when = business_time(datetime.fromisoformat(instance.milestones[milestone]), situation.tz)
         raise Refused(f"{situation.label}: milestone {title} was already recorded at {when}")
+    data: dict[str, Any] = {"milestone": milestone}
+    count = command.data.get("count")
+    if declared.count:
+        if count is None:
+            raise BadInput(
+                f"{situation.label}: milestone {title} is counted in {declared.count}: "
+                "give --count N"
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+            raise BadInput(
+                f"{situation.label}: --count must be a whole number from 0 to {MAX_COUNT}"
+            )
+        data["count"] = count
+    elif count is not None:
+        raise BadInput(f"{situation.label}: milestone {title} is not counted; drop --count")
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
-    event = _event(instance, command, "milestone", occurred, now, data={"milestone": milestone})
+    event = _event(instance, command, "milestone", occurred, now, data=data)
     return Decision(event, _unchanged(instance), "none")
 
 
