@@ -112,12 +112,12 @@ def test_moving_in_makes_a_transition_event_with_the_new_stages_deadline() -> No
         "transition",
         "move_in",
         "preparation",
-        "mobilization",
+        "onsite",
     )
     assert (event.seq, event.prev_hash, event.reason) == (4, case.head_hash, "进驻")
     assert event.hash == event.compute_hash()
-    # DESIGN §5: entered 2024-09-27, 5wd → 2024-10-10 (09-29 is worked, 10-01..07 are not).
-    assert decision.deadline.due_on == date(2024, 10, 10)
+    # Entered 2024-09-27, 30wd → 2024-11-13 (09-29 and 10-12 are worked, 10-01..07 are not).
+    assert decision.deadline.due_on == date(2024, 11, 13)
     assert decision.effect == "enter"
 
 
@@ -134,9 +134,11 @@ def test_a_milestone_changes_nothing_but_the_milestones() -> None:
     ("command", "message"),
     [
         (fire("move_in", role="mayor"), "role mayor is not defined by regular (roles: office, "
-         "leading_group, group_leader, unit_liaison, discipline, organization)"),
+         "leading_group, group_leader, party_secretary, unit_liaison, discipline_group, "
+         "organization_dept, functional_dept)"),
         (fire("nope"), f"{LABEL} cannot nope: regular has no such trigger (move_in, "
-         "start_onsite, leave_site, report, send_back, give_feedback, start_rectification, close)"),
+         "leave_site, report, revise_report, approve_report, send_back, to_party_group, "
+         "give_feedback, start_rectification, close)"),
         (fire("leave_site"), f"{LABEL} cannot leave_site from 巡前准备 (preparation); "
          "possible now: move_in"),
         (fire("move_in", role="office"), f"{LABEL} cannot move_in: role office (巡视办) may not; "
@@ -198,7 +200,9 @@ def test_a_suspended_case_refuses_everything_but_resume() -> None:
 def test_a_guard_decides_from_the_facts_it_was_given() -> None:
     case = _in_state("rectification")
     for name in ("three_lists", "rectification_report", "leader_report"):
-        case = case.after(*_event_and_deadline(run(case, milestone(name, "unit_liaison"), START)))
+        case = case.after(
+            *_event_and_deadline(run(case, milestone(name, "party_secretary"), START))
+        )
     open_item = [ItemFact("P01", "rectifying", settled=False), ItemFact("P02", "accepted", True)]
     assert refusal(case, fire("close", "office"), START, case_items=open_item) == (
         f"{LABEL} cannot close: 1 item is neither accepted nor long-term: P01 (rectifying)"

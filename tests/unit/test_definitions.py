@@ -37,12 +37,16 @@ transitions:
   - {trigger: finish, source: open, dest: done, roles: [office]}
 """
 
+# The real order (#9): the 动员会 is the move-in event, the talk with the main leader is part
+# of the on-site stage, and the report goes through the office before the leading group and
+# then the party group hear it.
 FORWARD_PATH = [
     ("preparation", "巡前准备", "move_in", "group_leader"),
-    ("mobilization", "动员部署", "start_onsite", "group_leader"),
     ("onsite", "现场巡视", "leave_site", "group_leader"),
-    ("communication", "沟通", "report", "group_leader"),
-    ("reporting", "汇报", "give_feedback", "office"),
+    ("drafting", "形成报告", "report", "group_leader"),
+    ("office_review", "巡视办审核", "approve_report", "office"),
+    ("leading_group_hearing", "领导小组听取汇报", "to_party_group", "office"),
+    ("party_hearing", "党组听取汇报", "give_feedback", "office"),
     ("feedback", "反馈", "start_rectification", "office"),
     ("rectification", "整改", "close", "office"),
 ]
@@ -51,9 +55,11 @@ ROLES = {
     "office": "巡视办",
     "leading_group": "巡视工作领导小组",
     "group_leader": "巡视组组长",
+    "party_secretary": "被巡视党组织书记",
     "unit_liaison": "被巡视单位联络员",
-    "discipline": "纪检监察机构",
-    "organization": "组织部门",
+    "discipline_group": "纪检监察组",
+    "organization_dept": "组织部",
+    "functional_dept": "职能部门",
 }
 
 
@@ -309,10 +315,14 @@ def test_builtins_share_the_forward_path_and_roles(builtins: dict[str, Definitio
         assert close.guards == ("all_items_settled",)
         (send_back,) = (t for t in definition.transitions if t.trigger == "send_back")
         assert (send_back.source, send_back.dest, send_back.roles) == (
-            "reporting",
+            "leading_group_hearing",
             "onsite",
             ("office",),
         )
+        assert [s.name for s in definition.states] == [
+            *(stage for stage, *_ in FORWARD_PATH),
+            "closed",
+        ]
 
 
 def test_builtin_limits(builtins: dict[str, Definition]) -> None:
@@ -321,51 +331,94 @@ def test_builtin_limits(builtins: dict[str, Definition]) -> None:
 
     assert limits("regular") == {
         "preparation": "15wd",
-        "mobilization": "5wd",
         "onsite": "30wd",
-        "communication": "5wd",
-        "reporting": "15wd",
+        "drafting": "15wd",
+        "office_review": "10wd",
+        "leading_group_hearing": "10wd",
+        "party_hearing": "10wd",
         "feedback": "10wd",
         "rectification": "2mo",
     }
     assert limits("special")["onsite"] == "20wd"
-    assert {k: limits("mobile")[k] for k in ("preparation", "onsite", "reporting")} == {
+    assert {k: limits("mobile")[k] for k in ("preparation", "onsite", "drafting")} == {
         "preparation": "5wd",
         "onsite": "15wd",
-        "reporting": "10wd",
+        "drafting": "10wd",
     }
-    assert limits("overseas")["onsite"] == "30wd"
+    # 境外: longer logistics before leaving, fewer days on site (集约高效).
+    assert (limits("overseas")["preparation"], limits("overseas")["onsite"]) == ("25wd", "15wd")
 
 
 def test_regular_milestones_and_ladders(builtins: dict[str, Definition]) -> None:
     regular = builtins["regular"]
     onsite = regular.state("onsite")
 
-    assert [m.name for m in onsite.milestones] == [
-        "individual_talks",
-        "document_review",
-        "sinking_visits",
-        "midterm_consultation",
-        "audit_linkage",
+    assert [(m.name, m.count) for m in onsite.milestones] == [
+        ("contacts_published", ""),
+        ("individual_talks", "人次"),
+        ("petitions_received", "件"),
+        ("document_review", "份"),
+        ("sinking_visits", ""),
+        ("midterm_consultation", ""),
+        ("audit_linkage", ""),
+        ("leader_talk", ""),
     ]
-    assert onsite.requires == ("individual_talks", "midterm_consultation")
+    # The talk with the main leader comes before the group leaves the site.
+    assert onsite.requires == (
+        "contacts_published",
+        "individual_talks",
+        "midterm_consultation",
+        "leader_talk",
+    )
     assert regular.state("rectification").requires == (
         "three_lists",
         "rectification_report",
         "leader_report",
     )
     assert [(str(r.at), r.level, r.title, r.notify) for r in regular.ladder("onsite")] == [
-        ("-3wd", 0, "到期提醒", ("group_leader",)),
-        ("0", 1, "超期督办", ("office",)),
-        ("5wd", 2, "超期告诫", ("leading_group",)),
-        ("10wd", 3, "问责约谈", ("leading_group", "discipline", "organization")),
+        ("-3wd", 0, "到期提醒", ("office",)),
+        ("0", 1, "超期提醒", ("office",)),
+        ("5wd", 2, "超期报告领导小组", ("leading_group",)),
     ]
-    assert [str(r.at) for r in regular.ladder("rectification")] == [
-        "-10wd",
-        "0",
-        "5wd",
-        "10wd",
+    assert [
+        (str(r.at), r.instrument, r.to, r.decision) for r in regular.ladder("rectification")
+    ] == [
+        ("-10wd", "提醒", "unit_liaison", False),
+        ("0", "预警", "unit_liaison", False),
+        ("5wd", "督办函", "party_secretary", False),
+        ("10wd", "约谈", "party_secretary", True),
+        ("20wd", "问责建议", "party_secretary", True),
     ]
+
+
+def test_the_offices_and_groups_own_stages_only_remind_the_office_and_leading_group(
+    builtins: dict[str, Definition],
+) -> None:
+    # A unit is never warned, let alone 约谈'd, for the office's or a group's lateness: only
+    # the stages where the unit works (problems open) carry the unit's graded ladder.
+    for definition in (d for d in builtins.values() if d.subject == "case"):
+        for state in definition.states:
+            if state.final:
+                continue
+            ladder = definition.ladder(state.name)
+            if state.has_tag("items_open"):
+                assert {r.instrument for r in ladder if r.decision} == {"约谈", "问责建议"}
+                continue
+            assert {r.instrument for r in ladder} == {"提醒"}, (definition.name, state.name)
+            assert {role for r in ladder for role in r.notify} <= {"office", "leading_group"}
+            assert not any(r.decision for r in ladder)
+
+
+def test_acceptance_is_the_secretarys_sign_off_reviewed_by_office_and_discipline_group(
+    builtins: dict[str, Definition],
+) -> None:
+    submitted = builtins["rectification"].state("submitted")
+    assert [(m.name, m.roles) for m in submitted.milestones] == [
+        ("secretary_signed", ("party_secretary",)),
+        ("office_accepted", ("office",)),
+        ("discipline_accepted", ("discipline_group",)),
+    ]
+    assert submitted.requires == ("secretary_signed", "office_accepted", "discipline_accepted")
 
 
 def test_lookback_reviews_the_previous_round(builtins: dict[str, Definition]) -> None:
@@ -536,18 +589,11 @@ def test_duration_text() -> None:
     assert Duration(5, "wd").describe() == "5 working days"
 
 
-def test_rectification_items_close_by_three_party_acceptance(
+def test_rectification_items_close_by_acceptance(
     builtins: dict[str, Definition],
 ) -> None:
     items = builtins["rectification"]
     assert items.subject == "item"
-    submitted = items.state("submitted")
-    assert submitted.requires == ("office_accepted", "group_accepted", "unit_confirmed")
-    assert [m.roles for m in submitted.milestones] == [
-        ("office",),
-        ("group_leader",),
-        ("unit_liaison",),
-    ]
     (submit,) = {t.guards for t in items.transitions if t.trigger == "submit"}
     assert submit == ("all_tasks_done",)
     reopen = {t.source for t in items.transitions if t.trigger == "reopen"}

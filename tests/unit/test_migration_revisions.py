@@ -37,6 +37,11 @@ def test_history_is_a_line_oldest_first() -> None:
             "0002",
             "Calendar loads keep their mode, ordinary days, titles and resulting year.",
         ),
+        Revision(
+            "0006",
+            "0003",
+            "Escalations record their instrument and recipient, and a decision rung's fate.",
+        ),
     ]
 
 
