@@ -90,7 +90,7 @@ def test_verify_names_every_broken_event(world: Cli) -> None:
 
     assert result.stderr.splitlines()[:-1] == [
         "case 2024-R1/U01 seq 4: hash mismatch: the stored event was altered",
-        "case 2024-R1/U01 seq 4: row says state = 'closed', history replays to 'mobilization'",
+        "case 2024-R1/U01 seq 4: row says state = 'closed', history replays to 'onsite'",
         "case 2024-R1/U02 seq 1: hash mismatch: the stored event was altered",
     ]
     assert result.stderr.splitlines()[-1].startswith("Error: audit failed: 3 problem")

@@ -22,6 +22,7 @@ from cli_harness import (
     start_args,
     start_case,
 )
+from forward import forward_path, steps_to
 
 SHOWN_AT_START = """\
 案件    2024-R1/U01  #1
@@ -245,9 +246,13 @@ def test_show_as_of(world: Cli) -> None:
     )
     before_ten = world.json("case", "show", KEY, "--as-of", "2024-09-03T09:59")
     assert before_ten["milestones"] == {"briefings_received": None, "training_done": None}
-    after = world.json("case", "show", KEY, "--as-of", "2024-09-30")
-    assert (after["state"], after["version"], after["due_on"]) == ("mobilization", 4, "2024-09-12")
-    assert after["overdue"] is True  # as of 2024-09-30, not today
+    # 现场巡视 is due 30 working days after 2024-09-05 (中秋 and 国庆 off, 09-14, 09-29 and
+    # 10-12 worked): 2024-10-23, the last day it is not overdue.
+    due = world.json("case", "show", KEY, "--as-of", "2024-10-23")
+    assert (due["state"], due["version"], due["due_on"]) == ("onsite", 4, "2024-10-23")
+    assert due["overdue"] is False
+    after = world.json("case", "show", KEY, "--as-of", "2024-10-24")
+    assert after["overdue"] is True  # as of 2024-10-24, not today
 
 
 def test_show_as_of_before_the_case(world: Cli) -> None:
@@ -305,7 +310,7 @@ def test_list_filters(world: Cli) -> None:
     assert keys() == [KEY, "2024-R1/U02"]
     assert keys("--round", ROUND) == [KEY, "2024-R1/U02"]
     assert keys("--round", "2024-R2") == []
-    assert keys("--state", "mobilization") == [KEY]
+    assert keys("--state", "onsite") == [KEY]
     assert keys("--state", "preparation") == ["2024-R1/U02"]
     assert keys("--overdue") == [KEY]
     assert keys("--overdue", "--state", "preparation") == []
@@ -375,7 +380,7 @@ def test_milestone_of_another_stage(world: Cli) -> None:
 
 
 def test_milestone_role_not_allowed(world: Cli) -> None:
-    drive(world, KEY, 2, hours_after("2024-09-02T09:00"))
+    drive(world, KEY, steps_to("onsite"), hours_after("2024-09-02T09:00"))
 
     assert refused(world, "milestone", "midterm_consultation", role="unit_liaison") == (
         "case 2024-R1/U01 cannot record midterm_consultation (中期会商): role unit_liaison "
@@ -386,7 +391,7 @@ def test_milestone_role_not_allowed(world: Cli) -> None:
 def test_milestone_role_not_defined(world: Cli) -> None:
     assert refused(world, "milestone", "training_done", role="boss") == (
         "role boss is not defined by regular (roles: office, leading_group, group_leader, "
-        "unit_liaison, discipline, organization)"
+        "party_secretary, unit_liaison, discipline_group, organization_dept, functional_dept)"
     )
 
 
@@ -409,16 +414,25 @@ def test_fire(world: Cli) -> None:
     prepare(world)
 
     assert act(world, "fire", "move_in", "--at", "2024-09-05T16:30") == (
-        "case 2024-R1/U01: 巡前准备 → 动员部署, due 2024-09-12\n"
+        "case 2024-R1/U01: 巡前准备 → 现场巡视, due 2024-10-23\n"
     )
     shown = world.json("case", "show", KEY)
     assert (shown["state"], shown["entered_at"], shown["due_on"], shown["version"]) == (
-        "mobilization",
+        "onsite",
         "2024-09-05T16:30:00+08:00",
-        "2024-09-12",
+        "2024-10-23",
         4,
     )
-    assert shown["milestones"] == {"mobilization_meeting": None, "contacts_published": None}
+    assert shown["milestones"] == {
+        "contacts_published": None,
+        "individual_talks": None,
+        "petitions_received": None,
+        "document_review": None,
+        "sinking_visits": None,
+        "midterm_consultation": None,
+        "audit_linkage": None,
+        "leader_talk": None,
+    }
 
 
 def test_fire_json(world: Cli) -> None:
@@ -432,7 +446,7 @@ def test_fire_json(world: Cli) -> None:
     assert (event["seq"], event["kind"], event["trigger"]) == (4, "transition", "move_in")
     assert (event["from"], event["to"], event["reason"]) == (
         "preparation",
-        "mobilization",
+        "onsite",
         "准备完毕",
     )
 
@@ -457,8 +471,9 @@ def test_fire_a_trigger_from_another_state(world: Cli) -> None:
 
 def test_fire_an_unknown_trigger(world: Cli) -> None:
     assert refused(world, "fire", "move_out") == (
-        "case 2024-R1/U01 cannot move_out: regular has no such trigger (move_in, start_onsite, "
-        "leave_site, report, send_back, give_feedback, start_rectification, close)"
+        "case 2024-R1/U01 cannot move_out: regular has no such trigger (move_in, leave_site, "
+        "report, revise_report, approve_report, send_back, to_party_group, give_feedback, "
+        "start_rectification, close)"
     )
 
 
@@ -474,7 +489,7 @@ def test_fire_with_a_role_not_allowed(world: Cli) -> None:
 def test_fire_with_a_role_not_defined(world: Cli) -> None:
     assert refused(world, "fire", "move_in", role="boss") == (
         "role boss is not defined by regular (roles: office, leading_group, group_leader, "
-        "unit_liaison, discipline, organization)"
+        "party_secretary, unit_liaison, discipline_group, organization_dept, functional_dept)"
     )
 
 
@@ -490,7 +505,7 @@ def test_a_refusal_writes_nothing(world: Cli) -> None:
 
 
 def test_a_closed_case_refuses_everything(world: Cli) -> None:
-    drive(world, KEY, 7, hours_after("2024-09-02T09:00"))
+    drive(world, KEY, len(forward_path()), hours_after("2024-09-02T09:00"))
 
     assert world.out("case", "show", KEY) == (
         "案件    2024-R1/U01  #1\n"
@@ -505,7 +520,7 @@ def test_a_closed_case_refuses_everything(world: Cli) -> None:
     assert refused(world, "fire", "send_back", role="office") == (
         "case 2024-R1/U01 is 完成 (closed); nothing more can happen"
     )
-    assert refused(world, "milestone", "three_lists", role="office") == (
+    assert refused(world, "milestone", "three_lists", role="party_secretary") == (
         "case 2024-R1/U01 is 完成 (closed); nothing more can happen"
     )
     assert [c["key"] for c in world.json("case", "list", "--state", "closed")] == [KEY]
@@ -601,7 +616,7 @@ def test_history(world: Cli) -> None:
         "2     2024-09-03T10:00:00+08:00  milestone   briefings_received  张三    group_leader\n"
         "3     2024-09-04T00:00:00+08:00  milestone   training_done       李四    office        "
         "培训已完成\n"
-        "4     2024-09-05T16:30:00+08:00  transition  move_in → 动员部署  张三    group_leader  "
+        "4     2024-09-05T16:30:00+08:00  transition  move_in → 现场巡视  张三    group_leader  "
         "准备完毕\n"
     )
     assert world.out("case", "history", "1") == world.out("case", "history", KEY)
@@ -628,7 +643,7 @@ def test_history_json(world: Cli) -> None:
             "transition",
             "move_in",
             "preparation",
-            "mobilization",
+            "onsite",
             "张三",
             "group_leader",
             "准备完毕",
