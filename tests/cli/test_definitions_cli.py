@@ -25,63 +25,71 @@ INVALID_FILES = sorted(p for p in INVALID.glob("*.yaml") if p.name != "unknown_g
 REGULAR_SHOWN = """\
 regular v1  常规巡视  (case, calendar cn)
 
-阶段      名称            期限  里程碑 (* 必需)
-巡前准备  preparation     15wd  *briefings_received 听取有关部门情况通报, *training_done 巡前培训
-动员部署  mobilization    5wd   *mobilization_meeting 召开动员会, *contacts_published 公布联系方式
-现场巡视  onsite          30wd  *individual_talks 个别谈话, document_review 调阅资料, \
-sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动
-沟通      communication   5wd   *leader_talk 与主要负责人沟通, *key_issues_agreed 重要问题达成共识
-汇报      reporting       15wd  *leading_group_report 向巡视工作领导小组汇报, \
-*party_group_report 向党组汇报, departments_briefed 通报组织部门和纪检监察机构, \
+阶段              名称                   期限  里程碑 (* 必需)
+巡前准备          preparation            15wd  *briefings_received 听取有关部门情况通报, \
+*training_done 巡前培训
+现场巡视          onsite                 30wd  *contacts_published 公布联系方式, \
+*individual_talks 个别谈话, petitions_received 受理信访举报, document_review 调阅资料, \
+sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动, \
+*leader_talk 与主要负责人沟通
+形成报告          drafting               15wd  live_briefing 活情况通报, \
 leads_handed_over 移交问题线索
-反馈      feedback        10wd  *feedback_meeting 召开反馈会议, \
+巡视办审核        office_review          10wd  *joint_review 组办共商
+领导小组听取汇报  leading_group_hearing  10wd  *leading_group_heard 领导小组听取汇报
+党组听取汇报      party_hearing          10wd  *party_group_heard 党组（书记专题会）听取汇报
+反馈              feedback               10wd  *feedback_meeting 召开反馈会议, \
 *individual_feedback 向领导班子成员个别反馈
-整改      rectification   2mo   *three_lists 制定问题、任务、责任三张清单, \
+整改              rectification          2mo   *three_lists 制定问题、任务、责任三张清单, \
 *rectification_report 报送整改报告, *leader_report 报送主要负责人组织落实情况报告, \
 progress_disclosed 公开整改进展
-完成      closed (final)
+完成              closed (final)
 
-触发                 从             到             角色          条件
-move_in              preparation    mobilization   group_leader
-start_onsite         mobilization   onsite         group_leader
-leave_site           onsite         communication  group_leader
-report               communication  reporting      group_leader
-send_back            reporting      onsite         office
-give_feedback        reporting      feedback       office
-start_rectification  feedback       rectification  office
-close                rectification  closed         office        all_items_settled
+触发                 从                     到                     角色          条件
+move_in              preparation            onsite                 group_leader
+leave_site           onsite                 drafting               group_leader
+report               drafting               office_review          group_leader
+revise_report        office_review          drafting               office
+approve_report       office_review          leading_group_hearing  office
+send_back            leading_group_hearing  onsite                 office
+to_party_group       leading_group_hearing  party_hearing          office
+give_feedback        party_hearing          feedback               office
+start_rectification  feedback               rectification          office
+close                rectification          closed                 office        all_items_settled
 
-级别  时点  名称      通知
-0     -3wd  到期提醒  巡视组组长
-1     0     超期督办  巡视办
-2     5wd   超期告诫  巡视工作领导小组
-3     10wd  问责约谈  巡视工作领导小组, 纪检监察机构, 组织部门
+级别  时点  名称              通知
+0     -3wd  到期提醒          巡视办
+1     0     超期提醒          巡视办
+2     5wd   超期报告领导小组  巡视工作领导小组
 
 整改 (rectification) 阶段督办:
-级别  时点   名称          通知
-0     -10wd  整改期限提醒  被巡视单位联络员, 巡视办
-1     0      超期督办      巡视办
-2     5wd    超期告诫      巡视工作领导小组
-3     10wd   问责约谈      巡视工作领导小组, 纪检监察机构, 组织部门
+级别  时点   名称            通知
+0     -10wd  整改期限提醒    被巡视单位联络员, 被巡视党组织书记
+1     0      整改超期预警    被巡视单位联络员, 巡视办
+2     5wd    整改督办        被巡视党组织书记, 巡视办, 纪检监察组
+3     10wd   约谈主要负责人  被巡视党组织书记, 纪检监察组, 组织部
+4     20wd   问责建议        巡视工作领导小组, 纪检监察组, 组织部
 """
 
 REGULAR_MERMAID = """\
 stateDiagram-v2
     [*] --> preparation
     preparation : 巡前准备 (15wd)
-    mobilization : 动员部署 (5wd)
     onsite : 现场巡视 (30wd)
-    communication : 沟通 (5wd)
-    reporting : 汇报 (15wd)
+    drafting : 形成报告 (15wd)
+    office_review : 巡视办审核 (10wd)
+    leading_group_hearing : 领导小组听取汇报 (10wd)
+    party_hearing : 党组听取汇报 (10wd)
     feedback : 反馈 (10wd)
     rectification : 整改 (2mo)
     closed : 完成
-    preparation --> mobilization : move_in (group_leader)
-    mobilization --> onsite : start_onsite (group_leader)
-    onsite --> communication : leave_site (group_leader)
-    communication --> reporting : report (group_leader)
-    reporting --> onsite : send_back (office)
-    reporting --> feedback : give_feedback (office)
+    preparation --> onsite : move_in (group_leader)
+    onsite --> drafting : leave_site (group_leader)
+    drafting --> office_review : report (group_leader)
+    office_review --> drafting : revise_report (office)
+    office_review --> leading_group_hearing : approve_report (office)
+    leading_group_hearing --> onsite : send_back (office)
+    leading_group_hearing --> party_hearing : to_party_group (office)
+    party_hearing --> feedback : give_feedback (office)
     feedback --> rectification : start_rectification (office)
     rectification --> closed : close (office)
     closed --> [*]
@@ -92,7 +100,8 @@ def edited_regular(folder: Path) -> Path:
     """A copy of regular.yaml with a longer preparation stage (new content, same name)."""
     path = folder / "regular.yaml"
     text = REGULAR.read_text(encoding="utf-8")
-    path.write_text(text.replace("due: 15wd", "due: 20wd"), encoding="utf-8")
+    assert "    due: 15wd" in text.split("  onsite:")[0]  # preparation's, the first 15wd
+    path.write_text(text.replace("due: 15wd", "due: 20wd", 1), encoding="utf-8")
     return path
 
 
@@ -171,10 +180,10 @@ def test_show_json(ready: Cli) -> None:
     assert shown["transitions"][0] == {
         "trigger": "move_in",
         "source": "preparation",
-        "dest": "mobilization",
+        "dest": "onsite",
         "roles": ["group_leader"],
         "guards": [],
-        "title": "进驻",
+        "title": "进驻（召开动员会）",
         "requires": None,
     }
 
@@ -197,7 +206,7 @@ def test_show_unknown_version(ready: Cli) -> None:
 
 def test_validate_a_builtin_file(cli: Cli) -> None:
     assert cli.out("definitions", "validate", str(REGULAR)) == (
-        f"{REGULAR}: ok (regular, 8 states, 8 transitions)\n"
+        f"{REGULAR}: ok (regular, 9 states, 10 transitions)\n"
     )
     assert cli.files() == []
 
@@ -235,7 +244,7 @@ def test_validate_several_files(cli: Cli) -> None:
 
     result = cli.run("definitions", "validate", str(several), str(good), str(syntax), code=1)
 
-    assert result.stdout == f"{good}: ok (mobile, 8 states, 8 transitions)\n"
+    assert result.stdout == f"{good}: ok (mobile, 9 states, 10 transitions)\n"
     problems = expected_problems(several) + expected_problems(syntax)
     assert result.stderr == "".join(f"{p}\n" for p in problems) + (
         "Error: 2 of 3 files are not valid definitions\n"
@@ -257,7 +266,7 @@ def test_validate_json(cli: Cli) -> None:
 
 def test_validate_json_all_good(cli: Cli) -> None:
     assert cli.json("definitions", "validate", str(REGULAR)) == [
-        {"file": str(REGULAR), "ok": True, "name": "regular", "states": 8, "transitions": 8}
+        {"file": str(REGULAR), "ok": True, "name": "regular", "states": 9, "transitions": 10}
     ]
 
 
@@ -269,7 +278,7 @@ def test_validate_goes_on_after_a_missing_file(cli: Cli) -> None:
     # Every FILE is checked: one missing file must not hide what the others say.
     result = cli.run("definitions", "validate", "nope.yaml", str(REGULAR), code=1)
 
-    assert result.stdout == f"{REGULAR}: ok (regular, 8 states, 8 transitions)\n"
+    assert result.stdout == f"{REGULAR}: ok (regular, 9 states, 10 transitions)\n"
     assert "nope.yaml" in result.stderr
 
 
@@ -306,9 +315,11 @@ def test_load_changed_content_registers_a_new_version(ready: Cli, tmp_path: Path
     assert ready.out("definitions", "show", "regular").startswith(
         "regular v2  常规巡视  (case, calendar cn)\n"
     )
-    assert "巡前准备  preparation     20wd" in ready.out("definitions", "show", "regular")
+    new = ready.out("definitions", "show", "regular")
+    assert "巡前准备          preparation            20wd" in new
+    assert "形成报告          drafting               15wd" in new
     old = ready.out("definitions", "show", "regular", "--version", "1")
-    assert "巡前准备  preparation     15wd" in old
+    assert "巡前准备          preparation            15wd" in old
 
 
 def test_load_the_builtin_content_again_is_unchanged(ready: Cli) -> None:
@@ -376,8 +387,8 @@ def test_diagram_dot(ready: Cli) -> None:
     assert '    label="常规巡视 (regular)";' in lines
     assert '    "preparation" [label="巡前准备\\npreparation\\n15wd"];' in lines
     assert '    "closed" [label="完成\\nclosed", shape=doublecircle];' in lines
-    assert '    "reporting" -> "onsite" [label="send_back"];' in lines
-    assert text.count(" -> ") == 9  # the start arrow and 8 transitions
+    assert '    "leading_group_hearing" -> "onsite" [label="send_back"];' in lines
+    assert text.count(" -> ") == 11  # the start arrow and 10 transitions
 
 
 def test_diagram_json(ready: Cli) -> None:
