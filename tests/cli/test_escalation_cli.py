@@ -1,8 +1,9 @@
 """`xunshi escalate | escalations list|ack | case suspend|resume | calendar load|workdays` (§7).
 
 The CLI runs on the system clock, so the cases are built with `--at` in the past: the world's
-case 2024-R1/U01 started 2024-09-02 09:00 in preparation (due 2024-09-24), so all four rungs
-of its ladder are due today. Escalations are raised "now": the tests mask that one column.
+case 2024-R1/U01 started 2024-09-02 09:00 in preparation (due 2024-09-24), so all three rungs
+of its ladder (the default one: reminders to the office, then to the leading group) are due
+today. Escalations are raised "now": the tests mask that one column.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from cli_harness import KEY, ROUND, Cli, start_case
+from forward import forward_path, steps_to
 
 ESCALATION_KEYS = {
     "id",
@@ -26,16 +28,18 @@ ESCALATION_KEYS = {
     "due_on",
     "raised_at",
     "provisional",
+    "instrument",
+    "recipient",
+    "decision",
 }
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 NOW = "YYYY-MM-DD HH:MM"  # as wide as a stamp, so the table keeps its alignment
 
 RAISED_TABLE = """\
-编号  案件         阶段      级别  名称      方式  通知                                     期限        发出              状态    送达
-1     2024-R1/U01  巡前准备  0     到期提醒        group_leader                             2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-2     2024-R1/U01  巡前准备  1     超期督办        office                                   2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-3     2024-R1/U01  巡前准备  2     超期告诫        leading_group                            2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
-4     2024-R1/U01  巡前准备  3     问责约谈        leading_group, discipline, organization  2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+编号  案件         阶段      级别  名称              方式                  通知           期限        发出              状态    送达
+1     2024-R1/U01  巡前准备  0     到期提醒          提醒 → office         office         2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+2     2024-R1/U01  巡前准备  1     超期提醒          提醒 → office         office         2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
+3     2024-R1/U01  巡前准备  2     超期报告领导小组  提醒 → leading_group  leading_group  2024-09-24  YYYY-MM-DD HH:MM  待处理  log 已送达
 """  # noqa: E501
 
 CALENDAR_2027 = """\
@@ -87,18 +91,16 @@ def test_escalate_json(world: Cli) -> None:
     after = datetime.now().astimezone()
 
     assert isinstance(raised, list)
-    assert [set(r) >= ESCALATION_KEYS for r in raised] == [True] * 4
+    assert [set(r) >= ESCALATION_KEYS for r in raised] == [True] * 3
     assert [(r["id"], r["case"], r["stage"], r["level"], r["title"]) for r in raised] == [
         (1, KEY, "preparation", 0, "到期提醒"),
-        (2, KEY, "preparation", 1, "超期督办"),
-        (3, KEY, "preparation", 2, "超期告诫"),
-        (4, KEY, "preparation", 3, "问责约谈"),
+        (2, KEY, "preparation", 1, "超期提醒"),
+        (3, KEY, "preparation", 2, "超期报告领导小组"),
     ]
-    assert [r["notify"] for r in raised] == [
-        ["group_leader"],
-        ["office"],
-        ["leading_group"],
-        ["leading_group", "discipline", "organization"],
+    assert [(r["instrument"], r["recipient"], r["notify"], r["decision"]) for r in raised] == [
+        ("提醒", "office", ["office"], None),
+        ("提醒", "office", ["office"], None),
+        ("提醒", "leading_group", ["leading_group"], None),
     ]
     assert {(r["due_on"], r["provisional"]) for r in raised} == {("2024-09-24", False)}
     stamps = {business_now(r["raised_at"]) for r in raised}
@@ -109,13 +111,19 @@ def test_escalate_json(world: Cli) -> None:
 
 
 def test_escalate_as_of_an_earlier_time(world: Cli) -> None:
+    # Due 2024-09-24: level 0 at the start of the third working day before it (09-19), level 1
+    # when the stage becomes overdue (09-25), level 2 at the start of the day after the fifth
+    # working day past it (09-30, counting the make-up Sunday 09-29): 10-01.
     raised = world.json("escalate", "--now", "2024-09-25")
 
     assert [(r["level"], r["raised_at"]) for r in raised] == [
         (0, "2024-09-25T00:00:00+08:00"),
         (1, "2024-09-25T00:00:00+08:00"),
     ]
-    assert [r["level"] for r in world.json("escalate")] == [2, 3]
+    assert world.json("escalate", "--now", "2024-09-30T23:59") == []
+    raised = world.json("escalate", "--now", "2024-10-01")
+    assert [(r["level"], r["raised_at"]) for r in raised] == [(2, "2024-10-01T00:00:00+08:00")]
+    assert world.json("escalate") == []
 
 
 def test_escalate_ahead_of_the_clock_is_refused(world: Cli) -> None:
@@ -148,7 +156,7 @@ def test_escalate_delivers_to_the_notification_file(world: Cli, tmp_path: Path) 
         f"xunshi-escalation-1-{r['id']}" for r in raised
     ]
     assert world.json("escalate", env={"XUNSHI_NOTIFY_FILE": str(path)}) == []
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 4
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
 
 
 # -- escalations list / ack ----------------------------------------------------------------
@@ -163,36 +171,37 @@ def test_escalations_list_and_its_filters(world: Cli) -> None:
         act(world, "milestone", name, "--actor", "张三", "--role", "group_leader", "--at", at)
     at = "2024-09-27T10:00"
     act(world, "fire", "move_in", "--actor", "张三", "--role", "group_leader", "--at", at)
-    assert len(world.json("escalate")) == 8
-    # U01 leaves mobilization now: its four escalations are resolved (no longer open).
-    for name in ("mobilization_meeting", "contacts_published"):
-        act(world, "milestone", name, "--actor", "张三", "--role", "group_leader")
-    act(world, "fire", "start_onsite", "--actor", "张三", "--role", "group_leader")
+    assert len(world.json("escalate")) == 6
+    # U01 leaves onsite now: its three escalations are resolved (no longer open).
+    onsite = forward_path()[steps_to("onsite")]
+    for need in onsite.needs:
+        count = ["--count", "12"] if need.counted else []
+        act(world, "milestone", need.name, "--actor", "张三", "--role", need.role, *count)
+    act(world, "fire", onsite.trigger, "--actor", "张三", "--role", onsite.role)
 
     every = world.json("escalations", "list")
     open_ = world.json("escalations", "list", "--open")
     round1 = world.json("escalations", "list", "--round", ROUND)
     level1 = world.json("escalations", "list", "--level", "1")
-    both = world.json("escalations", "list", "--open", "--round", "2024-R2", "--level", "3")
+    both = world.json("escalations", "list", "--open", "--round", "2024-R2", "--level", "2")
 
-    assert [set(e) >= ESCALATION_KEYS for e in every] == [True] * 8
+    assert [set(e) >= ESCALATION_KEYS for e in every] == [True] * 6
     assert sorted((e["case"], e["stage"], e["level"]) for e in every) == [
-        (KEY, "mobilization", 0),
-        (KEY, "mobilization", 1),
-        (KEY, "mobilization", 2),
-        (KEY, "mobilization", 3),
+        (KEY, "onsite", 0),
+        (KEY, "onsite", 1),
+        (KEY, "onsite", 2),
         ("2024-R2/U02", "preparation", 0),
         ("2024-R2/U02", "preparation", 1),
         ("2024-R2/U02", "preparation", 2),
-        ("2024-R2/U02", "preparation", 3),
     ]
     assert [e["id"] for e in every] == sorted(e["id"] for e in every)
     assert {e["case"] for e in open_} == {"2024-R2/U02"}
-    assert len(open_) == 4
-    assert {(e["case"], e["due_on"]) for e in round1} == {(KEY, "2024-10-10")}
-    assert len(round1) == 4
+    assert len(open_) == 3
+    # 现场巡视 is due 30 working days after 2024-09-27 (国庆 off, 09-29 and 10-12 worked).
+    assert {(e["case"], e["due_on"]) for e in round1} == {(KEY, "2024-11-13")}
+    assert len(round1) == 3
     assert sorted(e["case"] for e in level1) == [KEY, "2024-R2/U02"]
-    assert [(e["case"], e["level"]) for e in both] == [("2024-R2/U02", 3)]
+    assert [(e["case"], e["level"]) for e in both] == [("2024-R2/U02", 2)]
     text = masked(world.out("escalations", "list", "--level", "1"))
     lines = text.splitlines()
     assert lines[0].split() == [
@@ -213,7 +222,7 @@ def test_escalations_list_and_its_filters(world: Cli) -> None:
         KEY: "已解除",
         "2024-R2/U02": "待处理",
     }
-    assert "动员部署" in text
+    assert "现场巡视" in text
 
 
 def test_escalations_list_of_an_unknown_round(world: Cli) -> None:
@@ -237,7 +246,7 @@ def test_ack_records_who_and_writes_a_note(world: Cli) -> None:
     history = world.json("case", "history", KEY)
     note = history[-1]
     assert (note["kind"], note["actor"], note["role"]) == ("note", "王主任", None)
-    assert note["reason"] == "acknowledged escalation 2: 超期督办"
+    assert note["reason"] == "acknowledged escalation 2: 超期提醒"
     lines = masked(world.out("escalations", "list", "--level", "1")).splitlines()
     assert lines[1].endswith("已确认  log 已送达")
     assert world.out("audit", "verify").startswith("OK: ")
@@ -309,9 +318,9 @@ def test_suspend_and_resume_move_the_due_date(world: Cli) -> None:
     shown = world.json("case", "show", KEY)
     assert (shown["suspended"], shown["due_on"]) == (False, "2024-09-29")
     raised = world.json("escalate")
-    assert [(r["level"], r["due_on"]) for r in raised] == [(n, "2024-09-29") for n in range(4)]
+    assert [(r["level"], r["due_on"]) for r in raised] == [(n, "2024-09-29") for n in range(3)]
     kinds = [e["kind"] for e in world.json("case", "history", KEY)]
-    assert kinds == ["started", "suspended", "resumed"] + ["escalation"] * 4
+    assert kinds == ["started", "suspended", "resumed"] + ["escalation"] * 3
 
 
 def test_suspend_json_is_the_event(world: Cli) -> None:
@@ -515,11 +524,11 @@ def test_an_unwritable_notification_file_never_fails_the_sweep(world: Cli, tmp_p
 
     assert masked(result.stdout).splitlines()[1].startswith("1     2024-R1/U01")
     assert result.stderr.splitlines() == [
-        f"warning: 4 notifications not delivered to file: cannot write {path}: "
+        f"warning: 3 notifications not delivered to file: cannot write {path}: "
         "No such file or directory"
     ]
     listed = world.json("escalations", "list", env=env)
-    assert len(listed) == 4
+    assert len(listed) == 3
     deliveries = [d for e in listed for d in e["deliveries"]]
     states = {(d["channel"], d["status"], d["attempts"]) for d in deliveries}
     assert states == {("file", "pending", 1)}
@@ -539,9 +548,9 @@ def test_a_webhook_nobody_answers_never_fails_the_sweep(world: Cli) -> None:
 
     result = world.run("escalate", env={"XUNSHI_WEBHOOK_URL": url})
 
-    assert len(world.json("escalations", "list")) == 4
+    assert len(world.json("escalations", "list")) == 3
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"warning: 4 notifications not delivered to webhook: cannot reach {url}")
+    assert line.startswith(f"warning: 3 notifications not delivered to webhook: cannot reach {url}")
     listed = world.json("escalations", "list")
     assert {d["status"] for e in listed for d in e["deliveries"]} == {"pending"}
 
@@ -619,3 +628,84 @@ def test_a_proposal_waits_for_the_office_then_notifies(world: Cli, tmp_path: Pat
     ) == f"escalation {proposal} was already confirmed by 李主任 at " + mine["decided_at"][
         :16
     ].replace("T", " ")
+
+
+RECTIFYING_TABLE = """\
+编号  案件         阶段  级别  名称            方式                        通知                                                  期限        发出              状态    送达
+1     2024-R1/U01  整改  0     整改期限提醒    提醒 → unit_liaison         unit_liaison, party_secretary                         2024-11-03  2024-10-21 00:00  待处理  log 已送达
+2     2024-R1/U01  整改  1     整改超期预警    预警 → unit_liaison         unit_liaison, office                                  2024-11-03  2024-11-04 00:00  待处理  log 已送达
+3     2024-R1/U01  整改  2     整改督办        督办函 → party_secretary    party_secretary, office, discipline_group             2024-11-03  2024-11-09 00:00  待处理  log 已送达
+4     2024-R1/U01  整改  3     约谈主要负责人  约谈 → party_secretary      party_secretary, discipline_group, organization_dept  2024-11-03  2024-11-16 00:00  待决定
+5     2024-R1/U01  整改  4     问责建议        问责建议 → party_secretary  leading_group, discipline_group, organization_dept    2024-11-03  2024-11-30 00:00  待决定
+"""  # noqa: E501
+
+
+def test_rectification_climbs_the_unit_s_ladder_to_proposals(rectifying: Cli) -> None:
+    # 整改 entered 2024-09-03 and is due two months later, 2024-11-03 (a Sunday). Its own
+    # ladder: level 0 at the start of the tenth working day before (10-21), level 1 when it is
+    # overdue (11-04), levels 2, 3 and 4 the day after the fifth, tenth and twentieth working
+    # day past it (11-08, 11-15, 11-29): 11-09, 11-16 and 11-30.
+    def raised(now: str) -> list[tuple[int, str]]:
+        return [(r["level"], r["raised_at"]) for r in rectifying.json("escalate", "--now", now)]
+
+    assert raised("2024-10-20T23:59") == []
+    assert raised("2024-10-21") == [(0, "2024-10-21T00:00:00+08:00")]
+    assert raised("2024-11-03T23:59") == []
+    assert raised("2024-11-04") == [(1, "2024-11-04T00:00:00+08:00")]
+    assert raised("2024-11-08T23:59") == []
+    assert raised("2024-11-09") == [(2, "2024-11-09T00:00:00+08:00")]
+    assert raised("2024-11-15T23:59") == []
+    assert raised("2024-11-16") == [(3, "2024-11-16T00:00:00+08:00")]
+    assert raised("2024-11-29T23:59") == []
+    assert raised("2024-11-30") == [(4, "2024-11-30T00:00:00+08:00")]
+    assert rectifying.json("escalate") == []
+
+    # Levels 3 (约谈) and 4 (问责建议) are proposals: nobody is notified until the office decides.
+    assert rectifying.out("escalations", "list") == RECTIFYING_TABLE
+    listed = rectifying.json("escalations", "list")
+    assert [(e["instrument"], e["recipient"], e["decision"]) for e in listed] == [
+        ("提醒", "unit_liaison", None),
+        ("预警", "unit_liaison", None),
+        ("督办函", "party_secretary", None),
+        ("约谈", "party_secretary", "pending"),
+        ("问责建议", "party_secretary", "pending"),
+    ]
+    assert [[d["channel"] for d in e["deliveries"]] for e in listed] == [["log"]] * 3 + [[], []]
+    pending = rectifying.out("escalations", "list", "--pending-decision").splitlines()
+    assert pending == RECTIFYING_TABLE.splitlines()[:1] + RECTIFYING_TABLE.splitlines()[4:]
+
+    assert rectifying.fail(
+        "escalations", "decide", "4", "--dismiss", "--reason", "x", "--role", "party_secretary"
+    ) == (
+        f"case {KEY}: role party_secretary (被巡视党组织书记) may not decide on an escalation; "
+        "allowed: office (巡视办)"
+    )
+    dismissed = rectifying.out(
+        "escalations", "decide", "4", "--dismiss", "--reason", "已约谈", "--actor", "李主任"
+    )
+    assert dismissed == f"Escalation 4 (case {KEY}, level 3 约谈) dismissed by 李主任\n"
+    reason = "逾期二十个工作日"
+    confirmed = rectifying.out(
+        "escalations", "decide", "5", "--confirm", "--reason", reason, "--actor", "李主任"
+    )
+    assert confirmed == (
+        f"Escalation 5 (case {KEY}, level 4 问责建议) confirmed by 李主任; "
+        "notifying leading_group, discipline_group, organization_dept\n"
+    )
+    decided = {e["id"]: e for e in rectifying.json("escalations", "list")}
+    assert (decided[4]["decision"], decided[4]["deliveries"]) == ("dismissed", [])
+    assert decided[5]["decision"] == "confirmed"
+    assert [(d["channel"], d["status"]) for d in decided[5]["deliveries"]] == [("log", "pending")]
+    states = [line.split("  ")[-1] for line in rectifying.out("escalations", "list").splitlines()]
+    assert states[4:] == ["已驳回", "log 待发送"]
+    assert rectifying.out("escalations", "list", "--pending-decision") == "No escalations.\n"
+    # The next sweep delivers the confirmed notification; the dismissed one is never sent.
+    assert rectifying.out("escalate") == "No escalation due.\n"
+    decided = {e["id"]: e for e in rectifying.json("escalations", "list")}
+    assert [d["status"] for d in decided[5]["deliveries"]] == ["delivered"]
+    assert decided[4]["deliveries"] == []
+    history = rectifying.json("case", "history", KEY)[-2:]
+    assert [(e["kind"], e["actor"], e["role"], e["reason"]) for e in history] == [
+        ("decision", "李主任", "office", "已约谈"),
+        ("decision", "李主任", "office", "逾期二十个工作日"),
+    ]
