@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from cli_harness import HISTORY_KEYS, KEY, ROUND, START, Cli, drive, hours_after, start_args
+from forward import steps_to
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
@@ -205,7 +206,7 @@ def test_categories_in_use_cannot_be_removed_and_a_missing_file_is_named(
 def start_in_rectification(cli: Cli, unit: str) -> None:
     """Start the unit's case at START and move it into 整改, one event an hour."""
     cli.run(*start_args(unit))
-    drive(cli, f"{ROUND}/{unit}", 6, hours_after(START, first=1))
+    drive(cli, f"{ROUND}/{unit}", steps_to("rectification"), hours_after(START, first=1))
 
 
 def test_item_add_prints_the_item_and_show_shows_it(rectifying: Cli, tmp_path: Path) -> None:
@@ -358,7 +359,8 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
         "item", "fire", P01, "begin", "--actor", "张三", "--role", "group_leader"
     ) == (
         f"item {P01} cannot begin: role group_leader (巡视组组长) may not; "
-        "allowed: unit_liaison (被巡视单位联络员), office (巡视办)"
+        "allowed: unit_liaison (被巡视单位联络员), party_secretary (被巡视党组织书记), "
+        "functional_dept (职能部门), office (巡视办)"
     )
     assert fire(P01, "begin", "unit_liaison") == "item 2024-R1/U01/P01: 制定措施 → 整改中\n"
     assert items.fail("item", "fire", P01, "submit", "--actor", "李", "--role", "unit_liaison") == (
@@ -378,23 +380,36 @@ def test_item_fire_milestone_and_history(items: Cli) -> None:
     assert set(event) == HISTORY_KEYS | {"data"}
     assert (event["trigger"], event["from"], event["to"]) == ("submit", "rectifying", "submitted")
     assert items.fail("item", "fire", P01, "accept", "--actor", "王", "--role", "office") == (
-        f"item {P01} cannot accept: milestones office_accepted (巡视办验收), "
-        "group_accepted (巡视组验收), unit_confirmed (单位确认) not recorded"
+        f"item {P01} cannot accept: milestones secretary_signed (党组织书记签字), "
+        "office_accepted (巡视办审核), discipline_accepted (纪检监察组审核) not recorded"
     )
     assert items.fail(
         "item", "milestone", P01, "office_accepted", "--actor", "李", "--role", "unit_liaison"
     ) == (
-        f"item {P01} cannot record office_accepted (巡视办验收): role unit_liaison "
+        f"item {P01} cannot record office_accepted (巡视办审核): role unit_liaison "
         "(被巡视单位联络员) may not; allowed: office (巡视办)"
     )
+    assert items.fail(
+        "item", "milestone", P01, "secretary_signed", "--actor", "李", "--role", "unit_liaison"
+    ) == (
+        f"item {P01} cannot record secretary_signed (党组织书记签字): role unit_liaison "
+        "(被巡视单位联络员) may not; allowed: party_secretary (被巡视党组织书记)"
+    )
+    items.run(
+        "item", "milestone", P01, "secretary_signed",
+        "--actor", "赵书记", "--role", "party_secretary",
+    )  # fmt: skip
     assert items.out(
         "item", "milestone", P01, "office_accepted", "--actor", "王", "--role", "office"
-    ) == (f"item {P01}: 巡视办验收 (office_accepted) recorded\n")
+    ) == (f"item {P01}: 巡视办审核 (office_accepted) recorded\n")
     recorded = items.json(
-        "item", "milestone", P01, "group_accepted", "--actor", "张三", "--role", "group_leader"
+        "item", "milestone", P01, "discipline_accepted",
+        "--actor", "钱组长", "--role", "discipline_group",
+    )  # fmt: skip
+    assert (recorded["kind"], recorded["data"]) == (
+        "milestone",
+        {"milestone": "discipline_accepted"},
     )
-    assert (recorded["kind"], recorded["data"]) == ("milestone", {"milestone": "group_accepted"})
-    items.run("item", "milestone", P01, "unit_confirmed", "--actor", "李", "--role", "unit_liaison")
     assert fire(P01, "accept", "office") == "item 2024-R1/U01/P01: 申请销号 → 已销号\n"
     history = items.json("item", "history", P01)
     assert all(set(e) == HISTORY_KEYS | {"data"} for e in history)
@@ -901,7 +916,7 @@ def test_problems_are_added_only_in_the_stages_the_definition_allows(
     )
     assert world.fail(*p09()) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
     assert world.fail(*p09("--fix-now")) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
-    drive(world, KEY, 2, hours_after(START, first=1))  # into 现场巡视 (onsite)
+    drive(world, KEY, steps_to("onsite"), hours_after(START, first=1))
     assert world.fail(*p09()) == f"case {KEY} is in 现场巡视 (onsite): {rule}"
     assert world.json(*p09("--fix-now"))["key"] == f"{KEY}/P09"
 
