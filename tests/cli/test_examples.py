@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cli_harness import REPO, Cli, drive, hours_after
+from forward import steps_to
 from openpyxl import load_workbook
 
 from xunshi.services.plan import PLAN_SHEET
@@ -65,7 +66,8 @@ def test_both_plans_import_the_same_cases(tmp_path: Path) -> None:
 
 def test_the_problems_import_into_a_case_in_rectification(cli: Cli) -> None:
     import_plan(cli, "plan.csv")
-    drive(cli, f"{ROUND}/U01", 6, hours_after(START))  # to 整改, where problems are added
+    # To 整改, where problems are added.
+    drive(cli, f"{ROUND}/U01", steps_to("rectification"), hours_after(START))
     loaded = cli.out("categories", "load", str(EXAMPLES / "categories.yaml"))
     assert loaded == "Categories: 11 added, 0 kept, 0 removed\n"
     imported = cli.out("items", "import", str(EXAMPLES / "problems.xlsx"), "--actor", "巡视办")

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from cli_harness import Cli, drive, hours_after
+from forward import steps_to
 
 ROUND = "2003-R1"
 CASE = f"{ROUND}/U01"
@@ -61,16 +62,17 @@ def test_case_fire_and_resume_mark_the_new_due_date(early: Cli) -> None:
     on_case(early, "suspend", "--reason", "巡视组临时召回", "--at", "2003-03-06T09:00")
     resumed = on_case(early, "resume", "--at", "2003-03-10T09:00")
 
-    assert fired == f"case {CASE}: 巡前准备 → 动员部署, due 2003-03-12 (暂定)\n"
+    # 现场巡视 (30wd) from Wednesday 03-05 on weekends only: six weeks, to Wednesday 04-16.
+    assert fired == f"case {CASE}: 巡前准备 → 现场巡视, due 2003-04-16 (暂定)\n"
     # (03-06, 03-10] holds two working days on weekends only: 03-07 and 03-10.
-    assert resumed == f"case {CASE}: resumed, due 2003-03-14 (暂定)\n"
+    assert resumed == f"case {CASE}: resumed, due 2003-04-18 (暂定)\n"
 
 
 def test_item_show_and_fire_mark_the_stage_due_date(early: Cli) -> None:
     (early.path.parent / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     early.run("categories", "load", "categories.yaml")
     # Into 整改, where problems are added: one event an hour until 2003-03-04 03:00.
-    drive(early, CASE, 6, hours_after("2003-03-03T09:00", first=1))
+    drive(early, CASE, steps_to("rectification"), hours_after("2003-03-03T09:00", first=1))
 
     added = early.out(
         "item", "add", CASE, "--code", "P01", "--title", "理论学习不深入",

@@ -25,14 +25,14 @@ def test_report_round(world: Cli) -> None:
         "合计      2         2",
         "",
     ]
-    # Two reminders (level 0) apart from the escalations; the columns titled by level.
-    summary = lines.index(
-        "督办 escalations: 6 (L1 督办 2, L2 告诫 2, L3 问责 2); 提醒 reminders: 2"
-    )
+    # Two reminders (level 0) apart from the escalations; the columns titled by level, for
+    # the levels raised (the default ladder has three: 0, 1 and 2).
+    summary = lines.index("督办 escalations: 4 (L1 督办 2, L2 告诫 2); 提醒 reminders: 2")
     header = [cell.strip() for cell in lines[summary + 1].split("  ") if cell.strip()]
-    assert header == ["案件", "单位", "L0 提醒", "L1 督办", "L2 告诫", "L3 问责"]
-    assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1", "1"]
-    assert lines[summary + 4].split() == ["合计", "2", "2", "2", "2"]
+    assert header == ["案件", "单位", "L0 提醒", "L1 督办", "L2 告诫"]
+    assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1"]
+    assert lines[summary + 3].split() == ["2024-R1/U02", "示例市审计局", "1", "1", "1"]
+    assert lines[summary + 4].split() == ["合计", "2", "2", "2"]
     assert "超期案件 overdue cases: 2" in lines
     assert lines[-1] == "No task is overdue."
 
@@ -47,13 +47,12 @@ def test_report_round_json(world: Cli) -> None:
         "reminders", "raised", "overdue_cases", "overdue_tasks",
     }  # fmt: skip
     assert found["round"]["code"] == ROUND
-    assert [level["title"] for level in found["levels"]] == [
-        "L0 提醒",
-        "L1 督办",
-        "L2 告诫",
-        "L3 问责",
+    assert found["levels"] == [
+        {"level": 0, "title": "L0 提醒", "count": 1},
+        {"level": 1, "title": "L1 督办", "count": 1},
+        {"level": 2, "title": "L2 告诫", "count": 1},
     ]
-    assert (found["reminders"], found["raised"]) == (1, 3)
+    assert (found["reminders"], found["raised"]) == (1, 2)
     assert found["overdue_cases"] == [KEY]
     assert found["overdue_tasks"] == []
     assert [case["key"] for case in found["cases"]] == [KEY]
