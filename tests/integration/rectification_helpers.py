@@ -54,13 +54,20 @@ STYLE = "全面从严治党/作风建设"
 INTEGRITY = "全面从严治党/廉洁纪律"
 FINANCE = "业务工作/财务管理"
 
-# The three-party acceptance of `submitted`: milestone → the one role that may record it.
+# The acceptance of `submitted`: milestone → the one role that may record it (the party
+# secretary signs the application; the office and the discipline inspection group review it).
 ACCEPTANCE: tuple[tuple[str, str], ...] = (
+    ("secretary_signed", "party_secretary"),
     ("office_accepted", "office"),
-    ("group_accepted", "group_leader"),
-    ("unit_confirmed", "unit_liaison"),
+    ("discipline_accepted", "discipline_group"),
 )
-ACTOR_OF = {"office": OFFICE, "group_leader": LEADER, "unit_liaison": LIAISON}
+ACTOR_OF = {
+    "office": OFFICE,
+    "group_leader": LEADER,
+    "unit_liaison": LIAISON,
+    "party_secretary": "王书记",
+    "discipline_group": "纪检监察组赵组长",
+}
 
 
 def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -32,17 +32,17 @@ def test_a_resumed_case_shows_its_moved_due_date_as_of_after_the_resume(
     app.services.cases.suspend(KEY, actor=OFFICE, role="office", reason="巡视组临时召回")
     clock.set(shanghai(2024, 10, 14, 10))
     resumed = app.services.cases.resume(KEY, actor=OFFICE, role="office")
-    clock.set(shanghai(2024, 10, 16, 10))  # after the old due date, before the moved one
+    clock.set(shanghai(2024, 11, 15, 10))  # after the old due date, before the moved one
 
     live = app.services.read.cases.one(KEY)
     past = app.services.read.cases.as_of(KEY, clock.now())
 
-    assert live.due_on == resumed.instance.due_on != date(2024, 10, 10)
+    assert live.due_on == resumed.instance.due_on != date(2024, 11, 13)
     assert (past.due_on, past.overdue, past.suspended) == (live.due_on, False, False)
     assert past == live
     # While suspended, as of then: the old due date, suspended, not overdue.
     during = app.services.read.cases.as_of(KEY, shanghai(2024, 10, 11, 12))
-    assert (during.due_on, during.suspended, during.overdue) == (date(2024, 10, 10), True, False)
+    assert (during.due_on, during.suspended, during.overdue) == (date(2024, 11, 13), True, False)
 
 
 def test_as_of_a_later_day_is_refused_and_the_end_of_today_is_now(

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from forward import forward_path
 from sqlalchemy import select
 
 from xunshi.bootstrap import App
@@ -38,52 +39,20 @@ class Step:
     kind: str  # "milestone" | "fire"
     name: str
     role: str
+    count: int | None = None  # what a counted milestone is recorded with
 
 
-def _m(name: str, role: str = "group_leader") -> Step:
-    return Step("milestone", name, role)
-
-
-def _f(name: str, role: str) -> Step:
-    return Step("fire", name, role)
-
-
-# The whole forward path of `regular`, stage by stage: the required milestones, then the trigger.
-FORWARD: tuple[tuple[str, tuple[Step, ...]], ...] = (
+# The whole forward path of `regular`, stage by stage: the required milestones, then the
+# trigger; read from the definition (tests/forward.py).
+FORWARD: tuple[tuple[str, tuple[Step, ...]], ...] = tuple(
     (
-        "preparation",
+        step.stage,
         (
-            _m("briefings_received", "office"),
-            _m("training_done", "office"),
-            _f("move_in", "group_leader"),
+            *(Step("milestone", n.name, n.role, 12 if n.counted else None) for n in step.needs),
+            Step("fire", step.trigger, step.role),
         ),
-    ),
-    (
-        "mobilization",
-        (_m("mobilization_meeting"), _m("contacts_published"), _f("start_onsite", "group_leader")),
-    ),
-    (
-        "onsite",
-        (_m("individual_talks"), _m("midterm_consultation"), _f("leave_site", "group_leader")),
-    ),
-    ("communication", (_m("leader_talk"), _m("key_issues_agreed"), _f("report", "group_leader"))),
-    (
-        "reporting",
-        (_m("leading_group_report"), _m("party_group_report"), _f("give_feedback", "office")),
-    ),
-    (
-        "feedback",
-        (_m("feedback_meeting"), _m("individual_feedback"), _f("start_rectification", "office")),
-    ),
-    (
-        "rectification",
-        (
-            _m("three_lists", "unit_liaison"),
-            _m("rectification_report", "unit_liaison"),
-            _m("leader_report", "unit_liaison"),
-            _f("close", "office"),
-        ),
-    ),
+    )
+    for step in forward_path()
 )
 
 
@@ -135,7 +104,7 @@ class World:
                 self.clock.advance(pace)
             if step.kind == "milestone":
                 self.app.services.cases.record_milestone(
-                    key, step.name, actor="张组长", role=step.role
+                    key, step.name, actor="张组长", role=step.role, count=step.count
                 )
             else:
                 self.app.services.cases.fire(key, step.name, actor="张组长", role=step.role)
