@@ -395,6 +395,56 @@ def test_milestone_role_not_defined(world: Cli) -> None:
     )
 
 
+def test_the_unit_records_its_own_rectification_milestones(rectifying: Cli) -> None:
+    # 整改's three lists and reports are the unit's (its party secretary's) to record, not the
+    # office's; the main leader's report only the secretary's.
+    assert refused(rectifying, "milestone", "three_lists", role="office") == (
+        "case 2024-R1/U01 cannot record three_lists (制定问题、任务、责任三张清单): role office "
+        "(巡视办) may not; allowed: party_secretary (被巡视党组织书记), unit_liaison "
+        "(被巡视单位联络员)"
+    )
+    assert refused(rectifying, "milestone", "leader_report", role="unit_liaison") == (
+        "case 2024-R1/U01 cannot record leader_report (报送主要负责人组织落实情况报告): role "
+        "unit_liaison (被巡视单位联络员) may not; allowed: party_secretary (被巡视党组织书记)"
+    )
+    act(rectifying, "milestone", "three_lists", role="unit_liaison", actor="联络员")
+    act(rectifying, "milestone", "leader_report", role="party_secretary", actor="赵书记")
+    milestones = rectifying.json("case", "show", KEY)["milestones"]
+    assert [name for name, at in milestones.items() if at] == ["three_lists", "leader_report"]
+
+
+def test_a_counted_milestone_is_recorded_with_its_number(world: Cli) -> None:
+    # 现场巡视 counts its talks (人次), petitions (件) and documents (份); nothing else.
+    drive(world, KEY, steps_to("onsite"), hours_after("2024-09-02T09:00"))
+    before = world.json("case", "history", KEY)
+
+    assert refused(world, "milestone", "individual_talks") == (
+        "case 2024-R1/U01: milestone individual_talks (个别谈话) is counted in 人次: give --count N"
+    )
+    assert refused(world, "milestone", "leader_talk", "--count", "1") == (
+        "case 2024-R1/U01: milestone leader_talk (与主要负责人沟通) is not counted; drop --count"
+    )
+    assert refused(world, "milestone", "individual_talks", "--count", "1000001") == (
+        "case 2024-R1/U01: --count must be a whole number from 0 to 1000000"
+    )
+    for count in ("-1", "12人", "１２", "1" * 10):
+        assert refused(world, "milestone", "individual_talks", "--count", count) == (
+            f"--count must be a whole number, not {count!r}"
+        )
+    assert world.json("case", "history", KEY) == before
+
+    assert act(world, "milestone", "individual_talks", "--count", "12") == (
+        "case 2024-R1/U01: 个别谈话 (individual_talks) recorded\n"
+    )
+    event = world.json(*on_case("milestone", "petitions_received", "--count", "0"))
+    assert event["data"] == {"milestone": "petitions_received", "count": 0}
+    counted = [e["data"] for e in world.json("case", "history", KEY)[-2:]]
+    assert counted == [
+        {"milestone": "individual_talks", "count": 12},
+        {"milestone": "petitions_received", "count": 0},
+    ]
+
+
 def test_milestone_needs_a_role_and_takes_the_actor_from_xunshi_actor(world: Cli) -> None:
     # Issue #8, defect 7: $XUNSHI_ACTOR is the fallback for --actor on every command.
     world.run(
