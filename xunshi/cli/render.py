@@ -462,6 +462,8 @@ def escalation_summary(overview: RoundOverview) -> str:
     above = ", ".join(f"{titles[level]} {n}" for level, n in counts.items() if level > 0)
     summary = f"督办 escalations: {overview.raised}" + (f" ({above})" if above else "")
     summary += f"; 提醒 reminders: {overview.reminders}"
+    if overview.proposals:
+        summary += f"; 待决定 proposals: {len(overview.proposals)}"
     names = {str(v.key): v.unit_name for v in overview.cases}
     per_case: dict[str, dict[int, int]] = {}
     for e in overview.escalations:

@@ -20,12 +20,14 @@ from xunshi.read.escalations import EscalationQueries, EscalationView
 from xunshi.read.items import ItemFilter, ItemQueries
 
 # What a level is called wherever escalations of several ladders are counted together.
-LEVEL_TITLES = {0: "提醒", 1: "督办", 2: "告诫", 3: "问责"}
-BEYOND = "升级"  # every level above 3; its number tells them apart
+# The built-in ladders grade them so: a reminder, a warning, a supervision letter, then the
+# office's decisions 约谈 and 问责.
+LEVEL_TITLES = {0: "提醒", 1: "预警", 2: "督办", 3: "约谈", 4: "问责"}
+BEYOND = "升级"  # every level above 4; its number tells them apart
 
 
 def level_title(level: int) -> str:
-    """`L0 提醒`, `L1 督办`, `L2 告诫`, `L3 问责`, `L4 升级`, …"""
+    """`L0 提醒`, `L1 预警`, `L2 督办`, `L3 约谈`, `L4 问责`, `L5 升级`, …"""
     return f"L{level} {LEVEL_TITLES.get(level, BEYOND)}"
 
 
@@ -56,7 +58,11 @@ class OverdueTask:
 
 @dataclass(frozen=True, slots=True)
 class RoundOverview:
-    """A round as of a date: its cases, stages in lifecycle order, escalations, overdue tasks."""
+    """A round as of a date: its cases, stages in lifecycle order, escalations, overdue tasks.
+
+    `escalations` are those that went out (a proposal counts once the office confirmed it);
+    `proposals` the 约谈/问责 proposals still waiting for the office's decision.
+    """
 
     round: RoundInfo
     as_of: date
@@ -64,6 +70,7 @@ class RoundOverview:
     stages: tuple[str, ...]  # stage titles, in the order the round's lifecycles run through
     escalations: tuple[EscalationView, ...]
     overdue_tasks: tuple[OverdueTask, ...]
+    proposals: tuple[EscalationView, ...] = ()
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -122,6 +129,7 @@ class RoundOverview:
             ],
             "reminders": self.reminders,
             "raised": self.raised,
+            "pending_decisions": [e.id for e in self.proposals],
             "overdue_cases": [str(v.key) for v in self.overdue],
             "overdue_tasks": [t.to_json() for t in self.overdue_tasks],
         }
@@ -172,11 +180,13 @@ class OverviewQueries:
             for task in item.tasks
             if task.overdue and task.due_on is not None
         )
+        every = self.escalations.many(round_code=round_code)
         return RoundOverview(
             round=info,
             as_of=today,
             cases=tuple(views),
             stages=stages,
-            escalations=tuple(self.escalations.many(round_code=round_code)),
+            escalations=tuple(e for e in every if e.decision in (None, "confirmed")),
             overdue_tasks=overdue_tasks,
+            proposals=tuple(e for e in every if e.decision == "pending"),
         )
