@@ -414,6 +414,11 @@ def round_report(overview: RoundOverview) -> str:
         "",
         stage_matrix(overview),
         "",
+        *(
+            ["巡视工作量 workload: " + "; ".join(t.label for t in overview.workload), ""]
+            if overview.workload
+            else []
+        ),
         table(
             ["案件", "单位", "类型", "阶段", "期限", "状态"],
             [

@@ -7,10 +7,13 @@ a column counts every stage. Level 0 is a reminder before the due date, not an e
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
 
 from xunshi.keys import InstanceKey
 from xunshi.read.cases import CaseQueries, CaseView
@@ -18,6 +21,7 @@ from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
 from xunshi.read.escalations import EscalationQueries, EscalationView
 from xunshi.read.items import ItemFilter, ItemQueries
+from xunshi.storage import queries as q
 
 # What a level is called wherever escalations of several ladders are counted together.
 # The built-in ladders grade them so: a reminder, a warning, a supervision letter, then the
@@ -57,6 +61,25 @@ class OverdueTask:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """A counted milestone added up over a round: 个别谈话 86 人次 in 3 cases."""
+
+    title: str
+    unit: str
+    total: int
+    cases: int
+
+    @property
+    def label(self) -> str:
+        """`个别谈话 86 人次（3 个单位）`."""
+        return f"{self.title} {self.total} {self.unit}（{self.cases} 个单位）"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"title": self.title, "unit": self.unit, "total": self.total, "cases": self.cases}
+
+
+@dataclass(frozen=True, slots=True)
 class RoundOverview:
     """A round as of a date: its cases, stages in lifecycle order, escalations, overdue tasks.
 
@@ -71,6 +94,7 @@ class RoundOverview:
     escalations: tuple[EscalationView, ...]
     overdue_tasks: tuple[OverdueTask, ...]
     proposals: tuple[EscalationView, ...] = ()
+    workload: tuple[Tally, ...] = ()  # the counted milestones, added up
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -130,6 +154,7 @@ class RoundOverview:
             "reminders": self.reminders,
             "raised": self.raised,
             "pending_decisions": [e.id for e in self.proposals],
+            "workload": [t.to_json() for t in self.workload],
             "overdue_cases": [str(v.key) for v in self.overdue],
             "overdue_tasks": [t.to_json() for t in self.overdue_tasks],
         }
@@ -164,6 +189,7 @@ class OverviewQueries:
             late_items = self.items.in_transaction(
                 conn, ItemFilter(round_code=round_code, overdue=True)
             )
+            workload = self._workload(conn, [v.id for v in views], {v.id: v for v in views})
         ordered = sorted(views, key=lambda v: ranks[v.id])
         stages = tuple(dict.fromkeys(v.state_title for v in ordered))
         overdue_tasks = tuple(
@@ -189,4 +215,39 @@ class OverviewQueries:
             escalations=tuple(e for e in every if e.decision in (None, "confirmed")),
             overdue_tasks=overdue_tasks,
             proposals=tuple(e for e in every if e.decision == "pending"),
+            workload=workload,
+        )
+
+    def _workload(
+        self, conn: Connection, case_ids: list[int], views: dict[int, CaseView]
+    ) -> tuple[Tally, ...]:
+        """The counted milestones of the cases, added up per title and unit, in first-seen
+        order (a stage entered twice, after 补充巡视, counts both times)."""
+        e = q.events
+        totals: dict[tuple[str, str], list[int]] = {}
+        seen: dict[tuple[str, str], set[int]] = {}
+        for start in range(0, len(case_ids), 500):
+            rows = conn.execute(
+                select(e.c.instance_id, e.c.data)
+                .where(e.c.instance_id.in_(case_ids[start : start + 500]))
+                .where(e.c.kind == "milestone")
+                .where(e.c.data.like('%"count":%'))
+                .order_by(e.c.instance_id, e.c.seq)
+            )
+            for instance_id, data in rows:
+                fields = json.loads(data)
+                view = views[instance_id]
+                defn = self.ctx.definition(conn, view.definition, view.definition_version)
+                name = fields["milestone"]
+                found = next(
+                    (m for st in defn.states for m in st.milestones if m.name == name), None
+                )
+                if found is None or not found.count:
+                    continue
+                key = (found.title, found.count)
+                totals.setdefault(key, [0])[0] += int(fields["count"])
+                seen.setdefault(key, set()).add(instance_id)
+        return tuple(
+            Tally(title, unit, total[0], len(seen[(title, unit)]))
+            for (title, unit), total in totals.items()
         )
