@@ -19,7 +19,7 @@ from xunshi.timeparse import business_time
 
 if TYPE_CHECKING:
     from xunshi.cli.root import State
-    from xunshi.definitions.schema import Definition
+    from xunshi.definitions.schema import Definition, EscalationRule
     from xunshi.read.cases import CaseView
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
     from xunshi.read.escalations import EscalationView
@@ -81,6 +81,7 @@ def definition_text(defn: Definition, version: int) -> str:
                     "" if s.due is None else str(s.due),
                     ", ".join(
                         f"{'*' if m.name in s.requires else ''}{m.name} {m.title}"
+                        + (f"（计{m.count}）" if m.count else "")
                         for m in s.milestones
                     ),
                 ]
@@ -105,14 +106,28 @@ def definition_text(defn: Definition, version: int) -> str:
             lines.append(f"{stage} 阶段督办:")
         lines.append(
             table(
-                ["级别", "时点", "名称", "通知"],
+                ["级别", "时点", "名称", "方式", "通知"],
                 [
-                    [r.level, str(r.at), r.title, ", ".join(defn.role_title(n) for n in r.notify)]
+                    [
+                        r.level,
+                        str(r.at),
+                        r.title,
+                        _rung_instrument(defn, r),
+                        ", ".join(defn.role_title(n) for n in r.notify),
+                    ]
                     for r in ladder
                 ],
             )
         )
     return "\n".join(lines)
+
+
+def _rung_instrument(defn: Definition, rule: EscalationRule) -> str:
+    """`约谈 → 被巡视党组织书记（需决定）`: the instrument, to whom, whether the office decides."""
+    text = rule.instrument
+    if rule.to:
+        text = f"{text} → {defn.role_title(rule.to)}" if text else f"→ {defn.role_title(rule.to)}"
+    return f"{text}（需决定）" if rule.decision else text
 
 
 # -- rounds, groups, units, categories -----------------------------------------------------
