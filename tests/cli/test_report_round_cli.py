@@ -26,10 +26,11 @@ def test_report_round(world: Cli) -> None:
         "",
     ]
     # Two reminders (level 0) apart from the escalations; the columns titled by level, for
-    # the levels raised (the default ladder has three: 0, 1 and 2).
-    summary = lines.index("督办 escalations: 4 (L1 预警 2, L2 督办 2); 提醒 reminders: 2")
+    # the levels raised (the default ladder has three: 0, 1 and 2) and their instruments (the
+    # office's own stages only remind).
+    summary = lines.index("督办 escalations: 4 (L1 提醒 2, L2 提醒 2); 提醒 reminders: 2")
     header = [cell.strip() for cell in lines[summary + 1].split("  ") if cell.strip()]
-    assert header == ["案件", "单位", "L0 提醒", "L1 预警", "L2 督办"]
+    assert header == ["案件", "单位", "L0 提醒", "L1 提醒", "L2 提醒"]
     assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1"]
     assert lines[summary + 3].split() == ["2024-R1/U02", "示例市审计局", "1", "1", "1"]
     assert lines[summary + 4].split() == ["合计", "2", "2", "2"]
@@ -49,8 +50,8 @@ def test_report_round_json(world: Cli) -> None:
     assert found["round"]["code"] == ROUND
     assert found["levels"] == [
         {"level": 0, "title": "L0 提醒", "count": 1},
-        {"level": 1, "title": "L1 预警", "count": 1},
-        {"level": 2, "title": "L2 督办", "count": 1},
+        {"level": 1, "title": "L1 提醒", "count": 1},
+        {"level": 2, "title": "L2 提醒", "count": 1},
     ]
     assert (found["reminders"], found["raised"], found["pending_decisions"]) == (1, 2, [])
     assert found["workload"] == []
@@ -68,7 +69,7 @@ def test_report_round_counts_a_proposal_once_the_office_confirms_it(rectifying: 
 
     assert "巡视工作量 workload: 个别谈话 12 人次（1 个单位）" in lines
     summary = lines.index(
-        "督办 escalations: 2 (L1 预警 1, L2 督办 1); 提醒 reminders: 1; 待决定 proposals: 2"
+        "督办 escalations: 2 (L1 预警 1, L2 督办函 1); 提醒 reminders: 1; 待决定 proposals: 2"
     )
     assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1"]
     rectifying.run(
@@ -78,8 +79,8 @@ def test_report_round_counts_a_proposal_once_the_office_confirms_it(rectifying: 
     assert [(level["title"], level["count"]) for level in found["levels"]] == [
         ("L0 提醒", 1),
         ("L1 预警", 1),
-        ("L2 督办", 1),
-        ("L4 问责", 1),
+        ("L2 督办函", 1),
+        ("L4 问责建议", 1),
     ]
     assert (found["reminders"], found["raised"], found["pending_decisions"]) == (1, 3, [4])
     assert found["workload"] == [{"title": "个别谈话", "unit": "人次", "total": 12, "cases": 1}]
