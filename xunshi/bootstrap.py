@@ -55,7 +55,7 @@ class App:
             self.engine,
             self.schedule,
             self.clock,
-            channels=self.settings.channels,
+            router=self.settings.router,
             worker=worker_name(),
             lease=timedelta(seconds=self.settings.lease_seconds),
         )
@@ -64,18 +64,13 @@ class App:
     def deliverer(self) -> Deliverer:
         """The outbox delivery."""
         # Imported on first use: a command loads only the parts it needs.
-        from xunshi.workflow.notify import Deliverer, build_channels
+        from xunshi.workflow.channels import build_channels
+        from xunshi.workflow.notify import Deliverer
 
-        channels = build_channels(
-            self.settings.channels,
-            notify_file=self.settings.notify_file,
-            webhook_url=self.settings.webhook_url,
-            webhook_timeout=self.settings.webhook_timeout,
-        )
         return Deliverer(
             self.db,
             self.clock,
-            channels,
+            build_channels(self.settings, self.clock),
             worker=self.sweeper.worker,
             max_attempts=self.settings.webhook_attempts,
             backoff=timedelta(seconds=self.settings.webhook_backoff),
