@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from xunshi.services.definitions import DefinitionService
     from xunshi.services.escalation import EscalationService
     from xunshi.services.inspection import CaseService
+    from xunshi.services.notify import NotifyService
     from xunshi.services.rectification import ItemService
     from xunshi.services.schema import SchemaService
     from xunshi.workflow.escalation import Sweeper
@@ -146,6 +147,14 @@ class Services:
 
         app = self._app
         return EscalationService(app.db, app.engine, lambda: app.sweeper, lambda: app.deliverer)
+
+    @cached_property
+    def notify(self) -> NotifyService:
+        """Trying the notification channels (`notify test`)."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.notify import NotifyService
+
+        return NotifyService(self._app.settings, self._app.clock)
 
     @cached_property
     def audit(self) -> AuditService:

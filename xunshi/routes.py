@@ -181,6 +181,13 @@ def parse_routes(data: object, source: str) -> Routes:
     return Routes(source, roles, default, rounds, groups)
 
 
+def parse_address(address: str, where: str) -> str:
+    """A bare address (`duban@example.org`), or BadInput saying where it was given."""
+    if not _ADDRESS.match(address):
+        raise BadInput(f"{where}: {address!r} is not an email address")
+    return address
+
+
 def _roles(data: object, source: str, where: str) -> dict[str, Route]:
     roles: dict[str, Route] = {}
     for name, body in _mapping(data, source, where).items():
@@ -197,10 +204,10 @@ def _route(data: object, source: str, where: str) -> Route:
         if channel not in ROUTED_CHANNELS:
             known = ", ".join(ROUTED_CHANNELS)
             raise BadInput(f"{source}: {where}.channels: unknown channel {channel!r} ({known})")
-    email = _strings(body.get("email", []), source, f"{where}.email")
-    for address in email:
-        if not _ADDRESS.match(address):
-            raise BadInput(f"{source}: {where}.email: {address!r} is not an email address")
+    email = [
+        parse_address(a, f"{source}: {where}.email")
+        for a in _strings(body.get("email", []), source, f"{where}.email")
+    ]
     if "email" in channels and not email:
         raise BadInput(f"{source}: {where}: channel email without addresses (email: [...])")
     if email and "email" not in channels:
@@ -209,17 +216,17 @@ def _route(data: object, source: str, where: str) -> Route:
 
 
 def _mapping(data: object, source: str, where: str, keys: set[str] | None = None) -> dict[str, Any]:
-    label = where or "the file"
+    at = f"{source}: {where}" if where else source
     if data in (None, "") and where:
         return {}
     if not isinstance(data, dict):
-        raise BadInput(f"{source}: {label}: expected a mapping, got {_kind(data)}")
+        raise BadInput(f"{at}: expected a mapping, got {_kind(data)}")
     for key in data:
         if not isinstance(key, str):
-            raise BadInput(f"{source}: {label}: key {key!r} is not text")
+            raise BadInput(f"{at}: key {key!r} is not text")
         if keys is not None and key not in keys:
             allowed = ", ".join(sorted(keys))
-            raise BadInput(f"{source}: {label}: unknown key {key!r} (allowed: {allowed})")
+            raise BadInput(f"{at}: unknown key {key!r} (allowed: {allowed})")
     return data
 
 
