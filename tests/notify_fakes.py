@@ -242,9 +242,10 @@ class MailServer:
         self.controller.start()
 
     def stop(self) -> None:
-        """Stop serving and close the loop."""
-        self.controller.stop()
-        self.controller.loop.close()
+        """Stop serving and close the loop (once; a stopped server stays stopped)."""
+        if not self.controller.loop.is_closed():
+            self.controller.stop()
+            self.controller.loop.close()
 
     @property
     def env(self) -> dict[str, str]:

@@ -241,6 +241,9 @@ def _smtp(env: Mapping[str, str]) -> Smtp | None:
             else ("XUNSHI_SMTP_PASSWORD", "XUNSHI_SMTP_USER")
         )
         raise BadInput(f"{given} is set without {missing}")
+    for name, value in (("XUNSHI_SMTP_USER", user), ("XUNSHI_SMTP_PASSWORD", password)):
+        if value is not None and not value.isascii():
+            raise BadInput(f"{name} must be ASCII: SMTP logins send nothing else")
     cafile = env.get("XUNSHI_SMTP_CAFILE") or None
     if cafile is not None:
         if security == "none":

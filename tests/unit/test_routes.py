@@ -251,6 +251,10 @@ BAD_SETTINGS = [
     ({**SMTP, "XUNSHI_SMTP_USER": "u"}, "XUNSHI_SMTP_USER is set without XUNSHI_SMTP_PASSWORD"),
     ({**SMTP, "XUNSHI_SMTP_PASSWORD": "p"}, "XUNSHI_SMTP_PASSWORD is set without XUNSHI_SMTP_USER"),
     (
+        {**SMTP, "XUNSHI_SMTP_USER": "u", "XUNSHI_SMTP_PASSWORD": "口令"},
+        "XUNSHI_SMTP_PASSWORD must be ASCII: SMTP logins send nothing else",
+    ),
+    (
         {**SMTP, "XUNSHI_SMTP_CAFILE": "/nowhere/ca.pem"},
         "XUNSHI_SMTP_CAFILE: /nowhere/ca.pem is not a file",
     ),

@@ -42,7 +42,9 @@ def build_channel(name: str, settings: Settings, clock: Clock) -> Channel:
             desk_url=s.desk_url,
         )
     if name == "email" and s.smtp is not None:
-        return EmailChannel(s.smtp, timeout=s.webhook_timeout, now=clock.now, desk_url=s.desk_url)
+        return EmailChannel(
+            s.smtp, timeout=s.webhook_timeout, now=clock.now, tz=s.tz, desk_url=s.desk_url
+        )
     known = ("log", "file", "webhook", *ROBOTS, "email")
     if name not in known:
         raise BadInput(f"unknown channel {name!r} (channels: {', '.join(known)})")

@@ -20,6 +20,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from xunshi.config import Smtp
 from xunshi.workflow.messages import Message, escalation_message
@@ -42,11 +43,13 @@ class EmailChannel:
         *,
         timeout: float,
         now: Callable[[], datetime],
+        tz: ZoneInfo,
         desk_url: str | None = None,
     ) -> None:
         self.smtp = smtp
         self.timeout = timeout
         self.now = now
+        self.tz = tz
         self.desk_url = desk_url
         self.target = f"{smtp.host}:{smtp.port}"
 
@@ -59,7 +62,8 @@ class EmailChannel:
 
     def send_message(self, message: Message, key: str, to: Sequence[str]) -> str:
         """Mail one message now; the server's answer (`250 …`), or DeliveryFailed."""
-        mail = compose(message, key=key, sender=self.smtp.sender, to=to, date=self.now())
+        date = self.now().astimezone(self.tz)
+        mail = compose(message, key=key, sender=self.smtp.sender, to=to, date=date)
         try:
             return self._transmit(mail, to)
         except smtplib.SMTPAuthenticationError as exc:
