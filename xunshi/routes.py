@@ -133,9 +133,6 @@ class Router:
 
 def load_routes(path: str, setting: str = "XUNSHI_ROUTES") -> Routes:
     """Read and check a routes file; `BadInput` naming the setting, the file and the entry."""
-    # YAML only when a routes file is configured (start-up time of every other command).
-    import yaml
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -143,16 +140,24 @@ def load_routes(path: str, setting: str = "XUNSHI_ROUTES") -> Routes:
     except UnicodeDecodeError:
         raise BadInput(f"{setting}: {path} is not UTF-8 text") from None
     try:
+        return read_routes(text, path)
+    except BadInput as exc:
+        raise BadInput(f"{setting}: {exc.message}") from None
+
+
+def read_routes(text: str, source: str) -> Routes:
+    """Routes from the YAML text of a file called `source`; `BadInput` at the first problem."""
+    # YAML only when a routes file is configured (start-up time of every other command).
+    import yaml
+
+    try:
         data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise BadInput(f"{setting}: {path}{where}: {problem}") from None
-    try:
-        return parse_routes(data, path)
-    except BadInput as exc:
-        raise BadInput(f"{setting}: {exc.message}") from None
+        raise BadInput(f"{source}{where}: {problem}") from None
+    return parse_routes(data, source)
 
 
 def parse_routes(data: object, source: str) -> Routes:

@@ -157,3 +157,15 @@ def test_the_test_message_says_what_it_is() -> None:
         "这是一条测试消息：收到即说明督办通知可以送达本群或本邮箱，无需处理。\n"
         "—— xunshi 巡视督办"
     )
+
+
+def test_a_long_measure_is_quoted_short_on_one_line() -> None:
+    measure = "修订" + "议事规则" * 100 + "\n第二行"
+
+    message = escalation_message({**TASK, "measure": measure}, None)
+
+    quoted = "修订" + ("议事规则" * 25)[:97] + "…"
+    assert len(quoted) == 100
+    assert message.text().splitlines()[1] == (f"任务：#1 {quoted}（牵头部门 办公室，责任人 李某）")
+    assert f"完成整改措施“{quoted}”" in message.action
+    assert len(message.markdown().encode()) < 4096

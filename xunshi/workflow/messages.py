@@ -25,6 +25,9 @@ from typing import Any
 from xunshi.display import level_word
 
 SIGNATURE = "xunshi 巡视督办"  # every message ends with it: a keyword robots may require
+# A measure may run to 2,000 characters; a robot message has a few KB (WeCom: 4,096 bytes of
+# markdown). Messages quote it this long at most; the desk and the ledger have the rest.
+MEASURE_CHARS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ def _item(payload: Mapping[str, Any]) -> str:
 
 
 def _task(payload: Mapping[str, Any]) -> str:
-    text = f"#{payload['task_number']} {payload['measure']}"
+    text = f"#{payload['task_number']} {_measure(payload)}"
     who = [
         f"牵头部门 {payload['lead_department']}" if payload.get("lead_department") else "",
         f"责任人 {payload['responsible_person']}" if payload.get("responsible_person") else "",
@@ -166,9 +169,17 @@ def _due(payload: Mapping[str, Any]) -> str:
 def _action(payload: Mapping[str, Any]) -> str:
     """What to do: finish the stage or the measure, by the date or now with a reason."""
     if payload.get("task"):
-        work = f"完成整改措施“{payload['measure']}”并在 xunshi 中报送完成情况"
+        work = f"完成整改措施“{_measure(payload)}”并在 xunshi 中报送完成情况"
     else:
         work = f"完成“{payload['stage_title']}”阶段工作"
     if int(payload["days_overdue"]) > 0:
         return f"请尽快{work}，并说明超期原因。"
     return f"请于 {payload['due_on']} 前{work}。"
+
+
+def _measure(payload: Mapping[str, Any]) -> str:
+    """The task's measure, cut at `MEASURE_CHARS` characters (on one line)."""
+    measure = " ".join(str(payload["measure"]).split())
+    if len(measure) <= MEASURE_CHARS:
+        return measure
+    return measure[: MEASURE_CHARS - 1] + "…"
