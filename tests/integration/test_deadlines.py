@@ -316,3 +316,34 @@ def test_an_empty_round_is_an_empty_calendar(app: App, rect: Rectifying) -> None
     text = ics(found)
     assert events(text) == {}
     assert str(icalendar.Calendar.from_ical(text)["X-WR-CALNAME"]) == "2024年第二轮巡视"
+
+
+def test_the_json_shape(app: App, rect: Rectifying) -> None:
+    found = app.services.read.deadlines.of(ROUND, group="G1")
+    shape = found.to_json(SHANGHAI)
+    assert (shape["round"]["code"], shape["group"], shape["unit"]) == (ROUND, "G1", None)
+    task = next(d for d in shape["deadlines"] if d["kind"] == "task")
+    assert task == {
+        "id": "task/2024-R1/U01/P02#1",
+        "kind": "task",
+        "key": "2024-R1/U01/P02#1",
+        "stage": None,
+        "what": "修订公务接待办法",
+        "due_on": "2024-12-31",
+        "provisional": False,
+        "unit_name": "示例市财政局",
+        "group": "G1",
+        "group_leader": "张组长",
+        "inspection": "常规巡视",
+        "problem": "P02 公务接待超标准",
+        "responsible": {"责任领导": "赵副局长", "牵头部门": "办公室", "责任人": "钱科长"},
+        "revision": app.services.read.items.one(f"{ROUND}/U01/P02").version,
+        "changed_at": "2024-09-02T09:00:00+08:00",
+    }
+    stage = next(d for d in shape["deadlines"] if d["kind"] == "case")
+    assert (stage["id"], stage["stage"], stage["problem"], stage["responsible"]) == (
+        "case/2024-R1/U02/preparation",
+        "preparation",
+        None,
+        {},
+    )
