@@ -108,8 +108,8 @@ def calendar_workdays(state: State, start: str, count: str) -> None:
 
 @calendar.command("export")
 @click.option("--round", "round_code", required=True, help="The round.")
-@click.option("--group", "group_code", help="Only the cases of this group.")
-@click.option("--unit", "unit_code", help="Only the case of this unit.")
+@click.option("--group", "group_code", help="Only this group's cases, their problems and tasks.")
+@click.option("--unit", "unit_code", help="Only this unit's case, its problems and tasks.")
 @export_options(
     ICS_FORMATS, out_required=True, out_help="The file to write (.ics), or - for stdout."
 )
@@ -123,10 +123,11 @@ def calendar_export(
     out: str,
     force: bool,
 ) -> None:
-    """Write the round's open deadlines as an iCalendar file, one all-day event each.
+    """Write a round's open deadlines to an .ics file.
 
-    Every case's and problem's current stage with a due date, and every open task; the
-    same deadline keeps its UID in every export, so importing the file again updates it.
+    One all-day event per deadline: every case's and problem's current stage with a due
+    date, and every open task. A deadline keeps its UID in every export, so importing the
+    file again updates its event.
     """
     # The writer imports icalendar: this command only.
     from xunshi.reports.ics import write_ics
