@@ -55,6 +55,19 @@ PAYLOAD_KEYS = {
     # A rung that names its instrument and the role it is addressed to carries both.
     "instrument",
     "recipient",
+    "stage_title",
+    "task_number",
+    "measure",
+    "responsible_person",
+    "lead_department",
+    "notify_titles",
+    "days_overdue",
+    "round",
+    "group",
+    "unit",
+    "unit_name",
+    "item",
+    "item_title",
 }
 
 
@@ -199,6 +212,20 @@ def test_a_webhook_that_recovers_gets_the_notification_once_with_one_key(
         "provisional": False,
         "instrument": "提醒",
         "recipient": "office",
+        # What a message for people needs (the robots and email render it).
+        "stage_title": "巡前准备",
+        "task_number": None,
+        "measure": None,
+        "responsible_person": None,
+        "lead_department": None,
+        "notify_titles": {"office": "巡视办"},
+        "days_overdue": -5,
+        "round": "2024-R1",
+        "group": "G1",
+        "unit": "U01",
+        "unit_name": "单位U01",
+        "item": None,
+        "item_title": None,
     }
     (row,) = outbox(app)
     assert (row["channel"], row["status"], row["attempts"]) == ("webhook", "delivered", 3)

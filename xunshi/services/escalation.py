@@ -172,14 +172,23 @@ class EscalationService:
                     notify=notify,
                     due_on=row["due_on"],
                     fire_at=row["fire_at"],
-                    raised_at=row["raised_at"],
+                    # The notification goes out now: its days overdue count to today.
+                    raised_at=now,
                     provisional=bool(row["provisional"]),
                     instrument=row["instrument"],
                     recipient=row["recipient"],
                     decision=verdict,
                 )
-                payload = notification_payload(raised, self.engine)
-                enqueue(conn, raised, payload, self._sweeper().channels, now)
+                names = (
+                    conn.execute(q.ESCALATION_FOR_NOTICE, {"escalation_id": escalation_id})
+                    .mappings()
+                    .one()
+                )
+                definition = self.engine.registry.definition(
+                    conn, names["definition_name"], names["definition_version"]
+                )
+                payload = notification_payload(raised, names, definition, self.engine.tz)
+                enqueue(conn, self._sweeper().router, raised, payload, now)
             return Decided(
                 escalation_id,
                 key,
