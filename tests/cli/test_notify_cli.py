@@ -216,27 +216,27 @@ def test_escalate_routes_each_role_to_its_robots_and_addresses(
 
     assert result.stderr == ""
     listed = world.json("escalations", "list", env=env)
+    # The office's own stage (巡前准备) only reminds the office and the leading group.
     assert [(e["level"], [d["channel"] for d in e["deliveries"]]) for e in listed] == [
-        (0, ["dingtalk"]),  # group_leader
+        (0, ["email", "wecom"]),  # office
         (1, ["email", "wecom"]),  # office
         (2, ["email"]),  # leading_group
-        (3, ["email"]),  # leading_group; discipline and organization are routed nowhere
     ]
     assert {d["status"] for e in listed for d in e["deliveries"]} == {"delivered"}
-    assert "dingtalk 已送达" in world.out("escalations", "list", env=env)
-    assert (len(dingtalk.requests), len(wecom.requests)) == (1, 1)
-    assert wecom.requests[0].json["markdown"]["content"].splitlines()[0] == (
-        "**【督办】超期督办：2024-R1/U01 示例市财政局**"
+    assert "wecom 已送达" in world.out("escalations", "list", env=env)
+    assert (len(dingtalk.requests), len(wecom.requests)) == (0, 2)
+    assert wecom.requests[1].json["markdown"]["content"].splitlines()[0] == (
+        "**【提醒】超期提醒：2024-R1/U01 示例市财政局**"
     )
     assert [m.rcpt_tos for m in mail.handler.received] == [
         ("duban@example.org", "banzhuren@example.org"),
-        ("lingdao@example.org",),
+        ("duban@example.org", "banzhuren@example.org"),
         ("lingdao@example.org",),
     ]
     assert [m.message["Subject"] for m in mail.handler.received] == [
-        "【督办】超期督办：2024-R1/U01 示例市财政局",
-        "【告诫】超期告诫：2024-R1/U01 示例市财政局",
-        "【问责】问责约谈：2024-R1/U01 示例市财政局",
+        "【提醒】到期提醒：2024-R1/U01 示例市财政局",
+        "【提醒】超期提醒：2024-R1/U01 示例市财政局",
+        "【提醒】超期报告领导小组：2024-R1/U01 示例市财政局",
     ]
     assert world.out("escalate", env=env) == "No escalation due.\n"
     assert len(mail.handler.received) == 3  # delivered once, never again
@@ -251,7 +251,7 @@ def test_a_robot_refusing_never_fails_the_sweep_and_says_why(
     result = check_exit(world.invoke(["--db", world.url, "escalate"], env), 0)
 
     assert result.stderr == (
-        f"warning: 4 notifications not delivered to dingtalk http://127.0.0.1:{robot.port}: "
+        f"warning: 3 notifications not delivered to dingtalk http://127.0.0.1:{robot.port}: "
         "errcode 310000: keywords not in content\n"
     )
     assert "dingtalk 重试中(1)" in world.out("escalations", "list", env=env)

@@ -80,7 +80,9 @@ def escalation_message(payload: Mapping[str, Any], desk_url: str | None) -> Mess
     """The message of one escalation's outbox payload."""
     level = int(payload["level"])
     subject = _subject(payload)
-    title = f"【{level_word(level)}】{payload['title']}：{subject}"
+    # A rung that names its instrument says it (【预警】, 【约谈】); else the level's word.
+    word = payload.get("instrument") or level_word(level)
+    title = f"【{word}】{payload['title']}：{subject}"
     facts: list[tuple[str, str]] = []
     if payload.get("task"):
         facts.append(("任务", _task(payload)))
