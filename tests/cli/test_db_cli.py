@@ -14,12 +14,14 @@ TITLES = (
     "Baseline: the schema as xunshi 0.1.0 created it (schema_info version 1).",
     "Drop schema_info: the revision lives in Alembic's alembic_version now.",
     "Calendar loads keep their mode, ordinary days, titles and resulting year.",
+    "Round plans: batches with planned dates, and round-wide events.",
 )
 HISTORY = (
     f"修订  上一修订  说明{' ' * 71}已应用\n"
     f"0001            {TITLES[0]}   {{first}}\n"
     f"0002  0001      {TITLES[1]}     {{second}}\n"
     f"0003  0002      {TITLES[2]}  {{third}}\n"
+    f"0004  0003      {TITLES[3]}{' ' * 12}{{fourth}}\n"
 )
 
 
@@ -31,7 +33,7 @@ def release_database(cli: Cli) -> None:
 
 def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
     assert cli.out("db", "current") == (
-        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0003\n"
+        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0004\n"
     )
     assert cli.files() == []
 
@@ -39,11 +41,14 @@ def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
 def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None:
     # No database yet: nothing to say applied or not.
     assert cli.out("db", "history") == "\n".join(
-        line.rstrip() for line in HISTORY.format(first="", second="", third="").split("\n")
+        line.rstrip()
+        for line in HISTORY.format(first="", second="", third="", fourth="").split("\n")
     )
     assert cli.files() == []
     cli.run("init")
-    assert cli.out("db", "history") == HISTORY.format(first="是", second="是", third="是")
+    assert cli.out("db", "history") == HISTORY.format(
+        first="是", second="是", third="是", fourth="是"
+    )
     assert cli.json("db", "history") == [
         {
             "id": "0001",
@@ -63,36 +68,44 @@ def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None
             "title": TITLES[2],
             "applied": True,
         },
+        {
+            "id": "0004",
+            "down": "0003",
+            "title": TITLES[3],
+            "applied": True,
+        },
     ]
 
 
 def test_upgrade_creates_an_empty_schema_and_is_idempotent(cli: Cli) -> None:
-    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0003\n"
-    assert cli.out("db", "upgrade") == f"{cli.url} is at 0003: up to date\n"
+    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0004\n"
+    assert cli.out("db", "upgrade") == f"{cli.url} is at 0004: up to date\n"
     assert cli.json("db", "current") == {
         "database": cli.url,
-        "revision": "0003",
-        "head": "0003",
+        "revision": "0004",
+        "head": "0004",
         "current": True,
     }
-    assert cli.out("db", "current") == "0003 (head)\n"
+    assert cli.out("db", "current") == "0004 (head)\n"
 
 
 def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
     release_database(cli)
     before = cli.path.read_bytes()
 
-    message = "database schema is at 0001, this xunshi needs 0003: run xunshi db upgrade"
+    message = "database schema is at 0001, this xunshi needs 0004: run xunshi db upgrade"
     assert cli.fail("case", "list") == message
     assert cli.fail("audit", "verify") == message
     assert cli.path.read_bytes() == before
-    assert cli.out("db", "current") == "0001; this xunshi needs 0003\n"
-    assert cli.out("db", "history") == HISTORY.format(first="是", second="否", third="否")
+    assert cli.out("db", "current") == "0001; this xunshi needs 0004\n"
+    assert cli.out("db", "history") == HISTORY.format(
+        first="是", second="否", third="否", fourth="否"
+    )
 
     assert cli.json("db", "upgrade") == {
         "database": cli.url,
         "from": "0001",
-        "to": "0003",
+        "to": "0004",
         "changed": True,
     }
     seal = (FIXTURE / "seal.txt").read_text(encoding="utf-8").strip()

@@ -37,6 +37,7 @@ def test_history_is_a_line_oldest_first() -> None:
             "0002",
             "Calendar loads keep their mode, ordinary days, titles and resulting year.",
         ),
+        Revision("0004", "0003", "Round plans: batches with planned dates, and round-wide events."),
     ]
 
 
