@@ -12,6 +12,7 @@ from xunshi.read.history import HistoryQueries
 from xunshi.read.items import ItemQueries
 from xunshi.read.ledger import LedgerQueries
 from xunshi.read.overview import OverviewQueries
+from xunshi.read.rounds import RoundQueries
 from xunshi.read.themes import ThemeQueries
 
 
@@ -55,6 +56,11 @@ class Reader:
     def overview(self) -> OverviewQueries:
         """A round at a glance."""
         return OverviewQueries(self.ctx, self.cases, self.escalations, self.items)
+
+    @cached_property
+    def rounds(self) -> RoundQueries:
+        """A round's plan and its round events."""
+        return RoundQueries(self.ctx)
 
     @cached_property
     def catalog(self) -> CatalogQueries:

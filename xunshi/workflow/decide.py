@@ -361,6 +361,7 @@ def _fire(ask: _Ask) -> Decision:
         trigger=trigger,
         from_state=instance.state,
         to_state=subject.state,
+        data=command.data,  # a round-wide fire's id (`round_event`), else nothing
     )
     try:
         entered = deadline(
@@ -396,7 +397,9 @@ def _milestone(ask: _Ask) -> Decision:
         when = business_time(datetime.fromisoformat(instance.milestones[milestone]), situation.tz)
         raise Refused(f"{situation.label}: milestone {title} was already recorded at {when}")
     occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
-    event = _event(instance, command, "milestone", occurred, now, data={"milestone": milestone})
+    # A round-wide event's id (`round_event`) comes with the command's data.
+    data = {**command.data, "milestone": milestone}
+    event = _event(instance, command, "milestone", occurred, now, data=data)
     return Decision(event, _unchanged(instance), "none")
 
 
