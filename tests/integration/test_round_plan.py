@@ -559,3 +559,51 @@ def test_the_plan_dates_and_rungs_are_stored_as_the_models_say(planned: App) -> 
     assert Rung(timer["level"], timer["fire_at"], timer["provisional"]) == Rung(
         0, datetime(2025, 5, 7, tzinfo=SHANGHAI), False
     )
+
+
+def test_a_stage_on_its_fallback_takes_the_plan_date_once_the_plan_has_it(
+    planned: App, clock: ManualClock
+) -> None:
+    app = planned
+    app.services.rounds.plan(ROUND, "B3", move_in=date(2025, 3, 10), actor="巡视办")
+    app.services.cases.add_unit("U07", "示例市市场监督管理局")
+    app.services.cases.start_case(
+        round_code=ROUND,
+        unit_code="U07",
+        group_code="G1",
+        definition="regular_planned",
+        actor="巡视办",
+        batch="B3",
+    )
+    clock.set(sh(2025, 3, 11, 9))
+    move_onsite(app, "B3")
+    assert due(app, "U07") == app.services.read.catalog.calendar().add_working_days(
+        date(2025, 3, 11), 30
+    )
+
+    clock.set(sh(2025, 3, 12, 9))
+    changed = app.services.rounds.plan(ROUND, "B3", leave=date(2025, 4, 11), actor="巡视办")
+
+    assert [(m.stage, m.new_due_on) for m in changed.rescheduled] == [("onsite", date(2025, 4, 11))]
+    assert due(app, "U07") == date(2025, 4, 11)
+
+
+def test_a_calendar_load_keeps_a_plan_date_and_moves_its_rungs(
+    planned: App, clock: ManualClock
+) -> None:
+    app = planned
+    clock.set(sh(2025, 3, 11, 9))
+    move_onsite(app, "B1")
+    clock.set(sh(2025, 3, 12, 9))
+
+    loaded = app.services.calendar.load(
+        "year: 2025\nholidays: [2025-04-15]\nworkdays: []\n", "cal2025.yaml", "巡视办"
+    )
+
+    moved = [m for m in loaded.rescheduled if m.stage == "onsite"]
+    assert [(str(m.key), m.old_due_on, m.new_due_on) for m in moved] == [
+        (key(u), date(2025, 4, 18), date(2025, 4, 18)) for u in B1
+    ]
+    # -3wd of 2025-04-18 without 04-15 as a working day: 04-14.
+    assert [m.new_rung for m in moved] == [Rung(0, sh(2025, 4, 14), False)] * 3
+    assert [due(app, u) for u in B1] == [date(2025, 4, 18)] * 3

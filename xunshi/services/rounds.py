@@ -28,7 +28,7 @@ from xunshi.services.lifecycle import change
 from xunshi.services.rescheduling import Rescheduled, iso, record_moves
 from xunshi.services.results import Change
 from xunshi.storage import queries as q
-from xunshi.storage.db import Database
+from xunshi.storage.db import Database, serialize
 from xunshi.texts import check_actor, check_batch, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow.decide import Command
@@ -158,6 +158,9 @@ class RoundService:
 
         def work(conn: Connection) -> PlanChanged:
             round_row = _round(conn, round_code)
+            # Two changes of one round's plan at once would each start from the dates before
+            # the other's: on PostgreSQL the second waits for the first to commit.
+            serialize(conn, f"plan:{round_row.id}")
             found = find_batch(conn, round_row.id, batch)
             code = batch if found is None else str(found.code)
             before = (None, None) if found is None else (found.move_in_on, found.leave_on)

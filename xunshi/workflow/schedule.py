@@ -265,7 +265,10 @@ class Schedule:
         ids = sorted(set(case_ids))
         if not ids:
             return []
-        rows = conn.execute(select(i).where(i.c.id.in_(ids)).order_by(i.c.id)).mappings()
+        # Locked first (PostgreSQL): a trigger fired meanwhile either waits for this change
+        # or has moved its case on before the case is read here.
+        query = select(i).where(i.c.id.in_(ids)).order_by(i.c.id).with_for_update()
+        rows = conn.execute(query).mappings()
         moved = []
         for instance in [InstanceState.from_row(row) for row in rows]:
             defn = self._definition(conn, instance)
