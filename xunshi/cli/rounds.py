@@ -44,7 +44,7 @@ def round_list(state: State) -> None:
     render.emit(state, [r.to_json() for r in rounds], lambda: render.rounds_table(rounds))
 
 
-@round_.command("show")
+@round_.command("show", short_help="The round's plan: batches, dates, groups, units.")
 @click.argument("code", metavar="ROUND")
 @pass_state
 def round_show(state: State, code: str) -> None:
@@ -53,7 +53,7 @@ def round_show(state: State, code: str) -> None:
     render.emit(state, shown.to_json(), lambda: render.round_plan(shown))
 
 
-@round_.command("plan")
+@round_.command("plan", short_help="Set a batch's planned move-in and leave dates.")
 @click.argument("code", metavar="ROUND")
 @click.option("--batch", required=True, help="The batch (批次), e.g. B1 or 第一批 (new: planned).")
 @click.option("--move-in", "move_in", metavar="DATE", help="Planned move-in date (进驻日期).")
@@ -85,10 +85,10 @@ def round_plan(
     render.emit(state, changed.to_json(), lambda: render.plan_changed(changed))
 
 
-def _round_event_command(verb: str, what: str, help_text: str) -> None:
+def _round_event_command(verb: str, what: str, short: str, help_text: str) -> None:
     """`round event ROUND MILESTONE …` or `round fire ROUND TRIGGER …`."""
 
-    @round_.command(verb, help=help_text)
+    @round_.command(verb, short_help=short, help=help_text)
     @click.argument("code", metavar="ROUND")
     @click.argument("name", metavar=what)
     @click.option("--batch", help="Only the cases of this batch.")
@@ -127,18 +127,20 @@ def _round_event_command(verb: str, what: str, help_text: str) -> None:
 _round_event_command(
     "event",
     "MILESTONE",
+    "Record a milestone on every matching case, or on none.",
     "Record MILESTONE on every matching case of the round (动员部署会, 中期会商, …), or, if "
     "any of them cannot take it, on none: the refusal names each case and why.",
 )
 _round_event_command(
     "fire",
     "TRIGGER",
+    "Fire a trigger on every matching case, or on none.",
     "Fire TRIGGER on every matching case of the round, or, if any of them cannot take it, "
     "on none: the refusal names each case and why.",
 )
 
 
-@round_.command("events")
+@round_.command("events", short_help="Round-wide events and plan changes.")
 @click.argument("code", metavar="ROUND")
 @pass_state
 def round_events(state: State, code: str) -> None:
