@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from xunshi.services.inspection import CaseService
     from xunshi.services.notify import NotifyService
     from xunshi.services.rectification import ItemService
+    from xunshi.services.rounds import RoundService
     from xunshi.services.schema import SchemaService
     from xunshi.workflow.escalation import Sweeper
     from xunshi.workflow.notify import Deliverer
@@ -121,6 +122,14 @@ class Services:
         from xunshi.services.inspection import CaseService
 
         return CaseService(self._app.db, self._app.engine)
+
+    @cached_property
+    def rounds(self) -> RoundService:
+        """The round plan and round-wide events."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.rounds import RoundService
+
+        return RoundService(self._app.db, self._app.engine, self._app.schedule)
 
     @cached_property
     def items(self) -> ItemService:

@@ -1,8 +1,9 @@
 """Checks for what people type: codes, names, texts and who is acting.
 
-Every value is stripped. A code is letters, digits, `.`, `_`, `-`. A name (an actor, a title,
-a leader, a department) is one non-empty line of at most 200 characters; a text (a
-measure, manifestations, a reason) may run over several lines, at most 2,000 characters.
+Every value is stripped. A code is letters, digits, `.`, `_`, `-` (a batch's may be
+Chinese). A name (an actor, a title, a leader, a department) is one non-empty line of at
+most 200 characters; a text (a measure, manifestations, a reason) may run over several
+lines, at most 2,000 characters.
 Anything else is refused with one line that says what is wrong.
 """
 
@@ -13,6 +14,8 @@ import re
 from xunshi.errors import BadInput
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# A batch is named as the office names it: 第一批 as well as B1.
+BATCH_PATTERN = re.compile(r"^\w[\w.-]{0,63}$")
 MAX_NAME = 200
 MAX_TEXT = 2000
 # Control characters (tab and newline aside, which a text may hold).
@@ -26,6 +29,17 @@ def check_code(kind: str, code: str) -> str:
         raise BadInput(
             f"{kind} code {code!r} is not valid: use letters, digits, '.', '_' or '-' "
             "(at most 64, starting with a letter or digit)"
+        )
+    return code
+
+
+def check_batch(code: str) -> str:
+    """A batch code (批次): letters (Chinese too), digits, `.`, `_`, `-`, e.g. 第一批 or B1."""
+    code = code.strip()
+    if not BATCH_PATTERN.match(code):
+        raise BadInput(
+            f"batch code {code!r} is not valid: use letters (Chinese too), digits, '.', '_' "
+            "or '-' (at most 64)"
         )
     return code
 

@@ -83,14 +83,21 @@ def _describe(result: Result) -> str:
 
 
 def check_exit(result: Result, code: int) -> Result:
-    """Assert the exit code; an exit 1 must be a deliberate `Error: …`, never a traceback."""
+    """Assert the exit code; an exit 1 must be a deliberate `Error: …`, never a traceback.
+
+    The `Error: …` line ends stderr, but for a refusal that names several cases (a round
+    event): then each case follows it on a line of its own, indented.
+    """
     crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
     assert not crashed, f"the command crashed (a traceback for the user){_describe(result)}"
     assert result.exit_code == code, f"exit {result.exit_code}, expected {code}{_describe(result)}"
     if code == 1:
         assert "Traceback" not in result.stderr, _describe(result)
         assert result.stderr.endswith("\n"), _describe(result)
-        assert result.stderr.splitlines()[-1].startswith("Error: "), _describe(result)
+        lines = result.stderr.splitlines()
+        errors = [n for n, line in enumerate(lines) if line.startswith("Error: ")]
+        assert errors, _describe(result)
+        assert all(line.startswith("  ") for line in lines[errors[-1] + 1 :]), _describe(result)
     return result
 
 

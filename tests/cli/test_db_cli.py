@@ -10,19 +10,37 @@ from pathlib import Path
 from cli_harness import KEY, REPO, Cli, check_exit
 
 FIXTURE = REPO / "tests" / "fixtures" / "v1"
-TITLES = (
-    "Baseline: the schema as xunshi 0.1.0 created it (schema_info version 1).",
-    "Drop schema_info: the revision lives in Alembic's alembic_version now.",
-    "Calendar loads keep their mode, ordinary days, titles and resulting year.",
-    "Escalations record their instrument and recipient, and a decision rung's fate.",
+# Every revision as `db history` lists it: id, the one before, title. A new migration is a
+# new line here; the table's widths and the JSON follow from it.
+SHOWN = (
+    ("0001", None, "Baseline: the schema as xunshi 0.1.0 created it (schema_info version 1)."),
+    ("0002", "0001", "Drop schema_info: the revision lives in Alembic's alembic_version now."),
+    ("0003", "0002", "Calendar loads keep their mode, ordinary days, titles and resulting year."),
+    ("0004", "0003", "Round plans: batches with planned dates, and round-wide events."),
+    (
+        "0006",
+        "0004",
+        "Escalations record their instrument and recipient, and a decision rung's fate.",
+    ),
 )
-HISTORY = (
-    f"修订  上一修订  说明{' ' * 76}已应用\n"
-    f"0001            {TITLES[0]}        {{first}}\n"
-    f"0002  0001      {TITLES[1]}          {{second}}\n"
-    f"0003  0002      {TITLES[2]}       {{third}}\n"
-    f"0006  0003      {TITLES[3]}  {{fourth}}\n"
-)
+HEAD = SHOWN[-1][0]
+TITLES = tuple(title for _, _, title in SHOWN)
+_WIDTH = max(len(title) for title in TITLES)
+
+
+def history_text(*applied: str) -> str:
+    """`db history` with each revision's 已应用 cell (是, 否 or empty)."""
+    lines = [f"修订  上一修订  说明{' ' * (_WIDTH - 2)}已应用"]
+    for (rev, down, title), cell in zip(SHOWN, applied, strict=True):
+        lines.append(f"{rev}  {down or '    '}      {title.ljust(_WIDTH)}  {cell}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def history_json(applied: bool) -> list[dict[str, object]]:
+    """`db history --json`, every revision applied or none."""
+    return [
+        {"id": rev, "down": down, "title": title, "applied": applied} for rev, down, title in SHOWN
+    ]
 
 
 def release_database(cli: Cli) -> None:
@@ -33,7 +51,7 @@ def release_database(cli: Cli) -> None:
 
 def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
     assert cli.out("db", "current") == (
-        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0006\n"
+        f"{cli.url} has no schema (run xunshi init); this xunshi needs {HEAD}\n"
     )
     assert cli.files() == []
 
@@ -41,71 +59,41 @@ def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
 def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None:
     # No database yet: nothing to say applied or not.
     assert cli.out("db", "history") == "\n".join(
-        line.rstrip()
-        for line in HISTORY.format(first="", second="", third="", fourth="").split("\n")
+        line.rstrip() for line in history_text(*[""] * len(SHOWN)).split("\n")
     )
     assert cli.files() == []
     cli.run("init")
-    assert cli.out("db", "history") == HISTORY.format(
-        first="是", second="是", third="是", fourth="是"
-    )
-    assert cli.json("db", "history") == [
-        {
-            "id": "0001",
-            "down": None,
-            "title": TITLES[0],
-            "applied": True,
-        },
-        {
-            "id": "0002",
-            "down": "0001",
-            "title": TITLES[1],
-            "applied": True,
-        },
-        {
-            "id": "0003",
-            "down": "0002",
-            "title": TITLES[2],
-            "applied": True,
-        },
-        {
-            "id": "0006",
-            "down": "0003",
-            "title": TITLES[3],
-            "applied": True,
-        },
-    ]
+    assert cli.out("db", "history") == history_text(*["是"] * len(SHOWN))
+    assert cli.json("db", "history") == history_json(applied=True)
 
 
 def test_upgrade_creates_an_empty_schema_and_is_idempotent(cli: Cli) -> None:
-    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0006\n"
-    assert cli.out("db", "upgrade") == f"{cli.url} is at 0006: up to date\n"
+    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to {HEAD}\n"
+    assert cli.out("db", "upgrade") == f"{cli.url} is at {HEAD}: up to date\n"
     assert cli.json("db", "current") == {
         "database": cli.url,
-        "revision": "0006",
-        "head": "0006",
+        "revision": HEAD,
+        "head": HEAD,
         "current": True,
     }
-    assert cli.out("db", "current") == "0006 (head)\n"
+    assert cli.out("db", "current") == f"{HEAD} (head)\n"
 
 
 def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
     release_database(cli)
     before = cli.path.read_bytes()
 
-    message = "database schema is at 0001, this xunshi needs 0006: run xunshi db upgrade"
+    message = f"database schema is at 0001, this xunshi needs {HEAD}: run xunshi db upgrade"
     assert cli.fail("case", "list") == message
     assert cli.fail("audit", "verify") == message
     assert cli.path.read_bytes() == before
-    assert cli.out("db", "current") == "0001; this xunshi needs 0006\n"
-    assert cli.out("db", "history") == HISTORY.format(
-        first="是", second="否", third="否", fourth="否"
-    )
+    assert cli.out("db", "current") == f"0001; this xunshi needs {HEAD}\n"
+    assert cli.out("db", "history") == history_text("是", *["否"] * (len(SHOWN) - 1))
 
     assert cli.json("db", "upgrade") == {
         "database": cli.url,
         "from": "0001",
-        "to": "0006",
+        "to": HEAD,
         "changed": True,
     }
     seal = (FIXTURE / "seal.txt").read_text(encoding="utf-8").strip()

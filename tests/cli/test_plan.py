@@ -138,6 +138,7 @@ def test_import_json(world: Cli, tmp_path: Path) -> None:
         ],
         "groups_created": 2,
         "units_created": 2,
+        "batches_created": 0,
     }
 
 
@@ -340,7 +341,7 @@ def test_unknown_column(world: Cli, tmp_path: Path) -> None:
     assert message.startswith("plan.csv row 1: unknown column")
     assert message.endswith(
         " leader (expected round, group, group_leader, unit_code, unit_name, unit_category, "
-        "definition)"
+        "definition, batch, move_in, leave)"
     )
     assert snapshot(world) == before
 
@@ -559,7 +560,8 @@ def test_an_unknown_column_lists_the_chinese_headers(world: Cli, tmp_path: Path)
 
     assert world.fail("plan", "import", str(path)) == (
         "plan.csv row 1: unknown column 负责人 "
-        "(expected 轮次, 巡视组, 组长, 单位代码, 单位名称, 单位类别, 巡视类型)"
+        "(expected 轮次, 巡视组, 组长, 单位代码, 单位名称, 单位类别, 巡视类型, 批次, "
+        "进驻日期/进驻时间, 撤离日期/撤离时间)"
     )
 
 

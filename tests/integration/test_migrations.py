@@ -174,6 +174,13 @@ def assert_release_answers(url: str) -> None:
     )
     assert result.exit_code == 0, result.output
 
+    # Its cases are in no batch of a plan (0004), which can now be made.
+    shown = json.loads(run_cli(url, "--json", "round", "show", "2024-R2").stdout)
+    assert (shown["batches"], len(shown["unbatched"]["units"])) == ([], 36)
+    result = run_cli(url, "round", "plan", "2024-R2", "--batch", "B1", "--leave", "2025-02-28")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Batch B1 of round 2024-R2: planned: 撤离日期 2025-02-28")
+
 
 def copy_release_rows(path: Path, db: Database) -> None:
     """Copy every row of the release's SQLite file into a PostgreSQL schema at 0001."""
@@ -238,11 +245,21 @@ CALENDAR_COLUMNS_0003 = [
 ]
 
 
+# What 0004 creates (the round plan), as autogenerate names it when it is missing.
+PLAN_TABLES_0004 = [
+    ("add_table", "batch_case"),
+    ("add_table", "round_batch"),
+    ("add_table", "round_event"),
+    ("add_index", "ix_batch_case_batch_id"),
+    ("add_index", "ix_round_event_round"),
+]
+
+
 def difference_names(db: Database) -> list[tuple[str, ...]]:
     """Each difference autogenerate finds, by kind and the table (and column) it concerns."""
     names: list[tuple[str, ...]] = []
     for diff in schema_differences(db):
-        if diff[0] == "remove_table":
+        if diff[0] in ("remove_table", "add_table", "add_index"):
             names.append((diff[0], diff[1].name))
         elif diff[0] == "add_column":
             names.append((diff[0], diff[2], diff[3].name))
@@ -264,7 +281,11 @@ ESCALATION_COLUMNS_0006 = [
     )
 ]
 # Each revision after 0002 and the columns it adds, oldest first.
-ADDED_COLUMNS = [("0003", CALENDAR_COLUMNS_0003), ("0006", ESCALATION_COLUMNS_0006)]
+ADDED_COLUMNS = [
+    ("0003", CALENDAR_COLUMNS_0003),
+    ("0004", PLAN_TABLES_0004),
+    ("0006", ESCALATION_COLUMNS_0006),
+]
 
 
 def added_after(revision: str) -> list[tuple[str, ...]]:
@@ -367,6 +388,56 @@ def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url:
             before.is_working_day(d) for d in days
         ], year
         assert after.has_data(year) == before.has_data(year)
+
+
+def test_0004_adds_the_plan_beside_the_cases_a_database_has(db: Database, db_url: str) -> None:
+    # Cases started before 0004 are in no batch and keep running; downgrading drops the plan
+    # and the round events, never a case or an event of a case.
+    upgrade(db)
+    app = bootstrap(Settings(db_url=db_url, actor="tester"))
+    try:
+        app.services.definitions.init("tester")
+        cases = app.services.cases
+        cases.create_round("2025-R1", "2025年第一轮巡视", date(2025, 3, 3))
+        cases.add_group("2025-R1", "G1", "组长甲")
+        for unit in ("U01", "U02"):
+            cases.add_unit(unit, f"单位{unit}")
+            cases.start_case(
+                round_code="2025-R1",
+                unit_code=unit,
+                group_code="G1",
+                definition="regular",
+                actor="巡视办",
+            )
+        events_before = app.services.audit.verify().events
+    finally:
+        app.db.dispose()
+
+    assert downgrade(db, "0003") == ("0004", "0003")
+    with db.connect() as conn:
+        assert not {"round_batch", "batch_case", "round_event"} & set(
+            inspect(conn).get_table_names()
+        )
+    assert upgrade(db) == ("0003", "0004")
+    assert schema_differences(db) == []
+
+    app = bootstrap(Settings(db_url=db_url, actor="tester"))
+    try:
+        shown = app.services.read.rounds.plan("2025-R1")
+        assert shown.batches == ()
+        assert shown.unbatched is not None and shown.unbatched.units == ("U01", "U02")
+        done = app.services.rounds.record(
+            "2025-R1", "briefings_received", actor="巡视办", role="office"
+        )
+        assert len(done.changes) == 2
+        changed = app.services.rounds.plan(
+            "2025-R1", "B1", move_in=date(2025, 3, 10), actor="巡视办"
+        )
+        assert (changed.created, changed.rescheduled) == (True, ())
+        report = app.services.audit.verify()
+        assert report.ok and report.events == events_before + 2
+    finally:
+        app.db.dispose()
 
 
 def test_head_has_every_model_index_with_its_predicate(db: Database) -> None:

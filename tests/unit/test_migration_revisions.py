@@ -37,9 +37,10 @@ def test_history_is_a_line_oldest_first() -> None:
             "0002",
             "Calendar loads keep their mode, ordinary days, titles and resulting year.",
         ),
+        Revision("0004", "0003", "Round plans: batches with planned dates, and round-wide events."),
         Revision(
             "0006",
-            "0003",
+            "0004",
             "Escalations record their instrument and recipient, and a decision rung's fate.",
         ),
     ]

@@ -21,6 +21,7 @@ def case() -> None:
 @click.option("--unit", "unit_code", required=True, help="Unit code.")
 @click.option("--group", "group_code", required=True, help="Group code.")
 @click.option("--definition", required=True, help="Definition name, e.g. regular.")
+@click.option("--batch", help="The round plan's batch (批次) the case belongs to.")
 @actor_option("Who starts it")
 @click.option("--at", "at", metavar="TIME", help="When it starts (default now).")
 @pass_state
@@ -30,6 +31,7 @@ def case_start(
     unit_code: str,
     group_code: str,
     definition: str,
+    batch: str | None,
     actor: str,
     at: str | None,
 ) -> None:
@@ -42,6 +44,7 @@ def case_start(
         definition=definition,
         actor=actor,
         at=instant(state, at),
+        batch=batch,
     )
     view = services.read.cases.one(started.key)
     tz = state.settings.tz

@@ -26,10 +26,13 @@ if TYPE_CHECKING:
     from xunshi.read.history import History
     from xunshi.read.items import ItemView
     from xunshi.read.overview import RoundOverview
+    from xunshi.read.rounds import RoundEventView, RoundPlan
     from xunshi.read.themes import Theme
-    from xunshi.services.calendar import CalendarChanged, Rescheduled
+    from xunshi.services.calendar import CalendarChanged
     from xunshi.services.notify import TestSent
+    from xunshi.services.rescheduling import Rescheduled
     from xunshi.services.results import Change
+    from xunshi.services.rounds import PlanChanged, RoundEventDone
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
     from xunshi.workflow.registry import DefinitionVersion
@@ -283,6 +286,12 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return f"{e.trigger} #{e.data.get('escalation', '')} {e.data.get('instrument', '')}"
         return e.trigger or ""
 
+    def content(e: Event) -> str:
+        # An event a round event wrote says so: the same id on every case it reached.
+        shown = what(e)
+        round_event = e.data.get("round_event")
+        return shown if round_event is None else f"{shown} (round event {round_event})"
+
     return table(
         ["序号", "时间", "事件", "内容", "人员", "角色", "理由"],
         [
@@ -290,7 +299,7 @@ def history_table(history: History, tz: ZoneInfo) -> str:
                 e.seq,
                 iso_time(e.occurred_at, tz),
                 e.kind,
-                what(e),
+                content(e),
                 e.actor,
                 e.role or "",
                 e.reason or "",
@@ -695,3 +704,113 @@ def notify_answer(sent: TestSent) -> str:
     """`notify test`: where it went and what the platform answered."""
     to = f" to {', '.join(sent.to)}" if sent.to else ""
     return f"{sent.channel} ({sent.target}){to}: {sent.answer}"
+
+
+# -- the round plan and round events -------------------------------------------------------
+
+UNBATCHED = "未分批"
+
+
+def round_plan(shown: RoundPlan) -> str:
+    """`round show`: the round, then each batch with its dates, groups and units."""
+    r = shown.round
+    head = f"轮次  {r.code}  {r.title}  开始 {r.start_on.isoformat()}"
+    rows = [*shown.batches] + ([shown.unbatched] if shown.unbatched is not None else [])
+    if not rows:
+        return f"{head}\nNo batches and no cases yet."
+    body = table(
+        ["批次", "进驻日期", "撤离日期", "巡视组", "单位"],
+        [
+            [
+                UNBATCHED if b.code is None else b.code,
+                b.move_in_on,
+                b.leave_on,
+                ", ".join(b.groups),
+                ", ".join(b.units),
+            ]
+            for b in rows
+        ],
+    )
+    return f"{head}\n\n{body}"
+
+
+def plan_changed(changed: PlanChanged) -> str:
+    """`round plan`: the batch's new dates, and every deadline they moved."""
+    if changed.created:
+        dates = ", ".join(
+            f"{title} {day.isoformat()}"
+            for title, day in (("进驻日期", changed.move_in.new), ("撤离日期", changed.leave.new))
+            if day is not None
+        )
+        what = f"planned: {dates}"
+    else:
+        what = changed.changes()
+    count = plural(len(changed.rescheduled), "deadline")
+    lines = [
+        f"Batch {changed.batch} of round {changed.round}: {what} "
+        f"(round event {changed.round_event}); {count} moved"
+    ]
+    lines += [f"  {_moved_text(moved)}" for moved in changed.rescheduled]
+    return "\n".join(lines)
+
+
+def round_event_done(done: RoundEventDone) -> str:
+    """`round event`, `round fire`: the round event, then what it did to each case."""
+    verb = "recorded" if done.kind == "milestone" else "fired"
+    scope = f" ({done.filter.describe()})" if done.filter.describe() else ""
+    lines = [
+        f"Round event {done.id}: {done.name} {verb} on {plural(len(done.changes), 'case')} "
+        f"of round {done.round}{scope}"
+    ]
+    text = recorded_text if done.kind == "milestone" else moved_text
+    lines += [f"  {text(c)}" for c in done.changes]
+    return "\n".join(lines)
+
+
+def round_events_table(events: Sequence[RoundEventView], tz: ZoneInfo) -> str:
+    """`round events`."""
+    if not events:
+        return "No round events."
+    return table(
+        ["编号", "时间", "类型", "内容", "范围", "案件", "人员", "角色", "理由"],
+        [
+            [
+                e.id,
+                iso_time(e.occurred_at, tz),
+                e.kind,
+                _round_event_what(e),
+                _scope(e.filters),
+                e.count,
+                e.actor,
+                e.role or "",
+                e.reason or "",
+            ]
+            for e in events
+        ],
+    )
+
+
+def _round_event_what(event: RoundEventView) -> str:
+    """The milestone or trigger; for a plan change, what moved (`撤离日期 … → …`)."""
+    if event.kind != "plan":
+        return event.name
+    titles = {"move_in_on": "进驻日期", "leave_on": "撤离日期"}
+    changes = []
+    for key, title in titles.items():
+        change = event.data.get(key) or {}
+        old, new = change.get("old"), change.get("new")
+        if old != new:
+            changes.append(f"{title} {new}" if old is None else f"{title} {old} → {new}")
+    return ", ".join(changes)
+
+
+def _scope(filters: Mapping[str, Any]) -> str:
+    """`batch B1, group G1, units U01, U02`, or 全轮 (the whole round) for every case."""
+    parts = []
+    if filters.get("batch"):
+        parts.append(f"batch {filters['batch']}")
+    if filters.get("group"):
+        parts.append(f"group {filters['group']}")
+    if filters.get("units"):
+        parts.append(f"units {', '.join(filters['units'])}")
+    return ", ".join(parts) or "全轮"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, instant
-from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.cli.options import actor_option, actor_options, day, instant
+from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
+from xunshi.services.commands import CaseFilter
 from xunshi.timeparse import parse_date
 
 
@@ -40,6 +42,124 @@ def round_list(state: State) -> None:
     """Every round."""
     rounds = state.services().read.catalog.rounds()
     render.emit(state, [r.to_json() for r in rounds], lambda: render.rounds_table(rounds))
+
+
+@round_.command("show", short_help="The round's plan: batches, dates, groups, units.")
+@click.argument("code", metavar="ROUND")
+@pass_state
+def round_show(state: State, code: str) -> None:
+    """The round's plan: each batch with its move-in and leave dates, groups and units."""
+    shown = state.services().read.rounds.plan(code)
+    render.emit(state, shown.to_json(), lambda: render.round_plan(shown))
+
+
+@round_.command("plan", short_help="Set a batch's planned move-in and leave dates.")
+@click.argument("code", metavar="ROUND")
+@click.option("--batch", required=True, help="The batch (批次), e.g. B1 or 第一批 (new: planned).")
+@click.option("--move-in", "move_in", metavar="DATE", help="Planned move-in date (进驻日期).")
+@click.option("--leave", metavar="DATE", help="Planned leave date (撤离日期).")
+@actor_option("Who changes the plan")
+@click.option("--at", "at", metavar="TIME", help="When the plan changed (default now).")
+@click.option("--reason", help="Why (kept with the round event).")
+@pass_state
+def round_plan(
+    state: State,
+    code: str,
+    batch: str,
+    move_in: str | None,
+    leave: str | None,
+    actor: str,
+    at: str | None,
+    reason: str | None,
+) -> None:
+    """Set a batch's planned dates; stages due on them (due: plan.leave) move with them."""
+    changed = state.services().rounds.plan(
+        code,
+        batch,
+        move_in=day(move_in, "--move-in"),
+        leave=day(leave, "--leave"),
+        actor=actor,
+        at=instant(state, at),
+        reason=reason,
+    )
+    render.emit(state, changed.to_json(), lambda: render.plan_changed(changed))
+
+
+def _round_event_command(verb: str, what: str, short: str, help_text: str) -> None:
+    """`round event ROUND MILESTONE …` or `round fire ROUND TRIGGER …`."""
+
+    @round_.command(verb, short_help=short, help=help_text)
+    @click.argument("code", metavar="ROUND")
+    @click.argument("name", metavar=what)
+    @click.option("--batch", help="Only the cases of this batch.")
+    @click.option("--group", "group_code", help="Only the cases of this group.")
+    @click.option("--units", metavar="U1,U2", help="Only the cases of these units.")
+    @actor_options
+    @click.option("--reason", help="A note (kept in each case's history).")
+    @pass_state
+    def command(
+        state: State,
+        code: str,
+        name: str,
+        batch: str | None,
+        group_code: str | None,
+        units: str | None,
+        actor: str,
+        role: str,
+        at: str | None,
+        reason: str | None,
+    ) -> None:
+        rounds = state.services().rounds
+        act = rounds.record if verb == "event" else rounds.fire
+        done = act(
+            code,
+            name,
+            cases=CaseFilter(batch, group_code, _codes(units)),
+            actor=actor,
+            role=role,
+            at=instant(state, at),
+            reason=reason,
+        )
+        tz = state.settings.tz
+        render.emit(state, done.to_json(tz), lambda: render.round_event_done(done))
+
+
+_round_event_command(
+    "event",
+    "MILESTONE",
+    "Record a milestone on every matching case, or on none.",
+    "Record MILESTONE on every matching case of the round (动员部署会, 中期会商, …), or, if "
+    "any of them cannot take it, on none: the refusal names each case and why.",
+)
+_round_event_command(
+    "fire",
+    "TRIGGER",
+    "Fire a trigger on every matching case, or on none.",
+    "Fire TRIGGER on every matching case of the round, or, if any of them cannot take it, "
+    "on none: the refusal names each case and why.",
+)
+
+
+@round_.command("events", short_help="Round-wide events and plan changes.")
+@click.argument("code", metavar="ROUND")
+@pass_state
+def round_events(state: State, code: str) -> None:
+    """The round's events: round-wide milestones and triggers, and changes of the plan."""
+    events = state.services().read.rounds.events(code)
+    tz = state.settings.tz
+    render.emit(
+        state, [e.to_json(tz) for e in events], lambda: render.round_events_table(events, tz)
+    )
+
+
+def _codes(text: str | None) -> tuple[str, ...]:
+    """`U01,U02` (or with a Chinese comma) as codes."""
+    if text is None:
+        return ()
+    codes = tuple(part.strip() for part in re.split("[,，]", text) if part.strip())
+    if not codes:
+        raise Failed("--units names no unit")
+    return codes
 
 
 @click.group(cls=XunshiGroup)
@@ -114,16 +234,19 @@ def plan_import(state: State, file: Path, actor: str, at: str | None, encoding: 
     """Import a plan sheet (FILE.csv or FILE.xlsx).
 
     Columns: round 轮次, group 巡视组, group_leader 组长, unit_code 单位代码,
-    unit_name 单位名称, unit_category 单位类别 (optional), definition 巡视类型.
+    unit_name 单位名称, unit_category 单位类别 (optional), definition 巡视类型;
+    optionally batch 批次, move_in 进驻日期, leave 撤离日期.
     """
     result = state.services().cases.import_plan(
         file, actor=actor, at=instant(state, at), encoding=encoding
     )
+    batches = f", {plural(result.batches, 'new batch', 'new batches')}" if result.batches else ""
     render.emit(
         state,
         result.to_json(),
         lambda: (
             f"Imported {plural(len(result.cases), 'case')} "
-            f"({plural(result.groups, 'new group')}, {plural(result.units, 'new unit')})"
+            f"({plural(result.groups, 'new group')}, {plural(result.units, 'new unit')}"
+            f"{batches})"
         ),
     )

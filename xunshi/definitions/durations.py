@@ -1,16 +1,22 @@
 """Durations of the definition language: `5wd` working days, `10d` days, `2mo` months.
 
-A stage limit (`due`) is a positive duration. A ladder offset (`at`) is signed and counted
-from the due date: `-3wd` before it, `0` at it, `5wd` or `+5wd` and `2d` after it.
+A stage limit (`due`) is a positive duration, or a date of the case's round plan
+(`plan.leave`, `plan.move_in`, optionally `{plan: leave, else: 30wd}`). A ladder offset
+(`at`) is signed and counted from the due date: `-3wd` before it, `0` at it, `5wd` or
+`+5wd` and `2d` after it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 Unit = Literal["wd", "d", "mo"]
+PlanDate = Literal["move_in", "leave"]
+# The plan dates a stage may be due on, and what the plan sheet calls them.
+PLAN_DATES: dict[str, str] = {"move_in": "进驻日期", "leave": "撤离日期"}
+PLAN_PREFIX = "plan."
 
 _UNIT_WORDS: dict[str, str] = {"wd": "working days", "d": "days", "mo": "months"}
 _PATTERN = re.compile(r"^([+-]?)(\d{1,4})(wd|d|mo)$")
@@ -66,3 +72,53 @@ def _parse(value: object) -> Duration:
     sign, digits, unit = match.groups()
     amount = int(digits) * (-1 if sign == "-" else 1)
     return Duration(amount, unit)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDue:
+    """A stage due on a date of the case's round plan: its batch's move-in or leave date.
+
+    `fallback`: the limit from entry for a case whose plan has no such date (no batch, or
+    a batch without it); None: such a case cannot enter the stage.
+    """
+
+    date: PlanDate
+    fallback: Duration | None = None
+
+    def __str__(self) -> str:
+        text = f"{PLAN_PREFIX}{self.date}"
+        return text if self.fallback is None else f"{text}, else {self.fallback}"
+
+    @property
+    def title(self) -> str:
+        """What the plan calls the date (撤离日期)."""
+        return PLAN_DATES[self.date]
+
+    def to_json(self) -> str | dict[str, str]:
+        """The canonical form: `plan.leave`, or `{plan: leave, else: 30wd}`."""
+        if self.fallback is None:
+            return f"{PLAN_PREFIX}{self.date}"
+        return {"plan": self.date, "else": str(self.fallback)}
+
+
+Due = Duration | PlanDue
+
+
+def parse_plan_date(value: object) -> PlanDate:
+    """`leave` or `move_in`; raise ValueError naming the plan dates otherwise."""
+    if isinstance(value, str) and value in PLAN_DATES:
+        return cast(PlanDate, value)
+    known = ", ".join(PLAN_DATES)
+    raise ValueError(f"unknown plan date {value!r} (plan dates: {known})")
+
+
+def parse_stage_due(value: object) -> Due:
+    """A stage limit as stored: a duration, `plan.DATE`, or `{plan: DATE, else: DURATION}`."""
+    if isinstance(value, dict):
+        fallback = value.get("else")
+        return PlanDue(
+            parse_plan_date(value.get("plan")), None if fallback is None else parse_due(fallback)
+        )
+    if isinstance(value, str) and value.strip().startswith(PLAN_PREFIX):
+        return PlanDue(parse_plan_date(value.strip().removeprefix(PLAN_PREFIX)))
+    return parse_due(value)

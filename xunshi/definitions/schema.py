@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from xunshi.definitions.durations import Duration, parse_due, parse_offset
+from xunshi.definitions.durations import Due, Duration, PlanDue, parse_offset, parse_stage_due
 
 Subject = Literal["case", "item"]
 SUBJECTS: tuple[str, ...] = ("case", "item")
@@ -121,7 +121,7 @@ class State:
 
     name: str
     title: str
-    due: Duration | None = None
+    due: Due | None = None  # a duration from entry, or a date of the round plan
     milestones: tuple[Milestone, ...] = ()
     requires: tuple[str, ...] = ()
     escalation: tuple[EscalationRule, ...] | None = None  # None: the definition's ladder
@@ -179,10 +179,17 @@ class Definition:
     description: str = ""
     _states: dict[str, State] = field(init=False, repr=False, compare=False)
     _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
+    _plan: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_states", {s.name: s for s in self.states})
         object.__setattr__(self, "_roles", {r.name: r for r in self.roles})
+        object.__setattr__(self, "_plan", any(isinstance(s.due, PlanDue) for s in self.states))
+
+    @property
+    def uses_plan(self) -> bool:
+        """Whether a stage is due on a date of the round plan (`due: plan.leave`)."""
+        return self._plan
 
     def state(self, name: str) -> State:
         """The state called `name`; KeyError if there is none."""
@@ -323,7 +330,7 @@ def _state_dict(state: State) -> dict[str, Any]:
         "name": state.name,
         "title": state.title,
         "description": state.description,
-        "due": None if state.due is None else str(state.due),
+        "due": _due_json(state.due),
         "milestones": [_milestone_dict(m) for m in state.milestones],
         "requires": list(state.requires),
         "escalation": None
@@ -345,6 +352,13 @@ def _milestone_dict(milestone: Milestone) -> dict[str, Any]:
     return found
 
 
+def _due_json(due: Due | None) -> str | dict[str, str] | None:
+    """A stage limit's canonical form: `15wd`, `plan.leave` or `{plan: leave, else: 30wd}`."""
+    if due is None:
+        return None
+    return due.to_json() if isinstance(due, PlanDue) else str(due)
+
+
 def _state_from(data: Mapping[str, Any], legacy: bool) -> State:
     escalation = data["escalation"]
     tags = LEGACY_ITEM_TAGS.get(data["name"], ()) if legacy else tuple(data.get("tags", ()))
@@ -352,7 +366,7 @@ def _state_from(data: Mapping[str, Any], legacy: bool) -> State:
         name=data["name"],
         title=data["title"],
         description=data.get("description", ""),
-        due=None if data["due"] is None else parse_due(data["due"]),
+        due=None if data["due"] is None else parse_stage_due(data["due"]),
         milestones=tuple(
             Milestone(m["name"], m["title"], tuple(m["roles"]), m.get("count", ""))
             for m in data["milestones"]

@@ -15,7 +15,16 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from xunshi.definitions.durations import Duration, parse_due, parse_offset
+from xunshi.definitions.durations import (
+    PLAN_DATES,
+    PLAN_PREFIX,
+    Due,
+    Duration,
+    PlanDue,
+    parse_due,
+    parse_offset,
+    parse_plan_date,
+)
 from xunshi.definitions.schema import (
     CALENDARS,
     DECISION_INSTRUMENTS,
@@ -264,13 +273,49 @@ class _Checker:
         self.finality_known = False
         return False
 
-    def due(self, body: dict[object, object], path: Path, prefix: str) -> Duration | None:
+    def due(self, body: dict[object, object], path: Path, prefix: str) -> Due | None:
         if "due" not in body:
             return None
+        value, path = body["due"], (*path, "due")
+        if isinstance(value, dict) or (
+            isinstance(value, str) and value.strip().startswith(PLAN_PREFIX)
+        ):
+            return self.plan_due(value, path, prefix)
         try:
-            return parse_due(body["due"])
+            return parse_due(value)
         except ValueError as exc:
-            self.report((*path, "due"), f"{prefix}{exc}")
+            self.report(path, f"{prefix}{exc}")
+            return None
+
+    def plan_due(self, value: object, path: Path, prefix: str) -> PlanDue | None:
+        """`plan.leave`, or `{plan: leave, else: 30wd}`: a date of the case's round plan."""
+        if self.subject != "case":
+            self.report(
+                path,
+                f"{prefix}due on a plan date applies to case definitions only "
+                "(the round plan dates cases)",
+            )
+            return None
+        fallback: Duration | None = None
+        if isinstance(value, dict):
+            self.keys(value, path, ("plan",), ("else",), f"{prefix}due: ")
+            named, where = value.get("plan"), (*path, "plan")
+            if "else" in value:
+                try:
+                    fallback = parse_due(value["else"])
+                except ValueError as exc:
+                    self.report((*path, "else"), f"{prefix}due: else: {exc}")
+                    return None
+            if "plan" not in value:
+                return None
+        else:
+            named, where = str(value).strip().removeprefix(PLAN_PREFIX), path
+        try:
+            return PlanDue(parse_plan_date(named), fallback)
+        except ValueError:
+            known = ", ".join(f"{PLAN_PREFIX}{d}" for d in PLAN_DATES)
+            shown = _show(f"{PLAN_PREFIX}{named}" if isinstance(named, str) else named)
+            self.report(where, f"{prefix}unknown plan date {shown} (plan dates: {known})")
             return None
 
     def milestones(

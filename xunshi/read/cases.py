@@ -18,7 +18,9 @@ from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.timeparse import business_time
 from xunshi.workflow.audit import event_from_row, replay
+from xunshi.workflow.deadlines import NO_PLAN
 from xunshi.workflow.decide import replayed_deadline
+from xunshi.workflow.plan import plan_dates
 from xunshi.workflow.resolve import resolve_case, resolve_round
 
 
@@ -214,6 +216,8 @@ class CaseQueries:
                 pauses,
                 self.ctx.calendar(conn, defn.calendar),
                 tz,
+                # The plan as it is now, as the calendar is: history says how it moved.
+                plan_dates(conn, ref.id) if defn.uses_plan else NO_PLAN,
             )
             past = dict(row)
             past.update(

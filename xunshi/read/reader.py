@@ -13,6 +13,7 @@ from xunshi.read.history import HistoryQueries
 from xunshi.read.items import ItemQueries
 from xunshi.read.ledger import LedgerQueries
 from xunshi.read.overview import OverviewQueries
+from xunshi.read.rounds import RoundQueries
 from xunshi.read.themes import ThemeQueries
 
 
@@ -61,6 +62,11 @@ class Reader:
     def deadlines(self) -> DeadlineQueries:
         """Open deadlines of a round: stages and tasks (the calendar feed)."""
         return DeadlineQueries(self.ctx, self.cases, self.items)
+
+    @cached_property
+    def rounds(self) -> RoundQueries:
+        """A round's plan and its round events."""
+        return RoundQueries(self.ctx)
 
     @cached_property
     def catalog(self) -> CatalogQueries:

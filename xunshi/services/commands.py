@@ -1,4 +1,5 @@
-"""The small command dataclasses front ends fill in: a problem's facts, a task's facts.
+"""The small command dataclasses front ends fill in: a problem's facts, a task's facts, which
+cases of a round a round-wide event goes to.
 
 Light on purpose (the standard library and the error types only): the CLI builds them at
 start-up cost zero.
@@ -135,3 +136,31 @@ class ItemChanges:
             "root_cause",
         )
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """Which cases of a round a round-wide event goes to: all of them, or those of a batch,
+    a group and/or a list of units (every given part must match)."""
+
+    batch: str | None = None
+    group: str | None = None
+    units: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape (and what `round_event.filters` stores)."""
+        return {"batch": self.batch, "group": self.group, "units": list(self.units)}
+
+    def describe(self) -> str:
+        """`batch 第一批, group G1, units U01, U02`; empty for every case of the round."""
+        parts = []
+        if self.batch is not None:
+            parts.append(f"batch {self.batch}")
+        if self.group is not None:
+            parts.append(f"group {self.group}")
+        if self.units:
+            parts.append(f"units {', '.join(self.units)}")
+        return ", ".join(parts)
+
+
+EVERY_CASE = CaseFilter()

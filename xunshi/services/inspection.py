@@ -7,6 +7,7 @@ everything it can before writing, then writes. Fire, milestones and suspension c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,12 +19,14 @@ from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 from xunshi.services.lifecycle import Lifecycle
 from xunshi.services.plan import read_plan
 from xunshi.services.results import PlanImported, Started
+from xunshi.services.rounds import insert_batch
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name
 from xunshi.timeparse import business_time
+from xunshi.workflow.deadlines import NO_PLAN, PlanDates
 from xunshi.workflow.engine import Engine
-from xunshi.workflow.resolve import find_group, find_round, find_unit, resolve_round
+from xunshi.workflow.resolve import find_batch, find_group, find_round, find_unit, resolve_round
 
 # The years a round may start in: a typo like 1800 or 2925 is refused, not scheduled.
 ROUND_YEARS = (2000, 2100)
@@ -107,8 +110,10 @@ class CaseService(Lifecycle):
         definition: str,
         actor: str,
         at: datetime | None = None,
+        batch: str | None = None,
     ) -> Started:
-        """Start a unit's inspection in a round on the latest version of `definition`."""
+        """Start a unit's inspection in a round on the latest version of `definition`,
+        in batch `batch` of the round's plan if given."""
 
         def work(conn: Connection) -> Started:
             round_row = find_round(conn, round_code)
@@ -121,11 +126,22 @@ class CaseService(Lifecycle):
             group = find_group(conn, round_id, group_code)
             if group is None:
                 raise NotFound(f"group {group_code} does not exist in round {round_code}")
+            planned = None
+            if batch is not None:
+                found = find_batch(conn, round_id, batch)
+                if found is None:
+                    raise NotFound(
+                        f"batch {batch} does not exist in round {round_code} (plan it with "
+                        "`xunshi round plan`)"
+                    )
+                planned = Planned(found.id, PlanDates(found.code, found.move_in_on, found.leave_on))
             # The key as stored, whatever case the codes were typed in.
             key = InstanceKey(round_row.code, unit.code)
             if _case_id(conn, round_id, unit.id) is not None:
                 raise AlreadyExists(f"{key.label} already exists")
-            return self._start(conn, round_id, unit.id, group.id, key, definition, actor, at)
+            return self._start(
+                conn, round_id, unit.id, group.id, key, definition, actor, at, planned
+            )
 
         return self.db.run(work, immediate=True)
 
@@ -139,6 +155,7 @@ class CaseService(Lifecycle):
         definition: str,
         actor: str,
         at: datetime | None,
+        planned: Planned | None = None,
     ) -> Started:
         if at is not None:
             start_on = conn.execute(
@@ -157,12 +174,15 @@ class CaseService(Lifecycle):
             role="office",
             at=at,
             key=key,
+            plan=NO_PLAN if planned is None else planned.dates,
         )
         case_id = outcome.instance.id
         conn.execute(
             q.cases.insert(),
             {"id": case_id, "round_id": round_id, "unit_id": unit_id, "group_id": group_id},
         )
+        if planned is not None:
+            conn.execute(q.batch_cases.insert(), {"case_id": case_id, "batch_id": planned.id})
         return Started(case_id, key)
 
     def import_plan(
@@ -186,6 +206,14 @@ class CaseService(Lifecycle):
                 group_ids[(round_code, code)] = _insert_group(
                     conn, round_ids[round_code], code, leader
                 )
+            batches = {
+                key: Planned(stored.id, PlanDates(key[1], stored.move_in, stored.leave))
+                for key, stored in plan.known_batches.items()
+            }
+            for (round_code, code), dates in plan.new_batches.items():
+                move_in, leave = dates.get("move_in"), dates.get("leave")
+                new_id = insert_batch(conn, round_ids[round_code], code, move_in, leave)
+                batches[(round_code, code)] = Planned(new_id, PlanDates(code, move_in, leave))
             cases = tuple(
                 self._start(
                     conn,
@@ -196,12 +224,23 @@ class CaseService(Lifecycle):
                     row.definition,
                     actor,
                     at,
+                    None if row.batch is None else batches[(row.round, row.batch)],
                 )
                 for row in plan.cases
             )
-            return PlanImported(cases, len(plan.new_groups), len(plan.new_units))
+            return PlanImported(
+                cases, len(plan.new_groups), len(plan.new_units), len(plan.new_batches)
+            )
 
         return self.db.run(work, immediate=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """The batch a new case joins: its row and its planned dates."""
+
+    id: int
+    dates: PlanDates
 
 
 def _as(stored: str, given: str) -> str:

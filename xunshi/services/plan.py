@@ -1,21 +1,23 @@
-"""Plan sheets: a round's groups, units and cases from a CSV or XLSX file.
+"""Plan sheets: a round's groups, units, batches and cases from a CSV or XLSX file.
 
 Every row is read and checked against the file and the database before anything is
 written; a problem names its row (as a spreadsheet numbers it, the header being row 1)
-and its column.
+and its column. A row may put its case in a batch (批次) with the batch's planned move-in
+and leave dates; the rows of one batch agree on its dates (a row may leave them empty).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection, select
 
 from xunshi.errors import BadInput
-from xunshi.services.sheets import Column, SheetRow, read_sheet
+from xunshi.services.sheets import Column, SheetRow, parse_day, read_sheet
 from xunshi.storage import queries as q
-from xunshi.texts import check_code
+from xunshi.texts import check_batch, check_code
 
 # The plan sheet's columns: English names, and the headers an office writes.
 PLAN_SHEET = (
@@ -26,8 +28,12 @@ PLAN_SHEET = (
     Column("unit_name", ("单位名称",)),
     Column("unit_category", ("单位类别",), optional=True),
     Column("definition", ("巡视类型",)),
+    Column("batch", ("批次",), optional=True),
+    Column("move_in", ("进驻日期", "进驻时间"), optional=True),
+    Column("leave", ("撤离日期", "撤离时间"), optional=True),
 )
 _REQUIRED = tuple(c.name for c in PLAN_SHEET if not c.optional)
+_PLAN_DATES = {"move_in": "moves in", "leave": "leaves"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,16 @@ class PlannedCase:
     group: str
     unit: str
     definition: str
+    batch: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """A batch the database has: its id and planned dates."""
+
+    id: int
+    move_in: date | None
+    leave: date | None
 
 
 @dataclass
@@ -49,6 +65,9 @@ class Plan:
     new_units: dict[str, tuple[str, str]] = field(default_factory=dict)
     known_groups: dict[tuple[str, str], int] = field(default_factory=dict)
     new_groups: dict[tuple[str, str], str] = field(default_factory=dict)
+    known_batches: dict[tuple[str, str], StoredBatch] = field(default_factory=dict)
+    # (round, batch) → its dates by column (`move_in`, `leave`), as the rows give them.
+    new_batches: dict[tuple[str, str], dict[str, date]] = field(default_factory=dict)
     cases: list[PlannedCase] = field(default_factory=list)
 
 
@@ -67,8 +86,18 @@ class _PlanChecker:
     """Checks rows one by one, remembering what earlier rows planned."""
 
     def __init__(self, conn: Connection) -> None:
-        r, g, u, c, d = q.rounds, q.groups, q.units, q.cases, q.definitions
-        self.rounds = {row.code: row.id for row in conn.execute(select(r.c.code, r.c.id))}
+        r, g, u, c, d, b = q.rounds, q.groups, q.units, q.cases, q.definitions, q.batches
+        stored_rounds = conn.execute(select(r.c.code, r.c.id, r.c.start_on)).all()
+        self.rounds = {row.code: row.id for row in stored_rounds}
+        self.starts = {row.code: row.start_on for row in stored_rounds}
+        self.batches = {
+            (row.round_code, row.code): StoredBatch(row.id, row.move_in_on, row.leave_on)
+            for row in conn.execute(
+                select(
+                    b.c.id, b.c.code, b.c.move_in_on, b.c.leave_on, r.c.code.label("round_code")
+                ).join(r, r.c.id == b.c.round_id)
+            )
+        }
         self.units = {
             row.code: (row.id, row.name, row.category)
             for row in conn.execute(select(u.c.id, u.c.code, u.c.name, u.c.category))
@@ -107,11 +136,14 @@ class _PlanChecker:
             self.spelled[("unit", code.lower())] = code
         for round_code, code in self.groups:
             self.spelled[("group", round_code.lower(), code.lower())] = code
+        for round_code, code in self.batches:
+            self.spelled[("batch", round_code.lower(), code.lower())] = code
         self.plan = Plan()
         self.problems: list[tuple[int, str, str]] = []
         self._group_rows: dict[tuple[str, str], int] = {}
         self._unit_rows: dict[str, int] = {}
         self._case_rows: dict[tuple[str, str], int] = {}
+        self._batch_rows: dict[tuple[str, str, str], int] = {}  # (round, batch, column) → row
 
     def problem(self, row: SheetRow, column: str, message: str) -> None:
         """Note a problem in one cell."""
@@ -144,12 +176,93 @@ class _PlanChecker:
         definition = self._definition(row)
         good = self._check_group(row) & self._check_unit(row) & (definition is not None)
         good &= self._check_case(row)
+        good &= self._check_batch(row)
         if good:
             assert definition is not None
             self.plan.rounds.add(row["round"])
             self.plan.cases.append(
-                PlannedCase(row["round"], row["group"], row["unit_code"], definition)
+                PlannedCase(
+                    row["round"], row["group"], row["unit_code"], definition, row["batch"] or None
+                )
             )
+
+    def _check_batch(self, row: SheetRow) -> bool:
+        """The row's batch and its dates: well formed, in order, agreeing with the others."""
+        if not row["batch"]:
+            dated = [column for column in _PLAN_DATES if row[column]]
+            for column in dated:
+                self.problem(row, column, "a planned date needs a batch (批次) on its row")
+            return not dated
+        try:
+            check_batch(row["batch"])
+        except BadInput as exc:
+            self.problem(row, "batch", exc.message)
+            return False
+        dates: dict[str, date] = {}
+        for column in _PLAN_DATES:
+            if row[column]:
+                try:
+                    dates[column] = parse_day(row[column], "a planned date")
+                except BadInput as exc:
+                    self.problem(row, column, exc.message)
+        if len(dates) < sum(1 for column in _PLAN_DATES if row[column]):
+            return False
+        return self._check_batch_dates(row, dates)
+
+    def _check_batch_dates(self, row: SheetRow, dates: dict[str, date]) -> bool:
+        round_code, code = row["round"], row["batch"]
+        key = (round_code, code)
+        stored = self.batches.get(key)
+        if stored is not None:
+            have = {"move_in": stored.move_in, "leave": stored.leave}
+            for column, day in dates.items():
+                known = have[column]
+                if known != day:
+                    planned = known.isoformat() if known is not None else "no date yet"
+                    self.problem(
+                        row,
+                        column,
+                        f"batch {code} of round {round_code} {_PLAN_DATES[column]} on "
+                        f"{planned}, not {day.isoformat()} (change it with `xunshi round plan`)",
+                    )
+                    return False
+            self.plan.known_batches[key] = stored
+            return True
+        planned_dates = self.plan.new_batches.setdefault(key, {})
+        for column, day in dates.items():
+            earlier = planned_dates.get(column)
+            if earlier is not None and earlier != day:
+                self.problem(
+                    row,
+                    column,
+                    f"batch {code} {_PLAN_DATES[column]} on {earlier.isoformat()} in row "
+                    f"{self._batch_rows[(round_code, code, column)]}, not {day.isoformat()}",
+                )
+                return False
+        merged = {**planned_dates, **dates}
+        move_in, leave = merged.get("move_in"), merged.get("leave")
+        if move_in is not None and leave is not None and leave < move_in:
+            column = "leave" if "leave" in dates else "move_in"
+            self.problem(
+                row,
+                column,
+                f"batch {code} would leave on {leave.isoformat()}, before it moves in "
+                f"({move_in.isoformat()})",
+            )
+            return False
+        start = self.starts[round_code]
+        if move_in is not None and move_in < start and "move_in" in dates:
+            self.problem(
+                row,
+                "move_in",
+                f"batch {code} would move in on {move_in.isoformat()}, before round "
+                f"{round_code} starts ({start.isoformat()})",
+            )
+            return False
+        for column in dates:
+            self._batch_rows.setdefault((round_code, code, column), row.number)
+        planned_dates.update(dates)
+        return True
 
     def _as_stored(self, row: SheetRow) -> SheetRow:
         """The row with its codes spelled as stored or as an earlier row spelled them."""
@@ -163,6 +276,10 @@ class _PlanChecker:
                 ("group", round_code.lower(), row["group"].lower()), row["group"]
             ),
         }
+        if row["batch"]:
+            spellings["batch"] = self.spelled.setdefault(
+                ("batch", round_code.lower(), row["batch"].strip().lower()), row["batch"].strip()
+            )
         return SheetRow(row.number, {**row.values, **spellings})
 
     def _check_group(self, row: SheetRow) -> bool:

@@ -89,6 +89,7 @@ class PlanImported:
     cases: tuple[Started, ...]
     groups: int
     units: int
+    batches: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` shape."""
@@ -96,6 +97,7 @@ class PlanImported:
             "cases": [{"id": c.id, "key": str(c.key)} for c in self.cases],
             "groups_created": self.groups,
             "units_created": self.units,
+            "batches_created": self.batches,
         }
 
 

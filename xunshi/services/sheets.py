@@ -191,8 +191,11 @@ _TIME_OF_DAY = re.compile(r"(?:T|\s+)([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.(
 DATE_FORMS = "2025-09-30, 2025/9/30 or 2025年9月30日"
 
 
-def parse_day(text: str) -> date:
-    """A day as offices write it (2025-09-30, 2025/9/30, 2025年9月30日); midnight may follow."""
+def parse_day(text: str, what: str = "a due date") -> date:
+    """A day as offices write it (2025-09-30, 2025/9/30, 2025年9月30日); midnight may follow.
+
+    `what` names the date in the refusal of a time of day (`a due date is a day`).
+    """
     raw = text.strip()
     found = _DAY.match(raw)
     if found is not None:
@@ -207,7 +210,7 @@ def parse_day(text: str) -> date:
                 pass
             else:
                 if clock is not None and any(int(g) for g in clock.groups() if g):
-                    raise BadInput(f"{text!r} has a time of day: a due date is a day")
+                    raise BadInput(f"{text!r} has a time of day: {what} is a day")
                 return result
     raise BadInput(f"{text!r} is not a date ({DATE_FORMS})")
 

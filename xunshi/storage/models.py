@@ -118,6 +118,62 @@ class CaseRow(SQLModel, table=True):
     group_id: int = Field(foreign_key="inspection_group.id", index=True)
 
 
+class BatchRow(SQLModel, table=True):
+    """A batch (批次) of a round: cases planned to move in and leave on the same dates.
+
+    The dates are the plan's; either may be unknown yet (NULL). A stage may take its due
+    date from them (`due: plan.leave`), so changing them moves those deadlines.
+    """
+
+    __tablename__ = "round_batch"
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="inspection_round.id")
+    code: str = Field(max_length=64)
+    move_in_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
+    leave_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
+
+
+class BatchCaseRow(SQLModel, table=True):
+    """A case's place in its round's plan: the batch it belongs to (at most one).
+
+    A table of its own rather than a column of `inspection_case`: a group may inspect units
+    in more than one batch, so the batch is the case's, and existing cases simply have none.
+    """
+
+    __tablename__ = "batch_case"
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("inspection_case.id"), primary_key=True, autoincrement=False
+        )
+    )
+    batch_id: int = Field(foreign_key="round_batch.id", index=True)
+
+
+class RoundEventRow(SQLModel, table=True):
+    """Something done once for many cases of a round: a round-wide milestone or trigger
+    (`round event`, `round fire`) or a change of the plan (`round plan`).
+
+    Each case event it wrote carries its id in its data (`round_event`), inside the hash
+    chain; `count` is how many case events it wrote.
+    """
+
+    __tablename__ = "round_event"
+    __table_args__ = (Index("ix_round_event_round", "round_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="inspection_round.id")
+    kind: str = Field(max_length=16)  # milestone | fire | plan
+    name: str = Field(max_length=64)  # the milestone, the trigger, or the batch planned
+    filters: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    data: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    actor: str
+    role: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    count: int
+
+
 class EventRow(SQLModel, table=True):
     """One entry of an instance's append-only, hash-chained history."""
 

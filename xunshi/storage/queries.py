@@ -239,3 +239,17 @@ SUPERSEDE_TIMERS = (
     )
     .values(status="superseded")
 )
+
+# -- the round plan -------------------------------------------------------------------
+
+batches = tables.round_batch
+batch_cases = tables.batch_case
+round_events = tables.round_event
+
+# A case's batch and its planned dates (no row: the case is in no batch).
+CASE_PLAN = (
+    select(batches.c.code, batches.c.move_in_on, batches.c.leave_on)
+    .select_from(batch_cases)
+    .join(batches, batches.c.id == batch_cases.c.batch_id)
+    .where(batch_cases.c.case_id == bindparam("case_id"))
+)

@@ -203,6 +203,37 @@ inspection_group = Table(
 )
 
 
+round_batch = Table(
+    "round_batch",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("move_in_on", ISODate(), nullable=True),
+    Column("leave_on", ISODate(), nullable=True),
+    UniqueConstraint("round_id", "code"),
+)
+
+
+round_event = Table(
+    "round_event",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("filters", Text(), nullable=False),
+    Column("data", Text(), nullable=False),
+    Column("actor", String(), nullable=False),
+    Column("role", String(64), nullable=True),
+    Column("reason", Text(), nullable=True),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("count", Integer(), nullable=False),
+    Index("ix_round_event_round", "round_id"),
+)
+
+
 timer = Table(
     "timer",
     metadata,
@@ -263,6 +294,21 @@ outbox = Table(
     Column("locked_until", UTCDateTime(), nullable=True),
     UniqueConstraint("channel", "idempotency_key"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+
+batch_case = Table(
+    "batch_case",
+    metadata,
+    Column(
+        "case_id",
+        Integer(),
+        ForeignKey("inspection_case.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("batch_id", Integer(), ForeignKey("round_batch.id"), index=True, nullable=False),
 )
 
 

@@ -8,12 +8,31 @@ from __future__ import annotations
 
 import calendar as gregorian
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from xunshi.definitions.durations import Duration
+from xunshi.definitions.durations import Duration, PlanDate
 from xunshi.workflow.calendar import Calendar
 
 _ONE_DAY = timedelta(days=1)
+
+
+class PlanDates(NamedTuple):
+    """A case's place in its round's plan: its batch and the batch's planned dates.
+
+    A stage due on a plan date (`due: plan.leave`) is due on the date itself.
+    """
+
+    batch: str | None  # None: the case is in no batch
+    move_in_on: date | None = None
+    leave_on: date | None = None
+
+    def on(self, name: PlanDate) -> date | None:
+        """The planned date `name` (`move_in` or `leave`), if the plan has one."""
+        return self.move_in_on if name == "move_in" else self.leave_on
+
+
+NO_PLAN = PlanDates(None)
 
 
 def due_date(entered_on: date, due: Duration, cal: Calendar) -> date:

@@ -16,13 +16,20 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from xunshi.definitions.schema import Definition
+from xunshi.definitions.durations import PLAN_PREFIX, PlanDue
+from xunshi.definitions.schema import Definition, State
 from xunshi.errors import BadInput, Refused
 from xunshi.texts import check_actor, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow.audit import GENESIS_HASH, Event, Projection
 from xunshi.workflow.calendar import Calendar
-from xunshi.workflow.deadlines import due_date, is_provisional, shift_for_suspension
+from xunshi.workflow.deadlines import (
+    NO_PLAN,
+    PlanDates,
+    due_date,
+    is_provisional,
+    shift_for_suspension,
+)
 from xunshi.workflow.guards import GuardContext
 from xunshi.workflow.machine import CompiledDefinition, Subject
 
@@ -171,13 +178,15 @@ class Situation(NamedTuple):
     `named` names the instance in messages (its label is built only for a refusal);
     `calendar` is the definition's working-day calendar, given for the commands that
     compute a deadline (fire, resume, start); `facts` are what the guards of the trigger
-    asked for (see guards.py).
+    asked for (see guards.py); `plan` the case's batch and its dates, loaded when the
+    definition has a stage due on one (`due: plan.leave`).
     """
 
     named: Named | str
     tz: ZoneInfo
     calendar: Calendar | None = None
     facts: Mapping[str, Any] = MappingProxyType({})
+    plan: PlanDates = NO_PLAN
 
     @property
     def label(self) -> str:
@@ -190,6 +199,20 @@ class Situation(NamedTuple):
         if self.calendar is None:
             raise ValueError("this decision needs the working-day calendar")
         return self.calendar
+
+
+class NoPlanDate(Refused):
+    """A stage due on a plan date the case's plan does not have (and no fallback)."""
+
+    def __init__(self, state: State, due: PlanDue, plan: PlanDates) -> None:
+        if plan.batch is None:
+            why = "the case is in no batch of its round's plan"
+        else:
+            why = f"its batch {plan.batch} has no {due.title} yet (set it with `xunshi round plan`)"
+        super().__init__(
+            f"{state.title} ({state.name}) is due on the plan's {due.title} "
+            f"({PLAN_PREFIX}{due.date}), and {why}"
+        )
 
 
 class Decision(NamedTuple):
@@ -237,7 +260,17 @@ def decide_start(
     if role is not None:
         _check_role_declared(definition, role)
     occurred = occurred_at(at, now, None, situation)
-    first = deadline(definition, definition.initial, occurred, situation.working_days, situation.tz)
+    try:
+        first = deadline(
+            definition,
+            definition.initial,
+            occurred,
+            situation.working_days,
+            situation.tz,
+            situation.plan,
+        )
+    except NoPlanDate as exc:
+        raise Refused(f"{situation.label} cannot start: {exc.message}") from None
     return occurred, first
 
 
@@ -273,12 +306,29 @@ def started_event(
 
 
 def deadline(
-    definition: Definition, state: str, entered_at: datetime, cal: Calendar, tz: ZoneInfo
+    definition: Definition,
+    state: str,
+    entered_at: datetime,
+    cal: Calendar,
+    tz: ZoneInfo,
+    plan: PlanDates = NO_PLAN,
 ) -> Deadline:
-    """The due date of `state` entered at `entered_at` (none without a `due`)."""
-    due = definition.state(state).due
+    """The due date of `state` entered at `entered_at` (none without a `due`).
+
+    A stage due on a plan date is due on the date itself (never provisional: the calendar
+    does not compute it); without the date, on its fallback limit, else NoPlanDate.
+    """
+    stage = definition.state(state)
+    due = stage.due
     if due is None:
         return NO_DEADLINE
+    if isinstance(due, PlanDue):
+        planned = plan.on(due.date)
+        if planned is not None:
+            return Deadline(planned, False)
+        if due.fallback is None:
+            raise NoPlanDate(stage, due, plan)
+        due = due.fallback
     entered_on = entered_at.astimezone(tz).date()
     due_on = due_date(entered_on, due, cal)
     return Deadline(due_on, is_provisional(entered_on, due_on, cal))
@@ -324,8 +374,14 @@ def _fire(ask: _Ask) -> Decision:
         trigger=trigger,
         from_state=instance.state,
         to_state=subject.state,
+        data=command.data,  # a round-wide fire's id (`round_event`), else nothing
     )
-    entered = deadline(defn, subject.state, occurred, situation.working_days, situation.tz)
+    try:
+        entered = deadline(
+            defn, subject.state, occurred, situation.working_days, situation.tz, situation.plan
+        )
+    except NoPlanDate as exc:
+        raise Refused(f"{situation.label} cannot {trigger}: {exc.message}") from None
     return Decision(event, entered, "enter")
 
 
@@ -353,7 +409,8 @@ def _milestone(ask: _Ask) -> Decision:
     if milestone in instance.milestones:
         when = business_time(datetime.fromisoformat(instance.milestones[milestone]), situation.tz)
         raise Refused(f"{situation.label}: milestone {title} was already recorded at {when}")
-    data: dict[str, Any] = {"milestone": milestone}
+    # A round-wide event's id (`round_event`) comes with the command's data.
+    data: dict[str, Any] = {**command.data, "milestone": milestone}
     count = command.data.get("count")
     if declared.count:
         if count is None:
@@ -508,14 +565,17 @@ def replayed_deadline(
     pauses: Iterable[tuple[str, datetime]],
     cal: Calendar,
     tz: ZoneInfo,
+    plan: PlanDates = NO_PLAN,
 ) -> Deadline:
-    """A stage's due date from its history: entry and limit, then each (suspended, resumed)
-    pause in order, shifted exactly as a resume shifts it on the live path."""
-    found = deadline(definition, state, entered_at, cal, tz)
+    """A stage's due date from its history: entry and limit (or plan date), then each
+    (suspended, resumed) pause in order, shifted exactly as a resume shifts it on the live
+    path."""
+    found = deadline(definition, state, entered_at, cal, tz, plan)
     if found.due_on is None:
         return found
     due_on = found.due_on
     suspended_on: date | None = None
+    shifted = False
     for kind, occurred_at in pauses:
         if kind == "suspended":
             suspended_on = occurred_at.astimezone(tz).date()
@@ -523,8 +583,12 @@ def replayed_deadline(
             resumed_on = occurred_at.astimezone(tz).date()
             due_on = shift_for_suspension(due_on, suspended_on, resumed_on, cal)
             suspended_on = None
-    entered_on = entered_at.astimezone(tz).date()
-    return Deadline(due_on, is_provisional(entered_on, due_on, cal))
+            shifted = True
+    if not shifted:
+        return found
+    # A plan date is before the stage's entry when the stage was entered late.
+    entered_on = min(entered_at.astimezone(tz).date(), found.due_on)
+    return Deadline(due_on, found.provisional or is_provisional(entered_on, due_on, cal))
 
 
 def resumed_deadline(

@@ -24,6 +24,7 @@ from xunshi.texts import check_actor
 from xunshi.workflow.audit import GENESIS_HASH, Event
 from xunshi.workflow.calendar import Calendar
 from xunshi.workflow.clock import Clock
+from xunshi.workflow.deadlines import NO_PLAN, PlanDates
 from xunshi.workflow.decide import (
     Command,
     Decision,
@@ -36,6 +37,7 @@ from xunshi.workflow.decide import (
 from xunshi.workflow.facts import load_facts
 from xunshi.workflow.guards import facts_needed
 from xunshi.workflow.machine import CompiledDefinition
+from xunshi.workflow.plan import plan_dates
 from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
 
@@ -122,11 +124,13 @@ class Engine:
         version: int | None = None,
         key: InstanceKey | None = None,
         facts: Mapping[str, Any] | None = None,
+        plan: PlanDates = NO_PLAN,
     ) -> Outcome:
         """Create an instance of the latest (or given) version in its initial state.
 
         `facts` (an item's title, category, flags …) go into its first event, so that the
-        history covers them and `audit verify` can replay them.
+        history covers them and `audit verify` can replay them; `plan` is a new case's
+        batch and its dates (an initial stage may be due on one).
         """
         if version is None:
             version = self.registry.latest_version(conn, definition, subject)
@@ -134,7 +138,7 @@ class Engine:
         actor = check_actor(actor)
         label = key.label if key is not None else f"new {subject}"
         now = self.clock.now()
-        situation = Situation(label, self.tz, self.hooks.calendar(conn, defn.calendar))
+        situation = Situation(label, self.tz, self.hooks.calendar(conn, defn.calendar), plan=plan)
         occurred, first = decide_start(defn, subject, role, at, now, situation)
         instance_id = instances.insert_instance(
             conn,
@@ -191,11 +195,14 @@ class Engine:
         defn = compiled.definition
         # Only a new stage entry or a resume computes a deadline on the calendar.
         needs_calendar = command.kind in ("fire", "resume")
+        # A new stage may be due on a date of the case's round plan (`due: plan.leave`).
+        plan = plan_dates(conn, row.id) if command.kind == "fire" and defn.uses_plan else NO_PLAN
         situation = Situation(
             ref,
             self.tz,
             self.hooks.calendar(conn, defn.calendar) if needs_calendar else None,
             self._facts(conn, compiled, row, command),
+            plan,
         )
         now = self.clock.now()
         decision = decide(compiled, row, command, now, situation)

@@ -184,6 +184,12 @@ def find_group(conn: Connection, round_id: int, code: str) -> Row[Any] | None:
     return by_code(conn, select(g).where(g.c.round_id == round_id), g.c.code, code, f"group {code}")
 
 
+def find_batch(conn: Connection, round_id: int, code: str) -> Row[Any] | None:
+    """Batch `code` of a round (in any case), or None."""
+    b = q.batches
+    return by_code(conn, select(b).where(b.c.round_id == round_id), b.c.code, code, f"batch {code}")
+
+
 def find_unit(conn: Connection, code: str) -> Row[Any] | None:
     """Unit `code` (in any case), or None."""
     u = q.units

@@ -1,4 +1,5 @@
-"""Deadlines and timers: due dates on the working-day calendar, and the ladder's timers.
+"""Deadlines and timers: due dates on the working-day calendar or the round plan, and the
+ladder's timers.
 
 When an instance enters a stage with a `due`, its due date is computed (DESIGN §5) and one
 timer per ladder rung is stored in the same transaction. Leaving the stage supersedes them
@@ -8,7 +9,8 @@ new generation.
 
 Calendar loads are stored here too (kept, never edited): storing one recomputes every due
 date and rung its year touches and returns what moved, for the caller to record in the
-histories.
+histories. A change of a batch's planned dates recomputes the same way (`replan`) the
+stages due on a plan date.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
+from xunshi.definitions.durations import PlanDue
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
 from xunshi.storage.db import serialize
@@ -38,8 +41,9 @@ from xunshi.workflow.calendar import (
     year_data,
     year_days,
 )
-from xunshi.workflow.deadlines import rule_fires_at
+from xunshi.workflow.deadlines import NO_PLAN, rule_fires_at
 from xunshi.workflow.decide import Deadline, InstanceState, deadline, replayed_deadline
+from xunshi.workflow.plan import plan_dates
 from xunshi.workflow.registry import Registry
 
 # How long a process trusts its cached calendar before checking for newly loaded years.
@@ -247,41 +251,68 @@ class Schedule:
             )
             .order_by(i.c.id)
         ).mappings()
+        instances = [InstanceState.from_row(row) for row in rows]
+        moved = (self._recompute_stage(conn, instance) for instance in instances)
+        return [m for m in moved if m is not None]
+
+    def replan(self, conn: Connection, case_ids: Iterable[int]) -> list[MovedDeadline]:
+        """Recompute the deadlines of those cases whose stage is due on a plan date.
+
+        Called after their batch's planned dates changed; returns what moved (the stage's
+        due date and its next rung), for the caller to record in each case's history.
+        """
+        i = q.instances
+        ids = sorted(set(case_ids))
+        if not ids:
+            return []
+        # Locked first (PostgreSQL): a trigger fired meanwhile either waits for this change
+        # or has moved its case on before the case is read here.
+        query = select(i).where(i.c.id.in_(ids)).order_by(i.c.id).with_for_update()
+        rows = conn.execute(query).mappings()
         moved = []
         for instance in [InstanceState.from_row(row) for row in rows]:
             defn = self._definition(conn, instance)
-            deadline = self._deadline_with_pauses(conn, instance, defn)
-            after = instance._replace(due_on=deadline.due_on, provisional=deadline.provisional)
-            old_rung = self._live_rung(conn, instance.id, 0)
-            fields = None if after.suspended else self._open_rung(conn, after, defn)
-            new_rung = _rung(fields)
-            if deadline == (instance.due_on, instance.provisional) and new_rung == old_rung:
+            if not isinstance(defn.state(instance.state).due, PlanDue):
                 continue
-            conn.execute(
-                i.update().where(i.c.id == instance.id),
-                {"due_on": deadline.due_on, "provisional": deadline.provisional},
-            )
-            self._supersede(conn, instance.id)
-            if fields is not None:
-                generation = self._next_generation(conn, instance.id, instance.stage_seq, 0)
-                self._insert_timer(
-                    conn, instance.id, instance.stage_seq, instance.state, 0, fields, generation
-                )
-            moved.append(
-                MovedDeadline(
-                    instance_id=instance.id,
-                    stage=instance.state,
-                    task_id=0,
-                    task_number=None,
-                    old_due_on=instance.due_on,
-                    new_due_on=deadline.due_on,
-                    old_provisional=instance.provisional,
-                    new_provisional=deadline.provisional,
-                    old_rung=old_rung,
-                    new_rung=new_rung,
-                )
-            )
+            found = self._recompute_stage(conn, instance)
+            if found is not None:
+                moved.append(found)
         return moved
+
+    def _recompute_stage(self, conn: Connection, instance: InstanceState) -> MovedDeadline | None:
+        """The stage's due date and next rung from scratch; rewritten (and returned) if moved."""
+        i = q.instances
+        defn = self._definition(conn, instance)
+        deadline = self._deadline_with_pauses(conn, instance, defn)
+        after = instance._replace(due_on=deadline.due_on, provisional=deadline.provisional)
+        old_rung = self._live_rung(conn, instance.id, 0)
+        fields = None if after.suspended else self._open_rung(conn, after, defn)
+        new_rung = _rung(fields)
+        if deadline == (instance.due_on, instance.provisional) and new_rung == old_rung:
+            return None
+        # The instance's row first: every writer locks an instance before its timers.
+        conn.execute(
+            i.update().where(i.c.id == instance.id),
+            {"due_on": deadline.due_on, "provisional": deadline.provisional},
+        )
+        self._supersede(conn, instance.id)
+        if fields is not None:
+            generation = self._next_generation(conn, instance.id, instance.stage_seq, 0)
+            self._insert_timer(
+                conn, instance.id, instance.stage_seq, instance.state, 0, fields, generation
+            )
+        return MovedDeadline(
+            instance_id=instance.id,
+            stage=instance.state,
+            task_id=0,
+            task_number=None,
+            old_due_on=instance.due_on,
+            new_due_on=deadline.due_on,
+            old_provisional=instance.provisional,
+            new_provisional=deadline.provisional,
+            old_rung=old_rung,
+            new_rung=new_rung,
+        )
 
     def _recompute_tasks(self, conn: Connection, year: int) -> list[MovedDeadline]:
         """Recompute the next rung of every open task whose rung span touches `year`.
@@ -398,8 +429,9 @@ class Schedule:
             .order_by(e.c.seq)
         ).all()
         cal = self.calendar(conn, definition.calendar)
+        plan = plan_dates(conn, instance.id) if definition.uses_plan else NO_PLAN
         return replayed_deadline(
-            definition, instance.state, instance.entered_at, pauses, cal, self.tz
+            definition, instance.state, instance.entered_at, pauses, cal, self.tz, plan
         )
 
     # -- timers (StageHooks) --------------------------------------------------------
