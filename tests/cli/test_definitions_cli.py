@@ -25,23 +25,22 @@ INVALID_FILES = sorted(p for p in INVALID.glob("*.yaml") if p.name != "unknown_g
 REGULAR_SHOWN = """\
 regular v1  常规巡视  (case, calendar cn)
 
-阶段              名称                   期限  里程碑 (* 必需)
-巡前准备          preparation            15wd  *briefings_received 听取有关部门情况通报, \
+阶段              名称                   期限                   里程碑 (* 必需)
+巡前准备          preparation            15wd                   *briefings_received 听取有关部门情况通报, \
 *training_done 巡前培训
-现场巡视          onsite                 30wd  *contacts_published 公布联系方式, \
-*individual_talks 个别谈话（计人次）, petitions_received 受理信访举报（计件）, \
-document_review 调阅资料（计份）, sinking_visits 下沉了解, *midterm_consultation 中期会商, \
-audit_linkage 巡审联动, *leader_talk 与主要负责人沟通
-形成报告          drafting               15wd  live_briefing 活情况通报, \
+现场巡视          onsite                 plan.leave, else 30wd  *contacts_published 公布联系方式, \
+*individual_talks 个别谈话（计人次）, petitions_received 受理信访举报（计件）, document_review 调阅资料（计份）, \
+sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动, \
+*leader_talk 与主要负责人沟通
+形成报告          drafting               15wd                   live_briefing 活情况通报, \
 leads_handed_over 移交问题线索
-巡视办审核        office_review          10wd  *joint_review 组办共商
-领导小组听取汇报  leading_group_hearing  10wd  *leading_group_heard 领导小组听取汇报
-党组听取汇报      party_hearing          10wd  *party_group_heard 党组（书记专题会）听取汇报
-反馈              feedback               10wd  *feedback_meeting 召开反馈会议, \
+巡视办审核        office_review          10wd                   *joint_review 组办共商
+领导小组听取汇报  leading_group_hearing  10wd                   *leading_group_heard 领导小组听取汇报
+党组听取汇报      party_hearing          10wd                   *party_group_heard 党组（书记专题会）听取汇报
+反馈              feedback               10wd                   *feedback_meeting 召开反馈会议, \
 *individual_feedback 向领导班子成员个别反馈
-整改              rectification          2mo   *three_lists 制定问题、任务、责任三张清单, \
-*rectification_report 报送整改报告, *leader_report 报送主要负责人组织落实情况报告, \
-progress_disclosed 公开整改进展
+整改              rectification          2mo                    *three_lists 制定问题、任务、责任三张清单, \
+*rectification_report 报送整改报告, *leader_report 报送主要负责人组织落实情况报告, progress_disclosed 公开整改进展
 完成              closed (final)
 
 触发                 从                     到                     角色          条件
@@ -74,7 +73,7 @@ REGULAR_MERMAID = """\
 stateDiagram-v2
     [*] --> preparation
     preparation : 巡前准备 (15wd)
-    onsite : 现场巡视 (30wd)
+    onsite : 现场巡视 (plan.leave, else 30wd)
     drafting : 形成报告 (15wd)
     office_review : 巡视办审核 (10wd)
     leading_group_hearing : 领导小组听取汇报 (10wd)
@@ -450,6 +449,8 @@ def test_a_new_version_may_not_change_the_subject(ready: Cli, tmp_path: Path) ->
     regular = regular.replace("subject: case", "subject: item")
     for tag in ("items_open", "fix_now_items"):  # tags of case states only
         regular = regular.replace(f"    tags: [{tag}]\n", "")
+    # The round plan dates cases only.
+    regular = regular.replace("due: {plan: leave, else: 30wd}", "due: 30wd")
     as_item.write_text(regular, "utf-8")
     assert ready.fail("definitions", "load", str(as_item), "--replace-builtin") == (
         "definition regular is for cases; a new version cannot be for items (give it another name)"

@@ -8,6 +8,7 @@ the move-in date and 现场巡视 on the leave date), and U04 (G2, 常规巡视)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,18 +28,16 @@ HISTORY = """\
 1     2025-03-03T09:00:00+08:00  started     start → 巡前准备                    tester  office
 2     2025-03-04T09:00:00+08:00  milestone   briefings_received (round event 1)  巡视办  office        情况通报会
 3     2025-03-05T09:00:00+08:00  milestone   training_done (round event 2)       巡视办  office
-4     2025-03-10T09:00:00+08:00  transition  move_in → 动员部署 (round event 3)  组长甲  group_leader
+4     2025-03-10T09:00:00+08:00  transition  move_in → 现场巡视 (round event 3)  组长甲  group_leader
 """  # noqa: E501
 EVENTS = """\
 编号  时间                       类型       内容                                      范围          案件  人员    角色          理由
 1     2025-03-04T00:00:00+08:00  milestone  briefings_received                        batch 第一批  2     巡视办  office
 2     2025-03-05T00:00:00+08:00  milestone  training_done                             batch 第一批  2     巡视办  office
 3     2025-03-10T09:00:00+08:00  fire       move_in                                   batch 第一批  2     组长甲  group_leader
-4     2025-03-10T10:00:00+08:00  milestone  mobilization_meeting                      batch 第一批  2     组长甲  group_leader
-5     2025-03-10T11:00:00+08:00  milestone  contacts_published                        batch 第一批  2     组长甲  group_leader
-6     2025-03-11T09:00:00+08:00  fire       start_onsite                              batch 第一批  2     组长甲  group_leader
-7     2025-03-20T10:00:00+08:00  plan       撤离日期 2025-04-18 → 2025-04-25          batch 第一批  2     巡视办                延长现场巡视
-8     2025-03-21T10:00:00+08:00  plan       进驻日期 2025-07-01, 撤离日期 2025-08-15  batch 第三批  0     巡视办
+4     2025-03-10T11:00:00+08:00  milestone  contacts_published                        batch 第一批  2     组长甲  group_leader
+5     2025-03-20T10:00:00+08:00  plan       撤离日期 2025-04-18 → 2025-04-25          batch 第一批  2     巡视办                延长现场巡视
+6     2025-03-21T10:00:00+08:00  plan       进驻日期 2025-07-01, 撤离日期 2025-08-15  batch 第三批  0     巡视办
 """  # noqa: E501
 OFFICE = ("--actor", "巡视办", "--role", "office")
 LEADER = ("--actor", "组长甲", "--role", "group_leader")
@@ -49,8 +48,8 @@ def planned_definition() -> str:
     text = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
     text = text.replace("\nname: regular\n", "\nname: regular_planned\n")
     text = text.replace("\ntitle: 常规巡视\n", "\ntitle: 按计划常规巡视\n")
-    text = text.replace("    due: 15wd\n", "    due: {plan: move_in, else: 15wd}\n", 1)
-    return text.replace("    due: 30wd\n", "    due: {plan: leave, else: 30wd}\n", 1)
+    # (现场巡视 is due on the leave date in the built-in already.)
+    return text.replace("    due: 15wd\n", "    due: {plan: move_in, else: 15wd}\n", 1)
 
 
 @pytest.fixture
@@ -66,14 +65,14 @@ def planned(ready: Cli, tmp_path: Path) -> Cli:
 
 
 def onsite(cli: Cli) -> None:
-    """Batch 第一批 into 现场巡视 on 2025-03-11 with round events 1 to 6."""
+    """Batch 第一批 moves in (the 动员会) on 2025-03-10, round events 1 to 4."""
     batch = ("--batch", "第一批")
     cli.run("round", "event", ROUND, "briefings_received", *batch, *OFFICE, "--at", "2025-03-04")
     cli.run("round", "event", ROUND, "training_done", *batch, *OFFICE, "--at", "2025-03-05")
     cli.run("round", "fire", ROUND, "move_in", *batch, *LEADER, "--at", "2025-03-10T09:00")
-    for at, name in (("10:00", "mobilization_meeting"), ("11:00", "contacts_published")):
-        cli.run("round", "event", ROUND, name, *batch, *LEADER, "--at", f"2025-03-10T{at}")
-    cli.run("round", "fire", ROUND, "start_onsite", *batch, *LEADER, "--at", "2025-03-11T09:00")
+    cli.run(
+        "round", "event", ROUND, "contacts_published", *batch, *LEADER, "--at", "2025-03-10T11:00"
+    )
 
 
 def test_round_show_prints_the_plan(planned: Cli) -> None:
@@ -144,8 +143,8 @@ def test_round_event_and_fire_print_what_each_case_took(planned: Cli) -> None:
         "round", "fire", ROUND, "move_in", "--group", "G1", *LEADER, "--at", "2025-03-10T09:00"
     ) == (
         "Round event 3: move_in fired on 2 cases of round 2025-R1 (group G1)\n"
-        "  case 2025-R1/U01: 巡前准备 → 动员部署, due 2025-03-17\n"
-        "  case 2025-R1/U02: 巡前准备 → 动员部署, due 2025-03-17\n"
+        "  case 2025-R1/U01: 巡前准备 → 现场巡视, due 2025-04-18\n"
+        "  case 2025-R1/U02: 巡前准备 → 现场巡视, due 2025-04-18\n"
     )
 
     assert planned.out("case", "history", "2025-R1/U02") == HISTORY
@@ -221,19 +220,19 @@ def test_round_plan_moves_the_deadlines_due_on_the_changed_date(planned: Cli) ->
         "round", "plan", ROUND, "--batch", "第一批", "--leave", "2025-04-25", "--actor", "巡视办",
         "--at", "2025-03-20T10:00", "--reason", "延长现场巡视",
     ) == (
-        "Batch 第一批 of round 2025-R1: 撤离日期 2025-04-18 → 2025-04-25 (round event 7); "
+        "Batch 第一批 of round 2025-R1: 撤离日期 2025-04-18 → 2025-04-25 (round event 5); "
         "2 deadlines moved\n"
         "  case 2025-R1/U01 (onsite): due 2025-04-18 → 2025-04-25\n"
         "  case 2025-R1/U02 (onsite): due 2025-04-18 → 2025-04-25\n"
     )  # fmt: skip
-    [moved] = [e for e in planned.json("case", "history", "2025-R1/U01") if e["seq"] == 8]
+    [moved] = [e for e in planned.json("case", "history", "2025-R1/U01") if e["seq"] == 6]
     assert (moved["kind"], moved["trigger"], moved["actor"]) == ("deadline", "plan", "巡视办")
     assert moved["reason"] == (
         "plan of round 2025-R1, batch 第一批 撤离日期 2025-04-18 → 2025-04-25: "
         "due 2025-04-18 → 2025-04-25, next rung level 0 at 2025-04-15 00:00 → "
         "level 0 at 2025-04-22 00:00"
     )
-    assert moved["data"]["round_event"] == 7
+    assert moved["data"]["round_event"] == 5
     assert "期限    2025-04-25" in planned.out("case", "show", "2025-R1/U02")
 
     assert planned.out(
@@ -241,10 +240,10 @@ def test_round_plan_moves_the_deadlines_due_on_the_changed_date(planned: Cli) ->
         "2025-08-15", "--actor", "巡视办", "--at", "2025-03-21T10:00",
     ) == (
         "Batch 第三批 of round 2025-R1: planned: 进驻日期 2025-07-01, 撤离日期 2025-08-15 "
-        "(round event 8); 0 deadlines moved\n"
+        "(round event 6); 0 deadlines moved\n"
     )  # fmt: skip
     assert planned.out("round", "events", ROUND) == EVENTS
-    [plan_event] = [e for e in planned.json("round", "events", ROUND) if e["id"] == 7]
+    [plan_event] = [e for e in planned.json("round", "events", ROUND) if e["id"] == 5]
     assert plan_event["data"] == {
         "created": False,
         "move_in_on": {"old": "2025-03-10", "new": "2025-03-10"},
@@ -406,11 +405,11 @@ def test_a_later_sheet_adds_cases_to_a_batch_in_any_case(planned: Cli, tmp_path:
 def test_definitions_show_a_stage_due_on_the_plan(planned: Cli) -> None:
     shown = planned.out("definitions", "show", "regular_planned")
 
-    assert "巡前准备  preparation     plan.move_in, else 15wd  *briefings_received" in shown
-    assert "现场巡视  onsite          plan.leave, else 30wd    *individual_talks" in shown
+    assert re.search(r"巡前准备 +preparation +plan.move_in, else 15wd +\*briefings_received", shown)
+    assert re.search(r"现场巡视 +onsite +plan.leave, else 30wd +\*contacts_published", shown)
     stages = planned.json("definitions", "show", "regular_planned")["states"]
     assert [s["due"] for s in stages[:3]] == [
         {"plan": "move_in", "else": "15wd"},
-        "5wd",
         {"plan": "leave", "else": "30wd"},
+        "15wd",
     ]

@@ -331,7 +331,7 @@ def test_builtin_limits(builtins: dict[str, Definition]) -> None:
 
     assert limits("regular") == {
         "preparation": "15wd",
-        "onsite": "30wd",
+        "onsite": "plan.leave, else 30wd",
         "drafting": "15wd",
         "office_review": "10wd",
         "leading_group_hearing": "10wd",
@@ -339,14 +339,17 @@ def test_builtin_limits(builtins: dict[str, Definition]) -> None:
         "feedback": "10wd",
         "rectification": "2mo",
     }
-    assert limits("special")["onsite"] == "20wd"
+    assert limits("special")["onsite"] == "plan.leave, else 20wd"
     assert {k: limits("mobile")[k] for k in ("preparation", "onsite", "drafting")} == {
         "preparation": "5wd",
-        "onsite": "15wd",
+        "onsite": "plan.leave, else 15wd",
         "drafting": "10wd",
     }
     # 境外: longer logistics before leaving, fewer days on site (集约高效).
-    assert (limits("overseas")["preparation"], limits("overseas")["onsite"]) == ("25wd", "15wd")
+    assert (limits("overseas")["preparation"], limits("overseas")["onsite"]) == (
+        "25wd",
+        "plan.leave, else 15wd",
+    )
 
 
 def test_regular_milestones_and_ladders(builtins: dict[str, Definition]) -> None:
@@ -514,7 +517,7 @@ def test_diagrams_are_deterministic(builtins: dict[str, Definition]) -> None:
 
     assert to_mermaid(regular) == to_mermaid(again)
     assert to_dot(regular) == to_dot(again)
-    assert "    onsite : 现场巡视 (30wd)\n" in to_mermaid(regular)
+    assert "    onsite : 现场巡视 (plan.leave, else 30wd)\n" in to_mermaid(regular)
 
 
 # -- durations -----------------------------------------------------------------------------
