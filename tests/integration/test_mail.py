@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from escalation_helpers import outbox, setup_round, sh, start_case
+from escalation_helpers import TIMED, load_timed, outbox, setup_round, sh, start_case
 from notify_fakes import CERT, MailServer
 
 from xunshi.bootstrap import App, bootstrap
@@ -101,8 +101,11 @@ def make_app(db_url: str, clock: ManualClock) -> Iterator[Callable[..., App]]:
 
 def raise_two(app: App, clock: ManualClock) -> tuple[Raised, Raised]:
     """Case 2024-R1/U01's reminder (group_leader, 09-19) and its 督办 (office, 09-25)."""
+    # The `timed` lifecycle keeps the ladder these tests were written against (a reminder to
+    # the group leader, then 督办 to the office).
+    load_timed(app)
     setup_round(app)
-    start_case(app)
+    start_case(app, definition=TIMED)
     clock.set(sh(2024, 9, 19))
     (reminder,) = app.sweeper.sweep().raised
     clock.set(sh(2024, 9, 25))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from escalation_helpers import KEY, outbox, setup_round, sh, start_case
+from escalation_helpers import KEY, TIMED, load_timed, outbox, setup_round, sh, start_case
 from notify_fakes import (
     OK,
     Robots,
@@ -91,8 +91,11 @@ def make_app(db_url: str, clock: ManualClock) -> Iterator[Callable[..., App]]:
 
 def raise_reminder(app: App, clock: ManualClock) -> Raised:
     """Start case 2024-R1/U01 and sweep when its reminder is due; that escalation."""
+    # The `timed` lifecycle keeps the ladder these tests were written against (a reminder to
+    # the group leader, then 督办 to the office).
+    load_timed(app)
     setup_round(app)
-    start_case(app)
+    start_case(app, definition=TIMED)
     clock.set(REMINDER_AT)
     (raised,) = app.sweeper.sweep().raised
     assert raised.level == 0
