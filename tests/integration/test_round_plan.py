@@ -57,9 +57,14 @@ PLAN_ROWS = [
 B1 = ("U01", "U02", "U03")
 
 
+# The first built-in `regular` (xunshi 0.1: 巡前准备, 动员部署, 现场巡视, …): the plan's
+# mechanics are tested on its stages, whatever the built-ins become.
+REGULAR_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "v1" / "regular.yaml"
+
+
 def planned_definition() -> str:
-    """`regular` with its first and on-site stages due on the round plan's dates."""
-    text = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    """The first `regular` with its first and on-site stages due on the round plan's dates."""
+    text = REGULAR_V1.read_text(encoding="utf-8")
     text = text.replace("\nname: regular\n", "\nname: regular_planned\n")
     text = text.replace("    due: 15wd\n", "    due: {plan: move_in, else: 15wd}\n", 1)
     text = text.replace("    due: 30wd\n", "    due: {plan: leave, else: 30wd}\n", 1)
@@ -371,13 +376,26 @@ def test_plan_changes_that_cannot_be_are_refused_and_write_nothing(
 
 @pytest.fixture
 def eighteen(app: App, clock: ManualClock, tmp_path: Path) -> App:
-    """Round 2025-R1 with 18 `regular` cases in batch B1 (groups G1-G3) and 2 in B2."""
+    """Round 2025-R1 with 18 cases of the first `regular` (as `regular_v1`) in batch B1
+    (groups G1-G3) and 2 in B2."""
     clock.set(sh(2025, 3, 3, 9))
+    first = REGULAR_V1.read_text(encoding="utf-8").replace(
+        "\nname: regular\n", "\nname: regular_v1\n"
+    )
+    app.services.definitions.load(first, "regular_v1.yaml", "巡视办")
     app.services.cases.create_round(ROUND, "2025年第一轮巡视", date(2025, 3, 3))
     rows = [
-        (ROUND, f"G{n % 3 + 1}", f"组长{n % 3 + 1}", f"U{n:02d}", f"单位{n:02d}", "常规巡视", "B1")
+        (
+            ROUND,
+            f"G{n % 3 + 1}",
+            f"组长{n % 3 + 1}",
+            f"U{n:02d}",
+            f"单位{n:02d}",
+            "regular_v1",
+            "B1",
+        )
         for n in range(1, 19)
-    ] + [(ROUND, "G1", "组长1", f"U{n:02d}", f"单位{n:02d}", "常规巡视", "B2") for n in (19, 20)]
+    ] + [(ROUND, "G1", "组长1", f"U{n:02d}", f"单位{n:02d}", "regular_v1", "B2") for n in (19, 20)]
     header = HEADER[:7]
     app.services.cases.import_plan(write_plan(tmp_path / "plan.csv", rows, header), actor="巡视办")
     clock.set(sh(2025, 3, 4, 9))
