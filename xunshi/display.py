@@ -38,3 +38,14 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     """`1 case`, `2 cases` (or the given plural form)."""
     word = singular if count == 1 else (many or singular + "s")
     return f"{count} {word}"
+
+
+# Characters that break a line or cannot be seen: controls, line and paragraph separators,
+# format characters (e.g. a right-to-left override) and surrogates (undecodable bytes).
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: each character that would break it or not show is written as an
+    escape, as `repr` writes it (`a\\nb`, `\\x00`, `\\udcff`)."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _UNSEEN else ch for ch in text)

@@ -11,6 +11,7 @@ import click
 from xunshi.cli import render
 from xunshi.cli.options import actor_option, read_text
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
+from xunshi.display import one_line
 from xunshi.errors import InvalidDefinition
 
 
@@ -92,12 +93,12 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
         lines, summary = failed[0]
         if not state.as_json:
             for line in lines:
-                click.echo(line, err=True)
+                click.echo(one_line(line), err=True)
         raise Failed(summary)
     if not state.as_json:
         for lines, summary in failed:
             for line in lines or [summary]:
-                click.echo(line, err=True)
+                click.echo(one_line(line), err=True)
     raise Failed(f"{len(failed)} of {len(files)} files are not valid definitions")
 
 
