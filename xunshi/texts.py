@@ -3,6 +3,7 @@
 Every value is stripped. A code is letters, digits, `.`, `_`, `-`. A name (an actor, a title,
 a leader, a department) is one non-empty line of at most 200 characters; a text (a
 measure, manifestations, a reason) may run over several lines, at most 2,000 characters.
+A number (an id, a level, a count) is ASCII digits, within the database's integers.
 Anything else is refused with one line that says what is wrong.
 """
 
@@ -15,6 +16,9 @@ from xunshi.errors import BadInput
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_NAME = 200
 MAX_TEXT = 2000
+# The database's INTEGER columns hold 32 bits on PostgreSQL (64 on SQLite): an id, a
+# version or a level typed by a person is at most this.
+MAX_NUMBER = 2**31 - 1
 # Control characters (tab and newline aside, which a text may hold).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -61,3 +65,27 @@ def check_text(kind: str, value: str, *, required: bool = True) -> str:
 def check_actor(actor: str) -> str:
     """Who is acting: a name (`--actor`, else $XUNSHI_ACTOR, else the login name)."""
     return check_name("actor", actor)
+
+
+def is_digits(text: str) -> bool:
+    """Whether `text` is ASCII digits only (`str.isdigit` also takes `１２`, `²`, `٣`)."""
+    return text.isascii() and text.isdigit()
+
+
+def check_number(
+    kind: str,
+    text: str,
+    *,
+    minimum: int = 0,
+    maximum: int = MAX_NUMBER,
+    noun: str = "a whole number",
+) -> int:
+    """A whole number typed in ASCII digits (`-` in front if `minimum` allows), in range."""
+    raw = text.strip()
+    digits = raw[1:] if raw.startswith("-") and minimum < 0 else raw
+    if not is_digits(digits):
+        raise BadInput(f"{kind} {text!r} is not {noun}")
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        raise BadInput(f"{kind} {raw} is out of range ({minimum} to {maximum})")
+    return value

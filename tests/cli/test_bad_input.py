@@ -50,3 +50,50 @@ def test_an_option_without_its_value_is_a_usage_error(world: Cli) -> None:
     for args in (("case", "show", "2024-R1/U01", "--as-of"), ("--db",), ("case", "list", "--db")):
         result = world.run(*args, code=2)
         assert result.stderr.splitlines()[-1].startswith("Error: Option '--"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("case", "show", "１２"), "case '１２' is not a case id or key"),
+        (("case", "show", "²"), "case '²' is not a case id or key"),
+        (("case", "show", "99999999999999999999"), "case number 99999999999999999999 is out of"),
+        (("case", "history", "#2147483648"), "case number 2147483648 is out of range"),
+        (("item", "show", str(2**64)), f"item number {2**64} is out of range (0 to 2147483647)"),
+        (("task", "done", "1#99999999999999999999", "--evidence", "x", "--role", "office"),
+         "task number 99999999999999999999 is out of range"),
+        (("task", "done", "2024-R1/U01/P01#１", "--evidence", "x", "--role", "office"),
+         "task '2024-R1/U01/P01#１' is not a task id or key"),
+        (("escalations", "ack", "9223372036854775808"), "escalation id 9223372036854775808 is out"),
+        (("escalations", "ack", "１"), "escalation id '１' is not a number"),
+        (("calendar", "workdays", "2024-09-27", "１２"), "N '１２' is not a whole number"),
+        (("calendar", "workdays", "2024-09-27", "1_000"), "N '1_000' is not a whole number"),
+    ],
+)  # fmt: skip
+def test_a_number_is_ascii_digits_the_database_can_hold(
+    world: Cli, args: tuple[str, ...], message: str
+) -> None:
+    before = dump(world.path)
+    assert world.fail(*args).startswith(message)
+    assert dump(world.path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("escalations", "list", "--level", "１"), "'１' is not a whole number"),
+        (("escalations", "list", "--level", str(2**64)), f"{2**64} is out of range"),
+        (("definitions", "show", "regular", "--version", str(2**63)), f"{2**63} is out of range"),
+        (("definitions", "diagram", "regular", "--version", "-1"), "'-1' is not a whole number"),
+    ],
+)
+def test_a_numeric_option_is_ascii_digits_the_database_can_hold(
+    world: Cli, args: tuple[str, ...], message: str
+) -> None:
+    option = args[-2]
+    assert world.usage(*args).startswith(f"Error: Invalid value for '{option}': {message}")
+
+
+def test_a_numeric_option_in_range_still_works(world: Cli) -> None:
+    assert world.json("definitions", "show", "regular", "--version", "1")["version"] == 1
+    assert world.json("escalations", "list", "--level", "0") == []

@@ -8,6 +8,9 @@ from __future__ import annotations
 import pytest
 
 from xunshi.display import one_line
+from xunshi.errors import BadInput
+from xunshi.keys import ByNumber, InstanceKey, Kind, parse_reference
+from xunshi.texts import MAX_NUMBER, check_number
 
 
 @pytest.mark.parametrize(
@@ -25,3 +28,59 @@ from xunshi.display import one_line
 def test_one_line_escapes_what_would_break_the_line(text: str, shown: str) -> None:
     assert one_line(text) == shown
     assert len(one_line(text).splitlines()) <= 1
+
+
+@pytest.mark.parametrize("text", ["12", " 12 ", "#12", "0"])
+def test_a_reference_by_number(text: str) -> None:
+    found = parse_reference(text, "case")
+    assert isinstance(found, ByNumber)
+    assert found.id == int(text.strip().removeprefix("#"))
+
+
+@pytest.mark.parametrize("text", ["１２", "²", "٣", "𝟗", "+1", "-1", "1_000", "１#1"])
+def test_a_number_in_other_digits_is_not_a_reference(text: str) -> None:
+    with pytest.raises(BadInput, match="is not a"):
+        parse_reference(text, "task")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [(str(MAX_NUMBER + 1), "case"), (str(2**64), "item"), (f"1#{2**63}", "task"),
+     (f"2024-R1/U01/P01#{MAX_NUMBER + 1}", "task"), (f"{2**63}#1", "task")],
+)  # fmt: skip
+def test_a_number_the_database_cannot_hold_is_refused(text: str, kind: Kind) -> None:
+    with pytest.raises(BadInput, match="is out of range"):
+        parse_reference(text, kind)
+
+
+def test_the_largest_number_is_a_reference() -> None:
+    assert parse_reference(f"2024-R1/U01/P01#{MAX_NUMBER}", "task") == InstanceKey(
+        "2024-R1", "U01", "P01", MAX_NUMBER
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "minimum", "expected"),
+    [("5", 0, 5), (" 7 ", 0, 7), ("-5", -10, -5), (str(MAX_NUMBER), 0, MAX_NUMBER)],
+)
+def test_check_number_accepts(text: str, minimum: int, expected: int) -> None:
+    assert check_number("N", text, minimum=minimum) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "minimum", "message"),
+    [
+        ("-5", 0, "N '-5' is not a whole number"),
+        ("１２", 0, "N '１２' is not a whole number"),
+        ("", 0, "N '' is not a whole number"),
+        ("1e3", 0, "N '1e3' is not a whole number"),
+        ("NaN", 0, "N 'NaN' is not a whole number"),
+        ("--5", -10, "N '--5' is not a whole number"),
+        (str(2**64), 0, f"N {2**64} is out of range (0 to {MAX_NUMBER})"),
+        ("-20", -10, "N -20 is out of range (-10 to 2147483647)"),
+    ],
+)
+def test_check_number_refuses(text: str, minimum: int, message: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        check_number("N", text, minimum=minimum)
+    assert refused.value.message == message

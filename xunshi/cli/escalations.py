@@ -7,9 +7,9 @@ import sys
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, instant
+from xunshi.cli.options import actor_option, instant, whole_number
 from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
-from xunshi.errors import BadInput
+from xunshi.texts import check_number
 
 
 @click.command(cls=XunshiCommand)
@@ -42,7 +42,7 @@ def escalations() -> None:
 @escalations.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
 @click.option("--round", "round_code", help="Only this round.")
-@click.option("--level", type=int, help="Only this level.")
+@click.option("--level", metavar="N", callback=whole_number, help="Only this level.")
 @pass_state
 def escalations_list(
     state: State, open_only: bool, round_code: str | None, level: int | None
@@ -65,9 +65,8 @@ def escalations_list(
 @pass_state
 def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
     """Acknowledge an escalation (recorded in the case's history)."""
-    if not escalation_id.isdigit():
-        raise BadInput(f"escalation id {escalation_id!r} is not a number")
-    done = state.services().escalations.acknowledge(int(escalation_id), actor)
+    number = check_number("escalation id", escalation_id, noun="a number")
+    done = state.services().escalations.acknowledge(number, actor)
     render.emit(
         state,
         done.to_json(),

@@ -10,9 +10,22 @@ from typing import TypeVar
 import click
 
 from xunshi.cli.root import Failed, State
+from xunshi.errors import BadInput
+from xunshi.texts import check_number
 from xunshi.timeparse import parse_date, parse_instant
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def whole_number(_ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """An option's whole number (a level, a version): ASCII digits, within the database's
+    integers, else a usage error (click's `int` would take `１２`, and numbers of any size)."""
+    if value is None:
+        return None
+    try:
+        return check_number("value", value)
+    except BadInput as exc:
+        raise click.BadParameter(exc.message.removeprefix("value "), param=param) from None
 
 
 def actor_option(what: str = "Who acts") -> Callable[[F], F]:
