@@ -97,3 +97,27 @@ def test_a_numeric_option_is_ascii_digits_the_database_can_hold(
 def test_a_numeric_option_in_range_still_works(world: Cli) -> None:
     assert world.json("definitions", "show", "regular", "--version", "1")["version"] == 1
     assert world.json("escalations", "list", "--level", "0") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (("escalate", "--now", "9999-12-31T23:00-01:00"), "--now '9999-12-31T23:00-01:00'"),
+        (("case", "show", "2024-R1/U01", "--as-of", "0001-01-01T07:30"),
+         "--as-of '0001-01-01T07:30'"),
+        (("case", "milestone", "2024-R1/U01", "training_done", "--role", "office",
+          "--at", "0001-01-01T00:00+01:00"), "--at '0001-01-01T00:00+01:00'"),
+    ],
+)  # fmt: skip
+def test_a_time_that_cannot_be_converted_is_out_of_range(
+    world: Cli, args: tuple[str, ...], text: str
+) -> None:
+    before = dump(world.path)
+    assert world.fail(*args) == f"{text} is out of range (years 1 to 9999 in UTC)"
+    assert dump(world.path) == before
+
+
+def test_a_time_in_the_year_one_reads_with_four_digits(world: Cli) -> None:
+    assert world.fail("case", "show", "2024-R1/U01", "--as-of", "0001-01-01") == (
+        "case 2024-R1/U01 did not exist at 0001-01-01 23:59 (its history starts 2024-09-02 09:00)"
+    )

@@ -5,12 +5,16 @@ Each test pins one defect the CLI fuzz test found (`tests/cli/test_fuzz.py`).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from xunshi.display import one_line
 from xunshi.errors import BadInput
 from xunshi.keys import ByNumber, InstanceKey, Kind, parse_reference
 from xunshi.texts import MAX_NUMBER, check_number
+from xunshi.timeparse import parse_instant
 
 
 @pytest.mark.parametrize(
@@ -84,3 +88,28 @@ def test_check_number_refuses(text: str, minimum: int, message: str) -> None:
     with pytest.raises(BadInput) as refused:
         check_number("N", text, minimum=minimum)
     assert refused.value.message == message
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9999-12-31T23:00-01:00", "0001-01-01T00:00+01:00", "0001-01-01", "0001-01-01T07:59"],
+)
+def test_a_time_utc_cannot_express_is_out_of_range(text: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        parse_instant(text, SHANGHAI, "--at")
+    assert refused.value.message == f"--at {text!r} is out of range (years 1 to 9999 in UTC)"
+
+
+def test_the_last_day_ends_within_range() -> None:
+    last = parse_instant("9999-12-31", SHANGHAI, end_of_day=True)
+    assert last == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    with pytest.raises(BadInput, match="out of range"):
+        parse_instant("9999-12-31", ZoneInfo("America/New_York"), end_of_day=True)
+
+
+def test_a_day_ends_at_its_last_instant() -> None:
+    end = parse_instant("2024-10-10", SHANGHAI, end_of_day=True)
+    assert end + timedelta(microseconds=1) == datetime(2024, 10, 11, tzinfo=SHANGHAI)
