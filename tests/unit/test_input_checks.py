@@ -5,6 +5,7 @@ Each test pins one defect the CLI fuzz test found (`tests/cli/test_fuzz.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ import pytest
 from xunshi.display import one_line
 from xunshi.errors import BadInput
 from xunshi.keys import ByNumber, InstanceKey, Kind, parse_reference
-from xunshi.texts import MAX_NUMBER, check_number
+from xunshi.texts import MAX_NUMBER, check_name, check_number, check_text
 from xunshi.timeparse import parse_instant
 
 
@@ -113,3 +114,23 @@ def test_the_last_day_ends_within_range() -> None:
 def test_a_day_ends_at_its_last_instant() -> None:
     end = parse_instant("2024-10-10", SHANGHAI, end_of_day=True)
     assert end + timedelta(microseconds=1) == datetime(2024, 10, 11, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("check", [check_name, check_text])
+@pytest.mark.parametrize("value", ["\ud800", "示例\udfff", "\udce9"])
+def test_a_lone_surrogate_is_not_text(check: Callable[..., str], value: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        check("item title", value)
+    assert refused.value.message.startswith(f"item title holds {value.strip('示例')!r}, half of")
+
+
+@pytest.mark.parametrize("value", ["a\x85b", "a\u2028b", "a\u2029b", "a\x9bb", "a\x00b"])
+def test_a_name_is_one_line_in_unicode_too(value: str) -> None:
+    with pytest.raises(BadInput, match="must be one line of text"):
+        check_name("unit name", value)
+
+
+def test_a_text_takes_unicode_line_breaks_but_no_c1_control() -> None:
+    assert check_text("measure", "一\u2028二") == "一\u2028二"
+    with pytest.raises(BadInput, match="no control characters"):
+        check_text("measure", "一\x85二")
