@@ -428,6 +428,28 @@ def test_bad_file_range_title() -> None:
     assert bad(text) == "cal2027.yaml: holiday range title must be text, not ['a']"
 
 
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        (r"春\ud800节", "holiday range title holds '\\ud800', half of a character"),
+        (r"春\0节", "holiday range title must be one line of text"),
+        (r"春\n节", "holiday range title must be one line of text"),
+        ("春" * 201, "holiday range title is 201 characters long; at most 200"),
+    ],
+)
+def test_bad_file_range_title_is_checked_as_a_name(title: str, message: str) -> None:
+    # A title is stored and shown as every name is: one line, storable (issue #8).
+    text = f'year: 2027\nholidays:\n  - {{from: 2027-02-06, to: 2027-02-13, title: "{title}"}}\n'
+    assert bad(text + "workdays: []\n").startswith(f"cal2027.yaml: {message}")
+
+
+def test_a_range_title_is_stripped() -> None:
+    text = 'year: 2027\nholidays:\n  - {from: 2027-02-06, to: 2027-02-06, title: " 春节 "}\n'
+    assert parse_calendar_file(text + "workdays: []\n", "x.yaml").titles == {
+        date(2027, 2, 6): "春节"
+    }
+
+
 def test_bad_file_day_both_holiday_and_workday() -> None:
     text = (
         "year: 2027\nholidays:\n  - {from: 2027-02-06, to: 2027-02-13}\n"

@@ -24,6 +24,7 @@ from functools import cache
 from typing import Any, Literal, NamedTuple, Protocol
 
 from xunshi.errors import BadInput
+from xunshi.texts import check_name
 
 # How a load changes its year: `merge` overrides the days its file lists and keeps every
 # other day, `replace` makes the file the whole year, `reset` returns to the built-in data.
@@ -458,6 +459,11 @@ def _holiday_range(
     title = entry.get("title")
     if title is not None and not isinstance(title, str):
         raise CalendarFileError(f"{source}: holiday range title must be text, not {title!r}")
+    if title is not None:
+        try:
+            title = check_name("holiday range title", title, required=False)
+        except BadInput as exc:
+            raise CalendarFileError(f"{source}: {exc.message}") from None
     first = _date_in_year(entry["from"], "holiday", year, source)
     last = _date_in_year(entry["to"], "holiday", year, source)
     if first > last:
