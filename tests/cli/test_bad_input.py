@@ -121,3 +121,12 @@ def test_a_time_in_the_year_one_reads_with_four_digits(world: Cli) -> None:
     assert world.fail("case", "show", "2024-R1/U01", "--as-of", "0001-01-01") == (
         "case 2024-R1/U01 did not exist at 0001-01-01 23:59 (its history starts 2024-09-02 09:00)"
     )
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "1e309"])
+def test_a_numeric_setting_that_is_not_finite_is_one_line(world: Cli, raw: str) -> None:
+    before = dump(world.path)
+    assert world.fail("escalate", env={"XUNSHI_LEASE": raw}) == (
+        f"XUNSHI_LEASE must be a positive number of at most 1000000000, not {raw}"
+    )
+    assert dump(world.path) == before

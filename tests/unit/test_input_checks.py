@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from xunshi.config import Settings
 from xunshi.display import one_line
 from xunshi.errors import BadInput
 from xunshi.keys import ByNumber, InstanceKey, Kind, parse_reference
@@ -134,3 +135,32 @@ def test_a_text_takes_unicode_line_breaks_but_no_c1_control() -> None:
     assert check_text("measure", "一\u2028二") == "一\u2028二"
     with pytest.raises(BadInput, match="no control characters"):
         check_text("measure", "一\x85二")
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "1e309", "1e10", "0", "-1", "0.0"])
+def test_a_numeric_setting_is_finite_and_sane(raw: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        Settings.from_env({"XUNSHI_LEASE": raw})
+    assert refused.value.message == (
+        f"XUNSHI_LEASE must be a positive number of at most 1000000000, not {raw}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [("XUNSHI_WEBHOOK_ATTEMPTS", "１２"), ("XUNSHI_WEBHOOK_ATTEMPTS", "2.5"),
+     ("XUNSHI_WEBHOOK_ATTEMPTS", "nan"), ("XUNSHI_WEBHOOK_BACKOFF", "1_000"),
+     ("XUNSHI_WEBHOOK_TIMEOUT", "１０"), ("XUNSHI_LEASE", "sixty")],
+)  # fmt: skip
+def test_a_numeric_setting_is_a_number_in_ascii(name: str, raw: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        Settings.from_env({name: raw})
+    assert refused.value.message == f"{name}={raw!r} is not a number"
+
+
+def test_numeric_settings_in_range_are_read() -> None:
+    settings = Settings.from_env(
+        {"XUNSHI_LEASE": "1e9", "XUNSHI_WEBHOOK_ATTEMPTS": " 3 ", "XUNSHI_WEBHOOK_BACKOFF": "0.5"}
+    )
+    assert (settings.lease_seconds, settings.webhook_attempts) == (1e9, 3)
+    assert settings.webhook_backoff == 0.5
