@@ -322,7 +322,8 @@ def fuzz_template(tmp_path_factory: pytest.TempPathFactory, _templates: dict[str
 
 @dataclass
 class Sandbox:
-    """A test's folder: the database copy, `in/` (files to read), `out/` (files written)."""
+    """A test's folder: the database copy, `in/` (files to read), `out/` and `notify/` (files
+    written)."""
 
     folder: Path
     template: Path
@@ -337,7 +338,7 @@ class Sandbox:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.db}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(self.template, self.db)
-        for name in ("in", "out"):
+        for name in ("in", "out", "notify"):
             shutil.rmtree(self.folder / name, ignore_errors=True)
             (self.folder / name).mkdir()
         for name, source in SHIPPED.items():
@@ -387,7 +388,7 @@ def check_survived(
         assert result.stderr.endswith("\n"), described
         earlier = lines[:-1]
         if path in PROBLEM_LINES:
-            files = tuple(f"{arg}:" for arg in args if arg.startswith("in"))
+            files = tuple(f"{Path(arg)}:" for arg in args if arg.startswith("in") or not arg)
             earlier = [line for line in earlier if not (files and line.startswith(files))]
         assert not earlier, f"exit 1 with more than one `Error:` line{described}"
     else:
@@ -413,4 +414,69 @@ def test_any_arguments(path: tuple[str, ...], sandbox: Sandbox) -> None:
 
     if DEEP and "XUNSHI_FUZZ_SEED" in os.environ:
         fuzz = seed(int(os.environ["XUNSHI_FUZZ_SEED"]))(fuzz)
+    fuzz()
+
+
+# -- the environment ---------------------------------------------------------------------------
+
+ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Etc/GMT+12", "Pacific/Kiritimati", "Nowhere"]
+# Never a URL a POST could go to: no test reaches the network.
+NOT_URLS = ["ftp://example.org/hook", "http://", "https://exa mple.org", "http://[::1", "hook"]
+NUMBERS = ["1", "0.5", "60", "0", "-1", "nan", "inf", "1e309", "1e10", "１２", "1_0", "2.5"]
+ENVIRONMENT_VALUES: dict[str, st.SearchStrategy[str]] = {
+    "XUNSHI_TZ": mixed(ZONES),
+    "XUNSHI_ACTOR": mixed(NAMES),
+    "XUNSHI_NOTIFY_FILE": st.builds(
+        lambda name: f"notify/{name.replace('/', '_')}", st.one_of(st.just("n.jsonl"), hostile)
+    ),
+    "XUNSHI_WEBHOOK_URL": st.one_of(
+        st.sampled_from(NOT_URLS),
+        hostile.filter(lambda v: not v.strip().lower().startswith(("http:", "https:"))),
+    ),
+    "XUNSHI_WEBHOOK_ATTEMPTS": mixed(NUMBERS),
+    "XUNSHI_WEBHOOK_BACKOFF": mixed(NUMBERS),
+    "XUNSHI_WEBHOOK_TIMEOUT": mixed(NUMBERS),
+    "XUNSHI_LEASE": mixed(NUMBERS),
+}
+# Commands that read the settings they concern: the clock's zone, who acts, the notifications.
+ENVIRONMENT_COMMANDS = [
+    ("escalate",),
+    ("case", "show", "2024-R1/U01", "--as-of", "2024-09-10"),
+    ("case", "milestone", "2024-R1/U01", "three_lists", "--role", "office", "--at", "2024-09-10"),
+    ("escalations", "ack", "2"),
+    ("audit", "seal"),
+    ("calendar", "workdays", "2024-09-27", "5"),
+    ("item", "list", "--overdue"),
+]
+
+
+def _possible_in_environment(value: str) -> bool:
+    """Whether a process could get `value` from its environment: bytes without NUL (bytes
+    that are not UTF-8 come as surrogate escapes)."""
+    try:
+        return b"\0" not in os.fsencode(value)
+    except UnicodeEncodeError:
+        return False
+
+
+@st.composite
+def environments(draw: st.DrawFn) -> dict[str, str | None]:
+    """Some of the settings, each drawn (never XUNSHI_DEBUG: it asks for tracebacks)."""
+    names = draw(st.lists(st.sampled_from(sorted(ENVIRONMENT_VALUES)), min_size=1, max_size=3))
+    values = {name: ENVIRONMENT_VALUES[name].filter(_possible_in_environment) for name in names}
+    return {name: draw(value) for name, value in values.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEEP, reason="in the normal suite once the defects it finds are fixed")
+def test_any_environment(sandbox: Sandbox) -> None:
+    """Whatever the XUNSHI_* settings: exit 0, 1 or 2, one `Error:` line, data unchanged."""
+    before = dump(sandbox.template)
+
+    @settings(FUZZ, max_examples=FUZZ.max_examples * 8)
+    @given(args=st.sampled_from(ENVIRONMENT_COMMANDS), env=environments())
+    def fuzz(args: tuple[str, ...], env: dict[str, str | None]) -> None:
+        sandbox.reset({})
+        check_survived(sandbox.run(list(args), env), before, sandbox, args[:2], list(args))
+
     fuzz()
