@@ -63,7 +63,7 @@ from fuzz_world import (
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from xunshi import stopping
+from xunshi import scheduler, stopping
 from xunshi.cli import cli as root
 
 DEEP = int(os.environ.get("XUNSHI_FUZZ_EXAMPLES", "0"))
@@ -158,7 +158,7 @@ OPTION_VALUES: dict[str, list[str]] = {
     "encoding": ENCODINGS,
     "version": ["1", "2", "0", "-1", "3"],
     "level": ["0", "1", "2", "-1", "5"],
-    "interval": ["0.1", "60", "0", "-1", "0.05"],
+    "interval": ["0.1", "60", "0", "-1", "0.05", "nan", "inf", "1e15"],
     "seal": SEALS,
 }
 ARGUMENT_VALUES: dict[str, list[str]] = {
@@ -356,13 +356,23 @@ class Sandbox:
         return runner.invoke(root, ["--db", f"sqlite:///{self.db}", *args], prog_name="xunshi")
 
 
+class StopAtOnce(threading.Event):
+    """A stop request that comes as soon as the scheduler waits for one: `scheduler run`
+    starts (its interval goes to APScheduler), sweeps at most once, and stops."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Stop now."""
+        self.set()
+        return True
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path, fuzz_template: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    """The test's folder as the current one; `scheduler run` stopped before it starts."""
+    """The test's folder as the current one; `scheduler run` stopped as soon as it runs,
+    without touching the test process's signal handlers."""
     monkeypatch.chdir(tmp_path)
-    stopped = threading.Event()
-    stopped.set()
-    monkeypatch.setattr(stopping, "stop_event", lambda: stopped)
+    monkeypatch.setattr(stopping, "stop_event", StopAtOnce)
+    monkeypatch.setattr(scheduler, "_install_signal_handlers", lambda _stop: None)
     return Sandbox(tmp_path, fuzz_template)
 
 
