@@ -130,3 +130,19 @@ def test_a_numeric_setting_that_is_not_finite_is_one_line(world: Cli, raw: str) 
         f"XUNSHI_LEASE must be a positive number of at most 1000000000, not {raw}"
     )
     assert dump(world.path) == before
+
+
+@pytest.mark.parametrize(
+    ("interval", "message"),
+    [
+        ("nan", "nan is not a number."),
+        ("inf", "inf is not in the range 0.1<=x<=1000000000.0."),
+        ("1e15", "1000000000000000.0 is not in the range 0.1<=x<=1000000000.0."),
+        ("0.05", "0.05 is not in the range 0.1<=x<=1000000000.0."),
+    ],
+)
+def test_a_scheduler_interval_is_a_sane_number(world: Cli, interval: str, message: str) -> None:
+    # Refused before the daemon starts: APScheduler would fail on it with a traceback.
+    assert world.usage("scheduler", "run", "--interval", interval) == (
+        f"Error: Invalid value for '--interval': {message}"
+    )

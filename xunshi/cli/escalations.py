@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -9,6 +10,7 @@ import click
 from xunshi.cli import render
 from xunshi.cli.options import actor_option, instant, whole_number
 from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
+from xunshi.config import MAX_SETTING
 from xunshi.texts import check_number
 
 
@@ -74,6 +76,13 @@ def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
     )
 
 
+def _a_number(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """The value, unless it is NaN (which every range lets through)."""
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number.", param=param)
+    return value
+
+
 @click.group(cls=XunshiGroup)
 def scheduler() -> None:
     """The escalation scheduler daemon."""
@@ -82,7 +91,8 @@ def scheduler() -> None:
 @scheduler.command("run")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=MAX_SETTING),
+    callback=_a_number,
     default=60.0,
     show_default=True,
     help="Seconds between sweeps.",
