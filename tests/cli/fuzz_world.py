@@ -147,7 +147,8 @@ INSTANTS = [
 ]  # fmt: skip
 YEARS = ["2024", "2025", "2027", "2004", "1900", "2200", "1899", "2201", "0", "2026"]
 SEALS = ["0" * 64, "f" * 64, "abc", "z" * 64]
-ENCODINGS = ["utf-8", "gb18030", "gbk", "latin-1", "utf-16", "xyz", "rot13", "base64", "idna"]
+ENCODINGS = ["utf-8", "gb18030", "gbk", "latin-1", "utf-16", "xyz", "rot13", "base64", "idna",
+             "undefined", "punycode", "unicode_escape", "utf-7"]  # fmt: skip
 
 # Values no command should choke on, whatever the parameter.
 HOSTILE = [

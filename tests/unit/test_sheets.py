@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xunshi.errors import BadInput
-from xunshi.services.sheets import Column, SheetProblems, parse_day, read_sheet
+from xunshi.services.sheets import Column, SheetProblems, check_encoding, parse_day, read_sheet
 
 NOT_A_DATE = "is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"
 
@@ -128,3 +128,20 @@ def test_header_problems(tmp_path: Path, header: str, message: str) -> None:
     with pytest.raises(BadInput) as caught:
         read_sheet(sheet_at(tmp_path, f"{header}\n"), COLUMNS)
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize("name", ["U\ud800", "utf-8\x00", "", "hex", "nope"])
+def test_a_name_that_is_no_text_encoding_is_unknown(name: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        check_encoding(name)
+    assert refused.value.message == f"unknown encoding {name!r}"
+
+
+@pytest.mark.parametrize("name", ["undefined", "punycode"])
+def test_a_codec_that_fails_without_saying_where_is_one_line(tmp_path: Path, name: str) -> None:
+    # Both raise a bare UnicodeError (not UnicodeDecodeError) on these bytes (issue #8).
+    path = tmp_path / "plan.csv"
+    path.write_text("round,group\n2024-R1,G1\n", encoding="utf-8")
+    with pytest.raises(BadInput) as refused:
+        read_sheet(path, COLUMNS, encoding=name)
+    assert refused.value.message == f"plan.csv: not {name} text"

@@ -222,8 +222,12 @@ def check_encoding(name: str) -> str:
         b"a".decode(name)
     except LookupError:  # unknown, or a codec that is not a text encoding (rot13, base64)
         raise BadInput(f"unknown encoding {name!r}") from None
-    except UnicodeDecodeError:  # a text encoding that needs more than one byte (utf-16)
+    except UnicodeEncodeError:  # a name no codec has: it is not even ASCII ('\ud800')
+        raise BadInput(f"unknown encoding {name!r}") from None
+    except UnicodeError:  # a text encoding that needs more than one byte (utf-16)
         pass
+    except ValueError:  # a name with a NUL character
+        raise BadInput(f"unknown encoding {name!r}") from None
     return name
 
 
@@ -251,6 +255,8 @@ def _decode(source: str, data: bytes, encoding: str | None) -> str:
             return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as exc:
             raise BadInput(f"{source} line {_line(data, exc.start)}: not {encoding} text") from exc
+        except UnicodeError as exc:  # a codec that says no without saying where (punycode)
+            raise BadInput(f"{source}: not {encoding} text") from exc
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as not_utf8:
