@@ -71,6 +71,8 @@ class Database:
                 yield conn
         except DBAPIError as exc:
             raise StorageError(f"database error: {_reason(exc)}") from exc
+        except UnicodeEncodeError as exc:
+            raise BadInput(_unstorable(exc)) from exc
 
     @contextmanager
     def _transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
@@ -136,6 +138,8 @@ class Database:
                     raise StorageError(f"database error: {_reason(exc)}") from exc
             except DBAPIError as exc:
                 raise StorageError(f"database error: {_reason(exc)}") from exc
+            except UnicodeEncodeError as exc:
+                raise BadInput(_unstorable(exc)) from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.05)
 
@@ -181,6 +185,14 @@ class Database:
             conn.close()
         self._local = threading.local()
         self.engine.dispose()
+
+
+def _unstorable(exc: UnicodeEncodeError) -> str:
+    """The message for a value the driver could not encode for the database: a lone
+    surrogate (half of a character, from bytes that were not UTF-8) in a value that no
+    check looked at, such as a code to look up."""
+    found = exc.object[exc.start : exc.end]
+    return f"{found!r} is not text the database can store (half of a character)"
 
 
 def revision_in(conn: Connection) -> str | None:
