@@ -411,7 +411,7 @@ def check_survived(
         assert result.stderr.endswith("\n"), described
         earlier = lines[:-1]
         if invoked(args) in PROBLEM_LINES:
-            files = tuple(f"{Path(arg)}:" for arg in args if arg.startswith("in") or not arg)
+            files = tuple(f"{Path(arg)}:" for arg in args if not arg.startswith("-"))
             earlier = [line for line in earlier if not (files and line.startswith(files))]
         assert not earlier, f"exit 1 with more than one `Error:` line{described}"
     else:
