@@ -65,6 +65,7 @@ from hypothesis import strategies as st
 
 from xunshi import scheduler, stopping
 from xunshi.cli import cli as root
+from xunshi.display import one_line
 
 DEEP = int(os.environ.get("XUNSHI_FUZZ_EXAMPLES", "0"))
 settings.register_profile(
@@ -411,7 +412,7 @@ def check_survived(
         assert result.stderr.endswith("\n"), described
         earlier = lines[:-1]
         if invoked(args) in PROBLEM_LINES:
-            files = tuple(f"{Path(arg)}:" for arg in args if not arg.startswith("-"))
+            files = tuple(f"{one_line(str(Path(arg)))}:" for arg in args if arg[:1] != "-")
             earlier = [line for line in earlier if not (files and line.startswith(files))]
         assert not earlier, f"exit 1 with more than one `Error:` line{described}"
     else:
@@ -423,7 +424,6 @@ def check_survived(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEEP, reason="in the normal suite once the defects it finds are fixed")
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "xunshi")
 def test_any_arguments(path: tuple[str, ...], sandbox: Sandbox) -> None:
     """Whatever the arguments: exit 0, 1 or 2, one `Error:` line, data unchanged on failure."""
@@ -491,7 +491,6 @@ def environments(draw: st.DrawFn) -> dict[str, str | None]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEEP, reason="in the normal suite once the defects it finds are fixed")
 def test_any_environment(sandbox: Sandbox) -> None:
     """Whatever the XUNSHI_* settings: exit 0, 1 or 2, one `Error:` line, data unchanged."""
     before = dump(sandbox.template)
