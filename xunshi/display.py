@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 import unicodedata
 from collections.abc import Sequence
 
@@ -49,3 +50,15 @@ def one_line(text: str) -> str:
     """`text` on one line: each character that would break it or not show is written as an
     escape, as `repr` writes it (`a\\nb`, `\\x00`, `\\udcff`)."""
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _UNSEEN else ch for ch in text)
+
+
+_SHORT = reprlib.Repr()  # Python 3.11's Repr takes its limits as attributes only
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 4, 4
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A short repr of `value` for a message, however large it is: a YAML alias may expand
+    to millions of items, and a full repr of them would never finish."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

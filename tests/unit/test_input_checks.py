@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from xunshi.config import Settings
-from xunshi.display import one_line
+from xunshi.display import one_line, shown
 from xunshi.errors import BadInput
 from xunshi.keys import ByNumber, InstanceKey, Kind, parse_reference
+from xunshi.services.rectification import parse_categories
 from xunshi.texts import MAX_NUMBER, check_name, check_number, check_text
 from xunshi.timeparse import parse_instant
 
@@ -164,3 +165,23 @@ def test_numeric_settings_in_range_are_read() -> None:
     )
     assert (settings.lease_seconds, settings.webhook_attempts) == (1e9, 3)
     assert settings.webhook_backoff == 0.5
+
+
+def test_a_huge_category_from_aliases_is_named_briefly() -> None:
+    levels = ["  - &l0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"  - &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 6)]
+    text = "categories:\n 作风建设:\n" + "\n".join(f" {line}" for line in levels) + "\n"
+    with pytest.raises(BadInput) as refused:
+        parse_categories(text, "categories.yaml")
+    message = refused.value.message
+    assert message.startswith("categories.yaml: 作风建设: ['x', 'x', 'x', 'x', ...] must be text")
+    assert len(message) < 200
+
+
+def test_shown_is_short_whatever_the_value() -> None:
+    huge: list[object] = [1] * 9
+    for _ in range(12):
+        huge = [huge] * 9  # 9**13 items: a full repr would never finish
+    assert len(shown(huge)) <= 60
+    assert shown("长" * 100).endswith("…")
+    assert shown("ok") == "'ok'"
