@@ -184,6 +184,22 @@ def _json_string(value: str) -> str:
     return json.dumps(value)
 
 
+# A YAML value of a few hundred bytes whose aliases expand to 9**6 items.
+ALIAS_BOMB = (
+    "[&b0 [1, 1, 1, 1, 1, 1, 1, 1, 1], "
+    + ", ".join(f"&b{n} [{', '.join([f'*b{n - 1}'] * 9)}]" for n in range(1, 6))
+    + "]"
+)
+
+
+@st.composite
+def yaml_value(draw: st.DrawFn, pool: list[str]) -> str:
+    """A YAML scalar drawn from `pool` or hostile text; now and then a huge alias bomb."""
+    if draw(st.integers(0, 9)) == 9:
+        return ALIAS_BOMB
+    return _json_string(draw(mixed(pool)))
+
+
 def _csv_bytes(rows: list[list[str]], encoding: str) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
@@ -272,7 +288,7 @@ def items_file(draw: st.DrawFn) -> tuple[str, bytes]:
 def categories_file(draw: st.DrawFn) -> tuple[str, bytes]:
     """A category list whose names are drawn."""
     first = _json_string(draw(mixed(["作风建设", "新类别"])))
-    second = _json_string(draw(mixed(["违反中央八项规定精神", "新二级"])))
+    second = draw(yaml_value(["违反中央八项规定精神", "新二级"]))
     text = f"categories:\n  {first}: [{second}]\n  思想建设: [理论学习走过场]\n"
     return "categories.yaml", text.encode("utf-8")
 
@@ -281,16 +297,14 @@ def categories_file(draw: st.DrawFn) -> tuple[str, bytes]:
 def calendar_file(draw: st.DrawFn) -> tuple[str, bytes]:
     """A calendar year whose year, dates and titles are drawn."""
     year = draw(st.one_of(st.sampled_from(["2027", "2025", "2028"]), st.sampled_from(HOSTILE)))
-    day = draw(mixed([f"{year}-01-01", f"{year}-02-30", "2027-02-20"]))
-    title = draw(mixed(["元旦", "春节"]))
-    workday = draw(mixed([f"{year}-02-20", "2027-02-20"]))
+    day = draw(yaml_value([f"{year}-01-01", f"{year}-02-30", "2027-02-20"]))
+    title = draw(yaml_value(["元旦", "春节"]))
+    workday = draw(yaml_value([f"{year}-02-20", "2027-02-20"]))
+    written = year if draw(st.booleans()) else _json_string(year)  # a number, or text
     text = (
-        f"year: {_json_string(year)}\nholidays:\n"
-        f"  - {{from: {_json_string(day)}, to: {_json_string(day)}, title: {_json_string(title)}}}"
-        f"\nworkdays:\n  - {_json_string(workday)}\n"
+        f"year: {written}\nholidays:\n  - {{from: {day}, to: {day}, title: {title}}}"
+        f"\nworkdays:\n  - {workday}\n"
     )
-    if draw(st.booleans()):
-        text = text.replace(f"year: {_json_string(year)}", f"year: {year}")
     return "calendar.yaml", text.encode("utf-8", "surrogatepass")
 
 
@@ -303,7 +317,7 @@ DEFINITION_SLOTS = ["our_rectification", "本办整改流程", "登记", "巡视
 def definition_file(draw: st.DrawFn) -> tuple[str, bytes]:
     """The sample item definition with its name, titles or role titles drawn."""
     slot = draw(st.sampled_from(DEFINITION_SLOTS))
-    value = _json_string(draw(mixed(["fuzzed", "新流程", "fuzzed_name"])))
+    value = draw(yaml_value(["fuzzed", "新流程", "fuzzed_name"]))
     text = DEFINITION_TEXT.replace(slot, value, 1)
     if slot == "our_rectification":
         text += f"description: {_json_string(draw(hostile))}\n"
