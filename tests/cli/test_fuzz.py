@@ -70,7 +70,7 @@ from xunshi.display import one_line
 DEEP = int(os.environ.get("XUNSHI_FUZZ_EXAMPLES", "0"))
 settings.register_profile(
     "xunshi-fuzz",
-    max_examples=DEEP or 10,
+    max_examples=DEEP or 70,
     deadline=None,
     derandomize=not DEEP,  # the normal suite: the same examples on every run
     database=None,
