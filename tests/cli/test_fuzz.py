@@ -174,6 +174,9 @@ OPTION_VALUES: dict[str, list[str]] = {
     "level": ["0", "1", "2", "-1", "5"],
     "interval": ["0.1", "60", "0", "-1", "0.05", "nan", "inf", "1e15"],
     "seal": SEALS,
+    "group": GROUPS,
+    "unit": UNITS,
+    "to": ["office@example.org", "a@b", "not an address", "组长@示例.中国"],
 }
 ARGUMENT_VALUES: dict[str, list[str]] = {
     "CASE": CASES,
@@ -185,11 +188,13 @@ ARGUMENT_VALUES: dict[str, list[str]] = {
     "FROM": DATES,
     "N": ["5", "-5", "0", "1", "250", "-250", "100000"],
     "ID": ["1", "2", "3", "99", "#1"],
+    "CHANNEL": ["wecom", "dingtalk", "feishu", "email", "wechat", "log"],
 }
 CODES = {"round": ["2026-R1", *ROUNDS], "group": ["G3", *GROUPS], "unit": ["U05", *UNITS]}
 OUT_NAMES = [
     "ledger.xlsx", "ledger.csv", "events.jsonl", "events.json", "events.csv", "themes.csv",
     "themes.xlsx", "report.txt", "existing.csv", "existing.xlsx", "LEDGER.XLSX", "noext",
+    "deadlines.ics",
 ]  # fmt: skip
 
 
@@ -443,8 +448,12 @@ def test_any_arguments(path: tuple[str, ...], sandbox: Sandbox) -> None:
 # -- the environment ---------------------------------------------------------------------------
 
 ZONES = ["UTC", "Asia/Shanghai", "America/New_York", "Etc/GMT+12", "Pacific/Kiritimati", "Nowhere"]
-# Never a URL a POST could go to: no test reaches the network.
+# Never a URL a POST could go to, never a mail server: no test reaches the network.
 NOT_URLS = ["ftp://example.org/hook", "http://", "https://exa mple.org", "http://[::1", "hook"]
+not_a_url = st.one_of(
+    st.sampled_from(NOT_URLS),
+    hostile.filter(lambda v: not v.strip().lower().startswith(("http:", "https:"))),
+)
 NUMBERS = ["1", "0.5", "60", "0", "-1", "nan", "inf", "1e309", "1e10", "１２", "1_0", "2.5"]
 ENVIRONMENT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "XUNSHI_TZ": mixed(ZONES),
@@ -452,9 +461,23 @@ ENVIRONMENT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "XUNSHI_NOTIFY_FILE": st.builds(
         lambda name: f"notify/{name.replace('/', '_')}", st.one_of(st.just("n.jsonl"), hostile)
     ),
-    "XUNSHI_WEBHOOK_URL": st.one_of(
-        st.sampled_from(NOT_URLS),
-        hostile.filter(lambda v: not v.strip().lower().startswith(("http:", "https:"))),
+    "XUNSHI_WEBHOOK_URL": not_a_url,
+    "XUNSHI_WECOM_URL": not_a_url,
+    "XUNSHI_DINGTALK_URL": not_a_url,
+    "XUNSHI_FEISHU_URL": not_a_url,
+    "XUNSHI_DESK_URL": not_a_url,
+    "XUNSHI_DINGTALK_SECRET": hostile,
+    "XUNSHI_FEISHU_SECRET": hostile,
+    # A host name with a space in it: refused, so that no mail server is ever asked.
+    "XUNSHI_SMTP_HOST": st.builds(lambda v: f"smtp {v}", hostile),
+    "XUNSHI_SMTP_PORT": mixed(["25", "465", "65536", "0"]),
+    "XUNSHI_SMTP_SECURITY": mixed(["starttls", "ssl", "none"]),
+    "XUNSHI_SMTP_USER": mixed(NAMES),
+    "XUNSHI_SMTP_PASSWORD": hostile,
+    "XUNSHI_SMTP_FROM": mixed(["office@example.org", "巡视办 <office@example.org>"]),
+    "XUNSHI_SMTP_CAFILE": st.builds(lambda v: f"notify/{v.replace('/', '_')}", hostile),
+    "XUNSHI_ROUTES": st.builds(
+        lambda v: f"notify/{v.replace('/', '_')}", st.one_of(st.just("routes.yaml"), hostile)
     ),
     "XUNSHI_WEBHOOK_ATTEMPTS": mixed(NUMBERS),
     "XUNSHI_WEBHOOK_BACKOFF": mixed(NUMBERS),
@@ -470,6 +493,8 @@ ENVIRONMENT_COMMANDS = [
     ("audit", "seal"),
     ("calendar", "workdays", "2024-09-27", "5"),
     ("item", "list", "--overdue"),
+    ("notify", "test", "wecom"),
+    ("notify", "test", "email", "--to", "office@example.org"),
 ]
 
 
