@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -164,16 +165,24 @@ class Settings:
         return settings
 
 
+# The largest number a setting may be (seconds, attempts): past it a sleep or a timeout
+# overflows, and no office means it.
+MAX_SETTING = 1e9
+
+
 def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
     raw = env.get(name)
     if not raw:
         return default
     try:
+        # Python reads `１２` and `1_000` as numbers too; a setting is written in ASCII.
+        if not raw.strip().isascii() or "_" in raw:
+            raise ValueError(raw)
         value = kind(raw)
     except ValueError:
         raise BadInput(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise BadInput(f"{name} must be positive, not {raw}")
+    if not math.isfinite(value) or value <= 0 or value > MAX_SETTING:
+        raise BadInput(f"{name} must be a positive number of at most {MAX_SETTING:.0f}, not {raw}")
     return value
 
 

@@ -3,6 +3,7 @@ the words every front end and message uses for escalation levels."""
 
 from __future__ import annotations
 
+import reprlib
 import unicodedata
 from collections.abc import Sequence
 
@@ -39,6 +40,29 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     """`1 case`, `2 cases` (or the given plural form)."""
     word = singular if count == 1 else (many or singular + "s")
     return f"{count} {word}"
+
+
+# Characters that break a line or cannot be seen: controls, line and paragraph separators,
+# format characters (e.g. a right-to-left override) and surrogates (undecodable bytes).
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: each character that would break it or not show is written as an
+    escape, as `repr` writes it (`a\\nb`, `\\x00`, `\\udcff`)."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _UNSEEN else ch for ch in text)
+
+
+_SHORT = reprlib.Repr()  # Python 3.11's Repr takes its limits as attributes only
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 2, 4, 4
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A short repr of `value` for a message, however large it is: a YAML alias may expand
+    to millions of items, and a full repr of them would never finish."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # What a level is called wherever escalations of several ladders are counted or announced

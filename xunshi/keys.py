@@ -3,8 +3,9 @@
 A case is `ROUND/UNIT` (`2024-R1/U01`), an item `ROUND/UNIT/ITEM` (`2024-R1/U01/P01`), a
 task `ROUND/UNIT/ITEM#N` (`2024-R1/U01/P01#1`). Messages name them with their kind in
 front (`case 2024-R1/U01`). Commands also accept an instance's number (`12` or `#12`; a
-task also as `ITEM_NUMBER#N`): `parse_reference` tells the two apart, and the services
-resolve a number to its key. Nothing else builds or splits these strings.
+task also as `ITEM_NUMBER#N`; numbers in ASCII digits, within the database's integers):
+`parse_reference` tells the two apart, and the services resolve a number to its key.
+Nothing else builds or splits these strings.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from xunshi.errors import BadInput
+from xunshi.texts import check_number, is_digits
 
 Kind = Literal["case", "item", "task"]
 
@@ -98,17 +100,18 @@ def parse_reference(text: str, kind: Kind) -> Reference:
     """A CASE, ITEM or TASK argument: a key, or a number."""
     raw = text.strip()
     number = raw.removeprefix("#")
-    if number.isdigit():
-        return ByNumber(kind, int(number))
+    if is_digits(number):
+        return ByNumber(kind, check_number(f"{kind} number", number))
     if kind == "task":
         head, sep, tail = raw.rpartition("#")
         tail = tail.strip()
-        if sep and tail.isdigit():
+        if sep and is_digits(tail):
             item = parse_reference(head, "item") if head.strip() else None
+            task = check_number("task number", tail)
             if isinstance(item, ByNumber):
-                return ByNumber("task", item.id, int(tail))
+                return ByNumber("task", item.id, task)
             if isinstance(item, InstanceKey):
-                return item.task_key(int(tail))
+                return item.task_key(task)
         raise _bad(text, kind)
     parts = [part.strip() for part in raw.split("/")]
     if len(parts) != _PARTS[kind] or not all(parts) or "#" in raw:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from xunshi.errors import BadInput
@@ -27,12 +27,8 @@ def parse_instant(
     raw = text.strip()
     if len(raw) == 10:
         day = parse_date(raw, what)
-        start = datetime.combine(day, time.min, tzinfo=tz)
-        if end_of_day:
-            return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz) - timedelta(
-                microseconds=1
-            )
-        return start
+        instant = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=tz)
+        return _convertible(instant, tz, text, what)
     try:
         instant = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError:
@@ -41,9 +37,21 @@ def parse_instant(
         ) from None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=tz)
+    return _convertible(instant, tz, text, what)
+
+
+def _convertible(instant: datetime, tz: ZoneInfo, text: str, what: str) -> datetime:
+    """`instant`, once it is one that UTC (what is stored) and `tz` (what is shown) can
+    express: 9999-12-31T23:00-01:00 is in the year 10000 in UTC, past what a date holds."""
+    try:
+        instant.astimezone(UTC)
+        instant.astimezone(tz)
+    except OverflowError:
+        raise BadInput(f"{what} {text!r} is out of range (years 1 to 9999 in UTC)") from None
     return instant
 
 
 def business_time(instant: datetime, tz: ZoneInfo) -> str:
     """An instant as people read it: `2024-09-27 09:30` in the business time zone."""
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    # isoformat, not strftime: strftime writes the year 1 as `1`, not `0001`.
+    return instant.astimezone(tz).replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")

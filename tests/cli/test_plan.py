@@ -266,6 +266,24 @@ BAD_ROWS = [
         "row 3, column round: round 2024-R9 does not exist (create it with `xunshi round create`)",
         id="unknown-round",
     ),
+    # Names from a sheet are checked as `unit add` and `group add` check them (issue #8).
+    pytest.param(
+        (ROUND, "G2", "李四", "U05", "示例市\n商务局", "", "regular"),
+        "row 3, column unit_name: unit name must be one line of text (no line breaks or control "
+        "characters)",
+        id="unit-name-on-two-lines",
+    ),
+    pytest.param(
+        (ROUND, "G2", "李" * 201, "U05", "示例市商务局", "", "regular"),
+        "row 3, column group_leader: group leader is 201 characters long; at most 200",
+        id="leader-too-long",
+    ),
+    pytest.param(
+        (ROUND, "G2", "李四", "U05", "示例市商务局", "市直\x07机关", "regular"),
+        "row 3, column unit_category: unit category must be one line of text (no line breaks or "
+        "control characters)",
+        id="category-with-a-control-character",
+    ),
 ]
 
 

@@ -62,7 +62,7 @@ def test_case_fire_and_resume_mark_the_new_due_date(early: Cli) -> None:
     on_case(early, "suspend", "--reason", "巡视组临时召回", "--at", "2003-03-06T09:00")
     resumed = on_case(early, "resume", "--at", "2003-03-10T09:00")
 
-    # 现场巡视 (plan.leave, else 30wd) from Wednesday 03-05 on weekends only: six weeks, to Wednesday 04-16.
+    # 现场巡视 (30wd, no plan) from Wednesday 03-05 on weekends only: six weeks, to Wednesday 04-16.
     assert fired == f"case {CASE}: 巡前准备 → 现场巡视, due 2003-04-16 (暂定)\n"
     # (03-06, 03-10] holds two working days on weekends only: 03-07 and 03-10.
     assert resumed == f"case {CASE}: resumed, due 2003-04-18 (暂定)\n"

@@ -719,6 +719,35 @@ def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
         db.dispose()
 
 
+def test_opening_a_new_sqlite_database_waits_while_another_writes(tmp_path: Path) -> None:
+    # A new file is not in WAL mode yet; switching needs the file to itself, and SQLite says
+    # "database is locked" at once rather than wait. Upgraders started together on a new
+    # database failed so (test_concurrent_upgrades_of_an_empty_database, now and then).
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    modes: list[str] = []
+
+    def open_it() -> None:
+        db = Database(f"sqlite:///{path}")
+        try:
+            with db.connect() as conn:
+                modes.append(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+        finally:
+            db.dispose()
+
+    opener = threading.Thread(target=open_it)
+    opener.start()
+    opener.join(timeout=0.3)
+    assert opener.is_alive()  # waiting for the writer, not failed
+    writer.execute("COMMIT")
+    writer.close()
+    opener.join(timeout=10)
+    assert modes == ["wal"]
+
+
 def test_threads_upgrading_different_databases(tmp_path: Path) -> None:
     # Alembic keeps its `op` and `context` in module globals; upgrades in one process must
     # not run each other's operations on the wrong database.

@@ -428,6 +428,28 @@ def test_bad_file_range_title() -> None:
     assert bad(text) == "cal2027.yaml: holiday range title must be text, not ['a']"
 
 
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        (r"春\ud800节", "holiday range title holds '\\ud800', half of a character"),
+        (r"春\0节", "holiday range title must be one line of text"),
+        (r"春\n节", "holiday range title must be one line of text"),
+        ("春" * 201, "holiday range title is 201 characters long; at most 200"),
+    ],
+)
+def test_bad_file_range_title_is_checked_as_a_name(title: str, message: str) -> None:
+    # A title is stored and shown as every name is: one line, storable (issue #8).
+    text = f'year: 2027\nholidays:\n  - {{from: 2027-02-06, to: 2027-02-13, title: "{title}"}}\n'
+    assert bad(text + "workdays: []\n").startswith(f"cal2027.yaml: {message}")
+
+
+def test_a_range_title_is_stripped() -> None:
+    text = 'year: 2027\nholidays:\n  - {from: 2027-02-06, to: 2027-02-06, title: " 春节 "}\n'
+    assert parse_calendar_file(text + "workdays: []\n", "x.yaml").titles == {
+        date(2027, 2, 6): "春节"
+    }
+
+
 def test_bad_file_day_both_holiday_and_workday() -> None:
     text = (
         "year: 2027\nholidays:\n  - {from: 2027-02-06, to: 2027-02-13}\n"
@@ -569,3 +591,32 @@ def test_a_year_without_built_in_data_is_its_file_and_a_reset_empties_it() -> No
 def test_a_load_of_another_year_is_refused_by_the_fold() -> None:
     with pytest.raises(ValueError, match="load 1 is for 2027, not 2025"):
         year_days(2025, [load(1, "merge", FILE_2027)])
+
+
+def _aliases(levels: int) -> str:
+    """A YAML list of nine lists of nine … (9**levels items once aliases are expanded)."""
+    lines = ["    - &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for level in range(1, levels):
+        lines.append(f"    - &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("where", ["holidays:\n  - ", "holidays: []\nworkdays:\n  - "])
+def test_a_huge_value_from_aliases_is_named_briefly(where: str) -> None:
+    # A few hundred bytes of aliases expand to half a million items; the message used to
+    # repr them all (minutes, gigabytes for a few levels more) (issue #8).
+    text = "year: 2027\n" + where + "\n" + _aliases(6)
+    if where.startswith("holidays: []"):
+        text = text.replace("workdays:\n  - \n", "workdays:\n  -\n")
+    else:
+        text = text.replace("holidays:\n  - \n", "holidays:\n  -\n") + "workdays: []\n"
+    message = bad(text)
+    assert message.startswith("cal2027.yaml: ") and message.endswith("is not a date (YYYY-MM-DD)")
+    assert len(message) < 200
+
+
+def test_a_huge_year_is_named_briefly() -> None:
+    text = "holidays: []\nworkdays: []\nyear:\n" + _aliases(6)
+    message = bad(text)
+    assert message.startswith("cal2027.yaml: year must be an integer from 1900 to 2200, not [[")
+    assert len(message) < 200

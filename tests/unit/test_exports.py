@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from openpyxl import load_workbook
 
 from xunshi.errors import AlreadyExists, BadInput
 from xunshi.reports.output import Target, choose_target, write_to
-from xunshi.reports.workbook import MAX_WIDTH, column_width, heading
+from xunshi.reports.workbook import MAX_WIDTH, Sheet, column_width, heading, write_workbook
 
 # -- widths and the title row ---------------------------------------------------------------
 
@@ -43,6 +44,19 @@ def test_the_title_row_names_the_round_the_report_and_the_date() -> None:
 
 
 # -- choosing the target --------------------------------------------------------------------
+
+
+def test_text_that_starts_with_an_equals_sign_is_text_not_a_formula() -> None:
+    # openpyxl makes a formula of any string starting with "=": a measure typed as
+    # =HYPERLINK(…) would run in whoever opens the ledger (issue #8).
+    out = io.BytesIO()
+    rows = [['=HYPERLINK("http://example.org","看")', "=A1", date(2025, 1, 2), 3]]
+    write_workbook([Sheet("台账", "=1+1 整改台账", ("措施", "责任人", "时限", "数"), rows)], out)
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    assert sheet is not None
+    cells = [sheet.cell(row=1, column=1), *sheet[3]]
+    assert [c.data_type for c in cells] == ["s", "s", "s", "d", "n"]
+    assert [c.value for c in cells[:3]] == ["=1+1 整改台账", *rows[0][:2]]
 
 
 def test_the_extension_names_the_format_and_dash_is_stdout(tmp_path: Path) -> None:

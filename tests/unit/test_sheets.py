@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from xunshi.errors import BadInput
-from xunshi.services.sheets import Column, SheetProblems, parse_day, read_sheet
+from xunshi.services.sheets import (
+    NOT_TEXT,
+    Column,
+    SheetProblems,
+    check_encoding,
+    parse_day,
+    read_sheet,
+)
 
 NOT_A_DATE = "is not a date (2025-09-30, 2025/9/30 or 2025年9月30日)"
 
@@ -128,3 +135,40 @@ def test_header_problems(tmp_path: Path, header: str, message: str) -> None:
     with pytest.raises(BadInput) as caught:
         read_sheet(sheet_at(tmp_path, f"{header}\n"), COLUMNS)
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize("name", ["U\ud800", "utf-8\x00", "", "hex", "nope"])
+def test_a_name_that_is_no_text_encoding_is_unknown(name: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        check_encoding(name)
+    assert refused.value.message == f"unknown encoding {name!r}"
+
+
+@pytest.mark.parametrize("name", ["undefined", "punycode"])
+def test_a_codec_that_fails_without_saying_where_is_one_line(tmp_path: Path, name: str) -> None:
+    # Both raise a bare UnicodeError (not UnicodeDecodeError) on these bytes (issue #8).
+    path = tmp_path / "plan.csv"
+    path.write_text("round,group\n2024-R1,G1\n", encoding="utf-8")
+    with pytest.raises(BadInput) as refused:
+        read_sheet(path, COLUMNS, encoding=name)
+    assert refused.value.message == f"plan.csv: not {name} text"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "shown"),
+    [
+        (b"code,name\nU1,+2AA-\n", "utf-7", r"'\ud800'"),  # utf-7 decodes a lone surrogate
+        (b"code,name\nU1\\udcff,x\n", "unicode_escape", r"'\udcff'"),
+        (b"code,name\nU1,a\x00b\n", None, r"'\x00'"),
+    ],
+)
+def test_a_cell_that_is_not_text_is_a_problem(
+    tmp_path: Path, data: bytes, encoding: str | None, shown: str
+) -> None:
+    # No database stores these; a lookup with them crashed the driver (issue #8).
+    path = tmp_path / "s.csv"
+    path.write_bytes(data)
+    with pytest.raises(SheetProblems) as refused:
+        read_sheet(path, COLUMNS, encoding=encoding)
+    column = "name" if shown != r"'\udcff'" else "code"
+    assert refused.value.message == f"s.csv row 2, column {column}: holds {shown}: {NOT_TEXT}"

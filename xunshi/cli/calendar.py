@@ -14,6 +14,7 @@ from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.errors import BadInput
 from xunshi.reports.output import choose_target, write_to
+from xunshi.texts import MAX_NUMBER, check_number
 from xunshi.timeparse import parse_date
 
 ICS_FORMATS = ("ics",)
@@ -89,10 +90,7 @@ def calendar_show(state: State, year: str) -> None:
 def calendar_workdays(state: State, start: str, count: str) -> None:
     """The N-th working day after FROM (before it if N is negative)."""
     day = parse_date(start, "FROM")
-    try:
-        n = int(count)
-    except ValueError:
-        raise BadInput(f"N {count!r} is not a whole number") from None
+    n = check_number("N", count, minimum=-MAX_NUMBER)
     services = state.services(initialised=False)
     # With an initialised database, the years users loaded count too.
     found = services.read.catalog.workdays(day, n, initialised=services.schema.initialised())

@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, read_text
+from xunshi.cli.options import actor_option, read_text, whole_number
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
+from xunshi.display import one_line
 from xunshi.errors import InvalidDefinition
 
 
@@ -36,7 +37,9 @@ def definitions_list(state: State) -> None:
 
 @definitions.command("show")
 @click.argument("name")
-@click.option("--version", "version", type=int, help="A specific version (default: latest).")
+@click.option(
+    "--version", metavar="N", callback=whole_number, help="A specific version (default: latest)."
+)
 @pass_state
 def definitions_show(state: State, name: str, version: int | None) -> None:
     """States, milestones, transitions and ladder of a definition."""
@@ -92,12 +95,12 @@ def definitions_validate(state: State, files: tuple[Path, ...]) -> None:
         lines, summary = failed[0]
         if not state.as_json:
             for line in lines:
-                click.echo(line, err=True)
+                click.echo(one_line(line), err=True)
         raise Failed(summary)
     if not state.as_json:
         for lines, summary in failed:
             for line in lines or [summary]:
-                click.echo(line, err=True)
+                click.echo(one_line(line), err=True)
     raise Failed(f"{len(failed)} of {len(files)} files are not valid definitions")
 
 
@@ -131,7 +134,9 @@ def definitions_load(state: State, file: Path, actor: str, replace_builtin: bool
 @click.option(
     "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
 )
-@click.option("--version", "version", type=int, help="A specific version (default: latest).")
+@click.option(
+    "--version", metavar="N", callback=whole_number, help="A specific version (default: latest)."
+)
 @pass_state
 def definitions_diagram(state: State, name: str, fmt: str, version: int | None) -> None:
     """Print a Mermaid or Graphviz diagram of a definition."""

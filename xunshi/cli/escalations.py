@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, instant
+from xunshi.cli.options import actor_option, instant, whole_number
 from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
-from xunshi.errors import BadInput
+from xunshi.config import MAX_SETTING
+from xunshi.texts import check_number
 
 
 @click.command(cls=XunshiCommand)
@@ -42,7 +44,7 @@ def escalations() -> None:
 @escalations.command("list")
 @click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
 @click.option("--round", "round_code", help="Only this round.")
-@click.option("--level", type=int, help="Only this level.")
+@click.option("--level", metavar="N", callback=whole_number, help="Only this level.")
 @click.option(
     "--pending-decision",
     is_flag=True,
@@ -77,9 +79,8 @@ def escalations_list(
 @pass_state
 def escalations_ack(state: State, escalation_id: str, actor: str) -> None:
     """Acknowledge an escalation (recorded in the case's history)."""
-    if not escalation_id.isdigit():
-        raise BadInput(f"escalation id {escalation_id!r} is not a number")
-    done = state.services().escalations.acknowledge(int(escalation_id), actor)
+    number = check_number("escalation id", escalation_id, noun="a number")
+    done = state.services().escalations.acknowledge(number, actor)
     render.emit(
         state,
         done.to_json(),
@@ -110,10 +111,9 @@ def escalations_decide(
     """Confirm or dismiss a proposal raised by a decision rung (约谈, 通报, 问责建议)."""
     if verdict is None:
         raise click.UsageError("give --confirm or --dismiss")
-    if not escalation_id.isdigit():
-        raise BadInput(f"escalation id {escalation_id!r} is not a number")
+    number = check_number("escalation id", escalation_id, noun="a number")
     done = state.services().escalations.decide(
-        int(escalation_id),
+        number,
         confirm=verdict == "confirm",
         reason=reason,
         actor=actor,
@@ -132,6 +132,13 @@ def escalations_decide(
     )
 
 
+def _a_number(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """The value, unless it is NaN (which every range lets through)."""
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number.", param=param)
+    return value
+
+
 @click.group(cls=XunshiGroup)
 def scheduler() -> None:
     """The escalation scheduler daemon."""
@@ -140,7 +147,8 @@ def scheduler() -> None:
 @scheduler.command("run")
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=MAX_SETTING),
+    callback=_a_number,
     default=60.0,
     show_default=True,
     help="Seconds between sweeps.",

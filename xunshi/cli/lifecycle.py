@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import acting_options, actor_options, instant, whole_number
+from xunshi.cli.options import acting_options, actor_options, count_number, instant
 from xunshi.cli.root import State, pass_state
 from xunshi.keys import Kind, parse_reference
 
@@ -104,7 +104,7 @@ def _named(
         reason: str | None,
         count: str | None = None,
     ) -> None:
-        extra = {} if count is None else {"count": whole_number(count, "--count")}
+        extra = {} if count is None else {"count": count_number(count, "--count")}
         change = method(_service(state, kind))(
             parse_reference(name, kind),
             what,

@@ -10,9 +10,22 @@ from typing import TypeVar
 import click
 
 from xunshi.cli.root import Failed, State
+from xunshi.errors import BadInput
+from xunshi.texts import check_number
 from xunshi.timeparse import parse_date, parse_instant
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def whole_number(_ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """An option's whole number (a level, a version): ASCII digits, within the database's
+    integers, else a usage error (click's `int` would take `１２`, and numbers of any size)."""
+    if value is None:
+        return None
+    try:
+        return check_number("value", value)
+    except BadInput as exc:
+        raise click.BadParameter(exc.message.removeprefix("value "), param=param) from None
 
 
 def actor_option(what: str = "Who acts") -> Callable[[F], F]:
@@ -94,7 +107,7 @@ def export_options(
     return decorate
 
 
-def whole_number(text: str, what: str) -> int:
+def count_number(text: str, what: str) -> int:
     """A count typed by a person: ASCII digits only (not ０-９ or ²), at most 9 of them."""
     if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise Failed(f"{what} must be a whole number, not {text!r}")

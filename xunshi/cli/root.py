@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from xunshi.config import ENVIRONMENT, Settings
+from xunshi.display import one_line
 from xunshi.errors import InvalidDefinition, XunshiError
 
 if TYPE_CHECKING:
@@ -120,24 +121,71 @@ class RootGroup(XunshiGroup):
     """The root: turns every XunshiError into one line, exit 1 (storage turns database
     errors into StorageError, so none escapes as a traceback)."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Check every argument is text, then parse the root's own options."""
+        try:
+            for arg in args:
+                _check_argument(arg)
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise _in_one_line(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating errors."""
         try:
             return super().invoke(ctx)
         except InvalidDefinition as exc:
             for problem in exc.problems:
-                click.echo(problem, err=True)
+                click.echo(one_line(problem), err=True)
             _debug_traceback(ctx)
-            raise Failed(exc.message) from exc
+            raise Failed(one_line(exc.message)) from exc
         except XunshiError as exc:
             _debug_traceback(ctx)
-            raise Failed(exc.message) from exc
+            raise Failed(one_line(exc.message)) from exc
+        except click.ClickException as exc:
+            raise _in_one_line(exc) from None
         except BrokenPipeError:
             raise
         except OSError as exc:
             _debug_traceback(ctx)
             where = f"{exc.filename}: " if exc.filename else ""
-            raise Failed(f"{where}{exc.strerror or exc}") from exc
+            raise Failed(one_line(f"{where}{exc.strerror or exc}")) from exc
+
+
+def _in_one_line(exc: click.ClickException) -> click.ClickException:
+    """The error, its message on one line: click's usage errors and our own refusals quote
+    what was typed, which may hold line breaks and control characters."""
+    message = exc.format_message()
+    if one_line(message) == message:
+        return exc
+    if isinstance(exc, click.UsageError):
+        return click.UsageError(one_line(message), exc.ctx)
+    return Failed(one_line(message))
+
+
+def _check_argument(arg: str) -> None:
+    """Refuse an argument no command could use: one with a NUL character (no file name, no
+    database text may hold one), or bytes that are not UTF-8 (Python hands them over as
+    surrogates, which no file name or database text can hold either)."""
+    if "\x00" in arg:
+        raise Failed(f"argument {arg!r} contains a NUL character")
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        # Show the bytes as typed where they are bytes (`caf\xe9`), else the escape.
+        try:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            shown = one_line(arg)
+        raise Failed(
+            f"argument '{one_line(shown)}' is not UTF-8 text (is the terminal's encoding UTF-8?)"
+        ) from None
 
 
 def _debug_traceback(ctx: click.Context) -> None:

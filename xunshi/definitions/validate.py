@@ -47,6 +47,8 @@ Path = tuple[object, ...]
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
+# Lone surrogates, and control characters but tab and line break (a description's lines).
+_UNSTORABLE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TOP_REQUIRED = ("name", "title", "initial", "roles", "states", "transitions")
 _TOP_OPTIONAL = ("subject", "calendar", "escalation", "suspend_roles", "description")
 _STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "description", "tags")
@@ -717,6 +719,7 @@ class _Checker:
         if required:
             return self.nonempty_text(value, (*path, key), f"{prefix}{key}")
         if isinstance(value, str):
+            self.storable(value, (*path, key), f"{prefix}{key}")
             return value
         self.report((*path, key), f"{prefix}{key} must be text, not {_kind(value)}")
         return ""
@@ -727,7 +730,18 @@ class _Checker:
             return ""
         if not value.strip():
             self.report(path, f"{label} must not be empty")
+        self.storable(value, path, label)
         return value
+
+    def storable(self, value: str, path: Path, label: str) -> None:
+        """Report a text no database can store, or that no one can read: YAML's escapes
+        (`"\\ud800"`, `"\\0"`) make lone surrogates and control characters."""
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return
+        char = found.group()
+        what = "half of a character" if "\ud800" <= char <= "\udfff" else "a control character"
+        self.report(path, f"{label} holds {char!r}, {what}: not text that can be stored")
 
     def identifier(
         self, data: dict[object, object], key: str, path: Path, what: str, prefix: str

@@ -5,7 +5,8 @@ row, and the table below it. Printed, it is landscape, one page wide (as many ta
 takes), with the header row repeated on every page and `第 N 页 / 共 M 页` in the footer.
 On screen the panes are frozen below the header and the header carries the filters.
 Columns are as wide as their content (a Chinese character counts double), up to
-`MAX_WIDTH`; a column with longer text wraps it. Dates are real date cells.
+`MAX_WIDTH`; a column with longer text wraps it. Dates are real date cells; text is text,
+even when it starts with `=` (never a formula).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from xunshi.display import width as text_width
 
 if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_WIDTH = 24  # 12 Chinese characters; longer text wraps (a 26-column ledger must fit a page)
@@ -89,9 +91,8 @@ def _fill(sheet: Worksheet, spec: Sheet) -> None:
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
 
-    sheet.cell(row=TITLE_ROW, column=1, value=spec.title)
+    title = _as_text(sheet.cell(row=TITLE_ROW, column=1, value=spec.title))
     sheet.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
-    title = sheet.cell(row=TITLE_ROW, column=1)
     title.font = Font(bold=True, size=14)
     title.alignment = Alignment(horizontal="center", vertical="center")
     sheet.row_dimensions[TITLE_ROW].height = 24
@@ -113,6 +114,7 @@ def _fill(sheet: Worksheet, spec: Sheet) -> None:
         sheet.column_dimensions[letter].width, wrap = column_width(name, values)
         alignment = Alignment(vertical="top", wrap_text=wrap)
         for cell in sheet[letter][HEADER_ROW:end]:
+            _as_text(cell)
             cell.border = border
             cell.alignment = alignment
             if isinstance(cell.value, date):
@@ -130,3 +132,11 @@ def _fill(sheet: Worksheet, spec: Sheet) -> None:
     footer = sheet.oddFooter  # one footer for every page (no odd/even or first-page one)
     assert footer is not None
     footer.center.text = FOOTER
+
+
+def _as_text(cell: Cell) -> Cell:
+    """The cell, its text kept as text: openpyxl makes a formula of every string that starts
+    with `=`, and a measure or a name typed as `=HYPERLINK(…)` must not run in Excel."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from xunshi.errors import BadInput
 from xunshi.services.sheets import Column, SheetRow, parse_day, read_sheet
 from xunshi.storage import queries as q
-from xunshi.texts import check_batch, check_code
+from xunshi.texts import check_batch, check_code, check_name
 
 # The plan sheet's columns: English names, and the headers an office writes.
 PLAN_SHEET = (
@@ -34,6 +34,12 @@ PLAN_SHEET = (
 )
 _REQUIRED = tuple(c.name for c in PLAN_SHEET if not c.optional)
 _PLAN_DATES = {"move_in": "moves in", "leave": "leaves"}
+# The columns that are names, checked as `unit add` and `group add` check them.
+_NAMES = (
+    ("group_leader", "group leader"),
+    ("unit_name", "unit name"),
+    ("unit_category", "unit category"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +162,20 @@ class _PlanChecker:
             self.problem(row, column, "empty")
         if empty:
             return
-        codes_ok = True
+        cells_ok = True
         for column, kind in (("round", "round"), ("group", "group"), ("unit_code", "unit")):
             try:
                 check_code(kind, row[column])
             except BadInput as exc:
                 self.problem(row, column, exc.message)
-                codes_ok = False
-        if not codes_ok:
+                cells_ok = False
+        for column, kind in _NAMES:
+            try:
+                check_name(kind, row[column], required=column != "unit_category")
+            except BadInput as exc:
+                self.problem(row, column, exc.message)
+                cells_ok = False
+        if not cells_ok:
             return
         row = self._as_stored(row)
         if row["round"] not in self.rounds:

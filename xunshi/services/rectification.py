@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from xunshi.definitions.schema import Definition, State
+from xunshi.display import shown
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
@@ -517,18 +518,20 @@ def parse_categories(text: str, source: str) -> list[tuple[str, str]]:
     if not isinstance(tree, dict) or not tree:
         raise BadInput(f"{source}: categories must map each 一级类别 to a list of 二级类别")
     found: list[tuple[str, str]] = []
+    listed: set[tuple[str, str]] = set()
     for level1, children in tree.items():
         if not isinstance(level1, str) or not level1.strip() or "/" in level1:
-            raise BadInput(f"{source}: category {level1!r} must be text without '/'")
+            raise BadInput(f"{source}: category {shown(level1)} must be text without '/'")
         _category_name(source, level1)
         if not isinstance(children, list) or not children:
             raise BadInput(f"{source}: category {level1} needs a list of 二级类别")
         for level2 in children:
             if not isinstance(level2, str) or not level2.strip() or "/" in level2:
-                raise BadInput(f"{source}: {level1}: {level2!r} must be text without '/'")
+                raise BadInput(f"{source}: {level1}: {shown(level2)} must be text without '/'")
             key = (_category_name(source, level1), _category_name(source, level2))
-            if key in found:
+            if key in listed:
                 raise BadInput(f"{source}: {key[0]}/{key[1]} is listed twice")
+            listed.add(key)
             found.append(key)
     return found
 

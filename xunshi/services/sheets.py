@@ -81,6 +81,12 @@ class Sheet:
         return SheetProblems(self.source, [(n, self.label(c), m) for n, c, m in problems])
 
 
+# What a cell may not hold: NUL (no database stores it) and lone surrogates, which a CSV
+# read as unicode_escape or utf-7 can produce from `\ud800` or `+2AA-` (not characters).
+_NOT_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+NOT_TEXT = "not text that can be stored"
+
+
 def read_sheet(path: Path, columns: Sequence[Column], *, encoding: str | None = None) -> Sheet:
     """The rows of a CSV or XLSX (first worksheet) with a header row of `columns`."""
     if encoding is not None:
@@ -100,7 +106,7 @@ def read_sheet(path: Path, columns: Sequence[Column], *, encoding: str | None = 
         raise BadInput(f"{path.name}: the file is empty (it needs a header row)")
     header = _Header(path.name, table[0], columns)
     rows: list[SheetRow] = []
-    formulas: list[Problem] = []
+    unreadable: list[Problem] = []  # cells without a value, or with what is not text
     for number, cells in enumerate(table[1:], start=2):
         if all(c is not None and not c.strip() for c in cells):
             continue
@@ -114,13 +120,17 @@ def read_sheet(path: Path, columns: Sequence[Column], *, encoding: str | None = 
             if name is None:
                 continue
             if cell is None:
-                formulas.append((number, name, NO_FORMULA_VALUE))
+                unreadable.append((number, name, NO_FORMULA_VALUE))
+                continue
+            found = _NOT_TEXT.search(cell)
+            if found:
+                unreadable.append((number, name, f"holds {found.group()!r}: {NOT_TEXT}"))
                 continue
             values[name] = cell.strip()
         rows.append(SheetRow(number, values))
     sheet = Sheet(path.name, tuple(rows), header.labels)
-    if formulas:
-        raise sheet.problems(formulas)
+    if unreadable:
+        raise sheet.problems(unreadable)
     if not rows:
         raise BadInput(f"{path.name}: no rows below the header")
     return sheet
@@ -225,8 +235,12 @@ def check_encoding(name: str) -> str:
         b"a".decode(name)
     except LookupError:  # unknown, or a codec that is not a text encoding (rot13, base64)
         raise BadInput(f"unknown encoding {name!r}") from None
-    except UnicodeDecodeError:  # a text encoding that needs more than one byte (utf-16)
+    except UnicodeEncodeError:  # a name no codec has: it is not even ASCII ('\ud800')
+        raise BadInput(f"unknown encoding {name!r}") from None
+    except UnicodeError:  # a text encoding that needs more than one byte (utf-16)
         pass
+    except ValueError:  # a name with a NUL character
+        raise BadInput(f"unknown encoding {name!r}") from None
     return name
 
 
@@ -254,6 +268,8 @@ def _decode(source: str, data: bytes, encoding: str | None) -> str:
             return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as exc:
             raise BadInput(f"{source} line {_line(data, exc.start)}: not {encoding} text") from exc
+        except UnicodeError as exc:  # a codec that says no without saying where (punycode)
+            raise BadInput(f"{source}: not {encoding} text") from exc
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as not_utf8:

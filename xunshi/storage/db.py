@@ -71,6 +71,8 @@ class Database:
                 yield conn
         except DBAPIError as exc:
             raise StorageError(f"database error: {_reason(exc)}") from exc
+        except UnicodeEncodeError as exc:
+            raise BadInput(_unstorable(exc)) from exc
 
     @contextmanager
     def _transaction(self, *, immediate: bool = False) -> Iterator[Connection]:
@@ -136,6 +138,8 @@ class Database:
                     raise StorageError(f"database error: {_reason(exc)}") from exc
             except DBAPIError as exc:
                 raise StorageError(f"database error: {_reason(exc)}") from exc
+            except UnicodeEncodeError as exc:
+                raise BadInput(_unstorable(exc)) from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.05)
 
@@ -181,6 +185,14 @@ class Database:
             conn.close()
         self._local = threading.local()
         self.engine.dispose()
+
+
+def _unstorable(exc: UnicodeEncodeError) -> str:
+    """The message for a value the driver could not encode for the database: a lone
+    surrogate (half of a character, from bytes that were not UTF-8) in a value that no
+    check looked at, such as a code to look up."""
+    found = exc.object[exc.start : exc.end]
+    return f"{found!r} is not text the database can store (half of a character)"
 
 
 def revision_in(conn: Connection) -> str | None:
@@ -236,12 +248,34 @@ def _parse_url(url: str) -> URL:
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _write_ahead_log(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode, waiting while another connection holds it.
+
+    On a database not yet in WAL mode (a new file), the switch needs the database to
+    itself, and SQLite answers "database is locked" at once instead of calling its busy
+    handler: several processes opening a new database together (`init`, `db upgrade`)
+    would fail. So wait here as the busy timeout would; once in WAL mode it is a no-op.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_BUSY")
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.05)
 
 
 def _reason(exc: DBAPIError) -> str:

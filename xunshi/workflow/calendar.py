@@ -23,7 +23,9 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal, NamedTuple, Protocol
 
+from xunshi.display import shown
 from xunshi.errors import BadInput
+from xunshi.texts import check_name
 
 # How a load changes its year: `merge` overrides the days its file lists and keeps every
 # other day, `replace` makes the file the whole year, `reset` returns to the built-in data.
@@ -328,7 +330,7 @@ def parse_calendar_file(text: str, source: str) -> CalendarFile:
     year = document["year"]
     if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
         raise CalendarFileError(
-            f"{source}: year must be an integer from {MIN_YEAR} to {MAX_YEAR}, not {year!r}"
+            f"{source}: year must be an integer from {MIN_YEAR} to {MAX_YEAR}, not {shown(year)}"
         )
     titles: dict[date, str] = {}
     holidays = frozenset(_holidays(document["holidays"], year, source, titles))
@@ -450,14 +452,19 @@ def _holiday_range(
 ) -> Iterator[date]:
     keys = set(entry)
     if not {"from", "to"} <= keys or not keys <= _RANGE_KEYS:
-        shown = ", ".join(sorted(str(k) for k in keys))
+        names = ", ".join(sorted(str(k) for k in keys))
         raise CalendarFileError(
             f"{source}: a holiday range needs keys from and to (and optionally title),"
-            f" not {{{shown}}}"
+            f" not {{{names}}}"
         )
     title = entry.get("title")
     if title is not None and not isinstance(title, str):
-        raise CalendarFileError(f"{source}: holiday range title must be text, not {title!r}")
+        raise CalendarFileError(f"{source}: holiday range title must be text, not {shown(title)}")
+    if title is not None:
+        try:
+            title = check_name("holiday range title", title, required=False)
+        except BadInput as exc:
+            raise CalendarFileError(f"{source}: {exc.message}") from None
     first = _date_in_year(entry["from"], "holiday", year, source)
     last = _date_in_year(entry["to"], "holiday", year, source)
     if first > last:
@@ -494,7 +501,7 @@ def _ordinary(entries: object, year: int, source: str) -> Iterator[date]:
 def _date_in_year(value: object, what: str, year: int, source: str) -> date:
     day = _as_date(value)
     if day is None:
-        raise CalendarFileError(f"{source}: {what} {value} is not a date (YYYY-MM-DD)")
+        raise CalendarFileError(f"{source}: {what} {_quoted(value)} is not a date (YYYY-MM-DD)")
     if day.year != year:
         raise CalendarFileError(f"{source}: {what} {day} is not in {year}")
     return day
@@ -520,4 +527,12 @@ def _kind(value: object) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shown(value)}"
+
+
+def _quoted(value: object) -> str:
+    """A value as a message shows it: a date or a short text as written, anything else (a
+    list an alias may have made huge, a long text) shortened."""
+    if isinstance(value, list | dict) or (isinstance(value, str) and len(value) > 60):
+        return shown(value)
+    return str(value)
