@@ -413,6 +413,10 @@ def check_survived(
         return
     lines = result.stderr.splitlines()
     if result.exit_code == 1:
+        # A round event's refusal names each case that refused on an indented line of its own.
+        if invoked(args) in (("round", "event"), ("round", "fire")):
+            while len(lines) > 1 and lines[-1].startswith("  case "):
+                lines.pop()
         assert lines and lines[-1].startswith("Error: "), described
         assert result.stderr.endswith("\n"), described
         earlier = lines[:-1]

@@ -147,7 +147,7 @@ class RootGroup(XunshiGroup):
             raise Failed(one_line(exc.message)) from exc
         except XunshiError as exc:
             _debug_traceback(ctx)
-            raise Failed(one_line(exc.message)) from exc
+            raise Failed(_error_text(exc)) from exc
         except click.ClickException as exc:
             raise _in_one_line(exc) from None
         except BrokenPipeError:
@@ -156,6 +156,16 @@ class RootGroup(XunshiGroup):
             _debug_traceback(ctx)
             where = f"{exc.filename}: " if exc.filename else ""
             raise Failed(one_line(f"{where}{exc.strerror or exc}")) from exc
+
+
+def _error_text(exc: XunshiError) -> str:
+    """The `Error: …` text: one line, quoted input escaped. A refusal that names several
+    instances (a round event's, with `refusals`) adds one indented line for each."""
+    refusals: tuple[str, ...] = tuple(getattr(exc, "refusals", ()))
+    if not refusals:
+        return one_line(exc.message)
+    head = exc.message.split("\n", 1)[0]
+    return "\n".join([one_line(head), *(f"  {one_line(line)}" for line in refusals)])
 
 
 def _in_one_line(exc: click.ClickException) -> click.ClickException:
