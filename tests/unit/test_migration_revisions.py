@@ -37,6 +37,12 @@ def test_history_is_a_line_oldest_first() -> None:
             "0002",
             "Calendar loads keep their mode, ordinary days, titles and resulting year.",
         ),
+        Revision(
+            "0005",
+            "0003",
+            "Instances can be void (撤销): withdrawn as a mistaken record, kept in history and "
+            "audit.",
+        ),
     ]
 
 

@@ -38,9 +38,12 @@ from xunshi.workflow.guards import facts_needed
 from xunshi.workflow.machine import CompiledDefinition
 from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
+from xunshi.workflow.voids import void_reason
 
 # Event kinds that change nothing but the milestones and the chain's head.
-PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task", "facts"})
+PROGRESS_KINDS = frozenset(
+    {"milestone", "note", "escalation", "task", "facts", "unit_renamed", "leader_changed"}
+)
 
 
 class StageHooks(Protocol):
@@ -64,6 +67,10 @@ class StageHooks(Protocol):
         self, conn: Connection, instance: InstanceState, definition: Definition
     ) -> None:
         """After a resume: timers for the rungs not yet raised, on the moved due date."""
+        ...
+
+    def voided(self, conn: Connection, instance: InstanceState) -> None:
+        """After a void: every live timer of the instance (its tasks' too) stops."""
         ...
 
 
@@ -122,11 +129,13 @@ class Engine:
         version: int | None = None,
         key: InstanceKey | None = None,
         facts: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Create an instance of the latest (or given) version in its initial state.
 
-        `facts` (an item's title, category, flags …) go into its first event, so that the
-        history covers them and `audit verify` can replay them.
+        `facts` (an item's title, category, flags …) and `names` (a case's unit name and
+        group leader) go into its first event, so that the history covers them and `audit
+        verify` can replay them.
         """
         if version is None:
             version = self.registry.latest_version(conn, definition, subject)
@@ -153,6 +162,7 @@ class Engine:
                 "last_occurred_at": occurred,
                 "head_hash": GENESIS_HASH,
                 "stage_seq": 1,
+                "voided": False,
             },
         )
         row = InstanceState(
@@ -172,7 +182,7 @@ class Engine:
             head_hash=GENESIS_HASH,
             stage_seq=0,
         )
-        event = started_event(instance_id, defn, version, actor, role, occurred, now, facts)
+        event = started_event(instance_id, defn, version, actor, role, occurred, now, facts, names)
         decision = Decision(event, first, "enter")
         after = self._append(conn, InstanceRef(instance_id, key), row, decision)
         self.hooks.stage_entered(conn, after, defn, now)
@@ -196,6 +206,8 @@ class Engine:
             self.tz,
             self.hooks.calendar(conn, defn.calendar) if needs_calendar else None,
             self._facts(conn, compiled, row, command),
+            # Read only for a void instance, whose refusal says why it was voided.
+            void_reason(conn, row.id) if row.voided else None,
         )
         now = self.clock.now()
         decision = decide(compiled, row, command, now, situation)
@@ -206,6 +218,8 @@ class Engine:
             self.hooks.paused(conn, after)
         elif decision.effect == "resume":
             self.hooks.rescheduled(conn, after, defn)
+        elif decision.effect == "void":
+            self.hooks.voided(conn, after)
         return Outcome(decision.event, after, defn)
 
     # -- reading --------------------------------------------------------------------
@@ -277,6 +291,7 @@ class Engine:
                 provisional=after.provisional,
                 definition_version=after.definition_version,
                 stage_seq=after.stage_seq,
+                voided=after.voided,
             )
         if not instances.update_instance(conn, row.id, row.version, values, progress=progress):
             raise Conflict(conflict_message(ref, row.version))

@@ -1,0 +1,34 @@
+"""Instances can be void (撤销): withdrawn as a mistaken record, kept in history and audit.
+
+Revision ID: 0005
+Revises: 0003
+Create Date: 2027-02-01
+
+Every instance stored before 0005 is not void.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0003"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    """Add instance.voided (false for every existing instance)."""
+    with op.batch_alter_table("instance") as batch:
+        batch.add_column(
+            sa.Column("voided", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("instance") as batch:
+        batch.alter_column("voided", server_default=None)
+
+
+def downgrade() -> None:
+    """Drop instance.voided; a void instance's `voided` event stays in its history."""
+    with op.batch_alter_table("instance") as batch:
+        batch.drop_column("voided")
