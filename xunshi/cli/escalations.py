@@ -43,13 +43,14 @@ def escalations() -> None:
 @click.option("--open", "open_only", is_flag=True, help="Only those whose stage is still live.")
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--level", type=int, help="Only this level.")
+@click.option("--include-void", is_flag=True, help="Those of void cases and items too.")
 @pass_state
 def escalations_list(
-    state: State, open_only: bool, round_code: str | None, level: int | None
+    state: State, open_only: bool, round_code: str | None, level: int | None, include_void: bool
 ) -> None:
-    """Escalations, oldest first."""
+    """Escalations, oldest first (those of void cases and items left out unless asked for)."""
     views = state.services().read.escalations.many(
-        open_only=open_only, round_code=round_code, level=level
+        open_only=open_only, round_code=round_code, level=level, include_void=include_void
     )
     tz = state.settings.tz
     render.emit(

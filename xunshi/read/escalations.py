@@ -109,11 +109,13 @@ class EscalationQueries:
         round_code: str | None = None,
         level: int | None = None,
         ids: Sequence[int] | None = None,
+        include_void: bool = False,
     ) -> list[EscalationView]:
-        """Escalations matching every filter given.
+        """Escalations matching every filter given; those of void instances only if asked
+        for (or by id).
 
         A stage's escalation is open while its stage entry is current; a task's while the
-        task is open.
+        task is open; neither once its instance is void.
         """
         x, c, r, u, i, it, t = (
             q.escalations,
@@ -124,7 +126,7 @@ class EscalationQueries:
             q.items,
             q.tasks,
         )
-        is_open = case(
+        is_open = i.c.voided.is_(False) & case(
             (x.c.task_id != 0, t.c.status == "open"), else_=x.c.stage_seq == i.c.stage_seq
         )
         stmt = (
@@ -152,6 +154,8 @@ class EscalationQueries:
             stmt = stmt.where(x.c.level == level)
         if ids is not None:
             stmt = stmt.where(x.c.id.in_(list(ids)))
+        elif not include_void:
+            stmt = stmt.where(i.c.voided.is_(False))
         with self.ctx.reading() as conn:
             if round_code is not None:
                 stmt = stmt.where(r.c.id == resolve_round(conn, round_code))

@@ -106,23 +106,20 @@ class Lifecycle:
 
         def attempt(conn: Connection) -> Voided:
             ref = resolve(conn, target)
+            found = DEPENDENTS.get(self.kind, _none)(conn, ref)
+            data = {"dependents": [str(dep.key) for dep in found]} if found else {}
             # The instance first: a refusal (role, reason, void already) names it, not one of
             # its dependents. Nothing is kept if a later step refuses.
-            outcome = self.engine.execute(
-                conn, ref, Command("void", actor, role, "void", reason, at), reads
-            )
-            found = DEPENDENTS.get(self.kind, _none)(conn, ref)
+            command = Command("void", actor, role, "void", reason, at, data)
+            outcome = self.engine.execute(conn, ref, command, reads)
             if found and not with_dependents:
-                assert ref.key is not None
                 codes = ", ".join(str(dep.key.item if dep.key else dep.id) for dep in found)
                 raise Refused(
                     f"{ref.label} has {plural(len(found), 'problem')} not void ({codes}): void "
                     "them first, or the case with its problems (--with-items)"
                 )
-            with_it = Command(
-                "void", actor, role, "void", reason, at, {"voided_with": str(ref.key)}
-            )
-            voided = tuple(change(dep, self.engine.execute(conn, dep, with_it)) for dep in found)
+            along = Command("void", actor, role, "void", reason, at, {"along_with": str(ref.key)})
+            voided = tuple(change(dep, self.engine.execute(conn, dep, along)) for dep in found)
             return Voided(change(ref, outcome), voided)
 
         return self.db.run(attempt, immediate=True)
