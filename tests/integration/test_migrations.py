@@ -36,8 +36,8 @@ T = TypeVar("T")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
 # Every XUNSHI_* variable unset but the actor, so that the caller's environment never leaks in.
 ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": "tester"}
-OLDER = "database schema is at 0001, this xunshi needs 0003: run xunshi db upgrade"
-NEWER = "database schema is at 9999, this xunshi needs 0003: upgrade xunshi"
+OLDER = "database schema is at 0001, this xunshi needs 0005: run xunshi db upgrade"
+NEWER = "database schema is at 9999, this xunshi needs 0005: upgrade xunshi"
 LIVE_WHERE = {
     "sqlite": "status IN ('pending', 'claimed')",
     "postgresql": "((status)::text = ANY ((ARRAY['pending'::character varying, "
@@ -225,7 +225,7 @@ def from_sqlite(kind: Any, value: Any) -> Any:
 
 
 def test_migrations_from_empty_equal_the_models(db: Database) -> None:
-    assert upgrade(db) == (None, "0003")
+    assert upgrade(db) == (None, "0005")
 
     assert schema_differences(db) == []
 
@@ -250,14 +250,50 @@ def difference_names(db: Database) -> list[tuple[str, ...]]:
     return sorted(names)
 
 
-def test_autogenerate_sees_what_0002_and_0003_change(db: Database) -> None:
+# What 0005 adds to instance.
+INSTANCE_COLUMNS_0005 = [("add_column", "instance", "voided")]
+
+
+def test_autogenerate_sees_what_0002_0003_and_0005_change(db: Database) -> None:
     # The comparison above can fail: at 0001 it finds the table that 0002 drops and the
-    # columns 0003 adds; at 0002 the columns.
+    # columns 0003 and 0005 add; at 0002 those columns; at 0003 the column 0005 adds.
     upgrade(db, "0001")
-    assert difference_names(db) == sorted([("remove_table", "schema_info"), *CALENDAR_COLUMNS_0003])
+    assert difference_names(db) == sorted(
+        [("remove_table", "schema_info"), *CALENDAR_COLUMNS_0003, *INSTANCE_COLUMNS_0005]
+    )
 
     upgrade(db, "0002")
-    assert difference_names(db) == sorted(CALENDAR_COLUMNS_0003)
+    assert difference_names(db) == sorted(CALENDAR_COLUMNS_0003 + INSTANCE_COLUMNS_0005)
+
+    upgrade(db, "0003")
+    assert difference_names(db) == INSTANCE_COLUMNS_0005
+
+
+def test_0005_makes_every_stored_instance_live_and_its_downgrade_drops_the_column(
+    db: Database, db_url: str
+) -> None:
+    upgrade(db, "0003")
+    with db.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO instance (subject, definition_name, definition_version, state,"
+                " entered_at, version, milestones, suspended, provisional, last_occurred_at,"
+                " head_hash, stage_seq) VALUES ('case', 'regular', 1, 'preparation',"
+                " :at, 0, '{}', false, false, :at, :hash, 1)"
+            ),
+            {"at": datetime(2024, 9, 2, 1, 0, tzinfo=UTC), "hash": "0" * 64},
+        )
+
+    assert upgrade(db) == ("0003", "0005")
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT voided FROM instance")).scalars().all() == [False]
+    assert schema_differences(db) == []
+
+    assert downgrade(db, "0003") == ("0005", "0003")
+    with db.connect() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("instance")]
+    assert "voided" not in columns
+    assert difference_names(db) == INSTANCE_COLUMNS_0005
 
 
 def store_0002_load(db: Database, year: int, holidays: list[str]) -> None:
@@ -286,7 +322,7 @@ def test_0003_keeps_what_the_loads_before_it_did(db: Database) -> None:
     store_0002_load(db, 2025, ["2025-10-09"])
     store_0002_load(db, 2027, ["2027-01-01"])
 
-    assert upgrade(db) == ("0002", "0003")
+    assert upgrade(db) == ("0002", "0005")
 
     with db.connect() as conn:
         rows = conn.execute(
@@ -319,7 +355,7 @@ def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url:
     finally:
         app.db.dispose()
 
-    assert downgrade(db, "0002") == ("0003", "0002")
+    assert downgrade(db, "0002") == ("0005", "0002")
 
     with db.connect() as conn:
         rows = conn.execute(text("SELECT year, holidays FROM calendar_year ORDER BY id")).all()
@@ -330,7 +366,7 @@ def test_downgrading_0003_gives_each_load_the_year_it_left(db: Database, db_url:
     assert {"2025-10-01", "2025-10-08", "2025-10-09", "2025-01-28"} <= set(holidays_2025)
     assert len(holidays_2025) == 29
 
-    assert upgrade(db) == ("0002", "0003")
+    assert upgrade(db) == ("0002", "0005")
     app = bootstrap(Settings(db_url=db_url, actor="tester"))
     try:
         after = app.services.read.catalog.calendar()
@@ -404,17 +440,17 @@ def test_revision_0001_has_the_release_structure(db: Database, release_file: Pat
 def test_downgrade_to_0001_and_back(db: Database) -> None:
     upgrade(db)
 
-    assert downgrade(db, "0001") == ("0003", "0001")
+    assert downgrade(db, "0001") == ("0005", "0001")
     assert current_revision(db) == "0001"
     with db.connect() as conn:
         assert conn.execute(text("SELECT key, value FROM schema_info")).all() == [
             ("schema_version", "1")
         ]
 
-    assert upgrade(db) == ("0001", "0003")
+    assert upgrade(db) == ("0001", "0005")
     assert schema_differences(db) == []
 
-    assert downgrade(db, "base") == ("0003", None)
+    assert downgrade(db, "base") == ("0005", None)
     assert current_revision(db) is None
     with db.connect() as conn:
         assert inspect(conn).get_table_names() == ["alembic_version"]
@@ -424,7 +460,7 @@ def test_upgrade_is_idempotent(db: Database) -> None:
     upgrade(db)
     before = snapshot(db)
 
-    assert upgrade(db) == ("0003", "0003")
+    assert upgrade(db) == ("0005", "0005")
     assert snapshot(db) == before
 
 
@@ -436,8 +472,8 @@ def test_the_release_database_upgrades_on_sqlite(release_file: Path) -> None:
     db = Database(url)
     try:
         assert current_revision(db) == "0001"
-        assert upgrade(db) == ("0001", "0003")
-        assert current_revision(db) == "0003"
+        assert upgrade(db) == ("0001", "0005")
+        assert current_revision(db) == "0005"
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -451,7 +487,7 @@ def test_the_release_database_upgrades_on_postgres(pg_schema_url: str, release_f
     try:
         upgrade(db, "0001")
         copy_release_rows(release_file, db)
-        assert upgrade(db) == ("0001", "0003")
+        assert upgrade(db) == ("0001", "0005")
         assert schema_differences(db) == []
     finally:
         db.dispose()
@@ -466,11 +502,11 @@ def test_a_legacy_database_is_stamped_then_upgraded(db: Database) -> None:
         db.require_schema()
     assert refused.value.message == OLDER
 
-    assert upgrade(db) == ("0001", "0003")
+    assert upgrade(db) == ("0001", "0005")
 
-    assert current_revision(db) == "0003"
+    assert current_revision(db) == "0005"
     with db.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0003",)]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
     assert schema_differences(db) == []
     db.require_schema()
 
@@ -480,7 +516,7 @@ def test_init_upgrades_the_release_database(release_file: Path) -> None:
     try:
         assert app.services.definitions.init("tester").schema_created
         assert not app.services.definitions.init("tester").schema_created
-        assert current_revision(app.db) == "0003"
+        assert current_revision(app.db) == "0005"
     finally:
         app.db.dispose()
 
@@ -548,13 +584,13 @@ def test_the_cli_refuses_a_newer_schema(sqlite_url: str) -> None:
 def test_unknown_or_backward_targets_are_refused(db: Database) -> None:
     with pytest.raises(BadInput) as refused:
         upgrade(db, "0004")
-    assert refused.value.message == "no schema revision 0004; known: 0001, 0002, 0003"
+    assert refused.value.message == "no schema revision 0004; known: 0001, 0002, 0003, 0005"
 
     upgrade(db)
     with pytest.raises(BadInput) as refused:
         upgrade(db, "0001")
-    assert refused.value.message == "database schema is at 0003, past 0001: nothing to upgrade"
-    assert current_revision(db) == "0003"
+    assert refused.value.message == "database schema is at 0005, past 0001: nothing to upgrade"
+    assert current_revision(db) == "0005"
 
 
 def test_a_failed_upgrade_writes_nothing(db: Database) -> None:
@@ -614,12 +650,12 @@ def test_concurrent_upgrades_of_an_empty_database(db_url: str) -> None:
     upgraders = 4
     results = run_at_once([lambda: upgrade_and_close(db_url)] * upgraders)
 
-    assert sorted(results, key=repr) == [("0003", "0003")] * (upgraders - 1) + [(None, "0003")]
+    assert sorted(results, key=repr) == [("0005", "0005")] * (upgraders - 1) + [(None, "0005")]
     db = Database(db_url)
     try:
         with db.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0003",)
+                ("0005",)
             ]
         assert schema_differences(db) == []
     finally:
@@ -632,7 +668,7 @@ def test_threads_upgrading_different_databases(tmp_path: Path) -> None:
     urls = [f"sqlite:///{tmp_path / f'db{n}.db'}" for n in range(4)]
     results = run_at_once([lambda url=url: upgrade_and_close(url) for url in urls])
 
-    assert results == [(None, "0003")] * len(urls)
+    assert results == [(None, "0005")] * len(urls)
     for url in urls:
         db = Database(url)
         try:

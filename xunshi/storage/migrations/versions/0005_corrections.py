@@ -4,7 +4,9 @@ Revision ID: 0005
 Revises: 0003
 Create Date: 2027-02-01
 
-Every instance stored before 0005 is not void.
+Every instance stored before 0005 is not void. The column keeps its server default: SQLite
+adds a NOT NULL column only with one, and changing it afterwards would copy the table,
+which events, cases, items and timers reference.
 """
 
 from __future__ import annotations
@@ -20,15 +22,12 @@ depends_on: str | None = None
 
 def upgrade() -> None:
     """Add instance.voided (false for every existing instance)."""
-    with op.batch_alter_table("instance") as batch:
-        batch.add_column(
-            sa.Column("voided", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("instance") as batch:
-        batch.alter_column("voided", server_default=None)
+    op.add_column(
+        "instance",
+        sa.Column("voided", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    )
 
 
 def downgrade() -> None:
     """Drop instance.voided; a void instance's `voided` event stays in its history."""
-    with op.batch_alter_table("instance") as batch:
-        batch.drop_column("voided")
+    op.drop_column("instance", "voided")
