@@ -14,12 +14,14 @@ TITLES = (
     "Baseline: the schema as xunshi 0.1.0 created it (schema_info version 1).",
     "Drop schema_info: the revision lives in Alembic's alembic_version now.",
     "Calendar loads keep their mode, ordinary days, titles and resulting year.",
+    "Instances can be void (撤销): withdrawn, kept in history and audit.",
 )
 HISTORY = (
     f"修订  上一修订  说明{' ' * 71}已应用\n"
     f"0001            {TITLES[0]}   {{first}}\n"
     f"0002  0001      {TITLES[1]}     {{second}}\n"
     f"0003  0002      {TITLES[2]}  {{third}}\n"
+    f"0005  0003      {TITLES[3]}        {{fifth}}\n"
 )
 
 
@@ -31,7 +33,7 @@ def release_database(cli: Cli) -> None:
 
 def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
     assert cli.out("db", "current") == (
-        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0003\n"
+        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0005\n"
     )
     assert cli.files() == []
 
@@ -39,11 +41,13 @@ def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
 def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None:
     # No database yet: nothing to say applied or not.
     assert cli.out("db", "history") == "\n".join(
-        line.rstrip() for line in HISTORY.format(first="", second="", third="").split("\n")
+        line.rstrip()
+        for line in HISTORY.format(first="", second="", third="", fifth="").split("\n")
     )
     assert cli.files() == []
     cli.run("init")
-    assert cli.out("db", "history") == HISTORY.format(first="是", second="是", third="是")
+    applied = HISTORY.format(first="是", second="是", third="是", fifth="是")
+    assert cli.out("db", "history") == applied
     assert cli.json("db", "history") == [
         {
             "id": "0001",
@@ -63,36 +67,43 @@ def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None
             "title": TITLES[2],
             "applied": True,
         },
+        {
+            "id": "0005",
+            "down": "0003",
+            "title": TITLES[3],
+            "applied": True,
+        },
     ]
 
 
 def test_upgrade_creates_an_empty_schema_and_is_idempotent(cli: Cli) -> None:
-    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0003\n"
-    assert cli.out("db", "upgrade") == f"{cli.url} is at 0003: up to date\n"
+    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0005\n"
+    assert cli.out("db", "upgrade") == f"{cli.url} is at 0005: up to date\n"
     assert cli.json("db", "current") == {
         "database": cli.url,
-        "revision": "0003",
-        "head": "0003",
+        "revision": "0005",
+        "head": "0005",
         "current": True,
     }
-    assert cli.out("db", "current") == "0003 (head)\n"
+    assert cli.out("db", "current") == "0005 (head)\n"
 
 
 def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
     release_database(cli)
     before = cli.path.read_bytes()
 
-    message = "database schema is at 0001, this xunshi needs 0003: run xunshi db upgrade"
+    message = "database schema is at 0001, this xunshi needs 0005: run xunshi db upgrade"
     assert cli.fail("case", "list") == message
     assert cli.fail("audit", "verify") == message
     assert cli.path.read_bytes() == before
-    assert cli.out("db", "current") == "0001; this xunshi needs 0003\n"
-    assert cli.out("db", "history") == HISTORY.format(first="是", second="否", third="否")
+    assert cli.out("db", "current") == "0001; this xunshi needs 0005\n"
+    pending = HISTORY.format(first="是", second="否", third="否", fifth="否")
+    assert cli.out("db", "history") == pending
 
     assert cli.json("db", "upgrade") == {
         "database": cli.url,
         "from": "0001",
-        "to": "0003",
+        "to": "0005",
         "changed": True,
     }
     seal = (FIXTURE / "seal.txt").read_text(encoding="utf-8").strip()
@@ -100,7 +111,13 @@ def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
         "OK: 140 chains, 2468 events verified and match the seal\n"
     )
     cases = json.loads(gzip.decompress((FIXTURE / "cases.json.gz").read_bytes()))
-    assert cli.json("case", "list") == cases
+    listed = cli.json("case", "list")
+    # The release's keys keep their values; since 0005 a case also says it is not void.
+    assert [{key: now[key] for key in old} for old, now in zip(cases, listed, strict=True)] == cases
+    assert [set(now) - set(old) for old, now in zip(cases, listed, strict=True)] == [
+        {"voided"}
+    ] * len(cases)
+    assert {now["voided"] for now in listed} == {None}
 
 
 def test_global_options_after_the_subcommand(world: Cli, tmp_path: Path) -> None:

@@ -40,8 +40,7 @@ def test_history_is_a_line_oldest_first() -> None:
         Revision(
             "0005",
             "0003",
-            "Instances can be void (撤销): withdrawn as a mistaken record, kept in history and "
-            "audit.",
+            "Instances can be void (撤销): withdrawn, kept in history and audit.",
         ),
     ]
 

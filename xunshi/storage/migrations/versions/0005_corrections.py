@@ -1,4 +1,4 @@
-"""Instances can be void (撤销): withdrawn as a mistaken record, kept in history and audit.
+"""Instances can be void (撤销): withdrawn, kept in history and audit.
 
 Revision ID: 0005
 Revises: 0003
