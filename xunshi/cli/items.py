@@ -116,7 +116,8 @@ def item_add(
         at=instant(state, at),
     )
     view = services.read.items.one(added.key)
-    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+    tz = state.settings.tz
+    render.emit(state, view.to_json(tz), lambda: render.item_text(view, tz))
 
 
 @item.command("list")
@@ -158,7 +159,8 @@ def item_list(
 def item_show(state: State, item_ref: str) -> None:
     """One item: its facts, state, milestones and tasks."""
     view = state.services().read.items.one(parse_reference(item_ref, "item"))
-    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+    tz = state.settings.tz
+    render.emit(state, view.to_json(tz), lambda: render.item_text(view, tz))
 
 
 @item.command("update")

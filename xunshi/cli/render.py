@@ -370,7 +370,7 @@ def items_table(views: Sequence[ItemView]) -> str:
     )
 
 
-def item_text(view: ItemView) -> str:
+def item_text(view: ItemView, tz: ZoneInfo) -> str:
     """`item show`."""
     flags = [
         name
@@ -392,6 +392,8 @@ def item_text(view: ItemView) -> str:
         + (f"  期限 {due_text(view.due_on, view.provisional)}" if view.due_on else "")
         + ("  超期" if view.stage_overdue else ""),
     ]
+    if view.voided is not None:
+        lines.append(f"撤销    {void_text(view.voided, tz)}")
     late = [f"#{t.number}" for t in view.tasks if t.overdue]
     if late:
         # The stage's 期限 above is the item's own; a late task is named apart from it.
