@@ -275,6 +275,11 @@ def test_a_void_case_and_its_problems_escalate_nothing(
     assert of_u01(list(read.overview.of(ROUND).escalations)) == []
     kept = of_u01(read.escalations.many(include_void=True))
     assert sorted(kept) == sorted((key, level, False) for key, level, _open in raised)
+    # Acknowledging one is an event of the void problem: refused like every other.
+    first = next(e for e in read.escalations.many(include_void=True) if str(e.key) == P01)
+    assert refused(app, lambda: app.services.escalations.acknowledge(first.id, OFFICE)) == (
+        f"{first.key.label} is void (撤销): {REASON}; nothing more can happen to it"
+    )
     # Half a year on, the void case, its problems and P01's task raise nothing.
     clock.set(shanghai(2025, 3, 3, 9))
     assert {r.label for r in app.sweeper.sweep().raised} == {f"case {U02}"}
