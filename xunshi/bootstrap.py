@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from xunshi.services.definitions import DefinitionService
     from xunshi.services.escalation import EscalationService
     from xunshi.services.inspection import CaseService
+    from xunshi.services.notify import NotifyService
     from xunshi.services.rectification import ItemService
     from xunshi.services.schema import SchemaService
     from xunshi.workflow.escalation import Sweeper
@@ -55,7 +56,7 @@ class App:
             self.engine,
             self.schedule,
             self.clock,
-            channels=self.settings.channels,
+            router=self.settings.router,
             worker=worker_name(),
             lease=timedelta(seconds=self.settings.lease_seconds),
         )
@@ -64,18 +65,13 @@ class App:
     def deliverer(self) -> Deliverer:
         """The outbox delivery."""
         # Imported on first use: a command loads only the parts it needs.
-        from xunshi.workflow.notify import Deliverer, build_channels
+        from xunshi.workflow.channels import build_channels
+        from xunshi.workflow.notify import Deliverer
 
-        channels = build_channels(
-            self.settings.channels,
-            notify_file=self.settings.notify_file,
-            webhook_url=self.settings.webhook_url,
-            webhook_timeout=self.settings.webhook_timeout,
-        )
         return Deliverer(
             self.db,
             self.clock,
-            channels,
+            build_channels(self.settings, self.clock),
             worker=self.sweeper.worker,
             max_attempts=self.settings.webhook_attempts,
             backoff=timedelta(seconds=self.settings.webhook_backoff),
@@ -151,6 +147,14 @@ class Services:
 
         app = self._app
         return EscalationService(app.db, app.engine, lambda: app.sweeper, lambda: app.deliverer)
+
+    @cached_property
+    def notify(self) -> NotifyService:
+        """Trying the notification channels (`notify test`)."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.notify import NotifyService
+
+        return NotifyService(self._app.settings, self._app.clock)
 
     @cached_property
     def audit(self) -> AuditService:

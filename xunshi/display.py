@@ -1,4 +1,5 @@
-"""Plain-text tables that line up with Chinese text (wide characters take two columns)."""
+"""Plain-text tables that line up with Chinese text (wide characters take two columns), and
+the words every front end and message uses for escalation levels."""
 
 from __future__ import annotations
 
@@ -38,3 +39,19 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     """`1 case`, `2 cases` (or the given plural form)."""
     word = singular if count == 1 else (many or singular + "s")
     return f"{count} {word}"
+
+
+# What a level is called wherever escalations of several ladders are counted or announced
+# together: one stage's ladder calls level 1 超期督办 and another's 整改超期督办.
+LEVEL_TITLES = {0: "提醒", 1: "督办", 2: "告诫", 3: "问责"}
+BEYOND = "升级"  # every level above 3; its number tells them apart
+
+
+def level_word(level: int) -> str:
+    """`提醒`, `督办`, `告诫`, `问责`, then `升级` for every level above."""
+    return LEVEL_TITLES.get(level, BEYOND)
+
+
+def level_title(level: int) -> str:
+    """`L0 提醒`, `L1 督办`, `L2 告诫`, `L3 问责`, `L4 升级`, …"""
+    return f"L{level} {level_word(level)}"

@@ -40,6 +40,10 @@ class Conflict(XunshiError):
     """Someone else changed the same record at the same time; nothing was written."""
 
 
+class NotDelivered(XunshiError):
+    """A channel did not deliver the message; the platform's reason says why."""
+
+
 class InvalidDefinition(XunshiError):
     """The lifecycle definition is not valid."""
 

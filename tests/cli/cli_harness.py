@@ -19,6 +19,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from xunshi.cli import cli
+from xunshi.config import ENVIRONMENT
 
 REPO = Path(__file__).resolve().parents[2]
 BUILTIN = REPO / "xunshi" / "definitions" / "builtin"
@@ -28,12 +29,7 @@ SAMPLE_PLAN = REPO / "xunshi" / "data" / "sample_plan.csv"
 
 ACTOR = "tester"
 # Every XUNSHI_* variable the CLI reads, pinned so that the caller's environment never leaks in.
-ENV: dict[str, str | None] = {
-    "XUNSHI_DB": None,
-    "XUNSHI_TZ": None,
-    "XUNSHI_ACTOR": ACTOR,
-    "XUNSHI_DEBUG": None,
-}
+ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": ACTOR}
 BUILTIN_NAMES = ("lookback", "mobile", "overseas", "rectification", "regular", "special")
 
 ROUND = "2024-R1"

@@ -10,7 +10,7 @@ import pytest
 from cli_harness import BUILTIN, BUILTIN_NAMES, SAMPLE_PLAN, Cli, check_exit
 
 COMMANDS = ("audit", "calendar", "case", "definitions", "demo", "escalate", "escalations")
-COMMANDS += ("group", "init", "plan", "round", "scheduler", "unit")
+COMMANDS += ("group", "init", "notify", "plan", "round", "scheduler", "unit")
 
 
 def test_help_lists_the_commands_and_the_environment(cli: Cli) -> None:

@@ -286,6 +286,24 @@ def test_a_void_case_and_its_problems_escalate_nothing(
     assert problems(app) == []
 
 
+def test_the_calendar_feed_has_no_deadline_of_a_void_case_or_problem(
+    rect: Rectifying, app: App
+) -> None:
+    def feed() -> list[tuple[str, str]]:
+        return [(d.kind, str(d.key)) for d in app.services.read.deadlines.of(ROUND).deadlines]
+
+    assert sorted(feed()) == sorted(
+        [("case", U01), ("case", U02), ("item", P01), ("item", P02), ("task", f"{P01}#1")]
+    )
+
+    void(app, U02)
+    void(app, P02, "item")
+    assert sorted(feed()) == sorted([("case", U01), ("item", P01), ("task", f"{P01}#1")])
+
+    void(app, U01, with_dependents=True)
+    assert feed() == []
+
+
 def test_a_calendar_load_moves_no_deadline_of_a_void_case(rect: Rectifying, app: App) -> None:
     before = app.services.read.cases.one(U02).due_on
     void(app, U02)

@@ -287,7 +287,7 @@ def sweeper(app: App, clock: ManualClock, worker: str) -> Sweeper:
         app.engine,
         app.schedule,
         clock,
-        channels=app.settings.channels,
+        router=app.settings.router,
         worker=worker,
         lease=SECOND,
     )

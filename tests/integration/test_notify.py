@@ -51,6 +51,19 @@ PAYLOAD_KEYS = {
     "due_on",
     "raised_at",
     "provisional",
+    "stage_title",
+    "task_number",
+    "measure",
+    "responsible_person",
+    "lead_department",
+    "notify_titles",
+    "days_overdue",
+    "round",
+    "group",
+    "unit",
+    "unit_name",
+    "item",
+    "item_title",
 }
 
 
@@ -193,6 +206,20 @@ def test_a_webhook_that_recovers_gets_the_notification_once_with_one_key(
         "due_on": "2024-09-24",
         "raised_at": "2024-09-19T00:00:00+08:00",
         "provisional": False,
+        # What a message for people needs (the robots and email render it).
+        "stage_title": "巡前准备",
+        "task_number": None,
+        "measure": None,
+        "responsible_person": None,
+        "lead_department": None,
+        "notify_titles": {"group_leader": "巡视组组长"},
+        "days_overdue": -5,
+        "round": "2024-R1",
+        "group": "G1",
+        "unit": "U01",
+        "unit_name": "单位U01",
+        "item": None,
+        "item_title": None,
     }
     (row,) = outbox(app)
     assert (row["channel"], row["status"], row["attempts"]) == ("webhook", "delivered", 3)

@@ -14,6 +14,7 @@ from xunshi.cli.cases import case
 from xunshi.cli.definitions import definitions
 from xunshi.cli.escalations import escalate, escalations, scheduler
 from xunshi.cli.items import categories, item, items, task
+from xunshi.cli.notify import notify
 from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
@@ -37,6 +38,7 @@ for command in (
     escalate,
     escalations,
     scheduler,
+    notify,
     audit_group,
     calendar,
     demo,

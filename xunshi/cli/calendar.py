@@ -1,16 +1,22 @@
-"""`xunshi calendar …`: load or reset a year, show its days and their sources, count days."""
+"""`xunshi calendar …`: load or reset a year, show its days and their sources, count days,
+export a round's deadlines as an iCalendar file."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, read_text
+from xunshi.cli.options import actor_option, export_options, read_text
 from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.display import plural
 from xunshi.errors import BadInput
+from xunshi.reports.output import choose_target, write_to
 from xunshi.timeparse import parse_date
+
+ICS_FORMATS = ("ics",)
 
 
 @click.group(cls=XunshiGroup)
@@ -97,6 +103,46 @@ def calendar_workdays(state: State, start: str, count: str) -> None:
             found.result.isoformat()
             + ("  (暂定 provisional: no calendar data)" if found.provisional else "")
         ),
+    )
+
+
+@calendar.command("export")
+@click.option("--round", "round_code", required=True, help="The round.")
+@click.option("--group", "group_code", help="Only this group's cases, their problems and tasks.")
+@click.option("--unit", "unit_code", help="Only this unit's case, its problems and tasks.")
+@export_options(
+    ICS_FORMATS, out_required=True, out_help="The file to write (.ics), or - for stdout."
+)
+@pass_state
+def calendar_export(
+    state: State,
+    round_code: str,
+    group_code: str | None,
+    unit_code: str | None,
+    fmt: str | None,
+    out: str,
+    force: bool,
+) -> None:
+    """Write a round's open deadlines to an .ics file.
+
+    One all-day event per deadline: every case's and problem's current stage with a due
+    date, and every open task. A deadline keeps its UID in every export, so importing the
+    file again updates its event.
+    """
+    # The writer imports icalendar: this command only.
+    from xunshi.reports.ics import write_ics
+
+    target = choose_target(out, fmt, ICS_FORMATS, force=force)
+    found = state.services().read.deadlines.of(round_code, group=group_code, unit=unit_code)
+    tz = state.settings.tz
+    write_to(target, lambda handle: write_ics(found, tz, handle), sys.stdout)
+    if target.path is None:
+        return
+    count = len(found.deadlines)
+    render.emit(
+        state,
+        {"deadlines": count, "out": target.name, "format": target.format},
+        lambda: f"Wrote {plural(count, 'deadline')} to {target.name}",
     )
 
 

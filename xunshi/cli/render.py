@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from xunshi.read.overview import RoundOverview
     from xunshi.read.themes import Theme
     from xunshi.services.calendar import CalendarChanged, Rescheduled
+    from xunshi.services.notify import TestSent
     from xunshi.services.results import Change, Corrected, Voided
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
@@ -693,3 +694,12 @@ def verified_text(report: Report, sealed: bool) -> str:
 def instant_text(instant: datetime, tz: ZoneInfo) -> str:
     """An instant as people read it."""
     return business_time(instant, tz)
+
+
+# -- notifications -------------------------------------------------------------------------
+
+
+def notify_answer(sent: TestSent) -> str:
+    """`notify test`: where it went and what the platform answered."""
+    to = f" to {', '.join(sent.to)}" if sent.to else ""
+    return f"{sent.channel} ({sent.target}){to}: {sent.answer}"

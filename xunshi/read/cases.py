@@ -69,6 +69,7 @@ class CaseView:
     suspended: bool
     milestones: tuple[MilestoneView, ...]
     version: int
+    changed_at: datetime  # when its last event happened
     unit_name: str
     group: str
     group_leader: str
@@ -153,25 +154,43 @@ class CaseQueries:
         include_void: bool = False,
     ) -> list[CaseView]:
         """Cases of a round / in a state / overdue, by key; void ones only if asked for."""
-        i, r, u = q.instances, q.rounds, q.units
         with self.ctx.reading() as conn:
-            stmt = _case_select().order_by(r.c.code, u.c.code)
-            if round_code is not None:
-                stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
-            if state is not None:
-                self.ctx.registry.check_state(conn, "case", state)
-                stmt = stmt.where(i.c.state == state)
-            today = self.ctx.today()
-            if overdue:
-                # A void case is never overdue: nothing more can happen to it.
-                stmt = stmt.where(
-                    and_(i.c.due_on < today, i.c.suspended.is_(False), i.c.voided.is_(False))
-                )
-            if not include_void:
-                stmt = stmt.where(i.c.voided.is_(False))
-            rows = conn.execute(stmt).mappings().all()
-            voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
-            return [self._view(conn, row, today, voided.get(row["id"])) for row in rows]
+            return self.in_transaction(
+                conn,
+                round_code=round_code,
+                state=state,
+                overdue=overdue,
+                include_void=include_void,
+            )
+
+    def in_transaction(
+        self,
+        conn: Connection,
+        *,
+        round_code: str | None = None,
+        state: str | None = None,
+        overdue: bool = False,
+        include_void: bool = False,
+    ) -> list[CaseView]:
+        """`many` inside a read transaction another query opened."""
+        i, r, u = q.instances, q.rounds, q.units
+        stmt = _case_select().order_by(r.c.code, u.c.code)
+        if round_code is not None:
+            stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
+        if state is not None:
+            self.ctx.registry.check_state(conn, "case", state)
+            stmt = stmt.where(i.c.state == state)
+        today = self.ctx.today()
+        if overdue:
+            # A void case is never overdue: nothing more can happen to it.
+            stmt = stmt.where(
+                and_(i.c.due_on < today, i.c.suspended.is_(False), i.c.voided.is_(False))
+            )
+        if not include_void:
+            stmt = stmt.where(i.c.voided.is_(False))
+        rows = conn.execute(stmt).mappings().all()
+        voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
+        return [self._view(conn, row, today, voided.get(row["id"])) for row in rows]
 
     def as_of(self, case: str | Reference, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time).
@@ -229,6 +248,7 @@ class CaseQueries:
                 entered_at=projection.entered_at,
                 version=projection.version,
                 milestones=json.dumps(projection.milestones),
+                last_occurred_at=projection.last_occurred_at,
                 suspended=projection.suspended,
                 due_on=deadline.due_on,
                 provisional=deadline.provisional,
@@ -270,6 +290,7 @@ class CaseQueries:
             suspended=suspended,
             milestones=_milestones(defn, state.name, json.loads(row["milestones"])),
             version=row["version"],
+            changed_at=row["last_occurred_at"],
             unit_name=row["unit_name"],
             group=row["group_code"],
             group_leader=row["group_leader"],

@@ -95,6 +95,7 @@ class ItemView:
     suspended: bool
     milestones: Mapping[str, str]
     version: int
+    changed_at: datetime  # when its last event happened (a task's change is one)
     tasks: tuple[TaskView, ...]
     # What the current state means (its declared tags) and the milestones it declares
     # (name, title), so that reports never need to know state names.
@@ -349,6 +350,7 @@ class ItemQueries:
             suspended=suspended,
             milestones=json.loads(row["milestones"]),
             version=row["version"],
+            changed_at=row["last_occurred_at"],
             tasks=tuple(tasks),
             tags=state.tags,
             declared_milestones=tuple((m.name, m.title) for m in state.milestones),

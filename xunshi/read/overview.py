@@ -12,21 +12,13 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from xunshi.display import level_title
 from xunshi.keys import InstanceKey
 from xunshi.read.cases import CaseQueries, CaseView
 from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
 from xunshi.read.escalations import EscalationQueries, EscalationView
 from xunshi.read.items import ItemFilter, ItemQueries
-
-# What a level is called wherever escalations of several ladders are counted together.
-LEVEL_TITLES = {0: "提醒", 1: "督办", 2: "告诫", 3: "问责"}
-BEYOND = "升级"  # every level above 3; its number tells them apart
-
-
-def level_title(level: int) -> str:
-    """`L0 提醒`, `L1 督办`, `L2 告诫`, `L3 问责`, `L4 升级`, …"""
-    return f"L{level} {LEVEL_TITLES.get(level, BEYOND)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from functools import cached_property
 from xunshi.read.cases import CaseQueries
 from xunshi.read.catalog import CatalogQueries
 from xunshi.read.context import ReadContext
+from xunshi.read.deadlines import DeadlineQueries
 from xunshi.read.escalations import EscalationQueries
 from xunshi.read.history import HistoryQueries
 from xunshi.read.items import ItemQueries
@@ -55,6 +56,11 @@ class Reader:
     def overview(self) -> OverviewQueries:
         """A round at a glance."""
         return OverviewQueries(self.ctx, self.cases, self.escalations, self.items)
+
+    @cached_property
+    def deadlines(self) -> DeadlineQueries:
+        """Open deadlines of a round: stages and tasks (the calendar feed)."""
+        return DeadlineQueries(self.ctx, self.cases, self.items)
 
     @cached_property
     def catalog(self) -> CatalogQueries:

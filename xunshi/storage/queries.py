@@ -90,12 +90,21 @@ TIMER_FOR_FIRE = (
         units.c.code.label("unit_code"),
         items.c.code.label("item_code"),
         tasks.c.status.label("task_status"),
+        # What the notification says: the group, the unit, the problem, the measure.
+        groups.c.code.label("group_code"),
+        units.c.name.label("unit_name"),
+        items.c.title.label("item_title"),
+        tasks.c.number.label("task_number"),
+        tasks.c.measure.label("task_measure"),
+        tasks.c.responsible_person.label("task_person"),
+        tasks.c.lead_department.label("task_department"),
     )
     .select_from(timers)
     .join(instances, instances.c.id == timers.c.instance_id)
     .outerjoin(items, items.c.id == instances.c.id)
     .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, instances.c.id))
     .outerjoin(rounds, rounds.c.id == cases.c.round_id)
+    .outerjoin(groups, groups.c.id == cases.c.group_id)
     .outerjoin(units, units.c.id == cases.c.unit_id)
     .outerjoin(tasks, tasks.c.id == timers.c.task_id)
     .where(timers.c.id == bindparam("timer_id"))

@@ -4,7 +4,8 @@ Claiming marks timers `claimed` with a lease (`locked_by`, `locked_until`) and b
 `attempts`, which is the fencing token: a sweeper only fires a timer that is still claimed
 by it with the attempt it claimed. Firing re-checks that the stage (or task) is still live,
 then inserts the escalation (unique per instance, stage entry, task, level, generation), the
-history event and one outbox row per notification channel, and marks the timer done — all
+history event and one outbox row per notification channel (the channels and email addresses
+the router chooses for the notified roles, round and group), and marks the timer done — all
 in one transaction, so each escalation is recorded exactly once however many sweepers run
 and whenever one dies. A timer whose lease expired is claimed again by the next sweep.
 """
@@ -19,12 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, or_
 
-from xunshi.definitions.schema import canonical_json
+from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.errors import BadInput, Conflict
 from xunshi.keys import InstanceKey
+from xunshi.routes import Router
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.timeparse import business_time
@@ -144,7 +147,7 @@ class Sweeper:
         schedule: Schedule,
         clock: Clock,
         *,
-        channels: Sequence[str],
+        router: Router,
         worker: str | None = None,
         lease: timedelta = DEFAULT_LEASE,
         batch: int = DEFAULT_BATCH,
@@ -153,7 +156,7 @@ class Sweeper:
         self.engine = engine
         self.schedule = schedule
         self.clock = clock
-        self.channels = tuple(channels)
+        self.router = router
         self.worker = worker or worker_name()
         self.lease = Lease(
             db, q.timers, worker=self.worker, duration=lease, batch=batch, token="attempts"
@@ -315,7 +318,10 @@ class Sweeper:
             raised_at=now,
             provisional=timer.provisional,
         )
-        self._outbox(conn, raised, now)
+        definition = self.engine.registry.definition(
+            conn, row["definition_name"], row["definition_version"]
+        )
+        self._outbox(conn, raised, notification_payload(raised, row, definition, self.engine.tz))
         self._advance(conn, timer, row)
         return raised
 
@@ -369,11 +375,13 @@ class Sweeper:
         if not finished:
             raise _LostClaim(timer.id)
 
-    def _outbox(self, conn: Connection, raised: Raised, now: datetime) -> None:
-        if not self.channels:
-            return
+    def _outbox(self, conn: Connection, raised: Raised, payload: dict[str, Any]) -> None:
+        """One row per channel the router chooses; the email row carries its addresses."""
+        now = raised.raised_at
         key = f"xunshi-escalation-{raised.instance_id}-{raised.id}"
-        payload = canonical_json(notification_payload(raised, self.engine))
+        where = self.router.destinations(raised.notify, payload["round"], payload["group"])
+        common = canonical_json(payload)
+        addressed = canonical_json({**payload, "to": list(where.email)})
         conn.execute(
             q.INSERT_OUTBOX,
             [
@@ -381,7 +389,7 @@ class Sweeper:
                     "escalation_id": raised.id,
                     "channel": channel,
                     "idempotency_key": key,
-                    "payload": payload,
+                    "payload": addressed if channel == "email" else common,
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -391,7 +399,7 @@ class Sweeper:
                     "locked_by": None,
                     "locked_until": None,
                 }
-                for channel in self.channels
+                for channel in where.channels
             ],
         )
 
@@ -400,18 +408,42 @@ class Sweeper:
         return self.lease.release(ids, {"status": "pending"})
 
 
-def notification_payload(raised: Raised, engine: Engine) -> dict[str, Any]:
-    """What a channel delivers for one escalation."""
+def notification_payload(
+    raised: Raised, row: Mapping[Any, Any], definition: Definition, tz: ZoneInfo
+) -> dict[str, Any]:
+    """What a channel delivers for one escalation: what escalated, where it stands, who is
+    notified, and what a message for people needs (titles, the group, the measure)."""
+    raised_on = raised.raised_at.astimezone(tz).date()
+    if raised.task_id:
+        stage_title = f"任务 #{row['task_number']}"
+    elif definition.has_state(raised.stage):
+        stage_title = definition.state(raised.stage).title
+    else:
+        stage_title = raised.stage
+    task = bool(raised.task_id)
     return {
         "escalation": raised.id,
         "case": str(raised.key) if raised.key is not None else raised.label,
         "subject": raised.label,
         "stage": raised.stage,
+        "stage_title": stage_title,
         "task": raised.task_id or None,
+        "task_number": row["task_number"] if task else None,
+        "measure": row["task_measure"] if task else None,
+        "responsible_person": row["task_person"] if task else None,
+        "lead_department": row["task_department"] if task else None,
         "level": raised.level,
         "title": raised.title,
         "notify": list(raised.notify),
+        "notify_titles": {role: definition.role_title(role) for role in raised.notify},
         "due_on": raised.due_on.isoformat(),
-        "raised_at": raised.raised_at.astimezone(engine.tz).isoformat(),
+        "days_overdue": (raised_on - raised.due_on).days,
+        "raised_at": raised.raised_at.astimezone(tz).isoformat(),
         "provisional": raised.provisional,
+        "round": row["round_code"],
+        "group": row["group_code"],
+        "unit": row["unit_code"],
+        "unit_name": row["unit_name"],
+        "item": row["item_code"],
+        "item_title": row["item_title"],
     }

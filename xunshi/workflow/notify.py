@@ -1,10 +1,15 @@
 """Delivering the outbox: each escalation's notification, at least once, on every channel.
 
 Channels are declared in settings: `log` (the scheduler's log; the default), `file` (JSON
-lines appended to a file) and `webhook` (HTTP POST of JSON with an `Idempotency-Key`
-header). Delivery runs after, and apart from, the escalation's own transaction: a channel
-that is down delays its notifications (retries with exponential backoff) and finally gives
-up with the reason recorded, but never loses or rolls back the escalation itself.
+lines appended to a file), `webhook` (HTTP POST of JSON with an `Idempotency-Key` header),
+the group robots `wecom`, `dingtalk` and `feishu` (`workflow/robots.py`) and `email`
+(`workflow/mail.py`). Each outbox row is one notification on one channel under one
+idempotency key, delivered once: robots and mail servers do not de-duplicate, so the key
+stays in the outbox and a delivered row is never sent again (at least once still: an answer
+lost on the way back makes the attempt count as failed). Delivery runs after, and apart
+from, the escalation's own transaction: a channel that is down delays its notifications
+(retries with exponential backoff) and finally gives up with the reason recorded, but never
+loses or rolls back the escalation itself.
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ class Channel(Protocol):
     name: str
     target: str  # where, as people configured it (a path, a URL; empty for the log)
 
-    def send(self, payload: Mapping[str, Any], key: str) -> None:
-        """Deliver one notification or raise DeliveryFailed."""
+    def send(self, payload: Mapping[str, Any], key: str) -> str:
+        """Deliver one notification and say how it was answered, or raise DeliveryFailed."""
         ...
 
 
@@ -51,7 +56,7 @@ class LogChannel:
     name = "log"
     target = ""
 
-    def send(self, payload: Mapping[str, Any], key: str) -> None:
+    def send(self, payload: Mapping[str, Any], key: str) -> str:
         """Log one line."""
         log.info(
             "escalation %s: %s %s level %s %s → %s (due %s)",
@@ -63,6 +68,7 @@ class LogChannel:
             ", ".join(payload["notify"]),
             payload["due_on"],
         )
+        return "logged"
 
 
 class FileChannel:
@@ -74,7 +80,7 @@ class FileChannel:
         self.path = path
         self.target = str(path)
 
-    def send(self, payload: Mapping[str, Any], key: str) -> None:
+    def send(self, payload: Mapping[str, Any], key: str) -> str:
         """Append and fsync one line."""
         line = json.dumps({"idempotency_key": key, **payload}, ensure_ascii=False)
         try:
@@ -84,6 +90,7 @@ class FileChannel:
                 os.fsync(handle.fileno())
         except OSError as exc:
             raise DeliveryFailed(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        return f"appended to {self.path}"
 
 
 class WebhookChannel:
@@ -96,32 +103,46 @@ class WebhookChannel:
         self.target = url
         self.timeout = timeout
 
-    def send(self, payload: Mapping[str, Any], key: str) -> None:
+    def send(self, payload: Mapping[str, Any], key: str) -> str:
         """POST once; anything but 2xx is a failure."""
-        # The HTTP client only when a webhook is used (start-up time).
-        import http.client
-        import urllib.error
-        import urllib.request
-
         body = json.dumps(payload, ensure_ascii=False).encode()
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": key},
+        status, _answer = post_json(
+            self.url, body, {"Idempotency-Key": key}, self.timeout, shown=self.url
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DeliveryFailed(f"cannot reach {self.url}: {reason}") from exc
-        except ValueError as exc:  # a URL urllib cannot use (settings check http(s) only)
-            raise DeliveryFailed(f"cannot use {self.url}: {exc}") from exc
-        if not 200 <= status < 300:
-            raise DeliveryFailed(f"HTTP {status}")
+        return f"HTTP {status}"
+
+
+def post_json(
+    url: str, body: bytes, headers: Mapping[str, str], timeout: float, *, shown: str
+) -> tuple[int, bytes]:
+    """POST a JSON body; the status and the answer's body when 2xx, else DeliveryFailed.
+
+    `shown` is how a failure names the URL (a robot's URL carries its token: it is hidden).
+    """
+    # The HTTP client only when a webhook or robot is used (start-up time).
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, answer = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryFailed(f"cannot reach {shown}: {reason}") from exc
+    except ValueError as exc:  # a URL urllib cannot use (settings check http(s) only)
+        raise DeliveryFailed(f"cannot use {shown}: {exc}") from exc
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"HTTP {status}")
+    return status, answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,18 +287,3 @@ class Deliverer:
 
     def _release(self, outbox_id: int) -> None:
         self.lease.release([outbox_id])
-
-
-def build_channels(
-    names: list[str], *, notify_file: str | None, webhook_url: str | None, webhook_timeout: float
-) -> dict[str, Channel]:
-    """The channel objects for the configured names."""
-    channels: dict[str, Channel] = {}
-    for name in names:
-        if name == "log":
-            channels[name] = LogChannel()
-        elif name == "file" and notify_file:
-            channels[name] = FileChannel(Path(notify_file))
-        elif name == "webhook" and webhook_url:
-            channels[name] = WebhookChannel(webhook_url, webhook_timeout)
-    return channels
