@@ -127,6 +127,14 @@ def parse_key(text: str, kind: Kind) -> InstanceKey:
     return found
 
 
+def parse_group(text: str) -> tuple[str, str]:
+    """A group named within its round, `ROUND/GROUP` (e.g. `2024-R1/G1`): the two codes."""
+    parts = [part.strip() for part in text.strip().split("/")]
+    if len(parts) != 2 or not all(parts):
+        raise BadInput(f"group {text!r} is not ROUND/GROUP, e.g. 2024-R1/G1")
+    return parts[0], parts[1]
+
+
 def _bad(text: str, kind: Kind) -> BadInput:
     article = "an" if kind == "item" else "a"
     return BadInput(

@@ -56,6 +56,7 @@ CASE_KEYS = {
     "round",
     "unit",
     "group",
+    "voided",  # null, or who voided the case (撤销), when and why
 }
 # DESIGN §7: the keys of each `case history --json` entry.
 HISTORY_KEYS = {

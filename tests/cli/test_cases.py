@@ -205,6 +205,7 @@ def test_show_json(world: Cli) -> None:
         "round": ROUND,
         "unit": "U01",
         "group": "G1",
+        "voided": None,
     }
 
 

@@ -17,9 +17,10 @@ SHOWN = (
     ("0002", "0001", "Drop schema_info: the revision lives in Alembic's alembic_version now."),
     ("0003", "0002", "Calendar loads keep their mode, ordinary days, titles and resulting year."),
     ("0004", "0003", "Round plans: batches with planned dates, and round-wide events."),
+    ("0005", "0004", "Instances can be void (撤销): withdrawn, kept in history and audit."),
     (
         "0006",
-        "0004",
+        "0005",
         "Escalations record their instrument and recipient, and a decision rung's fate.",
     ),
 )
@@ -101,11 +102,13 @@ def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
         "OK: 140 chains, 2468 events verified and match the seal\n"
     )
     cases = json.loads(gzip.decompress((FIXTURE / "cases.json.gz").read_bytes()))
-    # The release's keys and values, in its order; later versions may add keys (`counts`).
+    # The release's keys and values, in its order; later versions may add keys
+    # (`counts`, `voided`); none of the release's cases is void.
     listed = cli.json("case", "list")
     assert [
         {k: case[k] for k in released} for case, released in zip(listed, cases, strict=True)
     ] == cases
+    assert {now["voided"] for now in listed} == {None}
 
 
 def test_global_options_after_the_subcommand(world: Cli, tmp_path: Path) -> None:

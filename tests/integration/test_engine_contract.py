@@ -73,7 +73,12 @@ def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
     assert [e.seq for e in history] == list(range(1, 24))
     assert [e.kind for e in history].count("milestone") == 14
     assert history[0].kind == "started"
-    assert history[0].data == {"definition": "regular", "definition_version": 1}
+    assert history[0].data == {
+        "definition": "regular",
+        "definition_version": 1,
+        "unit_name": "单位U01",
+        "group_leader": "张组长",
+    }
     assert history[0].role == "office"
     assert history[0].actor == "巡视办"
     assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(history))

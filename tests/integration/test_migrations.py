@@ -280,10 +280,13 @@ ESCALATION_COLUMNS_0006 = [
         "decision_reason",
     )
 ]
+# What 0005 adds to instance.
+INSTANCE_COLUMNS_0005 = [("add_column", "instance", "voided")]
 # Each revision after 0002 and the columns it adds, oldest first.
 ADDED_COLUMNS = [
     ("0003", CALENDAR_COLUMNS_0003),
     ("0004", PLAN_TABLES_0004),
+    ("0005", INSTANCE_COLUMNS_0005),
     ("0006", ESCALATION_COLUMNS_0006),
 ]
 
@@ -303,6 +306,33 @@ def test_autogenerate_sees_what_each_revision_changes(db: Database) -> None:
     for revision in REVISIONS[1:-1]:
         upgrade(db, revision)
         assert difference_names(db) == sorted(added_after(revision)), revision
+
+
+def test_0005_makes_every_stored_instance_live_and_its_downgrade_drops_the_column(
+    db: Database, db_url: str
+) -> None:
+    upgrade(db, "0003")
+    with db.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO instance (subject, definition_name, definition_version, state,"
+                " entered_at, version, milestones, suspended, provisional, last_occurred_at,"
+                " head_hash, stage_seq) VALUES ('case', 'regular', 1, 'preparation',"
+                " :at, 0, '{}', false, false, :at, :hash, 1)"
+            ),
+            {"at": datetime(2024, 9, 2, 1, 0, tzinfo=UTC), "hash": "0" * 64},
+        )
+
+    assert upgrade(db, "0005") == ("0003", "0005")
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT voided FROM instance")).scalars().all() == [False]
+    assert schema_differences(db) == []
+
+    assert downgrade(db, "0003") == ("0005", "0003")
+    with db.connect() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("instance")]
+    assert "voided" not in columns
+    assert difference_names(db) == INSTANCE_COLUMNS_0005
 
 
 def store_0002_load(db: Database, year: int, holidays: list[str]) -> None:

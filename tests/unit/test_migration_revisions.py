@@ -39,8 +39,13 @@ def test_history_is_a_line_oldest_first() -> None:
         ),
         Revision("0004", "0003", "Round plans: batches with planned dates, and round-wide events."),
         Revision(
-            "0006",
+            "0005",
             "0004",
+            "Instances can be void (撤销): withdrawn, kept in history and audit.",
+        ),
+        Revision(
+            "0006",
+            "0005",
             "Escalations record their instrument and recipient, and a decision rung's fate.",
         ),
     ]

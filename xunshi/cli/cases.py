@@ -55,10 +55,15 @@ def case_start(
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--state", "stage", help="Only cases in this state, e.g. onsite.")
 @click.option("--overdue", is_flag=True, help="Only cases past their stage's due date.")
+@click.option("--include-void", is_flag=True, help="Void cases too (marked 已撤销).")
 @pass_state
-def case_list(state: State, round_code: str | None, stage: str | None, overdue: bool) -> None:
-    """Cases with their stage and due date."""
-    views = state.services().read.cases.many(round_code=round_code, state=stage, overdue=overdue)
+def case_list(
+    state: State, round_code: str | None, stage: str | None, overdue: bool, include_void: bool
+) -> None:
+    """Cases with their stage and due date (void ones left out unless asked for)."""
+    views = state.services().read.cases.many(
+        round_code=round_code, state=stage, overdue=overdue, include_void=include_void
+    )
     tz = state.settings.tz
     render.emit(state, [v.to_json(tz) for v in views], lambda: render.cases_table(views, tz))
 

@@ -50,6 +50,7 @@ def escalations() -> None:
     is_flag=True,
     help="Only proposals (约谈, 通报, 问责建议) waiting for the office to decide.",
 )
+@click.option("--include-void", is_flag=True, help="Those of void cases and items too.")
 @pass_state
 def escalations_list(
     state: State,
@@ -57,13 +58,15 @@ def escalations_list(
     round_code: str | None,
     level: int | None,
     pending_decision: bool,
+    include_void: bool,
 ) -> None:
-    """Escalations, oldest first."""
+    """Escalations, oldest first (those of void cases and items left out unless asked for)."""
     views = state.services().read.escalations.many(
         open_only=open_only,
         round_code=round_code,
         level=level,
         pending_decision=pending_decision,
+        include_void=include_void,
     )
     tz = state.settings.tz
     render.emit(

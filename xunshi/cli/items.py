@@ -116,7 +116,8 @@ def item_add(
         at=instant(state, at),
     )
     view = services.read.items.one(added.key)
-    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+    tz = state.settings.tz
+    render.emit(state, view.to_json(tz), lambda: render.item_text(view, tz))
 
 
 @item.command("list")
@@ -126,6 +127,7 @@ def item_add(
 @click.option("--category", help="Only this category (一级 or 一级/二级).")
 @click.option("--overdue", is_flag=True, help="Only items with a stage or task past due.")
 @click.option("--owner", help="Only items with a task this leader, department or person owns.")
+@click.option("--include-void", is_flag=True, help="Void items too (marked 已撤销).")
 @pass_state
 def item_list(
     state: State,
@@ -135,8 +137,9 @@ def item_list(
     category: str | None,
     overdue: bool,
     owner: str | None,
+    include_void: bool,
 ) -> None:
-    """Items with their state, tasks and deadlines."""
+    """Items with their state, tasks and deadlines (void ones left out unless asked for)."""
     views = state.services().read.items.many(
         case=None if case_ref is None else parse_reference(case_ref, "case"),
         round_code=round_code,
@@ -144,6 +147,7 @@ def item_list(
         category=category,
         overdue=overdue,
         owner=owner,
+        include_void=include_void,
     )
     tz = state.settings.tz
     render.emit(state, [v.to_json(tz) for v in views], lambda: render.items_table(views))
@@ -155,7 +159,8 @@ def item_list(
 def item_show(state: State, item_ref: str) -> None:
     """One item: its facts, state, milestones and tasks."""
     view = state.services().read.items.one(parse_reference(item_ref, "item"))
-    render.emit(state, view.to_json(state.settings.tz), lambda: render.item_text(view))
+    tz = state.settings.tz
+    render.emit(state, view.to_json(tz), lambda: render.item_text(view, tz))
 
 
 @item.command("update")

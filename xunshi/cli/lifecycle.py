@@ -1,4 +1,4 @@
-"""The commands cases and items share — fire, milestone, suspend, resume, history — once.
+"""The commands cases and items share — fire, milestone, suspend, resume, void, history — once.
 
 `add_lifecycle_commands(group, kind)` puts them on the `case` and the `item` group; they
 differ only in how their argument names the instance (`ROUND/UNIT`, `ROUND/UNIT/ITEM`).
@@ -32,7 +32,7 @@ _CLOCK_ROLE_HELP = (
 
 
 def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
-    """Register fire, milestone, suspend, resume and history on `group` for `kind`."""
+    """Register fire, milestone, suspend, resume, void and history on `group` for `kind`."""
     _named(
         group,
         kind,
@@ -61,6 +61,7 @@ def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
         "resume",
         "Restart the stage's clock; the due date moves by the working days suspended.",
     )
+    _void(group, kind)
 
     @group.command("history")
     @click.argument("name", metavar=kind.upper())
@@ -160,6 +161,47 @@ def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
         if verb == "resume" and due:
             line += f", due {due}"
         render.emit(state, change.to_json(state.settings.tz), lambda: line)
+
+
+def _void(group: click.Group, kind: Kind) -> None:
+    """`void`: withdraw a mistaken record (a case with its problems when asked)."""
+
+    @group.command(
+        "void",
+        help=(
+            f"Withdraw {_ARTICLE[kind]} recorded by mistake (撤销): it stays in the history and "
+            "the audit, takes no more commands, escalates nothing and leaves the lists."
+        ),
+    )
+    @click.argument("name", metavar=kind.upper())
+    @acting_options("The role you act in; voiding needs office (巡视办).")
+    @click.option("--reason", required=True, help="Why it is withdrawn (kept in the history).")
+    @pass_state
+    def command(
+        state: State,
+        name: str,
+        actor: str,
+        role: str,
+        at: str | None,
+        reason: str,
+        with_items: bool = False,
+    ) -> None:
+        voided = _service(state, kind).void(
+            parse_reference(name, kind),
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=instant(state, at),
+            with_dependents=with_items,
+        )
+        render.emit(state, voided.to_json(state.settings.tz), lambda: render.voided_text(voided))
+
+    if kind == "case":
+        click.option(
+            "--with-items",
+            is_flag=True,
+            help="Void the case's problems with it (else a case with problems is refused).",
+        )(command)
 
 
 def _service(state: State, kind: Kind) -> Lifecycle:

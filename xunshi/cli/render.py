@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     from xunshi.services.calendar import CalendarChanged
     from xunshi.services.notify import TestSent
     from xunshi.services.rescheduling import Rescheduled
-    from xunshi.services.results import Change
+    from xunshi.services.results import Change, Corrected, Voided
     from xunshi.services.rounds import PlanChanged, RoundEventDone
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
     from xunshi.workflow.registry import DefinitionVersion
     from xunshi.workflow.schedule import Rung
+    from xunshi.workflow.voids import VoidRecord
 
 
 def emit(state: State, data: Any, human: Callable[[], str]) -> None:
@@ -200,8 +201,11 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
         f"类型    {view.definition_title} ({view.definition} v{view.definition_version})",
         f"阶段    {view.state_title} ({view.state})"
         + ("  暂停中 suspended" if view.suspended else "")
+        + ("  已撤销 void" if view.voided else "")
         + f"  since {business_time(view.entered_at, tz)}",
     ]
+    if view.voided is not None:
+        lines.append(f"撤销    {void_text(view.voided, tz)}")
     if view.due_on is not None:
         lines.append(f"期限    {due_text(view.due_on, view.provisional)}  {left_text(view)}")
     if view.milestones:
@@ -212,7 +216,9 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
             at = f"  {business_time(m.recorded_at, tz)}" if m.recorded_at else ""
             count = f"  {m.count} {m.unit}" if m.count is not None else ""
             lines.append(f"  {mark} {m.title} {m.name}{need}{at}{count}")
-    if view.suspended and not view.final:
+    if view.voided is not None:
+        pass  # nothing more can happen to it: the 撤销 line says why
+    elif view.suspended and not view.final:
         # Nothing can be fired while the clock is stopped: say what comes first.
         lines.append("可执行  暂停中：先恢复 (case resume)")
     elif not view.final and view.triggers:
@@ -233,8 +239,16 @@ def iso_time(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).isoformat(timespec="seconds")
 
 
+def void_text(record: VoidRecord, tz: ZoneInfo) -> str:
+    """Who withdrew a record, when and why: `2024-09-05 10:00  巡视办 (office)  重复录入`."""
+    role = f" ({record.role})" if record.role else ""
+    return f"{business_time(record.at, tz)}  {record.actor}{role}  {record.reason}"
+
+
 def left_text(view: CaseView) -> str:
-    """还有 N 天 / 超期 N 天 / 暂停."""
+    """还有 N 天 / 超期 N 天 / 暂停 / 已撤销."""
+    if view.voided is not None:
+        return "已撤销"
     if view.days_left is None or view.final:
         return ""
     if view.suspended:
@@ -252,6 +266,23 @@ def moved_text(change: Change) -> str:
     due = due_text(change.instance.due_on, change.instance.provisional)
     line = f"{change.key.label}: {change.from_title} → {change.state_title}"
     return line + (f", due {due}" if due else "")
+
+
+def voided_text(voided: Voided) -> str:
+    """What a void did: `case R/U: void (已撤销), with its problems …/P01, …/P02`."""
+    line = f"{voided.key.label}: void (已撤销)"
+    if voided.dependents:
+        line += ", with " + ", ".join(dep.key.label for dep in voided.dependents)
+    return line
+
+
+def corrected_text(corrected: Corrected) -> str:
+    """What a rename did: `Unit U07 renamed A → B (recorded in 2 cases)`."""
+    if corrected.subject == "unit":
+        head = f"Unit {corrected.code} renamed {corrected.old} → {corrected.new}"
+    else:
+        head = f"Group {corrected.code}: leader {corrected.old} → {corrected.new}"
+    return f"{head} (recorded in {plural(len(corrected.cases), 'case')})"
 
 
 def recorded_text(change: Change) -> str:
@@ -284,6 +315,14 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return "facts: " + facts_changed(e.data.get("changes", {}))
         if e.kind == "decision":
             return f"{e.trigger} #{e.data.get('escalation', '')} {e.data.get('instrument', '')}"
+        if e.kind == "voided":
+            # A case lists what went void with it; each of those names the case.
+            along = e.data.get("dependents") or [e.data.get("along_with") or ""]
+            return f"void with {', '.join(map(str, along))}" if any(along) else "void"
+        if e.kind == "unit_renamed":
+            return f"unit {e.data.get('unit')}: {e.data.get('old')} → {e.data.get('new')}"
+        if e.kind == "leader_changed":
+            return f"group {e.data.get('group')}: {e.data.get('old')} → {e.data.get('new')}"
         return e.trigger or ""
 
     def content(e: Event) -> str:
@@ -361,14 +400,14 @@ def items_table(views: Sequence[ItemView]) -> str:
                 f"{v.category_l1}/{v.category_l2}",
                 v.state_title,
                 f"{sum(t.status == 'done' for t in v.tasks)}/{len(v.tasks)}",
-                "超期" if v.overdue else "",
+                "已撤销" if v.voided else ("超期" if v.overdue else ""),
             ]
             for v in views
         ],
     )
 
 
-def item_text(view: ItemView) -> str:
+def item_text(view: ItemView, tz: ZoneInfo) -> str:
     """`item show`."""
     flags = [
         name
@@ -386,9 +425,12 @@ def item_text(view: ItemView) -> str:
         + (f"  {' '.join(flags)}" if flags else ""),
         f"状态    {view.state_title} ({view.state})"
         + ("  暂停中 suspended" if view.suspended else "")
+        + ("  已撤销 void" if view.voided else "")
         + (f"  期限 {due_text(view.due_on, view.provisional)}" if view.due_on else "")
         + ("  超期" if view.stage_overdue else ""),
     ]
+    if view.voided is not None:
+        lines.append(f"撤销    {void_text(view.voided, tz)}")
     late = [f"#{t.number}" for t in view.tasks if t.overdue]
     if late:
         # The stage's 期限 above is the item's own; a late task is named apart from it.

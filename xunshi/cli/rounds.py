@@ -11,6 +11,7 @@ from xunshi.cli import render
 from xunshi.cli.options import actor_option, actor_options, day, instant
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
+from xunshi.keys import parse_group
 from xunshi.services.commands import CaseFilter
 from xunshi.timeparse import parse_date
 
@@ -182,6 +183,24 @@ def group_add(state: State, round_code: str, code: str, leader: str) -> None:
     )
 
 
+@group.command("leader")
+@click.argument("name", metavar="ROUND/GROUP")
+@click.argument("leader", metavar="NEW_LEADER")
+@click.option("--reason", required=True, help="Why the leader changes (kept in the history).")
+@actor_option()
+@click.option("--at", "at", metavar="TIME", help="When it happened (default now).")
+@pass_state
+def group_leader(
+    state: State, name: str, leader: str, reason: str, actor: str, at: str | None
+) -> None:
+    """Give a group its new leader (组长); each of its cases records the change."""
+    round_code, group_code = parse_group(name)
+    changed = state.services().cases.change_group_leader(
+        round_code, group_code, leader, reason=reason, actor=actor, at=instant(state, at)
+    )
+    render.emit(state, changed.to_json(), lambda: render.corrected_text(changed))
+
+
 @group.command("list")
 @click.argument("round_code", metavar="ROUND")
 @pass_state
@@ -205,6 +224,23 @@ def unit_add(state: State, code: str, name: str, category: str) -> None:
     """Register a unit."""
     added = state.services().cases.add_unit(code, name, category)
     render.emit(state, added.to_json(), lambda: f"Unit {added.code} {added.name}")
+
+
+@unit.command("rename")
+@click.argument("code", metavar="UNIT")
+@click.argument("name", metavar="NEW_NAME")
+@click.option("--reason", required=True, help="Why the name changes (kept in the history).")
+@actor_option()
+@click.option("--at", "at", metavar="TIME", help="When it happened (default now).")
+@pass_state
+def unit_rename(
+    state: State, code: str, name: str, reason: str, actor: str, at: str | None
+) -> None:
+    """Give a unit its new name; each of its cases records the change."""
+    renamed = state.services().cases.rename_unit(
+        code, name, reason=reason, actor=actor, at=instant(state, at)
+    )
+    render.emit(state, renamed.to_json(), lambda: render.corrected_text(renamed))
 
 
 @unit.command("list")

@@ -18,8 +18,9 @@ from xunshi.definitions.durations import Due, Duration, PlanDue, parse_offset, p
 Subject = Literal["case", "item"]
 SUBJECTS: tuple[str, ...] = ("case", "item")
 CALENDARS: tuple[str, ...] = ("cn",)
-# Built-in events available on every non-final state; definitions may not reuse them.
-RESERVED_TRIGGERS: tuple[str, ...] = ("suspend", "resume", "start", "note")
+# Built-in events (every non-final state may be suspended and resumed, every state voided);
+# definitions may not reuse their names.
+RESERVED_TRIGGERS: tuple[str, ...] = ("suspend", "resume", "start", "note", "void")
 DEFAULT_SUSPEND_ROLES: tuple[str, ...] = ("office",)
 # The version of the canonical form (`Definition.to_dict`). Bodies stored before it had a
 # `format` key are format 1: they predate state tags (see `LEGACY_ITEM_TAGS`).

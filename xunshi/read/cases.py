@@ -1,4 +1,8 @@
-"""Cases as people and scripts see them: `case show`, `case list`, `case show --as-of`."""
+"""Cases as people and scripts see them: `case show`, `case list`, `case show --as-of`.
+
+A void case (撤销) is left out of lists unless they ask for it (`include_void`); shown, it
+says who voided it, when and why, and that nothing more can happen to it.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,24 @@ from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.timeparse import business_time
-from xunshi.workflow.audit import event_from_row, replay
+from xunshi.workflow.audit import Event, event_from_row, replay
 from xunshi.workflow.deadlines import NO_PLAN
 from xunshi.workflow.decide import replayed_deadline
 from xunshi.workflow.plan import plan_dates
 from xunshi.workflow.resolve import resolve_case, resolve_round
+from xunshi.workflow.voids import VoidRecord, void_record, void_records
+
+
+def void_json(record: VoidRecord | None, tz: ZoneInfo) -> dict[str, Any] | None:
+    """The `voided` of a view's JSON: null, or when, who, in which role and why."""
+    if record is None:
+        return None
+    return {
+        "at": record.at.astimezone(tz).isoformat(),
+        "actor": record.actor,
+        "role": record.role,
+        "reason": record.reason,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +77,8 @@ class CaseView:
     unit_name: str
     group: str
     group_leader: str
-    triggers: tuple[str, ...]  # what may be fired now (none while suspended)
+    triggers: tuple[str, ...]  # what may be fired now (none while suspended, or void)
+    voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
 
     @property
     def round(self) -> str:
@@ -95,6 +113,7 @@ class CaseView:
             "round": self.round,
             "unit": self.unit,
             "group": self.group,
+            "voided": void_json(self.voided, tz),
         }
 
 
@@ -128,7 +147,8 @@ class CaseQueries:
         with self.ctx.reading() as conn:
             ref = resolve_case(conn, reference(case, "case"))
             row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
-            view = self._view(conn, row, self.ctx.today())
+            voided = void_record(conn, ref.id) if row["voided"] else None
+            view = self._view(conn, row, self.ctx.today(), voided)
             return _with_counts(conn, [(view, row["stage_seq"])])[0]
 
     def many(
@@ -137,10 +157,17 @@ class CaseQueries:
         round_code: str | None = None,
         state: str | None = None,
         overdue: bool = False,
+        include_void: bool = False,
     ) -> list[CaseView]:
-        """Cases of a round / in a state / overdue, by key."""
+        """Cases of a round / in a state / overdue, by key; void ones only if asked for."""
         with self.ctx.reading() as conn:
-            return self.in_transaction(conn, round_code=round_code, state=state, overdue=overdue)
+            return self.in_transaction(
+                conn,
+                round_code=round_code,
+                state=state,
+                overdue=overdue,
+                include_void=include_void,
+            )
 
     def in_transaction(
         self,
@@ -149,6 +176,7 @@ class CaseQueries:
         round_code: str | None = None,
         state: str | None = None,
         overdue: bool = False,
+        include_void: bool = False,
     ) -> list[CaseView]:
         """`many` inside a read transaction another query opened."""
         i, r, u = q.instances, q.rounds, q.units
@@ -160,10 +188,16 @@ class CaseQueries:
             stmt = stmt.where(i.c.state == state)
         today = self.ctx.today()
         if overdue:
-            stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False)))
+            # A void case is never overdue: nothing more can happen to it.
+            stmt = stmt.where(
+                and_(i.c.due_on < today, i.c.suspended.is_(False), i.c.voided.is_(False))
+            )
+        if not include_void:
+            stmt = stmt.where(i.c.voided.is_(False))
+        rows = conn.execute(stmt).mappings().all()
+        voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
         views = [
-            (self._view(conn, row, today), row["stage_seq"])
-            for row in conn.execute(stmt).mappings()
+            (self._view(conn, row, today, voided.get(row["id"])), row["stage_seq"]) for row in rows
         ]
         return _with_counts(conn, views)
 
@@ -230,8 +264,10 @@ class CaseQueries:
                 due_on=deadline.due_on,
                 provisional=deadline.provisional,
                 definition_version=projection.definition_version,
+                voided=projection.voided,
             )
-            view = self._view(conn, past, instant.astimezone(tz).date())
+            voided = _void_in(events) if projection.voided else None
+            view = self._view(conn, past, instant.astimezone(tz).date(), voided)
             counts = {
                 str(e.data["milestone"]): int(e.data["count"])
                 for e in events
@@ -242,14 +278,21 @@ class CaseQueries:
             milestones = tuple(replace(m, count=counts.get(m.name)) for m in view.milestones)
             return replace(view, milestones=milestones)
 
-    def _view(self, conn: Connection, row: Mapping[Any, Any], today: date) -> CaseView:
+    def _view(
+        self,
+        conn: Connection,
+        row: Mapping[Any, Any],
+        today: date,
+        voided: VoidRecord | None = None,
+    ) -> CaseView:
         defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
         state = defn.state(row["state"])
         due_on: date | None = row["due_on"]
         suspended = bool(row["suspended"])
-        overdue = due_on is not None and not suspended and today > due_on
-        # A suspended case fires nothing until it is resumed: it offers no trigger.
-        triggers = () if suspended else tuple(t.trigger for t in defn.transitions_from(state.name))
+        # A void case is never late, and (like a suspended one) offers no trigger.
+        stopped = suspended or voided is not None
+        overdue = due_on is not None and not stopped and today > due_on
+        triggers = () if stopped else tuple(t.trigger for t in defn.transitions_from(state.name))
         return CaseView(
             id=row["id"],
             key=InstanceKey(row["round_code"], row["unit_code"]),
@@ -272,6 +315,7 @@ class CaseQueries:
             group=row["group_code"],
             group_leader=row["group_leader"],
             triggers=triggers,
+            voided=voided,
         )
 
 
@@ -304,6 +348,14 @@ def _with_counts(conn: Connection, views: list[tuple[CaseView, int]]) -> list[Ca
         else view
         for view, _seq in views
     ]
+
+
+def _void_in(events: list[Event]) -> VoidRecord | None:
+    """The void record of a history that voided its instance (its `voided` event)."""
+    for event in reversed(events):
+        if event.kind == "voided":
+            return VoidRecord(event.occurred_at, event.actor, event.role, event.reason or "")
+    return None
 
 
 def _milestones(

@@ -14,7 +14,8 @@ source: a function from its views to `Deadline`s, called in `DeadlineQueries.of`
 Left out, because nothing falls due: a stage without a due date, a final stage (完成, 归档),
 a suspended case or problem (its clock is stopped, and its due date moves by the working
 days paused when it resumes: it comes back then, under the same identity, on its new date),
-a task done, and a long-term task (长期整改: no date).
+a task done, a long-term task (长期整改: no date), and a void case or problem (撤销, with its
+tasks: the views leave void records out).
 
 Every deadline has an identity made of what it is (`case/2024-R1/U01/onsite`,
 `item/2024-R1/U01/P01/identified`, `task/2024-R1/U01/P01#1`), so that it is the same in

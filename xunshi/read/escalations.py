@@ -135,12 +135,14 @@ class EscalationQueries:
         level: int | None = None,
         ids: Sequence[int] | None = None,
         pending_decision: bool = False,
+        include_void: bool = False,
     ) -> list[EscalationView]:
         """Escalations matching every filter given (`pending_decision`: proposals the
-        office has not yet confirmed or dismissed).
+        office has not yet confirmed or dismissed); those of void instances only if asked
+        for (or by id).
 
         A stage's escalation is open while its stage entry is current; a task's while the
-        task is open.
+        task is open; neither once its instance is void.
         """
         x, c, r, u, i, it, t = (
             q.escalations,
@@ -151,7 +153,7 @@ class EscalationQueries:
             q.items,
             q.tasks,
         )
-        is_open = case(
+        is_open = i.c.voided.is_(False) & case(
             (x.c.task_id != 0, t.c.status == "open"), else_=x.c.stage_seq == i.c.stage_seq
         )
         stmt = (
@@ -179,6 +181,8 @@ class EscalationQueries:
             stmt = stmt.where(x.c.level == level)
         if ids is not None:
             stmt = stmt.where(x.c.id.in_(list(ids)))
+        elif not include_void:
+            stmt = stmt.where(i.c.voided.is_(False))
         if pending_decision:
             stmt = stmt.where(x.c.decision == "pending")
         with self.ctx.reading() as conn:

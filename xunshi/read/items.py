@@ -1,10 +1,15 @@
-"""Rectification items and their tasks as people and scripts see them: `item show`, `item list`."""
+"""Rectification items and their tasks as people and scripts see them: `item show`, `item list`.
+
+A void item (撤销) is left out unless a query asks for it (`include_void`): out of `item
+list`, the ledger, the thematic view and the round's report. Its stage and tasks are never
+late: nothing more can happen to it.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,9 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, or_, select
 
 from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.read.cases import void_json
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round
+from xunshi.workflow.voids import VoidRecord, void_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,7 @@ class ItemView:
     # (name, title), so that reports never need to know state names.
     tags: tuple[str, ...] = ()
     declared_milestones: tuple[tuple[str, str], ...] = ()
+    voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
 
     @property
     def case(self) -> InstanceKey:
@@ -148,6 +156,7 @@ class ItemView:
             },
             "version": self.version,
             "tasks": [t.to_json() for t in self.tasks],
+            "voided": void_json(self.voided, tz),
         }
 
 
@@ -203,6 +212,7 @@ class ItemFilter:
     category: str | None = None
     overdue: bool = False
     owner: str | None = None
+    include_void: bool = False
 
 
 class ItemQueries:
@@ -227,9 +237,10 @@ class ItemQueries:
         category: str | None = None,
         overdue: bool = False,
         owner: str | None = None,
+        include_void: bool = False,
     ) -> list[ItemView]:
-        """Items matching every filter given, by case and code."""
-        wanted = ItemFilter(case, round_code, state, category, overdue, owner)
+        """Items matching every filter given, by case and code; void ones only if asked for."""
+        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void)
         with self.ctx.reading() as conn:
             return self.in_transaction(conn, wanted)
 
@@ -262,6 +273,8 @@ class ItemQueries:
                 )
             )
             stmt = stmt.where(it.c.id.in_(owned))
+        if not wanted.include_void:
+            stmt = stmt.where(i.c.voided.is_(False))
         views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
         return [v for v in views if v.overdue] if wanted.overdue else views
 
@@ -269,7 +282,11 @@ class ItemQueries:
         self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
     ) -> list[ItemView]:
         tasks = self._tasks(conn, [row["id"] for row in rows], today)
-        return [self._view(conn, row, tasks.get(row["id"], ()), today) for row in rows]
+        voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
+        return [
+            self._view(conn, row, tasks.get(row["id"], ()), today, voided.get(row["id"]))
+            for row in rows
+        ]
 
     def _tasks(
         self, conn: Connection, item_ids: list[int], today: date
@@ -293,6 +310,7 @@ class ItemQueries:
         row: Mapping[Any, Any],
         tasks: Sequence[TaskView],
         today: date,
+        voided: VoidRecord | None = None,
     ) -> ItemView:
         defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
         kind = self.ctx.definition(
@@ -301,6 +319,9 @@ class ItemQueries:
         state = defn.state(row["state"])
         due_on: date | None = row["due_on"]
         suspended = bool(row["suspended"])
+        if voided is not None:  # nothing more can happen to it: nothing of it is late
+            tasks = [replace(task, overdue=False) for task in tasks]
+        stopped = suspended or voided is not None
         return ItemView(
             id=row["id"],
             key=InstanceKey(row["round_code"], row["unit_code"], row["item_code"]),
@@ -325,7 +346,7 @@ class ItemQueries:
             entered_at=row["entered_at"],
             due_on=due_on,
             provisional=bool(row["provisional"]),
-            stage_overdue=due_on is not None and not suspended and today > due_on,
+            stage_overdue=due_on is not None and not stopped and today > due_on,
             suspended=suspended,
             milestones=json.loads(row["milestones"]),
             version=row["version"],
@@ -333,6 +354,7 @@ class ItemQueries:
             tasks=tuple(tasks),
             tags=state.tags,
             declared_milestones=tuple((m.name, m.title) for m in state.milestones),
+            voided=voided,
         )
 
 

@@ -21,6 +21,7 @@ from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_actor
 from xunshi.workflow.audit import (
+    CASE_FACTS,
     ITEM_FACTS,
     Event,
     Problem,
@@ -151,6 +152,7 @@ class AuditService:
         for task in conn.execute(q.tasks.select()).mappings():
             task_rows.setdefault(task["item_id"], {})[task["id"]] = task
         facts = _item_facts(conn)
+        names = _case_facts(conn)
         problems: list[Problem] = []
         events = 0
         chains = 0
@@ -166,6 +168,7 @@ class AuditService:
                 instances.pop(instance_id, None),
                 task_rows.pop(instance_id, None),
                 facts.get(instance_id),
+                names.get(instance_id),
             )
             events += count
             problems.extend(found)
@@ -232,6 +235,17 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
         values["category"] = f"{row['level1']}/{row['level2']}"
         found[row["id"]] = values
     return found
+
+
+def _case_facts(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Every case's unit name and group leader as stored (`CASE_FACTS`)."""
+    c, u, g = q.cases, q.units, q.groups
+    rows = conn.execute(
+        select(c.c.id, u.c.name.label("unit_name"), g.c.leader.label("group_leader"))
+        .join(u, u.c.id == c.c.unit_id)
+        .join(g, g.c.id == c.c.group_id)
+    ).mappings()
+    return {row["id"]: {name: row[name] for name in CASE_FACTS} for row in rows}
 
 
 def _labels(conn: Connection) -> dict[int, str]:

@@ -1,8 +1,12 @@
 """Rounds, groups, units and the cases that run through a round.
 
 Each public method is one command and one transaction; it resolves names, checks
-everything it can before writing, then writes. Fire, milestones and suspension come from
-`Lifecycle`, shared with items.
+everything it can before writing, then writes. Fire, milestones, suspension and void come
+from `Lifecycle`, shared with items.
+
+A case's history records the name of its unit and the leader of its group when it starts;
+renaming a unit or changing a group's leader is an event in the history of every case
+that shows it (closed and void ones too), so `audit verify` names a row edited outside.
 """
 
 from __future__ import annotations
@@ -11,22 +15,30 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
 from xunshi.keys import InstanceKey
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 from xunshi.services.lifecycle import Lifecycle
 from xunshi.services.plan import read_plan
-from xunshi.services.results import PlanImported, Started
+from xunshi.services.results import Corrected, PlanImported, Started
 from xunshi.services.rounds import insert_batch
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
-from xunshi.texts import check_code, check_name
+from xunshi.texts import check_actor, check_code, check_name, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow.deadlines import NO_PLAN, PlanDates
+from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine
-from xunshi.workflow.resolve import find_batch, find_group, find_round, find_unit, resolve_round
+from xunshi.workflow.resolve import (
+    InstanceRef,
+    find_batch,
+    find_group,
+    find_round,
+    find_unit,
+    resolve_round,
+)
 
 # The years a round may start in: a typo like 1800 or 2925 is refused, not scheduled.
 ROUND_YEARS = (2000, 2100)
@@ -99,6 +111,80 @@ class CaseService(Lifecycle):
 
         return self.db.run(work, immediate=True)
 
+    def rename_unit(
+        self, code: str, name: str, *, reason: str, actor: str, at: datetime | None = None
+    ) -> Corrected:
+        """Give a unit its new name; every case of the unit records the change."""
+        name = check_name("unit name", name)
+        reason = check_text("reason", reason)
+        actor = check_actor(actor)
+
+        def work(conn: Connection) -> Corrected:
+            unit = find_unit(conn, code)
+            if unit is None:
+                raise NotFound(f"unit {code} does not exist")
+            if unit.name == name:
+                raise BadInput(f"unit {unit.code} is already called {name}")
+            conn.execute(q.units.update().where(q.units.c.id == unit.id).values(name=name))
+            data = {"unit": unit.code, "old": unit.name, "new": name}
+            command = Command("unit_renamed", actor, "office", None, reason, at, data)
+            cases = self._record(conn, q.cases.c.unit_id == unit.id, command)
+            return Corrected("unit", unit.code, unit.name, name, cases)
+
+        return self.db.run(work, immediate=True)
+
+    def change_group_leader(
+        self,
+        round_code: str,
+        group_code: str,
+        leader: str,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+    ) -> Corrected:
+        """Give a group its new leader (组长); every case of the group records the change."""
+        leader = check_name("group leader", leader)
+        reason = check_text("reason", reason)
+        actor = check_actor(actor)
+
+        def work(conn: Connection) -> Corrected:
+            round_row = find_round(conn, round_code)
+            if round_row is None:
+                raise NotFound(f"round {round_code} does not exist")
+            group = find_group(conn, round_row.id, group_code)
+            if group is None:
+                raise NotFound(f"group {group_code} does not exist in round {round_row.code}")
+            label = f"{round_row.code}/{group.code}"
+            if group.leader == leader:
+                raise BadInput(f"group {label} is already led by {leader}")
+            conn.execute(q.groups.update().where(q.groups.c.id == group.id).values(leader=leader))
+            data = {"group": label, "old": group.leader, "new": leader}
+            command = Command("leader_changed", actor, "office", None, reason, at, data)
+            cases = self._record(conn, q.cases.c.group_id == group.id, command)
+            return Corrected("group", label, group.leader, leader, cases)
+
+        return self.db.run(work, immediate=True)
+
+    def _record(
+        self, conn: Connection, which: ColumnElement[bool], command: Command
+    ) -> tuple[InstanceKey, ...]:
+        """Append `command`'s event to every case `which` selects, by key."""
+        c, r, u = q.cases, q.rounds, q.units
+        rows = conn.execute(
+            select(c.c.id, r.c.code.label("round_code"), u.c.code.label("unit_code"))
+            .join(r, r.c.id == c.c.round_id)
+            .join(u, u.c.id == c.c.unit_id)
+            .where(which)
+            .order_by(r.c.code, u.c.code)
+        ).all()
+        keys = []
+        for row in rows:
+            key = InstanceKey(row.round_code, row.unit_code)
+            self.engine.execute(conn, InstanceRef(row.id, key), command)
+            keys.append(key)
+        return tuple(keys)
+
     # -- cases ----------------------------------------------------------------------
 
     def start_case(
@@ -166,6 +252,12 @@ class CaseService(Lifecycle):
                     f"{key.label} cannot start at {business_time(at, self.engine.tz)}: "
                     f"round {key.round} starts on {start_on.isoformat()}"
                 )
+        names = conn.execute(
+            select(q.units.c.name.label("unit_name"), q.groups.c.leader.label("group_leader"))
+            .select_from(q.units)
+            .join(q.groups, q.groups.c.id == group_id)
+            .where(q.units.c.id == unit_id)
+        ).one()
         outcome = self.engine.start(
             conn,
             subject="case",
@@ -175,6 +267,7 @@ class CaseService(Lifecycle):
             at=at,
             key=key,
             plan=NO_PLAN if planned is None else planned.dates,
+            names=dict(names._mapping),
         )
         case_id = outcome.instance.id
         conn.execute(

@@ -37,7 +37,7 @@ from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow.audit import TASK_FIELDS
-from xunshi.workflow.decide import Command
+from xunshi.workflow.decide import Command, void_refusal
 from xunshi.workflow.engine import Engine, Outcome, ReadSet, conflict_message
 from xunshi.workflow.resolve import (
     InstanceRef,
@@ -48,6 +48,7 @@ from xunshi.workflow.resolve import (
     resolve_task,
 )
 from xunshi.workflow.schedule import Schedule
+from xunshi.workflow.voids import void_reason
 
 ITEM_DEFINITION = "rectification"
 
@@ -162,6 +163,8 @@ class ItemService(Lifecycle):
             conn, case_ref.row["definition_name"], case_ref.row["definition_version"]
         )
         case_state = case_defn.state(case_ref.row["state"])
+        if case_ref.row["voided"]:
+            raise Refused(void_refusal(case_ref.label, void_reason(conn, case_ref.id)))
         if case_state.final:
             raise Refused(
                 f"{case_ref.label} is {case_state.title} ({case_state.name}); "
@@ -472,9 +475,11 @@ class ItemService(Lifecycle):
         return self.db.run(work)
 
     def _check_tasks_open(self, conn: Connection, ref: InstanceRef, action: str) -> None:
-        """Tasks change only in states tagged `tasks_open`."""
+        """Tasks change only in states tagged `tasks_open`, and never of a void item."""
         row = ref.row
         assert row is not None
+        if row["voided"]:
+            raise Refused(void_refusal(ref.label, void_reason(conn, ref.id)))
         defn = self.engine.registry.definition(
             conn, row["definition_name"], row["definition_version"]
         )

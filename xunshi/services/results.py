@@ -51,6 +51,48 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Voided:
+    """A case or item voided (撤销), and what went void with it (a case's problems)."""
+
+    change: Change
+    dependents: tuple[Change, ...] = ()
+
+    @property
+    def key(self) -> InstanceKey:
+        """What was voided."""
+        return self.change.key
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape: what was voided, its event, and what went void with it."""
+        return {
+            "key": str(self.key),
+            "event": self.change.to_json(tz),
+            "dependents": [str(dep.key) for dep in self.dependents],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Corrected:
+    """A unit renamed or a group's leader changed: the row, and the cases that record it."""
+
+    subject: str  # unit | group
+    code: str  # the unit's code, or ROUND/GROUP
+    old: str
+    new: str
+    cases: tuple[InstanceKey, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "subject": self.subject,
+            "code": self.code,
+            "old": self.old,
+            "new": self.new,
+            "cases": [str(key) for key in self.cases],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TaskChange:
     """A task added, updated or done: the task and the event on its item."""
 

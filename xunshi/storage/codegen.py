@@ -146,7 +146,7 @@ def _unique(index: Index) -> str:
 def _option(value: object) -> str:
     if isinstance(value, TextClause):
         return f"text({value.text!r})"
-    raise ValueError(f"cannot render index option {value!r}: write it as text(...)")
+    raise ValueError(f"cannot render {value!r} (an index option, a default): write it as text(...)")
 
 
 def _constraint_key(constraint: object) -> str:
@@ -166,6 +166,8 @@ def _column(column: Column[object]) -> str:
     if column.index:
         args.append("index=True")
     args.append(f"nullable={column.nullable!r}")
+    if column.server_default is not None:
+        args.append(f"server_default={_option(getattr(column.server_default, 'arg', None))}")
     return f"Column({', '.join(args)})"
 
 

@@ -103,6 +103,13 @@ class InstanceRow(SQLModel, table=True):
     last_occurred_at: datetime = _utc()
     head_hash: str = Field(max_length=64)
     stage_seq: int = 1  # seq of the event that entered the current stage
+    # Withdrawn as a mistaken record (撤销, a `voided` event): kept, hidden from lists. The
+    # server default is how SQLite adds a NOT NULL column to a table others reference (a
+    # copy of the table would orphan their rows); xunshi always writes the column itself.
+    voided: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
 
 
 class CaseRow(SQLModel, table=True):

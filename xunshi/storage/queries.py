@@ -55,6 +55,7 @@ UPDATE_INSTANCE = (
         head_hash=bindparam("head_hash"),
         definition_version=bindparam("definition_version"),
         stage_seq=bindparam("stage_seq"),
+        voided=bindparam("voided"),
     )
 )
 
@@ -224,6 +225,11 @@ HISTORY = (
 
 ALL_EVENTS = select(events).order_by(events.c.instance_id, events.c.seq)
 
+# The events that voided instances (one each), for the refusals and views that say why.
+VOID_EVENTS = select(
+    events.c.instance_id, events.c.occurred_at, events.c.actor, events.c.role, events.c.reason
+).where(events.c.kind == "voided")
+
 EVENT_COUNT = select(func.count()).select_from(events)
 
 # -- timers and escalations -----------------------------------------------------------
@@ -252,4 +258,12 @@ CASE_PLAN = (
     .select_from(batch_cases)
     .join(batches, batches.c.id == batch_cases.c.batch_id)
     .where(batch_cases.c.case_id == bindparam("case_id"))
+)
+
+
+# Every live timer of an instance, its tasks' included (a void instance escalates nothing).
+SUPERSEDE_ALL_TIMERS = (
+    timers.update()
+    .where(timers.c.instance_id == bindparam("b_instance_id"), LIVE_TIMER)
+    .values(status="superseded")
 )

@@ -110,6 +110,7 @@ instance = Table(
     Column("last_occurred_at", UTCDateTime(), nullable=False),
     Column("head_hash", String(64), nullable=False),
     Column("stage_seq", Integer(), nullable=False),
+    Column("voided", Boolean(), nullable=False, server_default=text("false")),
     Index("ix_instance_subject_state", "subject", "state"),
 )
 

@@ -29,7 +29,19 @@ EVENT_KINDS = (
     "note",
     "migrated",
     "deadline",  # a calendar load moved a due date or a rung (the projection ignores it)
+    "voided",  # withdrawn as a mistaken record (撤销): it takes no command any more
+    "unit_renamed",  # the case's unit got a new name (`unit rename`)
+    "leader_changed",  # the case's group got a new leader (`group leader`)
 )
+
+# What a case's history says about the rows it shares with other cases: the name of its
+# unit and the leader of its group, recorded when it starts and at every change, so that
+# `audit verify` names a unit or group row edited outside xunshi. Each fact: the event kind
+# that changes it, and the row and column that store it.
+CASE_FACTS: dict[str, tuple[str, str]] = {
+    "unit_name": ("unit_renamed", "unit row says name"),
+    "group_leader": ("leader_changed", "group row says leader"),
+}
 
 
 def utc_iso(instant: datetime) -> str:
@@ -151,6 +163,7 @@ class Projection:
     last_occurred_at: datetime | None = None
     head_hash: str = GENESIS_HASH
     stage_seq: int = 0
+    voided: bool = False
 
     def apply(self, event: Event) -> None:
         """Advance the projection by one event."""
@@ -173,6 +186,8 @@ class Projection:
         elif kind == "resumed":
             self.suspended = False
             self.suspended_at = None
+        elif kind == "voided":
+            self.voided = True
         self.version = event.seq
         self.last_occurred_at = event.occurred_at
         self.head_hash = event.hash
@@ -306,10 +321,12 @@ def check_chain(
     row: Mapping[Any, Any] | None,
     task_rows: Mapping[int, Mapping[Any, Any]] | None = None,
     facts_row: Mapping[str, Any] | None = None,
+    case_row: Mapping[str, Any] | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Verify one instance's chain, its projection and (items) its tasks and facts.
+    """Verify one instance's chain, its projection and its facts (an item's tasks too).
 
-    `facts_row` is the item's stored facts (`ITEM_FACTS`, the category as `一级/二级`).
+    `facts_row` is the item's stored facts (`ITEM_FACTS`, the category as `一级/二级`);
+    `case_row` a case's unit name and group leader as stored (`CASE_FACTS`).
     Return (events seen, problems).
     """
     problems: list[Problem] = []
@@ -322,6 +339,8 @@ def check_chain(
     last_task_seq: dict[int, int] = {}
     facts: dict[str, Any] | None = None  # an item's, from its first event on
     last_facts_seq = 1
+    case_facts: dict[str, Any] = {}  # a case's, from its first event on (if it has them)
+    case_facts_seq: dict[str, int] = {}
     expected_seq = 1
     previous_hash = GENESIS_HASH
     count = 0
@@ -352,6 +371,7 @@ def check_chain(
                     raise ValueError("facts changed before any were recorded")
                 facts.update(event.data["changes"])
                 last_facts_seq = event.seq
+            _replay_case_facts(case_facts, case_facts_seq, event)
         except (KeyError, ValueError, TypeError) as exc:
             problem(event.seq, f"cannot be replayed ({exc})")
         expected_seq = event.seq + 1
@@ -377,6 +397,16 @@ def check_chain(
                         f"item facts: row says {name} = {_show(facts_row[name])}, history "
                         f"replays to {_show(facts.get(name))}",
                     )
+    if case_row is not None:
+        # A case started before its history recorded these (and never changed since) has
+        # none to check.
+        for name, value in case_facts.items():
+            if case_row[name] != value:
+                problem(
+                    case_facts_seq[name],
+                    f"{CASE_FACTS[name][1]} = {_show(case_row[name])}, history replays to "
+                    f"{_show(value)}",
+                )
     stored = {task_id: _task_row(task) for task_id, task in (task_rows or {}).items()}
     for task_id in sorted(stored.keys() | tasks.keys()):
         seq = last_task_seq.get(task_id, projection.version)
@@ -395,6 +425,15 @@ def check_chain(
     return count, problems
 
 
+def _replay_case_facts(facts: dict[str, Any], seqs: dict[str, int], event: Event) -> None:
+    """Apply one event to a case's replayed unit name and group leader."""
+    for name, (kind, _what) in CASE_FACTS.items():
+        if event.kind == "started" and name in event.data:
+            facts[name], seqs[name] = event.data[name], event.seq
+        elif event.kind == kind:
+            facts[name], seqs[name] = event.data["new"], event.seq
+
+
 def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> list[str]:
     stored = {
         "state": row["state"],
@@ -406,6 +445,7 @@ def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> l
         "last_occurred_at": row["last_occurred_at"],
         "head_hash": row["head_hash"],
         "stage_seq": row["stage_seq"],
+        "voided": bool(row["voided"]),
     }
     replayed = {
         "state": projection.state,
@@ -417,6 +457,7 @@ def _projection_differences(projection: Projection, row: Mapping[Any, Any]) -> l
         "last_occurred_at": projection.last_occurred_at,
         "head_hash": projection.head_hash,
         "stage_seq": projection.stage_seq,
+        "voided": projection.voided,
     }
     if row["version"] > projection.version:
         return [

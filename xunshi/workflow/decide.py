@@ -34,8 +34,9 @@ from xunshi.workflow.guards import GuardContext
 from xunshi.workflow.machine import CompiledDefinition, Subject
 
 # What the timers do after an event: a new stage entry arms its first rung, a pause stops
-# the stage's timers, a resume re-arms the rungs not yet raised; other events leave them.
-Effect = Literal["enter", "pause", "resume", "none"]
+# the stage's timers, a resume re-arms the rungs not yet raised, a void stops every timer
+# of the instance (its tasks' too); other events leave them.
+Effect = Literal["enter", "pause", "resume", "void", "none"]
 CommandKind = Literal[
     "fire",
     "milestone",
@@ -47,11 +48,19 @@ CommandKind = Literal[
     "escalation",
     "deadline",
     "decision",
+    "void",
+    "unit_renamed",
+    "leader_changed",
 ]
 # The largest number a counted milestone takes (talks held, letters received).
 MAX_COUNT = 1_000_000
 # Who confirms or dismisses a proposal raised by a `decision` rung (约谈, 通报, 问责建议).
 DECISION_ROLES: tuple[str, ...] = ("office",)
+# Who may void (撤销) a case or an item: withdrawing a record is the office's correction.
+VOID_ROLES: tuple[str, ...] = ("office",)
+# What still happens to a void instance: the rows it shares with other cases change, and
+# its history records that like every other case's.
+_ON_VOID = frozenset({"unit_renamed", "leader_changed"})
 
 
 class Deadline(NamedTuple):
@@ -86,6 +95,7 @@ class InstanceState(NamedTuple):
     last_occurred_at: datetime
     head_hash: str
     stage_seq: int
+    voided: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> InstanceState:
@@ -106,6 +116,7 @@ class InstanceState(NamedTuple):
             last_occurred_at=row["last_occurred_at"],
             head_hash=row["head_hash"],
             stage_seq=row["stage_seq"],
+            voided=bool(row["voided"]),
         )
 
     def projection(self) -> Projection:
@@ -122,6 +133,7 @@ class InstanceState(NamedTuple):
             last_occurred_at=self.last_occurred_at,
             head_hash=self.head_hash,
             stage_seq=self.stage_seq,
+            voided=self.voided,
         )
 
     def after(self, event: Event, deadline: Deadline) -> InstanceState:
@@ -145,6 +157,7 @@ class InstanceState(NamedTuple):
             last_occurred_at=projection.last_occurred_at,
             head_hash=projection.head_hash,
             stage_seq=projection.stage_seq,
+            voided=projection.voided,
         )
 
 
@@ -179,7 +192,8 @@ class Situation(NamedTuple):
     `calendar` is the definition's working-day calendar, given for the commands that
     compute a deadline (fire, resume, start); `facts` are what the guards of the trigger
     asked for (see guards.py); `plan` the case's batch and its dates, loaded when the
-    definition has a stage due on one (`due: plan.leave`).
+    definition has a stage due on one (`due: plan.leave`); `void_reason` why a void
+    instance was voided (given only for one).
     """
 
     named: Named | str
@@ -187,6 +201,7 @@ class Situation(NamedTuple):
     calendar: Calendar | None = None
     facts: Mapping[str, Any] = MappingProxyType({})
     plan: PlanDates = NO_PLAN
+    void_reason: str | None = None
 
     @property
     def label(self) -> str:
@@ -232,7 +247,15 @@ def decide(
 ) -> Decision:
     """Refuse (raising, naming what is missing) or return the decision for `command`."""
     command = _checked_words(command)
+    if instance.voided and command.kind not in _ON_VOID:
+        raise Refused(void_refusal(situation.label, situation.void_reason))
     return _DECIDERS[command.kind](_Ask(compiled, instance, command, now, situation))
+
+
+def void_refusal(label: str, reason: str | None) -> str:
+    """Why nothing can happen to a void instance: `case … is void (撤销): 重复录入; …`."""
+    why = reason or "no reason recorded"
+    return f"{label} is void (撤销): {why}; nothing more can happen to it"
 
 
 def _checked_words(command: Command) -> Command:
@@ -283,11 +306,15 @@ def started_event(
     occurred: datetime,
     now: datetime,
     facts: Mapping[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Event:
-    """The first event of an instance's history (with its facts: an item's title, …)."""
+    """The first event of an instance's history (with its facts: an item's title, …; and
+    `names`: a case's unit name and group leader, see `audit.CASE_FACTS`)."""
     data: dict[str, Any] = {"definition": definition.name, "definition_version": version}
     if facts is not None:
         data["facts"] = dict(facts)
+    if names is not None:
+        data.update(names)
     return Event(
         instance_id=instance_id,
         seq=1,
@@ -541,6 +568,33 @@ def _deadline(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _void(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    role = str(command.role)
+    _check_role_declared(defn, role)
+    if role not in VOID_ROLES:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in VOID_ROLES)
+        raise Refused(
+            f"{situation.label} cannot be voided: role {role} ({defn.role_title(role)}) may "
+            f"not; allowed: {allowed}"
+        )
+    if not (command.reason or "").strip():
+        raise BadInput(f"voiding {situation.label} needs a reason (--reason)")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, "voided", occurred, now, trigger="void", data=command.data)
+    return Decision(event, _unchanged(instance), "void")
+
+
+def _correction(ask: _Ask) -> Decision:
+    _compiled, instance, command, now, situation = ask
+    # The service changed the unit's or group's row; the event records the old and the new
+    # value in every case that shows it, whatever the case's state (closed and void too).
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, command.kind, occurred, now, data=command.data)
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -552,6 +606,9 @@ _DECIDERS = {
     "escalation": _escalation,
     "deadline": _deadline,
     "decision": _decision,
+    "void": _void,
+    "unit_renamed": _correction,
+    "leader_changed": _correction,
 }
 
 

@@ -40,9 +40,21 @@ from xunshi.workflow.machine import CompiledDefinition
 from xunshi.workflow.plan import plan_dates
 from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
+from xunshi.workflow.voids import void_reason
 
 # Event kinds that change nothing but the milestones and the chain's head.
-PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task", "facts", "decision"})
+PROGRESS_KINDS = frozenset(
+    {
+        "milestone",
+        "note",
+        "escalation",
+        "task",
+        "facts",
+        "decision",
+        "unit_renamed",
+        "leader_changed",
+    }
+)
 
 
 class StageHooks(Protocol):
@@ -66,6 +78,10 @@ class StageHooks(Protocol):
         self, conn: Connection, instance: InstanceState, definition: Definition
     ) -> None:
         """After a resume: timers for the rungs not yet raised, on the moved due date."""
+        ...
+
+    def voided(self, conn: Connection, instance: InstanceState) -> None:
+        """After a void: every live timer of the instance (its tasks' too) stops."""
         ...
 
 
@@ -125,12 +141,14 @@ class Engine:
         key: InstanceKey | None = None,
         facts: Mapping[str, Any] | None = None,
         plan: PlanDates = NO_PLAN,
+        names: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Create an instance of the latest (or given) version in its initial state.
 
-        `facts` (an item's title, category, flags …) go into its first event, so that the
-        history covers them and `audit verify` can replay them; `plan` is a new case's
-        batch and its dates (an initial stage may be due on one).
+        `facts` (an item's title, category, flags …) and `names` (a case's unit name and
+        group leader) go into its first event, so that the history covers them and `audit
+        verify` can replay them; `plan` is a new case's batch and its dates (an initial
+        stage may be due on one).
         """
         if version is None:
             version = self.registry.latest_version(conn, definition, subject)
@@ -157,6 +175,7 @@ class Engine:
                 "last_occurred_at": occurred,
                 "head_hash": GENESIS_HASH,
                 "stage_seq": 1,
+                "voided": False,
             },
         )
         row = InstanceState(
@@ -176,7 +195,7 @@ class Engine:
             head_hash=GENESIS_HASH,
             stage_seq=0,
         )
-        event = started_event(instance_id, defn, version, actor, role, occurred, now, facts)
+        event = started_event(instance_id, defn, version, actor, role, occurred, now, facts, names)
         decision = Decision(event, first, "enter")
         after = self._append(conn, InstanceRef(instance_id, key), row, decision)
         self.hooks.stage_entered(conn, after, defn, now)
@@ -203,6 +222,8 @@ class Engine:
             self.hooks.calendar(conn, defn.calendar) if needs_calendar else None,
             self._facts(conn, compiled, row, command),
             plan,
+            # Read only for a void instance, whose refusal says why it was voided.
+            void_reason(conn, row.id) if row.voided else None,
         )
         now = self.clock.now()
         decision = decide(compiled, row, command, now, situation)
@@ -213,6 +234,8 @@ class Engine:
             self.hooks.paused(conn, after)
         elif decision.effect == "resume":
             self.hooks.rescheduled(conn, after, defn)
+        elif decision.effect == "void":
+            self.hooks.voided(conn, after)
         return Outcome(decision.event, after, defn)
 
     # -- reading --------------------------------------------------------------------
@@ -284,6 +307,7 @@ class Engine:
                 provisional=after.provisional,
                 definition_version=after.definition_version,
                 stage_seq=after.stage_seq,
+                voided=after.voided,
             )
         if not instances.update_instance(conn, row.id, row.version, values, progress=progress):
             raise Conflict(conflict_message(ref, row.version))

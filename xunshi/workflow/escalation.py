@@ -127,7 +127,10 @@ class SweepResult:
 
 def _still_live(timer: ClaimedTimer, row: Any) -> bool:
     """A stage rung applies while its stage entry is current and not suspended; a task's
-    while the task is open (task deadlines are dates the office set: no pause moves them)."""
+    while the task is open (task deadlines are dates the office set: no pause moves them);
+    neither once the instance is void."""
+    if row["voided"]:
+        return False
     if timer.task_id:
         return bool(row["task_status"] == "open")
     return bool(row["stage_seq"] == timer.stage_seq and not row["suspended"])

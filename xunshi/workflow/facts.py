@@ -20,12 +20,15 @@ Loader = Callable[[Connection, int, DefinitionOf], Any]
 
 
 def _case_items(conn: Connection, case_id: int, definition_of: DefinitionOf) -> list[ItemFact]:
-    """The case's items by code, each with whether its own definition calls its state settled."""
+    """The case's items by code, each with whether its own definition calls its state settled.
+
+    A void item (withdrawn as a mistaken record) is none of the case's problems.
+    """
     i, it = q.instances, q.items
     rows = conn.execute(
         select(it.c.code, i.c.state, i.c.definition_name, i.c.definition_version)
         .join(i, i.c.id == it.c.id)
-        .where(it.c.case_id == case_id)
+        .where(it.c.case_id == case_id, i.c.voided.is_(False))
         .order_by(it.c.code)
     ).all()
     return [

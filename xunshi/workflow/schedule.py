@@ -5,7 +5,8 @@ When an instance enters a stage with a `due`, its due date is computed (DESIGN Â
 timer per ladder rung is stored in the same transaction. Leaving the stage supersedes them
 and resolves the stage's open escalations; a suspension supersedes them; a resume moves the
 due date by the working days suspended and schedules the rungs not yet raised again, in a
-new generation.
+new generation. Voiding an instance supersedes every timer it has, its tasks' too, for good:
+a calendar load never recomputes a void instance's deadlines.
 
 Calendar loads are stored here too (kept, never edited): storing one recomputes every due
 date and rung its year touches and returns what moved, for the caller to record in the
@@ -246,6 +247,7 @@ class Schedule:
             select(i)
             .where(
                 i.c.due_on.is_not(None),
+                i.c.voided.is_(False),
                 i.c.entered_at < self._starts(year + 1),
                 (i.c.due_on >= date(year, 1, 1)) | i.c.id.in_(rung_from_year),
             )
@@ -451,6 +453,10 @@ class Schedule:
     def paused(self, conn: Connection, instance: InstanceState) -> None:
         """A suspended stage's clock stops: its pending timers are superseded."""
         self._supersede(conn, instance.id)
+
+    def voided(self, conn: Connection, instance: InstanceState) -> None:
+        """A void instance escalates nothing: its stage's and its tasks' timers stop."""
+        conn.execute(q.SUPERSEDE_ALL_TIMERS, {"b_instance_id": instance.id})
 
     def rescheduled(
         self, conn: Connection, instance: InstanceState, definition: Definition

@@ -1,7 +1,7 @@
 """Escalations record their instrument and recipient, and a decision rung's fate.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 
 Escalations raised before 0006 were all plain notifications: no instrument, no recipient,
@@ -18,7 +18,7 @@ UTC_DATETIME = sa.DateTime(timezone=True).with_variant(sa.String(26), "sqlite")
 
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
