@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 from cli_harness import KEY, REPO, Cli, check_exit
@@ -26,14 +27,22 @@ SHOWN = (
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)
-_WIDTH = max(len(title) for title in TITLES)
+
+
+def _cells(text: str) -> int:
+    """How many columns `text` takes in a table (a Chinese character two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_WIDTH = max(_cells(title) for title in TITLES)
 
 
 def history_text(*applied: str) -> str:
     """`db history` with each revision's 已应用 cell (是, 否 or empty)."""
     lines = [f"修订  上一修订  说明{' ' * (_WIDTH - 2)}已应用"]
     for (rev, down, title), cell in zip(SHOWN, applied, strict=True):
-        lines.append(f"{rev}  {down or '    '}      {title.ljust(_WIDTH)}  {cell}".rstrip())
+        padded = title + " " * (_WIDTH - _cells(title))
+        lines.append(f"{rev}  {down or '    '}      {padded}  {cell}".rstrip())
     return "\n".join(lines) + "\n"
 
 
