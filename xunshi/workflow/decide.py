@@ -40,6 +40,7 @@ CommandKind = Literal[
     "escalation",
     "deadline",
     "decision",
+    "link",
 ]
 # The largest number a counted milestone takes (talks held, letters received).
 MAX_COUNT = 1_000_000
@@ -315,6 +316,8 @@ def _fire(ask: _Ask) -> Decision:
     )
     if not compiled.fire(subject, trigger):
         raise Refused(f"{situation.label} cannot {trigger}: {subject.refusal}")
+    # A transition may record facts the service checked (a clue's receiver, disposition or
+    # outcome): they are in its event, so that the history covers them.
     event = _event(
         instance,
         command,
@@ -324,6 +327,7 @@ def _fire(ask: _Ask) -> Decision:
         trigger=trigger,
         from_state=instance.state,
         to_state=subject.state,
+        data=command.data,
     )
     entered = deadline(defn, subject.state, occurred, situation.working_days, situation.tz)
     return Decision(event, entered, "enter")
@@ -484,6 +488,18 @@ def _deadline(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _link(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    # The service checked the problem and who may link; a clue's links may change in any
+    # state (a problem may arise from a clue concluded long ago).
+    _check_role_declared(compiled.definition, str(command.role))
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "link", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -495,6 +511,7 @@ _DECIDERS = {
     "escalation": _escalation,
     "deadline": _deadline,
     "decision": _decision,
+    "link": _link,
 }
 
 

@@ -40,7 +40,7 @@ from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
 
 # Event kinds that change nothing but the milestones and the chain's head.
-PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task", "facts", "decision"})
+PROGRESS_KINDS = frozenset({"milestone", "note", "escalation", "task", "facts", "decision", "link"})
 
 
 class StageHooks(Protocol):
