@@ -32,9 +32,9 @@ DEMO_END = date(2025, 2, 14)
 LATE = {
     "U05": ("onsite", 4),
     "U12": ("office_review", 30),
-    "U22": ("feedback", 25),
+    "U22": ("feedback", 45),
     "U29": ("onsite", 3),
-    "U30": ("office_review", 40),
+    "U30": ("party_hearing", 40),
     "U33": ("rectification", 15),
     "U26": ("feedback", 4),
 }

@@ -55,6 +55,7 @@ CASE_KEYS = {
     "overdue",
     "suspended",
     "milestones",
+    "counts",
     "version",
     "round",
     "unit",

@@ -200,6 +200,7 @@ def test_show_json(world: Cli) -> None:
         "overdue": True,
         "suspended": False,
         "milestones": {"briefings_received": None, "training_done": None},
+        "counts": {},
         "version": 1,
         "round": ROUND,
         "unit": "U01",
@@ -434,7 +435,7 @@ def test_a_counted_milestone_is_recorded_with_its_number(world: Cli) -> None:
     assert world.json("case", "history", KEY) == before
 
     assert act(world, "milestone", "individual_talks", "--count", "12") == (
-        "case 2024-R1/U01: 个别谈话 (individual_talks) recorded\n"
+        "case 2024-R1/U01: 个别谈话 (individual_talks) recorded, 12 人次\n"
     )
     event = world.json(*on_case("milestone", "petitions_received", "--count", "0"))
     assert event["data"] == {"milestone": "petitions_received", "count": 0}

@@ -113,7 +113,11 @@ def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
         "OK: 140 chains, 2468 events verified and match the seal\n"
     )
     cases = json.loads(gzip.decompress((FIXTURE / "cases.json.gz").read_bytes()))
-    assert cli.json("case", "list") == cases
+    # The release's keys and values, in its order; later versions may add keys (`counts`).
+    listed = cli.json("case", "list")
+    assert [
+        {k: case[k] for k in released} for case, released in zip(listed, cases, strict=True)
+    ] == cases
 
 
 def test_global_options_after_the_subcommand(world: Cli, tmp_path: Path) -> None:

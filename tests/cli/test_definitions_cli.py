@@ -29,9 +29,9 @@ regular v1  常规巡视  (case, calendar cn)
 巡前准备          preparation            15wd  *briefings_received 听取有关部门情况通报, \
 *training_done 巡前培训
 现场巡视          onsite                 30wd  *contacts_published 公布联系方式, \
-*individual_talks 个别谈话, petitions_received 受理信访举报, document_review 调阅资料, \
-sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动, \
-*leader_talk 与主要负责人沟通
+*individual_talks 个别谈话（计人次）, petitions_received 受理信访举报（计件）, \
+document_review 调阅资料（计份）, sinking_visits 下沉了解, *midterm_consultation 中期会商, \
+audit_linkage 巡审联动, *leader_talk 与主要负责人沟通
 形成报告          drafting               15wd  live_briefing 活情况通报, \
 leads_handed_over 移交问题线索
 巡视办审核        office_review          10wd  *joint_review 组办共商
@@ -56,19 +56,19 @@ give_feedback        party_hearing          feedback               office
 start_rectification  feedback               rectification          office
 close                rectification          closed                 office        all_items_settled
 
-级别  时点  名称              通知
-0     -3wd  到期提醒          巡视办
-1     0     超期提醒          巡视办
-2     5wd   超期报告领导小组  巡视工作领导小组
+级别  时点  名称              方式                     通知
+0     -3wd  到期提醒          提醒 → 巡视办            巡视办
+1     0     超期提醒          提醒 → 巡视办            巡视办
+2     5wd   超期报告领导小组  提醒 → 巡视工作领导小组  巡视工作领导小组
 
 整改 (rectification) 阶段督办:
-级别  时点   名称            通知
-0     -10wd  整改期限提醒    被巡视单位联络员, 被巡视党组织书记
-1     0      整改超期预警    被巡视单位联络员, 巡视办
-2     5wd    整改督办        被巡视党组织书记, 巡视办, 纪检监察组
-3     10wd   约谈主要负责人  被巡视党组织书记, 纪检监察组, 组织部
-4     20wd   问责建议        巡视工作领导小组, 纪检监察组, 组织部
-"""
+级别  时点   名称            方式                                   通知
+0     -10wd  整改期限提醒    提醒 → 被巡视单位联络员                被巡视单位联络员, 被巡视党组织书记
+1     0      整改超期预警    预警 → 被巡视单位联络员                被巡视单位联络员, 巡视办
+2     5wd    整改督办        督办函 → 被巡视党组织书记              被巡视党组织书记, 巡视办, 纪检监察组
+3     10wd   约谈主要负责人  约谈 → 被巡视党组织书记（需决定）      被巡视党组织书记, 纪检监察组, 组织部
+4     20wd   问责建议        问责建议 → 被巡视党组织书记（需决定）  巡视工作领导小组, 纪检监察组, 组织部
+"""  # noqa: E501
 
 REGULAR_MERMAID = """\
 stateDiagram-v2

@@ -26,10 +26,11 @@ def test_report_round(world: Cli) -> None:
         "",
     ]
     # Two reminders (level 0) apart from the escalations; the columns titled by level, for
-    # the levels raised (the default ladder has three: 0, 1 and 2).
-    summary = lines.index("督办 escalations: 4 (L1 督办 2, L2 告诫 2); 提醒 reminders: 2")
+    # the levels raised (the default ladder has three: 0, 1 and 2) and their instruments (the
+    # office's own stages only remind).
+    summary = lines.index("督办 escalations: 4 (L1 提醒 2, L2 提醒 2); 提醒 reminders: 2")
     header = [cell.strip() for cell in lines[summary + 1].split("  ") if cell.strip()]
-    assert header == ["案件", "单位", "L0 提醒", "L1 督办", "L2 告诫"]
+    assert header == ["案件", "单位", "L0 提醒", "L1 提醒", "L2 提醒"]
     assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1"]
     assert lines[summary + 3].split() == ["2024-R1/U02", "示例市审计局", "1", "1", "1"]
     assert lines[summary + 4].split() == ["合计", "2", "2", "2"]
@@ -44,18 +45,45 @@ def test_report_round_json(world: Cli) -> None:
 
     assert set(found) == {
         "round", "as_of", "stages", "kinds", "matrix", "cases", "escalations", "levels",
-        "reminders", "raised", "overdue_cases", "overdue_tasks",
+        "reminders", "raised", "pending_decisions", "overdue_cases", "overdue_tasks", "workload",
     }  # fmt: skip
     assert found["round"]["code"] == ROUND
     assert found["levels"] == [
         {"level": 0, "title": "L0 提醒", "count": 1},
-        {"level": 1, "title": "L1 督办", "count": 1},
-        {"level": 2, "title": "L2 告诫", "count": 1},
+        {"level": 1, "title": "L1 提醒", "count": 1},
+        {"level": 2, "title": "L2 提醒", "count": 1},
     ]
-    assert (found["reminders"], found["raised"]) == (1, 2)
+    assert (found["reminders"], found["raised"], found["pending_decisions"]) == (1, 2, [])
+    assert found["workload"] == []
     assert found["overdue_cases"] == [KEY]
     assert found["overdue_tasks"] == []
     assert [case["key"] for case in found["cases"]] == [KEY]
+
+
+def test_report_round_counts_a_proposal_once_the_office_confirms_it(rectifying: Cli) -> None:
+    # The case in 整改 climbs its whole ladder: levels 0-2 go out, 约谈 (3) and 问责建议 (4)
+    # wait for the office. The groups' 12 talks (the forward path's count) are its workload.
+    rectifying.run("escalate")
+
+    lines = rectifying.out("report", "round", ROUND).splitlines()
+
+    assert "巡视工作量 workload: 个别谈话 12 人次（1 个单位）" in lines
+    summary = lines.index(
+        "督办 escalations: 2 (L1 预警 1, L2 督办函 1); 提醒 reminders: 1; 待决定 proposals: 2"
+    )
+    assert lines[summary + 2].split() == [KEY, "示例市财政局", "1", "1", "1"]
+    rectifying.run(
+        "escalations", "decide", "5", "--confirm", "--reason", "逾期", "--role", "office"
+    )
+    found = rectifying.json("report", "round", ROUND)
+    assert [(level["title"], level["count"]) for level in found["levels"]] == [
+        ("L0 提醒", 1),
+        ("L1 预警", 1),
+        ("L2 督办函", 1),
+        ("L4 问责建议", 1),
+    ]
+    assert (found["reminders"], found["raised"], found["pending_decisions"]) == (1, 3, [4])
+    assert found["workload"] == [{"title": "个别谈话", "unit": "人次", "total": 12, "cases": 1}]
 
 
 def test_report_round_of_an_unknown_round(world: Cli) -> None:

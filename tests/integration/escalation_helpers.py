@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from forward import forward_path
+from forward import Need, Step, forward_path
 from sqlalchemy import func, select
 
 from xunshi.bootstrap import App
@@ -49,6 +49,91 @@ workdays:
 """
 
 
+# The sweep's mechanics (rung arithmetic, catch-up, leases, crashes, races) are tested on a
+# definition of their own, so that a change of the built-in lifecycles does not move them: a
+# 15wd preparation, a 5wd mobilization, a 30wd onsite stage, and one four-rung ladder
+# counted from each stage's due date (-3wd, 0, +5wd, +10wd), each rung notifying others.
+TIMED = "timed"
+TIMED_YAML = """\
+name: timed
+title: 计时测试流程
+subject: case
+calendar: cn
+initial: preparation
+roles:
+  office: 巡视办
+  leading_group: 巡视工作领导小组
+  group_leader: 巡视组组长
+  unit_liaison: 被巡视单位联络员
+  discipline: 纪检监察机构
+  organization: 组织部门
+escalation:
+  - {at: -3wd, level: 0, title: 到期提醒, notify: [group_leader]}
+  - {at: 0, level: 1, title: 超期督办, notify: [office]}
+  - {at: 5wd, level: 2, title: 超期告诫, notify: [leading_group]}
+  - {at: 10wd, level: 3, title: 问责约谈, notify: [leading_group, discipline, organization]}
+states:
+  preparation:
+    title: 巡前准备
+    due: 15wd
+    milestones:
+      briefings_received: 听取有关部门情况通报
+      training_done: 巡前培训
+    requires: [briefings_received, training_done]
+  mobilization:
+    title: 动员部署
+    due: 5wd
+    milestones:
+      mobilization_meeting: 召开动员会
+      contacts_published: 公布联系方式
+    requires: [mobilization_meeting, contacts_published]
+  onsite:
+    title: 现场巡视
+    due: 30wd
+    milestones:
+      individual_talks: 个别谈话
+    requires: [individual_talks]
+  closed:
+    title: 完成
+    final: true
+transitions:
+  - {trigger: move_in, source: preparation, dest: mobilization, roles: [group_leader]}
+  - {trigger: start_onsite, source: mobilization, dest: onsite, roles: [group_leader]}
+  - {trigger: leave_site, source: onsite, dest: closed, roles: [group_leader]}
+"""
+# The forward path of `timed`, in the shape tests/forward.py gives the built-ins'.
+TIMED_PATH: tuple[Step, ...] = (
+    Step(
+        "preparation",
+        (Need("briefings_received", "office", False), Need("training_done", "office", False)),
+        "move_in",
+        "group_leader",
+    ),
+    Step(
+        "mobilization",
+        (
+            Need("mobilization_meeting", "group_leader", False),
+            Need("contacts_published", "group_leader", False),
+        ),
+        "start_onsite",
+        "group_leader",
+    ),
+    Step(
+        "onsite", (Need("individual_talks", "group_leader", False),), "leave_site", "group_leader"
+    ),
+)
+
+
+def load_timed(app: App) -> None:
+    """Register the `timed` definition (see TIMED_YAML) in `app`'s database."""
+    app.services.definitions.load(TIMED_YAML, "timed.yaml", "tester")
+
+
+def path_of(definition: str) -> tuple[Step, ...]:
+    """The forward path of `definition`: `timed` or a built-in."""
+    return TIMED_PATH if definition == TIMED else forward_path(definition)
+
+
 def sh(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime:
@@ -63,24 +148,29 @@ def setup_round(app: App, code: str = ROUND, start: date = date(2024, 9, 2)) -> 
 
 
 def start_case(
-    app: App, unit: str = "U01", round_code: str = ROUND, at: datetime | None = None
+    app: App,
+    unit: str = "U01",
+    round_code: str = ROUND,
+    at: datetime | None = None,
+    definition: str = "regular",
 ) -> InstanceRef:
-    """Register `unit` (if new) and start its `regular` case in `round_code`."""
+    """Register `unit` (if new) and start its `definition` case in `round_code`."""
     if unit not in {u.code for u in app.services.read.catalog.units()}:
         app.services.cases.add_unit(unit, f"单位{unit}")
     return app.services.cases.start_case(
         round_code=round_code,
         unit_code=unit,
         group_code=GROUP,
-        definition="regular",
+        definition=definition,
         actor="巡视办",
         at=at,
     )
 
 
 def leave_stage(app: App, key: str, stage: str) -> None:
-    """Record `stage`'s required milestones and fire its forward trigger, at the clock's now."""
-    for step in forward_path():
+    """Record `stage`'s required milestones and fire its forward trigger, at the clock's now
+    (along the forward path of the case's definition)."""
+    for step in path_of(instance(app, key)["definition_name"]):
         if step.stage == stage:
             for need in step.needs:
                 app.services.cases.record_milestone(
@@ -95,8 +185,9 @@ def leave_stage(app: App, key: str, stage: str) -> None:
     raise ValueError(f"{stage} is not on the forward path")
 
 
-def enter_onsite(app: App, clock: ManualClock, key: str, at: datetime) -> date:
-    """Move case `key` from preparation into onsite at `at`; its new due date."""
+def move_in(app: App, clock: ManualClock, key: str, at: datetime) -> date:
+    """Move case `key` out of preparation at `at` (`regular`: into onsite; `timed`: into
+    mobilization); its new due date."""
     clock.set(at)
     leave_stage(app, key, "preparation")
     due = instance(app, key)["due_on"]
@@ -106,9 +197,10 @@ def enter_onsite(app: App, clock: ManualClock, key: str, at: datetime) -> date:
 
 def drive_to_closed(app: App, key: str) -> None:
     """Move case `key` along the whole forward path (at the clock's now)."""
-    current = instance(app, key)["state"]
+    row = instance(app, key)
+    current = row["state"]
     started = False
-    for step in forward_path():
+    for step in path_of(row["definition_name"]):
         started = started or step.stage == current
         if started:
             leave_stage(app, key, step.stage)
@@ -208,11 +300,13 @@ def snapshot(app: App) -> Snapshot:
         )
 
 
-def write_plan(path: Path, round_code: str, units: int, prefix: str = "U") -> Path:
-    """A plan sheet (CSV) with `units` regular cases in `round_code`, in ten groups."""
+def write_plan(
+    path: Path, round_code: str, units: int, prefix: str = "U", definition: str = "regular"
+) -> Path:
+    """A plan sheet (CSV) with `units` `definition` cases in `round_code`, in ten groups."""
     header = "round,group,group_leader,unit_code,unit_name,unit_category,definition"
     rows = [
-        f"{round_code},G{i % 10},组长{i % 10},{prefix}{i:05d},单位{i},,regular"
+        f"{round_code},G{i % 10},组长{i % 10},{prefix}{i:05d},单位{i},,{definition}"
         for i in range(units)
     ]
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")

@@ -37,16 +37,55 @@ T0 = datetime(2024, 9, 2, 1, 0, tzinfo=UTC)
 HASH_MISMATCH = "hash mismatch: the stored event was altered"
 NO_LINK = "prev_hash does not link to the previous event"
 
+# The tampering checks are about the chain, not about any built-in lifecycle: they run on
+# this small definition of their own, so that a change of the built-ins does not move them.
+AUDITED_YAML = """\
+name: audited
+title: 审计测试流程
+subject: case
+calendar: cn
+initial: preparation
+roles:
+  office: 巡视办
+  leading_group: 巡视工作领导小组
+  group_leader: 巡视组组长
+states:
+  preparation:
+    title: 巡前准备
+    due: 15wd
+    milestones:
+      briefings_received: 听取有关部门情况通报
+      training_done: 巡前培训
+    requires: [briefings_received, training_done]
+  mobilization:
+    title: 动员部署
+    due: 5wd
+    milestones:
+      mobilization_meeting: 召开动员会
+      contacts_published: 公布联系方式
+    requires: [mobilization_meeting, contacts_published]
+  onsite:
+    title: 现场巡视
+    due: 30wd
+  closed: {title: 完成, final: true}
+transitions:
+  - {trigger: move_in, source: preparation, dest: mobilization, roles: [group_leader]}
+  - {trigger: start_onsite, source: mobilization, dest: onsite, roles: [group_leader]}
+  - {trigger: report, source: onsite, dest: closed, roles: [group_leader]}
+"""
+
 
 @pytest.fixture
 def history(app: App, world: World, clock: ManualClock) -> int:
-    """Two cases; U02 (the one tampered with) has five events, U01 two. Returns U02's id.
+    """Two `audited` cases; U02 (the one tampered with) has five events, U01 two. Returns
+    U02's id.
 
     U02: 1 started, 2 milestone briefings_received (reason 通报), 3 milestone training_done,
     4 transition move_in (reason 进驻), 5 milestone mobilization_meeting — an hour apart.
     """
-    world.case("U01")
-    case2 = world.case("U02")
+    app.services.definitions.load(AUDITED_YAML, "audited.yaml", "巡视办")
+    world.case("U01", definition="audited")
+    case2 = world.case("U02", definition="audited")
     hour = timedelta(hours=1)
     inspection = app.services.cases
     clock.advance(hour)

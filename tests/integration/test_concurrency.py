@@ -1,9 +1,10 @@
 """Two OS processes, one case, the same moment: exactly one wins (DESIGN §4 step 3, §8).
 
-Each round builds a fresh case in `reporting` with its milestones recorded (version 15), from
-where both `send_back` and `give_feedback` are allowed to the office. Two child processes
-fire one each. So that they really overlap, each child wraps `Engine.load`: after reading the
-row it waits on a file barrier until the other has read it too — both hold version 15 before
+Each round builds a fresh case in `leading_group_hearing` (领导小组听取汇报) with its milestone
+recorded (version 13), from where both `send_back` (补充巡视, back to onsite) and
+`to_party_group` (on to party_hearing) are allowed to the office. Two child processes fire
+one each. So that they really overlap, each child wraps `Engine.load`: after reading the row
+it waits on a file barrier until the other has read it too — both hold version 13 before
 either writes. One must succeed; the other must exit 1 with the conflict message; the history
 must stay contiguous.
 """
@@ -23,7 +24,11 @@ from worlds import ROUND, World
 from xunshi.bootstrap import App
 
 ROUNDS = 15
-TRIGGERS = {"send_back": "onsite", "give_feedback": "feedback"}
+STAGE = "leading_group_hearing"
+TRIGGERS = {"send_back": "onsite", "to_party_group": "party_hearing"}
+# started, 2 preparation milestones, move_in, 4 onsite milestones, leave_site, report (drafting
+# requires none), 1 office_review milestone, approve_report, 1 leading_group_hearing milestone.
+VERSION = 13
 
 CHILD = textwrap.dedent(
     """\
@@ -96,42 +101,43 @@ def run_together(commands: dict[str, list[str]]) -> list[Finished]:
     return finished
 
 
-def reporting_case(world: World, unit: str) -> str:
-    """A case in `reporting` with its required milestones recorded (version 15); its key."""
+def hearing_case(world: World, unit: str) -> str:
+    """A case in `leading_group_hearing` with its required milestone recorded (version 13);
+    its key."""
     world.case(unit)
     key = f"{ROUND}/{unit}"
-    world.drive_to(key, "reporting")
-    world.milestones_of(key, "reporting")
-    assert world.app.services.read.history.of(key).events[-1].seq == 15
+    world.drive_to(key, STAGE)
+    world.milestones_of(key, STAGE)
+    assert world.app.services.read.history.of(key).events[-1].seq == VERSION
     return key
 
 
 def conflict_line(key: str) -> str:
     """What the losing writer prints."""
     return (
-        f"Error: case {key} was changed by someone else at the same time (version 15 is no "
-        "longer current); nothing was written, try again\n"
+        f"Error: case {key} was changed by someone else at the same time (version {VERSION} is "
+        "no longer current); nothing was written, try again\n"
     )
 
 
 def assert_one_winner(app: App, key: str, finished: list[Finished]) -> Finished:
-    """Exactly one exit 0; the history is 1..16 and ends with the winner's transition."""
+    """Exactly one exit 0; the history is 1..14 and ends with the winner's transition."""
     winners = [f for f in finished if f.code == 0]
     losers = [f for f in finished if f.code != 0]
     assert len(winners) == 1 and len(losers) == 1, finished
     winner = winners[0]
     history = list(app.services.read.history.of(key).events)
-    assert [e.seq for e in history] == list(range(1, 17))
+    assert [e.seq for e in history] == list(range(1, VERSION + 2))
     last = history[-1]
     assert (last.kind, last.trigger, last.from_state, last.to_state) == (
         "transition",
         winner.trigger,
-        "reporting",
+        STAGE,
         TRIGGERS[winner.trigger],
     )
     assert history[-2].hash == last.prev_hash
     view = app.services.read.cases.one(key)
-    assert (view.state, view.version) == (TRIGGERS[winner.trigger], 16)
+    assert (view.state, view.version) == (TRIGGERS[winner.trigger], VERSION + 1)
     return losers[0]
 
 
@@ -143,7 +149,7 @@ def test_two_processes_firing_at_once_exactly_one_wins(
     script.write_text(CHILD, encoding="utf-8")
     wins = dict.fromkeys(TRIGGERS, 0)
     for n in range(1, ROUNDS + 1):
-        key = reporting_case(world, f"U{n:02d}")
+        key = hearing_case(world, f"U{n:02d}")
         barrier = tmp_path / f"barrier-{n}"
         barrier.mkdir()
         finished = run_together(
@@ -162,25 +168,25 @@ def test_two_processes_firing_at_once_exactly_one_wins(
             }
         )
         assert sorted(p.name for p in barrier.iterdir()) == [
-            "writer-give_feedback",
             "writer-send_back",
+            "writer-to_party_group",
         ]
         loser = assert_one_winner(app, key, finished)
         assert (loser.code, loser.out, loser.err) == (1, "", conflict_line(key)), finished
         winner = next(f for f in finished if f.code == 0)
-        assert winner.out == f"case {key}: reporting -> {TRIGGERS[winner.trigger]}\n"
+        assert winner.out == f"case {key}: {STAGE} -> {TRIGGERS[winner.trigger]}\n"
         assert winner.err == ""
         wins[winner.trigger] += 1
     assert sum(wins.values()) == ROUNDS
     report = app.services.audit.verify()
-    assert (report.ok, report.chains, report.events) == (True, ROUNDS, ROUNDS * 16)
+    assert (report.ok, report.chains, report.events) == (True, ROUNDS, ROUNDS * (VERSION + 1))
 
 
 @pytest.mark.slow
 def test_two_cli_processes_on_one_case_exactly_one_wins(
     app: App, world: World, db_url: str
 ) -> None:
-    key = reporting_case(world, "U01")
+    key = hearing_case(world, "U01")
     finished = run_together(
         {
             trigger: [
@@ -203,10 +209,10 @@ def test_two_cli_processes_on_one_case_exactly_one_wins(
     )
     loser = assert_one_winner(app, key, finished)
     winner = next(f for f in finished if f.code == 0)
-    new_state = {"onsite": "现场巡视 (onsite)", "feedback": "反馈 (feedback)"}[
+    new_state = {"onsite": "现场巡视 (onsite)", "party_hearing": "党组听取汇报 (party_hearing)"}[
         TRIGGERS[winner.trigger]
     ]
-    possible = {"onsite": "leave_site", "feedback": "start_rectification"}[TRIGGERS[winner.trigger]]
+    possible = {"onsite": "leave_site", "party_hearing": "give_feedback"}[TRIGGERS[winner.trigger]]
     refusal = (
         f"Error: case {key} cannot {loser.trigger} from {new_state}; possible now: {possible}\n"
     )

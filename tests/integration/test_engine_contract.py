@@ -60,16 +60,18 @@ def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
     history = list(app.services.read.history.of(KEY).events)
     transitions = [(e.trigger, e.from_state, e.to_state) for e in history if e.kind == "transition"]
     assert transitions == [
-        ("move_in", "preparation", "mobilization"),
-        ("start_onsite", "mobilization", "onsite"),
-        ("leave_site", "onsite", "communication"),
-        ("report", "communication", "reporting"),
-        ("give_feedback", "reporting", "feedback"),
+        ("move_in", "preparation", "onsite"),
+        ("leave_site", "onsite", "drafting"),
+        ("report", "drafting", "office_review"),
+        ("approve_report", "office_review", "leading_group_hearing"),
+        ("to_party_group", "leading_group_hearing", "party_hearing"),
+        ("give_feedback", "party_hearing", "feedback"),
         ("start_rectification", "feedback", "rectification"),
         ("close", "rectification", "closed"),
     ]
+    # 1 started + 14 required milestones (2 + 4 + 0 + 1 + 1 + 1 + 2 + 3) + 8 transitions.
     assert [e.seq for e in history] == list(range(1, 24))
-    assert [e.kind for e in history].count("milestone") == 15
+    assert [e.kind for e in history].count("milestone") == 14
     assert history[0].kind == "started"
     assert history[0].data == {"definition": "regular", "definition_version": 1}
     assert history[0].role == "office"
@@ -112,10 +114,13 @@ def test_each_command_appends_one_event_and_moves_the_row(app: App, world: World
 # -- refusals: exact message, nothing written -----------------------------------------------
 
 
-REGULAR_ROLES = "office, leading_group, group_leader, unit_liaison, discipline, organization"
+REGULAR_ROLES = (
+    "office, leading_group, group_leader, party_secretary, unit_liaison, discipline_group, "
+    "organization_dept, functional_dept"
+)
 REGULAR_TRIGGERS = (
-    "move_in, start_onsite, leave_site, report, send_back, give_feedback, "
-    "start_rectification, close"
+    "move_in, leave_site, report, revise_report, approve_report, send_back, to_party_group, "
+    "give_feedback, start_rectification, close"
 )
 
 
@@ -137,13 +142,13 @@ def test_trigger_not_valid_from_the_state_lists_what_is_possible(app: App, world
         Refused,
         "case 2024-R1/U01 cannot close from 巡前准备 (preparation); possible now: move_in",
     )
-    world.drive_to(KEY, "reporting")
+    world.drive_to(KEY, "leading_group_hearing")
     assert_refused(
         world,
         fire(app, "leave_site", "group_leader"),
         Refused,
-        "case 2024-R1/U01 cannot leave_site from 汇报 (reporting); "
-        "possible now: send_back, give_feedback",
+        "case 2024-R1/U01 cannot leave_site from 领导小组听取汇报 (leading_group_hearing); "
+        "possible now: send_back, to_party_group",
     )
 
 
@@ -170,9 +175,14 @@ def test_role_not_allowed_for_the_transition_is_refused(app: App, world: World) 
 def test_one_missing_milestone_is_named(app: App, world: World) -> None:
     world.case()
     world.drive_to(KEY, "onsite")
-    app.services.cases.record_milestone(
-        KEY, "individual_talks", actor="张组长", role="group_leader"
-    )
+    for name, count in (
+        ("contacts_published", None),
+        ("individual_talks", 12),
+        ("leader_talk", None),
+    ):
+        app.services.cases.record_milestone(
+            KEY, name, actor="张组长", role="group_leader", count=count
+        )
     assert_refused(
         world,
         fire(app, "leave_site", "group_leader"),
@@ -281,12 +291,12 @@ def test_at_earlier_than_the_previous_event_is_refused(
     app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     clock.advance(timedelta(days=1))
     outcome = app.services.cases.record_milestone(
-        KEY, "mobilization_meeting", actor="张组长", role="group_leader", at=clock.now()
+        KEY, "contacts_published", actor="张组长", role="group_leader", at=clock.now()
     )
     assert outcome.event.occurred_at == clock.now()
     assert_refused(
         world,
-        milestone(app, "contacts_published", "group_leader", at=clock.now() - timedelta(minutes=1)),
+        milestone(app, "sinking_visits", "group_leader", at=clock.now() - timedelta(minutes=1)),
         BadInput,
         "time 2024-09-13 08:59 is earlier than the last event of case 2024-R1/U01 "
         "(2024-09-13 09:00)",
@@ -375,7 +385,7 @@ def test_occurred_at_is_the_given_time_and_recorded_at_the_clock(
     assert last.occurred_at.tzinfo is not None and last.recorded_at.utcoffset() == timedelta(0)
     view = app.services.read.cases.one(KEY)
     assert view.entered_at == moved_in
-    assert view.due_on == date(2024, 10, 10)
+    assert view.due_on == date(2024, 11, 13)  # 现场巡视: 30 working days
     # Without `at`, both are the clock.
     clock.advance(timedelta(minutes=5))
     outcome = app.services.cases.record_milestone(
@@ -395,16 +405,20 @@ def test_due_dates_on_entry_follow_the_cn_calendar(
     clock.set(shanghai(2024, 9, 27, 10, 0))
     world.milestones_of(KEY, "preparation")
     outcome = app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
+    # 现场巡视 is due 30 working days on: over 国庆 (10-01..07) and the make-up Sundays
+    # and Saturdays 09-29 and 10-12.
     assert (
-        outcome.instance.due_on == date(2024, 10, 10) == CN.add_working_days(date(2024, 9, 27), 5)
+        outcome.instance.due_on == date(2024, 11, 13) == CN.add_working_days(date(2024, 9, 27), 30)
     )
-    assert world.row(ref)["due_on"] == date(2024, 10, 10)
+    assert world.row(ref)["due_on"] == date(2024, 11, 13)
     assert world.row(ref)["provisional"] is False
     # A milestone keeps the stage's due date.
-    world.milestones_of(KEY, "mobilization")
-    assert world.row(ref)["due_on"] == date(2024, 10, 10)
-    outcome = app.services.cases.fire(KEY, "start_onsite", actor="张组长", role="group_leader")
-    assert outcome.instance.due_on == CN.add_working_days(date(2024, 9, 27), 30)
+    world.milestones_of(KEY, "onsite")
+    assert world.row(ref)["due_on"] == date(2024, 11, 13)
+    outcome = app.services.cases.fire(KEY, "leave_site", actor="张组长", role="group_leader")
+    assert (
+        outcome.instance.due_on == date(2024, 10, 23) == CN.add_working_days(date(2024, 9, 27), 15)
+    )
 
 
 def test_rectification_is_due_two_months_after_entry(
@@ -422,8 +436,8 @@ def test_send_back_resets_the_milestones_of_the_reentered_stage(
     app: App, world: World, clock: ManualClock
 ) -> None:
     ref = world.case()
-    world.drive_to(KEY, "reporting", pace=timedelta(hours=1))
-    world.milestones_of(KEY, "reporting")
+    world.drive_to(KEY, "leading_group_hearing", pace=timedelta(hours=1))
+    world.milestones_of(KEY, "leading_group_hearing")
     clock.advance(timedelta(days=1))
     outcome = app.services.cases.fire(
         KEY, "send_back", actor="巡视办", role="office", reason="补充巡视"
@@ -433,23 +447,27 @@ def test_send_back_resets_the_milestones_of_the_reentered_stage(
     assert outcome.instance.due_on == CN.add_working_days(clock.now().date(), 30)
     view = app.services.read.cases.one(ref.key)
     assert [(m.name, m.recorded_at) for m in view.milestones] == [
+        ("contacts_published", None),
         ("individual_talks", None),
+        ("petitions_received", None),
         ("document_review", None),
         ("sinking_visits", None),
         ("midterm_consultation", None),
         ("audit_linkage", None),
+        ("leader_talk", None),
     ]
     assert_refused(
         world,
         fire(app, "leave_site", "group_leader"),
         Refused,
-        "case 2024-R1/U01 cannot leave_site: milestones individual_talks (个别谈话), "
-        "midterm_consultation (中期会商) not recorded",
+        "case 2024-R1/U01 cannot leave_site: milestones contacts_published (公布联系方式), "
+        "individual_talks (个别谈话), midterm_consultation (中期会商), "
+        "leader_talk (与主要负责人沟通) not recorded",
     )
     # The milestones can be recorded again in the new stay.
     world.milestones_of(KEY, "onsite")
     outcome = app.services.cases.fire(KEY, "leave_site", actor="张组长", role="group_leader")
-    assert outcome.instance.state == "communication"
+    assert outcome.instance.state == "drafting"
     assert app.services.audit.verify().ok
 
 
@@ -467,7 +485,7 @@ def test_as_of_reconstructs_the_case_from_its_history(
     clock.set(shanghai(2024, 9, 27, 10, 0))
     app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
     clock.set(shanghai(2024, 10, 8, 10, 0))
-    app.services.cases.record_milestone(KEY, "mobilization_meeting", actor="b", role="group_leader")
+    app.services.cases.record_milestone(KEY, "contacts_published", actor="b", role="group_leader")
 
     def as_of(instant: datetime) -> CaseView:
         return app.services.read.cases.as_of(ref.key, instant)
@@ -496,13 +514,13 @@ def test_as_of_reconstructs_the_case_from_its_history(
     )
 
     moved = as_of(shanghai(2024, 9, 27, 10, 0))
-    assert (moved.state, moved.state_title, moved.version) == ("mobilization", "动员部署", 4)
+    assert (moved.state, moved.state_title, moved.version) == ("onsite", "现场巡视", 4)
     assert (moved.entered_at, moved.due_on, moved.overdue) == (
         shanghai(2024, 9, 27, 10, 0),
-        date(2024, 10, 10),
+        date(2024, 11, 13),
         False,
     )
-    assert [m.recorded_at for m in moved.milestones] == [None, None]
+    assert [m.recorded_at for m in moved.milestones] == [None] * 8
 
     current = app.services.read.cases.one(ref.key)
     now_view = app.services.read.cases.as_of(ref.key, clock.now())
@@ -576,7 +594,7 @@ def test_identical_content_registers_nothing_and_changed_content_is_version_2(
     )
     world.milestones_of(KEY, "preparation")
     outcome = app.services.cases.fire(KEY, "move_in", actor="张组长", role="group_leader")
-    assert (outcome.instance.state, outcome.instance.definition_version) == ("mobilization", 1)
+    assert (outcome.instance.state, outcome.instance.definition_version) == ("onsite", 1)
     v1_view = app.services.read.cases.one(v1_case.key)
     v2_view = app.services.read.cases.one(v2_case.key)
     assert (v1_view.definition_version, v1_view.definition_title) == (1, "常规巡视")

@@ -1,9 +1,11 @@
 """Deadlines, timers and the escalation sweep on both backends (DESIGN §5).
 
 Every test runs on the virtual clock: `clock.set(...)` then `app.sweeper.sweep()`. The
-regular definition's ladder is -3wd (level 0 到期提醒), 0 (level 1 超期督办), +5wd (level 2
-超期告诫) and +10wd (level 3 问责约谈). A stage entry keeps one timer, its next rung: firing
-a rung moves the same row on to the rung after it, and the last one leaves it `done`.
+cases run the `timed` definition of the escalation tests (escalation_helpers.TIMED_YAML),
+not a built-in one, so that the arithmetic below stays put when the built-ins change. Its
+ladder is -3wd (level 0 到期提醒), 0 (level 1 超期督办), +5wd (level 2 超期告诫) and +10wd
+(level 3 问责约谈). A stage entry keeps one timer, its next rung: firing a rung moves the
+same row on to the rung after it, and the last one leaves it `done`.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ from click.testing import CliRunner
 from escalation_helpers import (
     CALENDAR_2027,
     KEY,
-    REPO,
     ROUND,
+    TIMED,
+    TIMED_YAML,
     Snapshot,
     drive_to_closed,
-    enter_onsite,
     escalation_counts,
     escalations,
     instance,
     leave_stage,
     live_timer,
+    load_timed,
+    move_in,
     setup_round,
     sh,
     snapshot,
@@ -46,7 +50,6 @@ from xunshi.workflow.escalation import Raised, Sweeper
 from xunshi.workflow.registry import parse
 
 SECOND = timedelta(seconds=1)
-REGULAR_YAML = REPO / "xunshi" / "definitions" / "builtin" / "regular.yaml"
 # DESIGN §5: entered 2024-09-27, 5wd → 2024-10-10 (09-29 is a make-up working day, 10-01..07 off).
 MOVED_IN = sh(2024, 9, 27, 10)
 DUE = date(2024, 10, 10)
@@ -54,16 +57,17 @@ DUE = date(2024, 10, 10)
 
 @pytest.fixture
 def case(app: App) -> str:
-    """Case 2024-R1/U01 of `regular`, started at the clock's T0 (2024-09-02 09:00)."""
+    """Case 2024-R1/U01 of `timed`, started at the clock's T0 (2024-09-02 09:00)."""
+    load_timed(app)
     setup_round(app)
-    start_case(app)
+    start_case(app, definition=TIMED)
     return KEY
 
 
 @pytest.fixture
 def moved_in(app: App, clock: ManualClock, case: str) -> str:
     """The case moved into mobilization at 2024-09-27 10:00 (due 2024-10-10)."""
-    assert enter_onsite(app, clock, case, MOVED_IN) == DUE
+    assert move_in(app, clock, case, MOVED_IN) == DUE
     return case
 
 
@@ -371,9 +375,9 @@ def test_catch_up_over_several_cases_keeps_each_case_in_ladder_order(
     app: App, clock: ManualClock, case: str
 ) -> None:
     clock.set(sh(2024, 9, 2, 10))
-    start_case(app, "U02")
+    start_case(app, "U02", definition=TIMED)
     clock.set(sh(2024, 9, 2, 11))
-    start_case(app, "U03")
+    start_case(app, "U03", definition=TIMED)
 
     raised = sweep_at(app, clock, sh(2024, 12, 2))
 
@@ -707,20 +711,16 @@ def test_a_role_not_allowed_to_suspend_is_refused(
 
 
 def test_a_definition_names_its_own_suspend_roles(app: App, clock: ManualClock) -> None:
-    source = (
-        (REGULAR_YAML.read_text(encoding="utf-8"))
-        .replace("name: regular\n", "name: regular_lg\n", 1)
-        .replace(
-            "initial: preparation\n", "initial: preparation\nsuspend_roles: [leading_group]\n", 1
-        )
+    source = TIMED_YAML.replace("name: timed\n", "name: timed_lg\n", 1).replace(
+        "initial: preparation\n", "initial: preparation\nsuspend_roles: [leading_group]\n", 1
     )
-    definition = parse(source, "regular_lg.yaml")
+    definition = parse(source, "timed_lg.yaml")
     app.db.run(
         lambda conn: app.registry.register(
             conn,
             definition,
             source=source,
-            source_name="regular_lg.yaml",
+            source_name="timed_lg.yaml",
             loaded_by="t",
             now=clock.now(),
         )
@@ -728,7 +728,7 @@ def test_a_definition_names_its_own_suspend_roles(app: App, clock: ManualClock) 
     setup_round(app)
     app.services.cases.add_unit("U09", "单位U09")
     app.services.cases.start_case(
-        round_code=ROUND, unit_code="U09", group_code="G1", definition="regular_lg", actor="巡视办"
+        round_code=ROUND, unit_code="U09", group_code="G1", definition="timed_lg", actor="巡视办"
     )
     key = f"{ROUND}/U09"
 
@@ -749,8 +749,9 @@ def test_a_definition_names_its_own_suspend_roles(app: App, clock: ManualClock) 
 def case_into_2027(app: App, clock: ManualClock) -> str:
     """A case entered 2026-12-20 (a Sunday) with 15wd: due in 2027, which has no data."""
     clock.set(sh(2026, 12, 20, 9))
+    load_timed(app)
     setup_round(app, "2026-R9", date(2026, 12, 20))
-    start_case(app, "U01", round_code="2026-R9")
+    start_case(app, "U01", round_code="2026-R9", definition=TIMED)
     return "2026-R9/U01"
 
 
@@ -821,8 +822,9 @@ def test_loading_a_year_recomputes_provisional_rungs_of_a_stage_due_the_year_bef
     # Due 2026-12-22 (known); the +10wd rung falls in 2027 and is provisional until
     # 2027 is loaded, after which Jan 1 is a holiday and the rung moves a day.
     clock.set(sh(2026, 12, 1, 9))
+    load_timed(app)
     setup_round(app, "2026-R8", date(2026, 12, 1))
-    ref = start_case(app, "U01", round_code="2026-R8")
+    ref = start_case(app, "U01", round_code="2026-R8", definition=TIMED)
     # Levels 0..2 fire in 2026; then the stage's timer waits on level 3, in 2027.
     raised = sweep_at(app, clock, sh(2026, 12, 31))
     assert [(r.level, r.provisional) for r in raised] == [(0, False), (1, False), (2, False)]
@@ -857,8 +859,9 @@ def test_a_rung_armed_after_the_year_was_loaded_uses_its_data(app: App, clock: M
     # The same stage, but 2027 is loaded while the timer still waits on level 0: the
     # level-3 rung is computed when the timer moves on to it, on the loaded calendar.
     clock.set(sh(2026, 12, 1, 9))
+    load_timed(app)
     setup_round(app, "2026-R8", date(2026, 12, 1))
-    ref = start_case(app, "U01", round_code="2026-R8")
+    ref = start_case(app, "U01", round_code="2026-R8", definition=TIMED)
     app.services.calendar.load(CALENDAR_2027, "cal2027.yaml", "tester")
     assert live_timer(app, ref.id)["level"] == 0
 
@@ -976,9 +979,9 @@ def test_acknowledging_twice_is_refused_and_writes_nothing(
 
 def test_listing_filters_by_open_round_and_level(app: App, clock: ManualClock, case: str) -> None:
     setup_round(app, "2024-R2", date(2024, 9, 2))
-    start_case(app, "U02", round_code="2024-R2")  # preparation, due 2024-09-24
+    start_case(app, "U02", round_code="2024-R2", definition=TIMED)  # preparation, due 09-24
     moved_in = case
-    enter_onsite(app, clock, moved_in, MOVED_IN)
+    move_in(app, clock, moved_in, MOVED_IN)
     sweep_at(app, clock, sh(2024, 10, 11))
     clock.set(sh(2024, 10, 11, 10))
     leave_stage(app, moved_in, "mobilization")

@@ -153,7 +153,7 @@ EXPECTED_ROWS: list[dict[str, Any]] = [
                            acceptance="三方验收通过", accepted=date(2024, 9, 13))},
     {**U01P3, **task_cells(date(2024, 10, 15), "已完成", "绿", "问题状态：申请销号",
                            evidence="制度文件", completed=date(2024, 9, 13),
-                           acceptance="巡视办验收✓ 巡视组验收… 单位确认…")},
+                           acceptance="党组织书记签字… 巡视办审核✓ 纪检监察组审核…")},
     # Past due: red. Due today, or within five working days (09-18..09-24): yellow.
     {**U02P1, **task_cells(date(2024, 9, 13), "超期未完成", "红", "问题状态：整改中",
                            progress="正在整改")},

@@ -2,7 +2,8 @@
 
 The webhook is a local `ThreadingHTTPServer` that answers 503 to its first N requests and
 200 after; the deliverer runs on the virtual clock, which the tests move past each backoff
-(1 s, doubling). Both backends.
+(1 s, doubling). Both backends. The escalations are the built-in `regular`'s own: its
+default ladder reminds the office (提醒 to office), then tells the leading group.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ PAYLOAD_KEYS = {
     "due_on",
     "raised_at",
     "provisional",
+    # A rung that names its instrument and the role it is addressed to carries both.
+    "instrument",
+    "recipient",
 }
 
 
@@ -189,10 +193,12 @@ def test_a_webhook_that_recovers_gets_the_notification_once_with_one_key(
         "task": None,
         "level": 0,
         "title": "到期提醒",
-        "notify": ["group_leader"],
+        "notify": ["office"],
         "due_on": "2024-09-24",
         "raised_at": "2024-09-19T00:00:00+08:00",
         "provisional": False,
+        "instrument": "提醒",
+        "recipient": "office",
     }
     (row,) = outbox(app)
     assert (row["channel"], row["status"], row["attempts"]) == ("webhook", "delivered", 3)
@@ -291,7 +297,7 @@ def test_the_file_channel_appends_json_lines_with_the_idempotency_key(
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [(n["escalation"], n["level"], n["title"]) for n in lines] == [
         (raised.id, 0, "到期提醒"),
-        (later[0].id, 1, "超期督办"),
+        (later[0].id, 1, "超期提醒"),
     ]
     assert [n["idempotency_key"] for n in lines] == [
         f"xunshi-escalation-{raised.instance_id}-{raised.id}",

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from rectification_helpers import (
     ACCEPTANCE,
-    LEADER,
+    ACTOR_OF,
     LIAISON,
     OFFICE,
     ROUND,
@@ -134,7 +134,11 @@ def test_an_item_goes_from_identified_to_archived_with_the_right_roles(
     for name, role in ACCEPTANCE:
         rect.advance()
         rect.milestone(P01, name, role)
-    assert set(rect.view(P01).milestones) == {"office_accepted", "group_accepted", "unit_confirmed"}
+    assert set(rect.view(P01).milestones) == {
+        "secretary_signed",
+        "office_accepted",
+        "discipline_accepted",
+    }
     rect.advance()
     assert rect.fire(P01, "accept", "office") == "accepted"
     assert rect.view(P01).milestones == {}
@@ -158,9 +162,9 @@ def test_an_item_goes_from_identified_to_archived_with_the_right_roles(
     ]
     roles = [(e.seq, e.actor, e.role) for e in rect.history(P01) if e.kind == "milestone"]
     assert roles == [
-        (9, OFFICE, "office"),
-        (10, LEADER, "group_leader"),
-        (11, LIAISON, "unit_liaison"),
+        (9, ACTOR_OF["party_secretary"], "party_secretary"),
+        (10, OFFICE, "office"),
+        (11, ACTOR_OF["discipline_group"], "discipline_group"),
     ]
     # archived is final: nothing more can happen.
     message = refused(rect, fire(rect, "reopen", "office"))
@@ -173,7 +177,8 @@ def test_refusals_before_rectification_name_what_is_wrong_and_write_nothing(
 ) -> None:
     assert refused(rect, fire(rect, "plan", "group_leader")) == (
         f"{LABEL} cannot plan: role group_leader (巡视组组长) may not; "
-        "allowed: unit_liaison (被巡视单位联络员), office (巡视办)"
+        "allowed: unit_liaison (被巡视单位联络员), party_secretary (被巡视党组织书记), "
+        "functional_dept (职能部门), office (巡视办)"
     )
     assert refused(rect, fire(rect, "accept", "office")) == (
         f"{LABEL} cannot accept from 问题确认 (identified); possible now: plan"
@@ -184,7 +189,8 @@ def test_refusals_before_rectification_name_what_is_wrong_and_write_nothing(
     )
     assert refused(rect, fire(rect, "plan", "auditor")) == (
         "role auditor is not defined by rectification "
-        "(roles: office, leading_group, group_leader, unit_liaison, discipline, organization)"
+        "(roles: office, leading_group, group_leader, party_secretary, unit_liaison, "
+        "discipline_group, organization_dept, functional_dept)"
     )
     assert refused(rect, fire(rect, "submit", "unit_liaison")) == (
         f"{LABEL} cannot submit from 问题确认 (identified); possible now: plan"
@@ -218,7 +224,7 @@ def test_submit_is_refused_while_tasks_are_open_and_the_message_lists_them(
     # The right role is still needed once every task is done.
     assert refused(rect, fire(rect, "submit", "office")) == (
         f"{LABEL} cannot submit: role office (巡视办) may not; "
-        "allowed: unit_liaison (被巡视单位联络员)"
+        "allowed: unit_liaison (被巡视单位联络员), party_secretary (被巡视党组织书记)"
     )
     assert rect.fire(P01, "submit", "unit_liaison") == "submitted"
 
@@ -228,42 +234,44 @@ def test_acceptance_needs_all_three_parties_each_in_its_own_role(rect: Rectifyin
     rect.task(P01, date(2024, 10, 31))
     rect.submit_all(P01)
     missing_all = (
-        f"{LABEL} cannot accept: milestones office_accepted (巡视办验收), "
-        "group_accepted (巡视组验收), unit_confirmed (单位确认) not recorded"
+        f"{LABEL} cannot accept: milestones secretary_signed (党组织书记签字), "
+        "office_accepted (巡视办审核), discipline_accepted (纪检监察组审核) not recorded"
     )
     assert refused(rect, fire(rect, "accept", "office")) == missing_all
-    # Each acceptance milestone may be recorded by its party only.
-    assert refused(rect, milestone(rect, "office_accepted", "group_leader")) == (
-        f"{LABEL} cannot record office_accepted (巡视办验收): role group_leader (巡视组组长) "
+    # Each acceptance milestone may be recorded by its party only: the liaison cannot sign
+    # for the secretary, nor the office for the discipline inspection group.
+    assert refused(rect, milestone(rect, "secretary_signed", "unit_liaison")) == (
+        f"{LABEL} cannot record secretary_signed (党组织书记签字): role unit_liaison "
+        "(被巡视单位联络员) may not; allowed: party_secretary (被巡视党组织书记)"
+    )
+    assert refused(rect, milestone(rect, "office_accepted", "discipline_group")) == (
+        f"{LABEL} cannot record office_accepted (巡视办审核): role discipline_group (纪检监察组) "
         "may not; allowed: office (巡视办)"
     )
-    assert refused(rect, milestone(rect, "group_accepted", "office")) == (
-        f"{LABEL} cannot record group_accepted (巡视组验收): role office (巡视办) may not; "
-        "allowed: group_leader (巡视组组长)"
-    )
-    assert refused(rect, milestone(rect, "unit_confirmed", "office")) == (
-        f"{LABEL} cannot record unit_confirmed (单位确认): role office (巡视办) may not; "
-        "allowed: unit_liaison (被巡视单位联络员)"
+    assert refused(rect, milestone(rect, "discipline_accepted", "office")) == (
+        f"{LABEL} cannot record discipline_accepted (纪检监察组审核): role office (巡视办) "
+        "may not; allowed: discipline_group (纪检监察组)"
     )
     assert refused(rect, milestone(rect, "leader_talk", "office")) == (
         f"{LABEL} cannot record leader_talk: stage 申请销号 (submitted) has no such milestone "
-        "(its milestones: office_accepted, group_accepted, unit_confirmed)"
+        "(its milestones: secretary_signed, office_accepted, discipline_accepted)"
     )
     rect.milestone(P01, "office_accepted", "office")
     assert refused(rect, milestone(rect, "office_accepted", "office")) == (
-        f"{LABEL}: milestone office_accepted (巡视办验收) was already recorded at 2024-09-02 09:00"
+        f"{LABEL}: milestone office_accepted (巡视办审核) was already recorded at 2024-09-02 09:00"
     )
     assert refused(rect, fire(rect, "accept", "office")) == (
-        f"{LABEL} cannot accept: milestones group_accepted (巡视组验收), "
-        "unit_confirmed (单位确认) not recorded"
+        f"{LABEL} cannot accept: milestones secretary_signed (党组织书记签字), "
+        "discipline_accepted (纪检监察组审核) not recorded"
     )
-    rect.milestone(P01, "group_accepted", "group_leader")
+    rect.milestone(P01, "secretary_signed", "party_secretary")
     assert refused(rect, fire(rect, "accept", "office")) == (
-        f"{LABEL} cannot accept: milestone unit_confirmed (单位确认) not recorded"
+        f"{LABEL} cannot accept: milestone discipline_accepted (纪检监察组审核) not recorded"
     )
-    rect.milestone(P01, "unit_confirmed", "unit_liaison")
-    assert refused(rect, fire(rect, "accept", "group_leader")) == (
-        f"{LABEL} cannot accept: role group_leader (巡视组组长) may not; allowed: office (巡视办)"
+    rect.milestone(P01, "discipline_accepted", "discipline_group")
+    assert refused(rect, fire(rect, "accept", "discipline_group")) == (
+        f"{LABEL} cannot accept: role discipline_group (纪检监察组) may not; "
+        "allowed: office (巡视办)"
     )
     # Tasks are frozen while the item waits for acceptance.
     frozen = (
@@ -426,9 +434,9 @@ def test_reopen_from_accepted_goes_back_to_rectifying_and_needs_new_work(
     rect.accept(P01)
     assert refused(rect, fire(rect, "reopen", "unit_liaison")) == (
         f"{LABEL} cannot reopen: role unit_liaison (被巡视单位联络员) may not; "
-        "allowed: office (巡视办), group_leader (巡视组组长)"
+        "allowed: office (巡视办), discipline_group (纪检监察组)"
     )
-    assert rect.fire(P01, "reopen", "group_leader") == "rectifying"
+    assert rect.fire(P01, "reopen", "discipline_group") == "rectifying"
     rect.task(P01, date(2024, 12, 31), measure="巩固整改成果")
     assert refused(rect, fire(rect, "submit", "unit_liaison")) == (
         f"{LABEL} cannot submit: task #2 not done"
@@ -457,8 +465,8 @@ def test_reopen_from_submitted_sends_a_rejected_application_back_without_accepta
     rect.begin(P01)
     rect.task(P01, date(2024, 10, 31))
     rect.submit_all(P01)
-    rect.milestone(P01, "office_accepted", "office")  # the group does not accept
-    assert rect.fire(P01, "reopen", "group_leader") == "rectifying"
+    rect.milestone(P01, "office_accepted", "office")  # the discipline group does not accept
+    assert rect.fire(P01, "reopen", "discipline_group") == "rectifying"
 
 
 # -- the case guard -------------------------------------------------------------------------

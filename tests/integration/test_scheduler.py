@@ -3,7 +3,9 @@
 The database is built on the system clock with cases started weeks ago, so their rungs are
 due now; the daemon must raise them, then stop on SIGTERM or SIGINT within two seconds with
 exit code 0, leaving no timer `claimed`. Each case has one timer (its stage's next rung),
-which the daemon moves along the ladder rung by rung until it is `done`.
+which the daemon moves along the ladder rung by rung until it is `done`. The cases run the
+escalation tests' own `timed` definition (escalation_helpers.TIMED_YAML), whose stages have
+a four-rung ladder, whatever the built-ins become.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from pathlib import Path
 
 import pytest
 from escalation_helpers import (
+    TIMED,
     child_env,
     escalation_counts,
     escalations,
+    load_timed,
     setup_round,
     start_case,
     timer_rungs,
@@ -133,9 +137,10 @@ def test_the_daemon_raises_due_escalations_and_stops_cleanly(
     daemon: list[Daemon],
     signum: signal.Signals,
 ) -> None:
+    load_timed(system_app)
     setup_round(system_app, "2026-R1", date.today() - timedelta(weeks=12))
     for unit in ("U01", "U02"):
-        start_case(system_app, unit, round_code="2026-R1", at=weeks_ago(10))
+        start_case(system_app, unit, round_code="2026-R1", at=weeks_ago(10), definition=TIMED)
     assert timer_rungs(system_app) == {("pending", 0): 2}  # one timer per case, 4 rungs due
     daemon.append(Daemon(url, tmp_path))
 
@@ -157,8 +162,9 @@ def test_a_daemon_stopped_mid_sweep_gives_back_what_it_did_not_fire(
     system_app: App, url: str, tmp_path: Path, daemon: list[Daemon]
 ) -> None:
     # SQLite: one backend is enough for the stop-while-sweeping path.
+    load_timed(system_app)
     system_app.services.cases.create_round("2026-R1", "2026年第一轮巡视", date(2026, 1, 5))
-    plan = write_plan(tmp_path / "plan.csv", "2026-R1", 300)
+    plan = write_plan(tmp_path / "plan.csv", "2026-R1", 300, definition=TIMED)
     system_app.services.cases.import_plan(plan, actor="tester", at=weeks_ago(10))
     daemon.append(Daemon(url, tmp_path))
 

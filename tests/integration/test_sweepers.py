@@ -3,7 +3,9 @@
 A child process (a script written to the test's folder, run with this interpreter) sweeps
 the database and is SIGKILLed after K timers; a fresh sweeper finishes once the lease has
 expired. Then two or four sweeper processes race over 5,000 due timers. In every case each
-escalation must exist exactly once and no timer may be left `claimed`.
+escalation must exist exactly once and no timer may be left `claimed`. The cases run the
+escalation tests' own `timed` definition (escalation_helpers.TIMED_YAML): a 15wd preparation
+and a four-rung ladder (-3wd, 0, +5wd, +10wd), whatever the built-ins become.
 
 A stage entry has one timer, its next rung: firing a rung moves the timer on to the next
 one in the same transaction. "N due timers" are therefore N stage entries (cases) with one
@@ -22,8 +24,10 @@ from typing import Any
 import pytest
 from escalation_helpers import (
     ROUND,
+    TIMED,
     escalation_counts,
     escalations,
+    load_timed,
     outbox,
     run_script,
     setup_round,
@@ -141,12 +145,13 @@ def make_app(url: str, clock: ManualClock | SystemClock, lease: float = 60.0) ->
 
 
 def _cases(db_url: str, count: int) -> str:
-    """`count` cases started 2024-09-02 09:00 (in preparation); the URL."""
+    """`count` `timed` cases started 2024-09-02 09:00 (in preparation); the URL."""
     app = make_app(db_url, ManualClock(sh(2024, 9, 2, 9)))
     try:
+        load_timed(app)
         setup_round(app)
         for unit in range(1, count + 1):
-            start_case(app, f"U{unit:02d}")
+            start_case(app, f"U{unit:02d}", definition=TIMED)
     finally:
         app.db.dispose()
     return db_url
@@ -281,8 +286,9 @@ def test_racing_sweepers_raise_each_escalation_exactly_once(
     url: str = request.getfixturevalue("pg_schema_url" if backend == "postgres" else "sqlite_url")
     app = make_app(url, SystemClock())
     try:
+        load_timed(app)
         app.services.cases.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
-        plan = write_plan(tmp_path / "plan.csv", "2024-R1", due)
+        plan = write_plan(tmp_path / "plan.csv", "2024-R1", due, definition=TIMED)
         app.services.cases.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
         assert timer_rungs(app) == {("pending", 0): due}
         assert {t["fire_at"] for t in timers(app)} == {RUNGS_AT[0]}
@@ -329,8 +335,9 @@ def test_racing_sweepers_walk_each_ladder_once_and_in_order(
     url: str = request.getfixturevalue("pg_schema_url" if backend == "postgres" else "sqlite_url")
     app = make_app(url, SystemClock())
     try:
+        load_timed(app)
         app.services.cases.create_round("2024-R1", "2024年第一轮巡视", date(2024, 1, 2))
-        plan = write_plan(tmp_path / "plan.csv", "2024-R1", cases)
+        plan = write_plan(tmp_path / "plan.csv", "2024-R1", cases, definition=TIMED)
         app.services.cases.import_plan(plan, actor="tester", at=sh(2024, 1, 2, 9))
         assert timer_rungs(app) == {("pending", 0): cases}
 

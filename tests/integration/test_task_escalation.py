@@ -1,9 +1,10 @@
 """Task deadlines escalate up the rectification ladder, on every backend (DESIGN §5).
 
 The `rectification` definition's default ladder, counted from each task's own due date:
-level 0 at -5wd (reminder), 1 at 0 (overdue), 2 at +10wd, 3 at +20wd. For a task due
-Thursday 2024-10-31 the rungs fire at (Asia/Shanghai): 10-24 00:00, 11-01 00:00,
-11-15 00:00 and 11-29 00:00.
+level 0 at -5wd (整改到期提醒, 提醒), 1 at 0 (整改超期预警, 预警), 2 at +5wd (整改督办, 督办函),
+3 at +10wd (约谈主要负责人) and 4 at +20wd (问责建议); levels 3 and 4 are decision rungs, raised
+as proposals the office decides. For a task due Thursday 2024-10-31 the rungs fire at
+(Asia/Shanghai): 10-24 00:00, 11-01 00:00, 11-08 00:00, 11-15 00:00 and 11-29 00:00.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ DUE = date(2024, 10, 31)
 RUNGS = (
     (0, shanghai(2024, 10, 24)),
     (1, shanghai(2024, 11, 1)),
-    (2, shanghai(2024, 11, 15)),
-    (3, shanghai(2024, 11, 29)),
+    (2, shanghai(2024, 11, 8)),  # +5wd: 11-07
+    (3, shanghai(2024, 11, 15)),  # +10wd: 11-14
+    (4, shanghai(2024, 11, 29)),  # +20wd: 11-28
 )
 
 
@@ -83,9 +85,9 @@ def test_a_task_escalates_once_per_rung_at_the_rung_instants(
         assert sweep(app, LABEL) == [], f"rung {level} raised twice"
     clock.set(shanghai(2025, 6, 30))
     assert sweep(app, LABEL) == []
-    assert task_timers(app, task.id) == [("done", 3, 1, DUE, RUNGS[3][1])]
+    assert task_timers(app, task.id) == [("done", 4, 1, DUE, RUNGS[4][1])]
     assert item_escalations(app) == [
-        (P01, "", "任务 #1", task.id, level, DUE, True) for level in range(4)
+        (P01, "", "任务 #1", task.id, level, DUE, True) for level in range(5)
     ]
     escalations = [
         (e.kind, e.trigger, e.actor, e.reason, e.data["task"], e.data["level"])
@@ -94,9 +96,19 @@ def test_a_task_escalates_once_per_rung_at_the_rung_instants(
     ]
     assert escalations == [
         ("escalation", "level0", "xunshi", "整改到期提醒", task.id, 0),
-        ("escalation", "level1", "xunshi", "整改超期督办", task.id, 1),
-        ("escalation", "level2", "xunshi", "整改超期告诫", task.id, 2),
-        ("escalation", "level3", "xunshi", "整改问责约谈", task.id, 3),
+        ("escalation", "level1", "xunshi", "整改超期预警", task.id, 1),
+        ("escalation", "level2", "xunshi", "整改督办", task.id, 2),
+        ("escalation", "level3", "xunshi", "约谈主要负责人", task.id, 3),
+        ("escalation", "level4", "xunshi", "问责建议", task.id, 4),
+    ]
+    # 约谈 and 问责建议 wait for the office's decision.
+    rows = [v for v in app.services.read.escalations.many() if v.task_id == task.id]
+    assert [(v.level, v.instrument, v.recipient, v.decision) for v in rows] == [
+        (0, "提醒", "unit_liaison", None),
+        (1, "预警", "unit_liaison", None),
+        (2, "督办函", "party_secretary", None),
+        (3, "约谈", "party_secretary", "pending"),
+        (4, "问责建议", "party_secretary", "pending"),
     ]
     assert app.services.audit.verify().ok
 
@@ -105,11 +117,11 @@ def test_after_downtime_one_sweep_raises_every_missed_rung_once_in_ladder_order(
     rect: Rectifying, app: App, clock: ManualClock, task: TaskRef
 ) -> None:
     clock.set(shanghai(2025, 1, 6))
-    assert sweep(app, LABEL) == [(task.id, level, DUE) for level in range(4)]
+    assert sweep(app, LABEL) == [(task.id, level, DUE) for level in range(5)]
     assert sweep(app, LABEL) == []
     views = app.services.read.escalations.many(open_only=True, round_code=ROUND, level=2)
     assert [(v.case, v.task_id, v.title, v.notify) for v in views if v.case == P01] == [
-        (P01, task.id, "整改超期告诫", ("leading_group",))
+        (P01, task.id, "整改督办", ("party_secretary", "office", "discipline_group"))
     ]
 
 
@@ -188,11 +200,11 @@ def test_moving_the_due_date_after_a_rung_raises_only_the_rungs_not_raised_yet(
     assert sweep(app, LABEL) == []  # the reminder of 12-24 was raised already (for 10-31)
     clock.set(shanghai(2025, 1, 1))
     assert sweep(app, LABEL) == []  # so was the overdue rung
-    # +10 working days after 2024-12-31 (01-01 is a holiday): 2025-01-15; the rung fires
+    # +5 working days after 2024-12-31 (01-01 is a holiday): 2025-01-08; the rung fires
     # at the first instant of the next day.
-    clock.set(shanghai(2025, 1, 15, 23, 59))
+    clock.set(shanghai(2025, 1, 8, 23, 59))
     assert sweep(app, LABEL) == []
-    clock.set(shanghai(2025, 1, 16))
+    clock.set(shanghai(2025, 1, 9))
     assert sweep(app, LABEL) == [(task.id, 2, date(2024, 12, 31))]
 
 
@@ -224,6 +236,7 @@ def test_each_task_of_an_item_climbs_its_own_ladder(
         (later.id, 1, date(2024, 11, 29)),
         (task.id, 2, DUE),
         (task.id, 3, DUE),
+        (task.id, 4, DUE),
     ]
     assert [(row[2], row[3], row[4]) for row in item_escalations(app)] == [
         ("任务 #1", task.id, 0),
@@ -232,4 +245,5 @@ def test_each_task_of_an_item_climbs_its_own_ladder(
         ("任务 #2", later.id, 1),
         ("任务 #1", task.id, 2),
         ("任务 #1", task.id, 3),
+        ("任务 #1", task.id, 4),
     ]

@@ -207,7 +207,8 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
             mark = "✓" if m.recorded_at else "·"
             need = " (必需)" if m.required else ""
             at = f"  {business_time(m.recorded_at, tz)}" if m.recorded_at else ""
-            lines.append(f"  {mark} {m.title} {m.name}{need}{at}")
+            count = f"  {m.count} {m.unit}" if m.count is not None else ""
+            lines.append(f"  {mark} {m.title} {m.name}{need}{at}{count}")
     if view.suspended and not view.final:
         # Nothing can be fired while the clock is stopped: say what comes first.
         lines.append("可执行  暂停中：先恢复 (case resume)")
@@ -253,7 +254,14 @@ def moved_text(change: Change) -> str:
 def recorded_text(change: Change) -> str:
     """What a recorded milestone was: `case R/U: 中期会商 (midterm_consultation) recorded`."""
     name = str(change.event.data["milestone"])
-    return f"{change.key.label}: {change.milestone_title} ({name}) recorded"
+    count = change.event.data.get("count")
+    counted = ""
+    if count is not None:
+        declared = next(
+            (m for s in change.definition.states for m in s.milestones if m.name == name), None
+        )
+        counted = f", {count} {declared.count if declared else ''}".rstrip()
+    return f"{change.key.label}: {change.milestone_title} ({name}) recorded{counted}"
 
 
 def history_table(history: History, tz: ZoneInfo) -> str:
@@ -265,7 +273,8 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             into = titles.get(e.to_state or "", e.to_state or "")
             return f"{e.trigger or 'start'} → {into}"
         if e.kind == "milestone":
-            return str(e.data.get("milestone", ""))
+            count = e.data.get("count")
+            return str(e.data.get("milestone", "")) + ("" if count is None else f" {count}")
         if e.kind == "task":
             return f"{e.trigger} #{e.data.get('task', '')}"
         if e.kind == "facts":

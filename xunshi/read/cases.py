@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,8 @@ class MilestoneView:
     title: str
     required: bool
     recorded_at: datetime | None
+    unit: str = ""  # what a counted milestone counts (人次, 件)
+    count: int | None = None  # the number it was recorded with (shown by `case show`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class CaseView:
                 m.name: None if m.recorded_at is None else m.recorded_at.astimezone(tz).isoformat()
                 for m in self.milestones
             },
+            "counts": {m.name: m.count for m in self.milestones if m.count is not None},
             "version": self.version,
             "round": self.round,
             "unit": self.unit,
@@ -122,7 +125,8 @@ class CaseQueries:
         with self.ctx.reading() as conn:
             ref = resolve_case(conn, reference(case, "case"))
             row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
-            return self._view(conn, row, self.ctx.today())
+            view = self._view(conn, row, self.ctx.today())
+            return _with_counts(conn, [(view, row["stage_seq"])])[0]
 
     def many(
         self,
@@ -143,7 +147,11 @@ class CaseQueries:
             today = self.ctx.today()
             if overdue:
                 stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False)))
-            return [self._view(conn, row, today) for row in conn.execute(stmt).mappings()]
+            views = [
+                (self._view(conn, row, today), row["stage_seq"])
+                for row in conn.execute(stmt).mappings()
+            ]
+            return _with_counts(conn, views)
 
     def as_of(self, case: str | Reference, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time).
@@ -206,7 +214,16 @@ class CaseQueries:
                 provisional=deadline.provisional,
                 definition_version=projection.definition_version,
             )
-            return self._view(conn, past, instant.astimezone(tz).date())
+            view = self._view(conn, past, instant.astimezone(tz).date())
+            counts = {
+                str(e.data["milestone"]): int(e.data["count"])
+                for e in events
+                if e.seq > projection.stage_seq and e.kind == "milestone" and "count" in e.data
+            }
+            if not counts:
+                return view
+            milestones = tuple(replace(m, count=counts.get(m.name)) for m in view.milestones)
+            return replace(view, milestones=milestones)
 
     def _view(self, conn: Connection, row: Mapping[Any, Any], today: date) -> CaseView:
         defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
@@ -240,6 +257,37 @@ class CaseQueries:
         )
 
 
+def _with_counts(conn: Connection, views: list[tuple[CaseView, int]]) -> list[CaseView]:
+    """The views with the numbers their stages' counted milestones were recorded with (each
+    view with the `stage_seq` of its current stage entry)."""
+    counted = {v.id: seq for v, seq in views if any(m.unit and m.recorded_at for m in v.milestones)}
+    counts: dict[int, dict[str, int]] = {}
+    e = q.events
+    ids = list(counted)
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(e.c.instance_id, e.c.seq, e.c.data)
+            .where(e.c.instance_id.in_(ids[start : start + 500]))
+            .where(e.c.kind == "milestone", e.c.data.like('%"count":%'))
+            .order_by(e.c.instance_id, e.c.seq)
+        )
+        for instance_id, seq, data in rows:
+            if seq > counted[instance_id]:
+                fields = json.loads(data)
+                counts.setdefault(instance_id, {})[fields["milestone"]] = int(fields["count"])
+    return [
+        replace(
+            view,
+            milestones=tuple(
+                replace(m, count=counts[view.id].get(m.name)) for m in view.milestones
+            ),
+        )
+        if view.id in counts
+        else view
+        for view, _seq in views
+    ]
+
+
 def _milestones(
     defn: Definition, state: str, recorded: Mapping[str, str]
 ) -> tuple[MilestoneView, ...]:
@@ -250,6 +298,7 @@ def _milestones(
             title=m.title,
             required=m.name in declared.requires,
             recorded_at=datetime.fromisoformat(recorded[m.name]) if m.name in recorded else None,
+            unit=m.count,
         )
         for m in declared.milestones
     )

@@ -1,8 +1,10 @@
 """A round at a glance: every case where it stands, its escalations, what is overdue.
 
-Escalations are counted by level, titled by the level's number (`level_title`), not by any
-stage's rung titles: one stage's ladder calls level 1 超期督办 and another's 整改超期督办, and
-a column counts every stage. Level 0 is a reminder before the due date, not an escalation.
+Escalations are counted by level, titled by the level's number and the instruments its rungs
+use (`L1 提醒/预警`: the office's own stages remind, the unit's work is warned), not by any
+stage's rung titles: one stage's ladder calls level 1 超期提醒 and another's 整改超期预警, and a
+column counts every stage. Rungs that name no instrument fall back to `level_title`. Level 0
+is a reminder before the due date, not an escalation.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from xunshi.definitions.schema import INSTRUMENTS
 from xunshi.keys import InstanceKey
 from xunshi.read.cases import CaseQueries, CaseView
 from xunshi.read.catalog import RoundInfo, round_info
@@ -25,14 +28,13 @@ from xunshi.read.items import ItemFilter, ItemQueries
 from xunshi.storage import queries as q
 
 # What a level is called wherever escalations of several ladders are counted together.
-# The built-in ladders grade them so: a reminder, a warning, a supervision letter, then the
-# office's decisions 约谈 and 问责.
-LEVEL_TITLES = {0: "提醒", 1: "预警", 2: "督办", 3: "约谈", 4: "问责"}
-BEYOND = "升级"  # every level above 4; its number tells them apart
+# What a level is called wherever escalations of ladders without instruments are counted.
+LEVEL_TITLES = {0: "提醒", 1: "督办", 2: "告诫", 3: "问责"}
+BEYOND = "升级"  # every level above 3; its number tells them apart
 
 
 def level_title(level: int) -> str:
-    """`L0 提醒`, `L1 预警`, `L2 督办`, `L3 约谈`, `L4 问责`, `L5 升级`, …"""
+    """`L0 提醒`, `L1 督办`, `L2 告诫`, `L3 问责`, `L4 升级`, …"""
     return f"L{level} {LEVEL_TITLES.get(level, BEYOND)}"
 
 
@@ -152,8 +154,16 @@ class RoundOverview:
         return sum(e.level > 0 for e in self.escalations)
 
     def level_titles(self) -> dict[int, str]:
-        """Level → its title (`level_title`), for the levels raised."""
-        return {level: level_title(level) for level in self.levels}
+        """Level → its title, for the levels raised: `L3 约谈` when its rungs name their
+        instrument (`L1 提醒/预警` when they differ), else `level_title`."""
+        titles = {}
+        for level in self.levels:
+            used = {e.instrument for e in self.escalations if e.level == level}
+            named = [i for i in INSTRUMENTS if i in used]
+            titles[level] = (
+                f"L{level} {'/'.join(named)}" if named and "" not in used else level_title(level)
+            )
+        return titles
 
     def by_level(self) -> dict[int, int]:
         """Level → how many were raised, lowest first."""
@@ -170,7 +180,7 @@ class RoundOverview:
             "cases": [v.to_json(tz) for v in self.cases],
             "escalations": [e.to_json(tz) for e in self.escalations],
             "levels": [
-                {"level": level, "title": level_title(level), "count": count}
+                {"level": level, "title": self.level_titles()[level], "count": count}
                 for level, count in self.by_level().items()
             ],
             "reminders": self.reminders,
