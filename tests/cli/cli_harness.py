@@ -35,7 +35,17 @@ ENV: dict[str, str | None] = {
     "XUNSHI_ACTOR": ACTOR,
     "XUNSHI_DEBUG": None,
 }
-BUILTIN_NAMES = ("lookback", "mobile", "overseas", "rectification", "regular", "special")
+BUILTIN_NAMES = (
+    "clue",
+    "lookback",
+    "mobile",
+    "overseas",
+    "rectification",
+    "regular",
+    "special",
+)
+# What each built-in drives (`subject`).
+BUILTIN_SUBJECTS = {"clue": "clue", "rectification": "item"}
 
 ROUND = "2024-R1"
 KEY = f"{ROUND}/U01"

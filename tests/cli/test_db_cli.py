@@ -15,13 +15,15 @@ TITLES = (
     "Drop schema_info: the revision lives in Alembic's alembic_version now.",
     "Calendar loads keep their mode, ordinary days, titles and resulting year.",
     "Escalations record their instrument and recipient, and a decision rung's fate.",
+    "问题线索: the clue table and its links to the problems (items) it gave rise to.",
 )
 HISTORY = (
-    f"修订  上一修订  说明{' ' * 76}已应用\n"
-    f"0001            {TITLES[0]}        {{first}}\n"
-    f"0002  0001      {TITLES[1]}          {{second}}\n"
-    f"0003  0002      {TITLES[2]}       {{third}}\n"
-    f"0006  0003      {TITLES[3]}  {{fourth}}\n"
+    f"修订  上一修订  说明{' ' * 77}已应用\n"
+    f"0001            {TITLES[0]}         {{first}}\n"
+    f"0002  0001      {TITLES[1]}           {{second}}\n"
+    f"0003  0002      {TITLES[2]}        {{third}}\n"
+    f"0006  0003      {TITLES[3]}   {{fourth}}\n"
+    f"0007  0006      {TITLES[4]}  {{fifth}}\n"
 )
 
 
@@ -33,7 +35,7 @@ def release_database(cli: Cli) -> None:
 
 def test_current_of_a_database_that_does_not_exist(cli: Cli) -> None:
     assert cli.out("db", "current") == (
-        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0006\n"
+        f"{cli.url} has no schema (run xunshi init); this xunshi needs 0007\n"
     )
     assert cli.files() == []
 
@@ -42,12 +44,12 @@ def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None
     # No database yet: nothing to say applied or not.
     assert cli.out("db", "history") == "\n".join(
         line.rstrip()
-        for line in HISTORY.format(first="", second="", third="", fourth="").split("\n")
+        for line in HISTORY.format(first="", second="", third="", fourth="", fifth="").split("\n")
     )
     assert cli.files() == []
     cli.run("init")
     assert cli.out("db", "history") == HISTORY.format(
-        first="是", second="是", third="是", fourth="是"
+        first="是", second="是", third="是", fourth="是", fifth="是"
     )
     assert cli.json("db", "history") == [
         {
@@ -74,38 +76,44 @@ def test_history_lists_the_revisions_and_what_the_database_has(cli: Cli) -> None
             "title": TITLES[3],
             "applied": True,
         },
+        {
+            "id": "0007",
+            "down": "0006",
+            "title": TITLES[4],
+            "applied": True,
+        },
     ]
 
 
 def test_upgrade_creates_an_empty_schema_and_is_idempotent(cli: Cli) -> None:
-    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0006\n"
-    assert cli.out("db", "upgrade") == f"{cli.url} is at 0006: up to date\n"
+    assert cli.out("db", "upgrade") == f"Upgraded {cli.url} from an empty database to 0007\n"
+    assert cli.out("db", "upgrade") == f"{cli.url} is at 0007: up to date\n"
     assert cli.json("db", "current") == {
         "database": cli.url,
-        "revision": "0006",
-        "head": "0006",
+        "revision": "0007",
+        "head": "0007",
         "current": True,
     }
-    assert cli.out("db", "current") == "0006 (head)\n"
+    assert cli.out("db", "current") == "0007 (head)\n"
 
 
 def test_the_release_database_is_refused_until_upgraded(cli: Cli) -> None:
     release_database(cli)
     before = cli.path.read_bytes()
 
-    message = "database schema is at 0001, this xunshi needs 0006: run xunshi db upgrade"
+    message = "database schema is at 0001, this xunshi needs 0007: run xunshi db upgrade"
     assert cli.fail("case", "list") == message
     assert cli.fail("audit", "verify") == message
     assert cli.path.read_bytes() == before
-    assert cli.out("db", "current") == "0001; this xunshi needs 0006\n"
+    assert cli.out("db", "current") == "0001; this xunshi needs 0007\n"
     assert cli.out("db", "history") == HISTORY.format(
-        first="是", second="否", third="否", fourth="否"
+        first="是", second="否", third="否", fourth="否", fifth="否"
     )
 
     assert cli.json("db", "upgrade") == {
         "database": cli.url,
         "from": "0001",
-        "to": "0006",
+        "to": "0007",
         "changed": True,
     }
     seal = (FIXTURE / "seal.txt").read_text(encoding="utf-8").strip()

@@ -56,6 +56,7 @@ ITEM_KEYS = {
     "milestones",
     "version",
     "tasks",
+    "clues",
 }
 ITEM_COLUMNS = (
     "round,unit_code,item_code,title,manifestations,category_l1,category_l2,key_problem,"

@@ -242,7 +242,7 @@ def difference_names(db: Database) -> list[tuple[str, ...]]:
     """Each difference autogenerate finds, by kind and the table (and column) it concerns."""
     names: list[tuple[str, ...]] = []
     for diff in schema_differences(db):
-        if diff[0] == "remove_table":
+        if diff[0] in ("remove_table", "add_table", "add_index"):
             names.append((diff[0], diff[1].name))
         elif diff[0] == "add_column":
             names.append((diff[0], diff[2], diff[3].name))
@@ -263,8 +263,19 @@ ESCALATION_COLUMNS_0006 = [
         "decision_reason",
     )
 ]
-# Each revision after 0002 and the columns it adds, oldest first.
-ADDED_COLUMNS = [("0003", CALENDAR_COLUMNS_0003), ("0006", ESCALATION_COLUMNS_0006)]
+# What 0007 adds: the clue tables and their indexes.
+CLUE_TABLES_0007 = [
+    ("add_table", "clue"),
+    ("add_table", "clue_item"),
+    ("add_index", "ix_clue_case_id"),
+    ("add_index", "ix_clue_item_item"),
+]
+# Each revision after 0002 and the columns (and tables) it adds, oldest first.
+ADDED_COLUMNS = [
+    ("0003", CALENDAR_COLUMNS_0003),
+    ("0006", ESCALATION_COLUMNS_0006),
+    ("0007", CLUE_TABLES_0007),
+]
 
 
 def added_after(revision: str) -> list[tuple[str, ...]]:

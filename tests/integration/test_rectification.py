@@ -110,6 +110,7 @@ def test_a_new_item_is_identified_with_its_facts_and_a_ten_working_day_limit(
         "milestones": {},
         "version": 1,
         "tasks": [],
+        "clues": [],
     }
     assert (view.unit_name, view.kind) == ("示例市财政局", "常规巡视")
 
