@@ -239,9 +239,7 @@ def test_dispose_and_conclude_by_the_receiver_and_the_history(handed: Cli) -> No
         "组织部",
         "--role",
         "organization_dept",
-    ) == (
-        f"clue {C01} was handed over to 纪检监察组; organization_dept (组织部) may not act on it"
-    )
+    ) == (f"clue {C01} was handed over to 纪检监察组; organization_dept (组织部) may not act on it")
     assert handed.out(
         "clue", "fire", C01, "dispose", "--disposition", "初步核实", *AS_DISCIPLINE,
         "--at", "2024-11-20T09:00",
