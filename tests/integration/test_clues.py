@@ -537,3 +537,48 @@ def test_codes_are_one_per_case_whatever_their_case(onsite: App) -> None:
         )
     # Found in any case too.
     assert onsite.services.read.clues.one(f"{KEY}:c01", role="office").code == "C01"
+
+
+# -- older case definitions, calendar loads -------------------------------------------------
+
+BUILTIN = Path(__file__).parents[2] / "xunshi" / "definitions" / "builtin"
+
+
+def test_a_case_definition_without_clues_open_hands_clues_over_in_any_open_stage(
+    app: App, world: World
+) -> None:
+    # As a case started on a version before the tag: no stage says, so every open one takes.
+    untagged = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
+    untagged = untagged.replace("\nname: regular\n", "\nname: regular_untagged\n")
+    untagged = untagged.replace(", clues_open]", "]").replace("    tags: [clues_open]\n", "")
+    assert "clues_open" not in untagged
+    app.services.definitions.load(untagged, "regular_untagged.yaml", "巡视办")
+    world.case(definition="regular_untagged")
+    app.services.clues.add_clue(KEY, code="C01", summary=SUMMARY, actor="巡视办", role="office")
+
+    assert hand_over(app).instance.state == "handed_over"  # the case is still preparing
+
+
+def test_a_calendar_load_moves_a_clue_s_rungs_and_records_it_in_its_history(
+    app: App, world: World, clock: ManualClock
+) -> None:
+    clock.set(shanghai(2025, 7, 1, 9))
+    world.case()
+    world.drive_to(KEY, "onsite", pace=timedelta(hours=1))
+    clock.set(shanghai(2025, 7, 10, 10))
+    app.services.clues.add_clue(KEY, code="C01", summary=SUMMARY, actor="巡视办", role="office")
+    hand_over(app)  # due 2025-10-10: three months are calendar months, the rungs working days
+    clock.set(shanghai(2025, 9, 1, 10))
+
+    app.services.calendar.load(
+        "year: 2025\nholidays: [2025-10-09]\nworkdays: []\n", "cal2025.yaml", "巡视办"
+    )
+
+    history = app.services.read.clues.history(C01, role="office").events
+    moved = [e for e in history if e.kind == "deadline"]
+    assert [(e.data["due_on"], e.data["rung"]["old"]["level"]) for e in moved] == [
+        ({"old": "2025-10-10", "new": "2025-10-10"}, 0)
+    ]
+    old, new = moved[0].data["rung"]["old"]["fire_at"], moved[0].data["rung"]["new"]["fire_at"]
+    assert new < old  # one working day fewer before the due date: the reminder comes earlier
+    assert app.services.audit.verify().ok
