@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from xunshi.read.reader import Reader
     from xunshi.services.audit import AuditService
     from xunshi.services.calendar import CalendarService
+    from xunshi.services.clues import ClueService
     from xunshi.services.definitions import DefinitionService
     from xunshi.services.escalation import EscalationService
     from xunshi.services.inspection import CaseService
@@ -138,6 +139,14 @@ class Services:
         from xunshi.services.rectification import ItemService
 
         return ItemService(self._app.db, self._app.engine, self._app.schedule)
+
+    @cached_property
+    def clues(self) -> ClueService:
+        """问题线索: registering, handing over, disposing, linking to problems."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.clues import ClueService
+
+        return ClueService(self._app.db, self._app.engine)
 
     @cached_property
     def calendar(self) -> CalendarService:

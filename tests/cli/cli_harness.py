@@ -31,7 +31,17 @@ SAMPLE_PLAN = REPO / "xunshi" / "data" / "sample_plan.csv"
 ACTOR = "tester"
 # Every XUNSHI_* variable the CLI reads, pinned so that the caller's environment never leaks in.
 ENV: dict[str, str | None] = {name: None for name in ENVIRONMENT} | {"XUNSHI_ACTOR": ACTOR}
-BUILTIN_NAMES = ("lookback", "mobile", "overseas", "rectification", "regular", "special")
+BUILTIN_NAMES = (
+    "clue",
+    "lookback",
+    "mobile",
+    "overseas",
+    "rectification",
+    "regular",
+    "special",
+)
+# What each built-in drives (`subject`).
+BUILTIN_SUBJECTS = {"clue": "clue", "rectification": "item"}
 
 ROUND = "2024-R1"
 KEY = f"{ROUND}/U01"

@@ -24,6 +24,11 @@ SHOWN = (
         "0005",
         "Escalations record their instrument and recipient, and a decision rung's fate.",
     ),
+    (
+        "0007",
+        "0006",
+        "问题线索: the clue table and its links to the problems (items) it gave rise to.",
+    ),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from cli_harness import (
     BUILTIN,
     BUILTIN_NAMES,
+    BUILTIN_SUBJECTS,
     HEX64,
     INVALID,
     VALID,
@@ -114,10 +116,9 @@ def test_list(ready: Cli) -> None:
     rows = [line.split() for line in lines[1:]]
     assert {r[-1] for r in rows} == {"内置"}  # every version here is a built-in
     assert [(r[0], r[2], r[3], r[-2]) for r in rows] == [
-        (name, "item" if name == "rectification" else "case", "1", "tester")
-        for name in BUILTIN_NAMES
+        (name, BUILTIN_SUBJECTS.get(name, "case"), "1", "tester") for name in BUILTIN_NAMES
     ]
-    assert (rows[3][1], rows[4][1]) == ("巡视整改问题", "常规巡视")
+    assert (rows[0][1], rows[4][1], rows[5][1]) == ("问题线索处置", "巡视整改问题", "常规巡视")
 
 
 def test_list_json(ready: Cli) -> None:
@@ -190,7 +191,7 @@ def test_show_json(ready: Cli) -> None:
 def test_show_unknown_name(ready: Cli) -> None:
     assert ready.fail("definitions", "show", "nope") == (
         "no definition called nope "
-        "(registered: lookback, mobile, overseas, rectification, regular, special)"
+        "(registered: clue, lookback, mobile, overseas, rectification, regular, special)"
     )
 
 
@@ -304,6 +305,7 @@ def test_load_changed_content_registers_a_new_version(ready: Cli, tmp_path: Path
 
     latest = {d["name"]: d["version"] for d in ready.json("definitions", "list")}
     assert latest == {
+        "clue": 1,
         "lookback": 1,
         "mobile": 1,
         "overseas": 1,
@@ -447,8 +449,7 @@ def test_a_new_version_may_not_change_the_subject(ready: Cli, tmp_path: Path) ->
     regular = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
     as_item = tmp_path / "regular.yaml"
     regular = regular.replace("subject: case", "subject: item")
-    for tag in ("items_open", "fix_now_items"):  # tags of case states only
-        regular = regular.replace(f"    tags: [{tag}]\n", "")
+    regular = re.sub(r"    tags: \[[a-z_, ]*\]\n", "", regular)  # tags of case states only
     # The round plan dates cases only.
     regular = regular.replace("due: {plan: leave, else: 30wd}", "due: 30wd")
     as_item.write_text(regular, "utf-8")

@@ -57,6 +57,7 @@ ITEM_KEYS = {
     "version",
     "tasks",
     "voided",
+    "clues",
 }
 ITEM_COLUMNS = (
     "round,unit_code,item_code,title,manifestations,category_l1,category_l2,key_problem,"

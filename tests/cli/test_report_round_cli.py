@@ -46,6 +46,7 @@ def test_report_round_json(world: Cli) -> None:
     assert set(found) == {
         "round", "as_of", "stages", "kinds", "matrix", "cases", "escalations", "levels",
         "reminders", "raised", "pending_decisions", "overdue_cases", "overdue_tasks", "workload",
+        "clues",
     }  # fmt: skip
     assert found["round"]["code"] == ROUND
     assert found["levels"] == [
@@ -55,6 +56,7 @@ def test_report_round_json(world: Cli) -> None:
     ]
     assert (found["reminders"], found["raised"], found["pending_decisions"]) == (1, 2, [])
     assert found["workload"] == []
+    assert found["clues"] == {"total": 0, "by_state": {}, "cases": []}
     assert found["overdue_cases"] == [KEY]
     assert found["overdue_tasks"] == []
     assert [case["key"] for case in found["cases"]] == [KEY]

@@ -74,6 +74,7 @@ def test_missing_option_is_a_usage_error(cli: Cli) -> None:
 def test_init_creates_the_schema_and_registers_the_builtin_definitions(cli: Cli) -> None:
     assert cli.out("init") == (
         f"Initialised {cli.url}\n"
+        "  clue v1 (new)\n"
         "  lookback v1 (new)\n"
         "  mobile v1 (new)\n"
         "  overseas v1 (new)\n"
@@ -87,6 +88,7 @@ def test_init_creates_the_schema_and_registers_the_builtin_definitions(cli: Cli)
 def test_init_again_is_up_to_date(ready: Cli) -> None:
     assert ready.out("init") == (
         f"{ready.url} is up to date\n"
+        "  clue v1\n"
         "  lookback v1\n"
         "  mobile v1\n"
         "  overseas v1\n"
@@ -129,6 +131,7 @@ def test_init_keeps_a_definition_loaded_since(ready: Cli, tmp_path: Path) -> Non
     # … and it says so (issue #8, defect 6).
     assert ready.out("init") == (
         f"{ready.url} is up to date\n"
+        "  clue v1\n"
         "  lookback v1\n"
         "  mobile v1\n"
         "  overseas v1\n"
@@ -136,7 +139,7 @@ def test_init_keeps_a_definition_loaded_since(ready: Cli, tmp_path: Path) -> Non
         "  regular v2 (the office's own version; the built-in is not put back)\n"
         "  special v1\n"
     )
-    assert ready.json("init")["definitions"][4] == {
+    assert ready.json("init")["definitions"][5] == {
         "name": "regular",
         "version": 2,
         "created": False,

@@ -282,12 +282,20 @@ ESCALATION_COLUMNS_0006 = [
 ]
 # What 0005 adds to instance.
 INSTANCE_COLUMNS_0005 = [("add_column", "instance", "voided")]
-# Each revision after 0002 and the columns it adds, oldest first.
+# What 0007 adds: the clue tables and their indexes.
+CLUE_TABLES_0007 = [
+    ("add_table", "clue"),
+    ("add_table", "clue_item"),
+    ("add_index", "ix_clue_case_id"),
+    ("add_index", "ix_clue_item_item"),
+]
+# Each revision after 0002 and the columns (and tables) it adds, oldest first.
 ADDED_COLUMNS = [
     ("0003", CALENDAR_COLUMNS_0003),
     ("0004", PLAN_TABLES_0004),
     ("0005", INSTANCE_COLUMNS_0005),
     ("0006", ESCALATION_COLUMNS_0006),
+    ("0007", CLUE_TABLES_0007),
 ]
 
 

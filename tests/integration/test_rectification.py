@@ -111,6 +111,7 @@ def test_a_new_item_is_identified_with_its_facts_and_a_ten_working_day_limit(
         "version": 1,
         "tasks": [],
         "voided": None,
+        "clues": [],
     }
     assert (view.unit_name, view.kind) == ("示例市财政局", "常规巡视")
 

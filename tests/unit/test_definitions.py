@@ -286,8 +286,9 @@ def builtins() -> dict[str, Definition]:
     return {d.name: d for d in builtin_definitions()}
 
 
-def test_builtin_sources_are_the_five_kinds_and_rectification_sorted_by_name() -> None:
+def test_builtin_sources_are_the_five_kinds_rectification_and_clue_sorted_by_name() -> None:
     assert [name for name, _ in builtin_sources()] == [
+        "clue.yaml",
         "lookback.yaml",
         "mobile.yaml",
         "overseas.yaml",
@@ -458,7 +459,7 @@ def test_digest_is_stable_and_follows_content_not_layout() -> None:
 
 
 def test_builtin_digests_differ(builtins: dict[str, Definition]) -> None:
-    assert len({d.digest for d in builtins.values()}) == 6
+    assert len({d.digest for d in builtins.values()}) == 7
 
 
 # -- diagrams ------------------------------------------------------------------------------
@@ -513,7 +514,7 @@ def test_dot_output() -> None:
 
 def test_diagrams_are_deterministic(builtins: dict[str, Definition]) -> None:
     regular = builtins["regular"]
-    again = builtin_definitions()[4]
+    again = {d.name: d for d in builtin_definitions()}["regular"]
 
     assert to_mermaid(regular) == to_mermaid(again)
     assert to_dot(regular) == to_dot(again)

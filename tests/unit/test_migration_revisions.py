@@ -48,6 +48,11 @@ def test_history_is_a_line_oldest_first() -> None:
             "0005",
             "Escalations record their instrument and recipient, and a decision rung's fate.",
         ),
+        Revision(
+            "0007",
+            "0006",
+            "问题线索: the clue table and its links to the problems (items) it gave rise to.",
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from xunshi.cli.audit import audit_group
 from xunshi.cli.calendar import calendar
 from xunshi.cli.cases import case
+from xunshi.cli.clues import clue, clues
 from xunshi.cli.definitions import definitions
 from xunshi.cli.escalations import escalate, escalations, scheduler
 from xunshi.cli.items import categories, item, items, task
@@ -33,6 +34,8 @@ for command in (
     item,
     task,
     items,
+    clue,
+    clues,
     ledger,
     report,
     escalate,

@@ -73,6 +73,13 @@ def item() -> None:
     help="巡视发现, 巡审联动 or 线索移交.",
 )
 @click.option("--definition", default="rectification", show_default=True)
+@click.option(
+    "--clue",
+    "clue_code",
+    metavar="CODE",
+    help="The code of a clue (问题线索) of the case the problem arises from; linked in the "
+    "clue's history.",
+)
 @actor_option("Who records it")
 @click.option("--role", default="office", show_default=True)
 @click.option("--at", "at", metavar="TIME", help="When (default now).")
@@ -90,6 +97,7 @@ def item_add(
     root_cause: str,
     source: str,
     definition: str,
+    clue_code: str | None,
     actor: str,
     role: str,
     at: str | None,
@@ -114,6 +122,7 @@ def item_add(
         role=role,
         definition=definition,
         at=instant(state, at),
+        clue=clue_code,
     )
     view = services.read.items.one(added.key)
     tz = state.settings.tz

@@ -2,12 +2,14 @@
 
 `add_lifecycle_commands(group, kind)` puts them on the `case` and the `item` group; they
 differ only in how their argument names the instance (`ROUND/UNIT`, `ROUND/UNIT/ITEM`).
+The `clue` group has its own fire and history (what a step records; who may see a clue)
+and shares the rest through `_service`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -31,7 +33,7 @@ _CLOCK_ROLE_HELP = (
 )
 
 
-def add_lifecycle_commands(group: click.Group, kind: Kind) -> None:
+def add_lifecycle_commands(group: click.Group, kind: Literal["case", "item"]) -> None:
     """Register fire, milestone, suspend, resume, void and history on `group` for `kind`."""
     _named(
         group,
@@ -206,4 +208,6 @@ def _void(group: click.Group, kind: Kind) -> None:
 
 def _service(state: State, kind: Kind) -> Lifecycle:
     services = state.services()
+    if kind == "clue":
+        return services.clues
     return services.cases if kind == "case" else services.items

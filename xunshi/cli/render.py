@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from xunshi.definitions.schema import Definition, EscalationRule
     from xunshi.read.cases import CaseView
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
+    from xunshi.read.clues import ClueView
     from xunshi.read.escalations import EscalationView
     from xunshi.read.history import History
     from xunshi.read.items import ItemView
@@ -323,11 +324,21 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return f"unit {e.data.get('unit')}: {e.data.get('old')} → {e.data.get('new')}"
         if e.kind == "leader_changed":
             return f"group {e.data.get('group')}: {e.data.get('old')} → {e.data.get('new')}"
+        if e.kind == "link":
+            return f"{e.trigger} {e.data.get('code', '')}"
         return e.trigger or ""
+
+    def recorded(e: Event) -> str:
+        """What a transition recorded (a clue's receiver, disposition, outcome)."""
+        facts = e.data.get("facts") if e.kind == "transition" else None
+        if not isinstance(facts, dict):
+            return ""
+        shown = [facts.get(n) for n in ("receiver_name", "disposition", "outcome")]
+        return ": " + ", ".join(str(v) for v in shown if v)
 
     def content(e: Event) -> str:
         # An event a round event wrote says so: the same id on every case it reached.
-        shown = what(e)
+        shown = what(e) + recorded(e)
         round_event = e.data.get("round_event")
         return shown if round_event is None else f"{shown} (round event {round_event})"
 
@@ -439,6 +450,8 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         lines.append(f"表现    {view.manifestations}")
     if view.root_cause:
         lines.append(f"根源    {view.root_cause}")
+    if view.clues:
+        lines.append(f"线索    {', '.join(view.clues)}")
     if view.milestones:
         lines.append("验收    " + ", ".join(sorted(view.milestones)))
     if view.tasks:
@@ -462,6 +475,62 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         )
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
+
+
+# -- clues ---------------------------------------------------------------------------------
+
+
+def clues_table(views: Sequence[ClueView]) -> str:
+    """`clue list`."""
+    if not views:
+        return "No clues."
+    return table(
+        ["编号", "线索", "摘要", "移交", "处置", "状态", "期限", "超期"],
+        [
+            [
+                v.id,
+                v.key,
+                v.summary,
+                v.receiver_name,
+                v.disposition,
+                v.state_title,
+                due_text(v.due_on, v.provisional),
+                "超期" if v.overdue else "",
+            ]
+            for v in views
+        ],
+    )
+
+
+def clue_text(view: ClueView) -> str:
+    """`clue show`."""
+    lines = [
+        f"线索    {view.key}  #{view.id}",
+        f"单位    {view.key.unit} {view.unit_name}  ({view.kind}, 巡视组 {view.group})",
+        f"摘要    {view.summary}",
+        f"状态    {view.state_title} ({view.state})"
+        + ("  暂停中 suspended" if view.suspended else "")
+        + (f"  期限 {due_text(view.due_on, view.provisional)}" if view.due_on else "")
+        + ("  超期" if view.overdue else ""),
+    ]
+    if view.receiver:
+        lines.append(f"移交    {view.receiver_name} ({view.receiver})")
+    if view.disposition:
+        lines.append(f"处置    {view.disposition}")
+    if view.outcome:
+        lines.append(f"结果    {view.outcome}")
+    if view.items:
+        lines.append(f"问题    {', '.join(view.items)}")
+    lines.append(f"版本    {view.version}")
+    return "\n".join(lines)
+
+
+def linked_text(change: Change) -> str:
+    """`clue link`, `clue unlink`: `clue R/U:C01: linked to item R/U/P01`."""
+    key = change.key
+    item = f"{key.round}/{key.unit}/{change.event.data.get('code', '')}"
+    verb = "linked to" if change.event.trigger == "item_linked" else "unlinked from"
+    return f"{key.label}: {verb} item {item}"
 
 
 # -- reports -------------------------------------------------------------------------------
@@ -512,6 +581,7 @@ def round_report(overview: RoundOverview) -> str:
         "",
         escalation_summary(overview),
         "",
+        *([clue_summary(overview), ""] if overview.clues else []),
         overdue_cases(overview),
         "",
         overdue_tasks(overview),
@@ -556,6 +626,19 @@ def escalation_summary(overview: RoundOverview) -> str:
     ]
     rows.append(["合计", "", *counts.values()])
     return summary + "\n" + table(["案件", "单位", *titles.values()], rows)
+
+
+def clue_summary(overview: RoundOverview) -> str:
+    """The round's 问题线索 by case and state (numbers only)."""
+    totals = overview.clue_totals()
+    states = overview.clue_states
+    counted = ", ".join(f"{state} {n}" for state, n in totals.items())
+    rows: list[list[object]] = [
+        [t.key, t.unit_name, *[t.counts.get(state, "") for state in states]] for t in overview.clues
+    ]
+    rows.append(["合计", "", *totals.values()])
+    head = f"问题线索 clues: {sum(totals.values())} ({counted})"
+    return head + "\n" + table(["案件", "单位", *states], rows)
 
 
 def overdue_cases(overview: RoundOverview) -> str:

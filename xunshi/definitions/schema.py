@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from xunshi.definitions.durations import Due, Duration, PlanDue, parse_offset, parse_stage_due
 
-Subject = Literal["case", "item"]
-SUBJECTS: tuple[str, ...] = ("case", "item")
+Subject = Literal["case", "item", "clue"]
+SUBJECTS: tuple[str, ...] = ("case", "item", "clue")
 CALENDARS: tuple[str, ...] = ("cn",)
 # Built-in events (every non-final state may be suspended and resumed, every state voided);
 # definitions may not reuse their names.
@@ -46,6 +46,17 @@ TAGS: dict[str, TagMeaning] = {
     "items_open": TagMeaning(("case",), "problems (items) may be added to the case"),
     "fix_now_items": TagMeaning(
         ("case",), "problems to be rectified at once (立行立改, fix_now) may be added"
+    ),
+    "clues_open": TagMeaning(("case",), "问题线索 (clues) may be handed over (移交) in this stage"),
+    "handed_over": TagMeaning(
+        ("clue",), "the clue is with its receiver (移交); entering it records the receiver"
+    ),
+    "disposed": TagMeaning(
+        ("clue",),
+        "the receiver reported its disposition (处置); entering it records the disposition type",
+    ),
+    "concluded": TagMeaning(
+        ("clue",), "the clue is closed (办结); entering it records the outcome"
     ),
 }
 

@@ -53,7 +53,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class EscalationView:
-    """An escalation, with what it is about (a case, or an item's stage or task)."""
+    """An escalation, with what it is about (a case, an item's stage or task, a clue)."""
 
     id: int
     key: InstanceKey
@@ -90,7 +90,8 @@ class EscalationView:
 
     @property
     def case(self) -> str:
-        """The key of what escalated, as text (`ROUND/UNIT`, or `ROUND/UNIT/ITEM`)."""
+        """The key of what escalated, as text (`ROUND/UNIT`, `ROUND/UNIT/ITEM`, or a clue's
+        `ROUND/UNIT:CLUE`)."""
         return str(self.key)
 
     def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
@@ -144,13 +145,14 @@ class EscalationQueries:
         A stage's escalation is open while its stage entry is current; a task's while the
         task is open; neither once its instance is void.
         """
-        x, c, r, u, i, it, t = (
+        x, c, r, u, i, it, cl, t = (
             q.escalations,
             q.cases,
             q.rounds,
             q.units,
             q.instances,
             q.items,
+            q.clues,
             q.tasks,
         )
         is_open = i.c.voided.is_(False) & case(
@@ -162,6 +164,7 @@ class EscalationQueries:
                 r.c.code.label("round_code"),
                 u.c.code.label("unit_code"),
                 it.c.code.label("item_code"),
+                cl.c.code.label("clue_code"),
                 t.c.number.label("task_number"),
                 i.c.definition_name,
                 i.c.definition_version,
@@ -169,7 +172,8 @@ class EscalationQueries:
             )
             .join(i, i.c.id == x.c.instance_id)
             .outerjoin(it, it.c.id == x.c.instance_id)
-            .join(c, c.c.id == func.coalesce(it.c.case_id, x.c.instance_id))
+            .outerjoin(cl, cl.c.id == x.c.instance_id)
+            .join(c, c.c.id == func.coalesce(it.c.case_id, cl.c.case_id, x.c.instance_id))
             .join(r, r.c.id == c.c.round_id)
             .join(u, u.c.id == c.c.unit_id)
             .outerjoin(t, t.c.id == x.c.task_id)
@@ -202,7 +206,12 @@ class EscalationQueries:
                 views.append(
                     EscalationView(
                         id=row["id"],
-                        key=InstanceKey(row["round_code"], row["unit_code"], row["item_code"]),
+                        key=InstanceKey(
+                            row["round_code"],
+                            row["unit_code"],
+                            row["item_code"],
+                            clue=row["clue_code"],
+                        ),
                         stage=row["stage"],
                         stage_title=stage_title,
                         task_id=row["task_id"],

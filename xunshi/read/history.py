@@ -1,16 +1,19 @@
-"""An instance's history as people and scripts read it: `case history`, `item history`."""
+"""An instance's history as people and scripts read it: `case history`, `item history`,
+`clue history`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
 
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.workflow.audit import Event, event_from_row
-from xunshi.workflow.resolve import resolve
+from xunshi.workflow.resolve import InstanceRef, resolve
 
 
 def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
@@ -41,18 +44,23 @@ class HistoryQueries:
     def __init__(self, ctx: ReadContext) -> None:
         self.ctx = ctx
 
-    def of(self, name: str | Reference, kind: str = "case") -> History:
-        """The whole history of a case (`kind` case) or an item (`kind` item)."""
+    def of(self, name: str | Reference, kind: Literal["case", "item"] = "case") -> History:
+        """The whole history of a case (`kind` case) or an item (`kind` item).
+
+        A clue's is read with the role asking (`ClueQueries.history`): not everyone may.
+        """
         with self.ctx.reading() as conn:
-            ref = resolve(conn, reference(name, "item" if kind == "item" else "case"))
-            rows = conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
-            events = tuple(event_from_row(row) for row in rows)
-            titles: dict[str, str] = {}
-            if events:
-                first = events[0].data
-                defn = self.ctx.definition(
-                    conn, str(first["definition"]), int(first["definition_version"])
-                )
-                titles = {s.name: s.title for s in defn.states}
-            assert ref.key is not None
-            return History(ref.key, events, titles)
+            return read_history(self.ctx, conn, resolve(conn, reference(name, kind)))
+
+
+def read_history(ctx: ReadContext, conn: Connection, ref: InstanceRef) -> History:
+    """The whole history of a resolved instance, in the caller's read transaction."""
+    rows = conn.execute(q.HISTORY, {"instance_id": ref.id}).mappings()
+    events = tuple(event_from_row(row) for row in rows)
+    titles: dict[str, str] = {}
+    if events:
+        first = events[0].data
+        defn = ctx.definition(conn, str(first["definition"]), int(first["definition_version"]))
+        titles = {s.name: s.title for s in defn.states}
+    assert ref.key is not None
+    return History(ref.key, events, titles)

@@ -102,6 +102,8 @@ class ItemView:
     tags: tuple[str, ...] = ()
     declared_milestones: tuple[tuple[str, str], ...] = ()
     voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
+    # The codes of the clues (问题线索) it arose from: never their summaries.
+    clues: tuple[str, ...] = ()
 
     @property
     def case(self) -> InstanceKey:
@@ -157,6 +159,7 @@ class ItemView:
             "version": self.version,
             "tasks": [t.to_json() for t in self.tasks],
             "voided": void_json(self.voided, tz),
+            "clues": [str(self.case.clue_key(code)) for code in self.clues],
         }
 
 
@@ -281,10 +284,19 @@ class ItemQueries:
     def _views(
         self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
     ) -> list[ItemView]:
-        tasks = self._tasks(conn, [row["id"] for row in rows], today)
+        ids = [row["id"] for row in rows]
+        tasks = self._tasks(conn, ids, today)
         voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
+        clues = _clue_codes(conn, ids)
         return [
-            self._view(conn, row, tasks.get(row["id"], ()), today, voided.get(row["id"]))
+            self._view(
+                conn,
+                row,
+                tasks.get(row["id"], ()),
+                today,
+                voided.get(row["id"]),
+                clues.get(row["id"], ()),
+            )
             for row in rows
         ]
 
@@ -311,6 +323,7 @@ class ItemQueries:
         tasks: Sequence[TaskView],
         today: date,
         voided: VoidRecord | None = None,
+        clues: tuple[str, ...] = (),
     ) -> ItemView:
         defn = self.ctx.definition(conn, row["definition_name"], row["definition_version"])
         kind = self.ctx.definition(
@@ -355,7 +368,24 @@ class ItemQueries:
             tags=state.tags,
             declared_milestones=tuple((m.name, m.title) for m in state.milestones),
             voided=voided,
+            clues=clues,
         )
+
+
+def _clue_codes(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Item id → the codes of the clues linked to it, in code order."""
+    links, cl = q.clue_items, q.clues
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(item_ids), 500):
+        rows = conn.execute(
+            select(links.c.item_id, cl.c.code)
+            .join(cl, cl.c.id == links.c.clue_id)
+            .where(links.c.item_id.in_(list(item_ids[start : start + 500])))
+            .order_by(links.c.item_id, cl.c.code)
+        )
+        for item_id, code in rows:
+            found.setdefault(item_id, []).append(code)
+    return {item_id: tuple(codes) for item_id, codes in found.items()}
 
 
 def task_view(row: Mapping[Any, Any], today: date) -> TaskView:

@@ -22,6 +22,7 @@ from xunshi.display import level_title
 from xunshi.keys import InstanceKey
 from xunshi.read.cases import CaseQueries, CaseView
 from xunshi.read.catalog import RoundInfo, round_info
+from xunshi.read.clues import ClueQueries
 from xunshi.read.context import ReadContext
 from xunshi.read.escalations import EscalationQueries, EscalationView
 from xunshi.read.items import ItemFilter, ItemQueries
@@ -73,6 +74,19 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class ClueTally:
+    """One case's 问题线索 by state (numbers only, never what they say)."""
+
+    key: InstanceKey
+    unit_name: str
+    counts: dict[str, int]  # state title → how many
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"case": str(self.key), "unit_name": self.unit_name, "counts": self.counts}
+
+
+@dataclass(frozen=True, slots=True)
 class RoundOverview:
     """A round as of a date: its cases, stages in lifecycle order, escalations, overdue tasks.
 
@@ -88,6 +102,14 @@ class RoundOverview:
     overdue_tasks: tuple[OverdueTask, ...]
     proposals: tuple[EscalationView, ...] = ()
     workload: tuple[Tally, ...] = ()  # the counted milestones, added up
+    clue_states: tuple[str, ...] = ()  # the clues' state titles, in lifecycle order
+    clues: tuple[ClueTally, ...] = ()  # the cases with clues, by case
+
+    def clue_totals(self) -> dict[str, int]:
+        """State title → how many of the round's clues are there, in lifecycle order."""
+        return {
+            state: sum(t.counts.get(state, 0) for t in self.clues) for state in self.clue_states
+        }
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -156,6 +178,11 @@ class RoundOverview:
             "raised": self.raised,
             "pending_decisions": [e.id for e in self.proposals],
             "workload": [t.to_json() for t in self.workload],
+            "clues": {
+                "total": sum(self.clue_totals().values()),
+                "by_state": self.clue_totals(),
+                "cases": [t.to_json() for t in self.clues],
+            },
             "overdue_cases": [str(v.key) for v in self.overdue],
             "overdue_tasks": [t.to_json() for t in self.overdue_tasks],
         }
@@ -170,11 +197,13 @@ class OverviewQueries:
         cases: CaseQueries,
         escalations: EscalationQueries,
         items: ItemQueries,
+        clues: ClueQueries,
     ) -> None:
         self.ctx = ctx
         self.cases = cases
         self.escalations = escalations
         self.items = items
+        self.clues = clues
 
     def of(self, round_code: str) -> RoundOverview:
         """The round as it stands today."""
@@ -191,6 +220,7 @@ class OverviewQueries:
                 conn, ItemFilter(round_code=round_code, overdue=True)
             )
             workload = self._workload(conn, [v.id for v in views], {v.id: v for v in views})
+            clue_counts = self.clues.counts(conn, [v.id for v in views])
         ordered = sorted(views, key=lambda v: ranks[v.id])
         stages = tuple(dict.fromkeys(v.state_title for v in ordered))
         overdue_tasks = tuple(
@@ -217,6 +247,12 @@ class OverviewQueries:
             overdue_tasks=overdue_tasks,
             proposals=tuple(e for e in every if e.decision == "pending"),
             workload=workload,
+            clue_states=clue_counts.states,
+            clues=tuple(
+                ClueTally(v.key, v.unit_name, dict(clue_counts.by_case[v.id]))
+                for v in views
+                if v.id in clue_counts.by_case
+            ),
         )
 
     def _workload(

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from xunshi.read.cases import CaseQueries
 from xunshi.read.catalog import CatalogQueries
+from xunshi.read.clues import ClueQueries
 from xunshi.read.context import ReadContext
 from xunshi.read.deadlines import DeadlineQueries
 from xunshi.read.escalations import EscalationQueries
@@ -34,6 +35,11 @@ class Reader:
         return ItemQueries(self.ctx)
 
     @cached_property
+    def clues(self) -> ClueQueries:
+        """Clue views and histories, for the roles that may see them."""
+        return ClueQueries(self.ctx)
+
+    @cached_property
     def history(self) -> HistoryQueries:
         """Histories of cases and items."""
         return HistoryQueries(self.ctx)
@@ -56,7 +62,7 @@ class Reader:
     @cached_property
     def overview(self) -> OverviewQueries:
         """A round at a glance."""
-        return OverviewQueries(self.ctx, self.cases, self.escalations, self.items)
+        return OverviewQueries(self.ctx, self.cases, self.escalations, self.items, self.clues)
 
     @cached_property
     def deadlines(self) -> DeadlineQueries:

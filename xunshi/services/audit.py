@@ -22,6 +22,7 @@ from xunshi.storage.db import Database
 from xunshi.texts import check_actor
 from xunshi.workflow.audit import (
     CASE_FACTS,
+    CLUE_FACTS,
     ITEM_FACTS,
     Event,
     Problem,
@@ -153,6 +154,7 @@ class AuditService:
             task_rows.setdefault(task["item_id"], {})[task["id"]] = task
         facts = _item_facts(conn)
         names = _case_facts(conn)
+        clue_facts = _clue_facts(conn)
         problems: list[Problem] = []
         events = 0
         chains = 0
@@ -161,14 +163,17 @@ class AuditService:
         ):
             chains += 1
             label = labels.get(instance_id, f"instance #{instance_id}")
+            row = instances.pop(instance_id, None)
+            is_clue = row is not None and row["subject"] == "clue"
             count, found = check_chain(
                 instance_id,
                 label,
                 chain,
-                instances.pop(instance_id, None),
+                row,
                 task_rows.pop(instance_id, None),
-                facts.get(instance_id),
+                clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
                 names.get(instance_id),
+                "clue" if is_clue else "item",
             )
             events += count
             problems.extend(found)
@@ -229,10 +234,12 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
     ).mappings()
     found = {}
     for row in rows:
-        values = {name: row[name] for name in ITEM_FACTS if name != "category"}
+        values = {
+            name: f"{row['level1']}/{row['level2']}" if name == "category" else row[name]
+            for name in ITEM_FACTS
+        }
         for flag in ("key_problem", "common_problem", "fix_now"):
             values[flag] = bool(values[flag])
-        values["category"] = f"{row['level1']}/{row['level2']}"
         found[row["id"]] = values
     return found
 
@@ -246,6 +253,23 @@ def _case_facts(conn: Connection) -> dict[int, dict[str, Any]]:
         .join(g, g.c.id == c.c.group_id)
     ).mappings()
     return {row["id"]: {name: row[name] for name in CASE_FACTS} for row in rows}
+
+
+def _clue_facts(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Every clue's stored facts as its history records them (its problems as sorted ids)."""
+    links: dict[int, list[int]] = {}
+    for clue_id, item_id in conn.execute(
+        select(q.clue_items.c.clue_id, q.clue_items.c.item_id).order_by(
+            q.clue_items.c.clue_id, q.clue_items.c.item_id
+        )
+    ):
+        links.setdefault(clue_id, []).append(item_id)
+    return {
+        row["id"]: {
+            name: links.get(row["id"], []) if name == "items" else row[name] for name in CLUE_FACTS
+        }
+        for row in conn.execute(q.clues.select()).mappings()
+    }
 
 
 def _labels(conn: Connection) -> dict[int, str]:

@@ -1,5 +1,5 @@
-"""The small command dataclasses front ends fill in: a problem's facts, a task's facts, which
-cases of a round a round-wide event goes to.
+"""The small command dataclasses front ends fill in: a problem's facts, a task's facts,
+what a clue's step records, which cases of a round a round-wide event goes to.
 
 Light on purpose (the standard library and the error types only): the CLI builds them at
 start-up cost zero.
@@ -31,6 +31,24 @@ class ItemFacts:
     fix_now: bool = False
     root_cause: str = ""
     source: str = "inspection"
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """Where a clue is handed over to (移交): a receiving body's role (`discipline_group`,
+    `organization_dept`), or `other` with the other receiver's name."""
+
+    receiver: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClueFire:
+    """What a transition of a clue may record: the receiver, the disposition, the outcome."""
+
+    handover: Handover | None = None
+    disposition: str | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

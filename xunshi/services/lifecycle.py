@@ -1,8 +1,10 @@
 """The commands every kind of instance shares — fire, milestone, suspend, resume, void — once.
 
-Cases and items differ only in how a reference names them (`ROUND/UNIT` or
-`ROUND/UNIT/ITEM`, or a number); each command resolves the name and runs through the
-engine in one transaction, retried whole while SQLite is busy.
+Cases, items and clues differ only in how a reference names them (`ROUND/UNIT`,
+`ROUND/UNIT/ITEM`, `ROUND/UNIT:CLUE`, or a number); each command resolves the name and runs
+through the engine in one transaction, retried whole while SQLite is busy. A kind with a
+rule of its own about who may act (a clue: only its receiver among the receiving bodies)
+says it in `check`.
 
 Voiding (撤销) withdraws a mistaken record: a `voided` event, after which the instance takes
 no command and escalates nothing, and the lists leave it out. What depends on an instance
@@ -133,9 +135,13 @@ class Lifecycle:
 
         def attempt(conn: Connection) -> Change:
             ref = resolve(conn, target)
+            self.check(conn, ref, command)
             return change(ref, self.engine.execute(conn, ref, command, reads))
 
         return self.db.run(attempt)
+
+    def check(self, conn: Connection, ref: InstanceRef, command: Command) -> None:
+        """Refuse `command` on `ref` for a reason of this kind's own (none by default)."""
 
 
 def change(ref: InstanceRef, outcome: Outcome) -> Change:

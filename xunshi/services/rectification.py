@@ -22,6 +22,7 @@ from xunshi.display import shown
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
 from xunshi.keys import ByNumber, InstanceKey, Reference, reference
 from xunshi.read.catalog import Category
+from xunshi.services.clues import ClueService
 from xunshi.services.commands import SOURCES, ItemChanges, ItemFacts, TaskChanges, TaskFacts
 from xunshi.services.items_import import plan_items
 from xunshi.services.lifecycle import Lifecycle, change
@@ -44,6 +45,7 @@ from xunshi.workflow.resolve import (
     TaskRef,
     find_item_code,
     resolve_case,
+    resolve_clue,
     resolve_item,
     resolve_task,
 )
@@ -128,12 +130,20 @@ class ItemService(Lifecycle):
         role: str = "office",
         definition: str = ITEM_DEFINITION,
         at: datetime | None = None,
+        clue: str | None = None,
     ) -> Started:
-        """Add a problem to a case's problem list (问题清单)."""
+        """Add a problem to a case's problem list (问题清单); `clue` is the code of a clue of
+        the case it arises from, linked in the clue's history."""
         target = reference(case, "case")
 
         def work(conn: Connection) -> Started:
-            return self._add_item(conn, target, facts, actor, role, definition, at)
+            added = self._add_item(conn, target, facts, actor, role, definition, at)
+            if clue is not None:
+                clue_ref = resolve_clue(conn, added.key.case.clue_key(clue.strip()))
+                item_ref = resolve_item(conn, ByNumber("item", added.id))
+                command = Command("link", actor, role, "item_linked", at=at)
+                ClueService(self.db, self.engine).change_link(conn, clue_ref, item_ref, command)
+            return added
 
         return self.db.run(work, immediate=True)
 

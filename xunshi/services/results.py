@@ -118,10 +118,14 @@ class TaskChange:
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """A case started."""
+    """A case, item or clue started."""
 
     id: int
     key: InstanceKey
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"id": self.id, "key": str(self.key)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,18 @@ class ItemsImported:
     def to_json(self) -> dict[str, Any]:
         """The `--json` shape."""
         return {"items": self.items, "tasks": self.tasks}
+
+
+@dataclass(frozen=True, slots=True)
+class CluesImported:
+    """What a clues import registered, and how many of them it handed over."""
+
+    clues: int
+    handed_over: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"clues": self.clues, "handed_over": self.handed_over}
 
 
 @dataclass(frozen=True, slots=True)

@@ -395,3 +395,43 @@ class TaskRow(SQLModel, table=True):
     progress: str = Field(sa_column=Column(Text, nullable=False))
     evidence: str = Field(sa_column=Column(Text, nullable=False))
     completed_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
+
+
+class ClueRow(SQLModel, table=True):
+    """A 问题线索 of a case; its lifecycle is the instance with the same id.
+
+    The row is the projection of the clue's history: its code and summary are in its first
+    event, the receiver, the disposition and the outcome in the transitions that record them
+    (audit verify replays them). `receiver` is the receiving body's role (discipline_group,
+    organization_dept), `other` for another receiver named in `receiver_name`, empty until
+    the clue is handed over.
+    """
+
+    __tablename__ = "clue"
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+    id: int = Field(
+        sa_column=Column(Integer, ForeignKey("instance.id"), primary_key=True, autoincrement=False)
+    )
+    case_id: int = Field(foreign_key="inspection_case.id", index=True)
+    code: str = Field(max_length=64)
+    summary: str
+    receiver: str = Field(max_length=64)
+    receiver_name: str
+    disposition: str = Field(max_length=16)
+    outcome: str
+    created_at: datetime = _utc()
+
+
+class ClueItemRow(SQLModel, table=True):
+    """A problem (item) a clue gave rise to; each link is an event of the clue's history."""
+
+    __tablename__ = "clue_item"
+    __table_args__ = (Index("ix_clue_item_item", "item_id"),)
+    clue_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("clue.id"), primary_key=True, autoincrement=False)
+    )
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
+        )
+    )

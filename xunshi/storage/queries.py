@@ -26,6 +26,8 @@ calendar_years = tables.calendar_year
 categories = tables.category
 items = tables.rectification_item
 tasks = tables.rectification_task
+clues = tables.clue
+clue_items = tables.clue_item
 
 # The literal predicate of the partial index `ix_timer_live`: SQLite uses a partial index
 # only when the query repeats its WHERE terms with the same constants.
@@ -89,6 +91,7 @@ TIMER_FOR_FIRE = (
         rounds.c.code.label("round_code"),
         units.c.code.label("unit_code"),
         items.c.code.label("item_code"),
+        clues.c.code.label("clue_code"),
         tasks.c.status.label("task_status"),
         # What the notification says: the group, the unit, the problem, the measure.
         groups.c.code.label("group_code"),
@@ -102,7 +105,8 @@ TIMER_FOR_FIRE = (
     .select_from(timers)
     .join(instances, instances.c.id == timers.c.instance_id)
     .outerjoin(items, items.c.id == instances.c.id)
-    .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, instances.c.id))
+    .outerjoin(clues, clues.c.id == instances.c.id)
+    .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, clues.c.case_id, instances.c.id))
     .outerjoin(rounds, rounds.c.id == cases.c.round_id)
     .outerjoin(groups, groups.c.id == cases.c.group_id)
     .outerjoin(units, units.c.id == cases.c.unit_id)
@@ -196,6 +200,35 @@ ITEM_BY_KEY_CI = _ITEM_WITH_INSTANCE.where(
     func.lower(rounds.c.code) == bindparam("round_code"),
     func.lower(units.c.code) == bindparam("unit_code"),
     func.lower(items.c.code) == bindparam("item_code"),
+).limit(2)
+
+# A clue by id or by ROUND/UNIT:CODE, with its instance row and its facts.
+_CLUE_WITH_INSTANCE = (
+    select(
+        instances,
+        rounds.c.code.label("round_code"),
+        units.c.code.label("unit_code"),
+        clues.c.code.label("clue_code"),
+        clues.c.case_id,
+        clues.c.receiver,
+        clues.c.receiver_name,
+    )
+    .select_from(clues)
+    .join(instances, instances.c.id == clues.c.id)
+    .join(cases, cases.c.id == clues.c.case_id)
+    .join(rounds, rounds.c.id == cases.c.round_id)
+    .join(units, units.c.id == cases.c.unit_id)
+)
+CLUE_BY_ID = _CLUE_WITH_INSTANCE.where(clues.c.id == bindparam("clue_id"))
+CLUE_BY_KEY = _CLUE_WITH_INSTANCE.where(
+    rounds.c.code == bindparam("round_code"),
+    units.c.code == bindparam("unit_code"),
+    clues.c.code == bindparam("clue_code"),
+)
+CLUE_BY_KEY_CI = _CLUE_WITH_INSTANCE.where(
+    func.lower(rounds.c.code) == bindparam("round_code"),
+    func.lower(units.c.code) == bindparam("unit_code"),
+    func.lower(clues.c.code) == bindparam("clue_code"),
 ).limit(2)
 
 SUPERSEDE_TASK_TIMERS = (

@@ -313,6 +313,29 @@ batch_case = Table(
 )
 
 
+clue = Table(
+    "clue",
+    metadata,
+    Column(
+        "id",
+        Integer(),
+        ForeignKey("instance.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("case_id", Integer(), ForeignKey("inspection_case.id"), index=True, nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("summary", String(), nullable=False),
+    Column("receiver", String(64), nullable=False),
+    Column("receiver_name", String(), nullable=False),
+    Column("disposition", String(16), nullable=False),
+    Column("outcome", String(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "code"),
+)
+
+
 rectification_item = Table(
     "rectification_item",
     metadata,
@@ -336,6 +359,29 @@ rectification_item = Table(
     Column("source", String(32), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("case_id", "code"),
+)
+
+
+clue_item = Table(
+    "clue_item",
+    metadata,
+    Column(
+        "clue_id",
+        Integer(),
+        ForeignKey("clue.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Index("ix_clue_item_item", "item_id"),
 )
 
 

@@ -32,6 +32,7 @@ EVENT_KINDS = (
     "voided",  # withdrawn as a mistaken record (撤销): it takes no command any more
     "unit_renamed",  # the case's unit got a new name (`unit rename`)
     "leader_changed",  # the case's group got a new leader (`group leader`)
+    "link",  # a clue linked to (or unlinked from) a problem it gave rise to
 )
 
 # What a case's history says about the rows it shares with other cases: the name of its
@@ -264,6 +265,19 @@ ITEM_FACTS = (
     "source",
 )
 
+# The facts of a clue (问题线索): its code and summary in its first event, the receiver, the
+# disposition and the outcome in the transitions that record them (`data.facts`), and the
+# problems it gave rise to (`items`, their ids) in its `link` events.
+CLUE_FACTS = (
+    "code",
+    "summary",
+    "receiver",
+    "receiver_name",
+    "disposition",
+    "outcome",
+    "items",
+)
+
 # The facts a task is added with (a `task_added` event records them all) …
 TASK_FIELDS = (
     "measure",
@@ -304,6 +318,43 @@ def replay_task(tasks: dict[int, dict[str, Any]], event: Event) -> int:
     return task_id
 
 
+def replay_facts(facts: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
+    """Apply one event to an instance's replayed facts (an item's or a clue's).
+
+    The first event brings them (`data.facts`); a `facts` event changes some; a transition
+    may record more (a clue's receiver, disposition, outcome); a `link` event adds or removes
+    a linked problem. Other events leave them; None until the first event brought any.
+    """
+    data = event.data
+    if event.kind == "started":
+        return dict(data["facts"]) if "facts" in data else facts
+    if event.kind == "facts":
+        if facts is None:
+            raise ValueError("facts changed before any were recorded")
+        facts.update(data["changes"])
+    elif event.kind == "transition" and "facts" in data:
+        if facts is None:
+            raise ValueError("facts recorded before the first ones")
+        facts.update(data["facts"])
+    elif event.kind == "link":
+        if facts is None:
+            raise ValueError("a link before any facts were recorded")
+        linked = set(facts.get("items", []))
+        if event.trigger == "item_linked":
+            linked.add(int(data["item"]))
+        elif event.trigger == "item_unlinked":
+            linked.discard(int(data["item"]))
+        else:
+            raise ValueError(f"unknown link change {event.trigger!r}")
+        facts["items"] = sorted(linked)
+    return facts
+
+
+def _changes_facts(event: Event) -> bool:
+    """Whether `event` changes an instance's facts (after its first event)."""
+    return event.kind in ("facts", "link") or (event.kind == "transition" and "facts" in event.data)
+
+
 def _task_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A stored task row in the form replay produces (dates as ISO text)."""
     values = {name: row[name] for name in TASK_COLUMNS}
@@ -322,11 +373,13 @@ def check_chain(
     task_rows: Mapping[int, Mapping[Any, Any]] | None = None,
     facts_row: Mapping[str, Any] | None = None,
     case_row: Mapping[str, Any] | None = None,
+    facts_of: str = "item",
 ) -> tuple[int, list[Problem]]:
     """Verify one instance's chain, its projection and its facts (an item's tasks too).
 
-    `facts_row` is the item's stored facts (`ITEM_FACTS`, the category as `一级/二级`);
-    `case_row` a case's unit name and group leader as stored (`CASE_FACTS`).
+    `facts_row` is the stored facts of the `facts_of` (an item: `ITEM_FACTS`, the category
+    as `一级/二级`; a clue: `CLUE_FACTS`, its linked problems as sorted ids); `case_row` a
+    case's unit name and group leader as stored (`CASE_FACTS`).
     Return (events seen, problems).
     """
     problems: list[Problem] = []
@@ -337,7 +390,7 @@ def check_chain(
     projection = Projection()
     tasks: dict[int, dict[str, Any]] = {}
     last_task_seq: dict[int, int] = {}
-    facts: dict[str, Any] | None = None  # an item's, from its first event on
+    facts: dict[str, Any] | None = None  # an item's or a clue's, from its first event on
     last_facts_seq = 1
     case_facts: dict[str, Any] = {}  # a case's, from its first event on (if it has them)
     case_facts_seq: dict[str, int] = {}
@@ -364,13 +417,10 @@ def check_chain(
             projection.apply(event)
             if event.kind == "task":
                 last_task_seq[replay_task(tasks, event)] = event.seq
-            elif event.kind == "started" and "facts" in event.data:
-                facts = dict(event.data["facts"])
-            elif event.kind == "facts":
-                if facts is None:
-                    raise ValueError("facts changed before any were recorded")
-                facts.update(event.data["changes"])
-                last_facts_seq = event.seq
+            else:
+                facts = replay_facts(facts, event)
+                if _changes_facts(event):
+                    last_facts_seq = event.seq
             _replay_case_facts(case_facts, case_facts_seq, event)
         except (KeyError, ValueError, TypeError) as exc:
             problem(event.seq, f"cannot be replayed ({exc})")
@@ -388,13 +438,13 @@ def check_chain(
     if facts is not None:
         # An item made before its facts were in its history (xunshi 0.1) has none to check.
         if facts_row is None:
-            problem(last_facts_seq, "the item's row is gone (its facts are in the history)")
+            problem(last_facts_seq, f"the {facts_of}'s row is gone (its facts are in the history)")
         else:
-            for name in ITEM_FACTS:
-                if facts_row[name] != facts.get(name):
+            for name, stored_value in facts_row.items():
+                if stored_value != facts.get(name):
                     problem(
                         last_facts_seq,
-                        f"item facts: row says {name} = {_show(facts_row[name])}, history "
+                        f"{facts_of} facts: row says {name} = {_show(stored_value)}, history "
                         f"replays to {_show(facts.get(name))}",
                     )
     if case_row is not None:

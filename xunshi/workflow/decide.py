@@ -51,6 +51,7 @@ CommandKind = Literal[
     "void",
     "unit_renamed",
     "leader_changed",
+    "link",
 ]
 # The largest number a counted milestone takes (talks held, letters received).
 MAX_COUNT = 1_000_000
@@ -392,6 +393,8 @@ def _fire(ask: _Ask) -> Decision:
     )
     if not compiled.fire(subject, trigger):
         raise Refused(f"{situation.label} cannot {trigger}: {subject.refusal}")
+    # A transition may record facts the service checked (a clue's receiver, disposition or
+    # outcome): they are in its event, so that the history covers them.
     event = _event(
         instance,
         command,
@@ -595,6 +598,18 @@ def _correction(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _link(ask: _Ask) -> Decision:
+    compiled, instance, command, now, situation = ask
+    # The service checked the problem and who may link; a clue's links may change in any
+    # state (a problem may arise from a clue concluded long ago).
+    _check_role_declared(compiled.definition, str(command.role))
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "link", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -609,6 +624,7 @@ _DECIDERS = {
     "void": _void,
     "unit_renamed": _correction,
     "leader_changed": _correction,
+    "link": _link,
 }
 
 

@@ -53,6 +53,7 @@ PROGRESS_KINDS = frozenset(
         "decision",
         "unit_renamed",
         "leader_changed",
+        "link",
     }
 )
 

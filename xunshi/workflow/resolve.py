@@ -4,7 +4,7 @@ One place turns a `Reference` (a key or a number, see `xunshi.keys`) into the in
 names, read in the caller's transaction, and builds the `InstanceKey` of a stored instance
 from its joined codes. Commands and queries both resolve through here.
 
-Codes (rounds, groups, units, items) are stored as written and matched without regard to
+Codes (rounds, groups, units, items, clues) are stored as written and matched without regard to
 case: `u01` finds unit U01. The exact spelling is tried first (the indexed lookup every
 command makes), the case-insensitive match only when it finds nothing; a code that
 differs from an existing one only in case is a duplicate.
@@ -67,7 +67,9 @@ def key_from_row(row: Mapping[Any, Any]) -> InstanceKey | None:
     """The key of an instance from a row that joined its codes (`round_code`, …)."""
     if row.get("round_code") is None:
         return None
-    return InstanceKey(row["round_code"], row["unit_code"], row.get("item_code"))
+    return InstanceKey(
+        row["round_code"], row["unit_code"], row.get("item_code"), clue=row.get("clue_code")
+    )
 
 
 def resolve_case(conn: Connection, ref: Reference) -> InstanceRef:
@@ -100,6 +102,22 @@ def resolve_item(conn: Connection, ref: Reference) -> InstanceRef:
     return InstanceRef(row["id"], key_from_row(row), row)
 
 
+def resolve_clue(conn: Connection, ref: Reference) -> InstanceRef:
+    """The clue a reference names, with its instance row (and its receiver)."""
+    if isinstance(ref, ByNumber):
+        found = conn.execute(q.CLUE_BY_ID, {"clue_id": ref.id})
+    else:
+        codes = {"round_code": ref.round, "unit_code": ref.unit, "clue_code": ref.clue}
+        found = conn.execute(q.CLUE_BY_KEY, codes)
+    row = found.mappings().first()
+    if row is None and not isinstance(ref, ByNumber):
+        lowered = {name: str(code).lower() for name, code in codes.items()}
+        row = _unique(conn.execute(q.CLUE_BY_KEY_CI, lowered).mappings(), ref.label)
+    if row is None:
+        raise NotFound(f"{ref.label} does not exist")
+    return InstanceRef(row["id"], key_from_row(row), row)
+
+
 def resolve_task(conn: Connection, ref: Reference) -> TaskRef:
     """The task a reference names (`ID`, `ITEM_ID#N` or `ROUND/UNIT/ITEM#N`)."""
     t = q.tasks
@@ -121,22 +139,28 @@ def resolve_task(conn: Connection, ref: Reference) -> TaskRef:
 
 
 def resolve(conn: Connection, ref: Reference) -> InstanceRef:
-    """The case or item a reference names."""
-    return resolve_item(conn, ref) if ref.kind == "item" else resolve_case(conn, ref)
+    """The case, item or clue a reference names."""
+    if ref.kind == "item":
+        return resolve_item(conn, ref)
+    if ref.kind == "clue":
+        return resolve_clue(conn, ref)
+    return resolve_case(conn, ref)
 
 
 def _keys() -> Select[Any]:
-    i, c, r, u, it = q.instances, q.cases, q.rounds, q.units, q.items
+    i, c, r, u, it, cl = q.instances, q.cases, q.rounds, q.units, q.items, q.clues
     return (
         select(
             i.c.id,
             r.c.code.label("round_code"),
             u.c.code.label("unit_code"),
             it.c.code.label("item_code"),
+            cl.c.code.label("clue_code"),
         )
         .select_from(i)
         .outerjoin(it, it.c.id == i.c.id)
-        .join(c, c.c.id == func.coalesce(it.c.case_id, i.c.id))
+        .outerjoin(cl, cl.c.id == i.c.id)
+        .join(c, c.c.id == func.coalesce(it.c.case_id, cl.c.case_id, i.c.id))
         .join(r, r.c.id == c.c.round_id)
         .join(u, u.c.id == c.c.unit_id)
     )
@@ -201,6 +225,14 @@ def find_item_code(conn: Connection, case_id: int, code: str) -> str | None:
     it = q.items
     stmt = select(it.c.code).where(it.c.case_id == case_id)
     found = by_code(conn, stmt, it.c.code, code, f"item {code}")
+    return None if found is None else str(found.code)
+
+
+def find_clue_code(conn: Connection, case_id: int, code: str) -> str | None:
+    """How the case's clue `code` (in any case) is stored, or None if the case has none."""
+    cl = q.clues
+    stmt = select(cl.c.code).where(cl.c.case_id == case_id)
+    found = by_code(conn, stmt, cl.c.code, code, f"clue {code}")
     return None if found is None else str(found.code)
 
 
