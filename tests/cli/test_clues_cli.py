@@ -58,6 +58,7 @@ CLUE_KEYS = {
     "overdue",
     "suspended",
     "version",
+    "voided",
 }
 
 
@@ -379,3 +380,39 @@ def test_report_round_counts_the_clues_by_case_and_state(handed: Cli) -> None:
         "2024-R1/U01  示例市财政局  1     2",
         "合计                       1     2",
     ]
+
+
+def test_void_withdraws_a_clue_that_the_lists_then_leave_out(handed: Cli) -> None:
+    assert handed.fail("clue", "void", C02, "--reason", "误录", *AS_DISCIPLINE) == (
+        f"clue {C02} cannot be voided: role discipline_group (纪检监察组) may not; "
+        "allowed: office (巡视办)"
+    )
+    assert (
+        handed.out(
+            "clue", "void", C02, "--reason", "与C01重复", *AS_OFFICE, "--at", "2024-09-04T10:00"
+        )
+        == f"clue {C02}: void (已撤销)\n"
+    )
+    assert handed.out("clue", "list", "--role", "office").splitlines()[1:] == [
+        LISTED.splitlines()[1]
+    ]
+    listed = handed.out("clue", "list", "--role", "office", "--include-void").splitlines()
+    assert listed[2].split() == [
+        "3",
+        C02,
+        "反映某科长违规兼职取酬",
+        "市审计局",
+        "已撤销",
+        "2024-12-03",
+    ]
+    shown = handed.out("clue", "show", C02, "--role", "office")
+    assert "撤销    2024-09-04 10:00  王主任 (office)  与C01重复\n" in shown
+    assert handed.json("clue", "show", C02, "--role", "office")["voided"] == {
+        "at": "2024-09-04T10:00:00+08:00",
+        "actor": "王主任",
+        "role": "office",
+        "reason": "与C01重复",
+    }
+    assert handed.fail("clue", "void", C02, "--reason", "再次", *AS_OFFICE).startswith(
+        f"clue {C02} is void (撤销): 与C01重复"
+    )

@@ -582,3 +582,37 @@ def test_a_calendar_load_moves_a_clue_s_rungs_and_records_it_in_its_history(
     old, new = moved[0].data["rung"]["old"]["fire_at"], moved[0].data["rung"]["new"]["fire_at"]
     assert new < old  # one working day fewer before the due date: the reminder comes earlier
     assert app.services.audit.verify().ok
+
+
+# -- withdrawn by mistake (#9.7) -------------------------------------------------------------
+
+
+def test_a_clue_voided_by_the_office_leaves_the_lists_stops_its_deadline_and_stays_audited(
+    onsite: App, clock: ManualClock
+) -> None:
+    clock.set(shanghai(2024, 9, 3, 10))
+    hand_over(onsite)
+    clues, read = onsite.services.clues, onsite.services.read.clues
+    with pytest.raises(Refused, match="cannot be voided: role discipline_group"):
+        clues.void(C01, actor="纪检监察组", role="discipline_group", reason="误报")
+    clock.set(shanghai(2024, 9, 4, 10))
+    clues.void(C01, actor="王主任", role="office", reason="与另一线索重复")
+
+    assert read.many(role="office") == []
+    [shown] = read.many(role="office", include_void=True)
+    assert (shown.voided is not None, shown.overdue) == (True, False)
+    assert shown.voided is not None and shown.voided.reason == "与另一线索重复"
+    with pytest.raises(Refused, match="is void"):
+        clues.fire(
+            C01,
+            "dispose",
+            actor="纪检监察组",
+            role="discipline_group",
+            records=ClueFire(disposition="初步核实"),
+        )
+    # Three months on, the void clue's disposition deadline raises nothing.
+    clock.set(shanghai(2024, 12, 10, 10))
+    raised = onsite.sweeper.sweep().raised
+    assert [r for r in raised if r.key is not None and r.key.kind == "clue"] == []
+    assert [e.kind for e in onsite.services.read.history.of(C01, "clue").events][-1] == "voided"
+    assert onsite.services.audit.verify().ok

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from xunshi.cli import render
+from xunshi.cli.lifecycle import void_command
 from xunshi.cli.options import actor_option, actor_options, instant
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
@@ -70,6 +71,7 @@ def clue_add(
 
 @clue.command("list")
 @click.option("--role", required=True, help=_ASKING)
+@click.option("--include-void", is_flag=True, help="Void (撤销) clues too.")
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--case", "case_ref", help="Only this case.")
 @click.option("--state", "stage", help="Only clues in this state, e.g. handed_over.")
@@ -82,6 +84,7 @@ def clue_list(
     case_ref: str | None,
     stage: str | None,
     overdue: bool,
+    include_void: bool,
 ) -> None:
     """The clues the role may see, with where each went and its deadline."""
     views = state.services().read.clues.many(
@@ -90,6 +93,7 @@ def clue_list(
         round_code=round_code,
         state=stage,
         overdue=overdue,
+        include_void=include_void,
     )
     tz = state.settings.tz
     render.emit(state, [v.to_json(tz) for v in views], lambda: render.clues_table(views))
@@ -102,7 +106,9 @@ def clue_list(
 def clue_show(state: State, clue_ref: str, role: str) -> None:
     """One clue: its summary, where it went, its disposition and deadline."""
     view = state.services().read.clues.one(parse_reference(clue_ref, "clue"), role=role)
-    render.emit(state, view.to_json(state.settings.tz), lambda: render.clue_text(view))
+    render.emit(
+        state, view.to_json(state.settings.tz), lambda: render.clue_text(view, state.settings.tz)
+    )
 
 
 @clue.command("fire")
@@ -244,3 +250,7 @@ def clues_import(
         result.to_json(),
         lambda: f"Imported {plural(result.clues, 'clue')} ({result.handed_over} handed over)",
     )
+
+
+# `clue void`: withdraw a clue recorded by mistake, as cases and items are.
+void_command(clue, "clue")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from xunshi.services.lifecycle import Lifecycle
     from xunshi.services.results import Change
 
-_ARTICLE = {"case": "a case", "item": "an item"}
+_ARTICLE = {"case": "a case", "item": "an item", "clue": "a clue (问题线索)"}
 _TRIGGER_EXAMPLE = {"case": "leave_site", "item": "submit or accept"}
 _MILESTONE_EXAMPLE = {"case": "", "item": " (e.g. office_accepted)"}
 # Only the definition's suspend_roles may stop or restart a clock; --help reads no database,
@@ -63,7 +63,7 @@ def add_lifecycle_commands(group: click.Group, kind: Literal["case", "item"]) ->
         "resume",
         "Restart the stage's clock; the due date moves by the working days suspended.",
     )
-    _void(group, kind)
+    void_command(group, kind)
 
     @group.command("history")
     @click.argument("name", metavar=kind.upper())
@@ -165,8 +165,9 @@ def _clock(group: click.Group, kind: Kind, verb: str, help_text: str) -> None:
         render.emit(state, change.to_json(state.settings.tz), lambda: line)
 
 
-def _void(group: click.Group, kind: Kind) -> None:
-    """`void`: withdraw a mistaken record (a case with its problems when asked)."""
+def void_command(group: click.Group, kind: Kind) -> None:
+    """`void`: withdraw a mistaken record (a case with its problems when asked); a clue's
+    group registers it too."""
 
     @group.command(
         "void",

@@ -493,7 +493,7 @@ def clues_table(views: Sequence[ClueView]) -> str:
                 v.summary,
                 v.receiver_name,
                 v.disposition,
-                v.state_title,
+                "已撤销" if v.voided is not None else v.state_title,
                 due_text(v.due_on, v.provisional),
                 "超期" if v.overdue else "",
             ]
@@ -502,7 +502,7 @@ def clues_table(views: Sequence[ClueView]) -> str:
     )
 
 
-def clue_text(view: ClueView) -> str:
+def clue_text(view: ClueView, tz: ZoneInfo) -> str:
     """`clue show`."""
     lines = [
         f"线索    {view.key}  #{view.id}",
@@ -521,6 +521,8 @@ def clue_text(view: ClueView) -> str:
         lines.append(f"结果    {view.outcome}")
     if view.items:
         lines.append(f"问题    {', '.join(view.items)}")
+    if view.voided is not None:
+        lines.append(f"撤销    {void_text(view.voided, tz)}")
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
 

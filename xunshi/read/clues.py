@@ -10,7 +10,7 @@ not even learn that clues exist.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,11 +20,13 @@ from sqlalchemy import Connection, Select, select
 from xunshi.definitions.schema import Definition
 from xunshi.errors import Refused
 from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.read.cases import void_json
 from xunshi.read.context import ReadContext
 from xunshi.read.history import History, read_history
 from xunshi.storage import queries as q
 from xunshi.workflow.clues import RECEIVERS, may_see, sight_refused
 from xunshi.workflow.resolve import InstanceRef, resolve_case, resolve_clue, resolve_round
+from xunshi.workflow.voids import VoidRecord, void_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class ClueView:
     overdue: bool
     suspended: bool
     version: int
+    voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
 
     @property
     def case(self) -> InstanceKey:
@@ -86,6 +89,7 @@ class ClueView:
             "overdue": self.overdue,
             "suspended": self.suspended,
             "version": self.version,
+            "voided": void_json(self.voided, tz),
         }
 
 
@@ -152,8 +156,10 @@ class ClueQueries:
         round_code: str | None = None,
         state: str | None = None,
         overdue: bool = False,
+        include_void: bool = False,
     ) -> list[ClueView]:
-        """The clues `role` may see that match every filter given, by case and code."""
+        """The clues `role` may see that match every filter given, by case and code; void
+        (撤销) ones only if asked for."""
         cl, i, r, u = q.clues, q.instances, q.rounds, q.units
         with self.ctx.reading() as conn:
             self._check_role(conn, role)
@@ -169,6 +175,8 @@ class ClueQueries:
             if state is not None:
                 self.ctx.registry.check_state(conn, "clue", state)
                 stmt = stmt.where(i.c.state == state)
+            if not include_void:
+                stmt = stmt.where(i.c.voided.is_(False))
             views = self._views(conn, list(conn.execute(stmt).mappings()))
             return [v for v in views if v.overdue] if overdue else views
 
@@ -182,6 +190,7 @@ class ClueQueries:
                 select(cl.c.case_id, i.c.definition_name, i.c.definition_version, i.c.state)
                 .join(i, i.c.id == cl.c.id)
                 .where(cl.c.case_id.in_(list(case_ids[start : start + 500])))
+                .where(i.c.voided.is_(False))
                 .order_by(cl.c.case_id, cl.c.code)
             )
             for case_id, name, version, state in rows:
@@ -221,8 +230,14 @@ class ClueQueries:
 
     def _views(self, conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> list[ClueView]:
         items = _linked_codes(conn, [row["id"] for row in rows])
+        voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
         today = self.ctx.today()
-        return [self._view(conn, row, items.get(row["id"], ()), today) for row in rows]
+        views = [self._view(conn, row, items.get(row["id"], ()), today) for row in rows]
+        # A void clue says so, and is never overdue: nothing more can happen to it.
+        return [
+            replace(view, voided=voided[view.id], overdue=False) if view.id in voided else view
+            for view in views
+        ]
 
     def _view(
         self, conn: Connection, row: Mapping[Any, Any], items: tuple[str, ...], today: date
