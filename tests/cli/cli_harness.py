@@ -62,6 +62,7 @@ CASE_KEYS = {
     "suspended",
     "milestones",
     "counts",
+    "follows",
     "version",
     "round",
     "unit",

@@ -201,6 +201,7 @@ def test_show_json(world: Cli) -> None:
         "suspended": False,
         "milestones": {"briefings_received": None, "training_done": None},
         "counts": {},
+        "follows": None,
         "version": 1,
         "round": ROUND,
         "unit": "U01",
@@ -771,3 +772,15 @@ def test_show_as_of_a_later_day_is_refused(world: Cli) -> None:
     message = world.fail("case", "show", KEY, "--as-of", "2099-01-01")
     assert message.startswith("--as-of 2099-01-01 23:59 is later than now (")
     assert message.endswith("); a case can be shown only as it was")
+
+
+def test_a_lookback_case_follows_an_earlier_case_of_its_unit(world: Cli) -> None:
+    world.run("round", "create", "2025-R1", "--title", "2025年第一轮巡视", "--start", "2025-03-03")
+    world.run("group", "add", "2025-R1", "G1", "--leader", "李四")
+    args = ["case", "start", "--round", "2025-R1", "--unit", "U01", "--group", "G1"]
+    args += ["--definition", "lookback", "--at", "2025-03-03T09:00"]
+
+    assert world.fail(*args, "--follows", "2024-R1/U02") == "case 2024-R1/U02 does not exist"
+    shown = world.out(*args, "--follows", KEY)
+    assert "接续    2024-R1/U01（回头看）\n" in shown
+    assert world.json("case", "show", "2025-R1/U01")["follows"] == KEY

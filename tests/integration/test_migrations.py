@@ -296,6 +296,7 @@ ADDED_COLUMNS = [
     ("0005", INSTANCE_COLUMNS_0005),
     ("0006", ESCALATION_COLUMNS_0006),
     ("0007", CLUE_TABLES_0007),
+    ("0008", [("add_table", "case_follows"), ("add_index", "ix_case_follows_earlier_case_id")]),
 ]
 
 

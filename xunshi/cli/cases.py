@@ -22,6 +22,11 @@ def case() -> None:
 @click.option("--group", "group_code", required=True, help="Group code.")
 @click.option("--definition", required=True, help="Definition name, e.g. regular.")
 @click.option("--batch", help="The round plan's batch (批次) the case belongs to.")
+@click.option(
+    "--follows",
+    metavar="CASE",
+    help="The unit's earlier case this one re-inspects (回头看), e.g. 2024-R1/U01.",
+)
 @actor_option("Who starts it")
 @click.option("--at", "at", metavar="TIME", help="When it starts (default now).")
 @pass_state
@@ -32,6 +37,7 @@ def case_start(
     group_code: str,
     definition: str,
     batch: str | None,
+    follows: str | None,
     actor: str,
     at: str | None,
 ) -> None:
@@ -45,6 +51,7 @@ def case_start(
         actor=actor,
         at=instant(state, at),
         batch=batch,
+        follows=None if follows is None else parse_reference(follows, "case"),
     )
     view = services.read.cases.one(started.key)
     tz = state.settings.tz

@@ -207,6 +207,8 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
     ]
     if view.voided is not None:
         lines.append(f"撤销    {void_text(view.voided, tz)}")
+    if view.follows is not None:
+        lines.append(f"接续    {view.follows}（回头看）")
     if view.due_on is not None:
         lines.append(f"期限    {due_text(view.due_on, view.provisional)}  {left_text(view)}")
     if view.milestones:

@@ -79,6 +79,7 @@ class CaseView:
     group_leader: str
     triggers: tuple[str, ...]  # what may be fired now (none while suspended, or void)
     voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
+    follows: InstanceKey | None = None  # the earlier case a 回头看 re-inspects
 
     @property
     def round(self) -> str:
@@ -114,11 +115,14 @@ class CaseView:
             "unit": self.unit,
             "group": self.group,
             "voided": void_json(self.voided, tz),
+            "follows": None if self.follows is None else str(self.follows),
         }
 
 
 def _case_select() -> Select[Any]:
-    i, c, r, u, g = q.instances, q.cases, q.rounds, q.units, q.groups
+    i, c, r, u, g, f = q.instances, q.cases, q.rounds, q.units, q.groups, q.case_follows
+    # The earlier case a 回头看 follows (the same unit): its round's code.
+    earlier, earlier_round = q.cases.alias("earlier"), q.rounds.alias("earlier_round")
     return (
         select(
             i,
@@ -127,12 +131,16 @@ def _case_select() -> Select[Any]:
             u.c.name.label("unit_name"),
             g.c.code.label("group_code"),
             g.c.leader.label("group_leader"),
+            earlier_round.c.code.label("follows_round"),
         )
         .select_from(c)
         .join(i, i.c.id == c.c.id)
         .join(r, r.c.id == c.c.round_id)
         .join(u, u.c.id == c.c.unit_id)
         .join(g, g.c.id == c.c.group_id)
+        .outerjoin(f, f.c.case_id == c.c.id)
+        .outerjoin(earlier, earlier.c.id == f.c.earlier_case_id)
+        .outerjoin(earlier_round, earlier_round.c.id == earlier.c.round_id)
     )
 
 
@@ -315,6 +323,9 @@ class CaseQueries:
             group=row["group_code"],
             group_leader=row["group_leader"],
             triggers=triggers,
+            follows=None
+            if row["follows_round"] is None
+            else InstanceKey(row["follows_round"], row["unit_code"]),
             voided=voided,
         )
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
 from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
-from xunshi.keys import InstanceKey
+from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 from xunshi.services.lifecycle import Lifecycle
 from xunshi.services.plan import read_plan
@@ -37,6 +38,7 @@ from xunshi.workflow.resolve import (
     find_group,
     find_round,
     find_unit,
+    resolve_case,
     resolve_round,
 )
 
@@ -197,9 +199,11 @@ class CaseService(Lifecycle):
         actor: str,
         at: datetime | None = None,
         batch: str | None = None,
+        follows: str | Reference | None = None,
     ) -> Started:
         """Start a unit's inspection in a round on the latest version of `definition`,
-        in batch `batch` of the round's plan if given."""
+        in batch `batch` of the round's plan if given, following (回头看) the unit's earlier
+        case `follows` if given."""
 
         def work(conn: Connection) -> Started:
             round_row = find_round(conn, round_code)
@@ -225,8 +229,11 @@ class CaseService(Lifecycle):
             key = InstanceKey(round_row.code, unit.code)
             if _case_id(conn, round_id, unit.id) is not None:
                 raise AlreadyExists(f"{key.label} already exists")
+            earlier = None
+            if follows is not None:
+                earlier = _earlier_case(conn, reference(follows, "case"), key, unit.id, round_row)
             return self._start(
-                conn, round_id, unit.id, group.id, key, definition, actor, at, planned
+                conn, round_id, unit.id, group.id, key, definition, actor, at, planned, earlier
             )
 
         return self.db.run(work, immediate=True)
@@ -242,6 +249,7 @@ class CaseService(Lifecycle):
         actor: str,
         at: datetime | None,
         planned: Planned | None = None,
+        earlier: InstanceRef | None = None,
     ) -> Started:
         if at is not None:
             start_on = conn.execute(
@@ -267,7 +275,9 @@ class CaseService(Lifecycle):
             at=at,
             key=key,
             plan=NO_PLAN if planned is None else planned.dates,
-            names=dict(names._mapping),
+            # A 回头看's earlier case is in its first event, beside the names it started with.
+            names=dict(names._mapping)
+            | ({} if earlier is None or earlier.key is None else {"follows": str(earlier.key)}),
         )
         case_id = outcome.instance.id
         conn.execute(
@@ -276,6 +286,10 @@ class CaseService(Lifecycle):
         )
         if planned is not None:
             conn.execute(q.batch_cases.insert(), {"case_id": case_id, "batch_id": planned.id})
+        if earlier is not None:
+            conn.execute(
+                q.case_follows.insert(), {"case_id": case_id, "earlier_case_id": earlier.id}
+            )
         return Started(case_id, key)
 
     def import_plan(
@@ -365,3 +379,23 @@ def _insert_unit(conn: Connection, code: str, name: str, category: str) -> int:
             {"code": code, "name": name, "category": category},
         ).scalar_one()
     )
+
+
+def _earlier_case(
+    conn: Connection, ref: Reference, key: InstanceKey, unit_id: int, round_row: Any
+) -> InstanceRef:
+    """The unit's case of an earlier round that a 回头看 `key` follows, or a refusal."""
+    earlier = resolve_case(conn, ref)
+    row = conn.execute(
+        select(q.cases.c.unit_id, q.rounds.c.start_on)
+        .join(q.rounds, q.rounds.c.id == q.cases.c.round_id)
+        .where(q.cases.c.id == earlier.id)
+    ).one()
+    if row.unit_id != unit_id:
+        raise Refused(f"{key.label} cannot follow {earlier.label}: it inspected another unit")
+    if row.start_on >= round_row.start_on:
+        raise Refused(
+            f"{key.label} cannot follow {earlier.label}: its round did not start before "
+            f"round {key.round} ({round_row.start_on.isoformat()})"
+        )
+    return earlier

@@ -157,6 +157,20 @@ class BatchCaseRow(SQLModel, table=True):
     batch_id: int = Field(foreign_key="round_batch.id", index=True)
 
 
+class CaseFollowsRow(SQLModel, table=True):
+    """A case that follows an earlier case of the same unit: a 回头看 (re-inspection) checks
+    how the earlier round's findings were rectified. At most one earlier case per case; the
+    link is also in the case's first event."""
+
+    __tablename__ = "case_follows"
+    case_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("inspection_case.id"), primary_key=True, autoincrement=False
+        )
+    )
+    earlier_case_id: int = Field(foreign_key="inspection_case.id", index=True)
+
+
 class RoundEventRow(SQLModel, table=True):
     """Something done once for many cases of a round: a round-wide milestone or trigger
     (`round event`, `round fire`) or a change of the plan (`round plan`).

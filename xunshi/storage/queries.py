@@ -284,6 +284,7 @@ SUPERSEDE_TIMERS = (
 batches = tables.round_batch
 batch_cases = tables.batch_case
 round_events = tables.round_event
+case_follows = tables.case_follows
 
 # A case's batch and its planned dates (no row: the case is in no batch).
 CASE_PLAN = (

@@ -313,6 +313,23 @@ batch_case = Table(
 )
 
 
+case_follows = Table(
+    "case_follows",
+    metadata,
+    Column(
+        "case_id",
+        Integer(),
+        ForeignKey("inspection_case.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "earlier_case_id", Integer(), ForeignKey("inspection_case.id"), index=True, nullable=False
+    ),
+)
+
+
 clue = Table(
     "clue",
     metadata,
