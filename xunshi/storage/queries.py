@@ -6,8 +6,9 @@ Built once at import from the Core tables; SQLAlchemy caches their compiled form
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, func, select, text
+from sqlalchemy import Insert, Select, and_, bindparam, func, select, text
 
 from xunshi.storage import tables
 
@@ -81,65 +82,57 @@ CASE_BY_KEY_CI = _CASE_WITH_INSTANCE.where(
     func.lower(units.c.code) == bindparam("unit_code"),
 ).limit(2)
 
-# A claimed timer with its fencing fields, its instance row and what names the instance.
-TIMER_FOR_FIRE = (
-    select(
-        timers.c.status.label("timer_status"),
-        timers.c.locked_by.label("timer_locked_by"),
-        timers.c.attempts.label("timer_attempts"),
-        instances,
-        rounds.c.code.label("round_code"),
-        units.c.code.label("unit_code"),
-        items.c.code.label("item_code"),
-        clues.c.code.label("clue_code"),
-        tasks.c.status.label("task_status"),
-        # What the notification says: the group, the unit, the problem, the measure.
-        groups.c.code.label("group_code"),
-        units.c.name.label("unit_name"),
-        items.c.title.label("item_title"),
-        tasks.c.number.label("task_number"),
-        tasks.c.measure.label("task_measure"),
-        tasks.c.responsible_person.label("task_person"),
-        tasks.c.lead_department.label("task_department"),
+
+def _with_names(base: Any, task_id: Any, *columns: Any) -> Select[Any]:
+    """`columns` of `base` (a timer or an escalation row), with its instance row and what
+    names it in a notification: the case's round, group and unit, the problem or the clue,
+    the task."""
+    return (
+        select(
+            *columns,
+            instances,
+            rounds.c.code.label("round_code"),
+            units.c.code.label("unit_code"),
+            items.c.code.label("item_code"),
+            clues.c.code.label("clue_code"),
+            tasks.c.status.label("task_status"),
+            groups.c.code.label("group_code"),
+            units.c.name.label("unit_name"),
+            items.c.title.label("item_title"),
+            tasks.c.number.label("task_number"),
+            tasks.c.measure.label("task_measure"),
+            tasks.c.responsible_person.label("task_person"),
+            tasks.c.lead_department.label("task_department"),
+        )
+        .select_from(base)
+        .join(instances, instances.c.id == base.c.instance_id)
+        .outerjoin(items, items.c.id == instances.c.id)
+        .outerjoin(clues, clues.c.id == instances.c.id)
+        .outerjoin(
+            cases, cases.c.id == func.coalesce(items.c.case_id, clues.c.case_id, instances.c.id)
+        )
+        .outerjoin(rounds, rounds.c.id == cases.c.round_id)
+        .outerjoin(groups, groups.c.id == cases.c.group_id)
+        .outerjoin(units, units.c.id == cases.c.unit_id)
+        .outerjoin(tasks, tasks.c.id == task_id)
     )
-    .select_from(timers)
-    .join(instances, instances.c.id == timers.c.instance_id)
-    .outerjoin(items, items.c.id == instances.c.id)
-    .outerjoin(clues, clues.c.id == instances.c.id)
-    .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, clues.c.case_id, instances.c.id))
-    .outerjoin(rounds, rounds.c.id == cases.c.round_id)
-    .outerjoin(groups, groups.c.id == cases.c.group_id)
-    .outerjoin(units, units.c.id == cases.c.unit_id)
-    .outerjoin(tasks, tasks.c.id == timers.c.task_id)
-    .where(timers.c.id == bindparam("timer_id"))
+
+
+# A claimed timer with its fencing fields, its instance row and what names the instance.
+TIMER_FOR_FIRE = _with_names(
+    timers,
+    timers.c.task_id,
+    timers.c.status.label("timer_status"),
+    timers.c.locked_by.label("timer_locked_by"),
+    timers.c.attempts.label("timer_attempts"),
+).where(timers.c.id == bindparam("timer_id"))
+
+# An escalation with its instance row and what its notification names: what a confirmed
+# proposal's notification is built from, as the sweep builds one.
+ESCALATION_FOR_NOTICE = _with_names(escalations, escalations.c.task_id).where(
+    escalations.c.id == bindparam("escalation_id")
 )
 
-# An escalation with its instance row and what its notification names (as TIMER_FOR_FIRE
-# gives them): what a confirmed proposal's notification is built from.
-ESCALATION_FOR_NOTICE = (
-    select(
-        instances,
-        rounds.c.code.label("round_code"),
-        units.c.code.label("unit_code"),
-        items.c.code.label("item_code"),
-        groups.c.code.label("group_code"),
-        units.c.name.label("unit_name"),
-        items.c.title.label("item_title"),
-        tasks.c.number.label("task_number"),
-        tasks.c.measure.label("task_measure"),
-        tasks.c.responsible_person.label("task_person"),
-        tasks.c.lead_department.label("task_department"),
-    )
-    .select_from(escalations)
-    .join(instances, instances.c.id == escalations.c.instance_id)
-    .outerjoin(items, items.c.id == instances.c.id)
-    .outerjoin(cases, cases.c.id == func.coalesce(items.c.case_id, instances.c.id))
-    .outerjoin(rounds, rounds.c.id == cases.c.round_id)
-    .outerjoin(groups, groups.c.id == cases.c.group_id)
-    .outerjoin(units, units.c.id == cases.c.unit_id)
-    .outerjoin(tasks, tasks.c.id == escalations.c.task_id)
-    .where(escalations.c.id == bindparam("escalation_id"))
-)
 
 # The escalation of a rung, or nothing (no row returned) if the rung was already raised.
 _ESCALATION_KEY = ["instance_id", "stage_seq", "task_id", "level"]

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ def shown_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class RobotChannel:
+class RobotChannel(ABC):
     """A group robot: post the platform's message, check the platform's answer."""
 
     name = "robot"
@@ -68,9 +69,9 @@ class RobotChannel:
         )
         return self.check(answer)
 
+    @abstractmethod
     def request(self, message: Message, now: datetime) -> tuple[str, dict[str, Any]]:
         """The URL to post to and the JSON body, signed as of `now` where signing applies."""
-        raise NotImplementedError
 
     def check(self, answer: bytes) -> str:
         """`errcode 0: ok` for a delivery; DeliveryFailed with the platform's code otherwise."""
