@@ -23,13 +23,30 @@ class Need:
 
 
 @dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A passing 整改评估 (full marks): what a trigger guarded by `evaluated` needs first."""
+
+    score: int
+    grade: str
+    dimensions: tuple[tuple[str, int], ...]
+    role: str
+
+    def options(self) -> list[str]:
+        """`case evaluate` options for it (without the case and --actor)."""
+        dims = [a for name, w in self.dimensions for a in ("--dimension", f"{name}={w}")]
+        return ["--score", str(self.score), "--grade", self.grade, *dims, "--role", self.role]
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
-    """Leaving `stage` forwards: record `needs`, then fire `trigger` as `role`."""
+    """Leaving `stage` forwards: record `needs` (and the evaluation, if the trigger needs
+    one), then fire `trigger` as `role`."""
 
     stage: str
     needs: tuple[Need, ...]
     trigger: str
     role: str
+    evaluation: Evaluation | None = None
 
     @property
     def milestones(self) -> tuple[str, ...]:
@@ -70,4 +87,9 @@ def _step(defn: Definition, state: str, move: Transition) -> Step:
         needs.append(
             Need(name, milestone.roles[0] if milestone.roles else role, bool(milestone.count))
         )
-    return Step(state, tuple(needs), move.trigger, role)
+    evaluation = None
+    if "evaluated" in move.guards and defn.evaluation is not None:
+        evaluation = Evaluation(
+            100, defn.evaluation.grades[0][0], defn.evaluation.dimensions, defn.evaluation.roles[0]
+        )
+    return Step(state, tuple(needs), move.trigger, role, evaluation)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from xunshi.bootstrap import Services, services
 from xunshi.config import Settings
-from xunshi.definitions.durations import PlanDue
+from xunshi.definitions.durations import MilestoneDue, PlanDue
 from xunshi.definitions.schema import Definition, Transition
 from xunshi.errors import BadInput, Refused
 from xunshi.read.cases import CaseView
@@ -160,6 +160,8 @@ def _plan_stage(case: _Case, state: str, rng: random.Random) -> None:
     if isinstance(due, PlanDue):
         # The demo's sample plan has no batches: such a stage runs on its fallback limit.
         due = due.fallback
+    elif isinstance(due, MilestoneDue):
+        due = due.after
     if due is None:
         return
     limit = {"wd": due.amount, "d": due.amount * 5 // 7, "mo": due.amount * 21}[due.unit]

@@ -63,6 +63,7 @@ CASE_KEYS = {
     "milestones",
     "counts",
     "follows",
+    "evaluation",  # null, or the latest 整改评估 (grade, score, dimensions, who and when)
     "version",
     "round",
     "unit",
@@ -210,6 +211,11 @@ def drive(cli: Cli, case: str, stages: int, times: Iterator[str], name: str = "r
             cli.run(
                 "case", "milestone", case, need.name, "--actor", "张三", "--role", need.role,
                 "--at", next(times), *count,
+            )  # fmt: skip
+        if step.evaluation is not None:
+            cli.run(
+                "case", "evaluate", case, *step.evaluation.options(), "--actor", "张三",
+                "--at", next(times),
             )  # fmt: skip
         at = next(times)
         cli.run(

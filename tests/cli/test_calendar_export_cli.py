@@ -119,7 +119,7 @@ def test_tasks_and_problem_stages(rectifying: Cli, tmp_path: Path) -> None:
     )
     events = read((tmp_path / "r.ics").read_text(encoding="utf-8"))
     assert {uid: e["summary"] for uid, e in events.items()} == {
-        "case/2024-R1/U01/rectification@xunshi": "【期限】2024-R1/U01 整改",
+        "case/2024-R1/U01/rectification@xunshi": "【期限】2024-R1/U01 集中整改",
         "item/2024-R1/U01/P01/identified@xunshi": "【问题期限】2024-R1/U01/P01 问题确认",
         "task/2024-R1/U01/P01#1@xunshi": "【整改任务】2024-R1/U01/P01#1 制定学习计划",
     }

@@ -202,6 +202,7 @@ def test_show_json(world: Cli) -> None:
         "milestones": {"briefings_received": None, "training_done": None},
         "counts": {},
         "follows": None,
+        "evaluation": None,
         "version": 1,
         "round": ROUND,
         "unit": "U01",
@@ -400,20 +401,26 @@ def test_milestone_role_not_defined(world: Cli) -> None:
 
 def test_the_unit_records_its_own_rectification_milestones(rectifying: Cli) -> None:
     # 整改's three lists and reports are the unit's (its party secretary's) to record, not the
-    # office's; the main leader's report only the secretary's.
+    # office's; the main leader's report (in 整改报告) only the secretary's.
     assert refused(rectifying, "milestone", "three_lists", role="office") == (
         "case 2024-R1/U01 cannot record three_lists (制定问题、任务、责任三张清单): role office "
         "(巡视办) may not; allowed: party_secretary (被巡视党组织书记), unit_liaison "
         "(被巡视单位联络员)"
     )
+    assert refused(rectifying, "milestone", "leader_report", role="party_secretary") == (
+        "case 2024-R1/U01 cannot record leader_report: stage 集中整改 (rectification) has no "
+        "such milestone (its milestones: three_lists, democratic_life_meeting)"
+    )
+    act(rectifying, "milestone", "three_lists", role="unit_liaison", actor="联络员")
+    act(rectifying, "milestone", "democratic_life_meeting", role="party_secretary", actor="赵书记")
+    act(rectifying, "fire", "to_report", role="party_secretary", actor="赵书记")
     assert refused(rectifying, "milestone", "leader_report", role="unit_liaison") == (
         "case 2024-R1/U01 cannot record leader_report (报送主要负责人组织落实情况报告): role "
         "unit_liaison (被巡视单位联络员) may not; allowed: party_secretary (被巡视党组织书记)"
     )
-    act(rectifying, "milestone", "three_lists", role="unit_liaison", actor="联络员")
     act(rectifying, "milestone", "leader_report", role="party_secretary", actor="赵书记")
     milestones = rectifying.json("case", "show", KEY)["milestones"]
-    assert [name for name, at in milestones.items() if at] == ["three_lists", "leader_report"]
+    assert [name for name, at in milestones.items() if at] == ["leader_report"]
 
 
 def test_a_counted_milestone_is_recorded_with_its_number(world: Cli) -> None:
@@ -526,7 +533,8 @@ def test_fire_an_unknown_trigger(world: Cli) -> None:
     assert refused(world, "fire", "move_out") == (
         "case 2024-R1/U01 cannot move_out: regular has no such trigger (move_in, leave_site, "
         "report, revise_report, approve_report, send_back, to_party_group, give_feedback, "
-        "start_rectification, close)"
+        "start_rectification, revise_plan, approve_plan, to_report, accept_report, to_ongoing, "
+        "periodic_report, to_evaluation, rerectify, close)"
     )
 
 
@@ -565,8 +573,10 @@ def test_a_closed_case_refuses_everything(world: Cli) -> None:
         "单位    U01 示例市财政局\n"
         "巡视组  G1  组长 张三\n"
         "类型    常规巡视 (regular v1)\n"
-        "阶段    完成 (closed)  since 2024-09-04 06:00\n"
-        "版本    23\n"
+        "阶段    完成 (closed)  since 2024-09-04 18:00\n"
+        "整改评估  好 100分（组织领导 20，整改落实 40，建章立制 20，成果运用 20） "
+        "2024-09-04 17:00 张三\n"
+        "版本    35\n"
     )
     shown = world.json("case", "show", KEY)
     assert (shown["due_on"], shown["overdue"], shown["milestones"]) == (None, False, {})

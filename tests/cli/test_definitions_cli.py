@@ -27,25 +27,23 @@ INVALID_FILES = sorted(p for p in INVALID.glob("*.yaml") if p.name != "unknown_g
 REGULAR_SHOWN = """\
 regular v1  常规巡视  (case, calendar cn)
 
-阶段              名称                   期限                   里程碑 (* 必需)
-巡前准备          preparation            15wd                   *briefings_received 听取有关部门情况通报, \
-*training_done 巡前培训
-现场巡视          onsite                 plan.leave, else 30wd  *contacts_published 公布联系方式, \
-*individual_talks 个别谈话（计人次）, petitions_received 受理信访举报（计件）, document_review 调阅资料（计份）, \
-sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动, \
-*leader_talk 与主要负责人沟通
-形成报告          drafting               15wd                   live_briefing 活情况通报, \
-leads_handed_over 移交问题线索
-巡视办审核        office_review          10wd                   *joint_review 组办共商
-领导小组听取汇报  leading_group_hearing  10wd                   *leading_group_heard 领导小组听取汇报
-党组听取汇报      party_hearing          10wd                   *party_group_heard 党组（书记专题会）听取汇报
-反馈              feedback               10wd                   *feedback_meeting 召开反馈会议, \
-*individual_feedback 向领导班子成员个别反馈
-整改              rectification          2mo                    *three_lists 制定问题、任务、责任三张清单, \
-*rectification_report 报送整改报告, *leader_report 报送主要负责人组织落实情况报告, progress_disclosed 公开整改进展
+阶段              名称                   期限                        里程碑 (* 必需)
+巡前准备          preparation            15wd                        *briefings_received 听取有关部门情况通报, *training_done 巡前培训
+现场巡视          onsite                 plan.leave, else 30wd       *contacts_published 公布联系方式, *individual_talks 个别谈话（计人次）, petitions_received 受理信访举报（计件）, document_review 调阅资料（计份）, sinking_visits 下沉了解, *midterm_consultation 中期会商, audit_linkage 巡审联动, *leader_talk 与主要负责人沟通
+形成报告          drafting               15wd                        live_briefing 活情况通报, leads_handed_over 移交问题线索
+巡视办审核        office_review          10wd                        *joint_review 组办共商
+领导小组听取汇报  leading_group_hearing  10wd                        *leading_group_heard 领导小组听取汇报
+党组听取汇报      party_hearing          10wd                        *party_group_heard 党组（书记专题会）听取汇报
+反馈              feedback               10wd                        *feedback_meeting 召开反馈会议, *individual_feedback 向领导班子成员个别反馈
+整改方案          rectification_plan     15wd                        *plan_submitted 报送整改方案, *plan_reviewed_office 巡视办审核整改方案, *plan_reviewed_discipline 纪检监察组审核整改方案, *plan_reviewed_organization 组织部审核整改方案
+集中整改          rectification          2mo after feedback_meeting  *three_lists 制定问题、任务、责任三张清单, *democratic_life_meeting 召开整改专题民主生活会
+整改报告          rectification_report   2mo after feedback_meeting  *rectification_report 报送整改情况报告, *leader_report 报送主要负责人组织落实情况报告
+公开整改进展      publication            10wd                        *progress_published 公开整改进展情况
+常态化整改        ongoing                6mo
+整改评估          evaluation             20wd
 完成              closed (final)
 
-触发                 从                     到                     角色          条件
+触发                 从                     到                     角色                                   条件
 move_in              preparation            onsite                 group_leader
 leave_site           onsite                 drafting               group_leader
 report               drafting               office_review          group_leader
@@ -54,15 +52,23 @@ approve_report       office_review          leading_group_hearing  office
 send_back            leading_group_hearing  onsite                 office
 to_party_group       leading_group_hearing  party_hearing          office
 give_feedback        party_hearing          feedback               office
-start_rectification  feedback               rectification          office
-close                rectification          closed                 office        all_items_settled
+start_rectification  feedback               rectification_plan     office
+revise_plan          rectification_plan     rectification_plan     office
+approve_plan         rectification_plan     rectification          office
+to_report            rectification          rectification_report   party_secretary, unit_liaison, office
+accept_report        rectification_report   publication            office
+to_ongoing           publication            ongoing                office
+periodic_report      ongoing                ongoing                party_secretary, unit_liaison
+to_evaluation        ongoing                evaluation             office                                 all_items_settled
+rerectify            evaluation             rectification          office
+close                evaluation             closed                 office                                 evaluated
 
 级别  时点  名称              方式                     通知
 0     -3wd  到期提醒          提醒 → 巡视办            巡视办
 1     0     超期提醒          提醒 → 巡视办            巡视办
 2     5wd   超期报告领导小组  提醒 → 巡视工作领导小组  巡视工作领导小组
 
-整改 (rectification) 阶段督办:
+整改方案 (rectification_plan)、集中整改 (rectification)、整改报告 (rectification_report)、公开整改进展 (publication)、常态化整改 (ongoing) 阶段督办:
 级别  时点   名称            方式                                   通知
 0     -10wd  整改期限提醒    提醒 → 被巡视单位联络员                被巡视单位联络员, 被巡视党组织书记
 1     0      整改超期预警    预警 → 被巡视单位联络员                被巡视单位联络员, 巡视办
@@ -81,7 +87,12 @@ stateDiagram-v2
     leading_group_hearing : 领导小组听取汇报 (10wd)
     party_hearing : 党组听取汇报 (10wd)
     feedback : 反馈 (10wd)
-    rectification : 整改 (2mo)
+    rectification_plan : 整改方案 (15wd)
+    rectification : 集中整改 (2mo after feedback_meeting)
+    rectification_report : 整改报告 (2mo after feedback_meeting)
+    publication : 公开整改进展 (10wd)
+    ongoing : 常态化整改 (6mo)
+    evaluation : 整改评估 (20wd)
     closed : 完成
     preparation --> onsite : move_in (group_leader)
     onsite --> drafting : leave_site (group_leader)
@@ -91,8 +102,16 @@ stateDiagram-v2
     leading_group_hearing --> onsite : send_back (office)
     leading_group_hearing --> party_hearing : to_party_group (office)
     party_hearing --> feedback : give_feedback (office)
-    feedback --> rectification : start_rectification (office)
-    rectification --> closed : close (office)
+    feedback --> rectification_plan : start_rectification (office)
+    rectification_plan --> rectification_plan : revise_plan (office)
+    rectification_plan --> rectification : approve_plan (office)
+    rectification --> rectification_report : to_report (party_secretary, unit_liaison, office)
+    rectification_report --> publication : accept_report (office)
+    publication --> ongoing : to_ongoing (office)
+    ongoing --> ongoing : periodic_report (party_secretary, unit_liaison)
+    ongoing --> evaluation : to_evaluation (office)
+    evaluation --> rectification : rerectify (office)
+    evaluation --> closed : close (office)
     closed --> [*]
 """
 
@@ -206,7 +225,7 @@ def test_show_unknown_version(ready: Cli) -> None:
 
 def test_validate_a_builtin_file(cli: Cli) -> None:
     assert cli.out("definitions", "validate", str(REGULAR)) == (
-        f"{REGULAR}: ok (regular, 9 states, 10 transitions)\n"
+        f"{REGULAR}: ok (regular, 14 states, 18 transitions)\n"
     )
     assert cli.files() == []
 
@@ -244,7 +263,7 @@ def test_validate_several_files(cli: Cli) -> None:
 
     result = cli.run("definitions", "validate", str(several), str(good), str(syntax), code=1)
 
-    assert result.stdout == f"{good}: ok (mobile, 9 states, 10 transitions)\n"
+    assert result.stdout == f"{good}: ok (mobile, 14 states, 18 transitions)\n"
     problems = expected_problems(several) + expected_problems(syntax)
     assert result.stderr == "".join(f"{p}\n" for p in problems) + (
         "Error: 2 of 3 files are not valid definitions\n"
@@ -266,7 +285,7 @@ def test_validate_json(cli: Cli) -> None:
 
 def test_validate_json_all_good(cli: Cli) -> None:
     assert cli.json("definitions", "validate", str(REGULAR)) == [
-        {"file": str(REGULAR), "ok": True, "name": "regular", "states": 9, "transitions": 10}
+        {"file": str(REGULAR), "ok": True, "name": "regular", "states": 14, "transitions": 18}
     ]
 
 
@@ -278,7 +297,7 @@ def test_validate_goes_on_after_a_missing_file(cli: Cli) -> None:
     # Every FILE is checked: one missing file must not hide what the others say.
     result = cli.run("definitions", "validate", "nope.yaml", str(REGULAR), code=1)
 
-    assert result.stdout == f"{REGULAR}: ok (regular, 9 states, 10 transitions)\n"
+    assert result.stdout == f"{REGULAR}: ok (regular, 14 states, 18 transitions)\n"
     assert "nope.yaml" in result.stderr
 
 
@@ -389,7 +408,7 @@ def test_diagram_dot(ready: Cli) -> None:
     assert '    "preparation" [label="巡前准备\\npreparation\\n15wd"];' in lines
     assert '    "closed" [label="完成\\nclosed", shape=doublecircle];' in lines
     assert '    "leading_group_hearing" -> "onsite" [label="send_back"];' in lines
-    assert text.count(" -> ") == 11  # the start arrow and 10 transitions
+    assert text.count(" -> ") == 19  # the start arrow and 18 transitions
 
 
 def test_diagram_json(ready: Cli) -> None:
@@ -452,6 +471,7 @@ def test_a_new_version_may_not_change_the_subject(ready: Cli, tmp_path: Path) ->
     regular = re.sub(r"    tags: \[[a-z_, ]*\]\n", "", regular)  # tags of case states only
     # The round plan dates cases only.
     regular = regular.replace("due: {plan: leave, else: 30wd}", "due: 30wd")
+    regular = re.sub(r"\nevaluation:\n(  .*\n)+", "\n", regular)  # 整改评估 scores cases only
     as_item.write_text(regular, "utf-8")
     assert ready.fail("definitions", "load", str(as_item), "--replace-builtin") == (
         "definition regular is for cases; a new version cannot be for items (give it another name)"

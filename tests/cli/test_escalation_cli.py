@@ -631,20 +631,20 @@ def test_a_proposal_waits_for_the_office_then_notifies(world: Cli, tmp_path: Pat
 
 
 RECTIFYING_TABLE = """\
-编号  案件         阶段  级别  名称            方式                        通知                                                  期限        发出              状态    送达
-1     2024-R1/U01  整改  0     整改期限提醒    提醒 → unit_liaison         unit_liaison, party_secretary                         2024-11-03  2024-10-21 00:00  待处理  log 已送达
-2     2024-R1/U01  整改  1     整改超期预警    预警 → unit_liaison         unit_liaison, office                                  2024-11-03  2024-11-04 00:00  待处理  log 已送达
-3     2024-R1/U01  整改  2     整改督办        督办函 → party_secretary    party_secretary, office, discipline_group             2024-11-03  2024-11-09 00:00  待处理  log 已送达
-4     2024-R1/U01  整改  3     约谈主要负责人  约谈 → party_secretary      party_secretary, discipline_group, organization_dept  2024-11-03  2024-11-16 00:00  待决定
-5     2024-R1/U01  整改  4     问责建议        问责建议 → party_secretary  leading_group, discipline_group, organization_dept    2024-11-03  2024-11-30 00:00  待决定
+编号  案件         阶段      级别  名称            方式                        通知                                                  期限        发出              状态    送达
+1     2024-R1/U01  集中整改  0     整改期限提醒    提醒 → unit_liaison         unit_liaison, party_secretary                         2024-11-03  2024-10-21 00:00  待处理  log 已送达
+2     2024-R1/U01  集中整改  1     整改超期预警    预警 → unit_liaison         unit_liaison, office                                  2024-11-03  2024-11-04 00:00  待处理  log 已送达
+3     2024-R1/U01  集中整改  2     整改督办        督办函 → party_secretary    party_secretary, office, discipline_group             2024-11-03  2024-11-09 00:00  待处理  log 已送达
+4     2024-R1/U01  集中整改  3     约谈主要负责人  约谈 → party_secretary      party_secretary, discipline_group, organization_dept  2024-11-03  2024-11-16 00:00  待决定
+5     2024-R1/U01  集中整改  4     问责建议        问责建议 → party_secretary  leading_group, discipline_group, organization_dept    2024-11-03  2024-11-30 00:00  待决定
 """  # noqa: E501
 
 
 def test_rectification_climbs_the_unit_s_ladder_to_proposals(rectifying: Cli) -> None:
-    # 整改 entered 2024-09-03 and is due two months later, 2024-11-03 (a Sunday). Its own
-    # ladder: level 0 at the start of the tenth working day before (10-21), level 1 when it is
-    # overdue (11-04), levels 2, 3 and 4 the day after the fifth, tenth and twentieth working
-    # day past it (11-08, 11-15, 11-29): 11-09, 11-16 and 11-30.
+    # 集中整改 is due two months after the feedback meeting (2024-09-03): 2024-11-03, a Sunday.
+    # Its own ladder: level 0 at the start of the tenth working day before (10-21), level 1
+    # when it is overdue (11-04), levels 2, 3 and 4 the day after the fifth, tenth and
+    # twentieth working day past it (11-08, 11-15, 11-29): 11-09, 11-16 and 11-30.
     def raised(now: str) -> list[tuple[int, str]]:
         return [(r["level"], r["raised_at"]) for r in rectifying.json("escalate", "--now", now)]
 

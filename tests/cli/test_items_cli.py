@@ -913,8 +913,8 @@ def test_problems_are_added_only_in_the_stages_the_definition_allows(
     (tmp_path / "categories.yaml").write_text(CATEGORIES, encoding="utf-8")
     world.run("categories", "load", "categories.yaml")
     rule = (
-        "problems are added in 整改 (rectification), 立行立改 (--fix-now) problems also in "
-        "现场巡视 (onsite)"
+        "problems are added in 整改方案 (rectification_plan) or 集中整改 (rectification), "
+        "立行立改 (--fix-now) problems also in 现场巡视 (onsite)"
     )
     assert world.fail(*p09()) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
     assert world.fail(*p09("--fix-now")) == f"case {KEY} is in 巡前准备 (preparation): {rule}"
@@ -931,15 +931,15 @@ def test_a_problem_is_not_dated_before_its_case_entered_its_stage(
     before = rectifying.json("item", "list")
 
     assert rectifying.fail(*p09("--at", "2024-09-02T12:00")) == (
-        f"item {KEY}/P09 cannot be added at 2024-09-02 12:00: case {KEY} entered 整改 "
-        "(rectification) at 2024-09-03 03:00"
+        f"item {KEY}/P09 cannot be added at 2024-09-02 12:00: case {KEY} entered 集中整改 "
+        "(rectification) at 2024-09-03 08:00"
     )
     path = write_items(tmp_path / "items.csv", GOOD_LINES[2])
     assert rectifying.fail(
         "items", "import", str(path), "--actor", "王主任", "--at", "2024-01-01"
     ) == (
-        f"item {KEY}/P03 cannot be added at 2024-01-01 00:00: case {KEY} entered 整改 "
-        "(rectification) at 2024-09-03 03:00"
+        f"item {KEY}/P03 cannot be added at 2024-01-01 00:00: case {KEY} entered 集中整改 "
+        "(rectification) at 2024-09-03 08:00"
     )
     assert rectifying.json("item", "list") == before
-    assert rectifying.json(*p09("--at", "2024-09-03T03:00"))["key"] == f"{KEY}/P09"
+    assert rectifying.json(*p09("--at", "2024-09-03T08:00"))["key"] == f"{KEY}/P09"

@@ -180,6 +180,15 @@ def leave_stage(app: App, key: str, stage: str) -> None:
                     role=need.role,
                     count=12 if need.counted else None,
                 )
+            if step.evaluation is not None:
+                app.services.cases.evaluate(
+                    key,
+                    score=step.evaluation.score,
+                    grade=step.evaluation.grade,
+                    dimensions=dict(step.evaluation.dimensions),
+                    actor="巡视办",
+                    role=step.evaluation.role,
+                )
             app.services.cases.fire(key, step.trigger, actor="张组长", role=step.role)
             return
     raise ValueError(f"{stage} is not on the forward path")

@@ -217,8 +217,12 @@ class Rectifying:
         self.clock.advance(delta)
 
     def close_case_ready(self, case: str) -> None:
-        """Record the three milestones of `case`'s rectification (where `case()` put it)."""
-        self.world.milestones_of(case, "rectification")
+        """Carry `case` from 集中整改 (where `case()` put it) into 常态化整改."""
+        self.world.close_case_ready(case)
+
+    def close_case(self, case: str) -> None:
+        """From 常态化整改 or 整改评估: on to 整改评估 (settled items required), evaluate, close."""
+        self.world.close_case(case)
 
     def sql(self, statement: str, **params: Any) -> None:
         """Run one statement (to tamper with the database), committed."""

@@ -65,6 +65,8 @@ def world(app: App, clock: ManualClock) -> int:
     untagged = (BUILTIN / "regular.yaml").read_text(encoding="utf-8")
     untagged = untagged.replace("\nname: regular\n", "\nname: regular_untagged\n")
     untagged = re.sub(r"    tags: \[[a-z_, ]*\]\n", "", untagged)
+    # Without its stage tagged `evaluation`, 整改评估 is not declared either.
+    untagged = re.sub(r"\nevaluation:\n(  .*\n)+", "\n", untagged)
     app.services.definitions.load(untagged, "regular_untagged.yaml", "巡视办")
     cases.start_case(
         round_code="2025-R1",

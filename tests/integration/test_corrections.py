@@ -235,14 +235,18 @@ def test_a_void_problem_no_longer_holds_its_case_open(rect: Rectifying, app: App
     rect.begin(P01)
     rect.accept(P01)
     rect.close_case_ready(U01)
-    close = lambda: app.services.cases.fire(U01, "close", actor=OFFICE, role="office")  # noqa: E731
-    assert refused(app, close) == (
-        f"case {U01} cannot close: 1 item is neither accepted nor long-term: P02 (identified)"
+    to_evaluation = lambda: app.services.cases.fire(  # noqa: E731
+        U01, "to_evaluation", actor=OFFICE, role="office"
+    )
+    assert refused(app, to_evaluation) == (
+        f"case {U01} cannot to_evaluation: 1 item is neither accepted nor long-term: "
+        "P02 (identified)"
     )
 
     void(app, P02, "item")
 
-    assert close().instance.state == "closed"
+    rect.close_case(U01)
+    assert app.services.read.cases.one(U01).state == "closed"
 
 
 # -- void: no timer, no escalation ----------------------------------------------------------

@@ -66,12 +66,19 @@ def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
         ("approve_report", "office_review", "leading_group_hearing"),
         ("to_party_group", "leading_group_hearing", "party_hearing"),
         ("give_feedback", "party_hearing", "feedback"),
-        ("start_rectification", "feedback", "rectification"),
-        ("close", "rectification", "closed"),
+        ("start_rectification", "feedback", "rectification_plan"),
+        ("approve_plan", "rectification_plan", "rectification"),
+        ("to_report", "rectification", "rectification_report"),
+        ("accept_report", "rectification_report", "publication"),
+        ("to_ongoing", "publication", "ongoing"),
+        ("to_evaluation", "ongoing", "evaluation"),
+        ("close", "evaluation", "closed"),
     ]
-    # 1 started + 14 required milestones (2 + 4 + 0 + 1 + 1 + 1 + 2 + 3) + 8 transitions.
-    assert [e.seq for e in history] == list(range(1, 24))
-    assert [e.kind for e in history].count("milestone") == 14
+    # 1 started + 20 required milestones (2 + 4 + 0 + 1 + 1 + 1 + 2 + 4 + 2 + 2 + 1 + 0 + 0),
+    # 1 evaluation (整改评估) and 13 transitions.
+    assert [e.seq for e in history] == list(range(1, 36))
+    assert [e.kind for e in history].count("milestone") == 20
+    assert [e.kind for e in history].count("evaluated") == 1
     assert history[0].kind == "started"
     assert history[0].data == {
         "definition": "regular",
@@ -84,10 +91,10 @@ def test_a_case_runs_the_forward_path_to_closed(app: App, world: World) -> None:
     assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(history))
     view = app.services.read.cases.one(ref.key)
     assert (view.state, view.state_title, view.final) == ("closed", "完成", True)
-    assert (view.version, view.due_on, view.triggers, view.milestones) == (23, None, (), ())
-    assert view.entered_at == T0 + timedelta(hours=22 * 3)
+    assert (view.version, view.due_on, view.triggers, view.milestones) == (35, None, (), ())
+    assert view.entered_at == T0 + timedelta(hours=34 * 3)
     report = app.services.audit.verify()
-    assert (report.ok, report.chains, report.events) == (True, 1, 23)
+    assert (report.ok, report.chains, report.events) == (True, 1, 35)
 
 
 def test_each_command_appends_one_event_and_moves_the_row(app: App, world: World) -> None:
@@ -125,7 +132,8 @@ REGULAR_ROLES = (
 )
 REGULAR_TRIGGERS = (
     "move_in, leave_site, report, revise_report, approve_report, send_back, to_party_group, "
-    "give_feedback, start_rectification, close"
+    "give_feedback, start_rectification, revise_plan, approve_plan, to_report, accept_report, "
+    "to_ongoing, periodic_report, to_evaluation, rerectify, close"
 )
 
 
@@ -206,16 +214,16 @@ def test_several_missing_milestones_are_named_in_declaration_order(app: App, wor
         "case 2024-R1/U01 cannot move_in: milestones briefings_received (听取有关部门情况通报), "
         "training_done (巡前培训) not recorded",
     )
-    world.drive_to(KEY, "rectification")
-    app.services.cases.record_milestone(
-        KEY, "rectification_report", actor="联络员", role="unit_liaison"
-    )
+    # The rectification plan is approved only once all three reviewers have recorded theirs.
+    world.drive_to(KEY, "rectification_plan")
+    app.services.cases.record_milestone(KEY, "plan_reviewed_office", actor="巡视办", role="office")
     assert_refused(
         world,
-        fire(app, "close", "office"),
+        fire(app, "approve_plan", "office"),
         Refused,
-        "case 2024-R1/U01 cannot close: milestones three_lists (制定问题、任务、责任三张清单), "
-        "leader_report (报送主要负责人组织落实情况报告) not recorded",
+        "case 2024-R1/U01 cannot approve_plan: milestones plan_submitted (报送整改方案), "
+        "plan_reviewed_discipline (纪检监察组审核整改方案), plan_reviewed_organization "
+        "(组织部审核整改方案) not recorded",
     )
 
 
@@ -426,15 +434,21 @@ def test_due_dates_on_entry_follow_the_cn_calendar(
     )
 
 
-def test_rectification_is_due_two_months_after_entry(
+def test_rectification_is_due_two_months_after_the_feedback_meeting(
     app: App, world: World, clock: ManualClock
 ) -> None:
     world.case()
     world.drive_to(KEY, "feedback")
     clock.set(shanghai(2024, 12, 31, 15, 0))
-    world.milestones_of(KEY, "feedback")
+    world.milestones_of(KEY, "feedback")  # the feedback meeting: 2024-12-31
+    clock.set(shanghai(2025, 1, 6, 9, 0))
     outcome = app.services.cases.fire(KEY, "start_rectification", actor="巡视办", role="office")
-    assert outcome.instance.due_on == date(2025, 2, 28)  # day clamped
+    assert outcome.instance.due_on == CN.add_working_days(date(2025, 1, 6), 15)  # 整改方案
+    clock.set(shanghai(2025, 1, 20, 9, 0))
+    world.milestones_of(KEY, "rectification_plan")
+    outcome = app.services.cases.fire(KEY, "approve_plan", actor="巡视办", role="office")
+    # Two months from the meeting (day clamped), not from the plan's approval.
+    assert outcome.instance.due_on == date(2025, 2, 28)
 
 
 def test_send_back_resets_the_milestones_of_the_reentered_stage(

@@ -22,7 +22,7 @@ def rect(app: App, clock: ManualClock) -> Rectifying:
     """A case in rectification with item P01 (a key problem in 政治建设)."""
     world = Rectifying(app, clock)
     world.case("U01")
-    world.close_case_ready(f"{ROUND}/U01")
+    world.world.milestones_of(f"{ROUND}/U01", "rectification")
     world.item("U01", "P01", POLITICS, title="理论学习不深入", key_problem=True)
     return world
 

@@ -490,19 +490,21 @@ def test_closing_a_case_is_refused_while_items_are_open_then_allowed(
     rect.close_case_ready(case)
 
     def close() -> Change:
-        return app.services.cases.fire(case, "close", actor=OFFICE, role="office")
+        return app.services.cases.fire(case, "to_evaluation", actor=OFFICE, role="office")
 
     assert refused(rect, close) == (
-        f"case {case} cannot close: 2 items are neither accepted nor long-term: "
+        f"case {case} cannot to_evaluation: 2 items are neither accepted nor long-term: "
         "P01 (rectifying), P02 (submitted)"
     )
     rect.accept_submitted(p02)
     assert refused(rect, close) == (
-        f"case {case} cannot close: 1 item is neither accepted nor long-term: P01 (rectifying)"
+        f"case {case} cannot to_evaluation: 1 item is neither accepted nor long-term: "
+        "P01 (rectifying)"
     )
     rect.fire(P01, "make_long_term", "office")
-    outcome = close()
-    assert outcome.instance.state == "closed"
+    assert close().instance.state == "evaluation"
+    rect.close_case(case)
+    assert app.services.read.cases.one(case).state == "closed"
     assert app.services.read.cases.one(other_case).state == "rectification"
 
 
@@ -513,7 +515,7 @@ def test_an_item_cannot_be_added_to_a_closed_case(rect: Rectifying, app: App) ->
     rect.accept(P01)
     case = f"{ROUND}/U01"
     rect.close_case_ready(case)
-    app.services.cases.fire(case, "close", actor=OFFICE, role="office")
+    rect.close_case(case)
     message = refused(
         rect,
         lambda: rect.svc.add_item(
@@ -690,9 +692,9 @@ def test_verify_counts_item_chains_next_to_case_chains(rect: Rectifying, app: Ap
     rect.item("U02", "P01")
     rect.item("U02", "P02")
     report = app.services.audit.verify()
-    # Cases U01, U02: `started` and the 18 events that take each into 整改; items U01/P01,
-    # U02/P01, U02/P02: one `started` event each.
-    assert (report.ok, report.chains, report.events) == (True, 5, 2 * 19 + 3)
+    # Cases U01, U02: `started` and the 23 events that take each into 集中整改 (through 整改方案);
+    # items U01/P01, U02/P01, U02/P02: one `started` event each.
+    assert (report.ok, report.chains, report.events) == (True, 5, 2 * 24 + 3)
     started = [(e.seq, e.kind, e.actor, e.role) for e in rect.history(f"{ROUND}/U02/P02")]
     assert started == [(1, "started", OFFICE, "office")]
 

@@ -5,7 +5,7 @@ Read on Thursday 2024-10-10 10:00 (after the National Day holidays, 10-01..07; 0
 
 | what                     | due        | rungs raised by then (each at 00:00 of) |
 |--------------------------|------------|-----------------------------------------|
-| case U01, 整改 (at once)  | 2024-11-02 | none (its -10wd reminder is at 10-21)   |
+| case U01, 集中整改 (at once) | 2024-11-02 | none (its -10wd reminder is at 10-21)   |
 | item U01/P01 task #1     | 2024-09-13 | L0 09-06, L1 09-14, L2 09-24, L3 09-30  |
 | item U01/P01 task #2     | 2024-10-31 | none (its reminder is at 10-24)         |
 | item U01/P02, identified | 2024-09-14 | L0 09-09, L1 09-15, L2 09-25, L3 10-01  |
@@ -100,7 +100,7 @@ def test_the_overview_counts_reminders_apart_and_lists_overdue_cases_and_tasks(
     assert shape["pending_decisions"] == [p.id for p in overview.proposals]
     assert shape["overdue_tasks"] == [task.to_json()]
     assert shape["kinds"] == ["常规巡视"]
-    assert shape["matrix"] == {"巡前准备": {"常规巡视": 2}, "整改": {"常规巡视": 1}}
+    assert shape["matrix"] == {"巡前准备": {"常规巡视": 2}, "集中整改": {"常规巡视": 1}}
 
 
 def test_the_report_titles_columns_by_level_not_by_any_ladders_rung_titles(
@@ -112,12 +112,12 @@ def test_the_report_titles_columns_by_level_not_by_any_ladders_rung_titles(
     assert sections[1] == (
         "阶段      常规巡视  合计\n"
         "巡前准备  2         2\n"
-        "整改      1         1\n"
+        "集中整改  1         1\n"
         "合计      3         3"
     )  # fmt: skip
     assert sections[2] == "巡视工作量 workload: 个别谈话 12 人次（1 个单位）"
     assert sections[3].splitlines()[1:] == [
-        "2024-R1/U01  示例市财政局  常规巡视  整改      2024-11-02  还有 23 天",
+        "2024-R1/U01  示例市财政局  常规巡视  集中整改  2024-11-02  还有 23 天",
         "2024-R1/U02  示例市审计局  常规巡视  巡前准备  2024-10-28  还有 18 天",
         "2024-R1/U03  示例市统计局  常规巡视  巡前准备  2024-09-24  超期 16 天",
     ]

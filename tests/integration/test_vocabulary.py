@@ -95,7 +95,6 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
     app: App, rect: Rectifying, clock: ManualClock
 ) -> None:
     case = rect.case("U01", "示例市审计局")
-    rect.close_case_ready(case)
     accepted = add_item(rect, "U01", "P01")
     enduring = add_item(rect, "U01", "P02", STYLE)
     applying = add_item(rect, "U01", "P03")
@@ -124,10 +123,12 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
     rect.svc.add_task(enduring, task_facts(long_term=True), actor=OFFICE, role="office")
 
     # Case close: P03 is neither accepted nor long-term (by its tags), so the case stays open.
+    rect.close_case_ready(case)
     with pytest.raises(Refused) as refused:
-        app.services.cases.fire(case, "close", actor=OFFICE, role="office")
+        app.services.cases.fire(case, "to_evaluation", actor=OFFICE, role="office")
     assert refused.value.message == (
-        f"case {case} cannot close: 1 item is neither accepted nor long-term: P03 (applying)"
+        f"case {case} cannot to_evaluation: 1 item is neither accepted nor long-term: "
+        "P03 (applying)"
     )
 
     # The ledger: acceptance progress from the acceptance-tagged state's own milestones,
@@ -148,8 +149,8 @@ def test_renamed_states_keep_guards_case_close_ledger_and_themes_working(
     rect.milestone(applying, "group_checked", "group_leader")
     assert rect.fire(applying, "close_out", "office") == "closed_out"
     assert rect.fire(applying, "file", "office") == "filed"
-    outcome = app.services.cases.fire(case, "close", actor=OFFICE, role="office")
-    assert outcome.instance.state == "closed"
+    rect.close_case(case)
+    assert app.services.read.cases.one(case).state == "closed"
     filed = {row["问题"].split()[0]: row for row in list(app.services.read.ledger.of(ROUND).rows)}[
         "P03"
     ]

@@ -36,7 +36,7 @@ def shanghai(year: int, month: int, day: int, hour: int = 9, minute: int = 0) ->
 class Step:
     """One command of the forward path: a milestone to record or a trigger to fire."""
 
-    kind: str  # "milestone" | "fire"
+    kind: str  # "milestone" | "evaluate" | "fire"
     name: str
     role: str
     count: int | None = None  # what a counted milestone is recorded with
@@ -49,6 +49,7 @@ FORWARD: tuple[tuple[str, tuple[Step, ...]], ...] = tuple(
         step.stage,
         (
             *(Step("milestone", n.name, n.role, 12 if n.counted else None) for n in step.needs),
+            *([Step("evaluate", "", step.evaluation.role)] if step.evaluation else []),
             Step("fire", step.trigger, step.role),
         ),
     )
@@ -75,6 +76,23 @@ class Snapshot:
     """Everything a refused command must leave untouched: every row of every table."""
 
     tables: dict[str, tuple[tuple[Any, ...], ...]]
+
+
+def evaluate(app: App, key: str, role: str = "office") -> None:
+    """A passing 整改评估 of case `key` (full marks on every dimension of its definition)."""
+    for step in forward_path():
+        if step.evaluation is not None:
+            scores = step.evaluation
+            app.services.cases.evaluate(
+                key,
+                score=scores.score,
+                grade=scores.grade,
+                dimensions=dict(scores.dimensions),
+                actor="巡视办",
+                role=role,
+            )
+            return
+    raise ValueError("the forward path has no evaluation")
 
 
 class World:
@@ -106,6 +124,8 @@ class World:
                 self.app.services.cases.record_milestone(
                     key, step.name, actor="张组长", role=step.role, count=step.count
                 )
+            elif step.kind == "evaluate":
+                evaluate(self.app, key, step.role)
             else:
                 self.app.services.cases.fire(key, step.name, actor="张组长", role=step.role)
 
@@ -117,6 +137,26 @@ class World:
             self.run(key, steps, pace=pace)
         if state != "closed":
             raise ValueError(f"{state} is not on the forward path")
+
+    def drive_from(self, key: str, start: str, end: str) -> None:
+        """Move case `key`, now in `start`, along the forward path until it enters `end`
+        (`closed`: to the end)."""
+        running = False
+        for stage, steps in FORWARD:
+            running = running or stage == start
+            if stage == end:
+                return
+            if running:
+                self.run(key, steps)
+
+    def close_case_ready(self, key: str) -> None:
+        """Carry case `key` from 集中整改 through the report and publication into 常态化整改,
+        where only settled items and 整改评估 stand between it and 完成."""
+        self.drive_from(key, "rectification", "ongoing")
+
+    def close_case(self, key: str) -> None:
+        """From 常态化整改 or 整改评估: on to 整改评估 (settled items required), evaluate, close."""
+        self.drive_from(key, self.app.services.read.cases.one(key).state, "closed")
 
     def milestones_of(self, key: str, stage: str) -> None:
         """Record the required milestones of `stage` (the case must be in it)."""

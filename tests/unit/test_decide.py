@@ -19,6 +19,7 @@ from xunshi.definitions.loader import builtin_sources
 from xunshi.errors import BadInput, Refused, XunshiError
 from xunshi.workflow.audit import GENESIS_HASH, replay
 from xunshi.workflow.calendar import calendar_for
+from xunshi.workflow.deadlines import PlanDates
 from xunshi.workflow.decide import (
     Command,
     Decision,
@@ -138,7 +139,8 @@ def test_a_milestone_changes_nothing_but_the_milestones() -> None:
          "organization_dept, functional_dept)"),
         (fire("nope"), f"{LABEL} cannot nope: regular has no such trigger (move_in, "
          "leave_site, report, revise_report, approve_report, send_back, to_party_group, "
-         "give_feedback, start_rectification, close)"),
+         "give_feedback, start_rectification, revise_plan, approve_plan, to_report, "
+         "accept_report, to_ongoing, periodic_report, to_evaluation, rerectify, close)"),
         (fire("leave_site"), f"{LABEL} cannot leave_site from 巡前准备 (preparation); "
          "possible now: move_in"),
         (fire("move_in", role="office"), f"{LABEL} cannot move_in: role office (巡视办) may not; "
@@ -198,18 +200,53 @@ def test_a_suspended_case_refuses_everything_but_resume() -> None:
 
 
 def test_a_guard_decides_from_the_facts_it_was_given() -> None:
+    case = _in_state("ongoing")
+    open_item = [ItemFact("P01", "rectifying", settled=False), ItemFact("P02", "accepted", True)]
+    assert refusal(case, fire("to_evaluation", "office"), START, case_items=open_item) == (
+        f"{LABEL} cannot to_evaluation: 1 item is neither accepted nor long-term: P01 (rectifying)"
+    )
+    settled = [ItemFact("P01", "long_term", settled=True)]
+    decision = run(case, fire("to_evaluation", "office"), START, case_items=settled)
+    assert decision.event.to_state == "evaluation"
+
+
+def test_a_case_closes_only_once_evaluated() -> None:
+    case = _in_state("evaluation")
+    assert refusal(case, fire("close", "office"), START, evaluation=[]) == (
+        f"{LABEL} cannot close: its rectification has not been evaluated (整改评估: "
+        "`xunshi case evaluate`)"
+    )
+    decision = run(case, fire("close", "office"), START, evaluation=[12])
+    assert (decision.event.to_state, decision.deadline.due_on) == ("closed", None)
+
+
+def test_the_report_is_due_two_months_after_the_feedback_meeting_not_the_trigger() -> None:
     case = _in_state("rectification")
-    for name in ("three_lists", "rectification_report", "leader_report"):
+    for name in ("three_lists", "democratic_life_meeting"):
         case = case.after(
             *_event_and_deadline(run(case, milestone(name, "party_secretary"), START))
         )
-    open_item = [ItemFact("P01", "rectifying", settled=False), ItemFact("P02", "accepted", True)]
-    assert refusal(case, fire("close", "office"), START, case_items=open_item) == (
-        f"{LABEL} cannot close: 1 item is neither accepted nor long-term: P01 (rectifying)"
+    # The meeting was held on 2024-09-03; the unit moves on weeks later.
+    dates = PlanDates(None, milestones={"feedback_meeting": date(2024, 9, 3)})
+    later = datetime(2024, 10, 21, 2, 0, tzinfo=UTC)
+    decision = decide(
+        REGULAR,
+        case,
+        fire("to_report", "party_secretary"),
+        later,
+        Situation(LABEL, TZ, CN, plan=dates),
     )
-    settled = [ItemFact("P01", "long_term", settled=True)]
-    decision = run(case, fire("close", "office"), START, case_items=settled)
-    assert (decision.event.to_state, decision.deadline.due_on) == ("closed", None)
+    assert (decision.event.to_state, decision.deadline.due_on) == (
+        "rectification_report",
+        date(2024, 11, 3),
+    )
+    # Without the meeting's date there is nothing to count from: refused, naming it.
+    with pytest.raises(XunshiError) as caught:
+        decide(REGULAR, case, fire("to_report", "party_secretary"), later, situation())
+    assert caught.value.message == (
+        f"{LABEL} cannot to_report: 整改报告 (rectification_report) is due 2mo after milestone "
+        "feedback_meeting, which has not been recorded"
+    )
 
 
 def _in_state(state: str) -> InstanceState:

@@ -48,7 +48,12 @@ FORWARD_PATH = [
     ("leading_group_hearing", "领导小组听取汇报", "to_party_group", "office"),
     ("party_hearing", "党组听取汇报", "give_feedback", "office"),
     ("feedback", "反馈", "start_rectification", "office"),
-    ("rectification", "整改", "close", "office"),
+    ("rectification_plan", "整改方案", "approve_plan", "office"),
+    ("rectification", "集中整改", "to_report", "party_secretary"),
+    ("rectification_report", "整改报告", "accept_report", "office"),
+    ("publication", "公开整改进展", "to_ongoing", "office"),
+    ("ongoing", "常态化整改", "to_evaluation", "office"),
+    ("evaluation", "整改评估", "close", "office"),
 ]
 
 ROLES = {
@@ -310,10 +315,13 @@ def test_builtins_share_the_forward_path_and_roles(builtins: dict[str, Definitio
         for state, title, trigger, role in FORWARD_PATH:
             assert definition.state(state).title == title
             (forward,) = (t for t in definition.transitions_from(state) if t.trigger == trigger)
-            assert forward.roles == (role,)
+            assert forward.roles[0] == role
         assert definition.state("closed").final
+        # The case closes only once evaluated; problems must be settled before evaluation.
         (close,) = (t for t in definition.transitions if t.trigger == "close")
-        assert close.guards == ("all_items_settled",)
+        assert (close.source, close.guards) == ("evaluation", ("evaluated",))
+        (to_evaluation,) = (t for t in definition.transitions if t.trigger == "to_evaluation")
+        assert to_evaluation.guards == ("all_items_settled",)
         (send_back,) = (t for t in definition.transitions if t.trigger == "send_back")
         assert (send_back.source, send_back.dest, send_back.roles) == (
             "leading_group_hearing",
@@ -338,7 +346,13 @@ def test_builtin_limits(builtins: dict[str, Definition]) -> None:
         "leading_group_hearing": "10wd",
         "party_hearing": "10wd",
         "feedback": "10wd",
-        "rectification": "2mo",
+        "rectification_plan": "15wd",
+        # The two-month report counts from the feedback meeting's own date.
+        "rectification": "2mo after feedback_meeting",
+        "rectification_report": "2mo after feedback_meeting",
+        "publication": "10wd",
+        "ongoing": "6mo",
+        "evaluation": "20wd",
     }
     assert limits("special")["onsite"] == "plan.leave, else 20wd"
     assert {k: limits("mobile")[k] for k in ("preparation", "onsite", "drafting")} == {
@@ -374,8 +388,15 @@ def test_regular_milestones_and_ladders(builtins: dict[str, Definition]) -> None
         "midterm_consultation",
         "leader_talk",
     )
-    assert regular.state("rectification").requires == (
-        "three_lists",
+    # The plan is reviewed by all three: office, discipline group, organisation department.
+    assert regular.state("rectification_plan").requires == (
+        "plan_submitted",
+        "plan_reviewed_office",
+        "plan_reviewed_discipline",
+        "plan_reviewed_organization",
+    )
+    assert regular.state("rectification").requires == ("three_lists", "democratic_life_meeting")
+    assert regular.state("rectification_report").requires == (
         "rectification_report",
         "leader_report",
     )

@@ -6,9 +6,11 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import actor_option, instant
+from xunshi.cli.options import acting_options, actor_option, instant
 from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.errors import BadInput
 from xunshi.keys import parse_reference
+from xunshi.texts import check_number
 
 
 @click.group(cls=XunshiGroup)
@@ -87,6 +89,59 @@ def case_show(state: State, name: str, as_of: str | None) -> None:
     view = cases.one(ref) if moment is None else cases.as_of(ref, moment)
     tz = state.settings.tz
     render.emit(state, view.to_json(tz), lambda: render.case_text(view, tz, moment))
+
+
+@case.command("evaluate")
+@click.argument("name", metavar="CASE")
+@click.option("--score", required=True, help="The total score (0–100, by deduction).")
+@click.option("--grade", required=True, help="The grade the score earns, e.g. 好, 较好, 一般, 差.")
+@click.option(
+    "--dimension",
+    "dimensions",
+    multiple=True,
+    metavar="NAME=SCORE",
+    help="One dimension's score, e.g. 组织领导=18 (every declared dimension, once).",
+)
+@click.option("--reason", help="Why (needed to correct an earlier evaluation).")
+@acting_options("The role evaluating (office).")
+@pass_state
+def case_evaluate(
+    state: State,
+    name: str,
+    score: str,
+    grade: str,
+    dimensions: tuple[str, ...],
+    reason: str | None,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """整改评估: score and grade a case's rectification (a poor grade sends it back)."""
+    done = state.services().cases.evaluate(
+        parse_reference(name, "case"),
+        score=check_number("--score", score, maximum=100),
+        grade=grade.strip(),
+        dimensions=_dimension_scores(dimensions),
+        actor=actor,
+        role=role,
+        reason=reason,
+        at=instant(state, at),
+    )
+    render.emit(state, done.to_json(state.settings.tz), lambda: render.evaluated_text(done))
+
+
+def _dimension_scores(given: tuple[str, ...]) -> dict[str, int]:
+    """`NAME=SCORE` pairs, each dimension once."""
+    scores: dict[str, int] = {}
+    for pair in given:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise BadInput(f"--dimension {pair!r} is not NAME=SCORE (e.g. 组织领导=18)")
+        if name in scores:
+            raise BadInput(f"--dimension {name} is given twice")
+        scores[name] = check_number(f"--dimension {name}", value, maximum=100)
+    return scores
 
 
 add_lifecycle_commands(case, "case")

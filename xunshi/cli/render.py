@@ -20,7 +20,7 @@ from xunshi.timeparse import business_time
 if TYPE_CHECKING:
     from xunshi.cli.root import State
     from xunshi.definitions.schema import Definition, EscalationRule
-    from xunshi.read.cases import CaseView
+    from xunshi.read.cases import CaseView, EvaluationView
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
     from xunshi.read.clues import ClueView
     from xunshi.read.escalations import EscalationView
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from xunshi.read.rounds import RoundEventView, RoundPlan
     from xunshi.read.themes import Theme
     from xunshi.services.calendar import CalendarChanged
+    from xunshi.services.evaluation import Evaluated
     from xunshi.services.notify import TestSent
     from xunshi.services.rescheduling import Rescheduled
     from xunshi.services.results import Change, Corrected, Voided
@@ -103,9 +104,12 @@ def definition_text(defn: Definition, version: int) -> str:
             ],
         ),
     ]
-    ladders = [("", defn.escalation)] + [
-        (f"{s.title} ({s.name})", s.escalation) for s in defn.states if s.escalation is not None
-    ]
+    # stages sharing one ladder (a YAML anchor, say) print it once, under all their names
+    shared: dict[tuple[EscalationRule, ...], list[str]] = {}
+    for s in defn.states:
+        if s.escalation is not None:
+            shared.setdefault(s.escalation, []).append(f"{s.title} ({s.name})")
+    ladders = [("", defn.escalation)] + [("、".join(names), lad) for lad, names in shared.items()]
     for stage, ladder in ladders:
         lines.append("")
         if stage:
@@ -211,6 +215,8 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
         lines.append(f"接续    {view.follows}（回头看）")
     if view.due_on is not None:
         lines.append(f"期限    {due_text(view.due_on, view.provisional)}  {left_text(view)}")
+    if view.evaluation is not None:
+        lines.append(f"整改评估  {evaluation_line(view.evaluation, tz)}")
     if view.milestones:
         lines.append("里程碑")
         for m in view.milestones:
@@ -228,6 +234,21 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
         lines.append(f"可执行  {', '.join(view.triggers)}")
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
+
+
+def evaluation_line(evaluation: EvaluationView, tz: ZoneInfo) -> str:
+    """`较好 86分（组织领导 18，…） 2025-06-30 10:00 巡视办`, and what a poor grade did."""
+    scores = evaluation.scores
+    parts = "，".join(f"{name} {value}" for name, value in scores.dimensions)
+    line = (
+        f"{scores.grade} {scores.score}分（{parts}） "
+        f"{business_time(evaluation.at, tz)} {evaluation.actor}"
+    )
+    if scores.on_poor == "rerectify":
+        line += "  二次整改"
+    elif scores.lookback:
+        line += "  建议回头看"
+    return line
 
 
 def due_text(due_on: date | None, provisional: bool) -> str:
@@ -301,6 +322,19 @@ def recorded_text(change: Change) -> str:
     return f"{change.key.label}: {change.milestone_title} ({name}) recorded{counted}"
 
 
+def evaluated_text(done: Evaluated) -> str:
+    """`case evaluate`: `case R/U: 整改评估 较好 (86): 组织领导 18, …`, and what a poor
+    grade did."""
+    scores = done.scores
+    parts = ", ".join(f"{name} {value}" for name, value in scores.dimensions)
+    line = f"{done.key.label}: 整改评估 {scores.grade} ({scores.score}): {parts}"
+    if done.sent_back is not None:
+        line += f"\n{moved_text(done.sent_back)} (二次整改)"
+    elif scores.lookback:
+        line += "\n  flagged for a 回头看 in a later round"
+    return line
+
+
 def history_table(history: History, tz: ZoneInfo) -> str:
     """`case history`, `item history`."""
     titles = history.state_titles
@@ -328,6 +362,8 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             return f"group {e.data.get('group')}: {e.data.get('old')} → {e.data.get('new')}"
         if e.kind == "link":
             return f"{e.trigger} {e.data.get('code', '')}"
+        if e.kind == "evaluated":
+            return f"整改评估 {e.data.get('grade', '')} {e.data.get('score', '')}"
         return e.trigger or ""
 
     def recorded(e: Event) -> str:

@@ -1,7 +1,9 @@
 """Durations of the definition language: `5wd` working days, `10d` days, `2mo` months.
 
-A stage limit (`due`) is a positive duration, or a date of the case's round plan
-(`plan.leave`, `plan.move_in`, optionally `{plan: leave, else: 30wd}`). A ladder offset
+A stage limit (`due`) is a positive duration, a date of the case's round plan
+(`plan.leave`, `plan.move_in`, optionally `{plan: leave, else: 30wd}`), or a duration after a
+milestone's recorded date (`{milestone: feedback_meeting, after: 2mo}`, optionally with
+`else: 30wd`). A ladder offset
 (`at`) is signed and counted from the due date: `-3wd` before it, `0` at it, `5wd` or
 `+5wd` and `2d` after it.
 """
@@ -101,7 +103,34 @@ class PlanDue:
         return {"plan": self.date, "else": str(self.fallback)}
 
 
-Due = Duration | PlanDue
+@dataclass(frozen=True, slots=True)
+class MilestoneDue:
+    """A stage due `after` the date a milestone was recorded as having happened, whichever
+    stage recorded it (the latest recording, if it was recorded again after a loop back).
+
+    So the unit's two-month report counts from the feedback meeting's own date (`{milestone:
+    feedback_meeting, after: 2mo}`), not from whenever the office fired the next trigger.
+    `fallback`: the limit from entry when the milestone was never recorded; None: such an
+    instance cannot enter the stage.
+    """
+
+    milestone: str
+    after: Duration
+    fallback: Duration | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.after} after {self.milestone}"
+        return text if self.fallback is None else f"{text}, else {self.fallback}"
+
+    def to_json(self) -> dict[str, str]:
+        """The canonical form: `{milestone: feedback_meeting, after: 2mo[, else: 30wd]}`."""
+        found = {"milestone": self.milestone, "after": str(self.after)}
+        if self.fallback is not None:
+            found["else"] = str(self.fallback)
+        return found
+
+
+Due = Duration | PlanDue | MilestoneDue
 
 
 def parse_plan_date(value: object) -> PlanDate:
@@ -113,7 +142,15 @@ def parse_plan_date(value: object) -> PlanDate:
 
 
 def parse_stage_due(value: object) -> Due:
-    """A stage limit as stored: a duration, `plan.DATE`, or `{plan: DATE, else: DURATION}`."""
+    """A stage limit as stored: a duration, `plan.DATE`, `{plan: DATE, else: DURATION}` or
+    `{milestone: NAME, after: DURATION, else: DURATION}`."""
+    if isinstance(value, dict) and "milestone" in value:
+        fallback = value.get("else")
+        return MilestoneDue(
+            str(value["milestone"]),
+            parse_due(value.get("after")),
+            None if fallback is None else parse_due(fallback),
+        )
     if isinstance(value, dict):
         fallback = value.get("else")
         return PlanDue(

@@ -175,7 +175,7 @@ def builtin_sources() -> list[tuple[str, str]]:
 
 # Guards the bundled definitions use; the engine registers their implementations
 # (`xunshi.workflow.guards`, checked by a test).
-BUILTIN_GUARDS: frozenset[str] = frozenset({"all_items_settled", "all_tasks_done"})
+BUILTIN_GUARDS: frozenset[str] = frozenset({"all_items_settled", "all_tasks_done", "evaluated"})
 
 
 def builtin_definitions(guards: Collection[str] = BUILTIN_GUARDS) -> list[Definition]:

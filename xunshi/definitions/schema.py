@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from xunshi.definitions.durations import Due, Duration, PlanDue, parse_offset, parse_stage_due
+from xunshi.definitions.durations import (
+    Due,
+    Duration,
+    MilestoneDue,
+    PlanDue,
+    parse_offset,
+    parse_stage_due,
+)
 
 Subject = Literal["case", "item", "clue"]
 SUBJECTS: tuple[str, ...] = ("case", "item", "clue")
@@ -48,6 +55,9 @@ TAGS: dict[str, TagMeaning] = {
         ("case",), "problems to be rectified at once (立行立改, fix_now) may be added"
     ),
     "clues_open": TagMeaning(("case",), "问题线索 (clues) may be handed over (移交) in this stage"),
+    "evaluation": TagMeaning(
+        ("case",), "整改评估: the rectification is evaluated here (`case evaluate`)"
+    ),
     "handed_over": TagMeaning(
         ("clue",), "the clue is with its receiver (移交); entering it records the receiver"
     ),
@@ -174,6 +184,73 @@ class Transition:
         return state.requires if self.requires is None else self.requires
 
 
+# What a poor evaluation does: send the case back (二次整改) or flag it for a 回头看.
+POOR_ACTIONS: tuple[str, ...] = ("rerectify", "lookback")
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """整改评估 as a case definition declares it: scored by deduction from 100 over weighted
+    dimensions, graded by the lowest score of each grade.
+
+    `dimensions`: (name, weight) in declaration order, the weights adding up to 100 (a
+    dimension scores from 0 to its weight). `grades`: (grade, lowest score) from the best
+    down, the last one's lowest score 0. `poor`: the grades that fail; `on_poor`: what a
+    failing grade does — `rerectify` fires the transition `rerectify` names (back to
+    集中整改), `lookback` lets the case close flagged for a 回头看 in a later round.
+    """
+
+    roles: tuple[str, ...]
+    dimensions: tuple[tuple[str, int], ...]
+    grades: tuple[tuple[str, int], ...]
+    poor: tuple[str, ...]
+    on_poor: str
+    rerectify: str = ""
+
+    def weight(self, dimension: str) -> int | None:
+        """The weight of `dimension`, None if it is not declared."""
+        return dict(self.dimensions).get(dimension)
+
+    def grade_of(self, score: int) -> str:
+        """The grade a total score earns."""
+        for grade, lowest in self.grades:
+            if score >= lowest:
+                return grade
+        return self.grades[-1][0]
+
+    def band(self, grade: str) -> tuple[int, int] | None:
+        """The scores (lowest, highest) that earn `grade`, None if it is not declared."""
+        highest = 100
+        for name, lowest in self.grades:
+            if name == grade:
+                return lowest, highest
+            highest = lowest - 1
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical form (lists: declaration order matters)."""
+        return {
+            "roles": list(self.roles),
+            "dimensions": [{"name": n, "weight": w} for n, w in self.dimensions],
+            "grades": [{"grade": g, "lowest": low} for g, low in self.grades],
+            "poor": list(self.poor),
+            "on_poor": self.on_poor,
+            "rerectify": self.rerectify,
+        }
+
+
+def evaluation_from(data: Mapping[str, Any]) -> Evaluation:
+    """An Evaluation from its canonical form."""
+    return Evaluation(
+        roles=tuple(data["roles"]),
+        dimensions=tuple((d["name"], int(d["weight"])) for d in data["dimensions"]),
+        grades=tuple((g["grade"], int(g["lowest"])) for g in data["grades"]),
+        poor=tuple(data["poor"]),
+        on_poor=data["on_poor"],
+        rerectify=data.get("rerectify", ""),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Definition:
     """A validated lifecycle definition (one version of it)."""
@@ -189,19 +266,28 @@ class Definition:
     escalation: tuple[EscalationRule, ...] = ()
     suspend_roles: tuple[str, ...] = DEFAULT_SUSPEND_ROLES
     description: str = ""
+    evaluation: Evaluation | None = None  # 整改评估 (case definitions that declare it)
     _states: dict[str, State] = field(init=False, repr=False, compare=False)
     _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
     _plan: bool = field(init=False, repr=False, compare=False)
+    _anchors: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_states", {s.name: s for s in self.states})
         object.__setattr__(self, "_roles", {r.name: r for r in self.roles})
         object.__setattr__(self, "_plan", any(isinstance(s.due, PlanDue) for s in self.states))
+        anchors = frozenset(s.due.milestone for s in self.states if isinstance(s.due, MilestoneDue))
+        object.__setattr__(self, "_anchors", anchors)
 
     @property
     def uses_plan(self) -> bool:
         """Whether a stage is due on a date of the round plan (`due: plan.leave`)."""
         return self._plan
+
+    @property
+    def due_milestones(self) -> frozenset[str]:
+        """The milestones a stage's due date counts from (`{milestone: …, after: 2mo}`)."""
+        return self._anchors
 
     def state(self, name: str) -> State:
         """The state called `name`; KeyError if there is none."""
@@ -264,6 +350,8 @@ class Definition:
                 }
                 for t in self.transitions
             ],
+            # Only when declared: definitions without 整改评估 keep their digest.
+            **({} if self.evaluation is None else {"evaluation": self.evaluation.to_dict()}),
         }
 
     @property
@@ -305,6 +393,7 @@ def definition_from_dict(data: Mapping[str, Any]) -> Definition:
             )
             for t in data["transitions"]
         ),
+        evaluation=None if data.get("evaluation") is None else evaluation_from(data["evaluation"]),
     )
 
 
@@ -365,10 +454,11 @@ def _milestone_dict(milestone: Milestone) -> dict[str, Any]:
 
 
 def _due_json(due: Due | None) -> str | dict[str, str] | None:
-    """A stage limit's canonical form: `15wd`, `plan.leave` or `{plan: leave, else: 30wd}`."""
+    """A stage limit's canonical form: `15wd`, `plan.leave`, `{plan: leave, else: 30wd}` or
+    `{milestone: feedback_meeting, after: 2mo}`."""
     if due is None:
         return None
-    return due.to_json() if isinstance(due, PlanDue) else str(due)
+    return due.to_json() if isinstance(due, PlanDue | MilestoneDue) else str(due)
 
 
 def _state_from(data: Mapping[str, Any], legacy: bool) -> State:

@@ -20,6 +20,7 @@ from xunshi.definitions.durations import (
     PLAN_PREFIX,
     Due,
     Duration,
+    MilestoneDue,
     PlanDue,
     parse_due,
     parse_offset,
@@ -30,11 +31,13 @@ from xunshi.definitions.schema import (
     DECISION_INSTRUMENTS,
     DEFAULT_SUSPEND_ROLES,
     INSTRUMENTS,
+    POOR_ACTIONS,
     RESERVED_TRIGGERS,
     SUBJECTS,
     TAGS,
     Definition,
     EscalationRule,
+    Evaluation,
     Milestone,
     Role,
     State,
@@ -50,7 +53,16 @@ IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 # Lone surrogates, and control characters but tab and line break (a description's lines).
 _UNSTORABLE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TOP_REQUIRED = ("name", "title", "initial", "roles", "states", "transitions")
-_TOP_OPTIONAL = ("subject", "calendar", "escalation", "suspend_roles", "description")
+_TOP_OPTIONAL = (
+    "subject",
+    "calendar",
+    "escalation",
+    "suspend_roles",
+    "description",
+    "evaluation",
+)
+_EVALUATION_REQUIRED = ("roles", "dimensions", "grades", "poor", "on_poor")
+_EVALUATION_OPTIONAL = ("rerectify",)
 _STATE_OPTIONAL = ("due", "milestones", "requires", "escalation", "final", "description", "tags")
 _FINAL_FORBIDS = ("due", "milestones", "requires", "escalation")
 _MILESTONE_KEYS = ("title", "roles")
@@ -109,6 +121,8 @@ class _Checker:
         self.loose_dests: set[str] = set()
         self.finality_known = True  # every state's `final` flag could be read
         self.subject = "case"
+        # Stage dues counted from a milestone: checked once every state is known.
+        self.due_milestones: list[tuple[Path, str]] = []
 
     def report(
         self, path: Path, message: str, *, key: bool = False, also: Path | None = None
@@ -136,6 +150,10 @@ class _Checker:
             escalation = self.ladder(data["escalation"], ("escalation",), "")
         suspend_roles = self.suspend_roles(data)
         transitions = self.transitions(data)
+        self.check_due_milestones()
+        evaluation = None
+        if "evaluation" in data:
+            evaluation = self.evaluation(data["evaluation"], ("evaluation",), transitions)
         if isinstance(data.get("states"), dict):
             self.graph(initial)
         if self.issues:
@@ -152,6 +170,7 @@ class _Checker:
             transitions=transitions,
             escalation=escalation,
             suspend_roles=suspend_roles,
+            evaluation=evaluation,
         )
 
     def choice(
@@ -279,6 +298,8 @@ class _Checker:
         if "due" not in body:
             return None
         value, path = body["due"], (*path, "due")
+        if isinstance(value, dict) and "milestone" in value:
+            return self.milestone_due(value, path, prefix)
         if isinstance(value, dict) or (
             isinstance(value, str) and value.strip().startswith(PLAN_PREFIX)
         ):
@@ -319,6 +340,182 @@ class _Checker:
             shown = _show(f"{PLAN_PREFIX}{named}" if isinstance(named, str) else named)
             self.report(where, f"{prefix}unknown plan date {shown} (plan dates: {known})")
             return None
+
+    def milestone_due(
+        self, value: dict[object, object], path: Path, prefix: str
+    ) -> MilestoneDue | None:
+        """`{milestone: feedback_meeting, after: 2mo, else: 30wd}`: counted from the date a
+        milestone (of any stage) was recorded as having happened."""
+        self.keys(value, path, ("milestone", "after"), ("else",), f"{prefix}due: ")
+        named = value.get("milestone")
+        if not is_identifier(named):
+            self.report((*path, "milestone"), f"{prefix}due: {_bad_name('milestone', named)}")
+            return None
+        durations: dict[str, Duration | None] = {"after": None, "else": None}
+        for key in durations:
+            if key in value:
+                try:
+                    durations[key] = parse_due(value[key])
+                except ValueError as exc:
+                    self.report((*path, key), f"{prefix}due: {key}: {exc}")
+                    return None
+        after = durations["after"]
+        if after is None:
+            return None
+        self.due_milestones.append(((*path, "milestone"), cast(str, named)))
+        return MilestoneDue(cast(str, named), after, durations["else"])
+
+    def check_due_milestones(self) -> None:
+        """A stage's due counts from a milestone some state declares."""
+        if not self.states_known:
+            return
+        declared = {m.name for state in self.states.values() for m in state.milestones}
+        for path, name in self.due_milestones:
+            if name not in declared:
+                self.report(
+                    path,
+                    f"due counts from milestone {name!r}, which no state declares"
+                    + _likely(name, declared),
+                )
+
+    # -- 整改评估 --------------------------------------------------------------------------
+
+    def evaluation(
+        self, value: object, path: Path, transitions: tuple[Transition, ...]
+    ) -> Evaluation | None:
+        """The `evaluation:` block of a case definition (整改评估)."""
+        prefix = "evaluation: "
+        if self.subject != "case":
+            self.report(path, "evaluation applies to case definitions only", key=True)
+            return None
+        if not isinstance(value, dict):
+            self.report(path, f"evaluation must be a mapping, not {_kind(value)}")
+            return None
+        self.keys(value, path, _EVALUATION_REQUIRED, _EVALUATION_OPTIONAL, prefix)
+        roles = self.role_list(value.get("roles", []), (*path, "roles"), prefix, "roles")
+        if "roles" in value and not roles:
+            self.report((*path, "roles"), f"{prefix}roles must name at least one role")
+        dimensions = self.weights(value.get("dimensions"), (*path, "dimensions"), prefix)
+        grades = self.grades(value.get("grades"), (*path, "grades"), prefix)
+        names = {g for g, _ in grades}
+        poor = tuple(
+            name
+            for index, name in self.name_list(
+                value.get("poor", []), (*path, "poor"), f"{prefix}poor"
+            )
+            if self._known_grade(name, names, (*path, "poor", index), prefix)
+        )
+        on_poor = value.get("on_poor")
+        if "on_poor" in value and on_poor not in POOR_ACTIONS:
+            self.report(
+                (*path, "on_poor"),
+                f"{prefix}on_poor must be one of {', '.join(POOR_ACTIONS)}, not {_kind(on_poor)}",
+            )
+        rerectify = value.get("rerectify", "")
+        if on_poor == "rerectify":
+            rerectify = self.rerectify(value, path, prefix, transitions, roles)
+        elif "rerectify" in value:
+            self.report(
+                (*path, "rerectify"), f"{prefix}rerectify applies only with on_poor: rerectify"
+            )
+        if self.states_known and not any(s.has_tag("evaluation") for s in self.states.values()):
+            self.report(
+                path, f"{prefix}no state is tagged evaluation (where the case is evaluated)"
+            )
+        if not (dimensions and grades and isinstance(on_poor, str) and on_poor in POOR_ACTIONS):
+            return None
+        return Evaluation(roles, dimensions, grades, poor, on_poor, str(rerectify or ""))
+
+    def _known_grade(self, name: str, names: set[str], path: Path, prefix: str) -> bool:
+        if names and name not in names:
+            self.report(path, f"{prefix}poor lists {name!r}, which is not a grade")
+            return False
+        return True
+
+    def weights(self, value: object, path: Path, prefix: str) -> tuple[tuple[str, int], ...]:
+        """`{组织领导: 20, …}`: whole-number weights, each above 0, adding up to 100."""
+        if not isinstance(value, dict) or not value:
+            if value is not None:
+                self.report(path, f"{prefix}dimensions must map each dimension to its weight")
+            return ()
+        found = []
+        for name, weight in value.items():
+            label = f"{prefix}dimension {_show(name)}"
+            if not isinstance(name, str) or not name.strip() or "=" in name:
+                self.report((*path, name), f"{label}: a name must be text without '='", key=True)
+                continue
+            self.storable(name, (*path, name), label)
+            if isinstance(weight, bool) or not isinstance(weight, int) or weight <= 0:
+                self.report((*path, name), f"{label}: weight must be a whole number above 0")
+                continue
+            found.append((name.strip(), weight))
+        total = sum(w for _, w in found)
+        if len(found) == len(value) and total != 100:
+            self.report(path, f"{prefix}dimension weights add up to {total}, not 100")
+            return ()
+        return tuple(found)
+
+    def grades(self, value: object, path: Path, prefix: str) -> tuple[tuple[str, int], ...]:
+        """`{好: 90, 较好: 80, 一般: 60, 差: 0}`: each grade's lowest score, best first."""
+        if not isinstance(value, dict) or not value:
+            if value is not None:
+                self.report(path, f"{prefix}grades must map each grade to its lowest score")
+            return ()
+        found: list[tuple[str, int]] = []
+        for name, lowest in value.items():
+            label = f"{prefix}grade {_show(name)}"
+            if not isinstance(name, str) or not name.strip():
+                self.report((*path, name), f"{label}: a grade must be text", key=True)
+                return ()
+            self.storable(name, (*path, name), label)
+            if isinstance(lowest, bool) or not isinstance(lowest, int) or not 0 <= lowest <= 100:
+                self.report((*path, name), f"{label}: lowest score must be a whole number 0–100")
+                return ()
+            if found and lowest >= found[-1][1]:
+                self.report(
+                    (*path, name),
+                    f"{label}: grades go from the best down; {lowest} is not below "
+                    f"{found[-1][0]}'s {found[-1][1]}",
+                )
+                return ()
+            found.append((name, lowest))
+        if found[-1][1] != 0:
+            self.report(path, f"{prefix}the last grade must start at 0 (every score has a grade)")
+            return ()
+        return tuple(found)
+
+    def rerectify(
+        self,
+        value: dict[object, object],
+        path: Path,
+        prefix: str,
+        transitions: tuple[Transition, ...],
+        roles: tuple[str, ...],
+    ) -> str:
+        """The trigger a failing grade fires: from every state tagged evaluation, open to
+        the evaluating roles, needing no milestone."""
+        trigger = value.get("rerectify")
+        where = (*path, "rerectify")
+        if not isinstance(trigger, str):
+            self.report(
+                where if "rerectify" in value else path,
+                f"{prefix}on_poor: rerectify needs rerectify: the trigger that sends the case back",
+            )
+            return ""
+        evaluated = [s for s in self.states.values() if s.has_tag("evaluation")]
+        for state in evaluated:
+            found = [t for t in transitions if t.trigger == trigger and t.source == state.name]
+            if not found:
+                self.report(
+                    where, f"{prefix}trigger {trigger!r} does not leave state {state.name!r}"
+                )
+                continue
+            move = found[0]
+            if move.roles and any(r not in move.roles for r in roles):
+                self.report(where, f"{prefix}trigger {trigger!r} must allow every evaluating role")
+            if move.guards or move.required(state):
+                self.report(where, f"{prefix}trigger {trigger!r} must need no guard or milestone")
+        return trigger
 
     def milestones(
         self, body: dict[object, object], path: Path, prefix: str
@@ -807,6 +1004,11 @@ def _goes_back(earlier: Duration, later: Duration) -> bool:
 
 def _sign(amount: int) -> int:
     return (amount > 0) - (amount < 0)
+
+
+def _likely(typo: str, names: Collection[str]) -> str:
+    likely = difflib.get_close_matches(typo, sorted(names), n=1, cutoff=0.75)
+    return f" (did you mean {likely[0]!r}?)" if likely else ""
 
 
 def _bad_name(what: str, value: object) -> str:

@@ -24,7 +24,8 @@ from xunshi.timeparse import business_time
 from xunshi.workflow.audit import Event, event_from_row, replay
 from xunshi.workflow.deadlines import NO_PLAN
 from xunshi.workflow.decide import replayed_deadline
-from xunshi.workflow.plan import plan_dates
+from xunshi.workflow.evaluation import Scores
+from xunshi.workflow.plan import plan_dates, recorded_dates
 from xunshi.workflow.resolve import resolve_case, resolve_round
 from xunshi.workflow.voids import VoidRecord, void_record, void_records
 
@@ -54,6 +55,36 @@ class MilestoneView:
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationView:
+    """A case's latest 整改评估: its scores, and who recorded it, when and why."""
+
+    scores: Scores
+    at: datetime
+    actor: str
+    role: str | None
+    reason: str | None
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            **self.scores.to_data(),
+            "dimensions": dict(self.scores.dimensions),
+            "lookback": self.scores.lookback,
+            "at": self.at.astimezone(tz).isoformat(),
+            "actor": self.actor,
+            "role": self.role,
+            "reason": self.reason,
+        }
+
+
+def evaluation_of(event: Event) -> EvaluationView:
+    """The evaluation an `evaluated` event recorded."""
+    return EvaluationView(
+        Scores.from_data(event.data), event.occurred_at, event.actor, event.role, event.reason
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CaseView:
     """A case as people and scripts see it."""
 
@@ -80,6 +111,7 @@ class CaseView:
     triggers: tuple[str, ...]  # what may be fired now (none while suspended, or void)
     voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
     follows: InstanceKey | None = None  # the earlier case a 回头看 re-inspects
+    evaluation: EvaluationView | None = None  # the latest 整改评估, if any
 
     @property
     def round(self) -> str:
@@ -116,6 +148,7 @@ class CaseView:
             "group": self.group,
             "voided": void_json(self.voided, tz),
             "follows": None if self.follows is None else str(self.follows),
+            "evaluation": None if self.evaluation is None else self.evaluation.to_json(tz),
         }
 
 
@@ -157,7 +190,7 @@ class CaseQueries:
             row = conn.execute(_case_select().where(q.cases.c.id == ref.id)).mappings().one()
             voided = void_record(conn, ref.id) if row["voided"] else None
             view = self._view(conn, row, self.ctx.today(), voided)
-            return _with_counts(conn, [(view, row["stage_seq"])])[0]
+            return _with_evaluations(conn, _with_counts(conn, [(view, row["stage_seq"])]))[0]
 
     def many(
         self,
@@ -207,7 +240,7 @@ class CaseQueries:
         views = [
             (self._view(conn, row, today, voided.get(row["id"])), row["stage_seq"]) for row in rows
         ]
-        return _with_counts(conn, views)
+        return _with_evaluations(conn, _with_counts(conn, views))
 
     def as_of(self, case: str | Reference, instant: datetime) -> CaseView:
         """The case as its history says it was at `instant` (business time).
@@ -258,8 +291,22 @@ class CaseQueries:
                 pauses,
                 self.ctx.calendar(conn, defn.calendar),
                 tz,
-                # The plan as it is now, as the calendar is: history says how it moved.
-                plan_dates(conn, ref.id) if defn.uses_plan else NO_PLAN,
+                # The plan as it is now, as the calendar is: history says how it moved. The
+                # milestones a due counts from, as recorded by then.
+                (plan_dates(conn, ref.id) if defn.uses_plan else NO_PLAN)._replace(
+                    milestones=recorded_dates(
+                        ((e.data, e.occurred_at) for e in events if e.kind == "milestone"),
+                        defn.due_milestones,
+                        tz,
+                    ),
+                    visited=frozenset(
+                        e.to_state
+                        for e in events
+                        if e.seq < projection.stage_seq
+                        and e.kind in ("started", "transition")
+                        and e.to_state
+                    ),
+                ),
             )
             past = dict(row)
             past.update(
@@ -276,6 +323,9 @@ class CaseQueries:
             )
             voided = _void_in(events) if projection.voided else None
             view = self._view(conn, past, instant.astimezone(tz).date(), voided)
+            evaluated = [e for e in events if e.kind == "evaluated"]
+            if evaluated:
+                view = replace(view, evaluation=evaluation_of(evaluated[-1]))
             counts = {
                 str(e.data["milestone"]): int(e.data["count"])
                 for e in events
@@ -359,6 +409,24 @@ def _with_counts(conn: Connection, views: list[tuple[CaseView, int]]) -> list[Ca
         else view
         for view, _seq in views
     ]
+
+
+def _with_evaluations(conn: Connection, views: list[CaseView]) -> list[CaseView]:
+    """The views with each case's latest 整改评估 (an `evaluated` event), if any."""
+    found: dict[int, EvaluationView] = {}
+    e = q.events
+    ids = [v.id for v in views]
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(e)
+            .where(e.c.instance_id.in_(ids[start : start + 500]), e.c.kind == "evaluated")
+            .order_by(e.c.instance_id, e.c.seq)
+        ).mappings()
+        for row in rows:
+            found[row["instance_id"]] = evaluation_of(event_from_row(row))
+    if not found:
+        return views
+    return [replace(v, evaluation=found[v.id]) if v.id in found else v for v in views]
 
 
 def _void_in(events: list[Event]) -> VoidRecord | None:

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, select
 from xunshi.errors import AlreadyExists, BadInput, NotFound, Refused
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
+from xunshi.services.evaluation import Evaluated, evaluate
 from xunshi.services.lifecycle import Lifecycle
 from xunshi.services.plan import read_plan
 from xunshi.services.results import Corrected, PlanImported, Started
@@ -51,6 +52,32 @@ class CaseService(Lifecycle):
 
     def __init__(self, db: Database, engine: Engine) -> None:
         super().__init__(db, engine, "case")
+
+    def evaluate(
+        self,
+        case: str | Reference,
+        *,
+        score: int,
+        grade: str,
+        dimensions: dict[str, int],
+        actor: str,
+        role: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Evaluated:
+        """整改评估: record the evaluation of a case's rectification (services/evaluation.py)."""
+        return evaluate(
+            self.db,
+            self.engine,
+            case,
+            score=score,
+            grade=grade,
+            dimensions=dimensions,
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=at,
+        )
 
     # -- rounds, groups, units ------------------------------------------------------
 

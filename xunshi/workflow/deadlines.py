@@ -7,7 +7,9 @@ zone passed in by the caller (convert with `.astimezone(UTC)` to store them).
 from __future__ import annotations
 
 import calendar as gregorian
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -18,14 +20,22 @@ _ONE_DAY = timedelta(days=1)
 
 
 class PlanDates(NamedTuple):
-    """A case's place in its round's plan: its batch and the batch's planned dates.
+    """The dates outside a stage that its due date may count from: the case's place in its
+    round's plan (its batch and the batch's planned dates) and the dates its milestones were
+    recorded as having happened.
 
-    A stage due on a plan date (`due: plan.leave`) is due on the date itself.
+    A stage due on a plan date (`due: plan.leave`) is due on the date itself; one due after
+    a milestone (`{milestone: feedback_meeting, after: 2mo}`) counts from that milestone's
+    date in `milestones` (only the milestones a definition counts from are loaded).
     """
 
     batch: str | None  # None: the case is in no batch
     move_in_on: date | None = None
     leave_on: date | None = None
+    milestones: Mapping[str, date] = MappingProxyType({})
+    # States the instance was in before the entry being dated: a stage due after a
+    # milestone that is entered again (二次整改 after a poor evaluation) counts from entry.
+    visited: frozenset[str] = frozenset()
 
     def on(self, name: PlanDate) -> date | None:
         """The planned date `name` (`move_in` or `leave`), if the plan has one."""

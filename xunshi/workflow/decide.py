@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from xunshi.definitions.durations import PLAN_PREFIX, PlanDue
+from xunshi.definitions.durations import PLAN_PREFIX, MilestoneDue, PlanDue
 from xunshi.definitions.schema import Definition, State
 from xunshi.errors import BadInput, Refused
 from xunshi.texts import check_actor, check_text
@@ -52,6 +52,7 @@ CommandKind = Literal[
     "unit_renamed",
     "leader_changed",
     "link",
+    "evaluate",
 ]
 # The largest number a counted milestone takes (talks held, letters received).
 MAX_COUNT = 1_000_000
@@ -231,6 +232,16 @@ class NoPlanDate(Refused):
         )
 
 
+class NoMilestoneDate(Refused):
+    """A stage due after a milestone the instance never recorded (and no fallback)."""
+
+    def __init__(self, state: State, due: MilestoneDue) -> None:
+        super().__init__(
+            f"{state.title} ({state.name}) is due {due.after} after milestone {due.milestone}, "
+            "which has not been recorded"
+        )
+
+
 class Decision(NamedTuple):
     """An allowed command: the event to append, the deadline after it, the timers' effect."""
 
@@ -293,7 +304,7 @@ def decide_start(
             situation.tz,
             situation.plan,
         )
-    except NoPlanDate as exc:
+    except (NoPlanDate, NoMilestoneDate) as exc:
         raise Refused(f"{situation.label} cannot start: {exc.message}") from None
     return occurred, first
 
@@ -344,12 +355,27 @@ def deadline(
     """The due date of `state` entered at `entered_at` (none without a `due`).
 
     A stage due on a plan date is due on the date itself (never provisional: the calendar
-    does not compute it); without the date, on its fallback limit, else NoPlanDate.
+    does not compute it); without the date, on its fallback limit, else NoPlanDate. A stage
+    due after a milestone counts from the date the milestone was recorded as having happened
+    (`plan.milestones`); never recorded, from entry on its fallback, else NoMilestoneDate;
+    entered again after a loop back (`plan.visited`), its `after` from this entry.
     """
     stage = definition.state(state)
     due = stage.due
     if due is None:
         return NO_DEADLINE
+    if isinstance(due, MilestoneDue) and state in plan.visited:
+        # Entered again (二次整改 after a poor evaluation): the milestone's period is spent;
+        # the stage gets its period anew from this entry.
+        due = due.after
+    elif isinstance(due, MilestoneDue):
+        recorded = plan.milestones.get(due.milestone)
+        if recorded is not None:
+            due_on = due_date(recorded, due.after, cal)
+            return Deadline(due_on, is_provisional(recorded, due_on, cal))
+        if due.fallback is None:
+            raise NoMilestoneDate(stage, due)
+        due = due.fallback
     if isinstance(due, PlanDue):
         planned = plan.on(due.date)
         if planned is not None:
@@ -410,7 +436,7 @@ def _fire(ask: _Ask) -> Decision:
         entered = deadline(
             defn, subject.state, occurred, situation.working_days, situation.tz, situation.plan
         )
-    except NoPlanDate as exc:
+    except (NoPlanDate, NoMilestoneDate) as exc:
         raise Refused(f"{situation.label} cannot {trigger}: {exc.message}") from None
     return Decision(event, entered, "enter")
 
@@ -610,6 +636,37 @@ def _link(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _evaluate(ask: _Ask) -> Decision:
+    """整改评估: in a stage tagged `evaluation`, by a role the definition's `evaluation`
+    names; the service checked the scores against it (`workflow/evaluation.py`)."""
+    compiled, instance, command, now, situation = ask
+    defn = compiled.definition
+    role = str(command.role)
+    _check_open(instance, defn, situation)
+    _check_role_declared(defn, role)
+    evaluation = defn.evaluation
+    if evaluation is None:
+        raise Refused(
+            f"{situation.label} cannot be evaluated: definition {defn.name} declares no "
+            "整改评估 (evaluation)"
+        )
+    state = defn.state(instance.state)
+    if not state.has_tag("evaluation"):
+        where = ", ".join(f"{s.title} ({s.name})" for s in defn.states if s.has_tag("evaluation"))
+        raise Refused(
+            f"{situation.label} is in {state.title} ({state.name}); it is evaluated in {where}"
+        )
+    if role not in evaluation.roles:
+        allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in evaluation.roles)
+        raise Refused(
+            f"{situation.label} cannot be evaluated by role {role} ({defn.role_title(role)}); "
+            f"allowed: {allowed}"
+        )
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(instance, command, "evaluated", occurred, now, data=command.data)
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -625,6 +682,7 @@ _DECIDERS = {
     "unit_renamed": _correction,
     "leader_changed": _correction,
     "link": _link,
+    "evaluate": _evaluate,
 }
 
 

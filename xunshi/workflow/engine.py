@@ -37,7 +37,7 @@ from xunshi.workflow.decide import (
 from xunshi.workflow.facts import load_facts
 from xunshi.workflow.guards import facts_needed
 from xunshi.workflow.machine import CompiledDefinition
-from xunshi.workflow.plan import plan_dates
+from xunshi.workflow.plan import due_dates
 from xunshi.workflow.registry import Registry
 from xunshi.workflow.resolve import InstanceRef
 from xunshi.workflow.voids import void_reason
@@ -54,6 +54,7 @@ PROGRESS_KINDS = frozenset(
         "unit_renamed",
         "leader_changed",
         "link",
+        "evaluated",
     }
 )
 
@@ -215,8 +216,10 @@ class Engine:
         defn = compiled.definition
         # Only a new stage entry or a resume computes a deadline on the calendar.
         needs_calendar = command.kind in ("fire", "resume")
-        # A new stage may be due on a date of the case's round plan (`due: plan.leave`).
-        plan = plan_dates(conn, row.id) if command.kind == "fire" and defn.uses_plan else NO_PLAN
+        # A new stage may be due on a date of the case's round plan (`due: plan.leave`) or
+        # after a milestone's recorded date (`{milestone: feedback_meeting, after: 2mo}`).
+        dated = command.kind == "fire" and (defn.uses_plan or bool(defn.due_milestones))
+        plan = due_dates(conn, row.id, defn, self.tz) if dated else NO_PLAN
         situation = Situation(
             ref,
             self.tz,

@@ -46,7 +46,23 @@ def _item_tasks(conn: Connection, item_id: int, _definition_of: DefinitionOf) ->
     return [TaskFact(number, status) for number, status in rows]
 
 
-LOADERS: dict[str, Loader] = {"case_items": _case_items, "item_tasks": _item_tasks}
+def _evaluation(conn: Connection, case_id: int, _definition_of: DefinitionOf) -> list[int]:
+    """The seqs of the case's evaluations (`evaluated` events) since it entered its stage."""
+    i, e = q.instances, q.events
+    entered = select(i.c.stage_seq).where(i.c.id == case_id).scalar_subquery()
+    rows = conn.execute(
+        select(e.c.seq)
+        .where(e.c.instance_id == case_id, e.c.kind == "evaluated", e.c.seq > entered)
+        .order_by(e.c.seq)
+    ).all()
+    return [seq for (seq,) in rows]
+
+
+LOADERS: dict[str, Loader] = {
+    "case_items": _case_items,
+    "item_tasks": _item_tasks,
+    "evaluation": _evaluation,
+}
 
 
 def load_facts(

@@ -113,3 +113,14 @@ def all_tasks_done(ctx: GuardContext) -> str | None:
     listed = ", ".join(f"#{n}" for n in open_tasks)
     noun = "task" if len(open_tasks) == 1 else "tasks"
     return f"{noun} {listed} not done"
+
+
+@register_guard("evaluated", needs=("evaluation",))
+def evaluated(ctx: GuardContext) -> str | None:
+    """A case may close only once its rectification was evaluated (整改评估) in this stage.
+
+    A poor grade that sends the case back (二次整改) has moved it out of the stage already;
+    one that flags it for a 回头看 lets it close."""
+    if ctx.facts["evaluation"]:
+        return None
+    return "its rectification has not been evaluated (整改评估: `xunshi case evaluate`)"

@@ -42,9 +42,9 @@ from xunshi.workflow.calendar import (
     year_data,
     year_days,
 )
-from xunshi.workflow.deadlines import NO_PLAN, rule_fires_at
+from xunshi.workflow.deadlines import rule_fires_at
 from xunshi.workflow.decide import Deadline, InstanceState, deadline, replayed_deadline
-from xunshi.workflow.plan import plan_dates
+from xunshi.workflow.plan import due_dates
 from xunshi.workflow.registry import Registry
 
 # How long a process trusts its cached calendar before checking for newly loaded years.
@@ -431,7 +431,7 @@ class Schedule:
             .order_by(e.c.seq)
         ).all()
         cal = self.calendar(conn, definition.calendar)
-        plan = plan_dates(conn, instance.id) if definition.uses_plan else NO_PLAN
+        plan = due_dates(conn, instance.id, definition, self.tz, instance.stage_seq)
         return replayed_deadline(
             definition, instance.state, instance.entered_at, pauses, cal, self.tz, plan
         )
