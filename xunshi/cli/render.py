@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from xunshi.read.items import ItemView
     from xunshi.read.overview import RoundOverview
     from xunshi.read.rounds import RoundEventView, RoundPlan
+    from xunshi.read.statistics import RoundStatistics
     from xunshi.read.themes import Theme
     from xunshi.services.calendar import CalendarChanged
     from xunshi.services.evaluation import Evaluated
@@ -590,6 +591,14 @@ def themes_table(themes: Sequence[Theme], units_shown: int = 3) -> str:
         row[-1] = f"{shown}等{len(theme.units)}个单位" if more > 0 else shown
         rows.append(row)
     return table(COLUMNS, rows)
+
+
+def statistics_text(view: RoundStatistics) -> str:
+    """`report statistics`: each table under its title."""
+    parts = [f"{view.round.title} ({view.round.code}) 巡视工作统计 as of {view.as_of}"]
+    for name, columns, rows in view.sections():
+        parts.append(f"{name}:\n{table(columns, rows)}")
+    return "\n\n".join(parts)
 
 
 def round_report(overview: RoundOverview) -> str:

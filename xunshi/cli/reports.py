@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,8 +15,12 @@ from xunshi.display import plural
 from xunshi.keys import parse_reference
 from xunshi.reports.output import STDOUT, choose_target, write_to
 
+if TYPE_CHECKING:
+    from xunshi.read.statistics import RoundStatistics
+
 LEDGER_FORMATS = ("xlsx", "csv")
 THEMES_FORMATS = ("csv", "xlsx")  # CSV first: what `--out -` prints
+STATISTICS_FORMATS = ("csv", "md", "xlsx")
 
 
 @click.group(cls=XunshiGroup)
@@ -103,3 +109,43 @@ def report_round(state: State, round_code: str) -> None:
     """A round at a glance: stages by kind, every case, escalations by level, what is overdue."""
     overview = state.services().read.overview.of(round_code)
     render.emit(state, overview.to_json(state.settings.tz), lambda: render.round_report(overview))
+
+
+@report.command("statistics")
+@click.argument("round_code", metavar="ROUND")
+@export_options(
+    ("table", *STATISTICS_FORMATS),
+    out_required=False,
+    out_help="Write to FILE (.xlsx, .csv or .md) instead of printing tables; - is stdout.",
+)
+@pass_state
+def report_statistics(
+    state: State, round_code: str, fmt: str | None, out: str | None, force: bool
+) -> None:
+    """The leading group's figures per unit, group and round: talks, letters, documents,
+    problems by category, clues and their dispositions, rectification, evaluation grades."""
+    if fmt == "table" and out not in (None, STDOUT):
+        raise Failed("--format table prints tables; write a file as xlsx, csv or md")
+    if fmt == "table" or (fmt is None and out is None):
+        view = state.services().read.statistics.of(round_code)
+        render.emit(state, view.to_json(), lambda: render.statistics_text(view))
+        return
+    # The writers read through the read side (SQLAlchemy): this command only.
+    from xunshi.reports.statistics import write_csv, write_markdown, write_xlsx
+
+    target = choose_target(out or STDOUT, fmt, STATISTICS_FORMATS, force=force)
+    view = state.services().read.statistics.of(round_code)
+    writers: dict[str, Callable[[RoundStatistics, Any], None]] = {
+        "xlsx": write_xlsx,
+        "csv": write_csv,
+        "md": write_markdown,
+    }
+    write_to(target, lambda handle: writers[target.format](view, handle), sys.stdout)
+    if target.path is None:
+        return
+    units = view.total.units
+    render.emit(
+        state,
+        {"units": units, "out": target.name, "format": target.format},
+        lambda: f"Wrote the statistics of {plural(units, 'unit')} to {target.name}",
+    )

@@ -10,6 +10,7 @@ is a reminder before the due date, not an escalation.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -260,31 +261,47 @@ class OverviewQueries:
     ) -> tuple[Tally, ...]:
         """The counted milestones of the cases, added up per title and unit, in first-seen
         order (a stage entered twice, after 补充巡视, counts both times)."""
-        e = q.events
-        totals: dict[tuple[str, str], list[int]] = {}
+        by_case = counted_milestones(self.ctx, conn, views)
+        totals: dict[tuple[str, str], int] = {}  # first-seen order: by case, then event
         seen: dict[tuple[str, str], set[int]] = {}
-        for start in range(0, len(case_ids), 500):
-            rows = conn.execute(
-                select(e.c.instance_id, e.c.data)
-                .where(e.c.instance_id.in_(case_ids[start : start + 500]))
-                .where(e.c.kind == "milestone")
-                .where(e.c.data.like('%"count":%'))
-                .order_by(e.c.instance_id, e.c.seq)
-            )
-            for instance_id, data in rows:
-                fields = json.loads(data)
-                view = views[instance_id]
-                defn = self.ctx.definition(conn, view.definition, view.definition_version)
-                name = fields["milestone"]
-                found = next(
-                    (m for st in defn.states for m in st.milestones if m.name == name), None
-                )
-                if found is None or not found.count:
-                    continue
-                key = (found.title, found.count)
-                totals.setdefault(key, [0])[0] += int(fields["count"])
-                seen.setdefault(key, set()).add(instance_id)
+        for case_id in sorted(case_ids):
+            for key, count in by_case.get(case_id, {}).items():
+                totals[key] = totals.get(key, 0) + count
+                seen.setdefault(key, set()).add(case_id)
         return tuple(
-            Tally(title, unit, total[0], len(seen[(title, unit)]))
+            Tally(title, unit, total, len(seen[(title, unit)]))
             for (title, unit), total in totals.items()
         )
+
+
+def counted_milestones(
+    ctx: ReadContext, conn: Connection, views: Mapping[int, CaseView]
+) -> dict[int, dict[tuple[str, str], int]]:
+    """Case id → (milestone title, unit counted in) → the numbers its milestones recorded,
+    added up (a stage entered twice, after 补充巡视, counts both times); each case's entries
+    in the order its events recorded them."""
+    e = q.events
+    found: dict[int, dict[tuple[str, str], int]] = {}
+    case_ids = list(views)
+    for start in range(0, len(case_ids), 500):
+        rows = conn.execute(
+            select(e.c.instance_id, e.c.data)
+            .where(e.c.instance_id.in_(case_ids[start : start + 500]))
+            .where(e.c.kind == "milestone")
+            .where(e.c.data.like('%"count":%'))
+            .order_by(e.c.instance_id, e.c.seq)
+        )
+        for instance_id, data in rows:
+            fields = json.loads(data)
+            view = views[instance_id]
+            defn = ctx.definition(conn, view.definition, view.definition_version)
+            name = fields["milestone"]
+            declared = next(
+                (m for st in defn.states for m in st.milestones if m.name == name), None
+            )
+            if declared is None or not declared.count:
+                continue
+            tally = found.setdefault(instance_id, {})
+            key = (declared.title, declared.count)
+            tally[key] = tally.get(key, 0) + int(fields["count"])
+    return found

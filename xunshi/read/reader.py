@@ -15,6 +15,7 @@ from xunshi.read.items import ItemQueries
 from xunshi.read.ledger import LedgerQueries
 from xunshi.read.overview import OverviewQueries
 from xunshi.read.rounds import RoundQueries
+from xunshi.read.statistics import StatisticsQueries
 from xunshi.read.themes import ThemeQueries
 
 
@@ -63,6 +64,11 @@ class Reader:
     def overview(self) -> OverviewQueries:
         """A round at a glance."""
         return OverviewQueries(self.ctx, self.cases, self.escalations, self.items, self.clues)
+
+    @cached_property
+    def statistics(self) -> StatisticsQueries:
+        """The leading group's statistics of a round."""
+        return StatisticsQueries(self.ctx, self.cases, self.items)
 
     @cached_property
     def deadlines(self) -> DeadlineQueries:

@@ -27,7 +27,14 @@ from typing import Any, TextIO, TypeVar
 from xunshi.errors import AlreadyExists, BadInput
 
 STDOUT = "-"
-EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ics": "ics"}
+EXTENSIONS = {
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ics": "ics",
+    ".md": "md",
+}
 BINARY = frozenset({"xlsx"})
 # CSV files get a byte-order mark so that Excel reads them as UTF-8 (stdout gets none).
 ENCODINGS = {"csv": "utf-8-sig"}
