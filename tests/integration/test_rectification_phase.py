@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from escalation_helpers import live_timer
+from rectification_helpers import Rectifying
 from worlds import KEY, World
 
 from xunshi.bootstrap import App
@@ -249,3 +250,34 @@ def test_a_poor_grade_sends_the_case_back_and_the_history_says_why(
     assert back.reason == "整改评估为差（50分），二次整改"
     assert back.data == {"evaluation": evaluated.seq}
     assert app.services.audit.verify().ok
+
+
+def test_a_long_term_problem_keeps_its_review_timer_after_its_case_closes(
+    app: App, clock: ManualClock
+) -> None:
+    # A long-term (长期整改) problem lets its case go on to 整改评估 but not around it, and
+    # its own review deadline (three months in 长期整改) outlives the case.
+    rect = Rectifying(app, clock)
+    case = rect.case("U01")
+    item = rect.item("U01", "P01")
+    rect.begin(item)
+    assert rect.fire(item, "make_long_term", "office") == "long_term"
+    rect.close_case_ready(case)
+    assert _fire_on(app, case, "to_evaluation") == "evaluation"
+    assert "has not been evaluated" in _refusal(lambda: _fire_on(app, case, "close"))
+    rect.close_case(case)
+    assert app.services.read.cases.one(case).state == "closed"
+
+    view = rect.view(item)
+    assert (view.state, view.due_on) == ("long_term", add_months(view.entered_at.date(), 3))
+    timer = live_timer(app, rect.ref(item).id)
+    assert timer["status"] == "pending"
+    clock.set(_at(view.due_on + timedelta(days=30)))
+    raised = app.sweeper.sweep().raised
+    assert [(r.label, r.level) for r in raised if r.label == f"item {item}"][:1] == [
+        (f"item {item}", 0)
+    ]
+
+
+def _fire_on(app: App, case: str, trigger: str) -> str:
+    return app.services.cases.fire(case, trigger, actor="某人", role="office").instance.state
