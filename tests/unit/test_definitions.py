@@ -416,17 +416,27 @@ def test_regular_milestones_and_ladders(builtins: dict[str, Definition]) -> None
     ]
 
 
+# The rectification stages where the unit works but takes no new problems.
+UNIT_ONLY = frozenset({"rectification_report", "publication", "ongoing"})
+
+
 def test_the_offices_and_groups_own_stages_only_remind_the_office_and_leading_group(
     builtins: dict[str, Definition],
 ) -> None:
     # A unit is never warned, let alone 约谈'd, for the office's or a group's lateness: only
-    # the stages where the unit works (problems open) carry the unit's graded ladder.
+    # the stages where the unit works (it records a milestone or moves the case on: the
+    # rectification phase up to 整改评估) carry the unit's graded ladder.
+    unit_roles = {"party_secretary", "unit_liaison"}
     for definition in (d for d in builtins.values() if d.subject == "case"):
         for state in definition.states:
             if state.final:
                 continue
             ladder = definition.ladder(state.name)
-            if state.has_tag("items_open"):
+            unit_works = any(unit_roles & set(m.roles) for m in state.milestones) or any(
+                unit_roles & set(t.roles) for t in definition.transitions_from(state.name)
+            )
+            assert unit_works == (state.has_tag("items_open") or state.name in UNIT_ONLY)
+            if unit_works:
                 assert {r.instrument for r in ladder if r.decision} == {"约谈", "问责建议"}
                 continue
             assert {r.instrument for r in ladder} == {"提醒"}, (definition.name, state.name)
