@@ -415,7 +415,7 @@ class Simulation:
         return self.draw(bounds) + (late_days if late_state == state else 0)
 
     def stage_default(self, case: _Case, day: date) -> None:
-        """A stage the office moves on after a while: milestones, then forward."""
+        """A stage moved on after a while: milestones, then forward."""
         bounds = DAYS.get(case.state, (3, 8))
         self.after(day, self.days(case, case.state, bounds), 10, self.finish_stage(case))
 
@@ -738,7 +738,7 @@ class Simulation:
             return
         slow = case.unit.code in s.SLOW_TASKS and self.rng.random() < 0.35
         if slow:
-            finish = self.cal.add_working_days(due, self.draw((3, 25)))
+            finish = self.cal.add_working_days(due, self.draw((3, 60)))
         else:
             finish = max(
                 self.cal.add_working_days(due, -self.draw((0, 20))),

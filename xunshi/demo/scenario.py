@@ -467,9 +467,10 @@ LATE = {
     "U04": ("onsite", 5),
     "U11": ("drafting", 12),
     "U16": ("rectification_report", 18),
-    "U22": ("rectification_report", 25),
+    "U22": ("rectification_report", 90),
     "U26": ("rectification_plan", 12),
     "U30": ("office_review", 15),
+    "U35": ("publication", 60),
 }
 # Units whose measures tend to run over their due dates.
 SLOW_TASKS = frozenset({"U06", "U16", "U22", "U26", "U33"})
