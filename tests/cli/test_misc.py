@@ -139,61 +139,56 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
 
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[:4] == [
+    assert lines[:3] == [
         f"Demo database: {url}",
-        "Imported the sample plan: 36 cases in round 2024-R2",
-        "",
-        "2024年第二轮巡视 (2024-R2) as of 2025-02-14",
+        "[ 0] 集团党组2023年第二轮巡视 (2023-R2): 2 个单位整改完成（回头看的前一轮）",
+        "集团党组2025年第一轮巡视 (2025-R1): 36 个单位，8 个巡视组，2 批",
     ]
-    summary = lines[5 : lines.index("", 5)]
-    assert summary[0].split() == [
-        "阶段",
-        "专项巡视",
-        "境外巡视",
-        "巡视“回头看”",
-        "常规巡视",
-        "机动巡视",
-        "合计",
-    ]
-    assert summary[-1].split() == ["合计", "5", "3", "2", "22", "4", "36"]
-    assert sum(int(line.split()[-1]) for line in summary[1:-1]) == 36
-    # The counted milestones added up (the groups' talks, letters and documents).
-    workload = lines[lines.index("", 5) + 1]
-    assert re.match(r"巡视工作量 workload: 个别谈话 \d+ 人次（36 个单位）; ", workload), workload
-    header = next(i for i, line in enumerate(lines) if line.startswith("案件 "))
-    cases = lines[header + 1 : lines.index("", header)]
-    assert [line.split()[0] for line in cases] == [f"2024-R2/U{n:02}" for n in range(1, 37)]
-    # The round's report (`report round`): escalations apart from reminders, columns by
-    # level, the 约谈 proposals nobody has decided on yet (the demo decides none), then the
-    # overdue cases and the overdue tasks.
-    summary = next(i for i, line in enumerate(lines) if line.startswith("督办 escalations: "))
-    counted = re.fullmatch(
-        r"督办 escalations: (\d+) \(L1 提醒/预警 (\d+), L2 提醒/督办函 (\d+)\); "
-        r"提醒 reminders: (\d+); 待决定 proposals: [1-9]\d*",
-        lines[summary],
-    )
-    assert counted is not None, lines[summary]
-    raised, l1, l2, reminders = (int(n) for n in counted.groups())
-    assert l1 + l2 == raised
-    columns = [cell.strip() for cell in lines[summary + 1].split("  ") if cell.strip()]
-    # The office's own stages remind, the unit's work is warned: each level's instruments.
-    assert columns == ["案件", "单位", "L0 提醒", "L1 提醒/预警", "L2 提醒/督办函"]
-    totals = lines[lines.index("", summary) - 1].split()
-    assert totals == ["合计", str(reminders), str(l1), str(l2)]
-    late_cases = lines.index("", summary) + 1
-    assert re.fullmatch(r"超期案件 overdue cases: [1-9]\d*", lines[late_cases])
-    late_tasks = lines.index("", late_cases) + 1
-    assert re.fullmatch(r"超期任务 overdue tasks: [1-9]\d*", lines[late_tasks])
-    assert lines[late_tasks + 1].split() == [
-        "任务", "单位", "整改措施", "牵头部门", "责任人", "完成时限", "超期",
-    ]  # fmt: skip
-    # 36 cases and their problems (items), each its own chain.
-    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
+    # A line a simulated week, then the round's report.
+    weeks = [line for line in lines if re.match(r"\[\s*\d+/56\] \d{4}-\d\d-\d\d  ", line)]
+    assert len(weeks) == 56
+    assert weeks[0].startswith("[ 1/56] 2025-03-07  巡前准备 36；")
+    start = lines.index("集团党组2025年第一轮巡视 (2025-R1) as of 2026-03-31")
+    summary = lines[start + 2 : lines.index("", start + 2)]
+    assert summary[-1].split() == ["合计", "5", "5", "2", "22", "2", "36"]
+    assert re.search(r"超期案件 overdue cases: [1-9]", result.stdout)
+    assert re.search(r"待决定 proposals: [1-9]", result.stdout)
     assert "专题汇总 thematic view (problems by category across units):" in lines
+    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
 
-    again = Cli(tmp_path / "demo.db")
-    assert again.fail("demo", "--db", url) == (f"the demo needs an empty database; {url} has data")
-    assert again.out("audit", "verify").startswith("OK: 137 chains, ")
+    db = Cli(tmp_path / "demo.db")
+    # Two batches of 18 units, eight groups.
+    plan = db.out("round", "show", "2025-R1").splitlines()
+    batches = [line.split() for line in plan if line.startswith("第")]
+    assert [(b[0], len(b[-18:])) for b in batches] == [("第一批", 18), ("第二批", 18)]
+    assert [group["code"] for group in db.json("group", "list", "2025-R1")] == [
+        f"G{n}" for n in range(1, 9)
+    ]
+    # Two 回头看 following their units' cases of 2023-R2, which were completed.
+    for unit in ("U21", "U27"):
+        shown = db.json("case", "show", f"2025-R1/{unit}")
+        assert shown["follows"] == f"2023-R2/{unit}"
+        assert db.json("case", "show", f"2023-R2/{unit}")["state"] == "closed"
+    # Exactly one 差, which sent its case back (二次整改) before it was evaluated again.
+    grades = db.sql("SELECT data FROM event WHERE kind = 'evaluated'")
+    poor = [data for (data,) in grades if json.loads(data)["grade"] == "差"]
+    assert len(poor) == 1
+    history = db.out("case", "history", "2025-R1/U09")
+    assert "整改评估为差" in history
+    assert "rerectify → 集中整改" in history
+    assert history.index("整改评估 差") < history.index("整改评估 一般")
+
+    assert db.fail("demo", "--db", url) == f"the demo needs an empty database; {url} has data"
+    assert db.out("audit", "verify").startswith("OK: ")
+
+    # The same seed, the same story: the report and the ledger are the same.
+    other = f"sqlite:///{tmp_path / 'again.db'}"
+    again = cli.run("demo", "--db", other)
+    assert again.stdout.splitlines()[1:] == lines[1:]
+    ledger = db.out("ledger", "export", "--round", "2025-R1", "--out", "-")
+    assert Cli(tmp_path / "again.db").out(
+        "ledger", "export", "--round", "2025-R1", "--out", "-"
+    ) == (ledger)
 
 
 # -- failures nobody planned for -------------------------------------------------------------------

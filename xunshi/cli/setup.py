@@ -34,9 +34,16 @@ def init(state: State, actor: str) -> None:
 
 
 @click.command(cls=XunshiCommand)
+@click.option(
+    "--seed",
+    type=int,
+    default=2025,
+    show_default=True,
+    help="Seed of the simulation: the same seed gives the same database and report.",
+)
 @pass_state
-def demo(state: State) -> None:
-    """Run a sample round on a virtual clock and print its report.
+def demo(state: State, seed: int) -> None:
+    """Run a fictional energy group's party-group round on a virtual clock; print its report.
 
     `--db URL` (before or after `demo`) chooses where; by default a fresh xunshi-demo.db.
     """
@@ -44,7 +51,7 @@ def demo(state: State) -> None:
 
     # XUNSHI_DB does not choose the demo's database, so that the demo never writes into
     # the database people work in; only --db given on the command line does.
-    services = run_demo(state.settings, state.db_option, echo=click.echo)
+    services = run_demo(state.settings, state.db_option, echo=click.echo, seed=seed)
     try:
         # The round's report, as `xunshi report round ROUND` prints it.
         click.echo("")
