@@ -40,7 +40,7 @@ class App:
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.db = Database(settings.db_url, echo=False)
+        self.db = Database(settings.db_url, echo=False, durable=settings.durable)
         self.clock = clock or SystemClock()
         self.registry = Registry()
         self.schedule = Schedule(settings.tz, self.registry)

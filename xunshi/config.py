@@ -101,6 +101,9 @@ class Settings:
     routes: Routes | None = None
     desk_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # False only for a throwaway database (the demo's): SQLite commits without waiting for
+    # the disk. Never read from the environment.
+    durable: bool = True
 
     @property
     def feeds(self) -> list[str]:

@@ -120,7 +120,8 @@ def run_demo(
     if db_url is None:
         _remove_sqlite_file(url)
     clock = ManualClock(_at(s.EARLIER_START, time(8, 0), settings))
-    app = services(Settings(db_url=url, timezone=settings.timezone, actor=s.OFFICE_ACTOR), clock)
+    demo = Settings(db_url=url, timezone=settings.timezone, actor=s.OFFICE_ACTOR, durable=False)
+    app = services(demo, clock)
     try:
         if app.schema.initialised() and app.read.catalog.has_rounds():
             raise BadInput(f"the demo needs an empty database; {app.schema.database} has data")

@@ -30,8 +30,12 @@ T = TypeVar("T")
 class Database:
     """One database: its engine, transactions, schema checks and error translation."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, durable: bool = True) -> None:
         self.url = _parse_url(url)
+        # SQLite: a commit waits for the disk (synchronous=FULL), unless the database is a
+        # throwaway one (the demo's): then NORMAL, which under WAL may lose the last commits
+        # in a power failure but never corrupts the file.
+        self.durable = durable
         self.display_url = self.url.render_as_string(hide_password=True)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
@@ -49,7 +53,9 @@ class Database:
                 # rollback on check-in would only cost time.
                 pool_reset_on_return=None,
             )
-            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(
+                engine, "connect", _sqlite_on_connect if self.durable else _sqlite_fast_connect
+            )
             return engine
         if self.url.get_backend_name() != "postgresql":
             raise BadInput(f"unsupported database {self.display_url}: use sqlite:/// or postgresql")
@@ -246,10 +252,18 @@ def _parse_url(url: str) -> URL:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    _sqlite_pragmas(dbapi_connection, "FULL")
+
+
+def _sqlite_fast_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    _sqlite_pragmas(dbapi_connection, "NORMAL")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, synchronous: str) -> None:
     cursor = dbapi_connection.cursor()
     try:
         _write_ahead_log(cursor)
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
