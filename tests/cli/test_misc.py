@@ -154,6 +154,7 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     assert re.search(r"超期案件 overdue cases: [1-9]", result.stdout)
     assert re.search(r"待决定 proposals: [1-9]", result.stdout)
     assert "专题汇总 thematic view (problems by category across units):" in lines
+    assert "集团党组2025年第一轮巡视 (2025-R1) 巡视工作统计 as of 2026-03-31" in lines
     assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
 
     db = Cli(tmp_path / "demo.db")
@@ -177,6 +178,14 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     assert "整改评估为差" in history
     assert "rerectify → 集中整改" in history
     assert history.index("整改评估 差") < history.index("整改评估 一般")
+
+    # The statistics count what the lists hold.
+    total = db.json("report", "statistics", "2025-R1")["rows"][-1]
+    items = db.json("item", "list", "--round", "2025-R1")
+    assert (total["units"], total["problems"]) == (36, len(items))
+    assert total["accepted"] == sum(
+        1 for item in items if item["state"] in ("accepted", "archived")
+    )
 
     assert db.fail("demo", "--db", url) == f"the demo needs an empty database; {url} has data"
     assert db.out("audit", "verify").startswith("OK: ")

@@ -60,6 +60,9 @@ def demo(state: State, seed: int) -> None:
         click.echo("")
         click.echo("专题汇总 thematic view (problems by category across units):")
         click.echo(render.themes_table(themes) if themes else "No problems listed yet.")
+        # The leading group's statistics, as `xunshi report statistics ROUND` prints them.
+        click.echo("")
+        click.echo(render.statistics_text(services.read.statistics.of(ROUND)))
         report = services.audit.verify()
         click.echo("")
         if not report.ok:
