@@ -71,6 +71,7 @@ class ExtensionService:
                     f"an extension; allowed: {allowed_roles(definition, REQUEST_ROLES)}"
                 )
             self.items.check_task_open(conn, ref, "extend")
+            _check_unsettled(ref, definition)
             due_on: date | None = ref.row["due_on"]
             if due_on is None:
                 raise Refused(f"{ref.label} is long-term (长期坚持): it has no due date to extend")
@@ -204,6 +205,19 @@ class ExtensionService:
         assert row is not None
         return self.engine.registry.definition(
             conn, row["definition_name"], row["definition_version"]
+        )
+
+
+def _check_unsettled(ref: TaskRef, definition: Definition) -> None:
+    """A settled item (accepted, or long-term) no longer holds its case open: its tasks'
+    dates are not extended."""
+    row = ref.item.row
+    assert row is not None
+    state = definition.state(row["state"])
+    if state.has_tag("settled"):
+        raise Refused(
+            f"cannot extend {ref.label}: {ref.item.label} is {state.title} ({state.name}), "
+            "settled; its tasks' due dates are not extended"
         )
 
 
