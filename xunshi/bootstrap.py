@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from xunshi.services.clues import ClueService
     from xunshi.services.definitions import DefinitionService
     from xunshi.services.escalation import EscalationService
+    from xunshi.services.extensions import ExtensionService
     from xunshi.services.inspection import CaseService
     from xunshi.services.notify import NotifyService
     from xunshi.services.rectification import ItemService
@@ -139,6 +140,14 @@ class Services:
         from xunshi.services.rectification import ItemService
 
         return ItemService(self._app.db, self._app.engine, self._app.schedule)
+
+    @cached_property
+    def extensions(self) -> ExtensionService:
+        """Extension requests of tasks (延期申请) and the office's decisions."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.extensions import ExtensionService
+
+        return ExtensionService(self._app.db, self._app.engine, self._app.schedule)
 
     @cached_property
     def clues(self) -> ClueService:

@@ -454,7 +454,7 @@ def test_task_add_update_done(items: Cli) -> None:
     assert progress == f"task {P01}#1 updated\n"
     updated = items.json(
         "task", "update", "2", "--person", "周秘书", "--due", "2024-11-15",
-        "--actor", "李", "--role", "unit_liaison",
+        "--actor", "王", "--role", "office",
     )  # fmt: skip
     assert updated == {
         "id": 2,
@@ -623,15 +623,15 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
     rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
-    assert len(rows[0]) == 26
-    assert [(r[0], r[5], r[13], r[16], r[18]) for r in rows[1:]] == [
+    assert len(rows[0]) == 28
+    assert [(r[0], r[5], r[13], r[16], r[20]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
     ]
     due = sheet.cell(row=3, column=18)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:Z4")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AB4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}
@@ -656,7 +656,7 @@ def test_ledger_export_to_stdout(items: Cli) -> None:
     text = items.out("ledger", "export", "--round", ROUND, "--out", "-")
     assert text.startswith("序号,轮次,巡视组,被巡视单位,")  # CSV, no BOM, nothing else
     lines = list(csv.reader(text.splitlines()))
-    assert [(line[0], line[5], line[18]) for line in lines[1:]] == [
+    assert [(line[0], line[5], line[20]) for line in lines[1:]] == [
         ("1", "P01 理论学习不深入", "未制定措施"),
         ("2", "P02 财务审批不严", "超期未完成"),
     ]

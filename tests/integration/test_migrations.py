@@ -297,6 +297,7 @@ ADDED_COLUMNS = [
     ("0006", ESCALATION_COLUMNS_0006),
     ("0007", CLUE_TABLES_0007),
     ("0008", [("add_table", "case_follows"), ("add_index", "ix_case_follows_earlier_case_id")]),
+    ("0009", [("add_table", "task_extensions"), ("add_index", "ix_task_extensions_task_id")]),
 ]
 
 

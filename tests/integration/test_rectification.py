@@ -537,8 +537,8 @@ def test_every_item_and_task_change_is_an_event_of_the_item(
     rect.svc.update_task(
         f"{P01}#1",
         TaskChanges(responsible_person="孙科员", due_on=date(2024, 11, 15), progress="已起草制度"),
-        actor=LIAISON,
-        role="unit_liaison",
+        actor="王主任",
+        role="office",
     )
     rect.advance()
     rect.svc.update_task(
@@ -571,8 +571,8 @@ def test_every_item_and_task_change_is_an_event_of_the_item(
         (
             5,
             "task_updated",
-            LIAISON,
-            "unit_liaison",
+            "王主任",
+            "office",
             {
                 "task": task.id,
                 "changes": {"responsible_person": "孙科员", "due_on": "2024-11-15"},

@@ -170,7 +170,7 @@ def test_moving_the_due_date_before_any_rung_reschedules_the_ladder(
 ) -> None:
     clock.set(shanghai(2024, 10, 10, 9))
     rect.svc.update_task(
-        str(task.id), TaskChanges(due_on=date(2024, 11, 29)), actor="李联络员", role="unit_liaison"
+        str(task.id), TaskChanges(due_on=date(2024, 11, 29)), actor="王主任", role="office"
     )
     # 5 working days before Friday 11-29: Friday 11-22.
     assert task_timers(app, task.id) == [

@@ -10,8 +10,8 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import actor_option, actor_options, day, instant, read_text
-from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.cli.options import acting_options, actor_option, actor_options, day, instant, read_text
+from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_reference
 from xunshi.services.commands import ItemChanges, ItemFacts, TaskChanges, TaskFacts
@@ -357,6 +357,99 @@ def task_done(
         at=instant(state, at),
     )
     render.emit(state, done.to_json(), lambda: f"{done.key.label} done")
+
+
+@task.command("show")
+@click.argument("task_ref", metavar="TASK")
+@pass_state
+def task_show(state: State, task_ref: str) -> None:
+    """One task: who answers for it, by when, and its extension requests."""
+    item_view, task_view = state.services().read.items.task(parse_reference(task_ref, "task"))
+    tz = state.settings.tz
+    render.emit(state, task_view.to_json(tz), lambda: render.task_text(item_view, task_view, tz))
+
+
+@task.command("extend")
+@click.argument("task_ref", metavar="TASK")
+@click.option("--to", "to", required=True, metavar="DATE", help="The due date asked for.")
+@click.option("--reason", required=True, help="Why more time is needed (kept in the history).")
+@acting_options("unit_liaison, party_secretary or office.")
+@pass_state
+def task_extend(
+    state: State, task_ref: str, to: str, reason: str, actor: str, role: str, at: str | None
+) -> None:
+    """Ask for a later due date (延期申请); nothing moves until the office approves."""
+    wanted = day(to, "--to")
+    assert wanted is not None
+    asked = state.services().extensions.request(
+        parse_reference(task_ref, "task"),
+        wanted,
+        reason=reason,
+        actor=actor,
+        role=role,
+        at=instant(state, at),
+    )
+    render.emit(
+        state,
+        asked.to_json(),
+        lambda: (
+            f"{asked.key.label}: extension to {wanted} requested, pending the office's decision"
+        ),
+    )
+
+
+@task.command("extension")
+@click.argument("task_ref", metavar="TASK")
+@click.option("--approve", is_flag=True, help="Approve: the due date and its timers move.")
+@click.option("--reject", is_flag=True, help="Reject: nothing moves; the request stays on record.")
+@click.option("--reason", required=True, help="Why (kept in the history).")
+@acting_options("office.")
+@pass_state
+def task_extension(
+    state: State,
+    task_ref: str,
+    approve: bool,
+    reject: bool,
+    reason: str,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """Decide the task's pending extension request (the office)."""
+    if approve == reject:
+        raise Failed("give exactly one of --approve and --reject")
+    decided = state.services().extensions.decide(
+        parse_reference(task_ref, "task"),
+        approve=approve,
+        reason=reason,
+        actor=actor,
+        role=role,
+        at=instant(state, at),
+    )
+    data = decided.change.event.data
+
+    def text() -> str:
+        if approve:
+            return f"{decided.key.label}: extension approved, due {data['due_on']}"
+        return f"{decided.key.label}: extension to {data['requested_due']} rejected"
+
+    render.emit(state, decided.to_json(), text)
+
+
+@task.command("extensions")
+@click.option("--round", "round_code", help="Only this round.")
+@click.option("--pending", is_flag=True, help="Only requests waiting for the office.")
+@click.option("--include-void", is_flag=True, help="Requests of void items too.")
+@pass_state
+def task_extensions(
+    state: State, round_code: str | None, pending: bool, include_void: bool
+) -> None:
+    """Extension requests, oldest first (with --pending: the office's inbox)."""
+    views = state.services().read.extensions.many(
+        round_code=round_code, pending=pending, include_void=include_void
+    )
+    tz = state.settings.tz
+    render.emit(state, [v.to_json(tz) for v in views], lambda: render.extensions_table(views, tz))
 
 
 # -- import ---------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
     from xunshi.read.clues import ClueView
     from xunshi.read.escalations import EscalationView
+    from xunshi.read.extensions import ExtensionView
     from xunshi.read.history import History
-    from xunshi.read.items import ItemView
+    from xunshi.read.items import ItemView, TaskView
     from xunshi.read.overview import RoundOverview
     from xunshi.read.rounds import RoundEventView, RoundPlan
     from xunshi.read.statistics import RoundStatistics
@@ -237,6 +238,97 @@ def case_text(view: CaseView, tz: ZoneInfo, as_of: datetime | None = None) -> st
     return "\n".join(lines)
 
 
+def extension_lines(tasks: Sequence[TaskView], tz: ZoneInfo) -> list[str]:
+    """`延期` lines of `item show`: each task's pending request and approved extensions."""
+    lines = []
+    for t in tasks:
+        for e in t.extensions:
+            if e.status == "approved":
+                assert e.decided_at is not None
+                shown = (
+                    f"已批准延期至 {e.requested_due}（原定 {e.original_due}，{e.decided_by} "
+                    f"{business_time(e.decided_at, tz)} 批准）"
+                )
+            elif e.status == "pending":
+                shown = (
+                    f"延期申请待审批：至 {e.requested_due}（{e.requested_by} "
+                    f"{business_time(e.requested_at, tz)} 申请：{e.reason}）"
+                )
+            else:
+                continue
+            lines.append(f"延期    #{t.number} {shown}")
+    return lines
+
+
+def task_status(task: TaskView) -> str:
+    """已完成, 超期 or 进行中."""
+    return "已完成" if task.status == "done" else ("超期" if task.overdue else "进行中")
+
+
+def task_text(item: ItemView, task: TaskView, tz: ZoneInfo) -> str:
+    """`task show`: the task, its item, and its extension requests."""
+    due = "长期" if task.long_term else str(task.due_on or "")
+    if task.original_due is not None:
+        due += f"（原定 {task.original_due}）"
+    lines = [
+        f"任务    {item.key.task_key(task.number)}  #{task.id}  {task.measure}",
+        f"问题    {item.key}  {item.title}  ({item.state_title})",
+        f"责任    责任领导 {task.responsible_leader}  牵头部门 {task.lead_department}"
+        + (f"  配合部门 {task.cooperating_departments}" if task.cooperating_departments else "")
+        + f"  责任人 {task.responsible_person}",
+        f"时限    {due}",
+        f"状态    {task_status(task)}"
+        + (f"  完成于 {task.completed_on}" if task.completed_on else ""),
+    ]
+    if task.progress:
+        lines.append(f"进展    {task.progress}")
+    if task.evidence:
+        lines.append(f"佐证    {task.evidence}")
+    if task.extensions:
+        lines.append("")
+        lines.append(extensions_table(task.extensions, tz))
+    return "\n".join(lines)
+
+
+def extensions_table(views: Sequence[ExtensionView], tz: ZoneInfo) -> str:
+    """`task extensions`, and a task's requests in `task show`."""
+    if not views:
+        return "No extension requests."
+    return table(
+        [
+            "编号",
+            "任务",
+            "单位",
+            "原定时限",
+            "申请延至",
+            "状态",
+            "申请人",
+            "申请时间",
+            "理由",
+            "审批人",
+            "审批时间",
+            "审批意见",
+        ],
+        [
+            [
+                v.id,
+                v.task,
+                v.unit_name,
+                v.original_due,
+                v.requested_due,
+                v.status_title,
+                v.requested_by,
+                business_time(v.requested_at, tz),
+                v.reason,
+                v.decided_by or "",
+                "" if v.decided_at is None else business_time(v.decided_at, tz),
+                v.decision_reason or "",
+            ]
+            for v in views
+        ],
+    )
+
+
 def evaluation_line(evaluation: EvaluationView, tz: ZoneInfo) -> str:
     """`较好 86分（组织领导 18，…） 2025-06-30 10:00 巡视办`, and what a poor grade did."""
     scores = evaluation.scores
@@ -348,7 +440,7 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             count = e.data.get("count")
             return str(e.data.get("milestone", "")) + ("" if count is None else f" {count}")
         if e.kind == "task":
-            return f"{e.trigger} #{e.data.get('task', '')}"
+            return extension_event_text(e) or f"{e.trigger} #{e.data.get('task', '')}"
         if e.kind == "facts":
             return "facts: " + facts_changed(e.data.get("changes", {}))
         if e.kind == "decision":
@@ -396,6 +488,19 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             for e in history.events
         ],
     )
+
+
+def extension_event_text(e: Event) -> str | None:
+    """An extension request or decision as the history shows it (None: another task event):
+    `申请延期 #1 至 2025-08-29：原因`, `批准延期 #1 至 2025-08-29`, `驳回延期 #1`."""
+    number = e.data.get("number", "")
+    if e.trigger == "extension_requested":
+        return f"申请延期 #{number} 至 {e.data.get('requested_due', '')}：{e.reason or ''}"
+    if e.trigger == "extension_approved":
+        return f"批准延期 #{number} 至 {e.data.get('due_on', '')}"
+    if e.trigger == "extension_rejected":
+        return f"驳回延期 #{number}"
+    return None
 
 
 def facts_changed(changes: Mapping[str, object]) -> str:
@@ -506,12 +611,13 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
                         t.lead_department,
                         t.responsible_person,
                         "长期" if t.long_term else (t.due_on or ""),
-                        "已完成" if t.status == "done" else ("超期" if t.overdue else "进行中"),
+                        task_status(t),
                     ]
                     for t in view.tasks
                 ],
             )
         )
+    lines.extend(extension_lines(view.tasks, tz))
     lines.append(f"版本    {view.version}")
     return "\n".join(lines)
 

@@ -19,8 +19,9 @@ from sqlalchemy import Connection, Select, or_, select
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.cases import void_json
 from xunshi.read.context import ReadContext
+from xunshi.read.extensions import ExtensionView, extensions_of, original_due
 from xunshi.storage import queries as q
-from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round
+from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round, resolve_task
 from xunshi.workflow.voids import VoidRecord, void_records
 
 
@@ -43,8 +44,20 @@ class TaskView:
     completed_on: date | None
     overdue: bool
     days_left: int | None
+    # Its extension requests (延期申请), oldest first.
+    extensions: tuple[ExtensionView, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def pending_extension(self) -> ExtensionView | None:
+        """The request the office has not decided yet, if any."""
+        return next((e for e in self.extensions if e.status == "pending"), None)
+
+    @property
+    def original_due(self) -> date | None:
+        """The due date before any approved extension (None: never extended)."""
+        return original_due(self.extensions)
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The `--json` shape of a task."""
         return {
             "id": self.id,
@@ -61,6 +74,8 @@ class TaskView:
             "evidence": self.evidence,
             "completed_on": None if self.completed_on is None else self.completed_on.isoformat(),
             "overdue": self.overdue,
+            "original_due_on": None if self.original_due is None else self.original_due.isoformat(),
+            "extensions": [e.to_json(tz) for e in self.extensions],
         }
 
 
@@ -157,7 +172,7 @@ class ItemView:
                 for name, at in self.milestones.items()
             },
             "version": self.version,
-            "tasks": [t.to_json() for t in self.tasks],
+            "tasks": [t.to_json(tz) for t in self.tasks],
             "voided": void_json(self.voided, tz),
             "clues": [str(self.case.clue_key(code)) for code in self.clues],
         }
@@ -230,6 +245,14 @@ class ItemQueries:
             ref = resolve_item(conn, reference(item, "item"))
             row = conn.execute(_item_select().where(q.items.c.id == ref.id)).mappings().one()
             return self._views(conn, [row], self.ctx.today())[0]
+
+    def task(self, task: str | Reference) -> tuple[ItemView, TaskView]:
+        """One task with its item (`task show`)."""
+        with self.ctx.reading() as conn:
+            ref = resolve_task(conn, reference(task, "task"))
+            row = conn.execute(_item_select().where(q.items.c.id == ref.item.id)).mappings().one()
+            view = self._views(conn, [row], self.ctx.today())[0]
+        return view, next(t for t in view.tasks if t.id == ref.id)
 
     def many(
         self,
@@ -314,7 +337,11 @@ class ItemQueries:
             ).mappings()
             for row in rows:
                 found.setdefault(row["item_id"], []).append(task_view(row, today))
-        return {item_id: tuple(views) for item_id, views in found.items()}
+        extensions = extensions_of(conn, [t.id for views in found.values() for t in views])
+        return {
+            item_id: tuple(replace(t, extensions=extensions.get(t.id, ())) for t in views)
+            for item_id, views in found.items()
+        }
 
     def _view(
         self,

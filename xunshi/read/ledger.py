@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 from xunshi.keys import Reference, reference
 from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.context import ReadContext
+from xunshi.read.extensions import extension_summary
 from xunshi.read.items import ItemFilter, ItemQueries, ItemView, TaskView
 from xunshi.storage import queries as q
 from xunshi.storage.types import UTCDateTime
@@ -47,6 +48,8 @@ COLUMNS: tuple[str, ...] = (
     "牵头部门",
     "责任人",
     "完成时限",
+    "原定完成时限",
+    "延期情况",
     "整改状态",
     "整改进展",
     "佐证材料",
@@ -187,15 +190,20 @@ def _row(
 
 
 def _task_values(task: TaskView | None) -> list[Any]:
-    """整改措施 … 完成时间: the task's, or empty ones and `未制定措施` without a task."""
+    """整改措施 … 完成时间: the task's, or empty ones and `未制定措施` without a task.
+
+    原定完成时限 is the due date before the first approved extension (empty when never
+    extended), 延期情况 what became of the latest request."""
     if task is None:
-        return ["", "", "", "", None, NO_MEASURE, "", "", None]
+        return ["", "", "", "", None, None, "", NO_MEASURE, "", "", None]
     return [
         task.measure,
         task.responsible_leader,
         task.lead_department,
         task.responsible_person,
         "长期" if task.long_term else task.due_on,
+        task.original_due,
+        extension_summary(task.extensions),
         _status(task),
         task.progress,
         task.evidence,

@@ -10,6 +10,7 @@ from xunshi.read.clues import ClueQueries
 from xunshi.read.context import ReadContext
 from xunshi.read.deadlines import DeadlineQueries
 from xunshi.read.escalations import EscalationQueries
+from xunshi.read.extensions import ExtensionQueries
 from xunshi.read.history import HistoryQueries
 from xunshi.read.items import ItemQueries
 from xunshi.read.ledger import LedgerQueries
@@ -49,6 +50,11 @@ class Reader:
     def escalations(self) -> EscalationQueries:
         """Escalations."""
         return EscalationQueries(self.ctx)
+
+    @cached_property
+    def extensions(self) -> ExtensionQueries:
+        """Extension requests of tasks (the office's inbox)."""
+        return ExtensionQueries(self.ctx)
 
     @cached_property
     def ledger(self) -> LedgerQueries:

@@ -152,6 +152,13 @@ class AuditService:
         task_rows: dict[int, dict[int, Any]] = {}
         for task in conn.execute(q.tasks.select()).mappings():
             task_rows.setdefault(task["item_id"], {})[task["id"]] = task
+        extension_rows: dict[int, dict[int, Any]] = {}
+        for extension in conn.execute(
+            select(q.extensions, q.tasks.c.item_id).join(
+                q.tasks, q.tasks.c.id == q.extensions.c.task_id
+            )
+        ).mappings():
+            extension_rows.setdefault(extension["item_id"], {})[extension["id"]] = extension
         facts = _item_facts(conn)
         names = _case_facts(conn)
         clue_facts = _clue_facts(conn)
@@ -174,12 +181,20 @@ class AuditService:
                 clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
                 names.get(instance_id),
                 "clue" if is_clue else "item",
+                extension_rows.pop(instance_id, None),
             )
             events += count
             problems.extend(found)
         for instance_id, row in instances.items():
             label = labels.get(instance_id, f"instance #{instance_id}")
-            _, found = check_chain(instance_id, label, (), row, task_rows.pop(instance_id, None))
+            _, found = check_chain(
+                instance_id,
+                label,
+                (),
+                row,
+                task_rows.pop(instance_id, None),
+                extension_rows=extension_rows.pop(instance_id, None),
+            )
             problems.extend(found)
         return Report(chains, events, tuple(problems))
 

@@ -53,6 +53,9 @@ from xunshi.workflow.schedule import Schedule
 from xunshi.workflow.voids import void_reason
 
 ITEM_DEFINITION = "rectification"
+# Who may move a task's due date directly (`task update --due`, `--long-term`); the unit asks
+# for more time with an extension request (`services/extensions.py`).
+DUE_ROLES: tuple[str, ...] = ("office",)
 
 
 class ItemService(Lifecycle):
@@ -418,11 +421,22 @@ class ItemService(Lifecycle):
 
         def work(conn: Connection) -> TaskChange:
             ref = resolve_task(conn, target)
-            self._check_task_open(conn, ref, "update")
+            self.check_task_open(conn, ref, "update")
             merged = {**{k: ref.row[k] for k in TASK_FIELDS}, **given}
             facts = TaskFacts(**merged).checked()
             recorded = facts.record()
             new = {k: v for k, v in recorded.items() if v != _recorded(ref.row, k)}
+            if ("due_on" in new or "long_term" in new) and role not in DUE_ROLES:
+                item_row = ref.item.row
+                assert item_row is not None
+                defn = self.engine.registry.definition(
+                    conn, item_row["definition_name"], item_row["definition_version"]
+                )
+                allowed = ", ".join(f"{r} ({defn.role_title(r)})" for r in DUE_ROLES)
+                raise Refused(
+                    f"{ref.label}: role {role} ({defn.role_title(role)}) may not change the due "
+                    f"date; allowed: {allowed}; ask for more time with `xunshi task extend`"
+                )
             data: dict[str, Any] = {"task": ref.id}
             values: dict[str, Any] = {}
             if new:
@@ -442,14 +456,27 @@ class ItemService(Lifecycle):
             )
             conn.execute(q.tasks.update().where(q.tasks.c.id == ref.id).values(**values))
             if "due_on" in new or "long_term" in new:
-                self.schedule.disarm_task(conn, ref.id)
-                if facts.due_on is not None:
-                    self.schedule.arm_task(
-                        conn, ref.item.id, ref.id, outcome.definition, facts.due_on, new=False
-                    )
+                self._reschedule(conn, ref, outcome.definition, facts.due_on)
             return TaskChange(ref.key, ref.id, change(ref.item, outcome))
 
         return self.db.run(work)
+
+    def move_due(self, conn: Connection, ref: TaskRef, definition: Definition, due: date) -> None:
+        """Give a task a new due date and re-arm its timers on it (an approved extension);
+        the caller has appended the event that records it."""
+        conn.execute(
+            q.tasks.update().where(q.tasks.c.id == ref.id).values(due_on=due, long_term=False)
+        )
+        self._reschedule(conn, ref, definition, due)
+
+    def _reschedule(
+        self, conn: Connection, ref: TaskRef, definition: Definition, due: date | None
+    ) -> None:
+        """The task's live timers stop; a dated task's ladder starts again from `due` (the
+        rungs already raised for it are not raised twice)."""
+        self.schedule.disarm_task(conn, ref.id)
+        if due is not None:
+            self.schedule.arm_task(conn, ref.item.id, ref.id, definition, due, new=False)
 
     def complete_task(
         self,
@@ -467,7 +494,7 @@ class ItemService(Lifecycle):
 
         def work(conn: Connection) -> TaskChange:
             ref = resolve_task(conn, target)
-            self._check_task_open(conn, ref, "complete")
+            self.check_task_open(conn, ref, "complete")
             occurred = at or self.engine.clock.now()
             completed_on = occurred.astimezone(self.engine.tz).date()
             data = {"task": ref.id, "evidence": evidence, "completed_on": completed_on.isoformat()}
@@ -500,7 +527,8 @@ class ItemService(Lifecycle):
                 f"item is {open_in or 'in a state tagged tasks_open'} (reopen it first)"
             )
 
-    def _check_task_open(self, conn: Connection, ref: TaskRef, action: str) -> None:
+    def check_task_open(self, conn: Connection, ref: TaskRef, action: str) -> None:
+        """Refuse to `action` a task that is done, or whose item takes no task changes."""
         self._check_tasks_open(conn, ref.item, f"{action} a task of")
         if ref.row["status"] == "done":
             raise Refused(

@@ -411,6 +411,30 @@ class TaskRow(SQLModel, table=True):
     completed_on: date | None = Field(default=None, sa_column=Column(ISODate(), nullable=True))
 
 
+class TaskExtensionRow(SQLModel, table=True):
+    """A unit's request to move a task's due date (延期申请) and the office's decision.
+
+    The row is the projection of the item's `task` events (`extension_requested`,
+    `extension_approved`, `extension_rejected`): audit verify replays it. The task's due
+    date moves only on approval; `original_due` is the date the request asked to move.
+    """
+
+    __tablename__ = "task_extensions"
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="rectification_task.id", index=True)
+    requested_at: datetime = _utc()
+    requested_by: str
+    requested_role: str = Field(max_length=64)
+    original_due: date = Field(sa_column=Column(ISODate(), nullable=False))
+    requested_due: date = Field(sa_column=Column(ISODate(), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)  # pending | approved | rejected
+    decided_at: datetime | None = _utc(nullable=True)
+    decided_by: str | None = None
+    decided_role: str | None = Field(default=None, max_length=64)
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class ClueRow(SQLModel, table=True):
     """A 问题线索 of a case; its lifecycle is the instance with the same id.
 

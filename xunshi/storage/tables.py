@@ -423,6 +423,25 @@ rectification_task = Table(
 )
 
 
+task_extensions = Table(
+    "task_extensions",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("task_id", Integer(), ForeignKey("rectification_task.id"), index=True, nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("requested_by", String(), nullable=False),
+    Column("requested_role", String(64), nullable=False),
+    Column("original_due", ISODate(), nullable=False),
+    Column("requested_due", ISODate(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", String(), nullable=True),
+    Column("decided_role", String(64), nullable=True),
+    Column("decision_reason", Text(), nullable=True),
+)
+
+
 @cache
 def attach_dialect_indexes() -> None:
     """Declare the indexes that have dialect options (once; see the docstring)."""

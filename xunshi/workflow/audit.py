@@ -313,9 +313,63 @@ def replay_task(tasks: dict[int, dict[str, Any]], event: Event) -> int:
         tasks[task_id].update(
             status="done", evidence=data["evidence"], completed_on=data["completed_on"]
         )
-    else:
+    elif event.trigger == "extension_approved":
+        tasks[task_id]["due_on"] = data["due_on"]
+    elif event.trigger not in EXTENSION_TRIGGERS:  # a request or a rejection moves nothing
         raise ValueError(f"unknown task change {event.trigger!r}")
     return task_id
+
+
+# The `task` events of an extension request (延期申请) and its decision, and every column of
+# a `task_extensions` row that they determine (and replay must give back).
+EXTENSION_TRIGGERS = ("extension_requested", "extension_approved", "extension_rejected")
+EXTENSION_COLUMNS = (
+    "task_id",
+    "requested_at",
+    "requested_by",
+    "requested_role",
+    "original_due",
+    "requested_due",
+    "reason",
+    "status",
+    "decided_at",
+    "decided_by",
+    "decided_role",
+    "decision_reason",
+)
+
+
+def replay_extension(extensions: dict[int, dict[str, Any]], event: Event) -> int | None:
+    """Apply one `task` event to the replayed extension requests; return the request's id
+    (None: the event is not about one)."""
+    if event.trigger not in EXTENSION_TRIGGERS:
+        return None
+    data = event.data
+    extension_id = int(data["extension"])
+    if event.trigger == "extension_requested":
+        extensions[extension_id] = {
+            "task_id": int(data["task"]),
+            "requested_at": event.occurred_at,
+            "requested_by": event.actor,
+            "requested_role": event.role,
+            "original_due": data["original_due"],
+            "requested_due": data["requested_due"],
+            "reason": event.reason,
+            "status": "pending",
+            "decided_at": None,
+            "decided_by": None,
+            "decided_role": None,
+            "decision_reason": None,
+        }
+    else:
+        extensions[extension_id].update(
+            status="approved" if event.trigger == "extension_approved" else "rejected",
+            decided_at=event.occurred_at,
+            decided_by=event.actor,
+            decided_role=event.role,
+            decision_reason=event.reason,
+        )
+    return extension_id
 
 
 def replay_facts(facts: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
@@ -365,6 +419,14 @@ def _task_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     return values
 
 
+def _extension_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored extension request in the form replay produces (dates as ISO text)."""
+    values = {name: row[name] for name in EXTENSION_COLUMNS}
+    for name in ("original_due", "requested_due"):
+        values[name] = values[name].isoformat()
+    return values
+
+
 def check_chain(
     instance_id: int,
     label: str,
@@ -374,8 +436,10 @@ def check_chain(
     facts_row: Mapping[str, Any] | None = None,
     case_row: Mapping[str, Any] | None = None,
     facts_of: str = "item",
+    extension_rows: Mapping[int, Mapping[Any, Any]] | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Verify one instance's chain, its projection and its facts (an item's tasks too).
+    """Verify one instance's chain, its projection and its facts (an item's tasks and their
+    extension requests too).
 
     `facts_row` is the stored facts of the `facts_of` (an item: `ITEM_FACTS`, the category
     as `一级/二级`; a clue: `CLUE_FACTS`, its linked problems as sorted ids); `case_row` a
@@ -390,6 +454,8 @@ def check_chain(
     projection = Projection()
     tasks: dict[int, dict[str, Any]] = {}
     last_task_seq: dict[int, int] = {}
+    extensions: dict[int, dict[str, Any]] = {}
+    last_extension_seq: dict[int, int] = {}
     facts: dict[str, Any] | None = None  # an item's or a clue's, from its first event on
     last_facts_seq = 1
     case_facts: dict[str, Any] = {}  # a case's, from its first event on (if it has them)
@@ -417,6 +483,9 @@ def check_chain(
             projection.apply(event)
             if event.kind == "task":
                 last_task_seq[replay_task(tasks, event)] = event.seq
+                extension_id = replay_extension(extensions, event)
+                if extension_id is not None:
+                    last_extension_seq[extension_id] = event.seq
             else:
                 facts = replay_facts(facts, event)
                 if _changes_facts(event):
@@ -472,7 +541,43 @@ def check_chain(
                         f"task {task_id}: row says {name} = {_show(stored[task_id][name])}, "
                         f"history replays to {_show(tasks[task_id][name])}",
                     )
+    problems.extend(
+        _extension_problems(
+            instance_id, label, extensions, last_extension_seq, extension_rows or {}, projection
+        )
+    )
     return count, problems
+
+
+def _extension_problems(
+    instance_id: int,
+    label: str,
+    replayed: Mapping[int, Mapping[str, Any]],
+    seqs: Mapping[int, int],
+    rows: Mapping[int, Mapping[Any, Any]],
+    projection: Projection,
+) -> list[Problem]:
+    """Where the stored extension requests of an item's tasks differ from its history."""
+    problems = []
+    stored = {extension_id: _extension_row(row) for extension_id, row in rows.items()}
+    for extension_id in sorted(stored.keys() | replayed.keys()):
+        seq = seqs.get(extension_id, projection.version)
+        what = f"extension request {extension_id}"
+        if extension_id not in replayed:
+            reason = f"{what} has no history (row added outside xunshi)"
+            problems.append(Problem(instance_id, label, seq, reason))
+        elif extension_id not in stored:
+            reason = f"{what} is in the history but its row is gone"
+            problems.append(Problem(instance_id, label, seq, reason))
+        else:
+            for name in EXTENSION_COLUMNS:
+                if stored[extension_id][name] != replayed[extension_id][name]:
+                    reason = (
+                        f"{what}: row says {name} = {_show(stored[extension_id][name])}, "
+                        f"history replays to {_show(replayed[extension_id][name])}"
+                    )
+                    problems.append(Problem(instance_id, label, seq, reason))
+    return problems
 
 
 def _replay_case_facts(facts: dict[str, Any], seqs: dict[str, int], event: Event) -> None:
