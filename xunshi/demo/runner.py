@@ -31,7 +31,6 @@ from xunshi.services.commands import (
     ClueFire,
     Handover,
     ItemFacts,
-    TaskChanges,
     TaskFacts,
 )
 from xunshi.workflow.calendar import Calendar
@@ -905,29 +904,30 @@ class Simulation:
         )
 
     def extension(self, task: _Task, extension: s.Extension) -> None:
-        """A unit asks to extend a measure; the office approves (the measure is done before
-        the new date) or rejects it (done late). To come: `task extend` and `task
-        extension --approve/--reject`; until then the request is the unit's progress note and
-        an approval the office's change of the due date, as offices record it today."""
+        """A unit asks to extend a measure (`task extend`); the office approves it (the
+        measure is then done before the new date) or rejects it (done late)."""
         assert task.due is not None
         case = task.item.case
         asked = self.cal.add_working_days(task.due, -6)
         new_due = self.cal.add_working_days(task.due, extension.days)
 
         def request() -> None:
-            self.app.items.update_task(
+            self.app.extensions.request(
                 task.key,
-                TaskChanges(progress=f"申请延期至{new_due.isoformat()}：{extension.reason}"),
+                new_due,
+                reason=extension.reason,
                 actor=self.actor(case, "unit_liaison"),
                 role="unit_liaison",
             )
 
         def answer() -> None:
-            if extension.approve:
-                changes = TaskChanges(due_on=new_due, progress=extension.answer)
-            else:
-                changes = TaskChanges(progress=extension.answer)
-            self.app.items.update_task(task.key, changes, actor=s.OFFICE_ACTOR, role="office")
+            self.app.extensions.decide(
+                task.key,
+                approve=extension.approve,
+                reason=extension.answer,
+                actor=s.OFFICE_ACTOR,
+                role="office",
+            )
 
         self.at(asked, 10, request)
         self.after(asked, 2, 15, answer)
