@@ -30,6 +30,7 @@ SHOWN = (
         "问题线索: the clue table and its links to the problems (items) it gave rise to.",
     ),
     ("0008", "0007", "A case may follow an earlier case of its unit (回头看)."),
+    ("0010", "0008", "Outcomes of rectification (整改成果) and problems found again (屡改屡犯)."),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)
