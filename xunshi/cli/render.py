@@ -16,6 +16,7 @@ import click
 
 from xunshi.display import plural, table
 from xunshi.timeparse import business_time
+from xunshi.workflow.outcomes import Outcome, funds_text
 
 if TYPE_CHECKING:
     from xunshi.cli.root import State
@@ -342,12 +343,19 @@ def history_table(history: History, tz: ZoneInfo) -> str:
     def what(e: Event) -> str:
         if e.kind in ("started", "transition"):
             into = titles.get(e.to_state or "", e.to_state or "")
-            return f"{e.trigger or 'start'} → {into}"
+            facts = e.data.get("facts") if e.kind == "started" else None
+            recurs = facts.get("recurs_from") if isinstance(facts, dict) else None
+            again = f"（屡改屡犯 {recurs}）" if recurs else ""
+            return f"{e.trigger or 'start'} → {into}{again}"
         if e.kind == "milestone":
             count = e.data.get("count")
             return str(e.data.get("milestone", "")) + ("" if count is None else f" {count}")
         if e.kind == "task":
-            return f"{e.trigger} #{e.data.get('task', '')}"
+            done = e.data.get("outcome")
+            shown = f" {outcome_line(Outcome.from_data(done))}" if done else ""
+            return f"{e.trigger} #{e.data.get('task', '')}{shown}"
+        if e.kind == "outcome":
+            return f"{e.trigger} {outcome_line(Outcome.from_data(e.data))}"
         if e.kind == "facts":
             return "facts: " + facts_changed(e.data.get("changes", {}))
         if e.kind == "decision":
@@ -394,6 +402,32 @@ def history_table(history: History, tz: ZoneInfo) -> str:
             ]
             for e in history.events
         ],
+    )
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """`成果：建章立制 2 项（《…》《…》），问责 3 人，挽回损失 12.5 万元` (what it counts)."""
+    return "成果：" + (outcome_figures(outcome) or "无量化成果")
+
+
+def outcome_figures(outcome: Outcome) -> str:
+    """`建章立制 2 项（《…》《…》），问责 3 人，挽回损失 12.5 万元`; only what is not zero."""
+    parts = []
+    if outcome.rules:
+        titles = "".join(f"《{title}》" for title in outcome.rules)
+        parts.append(f"建章立制 {len(outcome.rules)} 项（{titles}）")
+    if outcome.accountable:
+        parts.append(f"问责 {outcome.accountable} 人")
+    if outcome.funds:
+        parts.append(f"挽回损失 {funds_text(outcome.funds)} 万元")
+    return "，".join(parts)
+
+
+def outcome_recorded(change: Change) -> str:
+    """`item outcome`: `item R/U/P01: 成果：…` (`replaced` when it corrects the one before)."""
+    verb = "replaced" if change.event.trigger == "outcome_replaced" else "recorded"
+    return (
+        f"{change.key.label}: outcome {verb}: {outcome_line(Outcome.from_data(change.event.data))}"
     )
 
 
@@ -490,6 +524,12 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         lines.append(f"根源    {view.root_cause}")
     if view.clues:
         lines.append(f"线索    {', '.join(view.clues)}")
+    if view.recurs_from is not None:
+        lines.append(f"屡改屡犯  {view.recurs_from} {view.recurs_from_title}")
+    if view.outcome.achieved:
+        lines.append(f"成果    {outcome_figures(view.outcome)}")
+    if view.own_outcome is not None and view.own_outcome.evidence:
+        lines.append(f"成果佐证  {view.own_outcome.evidence}")
     if view.milestones:
         lines.append("验收    " + ", ".join(sorted(view.milestones)))
     if view.tasks:
