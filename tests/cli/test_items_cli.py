@@ -58,6 +58,9 @@ ITEM_KEYS = {
     "tasks",
     "voided",
     "clues",
+    "outcome",  # 整改成果: its tasks' and its own added up
+    "own_outcome",  # null, or what `item outcome` recorded
+    "recurs_from",  # null, or the earlier round's item (屡改屡犯)
 }
 ITEM_COLUMNS = (
     "round,unit_code,item_code,title,manifestations,category_l1,category_l2,key_problem,"
@@ -623,7 +626,7 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
     rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
-    assert len(rows[0]) == 26
+    assert len(rows[0]) == 31  # 26, then 整改成果 and 屡改屡犯 (issue #10)
     assert [(r[0], r[5], r[13], r[16], r[18]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
@@ -631,7 +634,7 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     due = sheet.cell(row=3, column=18)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:Z4")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AE4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}

@@ -644,6 +644,7 @@ def round_report(overview: RoundOverview) -> str:
             if overview.workload
             else []
         ),
+        *([outcome_summary(overview), ""] if overview.outcomes.any else []),
         table(
             ["案件", "单位", "类型", "阶段", "期限", "状态"],
             [
@@ -667,6 +668,15 @@ def round_report(overview: RoundOverview) -> str:
         overdue_tasks(overview),
     ]
     return "\n".join(sections)
+
+
+def outcome_summary(overview: RoundOverview) -> str:
+    """`整改成果 outcomes: 建章立制 5 项，问责 3 人，挽回损失 12.5 万元；屡改屡犯 2 个问题`."""
+    tally = overview.outcomes
+    return (
+        f"整改成果 outcomes: 建章立制 {tally.rules} 项，问责 {tally.accountable} 人，"
+        f"挽回损失 {funds_text(tally.funds)} 万元；屡改屡犯 {tally.recurrences} 个问题"
+    )
 
 
 def stage_matrix(overview: RoundOverview) -> str:
