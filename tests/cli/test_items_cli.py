@@ -756,9 +756,9 @@ def test_an_existing_file_is_kept_unless_force(items: Cli, tmp_path: Path) -> No
 
 
 THEMES_TABLE = """\
-一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  涉及单位
-党的建设  政治建设  1           1       1         1         0       0         1       1     示例市财政局
-业务工作  财务管理  1           1       0         0         0       0         1       1     示例市财政局
+一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  屡改屡犯  涉及单位
+党的建设  政治建设  1           1       1         1         0       0         1       1     0         示例市财政局
+业务工作  财务管理  1           1       0         0         0       0         1       1     0         示例市财政局
 """  # noqa: E501
 
 
@@ -789,6 +789,7 @@ def test_report_themes(items: Cli, tmp_path: Path) -> None:
         0,
         1,
         1,
+        0,  # 屡改屡犯
         "示例市财政局",
     ]
     assert items.fail("report", "themes", "--round", ROUND, "--format", "xlsx") == (
