@@ -167,7 +167,8 @@ for _number, _row in enumerate(EXPECTED_ROWS, start=1):
     _row["序号"] = _number
     # No outcome recorded: zeros on a problem's first row, empty on its others; no 屡改屡犯.
     _first = _number == 1 or EXPECTED_ROWS[_number - 2]["问题"] != _row["问题"]
-    _row.update(dict(zip(HEADER[-5:], [0, "", 0, 0, ""] if _first else [None, "", None, None, ""])))
+    _outcome = [0, "", 0, 0, ""] if _first else [None, "", None, None, ""]
+    _row.update(dict(zip(HEADER[-5:], _outcome, strict=True)))
 
 
 def test_the_columns_are_the_ones_offices_use_in_order() -> None:

@@ -30,7 +30,7 @@ def outcome_options(fn: F) -> F:
     fn = click.option(
         "--funds",
         metavar="万元",
-        help="Funds recovered or losses avoided (挽回损失), in 万元, e.g. 12.5 (≥ 0, two decimals).",
+        help="Funds recovered or losses avoided (挽回损失) in 万元, e.g. 12.5 (two decimals).",
     )(fn)
     fn = click.option("--accountable", metavar="N", help="People held accountable (问责人数).")(fn)
     fn = click.option(

@@ -206,7 +206,7 @@ def _outcome_values(view: ItemView, *, first: bool) -> Row:
     figures: list[Any] = (
         [
             len(outcome.rules),
-            "、".join(f"《{title}》" for title in outcome.rules),
+            "".join(f"《{title}》" for title in outcome.rules),
             outcome.accountable,
             _wan(outcome.funds),
         ]

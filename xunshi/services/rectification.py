@@ -749,3 +749,7 @@ class _Lookups:
     def item_exists(self, case_id: int, code: str) -> bool:
         """Whether the case already has an item `code` (in any case)."""
         return find_item_code(self.conn, case_id, code) is not None
+
+    def check_recurrence(self, case_id: int, key: InstanceKey, earlier: str) -> None:
+        """Refuse unless item `key` of the case may recur from item `earlier` (屡改屡犯)."""
+        earlier_item(self.conn, earlier, resolve_case(self.conn, ByNumber("case", case_id)), key)
