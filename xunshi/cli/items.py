@@ -443,7 +443,7 @@ def task_done(
         at=instant(state, at),
         outcome=outcome_facts(rules, accountable, funds),
     )
-    render.emit(state, done.to_json(), lambda: f"{done.key.label} done")
+    render.emit(state, done.to_json(), lambda: render.task_done_text(done))
 
 
 # -- import ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from xunshi.services.evaluation import Evaluated
     from xunshi.services.notify import TestSent
     from xunshi.services.rescheduling import Rescheduled
-    from xunshi.services.results import Change, Corrected, Voided
+    from xunshi.services.results import Change, Corrected, TaskChange, Voided
     from xunshi.services.rounds import PlanChanged, RoundEventDone
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
@@ -421,6 +421,13 @@ def outcome_figures(outcome: Outcome) -> str:
     if outcome.funds:
         parts.append(f"挽回损失 {funds_text(outcome.funds)} 万元")
     return "，".join(parts)
+
+
+def task_done_text(done: TaskChange) -> str:
+    """`task done`: `task R/U/P01#1 done`, and what it achieved if it recorded anything."""
+    recorded = done.change.event.data.get("outcome")
+    shown = f": {outcome_line(Outcome.from_data(recorded))}" if recorded else ""
+    return f"{done.key.label} done{shown}"
 
 
 def outcome_recorded(change: Change) -> str:
