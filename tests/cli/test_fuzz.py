@@ -177,6 +177,10 @@ OPTION_VALUES: dict[str, list[str]] = {
     "group": GROUPS,
     "unit": UNITS,
     "to": ["office@example.org", "a@b", "not an address", "组长@示例.中国"],
+    "rules": ["合同管理办法", "《采购管理规定》", "《》", "内控制度"],
+    "accountable": ["0", "3", "-1", "10001", "两人"],
+    "funds": ["12.5", "0", "0.05", "-1", "1.234", "1e3", "99999999"],
+    "recurs_from": ITEMS,
 }
 ARGUMENT_VALUES: dict[str, list[str]] = {
     "CASE": CASES,

@@ -58,6 +58,9 @@ ITEM_KEYS = {
     "tasks",
     "voided",
     "clues",
+    "outcome",  # 整改成果: its tasks' and its own added up
+    "own_outcome",  # null, or what `item outcome` recorded
+    "recurs_from",  # null, or the earlier round's item (屡改屡犯)
 }
 ITEM_COLUMNS = (
     "round,unit_code,item_code,title,manifestations,category_l1,category_l2,key_problem,"
@@ -623,7 +626,7 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
     rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
-    assert len(rows[0]) == 28
+    assert len(rows[0]) == 33  # 26, the extensions' 2 and, at the end, 整改成果 and 屡改屡犯
     assert [(r[0], r[5], r[13], r[16], r[20]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
@@ -631,7 +634,7 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     due = sheet.cell(row=3, column=18)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AB4")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AG4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}
@@ -753,9 +756,9 @@ def test_an_existing_file_is_kept_unless_force(items: Cli, tmp_path: Path) -> No
 
 
 THEMES_TABLE = """\
-一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  涉及单位
-党的建设  政治建设  1           1       1         1         0       0         1       1     示例市财政局
-业务工作  财务管理  1           1       0         0         0       0         1       1     示例市财政局
+一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  屡改屡犯  涉及单位
+党的建设  政治建设  1           1       1         1         0       0         1       1     0         示例市财政局
+业务工作  财务管理  1           1       0         0         0       0         1       1     0         示例市财政局
 """  # noqa: E501
 
 
@@ -786,6 +789,7 @@ def test_report_themes(items: Cli, tmp_path: Path) -> None:
         0,
         1,
         1,
+        0,  # 屡改屡犯
         "示例市财政局",
     ]
     assert items.fail("report", "themes", "--round", ROUND, "--format", "xlsx") == (

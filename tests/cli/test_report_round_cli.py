@@ -46,7 +46,7 @@ def test_report_round_json(world: Cli) -> None:
     assert set(found) == {
         "round", "as_of", "stages", "kinds", "matrix", "cases", "escalations", "levels",
         "reminders", "raised", "pending_decisions", "overdue_cases", "overdue_tasks", "workload",
-        "clues",
+        "clues", "outcomes",
     }  # fmt: skip
     assert found["round"]["code"] == ROUND
     assert found["levels"] == [

@@ -95,7 +95,7 @@ def write_xlsx_rows(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     assert sheet is not None
     sheet.append(list(ITEM_COLUMNS))
     for values in rows:
-        sheet.append([values[c] for c in ITEM_COLUMNS])
+        sheet.append([values.get(c, "") for c in ITEM_COLUMNS])
     workbook.save(path)
     return path
 
@@ -464,6 +464,7 @@ CHINESE = {
     "responsible_person": "责任人",
     "due_on": "完成时限",
     "long_term": "长期整改",
+    "recurs_from": "屡改屡犯来源",
 }
 SOURCE_TITLES = {"": "巡视发现", "audit": "巡审联动", "lead": "线索移交"}
 
@@ -493,7 +494,7 @@ def write_sheet(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([header[c] for c in columns])
-    writer.writerows([[values[c] for c in columns] for values in rows])
+    writer.writerows([[values.get(c, "") for c in columns] for values in rows])
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
 
@@ -544,7 +545,7 @@ def test_an_xlsx_with_chinese_headers_and_real_date_cells(
             day = date.fromisoformat(GOOD[number]["due_on"])
             # openpyxl writes both as date cells; Excel reads a datetime cell back.
             cells["due_on"] = day if number % 2 else datetime.combine(day, time())
-        sheet.append([cells[c] for c in ITEM_COLUMNS])
+        sheet.append([cells.get(c, "") for c in ITEM_COLUMNS])
     workbook.save(tmp_path / "items.xlsx")
     assert sheet["R2"].is_date
 

@@ -41,6 +41,7 @@ HEADER = (
     "重点问题", "共性问题", "立行立改", "问题根源", "整改措施", "责任领导", "牵头部门", "责任人",
     "完成时限", "原定完成时限", "延期情况", "整改状态", "整改进展", "佐证材料", "完成时间",
     "验收情况", "销号时间", "预警", "备注",
+    "建章立制（项）", "制度名称", "问责人数", "挽回损失（万元）", "屡改屡犯",
 )  # fmt: skip
 TODAY = shanghai(2024, 9, 16, 10)
 TITLE = "2024年第一轮巡视 整改台账 截至 2024-09-16"
@@ -167,6 +168,10 @@ EXPECTED_ROWS: list[dict[str, Any]] = [
 ]  # fmt: skip
 for _number, _row in enumerate(EXPECTED_ROWS, start=1):
     _row["序号"] = _number
+    # No outcome recorded: zeros on a problem's first row, empty on its others; no 屡改屡犯.
+    _first = _number == 1 or EXPECTED_ROWS[_number - 2]["问题"] != _row["问题"]
+    _outcome = [0, "", 0, 0, ""] if _first else [None, "", None, None, ""]
+    _row.update(dict(zip(HEADER[-5:], _outcome, strict=True)))
 
 
 def test_the_columns_are_the_ones_offices_use_in_order() -> None:
@@ -209,14 +214,14 @@ def test_the_xlsx_has_a_title_the_header_frozen_filters_widths_and_real_dates(
     # Row 1: the title across the table; row 2: the header; the rows from row 3.
     assert sheet["A1"].value == TITLE
     assert sheet["A1"].font.b
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:AB1"]
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:AG1"]
     assert [c.value for c in sheet[2]] == list(HEADER)
     assert all(c.font.b for c in sheet[2])
     assert sheet.freeze_panes == "A3"
     last = len(EXPECTED_ROWS) + 2
     assert sheet.max_row == last
-    assert sheet.auto_filter.ref == f"A2:AB{last}"
-    assert get_column_letter(len(HEADER)) == "AB"
+    assert sheet.auto_filter.ref == f"A2:AG{last}"
+    assert get_column_letter(len(HEADER)) == "AG"
     cells = {name: HEADER.index(name) + 1 for name in ("完成时限", "完成时间", "销号时间")}
     # Row 5 is U01/P02: due, completed and accepted dates all present.
     for name, column in cells.items():
@@ -307,7 +312,7 @@ def test_an_empty_round_exports_a_header_only(app: App, clock: ManualClock, tmp_
     assert sheet is not None
     assert sheet["A1"].value == "2024年第一轮巡视 整改台账 截至 2024-09-02"
     assert [c.value for c in sheet[2]] == list(HEADER)
-    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (2, "A2:AB2", "A3")
+    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (2, "A2:AG2", "A3")
 
 
 def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(

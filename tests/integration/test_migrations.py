@@ -310,6 +310,14 @@ ADDED_COLUMNS = [
     ("0007", CLUE_TABLES_0007),
     ("0008", [("add_table", "case_follows"), ("add_index", "ix_case_follows_earlier_case_id")]),
     ("0009", [("add_table", "task_extensions"), ("add_index", "ix_task_extensions_task_id")]),
+    (
+        "0010",
+        [
+            ("add_table", "rectification_outcome"),
+            ("add_table", "item_recurs_from"),
+            ("add_index", "ix_item_recurs_from_earlier_item_id"),
+        ],
+    ),
 ]
 
 

@@ -96,10 +96,10 @@ EXPECTED = [
     ),
 ]
 EXPECTED_CELLS = [
-    ["党的建设", "政治建设", 3, 4, 2, 2, 1, 1, 2, 2, "示例市财政局、示例市审计局、示例市统计局"],
-    ["全面从严治党", "作风建设", 2, 2, 1, 2, 0, 0, 2, 0, "示例市审计局、示例市统计局"],
-    ["全面从严治党", "廉洁纪律", 1, 1, 1, 0, 0, 0, 1, 0, "示例市审计局"],
-    ["业务工作", "财务管理", 1, 1, 0, 0, 1, 0, 0, 0, "示例市财政局"],
+    ["党的建设", "政治建设", 3, 4, 2, 2, 1, 1, 2, 2, 0, "示例市财政局、示例市审计局、示例市统计局"],
+    ["全面从严治党", "作风建设", 2, 2, 1, 2, 0, 0, 2, 0, 0, "示例市审计局、示例市统计局"],
+    ["全面从严治党", "廉洁纪律", 1, 1, 1, 0, 0, 0, 1, 0, 0, "示例市审计局"],
+    ["业务工作", "财务管理", 1, 1, 0, 0, 1, 0, 0, 0, 0, "示例市财政局"],
 ]
 
 
@@ -183,6 +183,7 @@ def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
         "long_term": 1,
         "open": 2,
         "overdue": 2,
+        "recurrences": 0,
     }
 
 
@@ -216,14 +217,14 @@ def test_the_xlsx_export_has_a_title_numbers_a_frozen_header_and_a_filter(
     assert sheet is not None
     assert sheet.title == "专题汇总"
     assert sheet["A1"].value == "2024年第一轮巡视 专题汇总 截至 2024-09-13"
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:K1"]
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:L1"]
     assert COLUMNS == (
         "一级类别", "二级类别", "涉及单位数", "问题数", "重点问题", "共性问题", "已销号",
-        "长期整改", "未销号", "超期", "涉及单位",
+        "长期整改", "未销号", "超期", "屡改屡犯", "涉及单位",
     )  # fmt: skip
     rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows == [list(COLUMNS), *EXPECTED_CELLS]
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:K6")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:L6")
     # Printed: landscape, one page wide, the header on every page, page numbers.
     assert sheet.page_setup.orientation == "landscape"
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
@@ -234,6 +235,6 @@ def test_the_xlsx_export_has_a_title_numbers_a_frozen_header_and_a_filter(
     assert sheet.oddFooter.center.text == FOOTER
     # 一级类别 fits 全面从严治党 (six characters); the three unit names wrap at the cap.
     assert sheet.column_dimensions["A"].width == 6 * 2 + 2
-    assert sheet.column_dimensions["K"].width == 24
-    assert sheet["K3"].alignment.wrap_text
+    assert sheet.column_dimensions["L"].width == 24
+    assert sheet["L3"].alignment.wrap_text
     assert not sheet["A3"].alignment.wrap_text

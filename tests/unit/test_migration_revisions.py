@@ -55,7 +55,14 @@ def test_history_is_a_line_oldest_first() -> None:
         ),
         Revision("0008", "0007", "A case may follow an earlier case of its unit (回头看)."),
         Revision(
-            "0009", "0008", "Extension requests (延期申请) of tasks and the office's decisions."
+            "0009",
+            "0008",
+            "Extension requests (延期申请) of tasks and the office's decisions.",
+        ),
+        Revision(
+            "0010",
+            "0009",
+            "Outcomes of rectification (整改成果) and problems found again (屡改屡犯).",
         ),
     ]
 

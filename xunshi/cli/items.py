@@ -14,9 +14,41 @@ from xunshi.cli.options import acting_options, actor_option, actor_options, day,
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_reference
-from xunshi.services.commands import ItemChanges, ItemFacts, TaskChanges, TaskFacts
+from xunshi.services.commands import (
+    ItemChanges,
+    ItemFacts,
+    OutcomeFacts,
+    TaskChanges,
+    TaskFacts,
+)
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def outcome_options(fn: F) -> F:
+    """--rule (repeatable), --accountable, --funds: what a task or an item achieved."""
+    fn = click.option(
+        "--funds",
+        metavar="万元",
+        help="Funds recovered or losses avoided (挽回损失) in 万元, e.g. 12.5 (two decimals).",
+    )(fn)
+    fn = click.option("--accountable", metavar="N", help="People held accountable (问责人数).")(fn)
+    fn = click.option(
+        "--rule",
+        "rules",
+        multiple=True,
+        metavar="TITLE",
+        help="A rule made or revised (建章立制), by title; repeat for each.",
+    )(fn)
+    return fn
+
+
+def outcome_facts(
+    rules: tuple[str, ...], accountable: str | None, funds: str | None, evidence: str = ""
+) -> OutcomeFacts:
+    """The outcome options as typed (the service checks them)."""
+    return OutcomeFacts(rules, accountable, funds, evidence)
+
 
 # -- categories ---------------------------------------------------------------------------
 
@@ -80,6 +112,12 @@ def item() -> None:
     help="The code of a clue (问题线索) of the case the problem arises from; linked in the "
     "clue's history.",
 )
+@click.option(
+    "--recurs-from",
+    metavar="ITEM",
+    help="屡改屡犯: the earlier round's item (ROUND/UNIT/CODE) this problem recurs from; for a "
+    "回头看 case that follows that item's case.",
+)
 @actor_option("Who records it")
 @click.option("--role", default="office", show_default=True)
 @click.option("--at", "at", metavar="TIME", help="When (default now).")
@@ -98,6 +136,7 @@ def item_add(
     source: str,
     definition: str,
     clue_code: str | None,
+    recurs_from: str | None,
     actor: str,
     role: str,
     at: str | None,
@@ -114,6 +153,7 @@ def item_add(
         fix_now=fix_now,
         root_cause=root_cause,
         source=source,
+        recurs_from=recurs_from,
     )
     added = services.items.add_item(
         parse_reference(case_ref, "case"),
@@ -230,6 +270,43 @@ def item_update(
     )
 
 
+@item.command("outcome")
+@click.argument("item_ref", metavar="ITEM")
+@outcome_options
+@click.option("--evidence", default="", help="佐证材料 of the outcome.")
+@click.option("--replace", is_flag=True, help="Replace the outcome recorded before (a correction).")
+@click.option("--reason", help="Why (needed with --replace).")
+@actor_options
+@pass_state
+def item_outcome(
+    state: State,
+    item_ref: str,
+    rules: tuple[str, ...],
+    accountable: str | None,
+    funds: str | None,
+    evidence: str,
+    replace: bool,
+    reason: str | None,
+    actor: str,
+    role: str,
+    at: str | None,
+) -> None:
+    """整改成果: record what the item achieved as a whole (once a task is done or it is
+    accepted); --replace --reason corrects it with a new event."""
+    recorded = state.services().items.record_outcome(
+        parse_reference(item_ref, "item"),
+        outcome_facts(rules, accountable, funds, evidence),
+        actor=actor,
+        role=role,
+        replace=replace,
+        reason=reason,
+        at=instant(state, at),
+    )
+    render.emit(
+        state, recorded.to_json(state.settings.tz), lambda: render.outcome_recorded(recorded)
+    )
+
+
 add_lifecycle_commands(item, "item")
 
 
@@ -343,20 +420,30 @@ def task_update(
 @task.command("done")
 @click.argument("task_ref", metavar="TASK")
 @click.option("--evidence", required=True, help="佐证材料 (what shows it is done).")
+@outcome_options
 @actor_options
 @pass_state
 def task_done(
-    state: State, task_ref: str, evidence: str, actor: str, role: str, at: str | None
+    state: State,
+    task_ref: str,
+    evidence: str,
+    rules: tuple[str, ...],
+    accountable: str | None,
+    funds: str | None,
+    actor: str,
+    role: str,
+    at: str | None,
 ) -> None:
-    """Mark a task done; its escalations stop."""
+    """Mark a task done, with what it achieved (整改成果) if anything; its escalations stop."""
     done = state.services().items.complete_task(
         parse_reference(task_ref, "task"),
         evidence=evidence,
         actor=actor,
         role=role,
         at=instant(state, at),
+        outcome=outcome_facts(rules, accountable, funds),
     )
-    render.emit(state, done.to_json(), lambda: f"{done.key.label} done")
+    render.emit(state, done.to_json(), lambda: render.task_done_text(done))
 
 
 @task.command("show")

@@ -16,6 +16,7 @@ import click
 
 from xunshi.display import plural, table
 from xunshi.timeparse import business_time
+from xunshi.workflow.outcomes import Outcome, funds_text
 
 if TYPE_CHECKING:
     from xunshi.cli.root import State
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from xunshi.services.evaluation import Evaluated
     from xunshi.services.notify import TestSent
     from xunshi.services.rescheduling import Rescheduled
-    from xunshi.services.results import Change, Corrected, Voided
+    from xunshi.services.results import Change, Corrected, TaskChange, Voided
     from xunshi.services.rounds import PlanChanged, RoundEventDone
     from xunshi.services.schema import RevisionInfo
     from xunshi.workflow.audit import Event, Report
@@ -435,12 +436,22 @@ def history_table(history: History, tz: ZoneInfo) -> str:
     def what(e: Event) -> str:
         if e.kind in ("started", "transition"):
             into = titles.get(e.to_state or "", e.to_state or "")
-            return f"{e.trigger or 'start'} → {into}"
+            facts = e.data.get("facts") if e.kind == "started" else None
+            recurs = facts.get("recurs_from") if isinstance(facts, dict) else None
+            again = f"（屡改屡犯 {recurs}）" if recurs else ""
+            return f"{e.trigger or 'start'} → {into}{again}"
         if e.kind == "milestone":
             count = e.data.get("count")
             return str(e.data.get("milestone", "")) + ("" if count is None else f" {count}")
         if e.kind == "task":
-            return extension_event_text(e) or f"{e.trigger} #{e.data.get('task', '')}"
+            extension = extension_event_text(e)
+            if extension is not None:
+                return extension
+            done = e.data.get("outcome")
+            shown = f" {outcome_line(Outcome.from_data(done))}" if done else ""
+            return f"{e.trigger} #{e.data.get('task', '')}{shown}"
+        if e.kind == "outcome":
+            return f"{e.trigger} {outcome_line(Outcome.from_data(e.data))}"
         if e.kind == "facts":
             return "facts: " + facts_changed(e.data.get("changes", {}))
         if e.kind == "decision":
@@ -501,6 +512,39 @@ def extension_event_text(e: Event) -> str | None:
     if e.trigger == "extension_rejected":
         return f"驳回延期 #{number}"
     return None
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """`成果：建章立制 2 项（《…》《…》），问责 3 人，挽回损失 12.5 万元` (what it counts)."""
+    return "成果：" + (outcome_figures(outcome) or "无量化成果")
+
+
+def outcome_figures(outcome: Outcome) -> str:
+    """`建章立制 2 项（《…》《…》），问责 3 人，挽回损失 12.5 万元`; only what is not zero."""
+    parts = []
+    if outcome.rules:
+        titles = "".join(f"《{title}》" for title in outcome.rules)
+        parts.append(f"建章立制 {len(outcome.rules)} 项（{titles}）")
+    if outcome.accountable:
+        parts.append(f"问责 {outcome.accountable} 人")
+    if outcome.funds:
+        parts.append(f"挽回损失 {funds_text(outcome.funds)} 万元")
+    return "，".join(parts)
+
+
+def task_done_text(done: TaskChange) -> str:
+    """`task done`: `task R/U/P01#1 done`, and what it achieved if it recorded anything."""
+    recorded = done.change.event.data.get("outcome")
+    shown = f": {outcome_line(Outcome.from_data(recorded))}" if recorded else ""
+    return f"{done.key.label} done{shown}"
+
+
+def outcome_recorded(change: Change) -> str:
+    """`item outcome`: `item R/U/P01: 成果：…` (`replaced` when it corrects the one before)."""
+    verb = "replaced" if change.event.trigger == "outcome_replaced" else "recorded"
+    return (
+        f"{change.key.label}: outcome {verb}: {outcome_line(Outcome.from_data(change.event.data))}"
+    )
 
 
 def facts_changed(changes: Mapping[str, object]) -> str:
@@ -596,6 +640,12 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         lines.append(f"根源    {view.root_cause}")
     if view.clues:
         lines.append(f"线索    {', '.join(view.clues)}")
+    if view.recurs_from is not None:
+        lines.append(f"屡改屡犯  {view.recurs_from} {view.recurs_from_title}")
+    if view.outcome.achieved:
+        lines.append(f"成果    {outcome_figures(view.outcome)}")
+    if view.own_outcome is not None and view.own_outcome.evidence:
+        lines.append(f"成果佐证  {view.own_outcome.evidence}")
     if view.milestones:
         lines.append("验收    " + ", ".join(sorted(view.milestones)))
     if view.tasks:
@@ -719,6 +769,7 @@ def round_report(overview: RoundOverview) -> str:
             if overview.workload
             else []
         ),
+        *([outcome_summary(overview), ""] if overview.outcomes.any else []),
         table(
             ["案件", "单位", "类型", "阶段", "期限", "状态"],
             [
@@ -742,6 +793,15 @@ def round_report(overview: RoundOverview) -> str:
         overdue_tasks(overview),
     ]
     return "\n".join(sections)
+
+
+def outcome_summary(overview: RoundOverview) -> str:
+    """`整改成果 outcomes: 建章立制 5 项，问责 3 人，挽回损失 12.5 万元；屡改屡犯 2 个问题`."""
+    tally = overview.outcomes
+    return (
+        f"整改成果 outcomes: 建章立制 {tally.rules} 项，问责 {tally.accountable} 人，"
+        f"挽回损失 {funds_text(tally.funds)} 万元；屡改屡犯 {tally.recurrences} 个问题"
+    )
 
 
 def stage_matrix(overview: RoundOverview) -> str:

@@ -21,6 +21,7 @@ from xunshi.read.cases import void_json
 from xunshi.read.context import ReadContext
 from xunshi.read.extensions import ExtensionView, extensions_of, original_due
 from xunshi.storage import queries as q
+from xunshi.workflow.outcomes import NOTHING, Outcome, from_row, total
 from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round, resolve_task
 from xunshi.workflow.voids import VoidRecord, void_records
 
@@ -46,6 +47,7 @@ class TaskView:
     days_left: int | None
     # Its extension requests (延期申请), oldest first.
     extensions: tuple[ExtensionView, ...] = ()
+    outcome: Outcome | None = None  # 整改成果 recorded when it was done
 
     @property
     def pending_extension(self) -> ExtensionView | None:
@@ -76,6 +78,7 @@ class TaskView:
             "overdue": self.overdue,
             "original_due_on": None if self.original_due is None else self.original_due.isoformat(),
             "extensions": [e.to_json(tz) for e in self.extensions],
+            "outcome": None if self.outcome is None else self.outcome.to_json(),
         }
 
 
@@ -119,6 +122,15 @@ class ItemView:
     voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
     # The codes of the clues (问题线索) it arose from: never their summaries.
     clues: tuple[str, ...] = ()
+    own_outcome: Outcome | None = None  # 整改成果 recorded for the item as a whole
+    recurs_from: InstanceKey | None = None  # 屡改屡犯: the earlier round's item
+    recurs_from_title: str = ""
+
+    @property
+    def outcome(self) -> Outcome:
+        """Its tasks' outcomes and its own, added up (each rule title once)."""
+        recorded = [t.outcome for t in self.tasks if t.outcome is not None]
+        return total([*recorded, self.own_outcome or NOTHING])
 
     @property
     def case(self) -> InstanceKey:
@@ -175,6 +187,9 @@ class ItemView:
             "tasks": [t.to_json(tz) for t in self.tasks],
             "voided": void_json(self.voided, tz),
             "clues": [str(self.case.clue_key(code)) for code in self.clues],
+            "outcome": self.outcome.to_json(),
+            "own_outcome": None if self.own_outcome is None else self.own_outcome.to_json(),
+            "recurs_from": None if self.recurs_from is None else str(self.recurs_from),
         }
 
 
@@ -311,17 +326,29 @@ class ItemQueries:
         tasks = self._tasks(conn, ids, today)
         voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
         clues = _clue_codes(conn, ids)
-        return [
-            self._view(
+        recorded = _outcomes(conn, ids)
+        earlier = _recurrences(conn, ids)
+        views = []
+        for row in rows:
+            own = recorded.get(row["id"], {})
+            view = self._view(
                 conn,
                 row,
-                tasks.get(row["id"], ()),
+                [replace(t, outcome=own.get(t.id)) for t in tasks.get(row["id"], ())],
                 today,
                 voided.get(row["id"]),
                 clues.get(row["id"], ()),
             )
-            for row in rows
-        ]
+            recurs = earlier.get(row["id"])
+            views.append(
+                replace(
+                    view,
+                    own_outcome=own.get(0),
+                    recurs_from=None if recurs is None else recurs[0],
+                    recurs_from_title="" if recurs is None else recurs[1],
+                )
+            )
+        return views
 
     def _tasks(
         self, conn: Connection, item_ids: list[int], today: date
@@ -413,6 +440,37 @@ def _clue_codes(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[st
         for item_id, code in rows:
             found.setdefault(item_id, []).append(code)
     return {item_id: tuple(codes) for item_id, codes in found.items()}
+
+
+def _outcomes(conn: Connection, item_ids: Sequence[int]) -> dict[int, dict[int, Outcome]]:
+    """Item id → task id (0: the item's own) → its 整改成果."""
+    o = q.outcomes
+    found: dict[int, dict[int, Outcome]] = {}
+    for start in range(0, len(item_ids), 500):
+        rows = conn.execute(
+            select(o).where(o.c.item_id.in_(list(item_ids[start : start + 500])))
+        ).mappings()
+        for row in rows:
+            found.setdefault(row["item_id"], {})[row["task_id"]] = from_row(row)
+    return found
+
+
+def _recurrences(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[InstanceKey, str]]:
+    """Item id → the key and title of the earlier item it recurs from (屡改屡犯)."""
+    link, it, c, r, u = q.item_recurs_from, q.items, q.cases, q.rounds, q.units
+    found: dict[int, tuple[InstanceKey, str]] = {}
+    for start in range(0, len(item_ids), 500):
+        rows = conn.execute(
+            select(link.c.item_id, r.c.code, u.c.code, it.c.code, it.c.title)
+            .join(it, it.c.id == link.c.earlier_item_id)
+            .join(c, c.c.id == it.c.case_id)
+            .join(r, r.c.id == c.c.round_id)
+            .join(u, u.c.id == c.c.unit_id)
+            .where(link.c.item_id.in_(list(item_ids[start : start + 500])))
+        )
+        for item_id, round_code, unit_code, code, title in rows:
+            found[item_id] = (InstanceKey(round_code, unit_code, code), title)
+    return found
 
 
 def task_view(row: Mapping[Any, Any], today: date) -> TaskView:

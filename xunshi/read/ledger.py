@@ -7,6 +7,11 @@ columns are empty, 整改状态 `未制定措施` and 预警 empty (the light is
 a late item stage shows in 备注 as 问题阶段超期). So the ledger counts the same problems as
 the thematic view.
 
+整改成果 (建章立制（项）, 制度名称, 问责人数, 挽回损失（万元）) are the problem's: its tasks'
+and its own outcomes added up, each rule once; they fill its first row only (its other rows
+leave them empty), so that a column's sum is the round's. 屡改屡犯 names the earlier round's
+problem it recurs from, on every row of the problem like its other facts.
+
 Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
 five working days; 绿 — done, long-term, or due later.
 """
@@ -58,6 +63,12 @@ COLUMNS: tuple[str, ...] = (
     "销号时间",
     "预警",
     "备注",
+    # 整改成果 and 屡改屡犯 (issue #10), after every earlier column
+    "建章立制（项）",
+    "制度名称",
+    "问责人数",
+    "挽回损失（万元）",
+    "屡改屡犯",
 )
 NO_MEASURE = "未制定措施"  # 整改状态 of an item without tasks
 YELLOW_WORKING_DAYS = 5
@@ -101,8 +112,9 @@ class LedgerQueries:
         rows: list[Row] = []
         for view in views:
             closed_on = _closed_on(view, accepted_on)
-            for task in view.tasks or (None,):
-                rows.append(_row(len(rows) + 1, view, task, closed_on, cal, today))
+            for n, task in enumerate(view.tasks or (None,)):
+                row = _row(len(rows) + 1, view, task, closed_on, cal, today)
+                rows.append(row | _outcome_values(view, first=n == 0))
         return Ledger(info, today, tuple(rows), unit_name)
 
     def _accepted_dates(self, conn: Connection, views: list[ItemView]) -> dict[int, date]:
@@ -186,7 +198,25 @@ def _row(
         "" if task is None else light(task, cal, today),
         "；".join(remarks),
     ]
-    return dict(zip(COLUMNS, values, strict=True))
+    return dict(zip(COLUMNS[: len(values)], values, strict=True))
+
+
+def _outcome_values(view: ItemView, *, first: bool) -> Row:
+    """建章立制 … 屡改屡犯: the problem's outcome on its first row, its earlier problem on
+    every row."""
+    outcome = view.outcome
+    recurs = "" if view.recurs_from is None else str(view.recurs_from)
+    figures: list[Any] = (
+        [
+            len(outcome.rules),
+            "".join(f"《{title}》" for title in outcome.rules),
+            outcome.accountable,
+            _wan(outcome.funds),
+        ]
+        if first
+        else [None, "", None, None]
+    )
+    return dict(zip(COLUMNS[-5:], [*figures, recurs], strict=True))
 
 
 def _task_values(task: TaskView | None) -> list[Any]:
@@ -249,3 +279,8 @@ def _acceptance(view: ItemView) -> str:
         f"{title}{'✓' if name in view.milestones else '…'}"
         for name, title in view.declared_milestones
     )
+
+
+def _wan(hundredths: int) -> int | float:
+    """Funds in 万元 as a number a sheet adds up: 3, 12.5, 0.07 (hundredths of 万元 in)."""
+    return hundredths // 100 if hundredths % 100 == 0 else hundredths / 100

@@ -28,6 +28,7 @@ from xunshi.read.context import ReadContext
 from xunshi.read.escalations import EscalationQueries, EscalationView
 from xunshi.read.items import ItemFilter, ItemQueries
 from xunshi.storage import queries as q
+from xunshi.workflow.outcomes import funds_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,32 @@ class ClueTally:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeTally:
+    """整改成果 of a round's problems added up: rules made or revised (each once per
+    problem), people held accountable, funds (hundredths of 万元), and how many problems
+    recur from an earlier round (屡改屡犯)."""
+
+    rules: int = 0
+    accountable: int = 0
+    funds: int = 0
+    recurrences: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether there is anything to report."""
+        return any((self.rules, self.accountable, self.funds, self.recurrences))
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape (funds as `"12.50"` 万元)."""
+        return {
+            "rules": self.rules,
+            "accountable": self.accountable,
+            "funds": funds_data(self.funds),
+            "recurrences": self.recurrences,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RoundOverview:
     """A round as of a date: its cases, stages in lifecycle order, escalations, overdue tasks.
 
@@ -105,6 +132,7 @@ class RoundOverview:
     workload: tuple[Tally, ...] = ()  # the counted milestones, added up
     clue_states: tuple[str, ...] = ()  # the clues' state titles, in lifecycle order
     clues: tuple[ClueTally, ...] = ()  # the cases with clues, by case
+    outcomes: OutcomeTally = OutcomeTally()  # 整改成果 and 屡改屡犯 of its problems
 
     def clue_totals(self) -> dict[str, int]:
         """State title → how many of the round's clues are there, in lifecycle order."""
@@ -184,6 +212,7 @@ class RoundOverview:
                 "by_state": self.clue_totals(),
                 "cases": [t.to_json() for t in self.clues],
             },
+            "outcomes": self.outcomes.to_json(),
             "overdue_cases": [str(v.key) for v in self.overdue],
             "overdue_tasks": [t.to_json() for t in self.overdue_tasks],
         }
@@ -217,9 +246,8 @@ class OverviewQueries:
             for view in views:
                 defn = self.ctx.definition(conn, view.definition, view.definition_version)
                 ranks[view.id] = [s.name for s in defn.states].index(view.state)
-            late_items = self.items.in_transaction(
-                conn, ItemFilter(round_code=round_code, overdue=True)
-            )
+            problems = self.items.in_transaction(conn, ItemFilter(round_code=round_code))
+            late_items = [item for item in problems if item.overdue]
             workload = self._workload(conn, [v.id for v in views], {v.id: v for v in views})
             clue_counts = self.clues.counts(conn, [v.id for v in views])
         ordered = sorted(views, key=lambda v: ranks[v.id])
@@ -253,6 +281,12 @@ class OverviewQueries:
                 ClueTally(v.key, v.unit_name, dict(clue_counts.by_case[v.id]))
                 for v in views
                 if v.id in clue_counts.by_case
+            ),
+            outcomes=OutcomeTally(
+                rules=sum(len(item.outcome.rules) for item in problems),
+                accountable=sum(item.outcome.accountable for item in problems),
+                funds=sum(item.outcome.funds for item in problems),
+                recurrences=sum(item.recurs_from is not None for item in problems),
             ),
         )
 

@@ -25,6 +25,7 @@ COLUMNS: tuple[str, ...] = (
     "长期整改",
     "未销号",
     "超期",
+    "屡改屡犯",
     "涉及单位",
 )
 
@@ -43,6 +44,7 @@ class Theme:
     long_term: int
     open: int
     overdue: int
+    recurrences: int = 0  # problems found again (屡改屡犯): recurring from an earlier round
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` shape."""
@@ -59,6 +61,7 @@ class Theme:
             "long_term": self.long_term,
             "open": self.open,
             "overdue": self.overdue,
+            "recurrences": self.recurrences,
         }
 
     def row(self) -> dict[str, Any]:
@@ -77,6 +80,7 @@ class Theme:
                     self.long_term,
                     self.open,
                     self.overdue,
+                    self.recurrences,
                     "、".join(self.units),
                 ],
                 strict=True,
@@ -109,7 +113,7 @@ class ThemeQueries:
 
         `accepted`: 销号 (a state tagged `accepted`); `long_term`: in a state tagged
         `long_term`; `open`: everything else; `overdue`: items whose stage or an open task
-        is past due.
+        is past due; `recurrences`: items that recur from an earlier round's (屡改屡犯).
         """
         c = q.categories
         with self.ctx.reading() as conn:
@@ -138,6 +142,7 @@ class ThemeQueries:
                     long_term=long_term,
                     open=len(members) - accepted - long_term,
                     overdue=sum(v.overdue for v in members),
+                    recurrences=sum(v.recurs_from is not None for v in members),
                 )
             )
         return ThematicView(info, self.ctx.today(), tuple(themes))

@@ -30,9 +30,11 @@ from xunshi.workflow.audit import (
     check_chain,
     check_seal,
     event_from_row,
+    outcome_values,
     seal_digest,
 )
 from xunshi.workflow.clock import Clock
+from xunshi.workflow.outcomes import from_row
 from xunshi.workflow.resolve import instance_keys, label_of
 
 EXPORT_COLUMNS = (
@@ -162,6 +164,7 @@ class AuditService:
         facts = _item_facts(conn)
         names = _case_facts(conn)
         clue_facts = _clue_facts(conn)
+        outcomes = _outcomes(conn)
         problems: list[Problem] = []
         events = 0
         chains = 0
@@ -181,7 +184,8 @@ class AuditService:
                 clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
                 names.get(instance_id),
                 "clue" if is_clue else "item",
-                extension_rows.pop(instance_id, None),
+                extension_rows=extension_rows.pop(instance_id, None),
+                outcome_rows=outcomes.pop(instance_id, None),
             )
             events += count
             problems.extend(found)
@@ -194,6 +198,7 @@ class AuditService:
                 row,
                 task_rows.pop(instance_id, None),
                 extension_rows=extension_rows.pop(instance_id, None),
+                outcome_rows=outcomes.pop(instance_id, None),
             )
             problems.extend(found)
         return Report(chains, events, tuple(problems))
@@ -247,6 +252,9 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
     rows = conn.execute(
         select(it, c.c.level1, c.c.level2).join(c, c.c.id == it.c.category_id)
     ).mappings()
+    recurs = conn.execute(select(q.item_recurs_from)).all()
+    keys = instance_keys(conn) if recurs else {}
+    earlier = {item_id: str(keys[earlier_id]) for item_id, earlier_id in recurs}
     found = {}
     for row in rows:
         values = {
@@ -255,7 +263,18 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
         }
         for flag in ("key_problem", "common_problem", "fix_now"):
             values[flag] = bool(values[flag])
+        # 屡改屡犯: the earlier item's key, as the first event records it (None: recurs from
+        # nothing, and the facts of an item added before 0010 have no such key)
+        values["recurs_from"] = earlier.get(row["id"])
         found[row["id"]] = values
+    return found
+
+
+def _outcomes(conn: Connection) -> dict[int, dict[int, dict[str, Any]]]:
+    """Every item's stored outcomes (整改成果): item id → task id (0: its own) → values."""
+    found: dict[int, dict[int, dict[str, Any]]] = {}
+    for row in conn.execute(q.outcomes.select()).mappings():
+        found.setdefault(row["item_id"], {})[row["task_id"]] = outcome_values(from_row(row))
     return found
 
 

@@ -31,6 +31,8 @@ class ItemFacts:
     fix_now: bool = False
     root_cause: str = ""
     source: str = "inspection"
+    # The key of an earlier round's item it recurs from (屡改屡犯); a 回头看 case's items only.
+    recurs_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,24 @@ class TaskFacts:
             "due_on": None if self.due_on is None else self.due_on.isoformat(),
             "long_term": self.long_term,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFacts:
+    """整改成果 as typed: rules made or revised (titles), people held accountable (a number,
+    or its digits as typed), funds recovered or losses avoided (万元, as text: `12.5`), the
+    evidence; None: not given."""
+
+    rules: tuple[str, ...] = ()
+    accountable: int | str | None = None
+    funds: str | None = None
+    evidence: str = ""
+
+    def given(self) -> bool:
+        """Whether anything is given at all."""
+        return bool(self.rules or self.evidence.strip()) or (
+            self.accountable is not None or self.funds is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)

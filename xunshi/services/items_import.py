@@ -38,6 +38,8 @@ ITEM_SHEET = (
     Column("responsible_person", ("责任人",)),
     Column("due_on", ("完成时限",), optional=True),
     Column("long_term", ("长期整改",), optional=True),
+    # 屡改屡犯: the earlier round's item (ROUND/UNIT/CODE) a 回头看's problem recurs from
+    Column("recurs_from", ("屡改屡犯来源",), optional=True),
 )
 ITEM_COLUMNS = tuple(c.name for c in ITEM_SHEET)
 _REQUIRED = tuple(c.name for c in ITEM_SHEET if not c.optional)
@@ -51,6 +53,7 @@ _ITEM_FIELDS = (
     "fix_now",
     "root_cause",
     "source",
+    "recurs_from",
 )
 _FLAGS = ("key_problem", "common_problem", "fix_now", "long_term")
 _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓"})
@@ -74,6 +77,11 @@ class ItemLookups(Protocol):
 
     def item_exists(self, case_id: int, code: str) -> bool:
         """Whether the case already has an item `code` (in any case)."""
+        ...
+
+    def check_recurrence(self, case_id: int, key: InstanceKey, earlier: str) -> None:
+        """A XunshiError naming why, unless item `key` of the case may recur from the item
+        `earlier` (屡改屡犯: the case follows that item's case)."""
         ...
 
 
@@ -179,10 +187,16 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
                 )
                 continue
         else:
+            item_key = InstanceKey(case.round, case.unit, code)
             if lookups.item_exists(case_id, code):
-                label = InstanceKey(case.round, case.unit, code).label
-                problems.append((row.number, "item_code", f"{label} already exists"))
+                problems.append((row.number, "item_code", f"{item_key.label} already exists"))
                 continue
+            if row["recurs_from"]:
+                try:
+                    lookups.check_recurrence(case_id, item_key, row["recurs_from"])
+                except XunshiError as exc:
+                    problems.append((row.number, "recurs_from", exc.message))
+                    continue
             seen_values[key] = values
             planned[key] = PlannedItem(
                 case,
@@ -196,6 +210,7 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
                     fix_now=flags["fix_now"],
                     root_cause=row["root_cause"],
                     source=item_source,
+                    recurs_from=row["recurs_from"] or None,
                 ),
                 row.number,
             )

@@ -20,10 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from xunshi.definitions.schema import Definition, State
 from xunshi.display import shown
 from xunshi.errors import AlreadyExists, BadInput, Conflict, NotFound, Refused
-from xunshi.keys import ByNumber, InstanceKey, Reference, reference
+from xunshi.keys import ByNumber, InstanceKey, Reference, parse_reference, reference
 from xunshi.read.catalog import Category
 from xunshi.services.clues import ClueService
-from xunshi.services.commands import SOURCES, ItemChanges, ItemFacts, TaskChanges, TaskFacts
+from xunshi.services.commands import (
+    SOURCES,
+    ItemChanges,
+    ItemFacts,
+    OutcomeFacts,
+    TaskChanges,
+    TaskFacts,
+)
 from xunshi.services.items_import import plan_items
 from xunshi.services.lifecycle import Lifecycle, change
 from xunshi.services.results import (
@@ -37,6 +44,7 @@ from xunshi.storage import queries as q
 from xunshi.storage.db import Database
 from xunshi.texts import check_code, check_name, check_text
 from xunshi.timeparse import business_time
+from xunshi.workflow import outcomes
 from xunshi.workflow.audit import TASK_FIELDS
 from xunshi.workflow.decide import Command, void_refusal
 from xunshi.workflow.engine import Engine, Outcome, ReadSet, conflict_message
@@ -195,7 +203,10 @@ class ItemService(Lifecycle):
         if taken is not None:
             shown = "" if taken == code else f" (as {taken})"
             raise AlreadyExists(f"{key.label} already exists{shown}")
-        recorded = {
+        earlier = None
+        if facts.recurs_from is not None:
+            earlier = earlier_item(conn, facts.recurs_from, case_ref, key)
+        recorded: dict[str, Any] = {
             "code": code,
             "title": title,
             "manifestations": check_text("manifestations", facts.manifestations, required=False),
@@ -206,6 +217,9 @@ class ItemService(Lifecycle):
             "root_cause": check_text("root cause", facts.root_cause, required=False),
             "source": facts.source,
         }
+        if earlier is not None:
+            # 屡改屡犯: in the item's first event, beside its other facts.
+            recorded["recurs_from"] = str(earlier.key)
         outcome = self.engine.start(
             conn,
             subject="item",
@@ -220,7 +234,7 @@ class ItemService(Lifecycle):
             conn.execute(
                 q.items.insert(),
                 {
-                    **{k: v for k, v in recorded.items() if k != "category"},
+                    **{k: v for k, v in recorded.items() if k not in ("category", "recurs_from")},
                     "id": outcome.instance.id,
                     "case_id": case_ref.id,
                     "category_id": category.id,
@@ -229,6 +243,11 @@ class ItemService(Lifecycle):
             )
         except IntegrityError as exc:  # PostgreSQL: another writer added the same code
             raise AlreadyExists(f"{key.label} already exists") from exc
+        if earlier is not None:
+            conn.execute(
+                q.item_recurs_from.insert(),
+                {"item_id": outcome.instance.id, "earlier_item_id": earlier.id},
+            )
         return Started(outcome.instance.id, key)
 
     def update_item(
@@ -486,9 +505,14 @@ class ItemService(Lifecycle):
         actor: str,
         role: str,
         at: datetime | None = None,
+        outcome: OutcomeFacts | None = None,
     ) -> TaskChange:
-        """Mark a task done with its evidence (佐证材料); its escalation timer stops."""
+        """Mark a task done with its evidence (佐证材料) and what it achieved (整改成果: rules,
+        people held accountable, funds), if anything; its escalation timer stops."""
         evidence = check_text("evidence", evidence)
+        achieved = outcomes.NOTHING
+        if outcome is not None:
+            achieved = outcomes.check_outcome(outcome.rules, outcome.accountable, outcome.funds)
         reads = ReadSet()
         target = reference(task, "task")
 
@@ -497,8 +521,14 @@ class ItemService(Lifecycle):
             self.check_task_open(conn, ref, "complete")
             occurred = at or self.engine.clock.now()
             completed_on = occurred.astimezone(self.engine.tz).date()
-            data = {"task": ref.id, "evidence": evidence, "completed_on": completed_on.isoformat()}
-            outcome = self.engine.execute(
+            data: dict[str, Any] = {
+                "task": ref.id,
+                "evidence": evidence,
+                "completed_on": completed_on.isoformat(),
+            }
+            if achieved.achieved:
+                data["outcome"] = achieved.to_data()
+            done = self.engine.execute(
                 conn, ref.item, Command("task", actor, role, "task_done", at=at, data=data), reads
             )
             conn.execute(
@@ -506,10 +536,84 @@ class ItemService(Lifecycle):
                 .where(q.tasks.c.id == ref.id)
                 .values(status="done", evidence=evidence, completed_on=completed_on)
             )
+            if achieved.achieved:
+                conn.execute(
+                    q.outcomes.insert(),
+                    {"item_id": ref.item.id, "task_id": ref.id, **outcomes.to_row(achieved)},
+                )
             self.schedule.disarm_task(conn, ref.id)
-            return TaskChange(ref.key, ref.id, change(ref.item, outcome))
+            return TaskChange(ref.key, ref.id, change(ref.item, done))
 
         return self.db.run(work)
+
+    def record_outcome(
+        self,
+        item: str | Reference,
+        facts: OutcomeFacts,
+        *,
+        actor: str,
+        role: str,
+        replace: bool = False,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> Change:
+        """Record an item's own outcome (整改成果) once a task of it is done or it is accepted
+        (销号); a second one replaces the first (`replace`, with a reason): a new event."""
+        if not facts.given():
+            raise BadInput("nothing to record: give --rule, --accountable, --funds or --evidence")
+        achieved = outcomes.check_outcome(
+            facts.rules, facts.accountable, facts.funds, facts.evidence
+        )
+        if replace and not (reason or "").strip():
+            raise BadInput("replacing an outcome corrects it: give the reason (--reason)")
+        reads = ReadSet()
+        target = reference(item, "item")
+
+        def work(conn: Connection) -> Change:
+            ref = resolve_item(conn, target)
+            row = ref.row
+            assert row is not None
+            if row["voided"]:
+                raise Refused(void_refusal(ref.label, void_reason(conn, ref.id)))
+            o = q.outcomes
+            own = (o.c.item_id == ref.id) & (o.c.task_id == 0)
+            recorded = conn.execute(select(o.c.item_id).where(own)).first() is not None
+            if recorded and not replace:
+                raise Refused(
+                    f"{ref.label} has its outcome recorded already; to correct it, give "
+                    "--replace and the reason (--reason)"
+                )
+            if replace and not recorded:
+                raise Refused(f"{ref.label} has no outcome of its own to replace")
+            if not recorded:
+                self._check_outcome_due(conn, ref)
+            name = "outcome_replaced" if replace else "outcome_recorded"
+            command = Command("outcome", actor, role, name, reason, at, achieved.to_data())
+            done = self.engine.execute(conn, ref, command, reads)
+            conn.execute(o.delete().where(own))
+            conn.execute(o.insert(), {"item_id": ref.id, "task_id": 0, **outcomes.to_row(achieved)})
+            return change(ref, done)
+
+        return self.db.run(work)
+
+    def _check_outcome_due(self, conn: Connection, ref: InstanceRef) -> None:
+        """An item records its outcome once one of its tasks is done or it is accepted."""
+        row = ref.row
+        assert row is not None
+        defn = self.engine.registry.definition(
+            conn, row["definition_name"], row["definition_version"]
+        )
+        if defn.state(row["state"]).has_tag("accepted"):
+            return
+        t = q.tasks
+        done = conn.execute(
+            select(t.c.id).where(t.c.item_id == ref.id, t.c.status == "done").limit(1)
+        ).first()
+        if done is None:
+            raise Refused(
+                f"{ref.label} has no outcome to record yet: none of its tasks is done and it is "
+                "not accepted (销号)"
+            )
 
     def _check_tasks_open(self, conn: Connection, ref: InstanceRef, action: str) -> None:
         """Tasks change only in states tagged `tasks_open`, and never of a void item."""
@@ -603,6 +707,41 @@ def _check_stage_takes_items(
     raise Refused(f"{label} is in {state.title} ({state.name}): {rule}")
 
 
+def earlier_item(conn: Connection, text: str, case: InstanceRef, key: InstanceKey) -> InstanceRef:
+    """The item an item `key` of `case` recurs from (屡改屡犯): an item of the case that
+    `case` follows as a 回头看 (or of one that case follows in turn), or a refusal."""
+    earlier = resolve_item(conn, parse_reference(text.strip(), "item"))
+    assert earlier.row is not None and earlier.key is not None
+    if earlier.row["voided"]:
+        raise Refused(f"{key.label} cannot recur from {earlier.label}: it is void (撤销)")
+    its_case = conn.execute(
+        select(q.items.c.case_id).where(q.items.c.id == earlier.id)
+    ).scalar_one()
+    f = q.case_follows
+    followed: list[int] = []
+    current = case.id
+    while True:
+        found = conn.execute(
+            select(f.c.earlier_case_id).where(f.c.case_id == current)
+        ).scalar_one_or_none()
+        if found is None or found in followed:
+            break
+        followed.append(found)
+        if found == its_case:
+            return earlier
+        current = found
+    if not followed:
+        raise Refused(
+            f"{key.label} cannot recur from {earlier.label}: {case.label} follows no earlier "
+            "case (a 回头看 started with --follows)"
+        )
+    first = resolve_case(conn, ByNumber("case", followed[0]))
+    raise Refused(
+        f"{key.label} cannot recur from {earlier.label}: {case.label} follows {first.label}, "
+        f"not case {earlier.key.case}"
+    )
+
+
 def _in_order(definition: Definition, names: frozenset[str]) -> list[str]:
     return [state.name for state in definition.states if state.name in names]
 
@@ -638,3 +777,7 @@ class _Lookups:
     def item_exists(self, case_id: int, code: str) -> bool:
         """Whether the case already has an item `code` (in any case)."""
         return find_item_code(self.conn, case_id, code) is not None
+
+    def check_recurrence(self, case_id: int, key: InstanceKey, earlier: str) -> None:
+        """Refuse unless item `key` of the case may recur from item `earlier` (屡改屡犯)."""
+        earlier_item(self.conn, earlier, resolve_case(self.conn, ByNumber("case", case_id)), key)

@@ -473,3 +473,40 @@ class ClueItemRow(SQLModel, table=True):
             Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
         )
     )
+
+
+class OutcomeRow(SQLModel, table=True):
+    """What rectification achieved (整改成果): rules made or revised (建章立制), people held
+    accountable (问责), funds recovered or losses avoided (万元) — of a task, recorded when it
+    is done, or of its item as a whole (`item outcome`, task 0).
+
+    The row is the projection of the item's history (`task_done` and `outcome` events):
+    audit verify replays it. A replaced outcome is a new event; the row shows the latest.
+    """
+
+    __tablename__ = "rectification_outcome"
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
+        )
+    )
+    # 0: the item's own outcome; else the task's id (keys need no NULL, as in `timer`)
+    task_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    rules: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON: the titles
+    accountable: int
+    funds: int  # in hundredths of 万元 (百元), so that sums are exact on every backend
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ItemRecursRow(SQLModel, table=True):
+    """A problem found again (屡改屡犯): an item of a 回头看 case that recurs from an item of
+    the case it follows. At most one earlier item per item; the link is also in the item's
+    first event."""
+
+    __tablename__ = "item_recurs_from"
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
+        )
+    )
+    earlier_item_id: int = Field(foreign_key="rectification_item.id", index=True)

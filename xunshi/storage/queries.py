@@ -30,6 +30,8 @@ tasks = tables.rectification_task
 clues = tables.clue
 clue_items = tables.clue_item
 extensions = tables.task_extensions
+outcomes = tables.rectification_outcome
+item_recurs_from = tables.item_recurs_from
 
 # The literal predicate of the partial index `ix_timer_live`: SQLite uses a partial index
 # only when the query repeats its WHERE terms with the same constants.

@@ -402,6 +402,46 @@ clue_item = Table(
 )
 
 
+item_recurs_from = Table(
+    "item_recurs_from",
+    metadata,
+    Column(
+        "item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "earlier_item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        index=True,
+        nullable=False,
+    ),
+)
+
+
+rectification_outcome = Table(
+    "rectification_outcome",
+    metadata,
+    Column(
+        "item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column("task_id", Integer(), primary_key=True, autoincrement=False, nullable=False),
+    Column("rules", Text(), nullable=False),
+    Column("accountable", Integer(), nullable=False),
+    Column("funds", Integer(), nullable=False),
+    Column("evidence", Text(), nullable=False),
+)
+
+
 rectification_task = Table(
     "rectification_task",
     metadata,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xunshi.definitions.schema import canonical_json
+from xunshi.workflow.outcomes import Outcome
 
 GENESIS_HASH = "0" * 64
 EVENT_KINDS = (
@@ -33,6 +34,7 @@ EVENT_KINDS = (
     "unit_renamed",  # the case's unit got a new name (`unit rename`)
     "leader_changed",  # the case's group got a new leader (`group leader`)
     "link",  # a clue linked to (or unlinked from) a problem it gave rise to
+    "outcome",  # an item's own 整改成果 recorded (or replaced, with a reason)
 )
 
 # What a case's history says about the rows it shares with other cases: the name of its
@@ -372,6 +374,29 @@ def replay_extension(extensions: dict[int, dict[str, Any]], event: Event) -> int
     return extension_id
 
 
+def replay_outcome(found: dict[int, dict[str, Any]], event: Event) -> int | None:
+    """Apply one event to an item's replayed outcomes (整改成果: task id → its outcome, 0 the
+    item's own): a `task_done` that recorded one, an `outcome` event. The id it set, if any."""
+    if event.kind == "task" and event.trigger == "task_done" and "outcome" in event.data:
+        key, data = int(event.data["task"]), event.data["outcome"]
+    elif event.kind == "outcome":
+        key, data = 0, event.data
+    else:
+        return None
+    found[key] = outcome_values(Outcome.from_data(data))
+    return key
+
+
+def outcome_values(outcome: Outcome) -> dict[str, Any]:
+    """An outcome in the form replay compares (funds in hundredths of 万元)."""
+    return {
+        "rules": list(outcome.rules),
+        "accountable": outcome.accountable,
+        "funds": outcome.funds,
+        "evidence": outcome.evidence,
+    }
+
+
 def replay_facts(facts: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
     """Apply one event to an instance's replayed facts (an item's or a clue's).
 
@@ -437,13 +462,15 @@ def check_chain(
     case_row: Mapping[str, Any] | None = None,
     facts_of: str = "item",
     extension_rows: Mapping[int, Mapping[Any, Any]] | None = None,
+    outcome_rows: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> tuple[int, list[Problem]]:
     """Verify one instance's chain, its projection and its facts (an item's tasks and their
     extension requests too).
 
     `facts_row` is the stored facts of the `facts_of` (an item: `ITEM_FACTS`, the category
     as `一级/二级`; a clue: `CLUE_FACTS`, its linked problems as sorted ids); `case_row` a
-    case's unit name and group leader as stored (`CASE_FACTS`).
+    case's unit name and group leader as stored (`CASE_FACTS`); `outcome_rows` an item's
+    stored outcomes by task id (0: its own), as `outcome_values` gives them.
     Return (events seen, problems).
     """
     problems: list[Problem] = []
@@ -456,6 +483,8 @@ def check_chain(
     last_task_seq: dict[int, int] = {}
     extensions: dict[int, dict[str, Any]] = {}
     last_extension_seq: dict[int, int] = {}
+    replayed_outcomes: dict[int, dict[str, Any]] = {}
+    last_outcome_seq: dict[int, int] = {}
     facts: dict[str, Any] | None = None  # an item's or a clue's, from its first event on
     last_facts_seq = 1
     case_facts: dict[str, Any] = {}  # a case's, from its first event on (if it has them)
@@ -481,6 +510,9 @@ def check_chain(
             problem(event.seq, "hash mismatch: the stored event was altered")
         try:
             projection.apply(event)
+            changed = replay_outcome(replayed_outcomes, event)
+            if changed is not None:
+                last_outcome_seq[changed] = event.seq
             if event.kind == "task":
                 last_task_seq[replay_task(tasks, event)] = event.seq
                 extension_id = replay_extension(extensions, event)
@@ -546,6 +578,12 @@ def check_chain(
             instance_id, label, extensions, last_extension_seq, extension_rows or {}, projection
         )
     )
+    problems.extend(
+        Problem(instance_id, label, seq, reason)
+        for seq, reason in _outcome_differences(
+            replayed_outcomes, outcome_rows or {}, last_outcome_seq, projection.version
+        )
+    )
     return count, problems
 
 
@@ -578,6 +616,34 @@ def _extension_problems(
                     )
                     problems.append(Problem(instance_id, label, seq, reason))
     return problems
+
+
+def _outcome_differences(
+    replayed: Mapping[int, Mapping[str, Any]],
+    stored: Mapping[int, Mapping[str, Any]],
+    seqs: Mapping[int, int],
+    version: int,
+) -> list[tuple[int, str]]:
+    """(seq, reason) for each outcome row that its history does not give back."""
+    found = []
+    for task_id in sorted(stored.keys() | replayed.keys()):
+        whose = "the item's own outcome" if task_id == 0 else f"task {task_id}'s outcome"
+        seq = seqs.get(task_id, version)
+        if task_id not in replayed:
+            found.append((seq, f"{whose} has no history (row added outside xunshi)"))
+        elif task_id not in stored:
+            found.append((seq, f"{whose} is in the history but its row is gone"))
+        else:
+            found.extend(
+                (
+                    seq,
+                    f"{whose}: row says {name} = {_show(value)}, history replays to "
+                    f"{_show(replayed[task_id][name])}",
+                )
+                for name, value in stored[task_id].items()
+                if replayed[task_id][name] != value
+            )
+    return found
 
 
 def _replay_case_facts(facts: dict[str, Any], seqs: dict[str, int], event: Event) -> None:

@@ -53,6 +53,7 @@ CommandKind = Literal[
     "leader_changed",
     "link",
     "evaluate",
+    "outcome",
 ]
 # The largest number a counted milestone takes (talks held, letters received).
 MAX_COUNT = 1_000_000
@@ -667,6 +668,20 @@ def _evaluate(ask: _Ask) -> Decision:
     return Decision(event, _unchanged(instance), "none")
 
 
+def _outcome(ask: _Ask) -> Decision:
+    """整改成果 of an item as a whole: the service checked the values and when an item may
+    record one (a task done, or accepted); in any state after that, accepted or archived."""
+    compiled, instance, command, now, situation = ask
+    _check_role_declared(compiled.definition, str(command.role))
+    if command.name == "outcome_replaced" and not (command.reason or "").strip():
+        raise BadInput(f"replacing the outcome of {situation.label} needs a reason (--reason)")
+    occurred = occurred_at(command.at, now, instance.last_occurred_at, situation)
+    event = _event(
+        instance, command, "outcome", occurred, now, trigger=command.name, data=command.data
+    )
+    return Decision(event, _unchanged(instance), "none")
+
+
 _DECIDERS = {
     "fire": _fire,
     "milestone": _milestone,
@@ -683,6 +698,7 @@ _DECIDERS = {
     "leader_changed": _correction,
     "link": _link,
     "evaluate": _evaluate,
+    "outcome": _outcome,
 }
 
 

@@ -55,6 +55,7 @@ PROGRESS_KINDS = frozenset(
         "leader_changed",
         "link",
         "evaluated",
+        "outcome",
     }
 )
 
