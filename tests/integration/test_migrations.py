@@ -136,16 +136,13 @@ def make_legacy(db: Database) -> None:
         conn.execute(text("DROP TABLE alembic_version"))
 
 
-def _released_keys(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """`new` with only the keys the release printed, an item's tasks' included (a task
-    gained `original_due_on` and `extensions`)."""
-    kept = {key: new[key] for key in old if key in new}
-    if isinstance(old.get("tasks"), list) and isinstance(kept.get("tasks"), list):
-        kept["tasks"] = [
-            {key: task[key] for key in released if key in task}
-            for released, task in zip(old["tasks"], kept["tasks"], strict=True)
-        ]
-    return kept
+def released_keys(old: Any, new: Any) -> Any:
+    """`new` with only the keys `old` has, at every depth (an item's tasks gained `outcome`)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {key: released_keys(old[key], new[key]) for key in old if key in new}
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [released_keys(o, n) for o, n in zip(old, new, strict=True)]
+    return new
 
 
 def assert_release_answers(url: str) -> None:
@@ -169,8 +166,7 @@ def assert_release_answers(url: str) -> None:
         released = json.loads(expected)
         now = json.loads(result.stdout)
         assert len(now) == len(released), command
-        pairs = zip(released, now, strict=True)
-        kept = [_released_keys(old, new) for old, new in pairs]
+        kept = [released_keys(old, new) for old, new in zip(released, now, strict=True)]
         printed = json.dumps(kept, ensure_ascii=False, indent=1)
         assert printed == expected, command
 

@@ -112,6 +112,15 @@ def test_a_new_item_is_identified_with_its_facts_and_a_ten_working_day_limit(
         "tasks": [],
         "voided": None,
         "clues": [],
+        "outcome": {
+            "rules": [],
+            "rule_count": 0,
+            "accountable": 0,
+            "funds": "0.00",
+            "evidence": "",
+        },
+        "own_outcome": None,
+        "recurs_from": None,
     }
     assert (view.unit_name, view.kind) == ("示例市财政局", "常规巡视")
 
