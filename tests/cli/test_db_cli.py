@@ -30,6 +30,7 @@ SHOWN = (
         "问题线索: the clue table and its links to the problems (items) it gave rise to.",
     ),
     ("0008", "0007", "A case may follow an earlier case of its unit (回头看)."),
+    ("0011", "0008", "Business-domain tags, thematic reports (专题) and computed common problems."),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)

@@ -289,6 +289,20 @@ CLUE_TABLES_0007 = [
     ("add_index", "ix_clue_case_id"),
     ("add_index", "ix_clue_item_item"),
 ]
+# What 0011 adds: tags, themes and their indexes (and it drops the typed common-problem flag).
+TAG_THEME_TABLES_0011 = [
+    ("add_table", "tag"),
+    ("add_table", "item_tag"),
+    ("add_index", "ix_item_tag_tag"),
+    ("add_table", "theme"),
+    ("add_table", "theme_tag"),
+    ("add_table", "theme_category"),
+    ("add_table", "theme_item"),
+    ("add_index", "ix_theme_item_item"),
+    ("add_table", "theme_measure"),
+    ("add_index", "ix_theme_measure_theme_id"),
+    ("remove_column",),  # rectification_item.common_problem
+]
 # Each revision after 0002 and the columns (and tables) it adds, oldest first.
 ADDED_COLUMNS = [
     ("0003", CALENDAR_COLUMNS_0003),
@@ -297,6 +311,7 @@ ADDED_COLUMNS = [
     ("0006", ESCALATION_COLUMNS_0006),
     ("0007", CLUE_TABLES_0007),
     ("0008", [("add_table", "case_follows"), ("add_index", "ix_case_follows_earlier_case_id")]),
+    ("0011", TAG_THEME_TABLES_0011),
 ]
 
 

@@ -54,6 +54,11 @@ def test_history_is_a_line_oldest_first() -> None:
             "问题线索: the clue table and its links to the problems (items) it gave rise to.",
         ),
         Revision("0008", "0007", "A case may follow an earlier case of its unit (回头看)."),
+        Revision(
+            "0011",
+            "0008",
+            "Business-domain tags, thematic reports (专题) and computed common problems.",
+        ),
     ]
 
 

@@ -12,7 +12,7 @@ hand, and append NNNN to REVISIONS below.
 
 from __future__ import annotations
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")  # oldest first
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0011")  # oldest first
 HEAD = REVISIONS[-1]
 
 # What a database made before migrations records in `schema_info`, as a revision.
