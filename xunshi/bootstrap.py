@@ -85,7 +85,14 @@ class App:
         # Imported on first use: a command loads only the parts it needs.
         from xunshi.read.context import ReadContext
 
-        return ReadContext(self.db, self.registry, self.schedule, self.settings.tz, self.clock)
+        return ReadContext(
+            self.db,
+            self.registry,
+            self.schedule,
+            self.settings.tz,
+            self.clock,
+            self.settings.common_problem_units,
+        )
 
 
 class Services:

@@ -225,7 +225,7 @@ def _add_problems(app: Services, case: _Case, day: date, rng: random.Random) -> 
     cal = app.read.catalog.calendar()
     liaison = _actor(case, "unit_liaison")
     for number in range(1, rng.randint(2, 4) + 1):
-        title, category, key, common = rng.choice(PROBLEMS)
+        title, category, key, _common = rng.choice(PROBLEMS)
         code = f"P{number:02d}"
         app.items.add_item(
             case.key,
@@ -235,7 +235,6 @@ def _add_problems(app: Services, case: _Case, day: date, rng: random.Random) -> 
                 category=category,
                 manifestations=f"{title}的具体表现（示例）",
                 key_problem=key,
-                common_problem=common,
                 fix_now=rng.random() < 0.2,
                 root_cause="制度执行不严、监督管理不到位",
             ),

@@ -14,7 +14,7 @@ from xunshi.cli.cases import case
 from xunshi.cli.clues import clue, clues
 from xunshi.cli.definitions import definitions
 from xunshi.cli.escalations import escalate, escalations, scheduler
-from xunshi.cli.items import categories, item, items, task
+from xunshi.cli.items import categories, item, items, tags, task
 from xunshi.cli.notify import notify
 from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
@@ -31,6 +31,7 @@ for command in (
     plan,
     case,
     categories,
+    tags,
     item,
     task,
     items,

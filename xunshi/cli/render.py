@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from xunshi.cli.root import State
     from xunshi.definitions.schema import Definition, EscalationRule
     from xunshi.read.cases import CaseView, EvaluationView
-    from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
+    from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, Tag, UnitInfo
     from xunshi.read.clues import ClueView
     from xunshi.read.escalations import EscalationView
     from xunshi.read.history import History
@@ -169,6 +169,13 @@ def categories_table(categories: Sequence[Category]) -> str:
     if not categories:
         return "No categories (load them with `xunshi categories load FILE`)."
     return table(["一级类别", "二级类别"], [[c.level1, c.level2] for c in categories])
+
+
+def tags_table(tags: Sequence[Tag]) -> str:
+    """`tags list`."""
+    if not tags:
+        return "No tags (load them with `xunshi tags load FILE`)."
+    return table(["业务领域"], [[t.name] for t in tags])
 
 
 # -- cases ---------------------------------------------------------------------------------
@@ -472,6 +479,7 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         f"单位    {view.unit} {view.unit_name}  ({view.kind}, 巡视组 {view.group})",
         f"类别    {view.category_l1}/{view.category_l2}"
         + (f"  {' '.join(flags)}" if flags else ""),
+        *([f"领域    {'、'.join(view.domain_tags)}"] if view.domain_tags else []),
         f"状态    {view.state_title} ({view.state})"
         + ("  暂停中 suspended" if view.suspended else "")
         + ("  已撤销 void" if view.voided else "")

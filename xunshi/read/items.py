@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, or_, select
 
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.cases import void_json
+from xunshi.read.common import is_common, pairs
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.workflow.resolve import resolve_case, resolve_item, resolve_round
@@ -79,7 +80,7 @@ class ItemView:
     category_l1: str
     category_l2: str
     key_problem: bool
-    common_problem: bool
+    common_problem: bool  # computed: see read/common.py
     fix_now: bool
     root_cause: str
     source: str
@@ -104,6 +105,9 @@ class ItemView:
     voided: VoidRecord | None = None  # withdrawn (撤销): who, when, why
     # The codes of the clues (问题线索) it arose from: never their summaries.
     clues: tuple[str, ...] = ()
+    # Its business-domain tags (业务领域), in the tag list's order (`tags` above is the
+    # state's).
+    domain_tags: tuple[str, ...] = ()
 
     @property
     def case(self) -> InstanceKey:
@@ -138,6 +142,7 @@ class ItemView:
             "title": self.title,
             "manifestations": self.manifestations,
             "category": f"{self.category_l1}/{self.category_l2}",
+            "tags": list(self.domain_tags),
             "key_problem": self.key_problem,
             "common_problem": self.common_problem,
             "fix_now": self.fix_now,
@@ -181,7 +186,6 @@ def _item_select() -> Select[Any]:
             it.c.title.label("item_title"),
             it.c.manifestations,
             it.c.key_problem,
-            it.c.common_problem,
             it.c.fix_now,
             it.c.root_cause,
             it.c.source,
@@ -216,6 +220,7 @@ class ItemFilter:
     overdue: bool = False
     owner: str | None = None
     include_void: bool = False
+    tag: str | None = None
 
 
 class ItemQueries:
@@ -241,9 +246,10 @@ class ItemQueries:
         overdue: bool = False,
         owner: str | None = None,
         include_void: bool = False,
+        tag: str | None = None,
     ) -> list[ItemView]:
         """Items matching every filter given, by case and code; void ones only if asked for."""
-        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void)
+        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void, tag)
         with self.ctx.reading() as conn:
             return self.in_transaction(conn, wanted)
 
@@ -276,6 +282,13 @@ class ItemQueries:
                 )
             )
             stmt = stmt.where(it.c.id.in_(owned))
+        if wanted.tag is not None:
+            tagged = (
+                select(q.item_tags.c.item_id)
+                .join(q.tags, q.tags.c.id == q.item_tags.c.tag_id)
+                .where(q.tags.c.name == wanted.tag.strip())
+            )
+            stmt = stmt.where(it.c.id.in_(tagged))
         if not wanted.include_void:
             stmt = stmt.where(i.c.voided.is_(False))
         views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
@@ -288,8 +301,20 @@ class ItemQueries:
         tasks = self._tasks(conn, ids, today)
         voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
         clues = _clue_codes(conn, ids)
-        return [
-            self._view(
+        tags = _tag_names(conn, ids)
+        found = pairs(conn, [row["round_code"] for row in rows])
+        views = []
+        for row in rows:
+            item_tags = tags.get(row["id"], ())
+            # A void item counts for nothing, and is no common problem itself.
+            common = not row["voided"] and is_common(
+                found,
+                row["round_code"],
+                (row["level1"], row["level2"]),
+                item_tags,
+                self.ctx.common_units,
+            )
+            view = self._view(
                 conn,
                 row,
                 tasks.get(row["id"], ()),
@@ -297,8 +322,8 @@ class ItemQueries:
                 voided.get(row["id"]),
                 clues.get(row["id"], ()),
             )
-            for row in rows
-        ]
+            views.append(replace(view, common_problem=common, domain_tags=item_tags))
+        return views
 
     def _tasks(
         self, conn: Connection, item_ids: list[int], today: date
@@ -347,7 +372,7 @@ class ItemQueries:
             category_l1=row["level1"],
             category_l2=row["level2"],
             key_problem=bool(row["key_problem"]),
-            common_problem=bool(row["common_problem"]),
+            common_problem=False,  # computed for the round by `_views`
             fix_now=bool(row["fix_now"]),
             root_cause=row["root_cause"],
             source=row["source"],
@@ -386,6 +411,22 @@ def _clue_codes(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[st
         for item_id, code in rows:
             found.setdefault(item_id, []).append(code)
     return {item_id: tuple(codes) for item_id, codes in found.items()}
+
+
+def _tag_names(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Item id → its tags' names, in the tag list's order."""
+    links, t = q.item_tags, q.tags
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(item_ids), 500):
+        rows = conn.execute(
+            select(links.c.item_id, t.c.name)
+            .join(t, t.c.id == links.c.tag_id)
+            .where(links.c.item_id.in_(list(item_ids[start : start + 500])))
+            .order_by(links.c.item_id, t.c.position, t.c.id)
+        )
+        for item_id, name in rows:
+            found.setdefault(item_id, []).append(name)
+    return {item_id: tuple(names) for item_id, names in found.items()}
 
 
 def task_view(row: Mapping[Any, Any], today: date) -> TaskView:

@@ -7,6 +7,8 @@ columns are empty, 整改状态 `未制定措施` and 预警 empty (the light is
 a late item stage shows in 备注 as 问题阶段超期). So the ledger counts the same problems as
 the thematic view.
 
+业务领域 is the item's tags (、 between them); 共性问题 is computed (see `read.common`).
+
 Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
 five working days; 绿 — done, long-term, or due later.
 """
@@ -38,6 +40,7 @@ COLUMNS: tuple[str, ...] = (
     "具体表现",
     "一级类别",
     "二级类别",
+    "业务领域",
     "重点问题",
     "共性问题",
     "立行立改",
@@ -173,6 +176,7 @@ def _row(
         view.manifestations,
         view.category_l1,
         view.category_l2,
+        "、".join(view.domain_tags),
         _yes(view.key_problem),
         _yes(view.common_problem),
         _yes(view.fix_now),

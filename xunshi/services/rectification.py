@@ -31,7 +31,16 @@ from xunshi.services.results import (
     Change,
     ItemsImported,
     Started,
+    TagsLoaded,
     TaskChange,
+)
+from xunshi.services.tags import (
+    find_tags,
+    item_tag_names,
+    load_tags,
+    parse_tags,
+    set_item_tags,
+    tag_names,
 )
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
@@ -102,6 +111,14 @@ class ItemService(Lifecycle):
 
         return self.db.run(work, immediate=True)
 
+    def load_tags(self, text: str, source_name: str) -> TagsLoaded:
+        """Make the business-domain tag list what the file says: added, kept, removed.
+
+        A tag still carried by an item or named by a theme cannot be removed.
+        """
+        wanted = parse_tags(text, source_name)
+        return self.db.run(lambda conn: load_tags(conn, wanted, source_name), immediate=True)
+
     def category(self, conn: Connection, text: str) -> Category:
         """The category written `一级/二级`."""
         level1, _, level2 = text.strip().partition("/")
@@ -167,6 +184,7 @@ class ItemService(Lifecycle):
                 "(inspection 巡视发现, audit 巡审联动, lead 线索移交)"
             )
         category = self.category(conn, facts.category)
+        tags = find_tags(conn, facts.tags)
         key = InstanceKey(case_ref.key.round, case_ref.key.unit, code)
         assert case_ref.row is not None
         case_defn = self.engine.registry.definition(
@@ -198,10 +216,10 @@ class ItemService(Lifecycle):
             "manifestations": check_text("manifestations", facts.manifestations, required=False),
             "category": category.label,
             "key_problem": facts.key_problem,
-            "common_problem": facts.common_problem,
             "fix_now": facts.fix_now,
             "root_cause": check_text("root cause", facts.root_cause, required=False),
             "source": facts.source,
+            "tags": tag_names(tags),
         }
         outcome = self.engine.start(
             conn,
@@ -217,7 +235,7 @@ class ItemService(Lifecycle):
             conn.execute(
                 q.items.insert(),
                 {
-                    **{k: v for k, v in recorded.items() if k != "category"},
+                    **{k: v for k, v in recorded.items() if k not in ("category", "tags")},
                     "id": outcome.instance.id,
                     "case_id": case_ref.id,
                     "category_id": category.id,
@@ -226,6 +244,7 @@ class ItemService(Lifecycle):
             )
         except IntegrityError as exc:  # PostgreSQL: another writer added the same code
             raise AlreadyExists(f"{key.label} already exists") from exc
+        set_item_tags(conn, outcome.instance.id, tags)
         return Started(outcome.instance.id, key)
 
     def update_item(
@@ -238,7 +257,7 @@ class ItemService(Lifecycle):
         role: str,
         at: datetime | None = None,
     ) -> Change:
-        """Correct a problem's facts (title, manifestations, category, flags, root cause).
+        """Correct a problem's facts (title, manifestations, category, flags, root cause, tags).
 
         The change is an event of the item with the reason, so the history covers every
         fact and `audit verify` names a fact edited outside xunshi.
@@ -246,8 +265,8 @@ class ItemService(Lifecycle):
         given = changes.given()
         if not given:
             raise BadInput(
-                "nothing to update: give --title, --manifestations, --category, a flag or "
-                "--root-cause"
+                "nothing to update: give --title, --manifestations, --category, a flag, "
+                "--root-cause or --tag"
             )
         reads = ReadSet()
         target = reference(item, "item")
@@ -265,8 +284,13 @@ class ItemService(Lifecycle):
             )
             values: dict[str, Any] = {}
             new: dict[str, Any] = {}
+            tags = None
             for name, value in given.items():
-                if name == "category":
+                if name == "tags":
+                    tags = find_tags(conn, value)
+                    if tag_names(tags) != item_tag_names(conn, ref.id):
+                        new["tags"] = tag_names(tags)
+                elif name == "category":
                     category = self.category(conn, value)
                     if category.id != stored["category_id"]:
                         new["category"], values["category_id"] = category.label, category.id
@@ -284,7 +308,10 @@ class ItemService(Lifecycle):
                 raise BadInput(f"nothing changes for {ref.label}")
             command = Command("facts", actor, role, "facts_updated", reason, at, {"changes": new})
             outcome = self.engine.execute(conn, ref, command, reads)
-            conn.execute(q.items.update().where(q.items.c.id == ref.id).values(**values))
+            if values:
+                conn.execute(q.items.update().where(q.items.c.id == ref.id).values(**values))
+            if tags is not None and "tags" in new:
+                set_item_tags(conn, ref.id, tags)
             return change(ref, outcome)
 
         return self.db.run(work)
@@ -610,3 +637,8 @@ class _Lookups:
     def item_exists(self, case_id: int, code: str) -> bool:
         """Whether the case already has an item `code` (in any case)."""
         return find_item_code(self.conn, case_id, code) is not None
+
+    def tags(self) -> list[str]:
+        """The tag list's names, in its order."""
+        t = q.tags
+        return list(self.conn.execute(select(t.c.name).order_by(t.c.position, t.c.id)).scalars())

@@ -444,9 +444,7 @@ class ThemeCategoryRow(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("theme.id"), primary_key=True, autoincrement=False)
     )
     category_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("category.id"), primary_key=True, autoincrement=False
-        )
+        sa_column=Column(Integer, ForeignKey("category.id"), primary_key=True, autoincrement=False)
     )
 
 
