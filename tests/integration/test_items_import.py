@@ -70,12 +70,12 @@ GOOD: tuple[Row, ...] = (
         responsible_person="李会计", due_on="2024-09-30"),
     row(measure="建立督学制度", responsible_person="周秘书", due_on="", long_term="是"),
     row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
-        category_l2="财务管理", key_problem="0", tags="工程余料管理；承包商管理", fix_now="Y", root_cause="",
-        source="lead", measure="修订审批办法", responsible_leader="钱副局长",
+        category_l2="财务管理", key_problem="0", tags="工程余料管理；承包商管理", fix_now="Y",
+        root_cause="", source="lead", measure="修订审批办法", responsible_leader="钱副局长",
         lead_department="财务处", responsible_person="吴科长", due_on="2024-12-31"),
     row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
-        category_l2="财务管理", key_problem="0", tags="承包商管理,工程余料管理", fix_now="Y", root_cause="",
-        source="lead", measure="开展专项检查", responsible_leader="钱副局长",
+        category_l2="财务管理", key_problem="0", tags="承包商管理,工程余料管理", fix_now="Y",
+        root_cause="", source="lead", measure="开展专项检查", responsible_leader="钱副局长",
         lead_department="财务处", responsible_person="郑科员", due_on="2024-11-15"),
 )  # fmt: skip
 
