@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from xunshi.services.rectification import ItemService
     from xunshi.services.rounds import RoundService
     from xunshi.services.schema import SchemaService
+    from xunshi.services.themes import ThemeService
     from xunshi.workflow.escalation import Sweeper
     from xunshi.workflow.notify import Deliverer
 
@@ -146,6 +147,14 @@ class Services:
         from xunshi.services.rectification import ItemService
 
         return ItemService(self._app.db, self._app.engine, self._app.schedule)
+
+    @cached_property
+    def themes(self) -> ThemeService:
+        """Thematic reports (专题): define them, link items, move their measures."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.themes import ThemeService
+
+        return ThemeService(self._app.db, self._app.clock, self.items)
 
     @cached_property
     def clues(self) -> ClueService:

@@ -964,7 +964,10 @@ def round_events_table(events: Sequence[RoundEventView], tz: ZoneInfo) -> str:
 
 
 def _round_event_what(event: RoundEventView) -> str:
-    """The milestone or trigger; for a plan change, what moved (`撤离日期 … → …`)."""
+    """The milestone or trigger; for a plan change, what moved (`撤离日期 … → …`); for a
+    theme's change, what changed."""
+    if event.kind == "theme":
+        return str(event.data.get("summary", event.name))
     if event.kind != "plan":
         return event.name
     titles = {"move_in_on": "进驻日期", "leave_on": "撤离日期"}
