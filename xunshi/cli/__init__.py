@@ -20,6 +20,7 @@ from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
 from xunshi.cli.setup import db, demo, init
+from xunshi.cli.themes import theme
 
 for command in (
     init,
@@ -37,6 +38,7 @@ for command in (
     items,
     clue,
     clues,
+    theme,
     ledger,
     report,
     escalate,

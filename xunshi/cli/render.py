@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from xunshi.read.cases import CaseView, EvaluationView
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, Tag, UnitInfo
     from xunshi.read.clues import ClueView
+    from xunshi.read.common import CommonProblems
     from xunshi.read.escalations import EscalationView
     from xunshi.read.history import History
     from xunshi.read.items import ItemView
     from xunshi.read.overview import RoundOverview
     from xunshi.read.rounds import RoundEventView, RoundPlan
+    from xunshi.read.theme_reports import ThemeReport
     from xunshi.read.themes import Theme
     from xunshi.services.calendar import CalendarChanged
     from xunshi.services.evaluation import Evaluated
@@ -176,6 +178,80 @@ def tags_table(tags: Sequence[Tag]) -> str:
     if not tags:
         return "No tags (load them with `xunshi tags load FILE`)."
     return table(["业务领域"], [[t.name] for t in tags])
+
+
+# -- 专题 and common problems ---------------------------------------------------------------
+
+
+def themes_list_table(reports: Sequence[ThemeReport]) -> str:
+    """`theme list`."""
+    if not reports:
+        return "No themes in this round."
+    return table(
+        ["专题", "标题", "牵头部门", "涉及单位", "问题", "已销号", "未销号", "长期", "机制措施"],
+        [
+            [
+                r.code,
+                r.title,
+                r.department,
+                r.totals.units,
+                r.totals.items,
+                r.totals.accepted,
+                r.totals.open,
+                r.totals.long_term,
+                f"{r.measures_done}/{len(r.measures)}",
+            ]
+            for r in reports
+        ],
+    )
+
+
+def theme_report_text(report: ThemeReport) -> str:
+    """`theme show`, `report theme` without --out."""
+    # The writers' module knows what a theme takes in; it imports nothing heavy.
+    from xunshi.read.theme_reports import ITEM_COLUMNS, MEASURE_COLUMNS, TOTAL_COLUMNS
+
+    t = report.totals
+    lines = [
+        f"专题    {report.code} {report.title}  ({report.round.code}, 截至 {report.as_of})",
+        f"牵头    {report.department}",
+        f"标签    {'、'.join(report.tags) or '无'}",
+        f"类别    {'、'.join(report.categories) or '无'}",
+        f"指定    {'、'.join(report.linked) or '无'}",
+        "",
+        table(ITEM_COLUMNS, [i.cells(n) for n, i in enumerate(report.items, start=1)])
+        if report.items
+        else "No items in this theme.",
+        "",
+        table(TOTAL_COLUMNS, [[t.units, t.items, t.accepted, t.open, t.long_term]]),
+        "",
+        table(MEASURE_COLUMNS, [[m.number, m.text, m.status] for m in report.measures])
+        if report.measures
+        else "No mechanism measures.",
+    ]
+    return "\n".join(lines)
+
+
+def common_table(common: CommonProblems) -> str:
+    """`report common`."""
+    if not common.problems:
+        return (
+            f"No common problems in round {common.round.code} (a category and tag in at "
+            f"least {common.threshold} units)."
+        )
+    return table(
+        ["类别", "业务领域", "单位数", "涉及单位", "问题"],
+        [
+            [
+                f"{p.level1}/{p.level2}",
+                p.tag,
+                len(p.units),
+                "、".join(p.units.values()),
+                " ".join(str(key) for key in p.items),
+            ]
+            for p in common.problems
+        ],
+    )
 
 
 # -- cases ---------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ The rules, checked before anything is read or written:
 - `-` is stdout, in the command's first text format unless `--format` says otherwise; a
   workbook (xlsx) is binary and never goes there.
 - Without `--format` the file's extension names the format (`.xlsx`, `.csv`, `.jsonl` or
-  `.json`, `.ics`, as the command supports); an extension that names none of them is refused.
+  `.json`, `.ics`, `.md`, as the command supports); an extension that names none of them is
+  refused.
 - `--format` and an extension that names another format are refused.
 - An existing file is replaced only with `--force`.
 
@@ -27,7 +28,14 @@ from typing import Any, TextIO, TypeVar
 from xunshi.errors import AlreadyExists, BadInput
 
 STDOUT = "-"
-EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".ics": "ics"}
+EXTENSIONS = {
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ics": "ics",
+    ".md": "md",
+}
 BINARY = frozenset({"xlsx"})
 # CSV files get a byte-order mark so that Excel reads them as UTF-8 (stdout gets none).
 ENCODINGS = {"csv": "utf-8-sig"}
