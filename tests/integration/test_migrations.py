@@ -158,8 +158,16 @@ def assert_release_answers(url: str) -> None:
         now = json.loads(result.stdout)
         assert len(now) == len(released), command
         pairs = zip(released, now, strict=True)
-        kept = [{key: new[key] for key in old if key in new} for old, new in pairs]
+        # An item's common_problem is computed since 0011 (its category and a tag in three
+        # units): the release's typed flags stay in the histories, not in the answer.
+        gone = {"common_problem"} if name == "items" else set()
+        kept = [
+            {key: new[key] for key in old if key in new and key not in gone} for old, new in pairs
+        ]
         printed = json.dumps(kept, ensure_ascii=False, indent=1)
+        if gone:
+            released = [{k: v for k, v in old.items() if k not in gone} for old in released]
+            expected = json.dumps(released, ensure_ascii=False, indent=1)
         assert printed == expected, command
 
     result = run_cli(url, "audit", "export", "--format", "jsonl")
