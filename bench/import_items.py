@@ -86,7 +86,7 @@ def sheet(path: Path, items: int, tasks_per_item: int) -> int:
                         "category_l1": level1,
                         "category_l2": level2,
                         "key_problem": "是" if n % 3 == 0 else "否",
-                        "common_problem": "是" if n % 4 == 0 else "否",
+                        "common_problem": "",  # computed from categories and tags
                         "fix_now": "否",
                         "root_cause": "制度执行不严",
                         "source": "inspection",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from xunshi.services.rectification import ItemService
     from xunshi.services.rounds import RoundService
     from xunshi.services.schema import SchemaService
+    from xunshi.services.themes import ThemeService
     from xunshi.workflow.escalation import Sweeper
     from xunshi.workflow.notify import Deliverer
 
@@ -86,7 +87,14 @@ class App:
         # Imported on first use: a command loads only the parts it needs.
         from xunshi.read.context import ReadContext
 
-        return ReadContext(self.db, self.registry, self.schedule, self.settings.tz, self.clock)
+        return ReadContext(
+            self.db,
+            self.registry,
+            self.schedule,
+            self.settings.tz,
+            self.clock,
+            self.settings.common_problem_units,
+        )
 
 
 class Services:
@@ -148,6 +156,14 @@ class Services:
         from xunshi.services.extensions import ExtensionService
 
         return ExtensionService(self._app.db, self._app.engine, self._app.schedule)
+
+    @cached_property
+    def themes(self) -> ThemeService:
+        """Thematic reports (专题): define them, link items, move their measures."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.themes import ThemeService
+
+        return ThemeService(self._app.db, self._app.clock, self.items)
 
     @cached_property
     def clues(self) -> ClueService:

@@ -46,6 +46,8 @@ ENVIRONMENT: dict[str, str] = {
     "XUNSHI_WEBHOOK_BACKOFF": "seconds before the first retry, doubling after (default 30)",
     "XUNSHI_WEBHOOK_TIMEOUT": "seconds to wait for a webhook, robot or SMTP server (default 10)",
     "XUNSHI_LEASE": "seconds a sweeper may hold a claimed timer (default 60)",
+    "XUNSHI_COMMON_PROBLEM_UNITS": "an item is a common problem (共性问题) when its category and "
+    "one of its tags occur in at least this many units of its round (default 3)",
 }
 
 
@@ -94,6 +96,7 @@ class Settings:
     webhook_backoff: float = 30.0
     webhook_timeout: float = 10.0
     lease_seconds: float = 60.0
+    common_problem_units: int = 3
     wecom: Robot | None = None
     dingtalk: Robot | None = None
     feishu: Robot | None = None
@@ -156,6 +159,7 @@ class Settings:
             webhook_backoff=_number(env, "XUNSHI_WEBHOOK_BACKOFF", 30.0, float),
             webhook_timeout=_number(env, "XUNSHI_WEBHOOK_TIMEOUT", 10.0, float),
             lease_seconds=_number(env, "XUNSHI_LEASE", 60.0, float),
+            common_problem_units=_number(env, "XUNSHI_COMMON_PROBLEM_UNITS", 3, int),
             wecom=_robot(env, "WECOM", signed=False),
             dingtalk=_robot(env, "DINGTALK", signed=True),
             feishu=_robot(env, "FEISHU", signed=True),

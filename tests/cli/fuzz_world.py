@@ -39,6 +39,7 @@ SECOND_ROUND = "2025-R1"
 def build_fuzz_world(cli: Cli) -> None:
     """Grow the `rectifying` world (2024-R1/U01 in 整改) into one with something of everything."""
     cli.run("categories", "load", str(EXAMPLES / "categories.yaml"))
+    cli.run("tags", "load", str(EXAMPLES / "tags.yaml"))
     cli.run("definitions", "load", str(EXAMPLES / "our_rectification.yaml"))
     cli.run("calendar", "load", str(EXAMPLES / "calendar-2027.yaml"))
     acting = ("--actor", "巡视办", "--role", "office")
@@ -48,7 +49,7 @@ def build_fuzz_world(cli: Cli) -> None:
     )  # fmt: skip
     cli.run(
         "item", "add", KEY, "--code", "P02", "--title", "理论学习走过场",
-        "--category", "思想建设/理论学习走过场", "--common", "--at", "2024-09-04T11:00",
+        "--category", "思想建设/理论学习走过场", "--tag", "承包商管理", "--at", "2024-09-04T11:00",
     )  # fmt: skip
     cli.run(
         "item", "add", KEY, "--code", "P03", "--title", "公务用车管理不规范",
@@ -68,6 +69,10 @@ def build_fuzz_world(cli: Cli) -> None:
         "--at", "2024-09-05T11:00",
     )  # fmt: skip
     cli.run("item", "fire", P01, "plan", *acting, "--at", "2024-09-06T10:00")
+    cli.run(
+        "theme", "add", ROUND, "T01", "--title", "承包商管理", "--department", "物资装备部",
+        "--tag", "承包商管理", "--item", P01, "--measure", "修订承包商管理办法", *acting,
+    )  # fmt: skip
     cli.run("task", "done", f"{P02}#1", "--evidence", "学习计划文件", *acting, "--at", "2024-09-09")
     start_case(cli, "U02", at="2024-09-02T10:00")
     cli.run(

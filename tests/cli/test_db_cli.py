@@ -32,6 +32,7 @@ SHOWN = (
     ("0008", "0007", "A case may follow an earlier case of its unit (回头看)."),
     ("0009", "0008", "Extension requests (延期申请) of tasks and the office's decisions."),
     ("0010", "0009", "Outcomes of rectification (整改成果) and problems found again (屡改屡犯)."),
+    ("0011", "0010", "Business-domain tags, thematic reports (专题) and computed common problems."),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)

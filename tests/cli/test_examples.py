@@ -70,6 +70,7 @@ def test_the_problems_import_into_a_case_in_rectification(cli: Cli) -> None:
     drive(cli, f"{ROUND}/U01", steps_to("rectification"), hours_after(START))
     loaded = cli.out("categories", "load", str(EXAMPLES / "categories.yaml"))
     assert loaded == "Categories: 11 added, 0 kept, 0 removed\n"
+    cli.run("tags", "load", str(EXAMPLES / "tags.yaml"))
     imported = cli.out("items", "import", str(EXAMPLES / "problems.xlsx"), "--actor", "巡视办")
     assert imported == "Imported 4 items with 6 tasks\n"
     tasks = []

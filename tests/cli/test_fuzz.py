@@ -194,7 +194,14 @@ ARGUMENT_VALUES: dict[str, list[str]] = {
     "ID": ["1", "2", "3", "99", "#1"],
     "CHANNEL": ["wecom", "dingtalk", "feishu", "email", "wechat", "log"],
 }
-CODES = {"round": ["2026-R1", *ROUNDS], "group": ["G3", *GROUPS], "unit": ["U05", *UNITS]}
+THEMES = ["T01", "t01", "T09"]  # the fuzz world's theme, in another case, and none
+CODES = {
+    "round": ["2026-R1", *ROUNDS],
+    "group": ["G3", *GROUPS],
+    "unit": ["U05", *UNITS],
+    "theme": THEMES,
+    "report": THEMES,
+}
 OUT_NAMES = [
     "ledger.xlsx", "ledger.csv", "events.jsonl", "events.json", "events.csv", "themes.csv",
     "themes.xlsx", "report.txt", "existing.csv", "existing.xlsx", "LEDGER.XLSX", "noext",

@@ -28,6 +28,7 @@ categories:
   全面从严治党: [作风建设]
   业务工作: [财务管理]
 """
+
 ITEM_KEYS = {
     "id",
     "key",
@@ -39,6 +40,7 @@ ITEM_KEYS = {
     "title",
     "manifestations",
     "category",
+    "tags",
     "key_problem",
     "common_problem",
     "fix_now",
@@ -70,7 +72,7 @@ ITEM_COLUMNS = (
 SHOWN_P01 = """\
 问题    2024-R1/U01/P01  #2  理论学习不深入
 单位    U01 示例市财政局  (常规巡视, 巡视组 G1)
-类别    党的建设/政治建设  重点问题 共性问题
+类别    党的建设/政治建设  重点问题
 状态    问题确认 (identified)  期限 2024-09-18  超期
 表现    中心组学习流于形式
 根源    重视不够
@@ -79,11 +81,11 @@ SHOWN_P01 = """\
 
 
 def add_p01(cli: Cli, *extra: str) -> str:
-    """`item add` of P01 (key and common problem) at 2024-09-03 10:00; its stdout."""
+    """`item add` of P01 (a key problem) at 2024-09-03 10:00; its stdout."""
     return cli.out(
         "item", "add", KEY, "--code", "P01", "--title", "理论学习不深入",
         "--category", "党的建设/政治建设", "--manifestations", "中心组学习流于形式",
-        "--root-cause", "重视不够", "--key", "--common", "--actor", "王主任",
+        "--root-cause", "重视不够", "--key", "--actor", "王主任",
         "--at", "2024-09-03T10:00", *extra,
     )  # fmt: skip
 
@@ -557,9 +559,9 @@ def write_items(path: Path, *lines: str) -> Path:
 
 
 GOOD_LINES = (
-    "2024-R1,U02,P01,违规发放津贴,超标准发放,全面从严治党,作风建设,是,是,否,制度缺失,audit,"
+    "2024-R1,U02,P01,违规发放津贴,超标准发放,全面从严治党,作风建设,是,否,否,制度缺失,audit,"
     "清退违规津贴,孙局长,财务处,审计处,李会计,2024-09-30,",
-    "2024-R1,U02,P01,违规发放津贴,超标准发放,全面从严治党,作风建设,是,是,否,制度缺失,audit,"
+    "2024-R1,U02,P01,违规发放津贴,超标准发放,全面从严治党,作风建设,是,,否,制度缺失,audit,"
     "建立津贴制度,孙局长,人事处,,周科长,,是",
     "2024-R1,U01,P03,会议记录不全,,党的建设,组织建设,否,否,否,,,补全会议记录,赵书记,办公室,,"
     "钱主任,2024-10-15,",
@@ -626,15 +628,15 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert re.fullmatch(r"2024年第一轮巡视 整改台账 截至 \d{4}-\d{2}-\d{2}", str(sheet["A1"].value))
     rows = [[c.value for c in line] for line in sheet.iter_rows(min_row=2)]
     assert rows[0][:6] == ["序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题"]
-    assert len(rows[0]) == 33  # 26, the extensions' 2 and, at the end, 整改成果 and 屡改屡犯
-    assert [(r[0], r[5], r[13], r[16], r[20]) for r in rows[1:]] == [
+    assert len(rows[0]) == 34  # 26; 业务领域, the extensions' 2; 整改成果 and 屡改屡犯 at the end
+    assert [(r[0], r[5], r[14], r[17], r[21]) for r in rows[1:]] == [
         (1, "P01 理论学习不深入", "制定学习计划", "钱主任", "超期未完成"),
         (2, "P02 财务审批不严", "修订审批办法", "孙科长", "超期未完成"),
     ]
-    due = sheet.cell(row=3, column=18)
+    due = sheet.cell(row=3, column=19)
     assert isinstance(due, Cell)
     assert due.is_date
-    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AG4")
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A3", "A2:AH4")
     assert items.json(
         "ledger", "export", "--round", ROUND, "--case", KEY, "--format", "csv", "--out", "l.csv"
     ) == {"rows": 2, "out": "l.csv", "format": "csv"}
@@ -642,7 +644,7 @@ def test_ledger_export_xlsx_and_csv(items: Cli, tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert lines[0] == [c.value for c in sheet[2]]
-    assert [line[17] for line in lines[1:]] == ["2024-10-31", "2024-10-31"]
+    assert [line[18] for line in lines[1:]] == ["2024-10-31", "2024-10-31"]
     assert items.fail(
         "ledger", "export", "--round", "2099-R9", "--format", "csv", "--out", "x.csv"
     ) == ("round 2099-R9 does not exist")
@@ -659,7 +661,7 @@ def test_ledger_export_to_stdout(items: Cli) -> None:
     text = items.out("ledger", "export", "--round", ROUND, "--out", "-")
     assert text.startswith("序号,轮次,巡视组,被巡视单位,")  # CSV, no BOM, nothing else
     lines = list(csv.reader(text.splitlines()))
-    assert [(line[0], line[5], line[20]) for line in lines[1:]] == [
+    assert [(line[0], line[5], line[21]) for line in lines[1:]] == [
         ("1", "P01 理论学习不深入", "未制定措施"),
         ("2", "P02 财务审批不严", "超期未完成"),
     ]
@@ -757,7 +759,7 @@ def test_an_existing_file_is_kept_unless_force(items: Cli, tmp_path: Path) -> No
 
 THEMES_TABLE = """\
 一级类别  二级类别  涉及单位数  问题数  重点问题  共性问题  已销号  长期整改  未销号  超期  屡改屡犯  涉及单位
-党的建设  政治建设  1           1       1         1         0       0         1       1     0         示例市财政局
+党的建设  政治建设  1           1       1         0         0       0         1       1     0         示例市财政局
 业务工作  财务管理  1           1       0         0         0       0         1       1     0         示例市财政局
 """  # noqa: E501
 
@@ -784,7 +786,7 @@ def test_report_themes(items: Cli, tmp_path: Path) -> None:
         1,
         1,
         1,
-        1,
+        0,
         0,
         0,
         1,
@@ -847,11 +849,11 @@ def test_json_output_of_every_command_parses(items: Cli, tmp_path: Path) -> None
 def test_item_update_records_the_change_and_its_reason(items: Cli) -> None:
     office = ["--actor", "王主任", "--role", "office"]
     assert items.out(
-        "item", "update", P01, "--title", "理论学习走过场", "--no-common",
+        "item", "update", P01, "--title", "理论学习走过场", "--no-key",
         "--category", "全面从严治党/作风建设", "--reason", "反馈意见修订", *office,
-    ) == f"item {P01} updated: title, category, common_problem\n"  # fmt: skip
+    ) == f"item {P01} updated: title, category, key_problem\n"  # fmt: skip
     shown = items.json("item", "show", P01)
-    assert (shown["title"], shown["category"], shown["common_problem"]) == (
+    assert (shown["title"], shown["category"], shown["key_problem"]) == (
         "理论学习走过场",
         "全面从严治党/作风建设",
         False,
@@ -859,7 +861,7 @@ def test_item_update_records_the_change_and_its_reason(items: Cli) -> None:
     history = items.json("item", "history", P01)
     assert history[0]["data"]["facts"]["title"] == "理论学习不深入"
     assert (history[-1]["kind"], history[-1]["reason"]) == ("facts", "反馈意见修订")
-    assert "facts: title, category, common_problem" in items.out("item", "history", P01)
+    assert "facts: title, category, key_problem" in items.out("item", "history", P01)
     # What the history says is what the row says: an edit behind xunshi's back shows.
     items.sql("UPDATE rectification_item SET title = '悄悄改过' WHERE code = 'P01'")
     assert items.run("audit", "verify", code=1).stderr == (
@@ -871,7 +873,8 @@ def test_item_update_records_the_change_and_its_reason(items: Cli) -> None:
 def test_item_update_refusals(items: Cli) -> None:
     office = ["--actor", "王主任", "--role", "office"]
     assert items.fail("item", "update", P01, "--reason", "x", *office) == (
-        "nothing to update: give --title, --manifestations, --category, a flag or --root-cause"
+        "nothing to update: give --title, --manifestations, --category, a flag, --root-cause "
+        "or --tag"
     )
     assert items.fail("item", "update", P01, "--key", "--reason", "x", *office) == (
         f"nothing changes for item {P01}"

@@ -48,6 +48,13 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("全面从严治党", "廉洁纪律"),
     ("业务工作", "财务管理"),
 )
+TAGS_YAML = """\
+tags:
+  - 承包商管理
+  - 合同资产管理
+  - 工程余料管理
+"""
+CONTRACTORS, CONTRACTS, SURPLUS = "承包商管理", "合同资产管理", "工程余料管理"
 POLITICS = "党的建设/政治建设"
 ORGANISATION = "党的建设/组织建设"
 STYLE = "全面从严治党/作风建设"
@@ -106,6 +113,7 @@ class Rectifying:
         self.world = World(app, clock)
         self.svc = app.services.items
         self.svc.load_categories(CATEGORIES_YAML, "categories.yaml")
+        self.svc.load_tags(TAGS_YAML, "tags.yaml")
 
     def case(
         self, unit: str = "U01", name: str | None = None, *, stage: str = "rectification"
@@ -128,7 +136,7 @@ class Rectifying:
         *,
         title: str | None = None,
         key_problem: bool = False,
-        common_problem: bool = False,
+        tags: Sequence[str] = (),
         fix_now: bool = False,
         source: str = "inspection",
     ) -> str:
@@ -141,10 +149,10 @@ class Rectifying:
                 category=category,
                 manifestations=f"{code}的具体表现",
                 key_problem=key_problem,
-                common_problem=common_problem,
                 fix_now=fix_now,
                 root_cause=f"{code}的问题根源",
                 source=source,
+                tags=tuple(tags),
             ),
             actor=OFFICE,
         )

@@ -84,7 +84,6 @@ def world(app: App, clock: ManualClock) -> int:
             category=POLITICS,
             manifestations="具体表现",
             key_problem=False,
-            common_problem=False,
             fix_now=False,
             root_cause="问题根源",
             source="inspection",

@@ -35,10 +35,10 @@ def test_the_first_event_of_an_item_records_its_facts(rect: Rectifying) -> None:
         "manifestations": "P01的具体表现",
         "category": POLITICS,
         "key_problem": True,
-        "common_problem": False,
         "fix_now": False,
         "root_cause": "P01的问题根源",
         "source": "inspection",
+        "tags": [],
     }
 
 
@@ -48,7 +48,9 @@ def test_updating_facts_is_an_event_with_its_reason_and_the_row_follows(
     rect.advance()
     change = app.services.items.update_item(
         P01,
-        ItemChanges(title="理论学习走过场", category=STYLE, key_problem=False, common_problem=True),
+        ItemChanges(
+            title="理论学习走过场", category=STYLE, key_problem=False, tags=("合同资产管理",)
+        ),
         reason="反馈意见修订",
         actor=OFFICE,
         role="office",
@@ -66,12 +68,12 @@ def test_updating_facts_is_an_event_with_its_reason_and_the_row_follows(
             "title": "理论学习走过场",
             "category": STYLE,
             "key_problem": False,
-            "common_problem": True,
+            "tags": ["合同资产管理"],
         }
     }
     view = rect.view(P01)
     assert (view.title, f"{view.category_l1}/{view.category_l2}") == ("理论学习走过场", STYLE)
-    assert (view.key_problem, view.common_problem) == (False, True)
+    assert (view.key_problem, view.domain_tags) == (False, ("合同资产管理",))
     assert rect.history(P01)[-1] == event
     assert app.services.audit.verify().ok
 

@@ -43,6 +43,7 @@ def row(**values: str) -> Row:
         "category_l2": "政治建设",
         "key_problem": "是",
         "common_problem": "否",
+        "tags": "",
         "fix_now": "",
         "root_cause": "重视不够",
         "source": "",
@@ -63,18 +64,18 @@ def row(**values: str) -> Row:
 GOOD: tuple[Row, ...] = (
     row(),
     row(unit_code="U02", item_code="P01", title="违规发放津贴", manifestations="超标准发放",
-        category_l1="全面从严治党", category_l2="廉洁纪律", key_problem="否", common_problem="yes",
+        category_l1="全面从严治党", category_l2="廉洁纪律", key_problem="否", tags="合同资产管理",
         fix_now="√", root_cause="制度缺失", source="audit", measure="清退违规津贴",
         responsible_leader="孙局长", lead_department="财务处", cooperating_departments="审计处",
         responsible_person="李会计", due_on="2024-09-30"),
     row(measure="建立督学制度", responsible_person="周秘书", due_on="", long_term="是"),
     row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
-        category_l2="财务管理", key_problem="0", common_problem="1", fix_now="Y", root_cause="",
-        source="lead", measure="修订审批办法", responsible_leader="钱副局长",
+        category_l2="财务管理", key_problem="0", tags="工程余料管理；承包商管理", fix_now="Y",
+        root_cause="", source="lead", measure="修订审批办法", responsible_leader="钱副局长",
         lead_department="财务处", responsible_person="吴科长", due_on="2024-12-31"),
     row(item_code="P02", title="财务审批不严", manifestations="", category_l1="业务工作",
-        category_l2="财务管理", key_problem="0", common_problem="1", fix_now="Y", root_cause="",
-        source="lead", measure="开展专项检查", responsible_leader="钱副局长",
+        category_l2="财务管理", key_problem="0", tags="承包商管理,工程余料管理", fix_now="Y",
+        root_cause="", source="lead", measure="开展专项检查", responsible_leader="钱副局长",
         lead_department="财务处", responsible_person="郑科员", due_on="2024-11-15"),
 )  # fmt: skip
 
@@ -115,8 +116,8 @@ def import_file(app: App, path: Path) -> ItemsImported:
     return app.services.items.import_items(path, actor="王主任")
 
 
-def imported(app: App) -> list[tuple[str, str, str, bool, bool, bool, str, str]]:
-    """(key, title, category, key, common, fix-now, source, state) of the imported items."""
+def imported(app: App) -> list[tuple[str, str, str, bool, tuple[str, ...], bool, str, str]]:
+    """(key, title, category, key, tags, fix-now, source, state) of the imported items."""
     views = app.services.read.items.many(round_code=ROUND)
     return [
         (
@@ -124,7 +125,7 @@ def imported(app: App) -> list[tuple[str, str, str, bool, bool, bool, str, str]]
             v.title,
             f"{v.category_l1}/{v.category_l2}",
             v.key_problem,
-            v.common_problem,
+            v.domain_tags,
             v.fix_now,
             v.source,
             v.state,
@@ -140,7 +141,7 @@ EXPECTED_ITEMS = [
         "理论学习不深入",
         "党的建设/政治建设",
         True,
-        False,
+        (),
         False,
         "inspection",
         "identified",
@@ -150,7 +151,7 @@ EXPECTED_ITEMS = [
         "财务审批不严",
         "业务工作/财务管理",
         False,
-        True,
+        ("承包商管理", "工程余料管理"),
         True,
         "lead",
         "identified",
@@ -160,7 +161,7 @@ EXPECTED_ITEMS = [
         "违规发放津贴",
         "全面从严治党/廉洁纪律",
         False,
-        True,
+        ("合同资产管理",),
         True,
         "audit",
         "identified",
@@ -397,6 +398,7 @@ LEDGER_TO_IMPORT = {
     "category_l2": "二级类别",
     "key_problem": "重点问题",
     "common_problem": "共性问题",
+    "tags": "业务领域",
     "fix_now": "立行立改",
     "root_cause": "问题根源",
     "measure": "整改措施",
@@ -454,6 +456,7 @@ CHINESE = {
     "category_l2": "二级类别",
     "key_problem": "重点问题",
     "common_problem": "共性问题",
+    "tags": "业务标签",
     "fix_now": "立行立改",
     "root_cause": "原因分析",
     "source": "问题来源",
@@ -547,7 +550,7 @@ def test_an_xlsx_with_chinese_headers_and_real_date_cells(
             cells["due_on"] = day if number % 2 else datetime.combine(day, time())
         sheet.append([cells.get(c, "") for c in ITEM_COLUMNS])
     workbook.save(tmp_path / "items.xlsx")
-    assert sheet["R2"].is_date
+    assert sheet["S2"].is_date
 
     assert import_file(app, tmp_path / "items.xlsx") == ItemsImported(items=3, tasks=5)
     check_good_import(rect, app)
@@ -695,3 +698,21 @@ def test_a_chinese_sheet_missing_columns_names_them_in_chinese(
     assert caught.value.message == (
         "items.csv row 1: missing columns 整改措施 (measure), 责任人 (responsible_person)"
     )
+
+
+def test_a_typed_common_problem_is_refused_and_an_unknown_tag_named(
+    rect: Rectifying, app: App, tmp_path: Path
+) -> None:
+    rows = [row(common_problem="是"), row(item_code="P02", tags="承包商、合同资产管理")]
+    with pytest.raises(SheetProblems) as caught:
+        import_file(app, write_csv_rows(tmp_path / "items.csv", rows))
+    assert caught.value.problems == [
+        (
+            2,
+            "common_problem",
+            "共性问题 is computed now (the same category and tag in several units of the "
+            "round), not typed: leave it empty",
+        ),
+        (3, "tags", "tag 承包商 is not in the tag list; did you mean 承包商管理?"),
+    ]
+    assert imported(app) == []

@@ -18,11 +18,13 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 from rectification_helpers import (
+    CONTRACTORS,
     FINANCE,
     INTEGRITY,
     POLITICS,
     ROUND,
     STYLE,
+    SURPLUS,
     Rectifying,
     shanghai,
 )
@@ -38,9 +40,9 @@ from xunshi.workflow.clock import ManualClock
 
 HEADER = (
     "序号", "轮次", "巡视组", "被巡视单位", "巡视类型", "问题", "具体表现", "一级类别", "二级类别",
-    "重点问题", "共性问题", "立行立改", "问题根源", "整改措施", "责任领导", "牵头部门", "责任人",
-    "完成时限", "原定完成时限", "延期情况", "整改状态", "整改进展", "佐证材料", "完成时间",
-    "验收情况", "销号时间", "预警", "备注",
+    "业务领域", "重点问题", "共性问题", "立行立改", "问题根源", "整改措施", "责任领导", "牵头部门",
+    "责任人", "完成时限", "原定完成时限", "延期情况", "整改状态", "整改进展", "佐证材料",
+    "完成时间", "验收情况", "销号时间", "预警", "备注",
     "建章立制（项）", "制度名称", "问责人数", "挽回损失（万元）", "屡改屡犯",
 )  # fmt: skip
 TODAY = shanghai(2024, 9, 16, 10)
@@ -61,10 +63,12 @@ def ledger_world(app: App, clock: ManualClock) -> Rectifying:
     rect = Rectifying(app, clock)
     rect.case("U01", "示例市财政局")
     rect.case("U02", "示例市审计局")
-    u01p1 = rect.item("U01", "P01", POLITICS, key_problem=True, common_problem=True, fix_now=True)
+    u01p1 = rect.item(
+        "U01", "P01", POLITICS, key_problem=True, tags=[SURPLUS, CONTRACTORS], fix_now=True
+    )
     u01p2 = rect.item("U01", "P02", STYLE)
-    u01p3 = rect.item("U01", "P03", FINANCE, common_problem=True)
-    u02p1 = rect.item("U02", "P01", POLITICS, key_problem=True)
+    u01p3 = rect.item("U01", "P03", FINANCE)
+    u02p1 = rect.item("U02", "P01", POLITICS, key_problem=True, tags=[CONTRACTORS])
     u02p2 = rect.item("U02", "P02", INTEGRITY)
     for item in (u01p1, u01p2, u01p3, u02p1):
         rect.begin(item)
@@ -91,7 +95,9 @@ def ledger_world(app: App, clock: ManualClock) -> Rectifying:
     return rect
 
 
-def item_cells(unit: str, unit_name: str, code: str, category: str, flags: str) -> dict[str, Any]:
+def item_cells(
+    unit: str, unit_name: str, code: str, category: str, flags: str, tags: str = ""
+) -> dict[str, Any]:
     """The item columns of a ledger row (flags: 重点/共性/立行立改 as three 是/否)."""
     level1, level2 = category.split("/")
     return {
@@ -103,6 +109,7 @@ def item_cells(unit: str, unit_name: str, code: str, category: str, flags: str) 
         "具体表现": f"{code}的具体表现",
         "一级类别": level1,
         "二级类别": level2,
+        "业务领域": tags,
         "重点问题": "是" if flags[0] == "1" else "否",
         "共性问题": "是" if flags[1] == "1" else "否",
         "立行立改": "是" if flags[2] == "1" else "否",
@@ -142,10 +149,11 @@ def task_cells(
     }
 
 
-U01P1 = item_cells("U01", "示例市财政局", "P01", POLITICS, "111")
+# Two units only: below the three a common problem needs (see test_common_problems.py).
+U01P1 = item_cells("U01", "示例市财政局", "P01", POLITICS, "101", "承包商管理、工程余料管理")
 U01P2 = item_cells("U01", "示例市财政局", "P02", STYLE, "000")
-U01P3 = item_cells("U01", "示例市财政局", "P03", FINANCE, "010")
-U02P1 = item_cells("U02", "示例市审计局", "P01", POLITICS, "100")
+U01P3 = item_cells("U01", "示例市财政局", "P03", FINANCE, "000")
+U02P1 = item_cells("U02", "示例市审计局", "P01", POLITICS, "100", "承包商管理")
 U02P2 = item_cells("U02", "示例市审计局", "P02", INTEGRITY, "000")
 EXPECTED_ROWS: list[dict[str, Any]] = [
     {**U01P1, **task_cells(date(2024, 9, 20), "已完成", "绿", "问题状态：整改中",
@@ -214,14 +222,14 @@ def test_the_xlsx_has_a_title_the_header_frozen_filters_widths_and_real_dates(
     # Row 1: the title across the table; row 2: the header; the rows from row 3.
     assert sheet["A1"].value == TITLE
     assert sheet["A1"].font.b
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:AG1"]
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:AH1"]
     assert [c.value for c in sheet[2]] == list(HEADER)
     assert all(c.font.b for c in sheet[2])
     assert sheet.freeze_panes == "A3"
     last = len(EXPECTED_ROWS) + 2
     assert sheet.max_row == last
-    assert sheet.auto_filter.ref == f"A2:AG{last}"
-    assert get_column_letter(len(HEADER)) == "AG"
+    assert sheet.auto_filter.ref == f"A2:AH{last}"
+    assert get_column_letter(len(HEADER)) == "AH"
     cells = {name: HEADER.index(name) + 1 for name in ("完成时限", "完成时间", "销号时间")}
     # Row 5 is U01/P02: due, completed and accepted dates all present.
     for name, column in cells.items():
@@ -312,7 +320,7 @@ def test_an_empty_round_exports_a_header_only(app: App, clock: ManualClock, tmp_
     assert sheet is not None
     assert sheet["A1"].value == "2024年第一轮巡视 整改台账 截至 2024-09-02"
     assert [c.value for c in sheet[2]] == list(HEADER)
-    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (2, "A2:AG2", "A3")
+    assert (sheet.max_row, sheet.auto_filter.ref, sheet.freeze_panes) == (2, "A2:AH2", "A3")
 
 
 def test_a_reopened_item_has_no_closing_date_until_it_is_accepted_again(

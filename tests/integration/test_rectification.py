@@ -93,6 +93,7 @@ def test_a_new_item_is_identified_with_its_facts_and_a_ten_working_day_limit(
         "title": "问题P01",
         "manifestations": "P01的具体表现",
         "category": "党的建设/政治建设",
+        "tags": [],
         "key_problem": True,
         "common_problem": False,
         "fix_now": False,

@@ -2,18 +2,20 @@
 
 The round, read on Friday 2024-09-13 (items still identified are due 09-14: not overdue):
 
-| item    | category  | key | common | state                 | overdue            |
-|---------|-----------|-----|--------|-----------------------|--------------------|
-| U01/P01 | 政治建设  | 是  | 是     | accepted              |                    |
-| U01/P02 | 政治建设  |     | 是     | rectifying            | task due 09-12     |
-| U02/P01 | 政治建设  | 是  |        | long_term             | task due 09-10     |
-| U03/P01 | 政治建设  |     |        | identified            |                    |
-| U02/P02 | 作风建设  |     | 是     | submitted             |                    |
-| U03/P02 | 作风建设  | 是  | 是     | rectifying            | (task due 09-30)   |
-| U02/P03 | 廉洁纪律  | 是  |        | accepted, reopened    |                    |
-| U01/P03 | 财务管理  |     |        | archived              |                    |
+| item    | category  | key | tag          | common | state              | overdue          |
+|---------|-----------|-----|--------------|--------|--------------------|------------------|
+| U01/P01 | 政治建设  | 是  | 承包商管理   | 是     | accepted           |                  |
+| U01/P02 | 政治建设  |     | 合同资产管理 |        | rectifying         | task due 09-12   |
+| U02/P01 | 政治建设  | 是  | 承包商管理   | 是     | long_term          | task due 09-10   |
+| U03/P01 | 政治建设  |     | 承包商管理   | 是     | identified         |                  |
+| U02/P02 | 作风建设  |     | 工程余料管理 |        | submitted          |                  |
+| U03/P02 | 作风建设  | 是  | 工程余料管理 |        | rectifying         | (task due 09-30) |
+| U02/P03 | 廉洁纪律  | 是  |              |        | accepted, reopened |                  |
+| U01/P03 | 财务管理  |     |              |        | archived           |                  |
 
-组织建设 has no item; round 2024-R2 has an item in 政治建设 that must not count.
+共性问题 is computed: 政治建设 × 承包商管理 is in three units; 作风建设 × 工程余料管理 in two
+(round 2024-R2's item in 作风建设 × 工程余料管理 would make a third, but another round's
+items never count). 组织建设 has no item.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from rectification_helpers import (
+    CONTRACTORS,
+    CONTRACTS,
     FINANCE,
     INTEGRITY,
     POLITICS,
     ROUND,
     STYLE,
+    SURPLUS,
     Rectifying,
     shanghai,
 )
@@ -52,7 +57,7 @@ EXPECTED = [
         units=("示例市财政局", "示例市审计局", "示例市统计局"),
         items=4,
         key_problems=2,
-        common_problems=2,
+        common_problems=3,
         accepted=1,
         long_term=1,
         open=2,
@@ -64,7 +69,7 @@ EXPECTED = [
         units=("示例市审计局", "示例市统计局"),
         items=2,
         key_problems=1,
-        common_problems=2,
+        common_problems=0,
         accepted=0,
         long_term=0,
         open=2,
@@ -96,8 +101,8 @@ EXPECTED = [
     ),
 ]
 EXPECTED_CELLS = [
-    ["党的建设", "政治建设", 3, 4, 2, 2, 1, 1, 2, 2, 0, "示例市财政局、示例市审计局、示例市统计局"],
-    ["全面从严治党", "作风建设", 2, 2, 1, 2, 0, 0, 2, 0, 0, "示例市审计局、示例市统计局"],
+    ["党的建设", "政治建设", 3, 4, 2, 3, 1, 1, 2, 2, 0, "示例市财政局、示例市审计局、示例市统计局"],
+    ["全面从严治党", "作风建设", 2, 2, 1, 0, 0, 0, 2, 0, 0, "示例市审计局、示例市统计局"],
     ["全面从严治党", "廉洁纪律", 1, 1, 1, 0, 0, 0, 1, 0, 0, "示例市审计局"],
     ["业务工作", "财务管理", 1, 1, 0, 0, 1, 0, 0, 0, 0, "示例市财政局"],
 ]
@@ -118,12 +123,12 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
     for unit in ("U03", "U01", "U02"):
         rect.case(unit, NAMES[unit])
     item = rect.item
-    accepted = item("U01", "P01", POLITICS, key_problem=True, common_problem=True)
-    overdue = item("U01", "P02", POLITICS, common_problem=True)
-    long_term = item("U02", "P01", POLITICS, key_problem=True)
-    item("U03", "P01", POLITICS)
-    submitted = item("U02", "P02", STYLE, common_problem=True)
-    on_time = item("U03", "P02", STYLE, key_problem=True, common_problem=True)
+    accepted = item("U01", "P01", POLITICS, key_problem=True, tags=[CONTRACTORS])
+    overdue = item("U01", "P02", POLITICS, tags=[CONTRACTS])
+    long_term = item("U02", "P01", POLITICS, key_problem=True, tags=[CONTRACTORS])
+    item("U03", "P01", POLITICS, tags=[CONTRACTORS])
+    submitted = item("U02", "P02", STYLE, tags=[SURPLUS])
+    on_time = item("U03", "P02", STYLE, key_problem=True, tags=[SURPLUS])
     reopened = item("U02", "P03", INTEGRITY, key_problem=True)
     archived = item("U01", "P03", FINANCE)
     for key in (accepted, overdue, long_term, submitted, on_time, reopened, archived):
@@ -149,7 +154,9 @@ def themed(app: App, clock: ManualClock) -> Rectifying:
     rect.world.drive_to("2024-R2/U01", "rectification")
     rect.svc.add_item(
         "2024-R2/U01",
-        ItemFacts(code="P01", title="另一轮的问题", category=POLITICS, key_problem=True),
+        ItemFacts(
+            code="P01", title="另一轮的问题", category=STYLE, key_problem=True, tags=(SURPLUS,)
+        ),
         actor="王主任",
     )
     clock.set(shanghai(2024, 9, 13, 10))
@@ -178,7 +185,7 @@ def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
         "units": ["示例市财政局", "示例市审计局", "示例市统计局"],
         "items": 4,
         "key_problems": 2,
-        "common_problems": 2,
+        "common_problems": 3,
         "accepted": 1,
         "long_term": 1,
         "open": 2,
@@ -189,7 +196,7 @@ def test_the_json_shape_of_a_theme(themed: Rectifying, app: App) -> None:
 
 def test_the_other_round_and_an_unknown_round(themed: Rectifying, app: App) -> None:
     assert app.services.read.themes.of("2024-R2").themes == (
-        Theme("党的建设", "政治建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0),
+        Theme("全面从严治党", "作风建设", ("示例市财政局",), 1, 1, 0, 0, 0, 1, 0),
     )
     with pytest.raises(NotFound) as caught:
         app.services.read.themes.of("2099-R9")

@@ -64,6 +64,11 @@ def test_history_is_a_line_oldest_first() -> None:
             "0009",
             "Outcomes of rectification (整改成果) and problems found again (屡改屡犯).",
         ),
+        Revision(
+            "0011",
+            "0010",
+            "Business-domain tags, thematic reports (专题) and computed common problems.",
+        ),
     ]
 
 

@@ -14,12 +14,13 @@ from xunshi.cli.cases import case
 from xunshi.cli.clues import clue, clues
 from xunshi.cli.definitions import definitions
 from xunshi.cli.escalations import escalate, escalations, scheduler
-from xunshi.cli.items import categories, item, items, task
+from xunshi.cli.items import categories, item, items, tags, task
 from xunshi.cli.notify import notify
 from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
 from xunshi.cli.setup import db, demo, init
+from xunshi.cli.themes import theme
 
 for command in (
     init,
@@ -31,11 +32,13 @@ for command in (
     plan,
     case,
     categories,
+    tags,
     item,
     task,
     items,
     clue,
     clues,
+    theme,
     ledger,
     report,
     escalate,

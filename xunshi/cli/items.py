@@ -1,4 +1,4 @@
-"""`xunshi categories|item|task|items …`: the problem list, measures and responsibilities."""
+"""`xunshi categories|tags|item|task|items …`: the problem list, measures and responsibilities."""
 
 from __future__ import annotations
 
@@ -79,6 +79,59 @@ def categories_list(state: State) -> None:
     render.emit(state, [c.to_json() for c in listed], lambda: render.categories_table(listed))
 
 
+# -- tags ---------------------------------------------------------------------------------
+
+
+@click.group(cls=XunshiGroup)
+def tags() -> None:
+    """The office's business-domain tag list (业务领域)."""
+
+
+@tags.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_state
+def tags_load(state: State, file: Path) -> None:
+    """Make the list what FILE says (YAML: `tags: [业务领域, …]`)."""
+    loaded = state.services().items.load_tags(read_text(file), file.name)
+    render.emit(
+        state,
+        loaded.to_json(),
+        lambda: f"Tags: {loaded.added} added, {loaded.kept} kept, {loaded.removed} removed",
+    )
+
+
+@tags.command("list")
+@pass_state
+def tags_list(state: State) -> None:
+    """The tag list, in order."""
+    listed = state.services().read.catalog.tags()
+    render.emit(state, [t.to_json() for t in listed], lambda: render.tags_table(listed))
+
+
+COMMON_COMPUTED = (
+    "共性问题 is computed now, not set: an item is a common problem when its category and one "
+    "of its tags occur in at least XUNSHI_COMMON_PROBLEM_UNITS units of its round (default 3); "
+    "give the item its tags with --tag"
+)
+
+
+def _refuse_common(_ctx: click.Context, _param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        raise Failed(COMMON_COMPUTED)
+
+
+def common_refused(fn: F) -> F:
+    """The old `--common`/`--no-common` option, kept hidden only to say why it is gone."""
+    return click.option(
+        "--common/--no-common",
+        default=None,
+        hidden=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_refuse_common,
+    )(fn)
+
+
 # -- items --------------------------------------------------------------------------------
 
 
@@ -94,7 +147,14 @@ def item() -> None:
 @click.option("--category", required=True, metavar="L1/L2", help="一级类别/二级类别.")
 @click.option("--manifestations", default="", help="具体表现.")
 @click.option("--key", "key_problem", is_flag=True, help="A key problem (重点问题).")
-@click.option("--common", "common_problem", is_flag=True, help="A common problem (共性问题).")
+@common_refused
+@click.option(
+    "--tag",
+    "tag_names",
+    multiple=True,
+    metavar="TAG",
+    help="A business-domain tag (业务领域) from `xunshi tags list`; repeat for several.",
+)
 @click.option("--fix-now", is_flag=True, help="To be fixed at once (立行立改).")
 @click.option("--root-cause", default="", help="问题根源.")
 @click.option(
@@ -130,7 +190,7 @@ def item_add(
     category: str,
     manifestations: str,
     key_problem: bool,
-    common_problem: bool,
+    tag_names: tuple[str, ...],
     fix_now: bool,
     root_cause: str,
     source: str,
@@ -149,11 +209,11 @@ def item_add(
         category=category,
         manifestations=manifestations,
         key_problem=key_problem,
-        common_problem=common_problem,
         fix_now=fix_now,
         root_cause=root_cause,
         source=source,
         recurs_from=recurs_from,
+        tags=tag_names,
     )
     added = services.items.add_item(
         parse_reference(case_ref, "case"),
@@ -174,6 +234,7 @@ def item_add(
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--state", "stage", help="Only items in this state, e.g. rectifying.")
 @click.option("--category", help="Only this category (一级 or 一级/二级).")
+@click.option("--tag", help="Only items with this business-domain tag (业务领域).")
 @click.option("--overdue", is_flag=True, help="Only items with a stage or task past due.")
 @click.option("--owner", help="Only items with a task this leader, department or person owns.")
 @click.option("--include-void", is_flag=True, help="Void items too (marked 已撤销).")
@@ -184,6 +245,7 @@ def item_list(
     round_code: str | None,
     stage: str | None,
     category: str | None,
+    tag: str | None,
     overdue: bool,
     owner: str | None,
     include_void: bool,
@@ -197,6 +259,7 @@ def item_list(
         overdue=overdue,
         owner=owner,
         include_void=include_void,
+        tag=tag,
     )
     tz = state.settings.tz
     render.emit(state, [v.to_json(tz) for v in views], lambda: render.items_table(views))
@@ -220,12 +283,15 @@ def item_show(state: State, item_ref: str) -> None:
 @click.option(
     "--key/--no-key", "key_problem", default=None, help="A key problem (重点问题) or not."
 )
+@common_refused
 @click.option(
-    "--common/--no-common",
-    "common_problem",
-    default=None,
-    help="A common problem (共性问题) or not.",
+    "--tag",
+    "tag_names",
+    multiple=True,
+    metavar="TAG",
+    help="The item's tags become these (repeat for several); --no-tags removes them all.",
 )
+@click.option("--no-tags", is_flag=True, help="The item carries no tag any more.")
 @click.option("--fix-now/--no-fix-now", default=None, help="To be fixed at once (立行立改) or not.")
 @click.option("--root-cause", help="New 问题根源.")
 @click.option("--reason", required=True, help="Why the facts change (kept in the history).")
@@ -238,7 +304,8 @@ def item_update(
     manifestations: str | None,
     category: str | None,
     key_problem: bool | None,
-    common_problem: bool | None,
+    tag_names: tuple[str, ...],
+    no_tags: bool,
     fix_now: bool | None,
     root_cause: str | None,
     reason: str,
@@ -247,14 +314,16 @@ def item_update(
     at: str | None,
 ) -> None:
     """Correct a problem's facts; the change and its reason enter the item's history."""
+    if no_tags and tag_names:
+        raise Failed("give --tag or --no-tags, not both")
     changes = ItemChanges(
         title=title,
         manifestations=manifestations,
         category=category,
         key_problem=key_problem,
-        common_problem=common_problem,
         fix_now=fix_now,
         root_cause=root_cause,
+        tags=() if no_tags else (tag_names or None),
     )
     change = state.services().items.update_item(
         parse_reference(item_ref, "item"),

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from xunshi.cli.root import State
     from xunshi.definitions.schema import Definition, EscalationRule
     from xunshi.read.cases import CaseView, EvaluationView
-    from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, UnitInfo
+    from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, Tag, UnitInfo
     from xunshi.read.clues import ClueView
+    from xunshi.read.common import CommonProblems
     from xunshi.read.escalations import EscalationView
     from xunshi.read.extensions import ExtensionView
     from xunshi.read.history import History
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from xunshi.read.overview import RoundOverview
     from xunshi.read.rounds import RoundEventView, RoundPlan
     from xunshi.read.statistics import RoundStatistics
+    from xunshi.read.theme_reports import ThemeReport
     from xunshi.read.themes import Theme
     from xunshi.services.calendar import CalendarChanged
     from xunshi.services.evaluation import Evaluated
@@ -172,6 +174,87 @@ def categories_table(categories: Sequence[Category]) -> str:
     if not categories:
         return "No categories (load them with `xunshi categories load FILE`)."
     return table(["一级类别", "二级类别"], [[c.level1, c.level2] for c in categories])
+
+
+def tags_table(tags: Sequence[Tag]) -> str:
+    """`tags list`."""
+    if not tags:
+        return "No tags (load them with `xunshi tags load FILE`)."
+    return table(["业务领域"], [[t.name] for t in tags])
+
+
+# -- 专题 and common problems ---------------------------------------------------------------
+
+
+def themes_list_table(reports: Sequence[ThemeReport]) -> str:
+    """`theme list`."""
+    if not reports:
+        return "No themes in this round."
+    return table(
+        ["专题", "标题", "牵头部门", "涉及单位", "问题", "已销号", "未销号", "长期", "机制措施"],
+        [
+            [
+                r.code,
+                r.title,
+                r.department,
+                r.totals.units,
+                r.totals.items,
+                r.totals.accepted,
+                r.totals.open,
+                r.totals.long_term,
+                f"{r.measures_done}/{len(r.measures)}",
+            ]
+            for r in reports
+        ],
+    )
+
+
+def theme_report_text(report: ThemeReport) -> str:
+    """`theme show`, `report theme` without --out."""
+    # The writers' module knows what a theme takes in; it imports nothing heavy.
+    from xunshi.read.theme_reports import ITEM_COLUMNS, MEASURE_COLUMNS, TOTAL_COLUMNS
+
+    t = report.totals
+    lines = [
+        f"专题    {report.code} {report.title}  ({report.round.code}, 截至 {report.as_of})",
+        f"牵头    {report.department}",
+        f"标签    {'、'.join(report.tags) or '无'}",
+        f"类别    {'、'.join(report.categories) or '无'}",
+        f"指定    {'、'.join(report.linked) or '无'}",
+        "",
+        table(ITEM_COLUMNS, [i.cells(n) for n, i in enumerate(report.items, start=1)])
+        if report.items
+        else "No items in this theme.",
+        "",
+        table(TOTAL_COLUMNS, [[t.units, t.items, t.accepted, t.open, t.long_term]]),
+        "",
+        table(MEASURE_COLUMNS, [[m.number, m.text, m.status] for m in report.measures])
+        if report.measures
+        else "No mechanism measures.",
+    ]
+    return "\n".join(lines)
+
+
+def common_table(common: CommonProblems) -> str:
+    """`report common`."""
+    if not common.problems:
+        return (
+            f"No common problems in round {common.round.code} (a category and tag in at "
+            f"least {common.threshold} units)."
+        )
+    return table(
+        ["类别", "业务领域", "单位数", "涉及单位", "问题"],
+        [
+            [
+                f"{p.level1}/{p.level2}",
+                p.tag,
+                len(p.units),
+                "、".join(p.units.values()),
+                " ".join(str(key) for key in p.items),
+            ]
+            for p in common.problems
+        ],
+    )
 
 
 # -- cases ---------------------------------------------------------------------------------
@@ -622,6 +705,7 @@ def item_text(view: ItemView, tz: ZoneInfo) -> str:
         f"单位    {view.unit} {view.unit_name}  ({view.kind}, 巡视组 {view.group})",
         f"类别    {view.category_l1}/{view.category_l2}"
         + (f"  {' '.join(flags)}" if flags else ""),
+        *([f"领域    {'、'.join(view.domain_tags)}"] if view.domain_tags else []),
         f"状态    {view.state_title} ({view.state})"
         + ("  暂停中 suspended" if view.suspended else "")
         + ("  已撤销 void" if view.voided else "")
@@ -1131,7 +1215,10 @@ def round_events_table(events: Sequence[RoundEventView], tz: ZoneInfo) -> str:
 
 
 def _round_event_what(event: RoundEventView) -> str:
-    """The milestone or trigger; for a plan change, what moved (`撤离日期 … → …`)."""
+    """The milestone or trigger; for a plan change, what moved (`撤离日期 … → …`); for a
+    theme's change, what changed."""
+    if event.kind == "theme":
+        return str(event.data.get("summary", event.name))
     if event.kind != "plan":
         return event.name
     titles = {"move_in_on": "进驻日期", "leave_on": "撤离日期"}

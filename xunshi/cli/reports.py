@@ -17,10 +17,12 @@ from xunshi.reports.output import STDOUT, choose_target, write_to
 
 if TYPE_CHECKING:
     from xunshi.read.statistics import RoundStatistics
+    from xunshi.read.theme_reports import ThemeReport
 
 LEDGER_FORMATS = ("xlsx", "csv")
 THEMES_FORMATS = ("csv", "xlsx")  # CSV first: what `--out -` prints
 STATISTICS_FORMATS = ("csv", "md", "xlsx")
+THEME_FORMATS = ("csv", "md", "xlsx")
 
 
 @click.group(cls=XunshiGroup)
@@ -100,6 +102,56 @@ def report_themes(
         {"categories": count, "out": target.name},
         lambda: f"Wrote {plural(count, 'category', 'categories')} to {target.name}",
     )
+
+
+@report.command("theme")
+@click.argument("round_code", metavar="ROUND")
+@click.argument("code")
+@export_options(
+    THEME_FORMATS,
+    out_required=False,
+    out_help="Write to FILE (.xlsx, .csv or .md) instead of printing it; - is CSV (or "
+    "--format md) on stdout.",
+)
+@pass_state
+def report_theme(
+    state: State, round_code: str, code: str, fmt: str | None, out: str | None, force: bool
+) -> None:
+    """专题报告: the problem across units, the department, the measures, the totals."""
+    if out is None:
+        if fmt is not None or force:
+            raise Failed("--format and --force go with --out FILE (or --out - for stdout)")
+        shown = state.services().read.theme_reports.of(round_code, code)
+        render.emit(state, shown.to_json(), lambda: render.theme_report_text(shown))
+        return
+    # The writers read through the read side (SQLAlchemy): this command only.
+    from xunshi.reports.theme_report import write_csv, write_md, write_xlsx
+
+    target = choose_target(out, fmt, THEME_FORMATS, force=force)
+    report_ = state.services().read.theme_reports.of(round_code, code)
+    writers: dict[str, Callable[[ThemeReport, Any], None]] = {
+        "xlsx": write_xlsx,
+        "csv": write_csv,
+        "md": write_md,
+    }
+    write_to(target, lambda handle: writers[target.format](report_, handle), sys.stdout)
+    if target.path is None:
+        return
+    count = len(report_.items)
+    render.emit(
+        state,
+        {"items": count, "out": target.name, "format": target.format},
+        lambda: f"Wrote theme {report_.code} ({plural(count, 'item')}) to {target.name}",
+    )
+
+
+@report.command("common")
+@click.argument("round_code", metavar="ROUND")
+@pass_state
+def report_common(state: State, round_code: str) -> None:
+    """共性问题 (computed): each category and tag found in at least N units of the round."""
+    common = state.services().read.common.of(round_code)
+    render.emit(state, common.to_json(), lambda: render.common_table(common))
 
 
 @report.command("round")

@@ -84,6 +84,18 @@ class UnitInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """One entry of the office's business-domain tag list (业务领域)."""
+
+    id: int
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
 class Category:
     """One entry of the office's two-level category list."""
 
@@ -282,6 +294,13 @@ class CatalogQueries:
                 select(c.c.id, c.c.level1, c.c.level2).order_by(c.c.position, c.c.id)
             )
             return [Category(*row) for row in rows]
+
+    def tags(self) -> list[Tag]:
+        """The business-domain tag list, in the office's order."""
+        t = q.tags
+        with self.ctx.reading() as conn:
+            rows = conn.execute(select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
+            return [Tag(*row) for row in rows]
 
     def definitions(self) -> list[DefinitionVersion]:
         """The latest version of every registered definition, by name."""

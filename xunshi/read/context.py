@@ -27,6 +27,8 @@ class ReadContext:
     schedule: Schedule
     tz: ZoneInfo
     clock: Clock
+    # A category and tag in at least this many units of a round make a common problem.
+    common_units: int = 3
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, or_, select
 
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.cases import void_json
+from xunshi.read.common import is_common, pairs
 from xunshi.read.context import ReadContext
 from xunshi.read.extensions import ExtensionView, extensions_of, original_due
 from xunshi.storage import queries as q
@@ -97,7 +98,7 @@ class ItemView:
     category_l1: str
     category_l2: str
     key_problem: bool
-    common_problem: bool
+    common_problem: bool  # computed: see read/common.py
     fix_now: bool
     root_cause: str
     source: str
@@ -125,6 +126,9 @@ class ItemView:
     own_outcome: Outcome | None = None  # 整改成果 recorded for the item as a whole
     recurs_from: InstanceKey | None = None  # 屡改屡犯: the earlier round's item
     recurs_from_title: str = ""
+    # Its business-domain tags (业务领域), in the tag list's order (`tags` above is the
+    # state's).
+    domain_tags: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> Outcome:
@@ -165,6 +169,7 @@ class ItemView:
             "title": self.title,
             "manifestations": self.manifestations,
             "category": f"{self.category_l1}/{self.category_l2}",
+            "tags": list(self.domain_tags),
             "key_problem": self.key_problem,
             "common_problem": self.common_problem,
             "fix_now": self.fix_now,
@@ -211,7 +216,6 @@ def _item_select() -> Select[Any]:
             it.c.title.label("item_title"),
             it.c.manifestations,
             it.c.key_problem,
-            it.c.common_problem,
             it.c.fix_now,
             it.c.root_cause,
             it.c.source,
@@ -246,6 +250,7 @@ class ItemFilter:
     overdue: bool = False
     owner: str | None = None
     include_void: bool = False
+    tag: str | None = None
 
 
 class ItemQueries:
@@ -279,9 +284,10 @@ class ItemQueries:
         overdue: bool = False,
         owner: str | None = None,
         include_void: bool = False,
+        tag: str | None = None,
     ) -> list[ItemView]:
         """Items matching every filter given, by case and code; void ones only if asked for."""
-        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void)
+        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void, tag)
         with self.ctx.reading() as conn:
             return self.in_transaction(conn, wanted)
 
@@ -314,6 +320,13 @@ class ItemQueries:
                 )
             )
             stmt = stmt.where(it.c.id.in_(owned))
+        if wanted.tag is not None:
+            tagged = (
+                select(q.item_tags.c.item_id)
+                .join(q.tags, q.tags.c.id == q.item_tags.c.tag_id)
+                .where(q.tags.c.name == wanted.tag.strip())
+            )
+            stmt = stmt.where(it.c.id.in_(tagged))
         if not wanted.include_void:
             stmt = stmt.where(i.c.voided.is_(False))
         views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
@@ -328,9 +341,20 @@ class ItemQueries:
         clues = _clue_codes(conn, ids)
         recorded = _outcomes(conn, ids)
         earlier = _recurrences(conn, ids)
+        tags = _tag_names(conn, ids)
+        found = pairs(conn, [row["round_code"] for row in rows])
         views = []
         for row in rows:
             own = recorded.get(row["id"], {})
+            item_tags = tags.get(row["id"], ())
+            # A void item counts for nothing, and is no common problem itself.
+            common = not row["voided"] and is_common(
+                found,
+                row["round_code"],
+                (row["level1"], row["level2"]),
+                item_tags,
+                self.ctx.common_units,
+            )
             view = self._view(
                 conn,
                 row,
@@ -346,6 +370,8 @@ class ItemQueries:
                     own_outcome=own.get(0),
                     recurs_from=None if recurs is None else recurs[0],
                     recurs_from_title="" if recurs is None else recurs[1],
+                    common_problem=common,
+                    domain_tags=item_tags,
                 )
             )
         return views
@@ -401,7 +427,7 @@ class ItemQueries:
             category_l1=row["level1"],
             category_l2=row["level2"],
             key_problem=bool(row["key_problem"]),
-            common_problem=bool(row["common_problem"]),
+            common_problem=False,  # computed for the round by `_views`
             fix_now=bool(row["fix_now"]),
             root_cause=row["root_cause"],
             source=row["source"],
@@ -471,6 +497,22 @@ def _recurrences(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[I
         for item_id, round_code, unit_code, code, title in rows:
             found[item_id] = (InstanceKey(round_code, unit_code, code), title)
     return found
+
+
+def _tag_names(conn: Connection, item_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Item id → its tags' names, in the tag list's order."""
+    links, t = q.item_tags, q.tags
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(item_ids), 500):
+        rows = conn.execute(
+            select(links.c.item_id, t.c.name)
+            .join(t, t.c.id == links.c.tag_id)
+            .where(links.c.item_id.in_(list(item_ids[start : start + 500])))
+            .order_by(links.c.item_id, t.c.position, t.c.id)
+        )
+        for item_id, name in rows:
+            found.setdefault(item_id, []).append(name)
+    return {item_id: tuple(names) for item_id, names in found.items()}
 
 
 def task_view(row: Mapping[Any, Any], today: date) -> TaskView:

@@ -11,6 +11,7 @@ the thematic view.
 and its own outcomes added up, each rule once; they fill its first row only (its other rows
 leave them empty), so that a column's sum is the round's. 屡改屡犯 names the earlier round's
 problem it recurs from, on every row of the problem like its other facts.
+业务领域 is the item's tags (、 between them); 共性问题 is computed (see `read.common`).
 
 Warning light (预警): 红 — the task is open and past its due date; 黄 — open and due within
 five working days; 绿 — done, long-term, or due later.
@@ -44,6 +45,7 @@ COLUMNS: tuple[str, ...] = (
     "具体表现",
     "一级类别",
     "二级类别",
+    "业务领域",
     "重点问题",
     "共性问题",
     "立行立改",
@@ -188,6 +190,7 @@ def _row(
         view.manifestations,
         view.category_l1,
         view.category_l2,
+        "、".join(view.domain_tags),
         _yes(view.key_problem),
         _yes(view.common_problem),
         _yes(view.fix_now),

@@ -7,6 +7,7 @@ from functools import cached_property
 from xunshi.read.cases import CaseQueries
 from xunshi.read.catalog import CatalogQueries
 from xunshi.read.clues import ClueQueries
+from xunshi.read.common import CommonQueries
 from xunshi.read.context import ReadContext
 from xunshi.read.deadlines import DeadlineQueries
 from xunshi.read.escalations import EscalationQueries
@@ -17,6 +18,7 @@ from xunshi.read.ledger import LedgerQueries
 from xunshi.read.overview import OverviewQueries
 from xunshi.read.rounds import RoundQueries
 from xunshi.read.statistics import StatisticsQueries
+from xunshi.read.theme_reports import ThemeReportQueries
 from xunshi.read.themes import ThemeQueries
 
 
@@ -65,6 +67,16 @@ class Reader:
     def themes(self) -> ThemeQueries:
         """The thematic view."""
         return ThemeQueries(self.ctx, self.items)
+
+    @cached_property
+    def theme_reports(self) -> ThemeReportQueries:
+        """Themes (专题) of a round and their reports."""
+        return ThemeReportQueries(self.ctx, self.items)
+
+    @cached_property
+    def common(self) -> CommonQueries:
+        """The computed common problems (共性问题) of a round."""
+        return CommonQueries(self.ctx)
 
     @cached_property
     def overview(self) -> OverviewQueries:

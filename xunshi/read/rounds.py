@@ -59,8 +59,8 @@ class RoundEventView:
     """One round event: a round-wide milestone or trigger, or a change of the plan."""
 
     id: int
-    kind: str  # milestone | fire | plan
-    name: str  # the milestone, the trigger, or the batch planned
+    kind: str  # milestone | fire | plan | theme
+    name: str  # the milestone, the trigger, the batch planned, or the theme
     filters: dict[str, Any]
     data: dict[str, Any]
     actor: str

@@ -5,7 +5,8 @@ The rules, checked before anything is read or written:
 - `-` is stdout, in the command's first text format unless `--format` says otherwise; a
   workbook (xlsx) is binary and never goes there.
 - Without `--format` the file's extension names the format (`.xlsx`, `.csv`, `.jsonl` or
-  `.json`, `.ics`, as the command supports); an extension that names none of them is refused.
+  `.json`, `.ics`, `.md`, as the command supports); an extension that names none of them is
+  refused.
 - `--format` and an extension that names another format are refused.
 - An existing file is replaced only with `--force`.
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
-MAX_WIDTH = 24  # 12 Chinese characters; longer text wraps (a 26-column ledger must fit a page)
+MAX_WIDTH = 24  # 12 Chinese characters; longer text wraps (a 27-column ledger must fit a page)
 MIN_WIDTH = 6
 PADDING = 2
 DATE_WIDTH = 10  # yyyy-mm-dd

@@ -249,6 +249,13 @@ class AuditService:
 def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
     """Every item's stored facts as its history records them (the category as `一级/二级`)."""
     it, c = q.items, q.categories
+    tags: dict[int, list[str]] = {}
+    for item_id, name in conn.execute(
+        select(q.item_tags.c.item_id, q.tags.c.name).join(
+            q.tags, q.tags.c.id == q.item_tags.c.tag_id
+        )
+    ):
+        tags.setdefault(item_id, []).append(name)
     rows = conn.execute(
         select(it, c.c.level1, c.c.level2).join(c, c.c.id == it.c.category_id)
     ).mappings()
@@ -258,10 +265,11 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
     found = {}
     for row in rows:
         values = {
-            name: f"{row['level1']}/{row['level2']}" if name == "category" else row[name]
+            name: f"{row['level1']}/{row['level2']}" if name == "category" else row.get(name)
             for name in ITEM_FACTS
         }
-        for flag in ("key_problem", "common_problem", "fix_now"):
+        values["tags"] = sorted(tags.get(row["id"], []))
+        for flag in ("key_problem", "fix_now"):
             values[flag] = bool(values[flag])
         # 屡改屡犯: the earlier item's key, as the first event records it (None: recurs from
         # nothing, and the facts of an item added before 0010 have no such key)

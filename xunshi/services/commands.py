@@ -27,12 +27,12 @@ class ItemFacts:
     category: str  # `一级/二级`
     manifestations: str = ""
     key_problem: bool = False
-    common_problem: bool = False
     fix_now: bool = False
     root_cause: str = ""
     source: str = "inspection"
     # The key of an earlier round's item it recurs from (屡改屡犯); a 回头看 case's items only.
     recurs_from: str | None = None
+    tags: tuple[str, ...] = ()  # 业务领域, from the office's tag list
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,22 +158,17 @@ class ItemChanges:
     manifestations: str | None = None
     category: str | None = None  # `一级/二级`
     key_problem: bool | None = None
-    common_problem: bool | None = None
     fix_now: bool | None = None
     root_cause: str | None = None
+    tags: tuple[str, ...] | None = None  # replaces every tag of the item
 
     def given(self) -> dict[str, Any]:
         """The facts given, by name."""
-        names = (
-            "title",
-            "manifestations",
-            "category",
-            "key_problem",
-            "common_problem",
-            "fix_now",
-            "root_cause",
-        )
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        names = ("title", "manifestations", "category", "key_problem", "fix_now", "root_cause")
+        given = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        if self.tags is not None:
+            given["tags"] = self.tags
+        return given
 
 
 @dataclass(frozen=True, slots=True)

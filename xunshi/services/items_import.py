@@ -14,6 +14,7 @@ from xunshi.errors import BadInput, XunshiError
 from xunshi.keys import InstanceKey
 from xunshi.services.commands import SOURCES, ItemFacts, TaskFacts
 from xunshi.services.sheets import Column, Problem, Sheet, parse_day, read_sheet
+from xunshi.services.tags import split_tags, unknown_tag
 from xunshi.texts import check_code
 
 # The items sheet's columns: English names, and the headers an office writes (问题根源 is
@@ -27,7 +28,9 @@ ITEM_SHEET = (
     Column("category_l1", ("一级类别",)),
     Column("category_l2", ("二级类别",)),
     Column("key_problem", ("重点问题",), optional=True),
+    # Computed now (see read/common.py): only an empty cell or 否 is taken.
     Column("common_problem", ("共性问题",), optional=True),
+    Column("tags", ("业务标签", "业务领域"), optional=True),
     Column("fix_now", ("立行立改",), optional=True),
     Column("root_cause", ("原因分析", "问题根源"), optional=True),
     Column("source", ("问题来源",), optional=True),
@@ -49,13 +52,17 @@ _ITEM_FIELDS = (
     "category_l1",
     "category_l2",
     "key_problem",
-    "common_problem",
     "fix_now",
     "root_cause",
     "source",
     "recurs_from",
+    "tags",
 )
 _FLAGS = ("key_problem", "common_problem", "fix_now", "long_term")
+COMPUTED_COMMON = (
+    "共性问题 is computed now (the same category and tag in several units of the round), "
+    "not typed: leave it empty"
+)
 _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", ""})
 # A source as the ledger writes it (巡视发现) or by its key (inspection).
@@ -84,6 +91,10 @@ class ItemLookups(Protocol):
         `earlier` (屡改屡犯: the case follows that item's case)."""
         ...
 
+    def tags(self) -> list[str]:
+        """The tag list's names, in its order."""
+        ...
+
 
 @dataclass
 class PlannedItem:
@@ -106,6 +117,7 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
     problems: list[Problem] = []
     cases: dict[InstanceKey, tuple[int, InstanceKey] | None] = {}
     categories = lookups.categories()
+    known_tags = lookups.tags()
     planned: dict[tuple[InstanceKey, str], PlannedItem] = {}
     seen_values: dict[tuple[InstanceKey, str], dict[str, str]] = {}
     for row in sheet.rows:
@@ -153,6 +165,14 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
             flags[column] = value in _TRUE
         if bad_flags:
             continue
+        if flags["common_problem"]:
+            problems.append((row.number, "common_problem", COMPUTED_COMMON))
+            continue
+        tags = split_tags(row["tags"])
+        unknown = [tag for tag in tags if tag not in known_tags]
+        if unknown:
+            problems.append((row.number, "tags", unknown_tag(unknown[0], known_tags)))
+            continue
         item_source = _SOURCES.get(row["source"] or "inspection")
         if item_source is None:
             problems.append(
@@ -176,7 +196,11 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
             problems.append((row.number, "due_on", f"empty: give a due date or {long_term} = 是"))
             continue
         # What the item is, as its first row says; 是 and yes, 巡视发现 and inspection agree.
-        resolved = {**{name: str(flag) for name, flag in flags.items()}, "source": item_source}
+        resolved = {
+            **{name: str(flag) for name, flag in flags.items()},
+            "source": item_source,
+            "tags": "、".join(sorted(set(tags))),
+        }
         values = {name: resolved.get(name, row[name]) for name in _ITEM_FIELDS}
         if key in seen_values:
             if seen_values[key] != values:
@@ -206,11 +230,11 @@ def _check(lookups: ItemLookups, sheet: Sheet) -> list[PlannedItem]:
                     category=f"{row['category_l1']}/{row['category_l2']}",
                     manifestations=row["manifestations"],
                     key_problem=flags["key_problem"],
-                    common_problem=flags["common_problem"],
                     fix_now=flags["fix_now"],
                     root_cause=row["root_cause"],
                     source=item_source,
                     recurs_from=row["recurs_from"] or None,
+                    tags=tags,
                 ),
                 row.number,
             )

@@ -38,7 +38,16 @@ from xunshi.services.results import (
     Change,
     ItemsImported,
     Started,
+    TagsLoaded,
     TaskChange,
+)
+from xunshi.services.tags import (
+    find_tags,
+    item_tag_names,
+    load_tags,
+    parse_tags,
+    set_item_tags,
+    tag_names,
 )
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
@@ -113,6 +122,14 @@ class ItemService(Lifecycle):
 
         return self.db.run(work, immediate=True)
 
+    def load_tags(self, text: str, source_name: str) -> TagsLoaded:
+        """Make the business-domain tag list what the file says: added, kept, removed.
+
+        A tag still carried by an item or named by a theme cannot be removed.
+        """
+        wanted = parse_tags(text, source_name)
+        return self.db.run(lambda conn: load_tags(conn, wanted, source_name), immediate=True)
+
     def category(self, conn: Connection, text: str) -> Category:
         """The category written `一级/二级`."""
         level1, _, level2 = text.strip().partition("/")
@@ -178,6 +195,7 @@ class ItemService(Lifecycle):
                 "(inspection 巡视发现, audit 巡审联动, lead 线索移交)"
             )
         category = self.category(conn, facts.category)
+        tags = find_tags(conn, facts.tags)
         key = InstanceKey(case_ref.key.round, case_ref.key.unit, code)
         assert case_ref.row is not None
         case_defn = self.engine.registry.definition(
@@ -212,10 +230,10 @@ class ItemService(Lifecycle):
             "manifestations": check_text("manifestations", facts.manifestations, required=False),
             "category": category.label,
             "key_problem": facts.key_problem,
-            "common_problem": facts.common_problem,
             "fix_now": facts.fix_now,
             "root_cause": check_text("root cause", facts.root_cause, required=False),
             "source": facts.source,
+            "tags": tag_names(tags),
         }
         if earlier is not None:
             # 屡改屡犯: in the item's first event, beside its other facts.
@@ -234,7 +252,11 @@ class ItemService(Lifecycle):
             conn.execute(
                 q.items.insert(),
                 {
-                    **{k: v for k, v in recorded.items() if k not in ("category", "recurs_from")},
+                    **{
+                        k: v
+                        for k, v in recorded.items()
+                        if k not in ("category", "recurs_from", "tags")
+                    },
                     "id": outcome.instance.id,
                     "case_id": case_ref.id,
                     "category_id": category.id,
@@ -248,6 +270,7 @@ class ItemService(Lifecycle):
                 q.item_recurs_from.insert(),
                 {"item_id": outcome.instance.id, "earlier_item_id": earlier.id},
             )
+        set_item_tags(conn, outcome.instance.id, tags)
         return Started(outcome.instance.id, key)
 
     def update_item(
@@ -260,7 +283,7 @@ class ItemService(Lifecycle):
         role: str,
         at: datetime | None = None,
     ) -> Change:
-        """Correct a problem's facts (title, manifestations, category, flags, root cause).
+        """Correct a problem's facts (title, manifestations, category, flags, root cause, tags).
 
         The change is an event of the item with the reason, so the history covers every
         fact and `audit verify` names a fact edited outside xunshi.
@@ -268,8 +291,8 @@ class ItemService(Lifecycle):
         given = changes.given()
         if not given:
             raise BadInput(
-                "nothing to update: give --title, --manifestations, --category, a flag or "
-                "--root-cause"
+                "nothing to update: give --title, --manifestations, --category, a flag, "
+                "--root-cause or --tag"
             )
         reads = ReadSet()
         target = reference(item, "item")
@@ -287,8 +310,13 @@ class ItemService(Lifecycle):
             )
             values: dict[str, Any] = {}
             new: dict[str, Any] = {}
+            tags = None
             for name, value in given.items():
-                if name == "category":
+                if name == "tags":
+                    tags = find_tags(conn, value)
+                    if tag_names(tags) != item_tag_names(conn, ref.id):
+                        new["tags"] = tag_names(tags)
+                elif name == "category":
                     category = self.category(conn, value)
                     if category.id != stored["category_id"]:
                         new["category"], values["category_id"] = category.label, category.id
@@ -306,7 +334,10 @@ class ItemService(Lifecycle):
                 raise BadInput(f"nothing changes for {ref.label}")
             command = Command("facts", actor, role, "facts_updated", reason, at, {"changes": new})
             outcome = self.engine.execute(conn, ref, command, reads)
-            conn.execute(q.items.update().where(q.items.c.id == ref.id).values(**values))
+            if values:
+                conn.execute(q.items.update().where(q.items.c.id == ref.id).values(**values))
+            if tags is not None and "tags" in new:
+                set_item_tags(conn, ref.id, tags)
             return change(ref, outcome)
 
         return self.db.run(work)
@@ -781,3 +812,8 @@ class _Lookups:
     def check_recurrence(self, case_id: int, key: InstanceKey, earlier: str) -> None:
         """Refuse unless item `key` of the case may recur from item `earlier` (屡改屡犯)."""
         earlier_item(self.conn, earlier, resolve_case(self.conn, ByNumber("case", case_id)), key)
+
+    def tags(self) -> list[str]:
+        """The tag list's names, in its order."""
+        t = q.tags
+        return list(self.conn.execute(select(t.c.name).order_by(t.c.position, t.c.id)).scalars())

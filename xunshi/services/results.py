@@ -185,6 +185,19 @@ class CategoriesLoaded:
 
 
 @dataclass(frozen=True, slots=True)
+class TagsLoaded:
+    """What loading the tag list did."""
+
+    added: int
+    kept: int
+    removed: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {"added": self.added, "kept": self.kept, "removed": self.removed}
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledged:
     """An escalation acknowledged."""
 

@@ -180,7 +180,7 @@ class RoundService:
             else:
                 batch_id = found.id
                 conn.execute(q.batches.update().where(q.batches.c.id == batch_id), values)
-            event_id = _insert_round_event(
+            event_id = insert_round_event(
                 conn,
                 round_row.id,
                 kind="plan",
@@ -273,7 +273,7 @@ class RoundService:
         def work(conn: Connection) -> RoundEventDone:
             round_row = _round(conn, round_code)
             refs = _matching(conn, round_row, cases)
-            event_id = _insert_round_event(
+            event_id = insert_round_event(
                 conn,
                 round_row.id,
                 kind=kind,
@@ -435,7 +435,7 @@ def _naming(ref: InstanceRef, message: str) -> str:
     return message if message.startswith(ref.label) else f"{ref.label}: {message}"
 
 
-def _insert_round_event(
+def insert_round_event(
     conn: Connection,
     round_id: int,
     *,

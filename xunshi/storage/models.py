@@ -380,11 +380,99 @@ class ItemRow(SQLModel, table=True):
     manifestations: str = Field(sa_column=Column(Text, nullable=False))
     category_id: int = Field(foreign_key="category.id", index=True)
     key_problem: bool = Field(sa_column=Column(Boolean, nullable=False))
-    common_problem: bool = Field(sa_column=Column(Boolean, nullable=False))
     fix_now: bool = Field(sa_column=Column(Boolean, nullable=False))
     root_cause: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(max_length=32)
     created_at: datetime = _utc()
+
+
+class TagRow(SQLModel, table=True):
+    """A business-domain tag (业务领域) of the office's list, e.g. 承包商管理."""
+
+    __tablename__ = "tag"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int  # order in the office's list
+
+
+class ItemTagRow(SQLModel, table=True):
+    """A tag an item carries; the item's history records its tags with its other facts."""
+
+    __tablename__ = "item_tag"
+    __table_args__ = (Index("ix_item_tag_tag", "tag_id"),)
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
+        )
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tag.id"), primary_key=True, autoincrement=False)
+    )
+
+
+class ThemeRow(SQLModel, table=True):
+    """A thematic report (专题) of a round: a problem seen across units, the department that
+    answers for it as a class, and its mechanism measures. Its changes are round events."""
+
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="inspection_round.id")
+    code: str = Field(max_length=64)
+    title: str
+    department: str
+    created_at: datetime = _utc()
+
+
+class ThemeTagRow(SQLModel, table=True):
+    """A theme takes in every item of its round with this tag."""
+
+    __tablename__ = "theme_tag"
+    theme_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("theme.id"), primary_key=True, autoincrement=False)
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tag.id"), primary_key=True, autoincrement=False)
+    )
+
+
+class ThemeCategoryRow(SQLModel, table=True):
+    """A theme takes in every item of its round in this category."""
+
+    __tablename__ = "theme_category"
+    theme_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("theme.id"), primary_key=True, autoincrement=False)
+    )
+    category_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("category.id"), primary_key=True, autoincrement=False)
+    )
+
+
+class ThemeItemRow(SQLModel, table=True):
+    """An item linked to a theme by hand (`theme link`)."""
+
+    __tablename__ = "theme_item"
+    __table_args__ = (Index("ix_theme_item_item", "item_id"),)
+    theme_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("theme.id"), primary_key=True, autoincrement=False)
+    )
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rectification_item.id"), primary_key=True, autoincrement=False
+        )
+    )
+
+
+class ThemeMeasureRow(SQLModel, table=True):
+    """A mechanism measure (建章立制, 长效机制) of a theme, numbered from 1, with its status."""
+
+    __tablename__ = "theme_measure"
+    __table_args__ = (UniqueConstraint("theme_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    number: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)  # 未开始 | 推进中 | 已完成
 
 
 class TaskRow(SQLModel, table=True):

@@ -297,3 +297,13 @@ SUPERSEDE_ALL_TIMERS = (
     .where(timers.c.instance_id == bindparam("b_instance_id"), LIVE_TIMER)
     .values(status="superseded")
 )
+
+# -- tags and themes (专题) -------------------------------------------------------------
+
+tags = tables.tag
+item_tags = tables.item_tag
+themes = tables.theme
+theme_tags = tables.theme_tag
+theme_categories = tables.theme_category
+theme_items = tables.theme_item
+theme_measures = tables.theme_measure

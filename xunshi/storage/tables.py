@@ -128,6 +128,15 @@ seal = Table(
 )
 
 
+tag = Table(
+    "tag",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("name", String(), unique=True, nullable=False),
+    Column("position", Integer(), nullable=False),
+)
+
+
 unit = Table(
     "unit",
     metadata,
@@ -235,6 +244,19 @@ round_event = Table(
 )
 
 
+theme = Table(
+    "theme",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("round_id", Integer(), ForeignKey("inspection_round.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("department", String(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("round_id", "code"),
+)
+
+
 timer = Table(
     "timer",
     metadata,
@@ -295,6 +317,62 @@ outbox = Table(
     Column("locked_until", UTCDateTime(), nullable=True),
     UniqueConstraint("channel", "idempotency_key"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+
+theme_category = Table(
+    "theme_category",
+    metadata,
+    Column(
+        "theme_id",
+        Integer(),
+        ForeignKey("theme.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "category_id",
+        Integer(),
+        ForeignKey("category.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+)
+
+
+theme_measure = Table(
+    "theme_measure",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("theme_id", Integer(), ForeignKey("theme.id"), index=True, nullable=False),
+    Column("number", Integer(), nullable=False),
+    Column("text", Text(), nullable=False),
+    Column("status", String(16), nullable=False),
+    UniqueConstraint("theme_id", "number"),
+)
+
+
+theme_tag = Table(
+    "theme_tag",
+    metadata,
+    Column(
+        "theme_id",
+        Integer(),
+        ForeignKey("theme.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "tag_id",
+        Integer(),
+        ForeignKey("tag.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
 )
 
 
@@ -370,7 +448,6 @@ rectification_item = Table(
     Column("manifestations", Text(), nullable=False),
     Column("category_id", Integer(), ForeignKey("category.id"), index=True, nullable=False),
     Column("key_problem", Boolean(), nullable=False),
-    Column("common_problem", Boolean(), nullable=False),
     Column("fix_now", Boolean(), nullable=False),
     Column("root_cause", Text(), nullable=False),
     Column("source", String(32), nullable=False),
@@ -423,6 +500,29 @@ item_recurs_from = Table(
 )
 
 
+item_tag = Table(
+    "item_tag",
+    metadata,
+    Column(
+        "item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "tag_id",
+        Integer(),
+        ForeignKey("tag.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Index("ix_item_tag_tag", "tag_id"),
+)
+
+
 rectification_outcome = Table(
     "rectification_outcome",
     metadata,
@@ -460,6 +560,29 @@ rectification_task = Table(
     Column("evidence", Text(), nullable=False),
     Column("completed_on", ISODate(), nullable=True),
     UniqueConstraint("item_id", "number"),
+)
+
+
+theme_item = Table(
+    "theme_item",
+    metadata,
+    Column(
+        "theme_id",
+        Integer(),
+        ForeignKey("theme.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Column(
+        "item_id",
+        Integer(),
+        ForeignKey("rectification_item.id"),
+        primary_key=True,
+        autoincrement=False,
+        nullable=False,
+    ),
+    Index("ix_theme_item_item", "item_id"),
 )
 
 

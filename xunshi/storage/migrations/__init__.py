@@ -13,7 +13,9 @@ hand, and append NNNN to REVISIONS below.
 from __future__ import annotations
 
 # oldest first
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
+REVISIONS = (
+    "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011",
+)  # fmt: skip
 HEAD = REVISIONS[-1]
 
 # What a database made before migrations records in `schema_info`, as a revision.
