@@ -4,12 +4,15 @@ whose every figure is counted here by hand.
 The fixture: round 2024-R1, groups G1 (U01, U02) and G2 (U03), all `regular`.
 
 - U01: 个别谈话 12 人次 (the forward path's count), 受理信访举报 5 件; F01 立行立改 on site
-  (政治建设, rectifying, task due 12-31: open); P01 (政治建设, key) accepted; P02 (作风建设)
-  long-term. Clues: C01 handed over to 纪检监察组 and disposed 谈话函询; C02 only registered.
-- U02: 个别谈话 12; P01 (政治建设) rectifying with a task due 09-10 (overdue on 10-08);
-  P02 (财务管理) still 问题确认, its stage due ten working days after 09-02 (overdue).
-- U03 (G2): 个别谈话 12, 调阅资料 30 份; P01 (作风建设, key) accepted; evaluated 较好 86分
-  and closed. Clues: C01 to 纪检监察组, disposed 初步核实; C02 to 组织部, not yet disposed.
+  (政治建设, 承包商管理, rectifying, task due 12-31: open); P01 (政治建设, key, 承包商管理)
+  accepted, its task done with one rule, 2 people held accountable and 12.5 万元; P02
+  (作风建设) long-term. Clues: C01 handed over to 纪检监察组 and disposed 谈话函询; C02 only
+  registered.
+- U02: 个别谈话 12; P01 (政治建设, 合同资产管理) rectifying with a task due 09-10 (overdue on
+  10-08); P02 (财务管理) still 问题确认, its stage due ten working days after 09-02 (overdue).
+- U03 (G2): 个别谈话 12, 调阅资料 30 份; P01 (作风建设, key, 承包商管理 and 合同资产管理)
+  accepted, its task done with two rules and 0.25 万元; evaluated 较好 86分 and closed.
+  Clues: C01 to 纪检监察组, disposed 初步核实; C02 to 组织部, not yet disposed.
 
 As of 2024-10-08.
 """
@@ -23,6 +26,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 from rectification_helpers import (
+    CONTRACTORS,
+    CONTRACTS,
     FINANCE,
     OFFICE,
     POLITICS,
@@ -35,7 +40,7 @@ from rectification_helpers import (
 from xunshi.bootstrap import App
 from xunshi.read.statistics import RoundStatistics
 from xunshi.reports.statistics import write_csv, write_markdown, write_xlsx
-from xunshi.services.commands import ClueFire, Handover
+from xunshi.services.commands import ClueFire, Handover, OutcomeFacts
 from xunshi.workflow.clock import ManualClock
 
 U01, U02, U03 = (f"{ROUND}/{u}" for u in ("U01", "U02", "U03"))
@@ -66,6 +71,13 @@ def clue(app: App, case: str, code: str, receiver: str | None, disposition: str 
         )
 
 
+def done(app: App, task: str, outcome: OutcomeFacts) -> None:
+    """Complete `task` as the unit liaison, with what it achieved."""
+    app.services.items.complete_task(
+        task, evidence="制度文件", actor="李联络员", role="unit_liaison", outcome=outcome
+    )
+
+
 @pytest.fixture
 def stats(app: App, clock: ManualClock) -> RoundStatistics:
     rect = Rectifying(app, clock)
@@ -75,15 +87,16 @@ def stats(app: App, clock: ManualClock) -> RoundStatistics:
         start(rect, unit, group)
     cases.record_milestone(U01, "petitions_received", actor="张组长", role="group_leader", count=5)
     cases.record_milestone(U03, "document_review", actor="张组长", role="group_leader", count=30)
-    f01 = rect.item("U01", "F01", POLITICS, fix_now=True)
+    f01 = rect.item("U01", "F01", POLITICS, fix_now=True, tags=(CONTRACTORS,))
     for key in (U01, U02, U03):
         rect.world.drive_from(key, "onsite", "rectification")
 
     rect.begin(f01)
     rect.task(f01, date(2024, 12, 31))
-    p01 = rect.item("U01", "P01", POLITICS, key_problem=True)
+    p01 = rect.item("U01", "P01", POLITICS, key_problem=True, tags=(CONTRACTORS,))
     rect.begin(p01)
     rect.task(p01, date(2024, 12, 31))
+    done(app, f"{p01}#1", OutcomeFacts(rules=("议事规则",), accountable=2, funds="12.5"))
     rect.accept(p01)
     p02 = rect.item("U01", "P02", STYLE)
     rect.begin(p02)
@@ -91,14 +104,15 @@ def stats(app: App, clock: ManualClock) -> RoundStatistics:
     clue(app, U01, "C01", "discipline_group", "谈话函询")
     clue(app, U01, "C02", None, None)
 
-    late = rect.item("U02", "P01", POLITICS)
+    late = rect.item("U02", "P01", POLITICS, tags=(CONTRACTS,))
     rect.begin(late)
     rect.task(late, date(2024, 9, 10))
     rect.item("U02", "P02", FINANCE)
 
-    p01 = rect.item("U03", "P01", STYLE, key_problem=True)
+    p01 = rect.item("U03", "P01", STYLE, key_problem=True, tags=(CONTRACTORS, CONTRACTS))
     rect.begin(p01)
     rect.task(p01, date(2024, 12, 31))
+    done(app, f"{p01}#1", OutcomeFacts(rules=("制度甲", "制度乙"), funds="0.25"))
     rect.accept(p01)
     clue(app, U03, "C01", "discipline_group", "初步核实")
     clue(app, U03, "C02", "organization_dept", None)
@@ -135,16 +149,23 @@ COLUMNS = (
     "整改完成率",
     "移交线索",
     "已处置线索",
+    "建章立制（项）",
+    "问责人数",
+    "挽回损失（万元）",
+    "屡改屡犯",
     "整改评估",
 )
 MAIN = [
-    ["G1", "单位U01", "常规巡视", 12, 5, 0, 3, 1, 1, 1, 1, 1, 0, "33.3%", 1, 1, ""],
-    ["G1", "单位U02", "常规巡视", 12, 0, 0, 2, 0, 0, 0, 2, 0, 2, "0.0%", 0, 0, ""],
-    ["G1", "G1 小计", "", 24, 5, 0, 5, 1, 1, 1, 3, 1, 2, "20.0%", 1, 1, ""],
-    ["G2", "单位U03", "常规巡视", 12, 0, 30, 1, 1, 0, 1, 0, 0, 0, "100.0%", 2, 1, "较好 86分"],
-    ["G2", "G2 小计", "", 12, 0, 30, 1, 1, 0, 1, 0, 0, 0, "100.0%", 2, 1, "较好 1"],
-    ["", "合计", "", 36, 5, 30, 6, 2, 1, 2, 3, 1, 2, "33.3%", 3, 2, "较好 1"],
-]
+    ["G1", "单位U01", "常规巡视", 12, 5, 0, 3, 1, 1, 1, 1, 1, 0, "33.3%", 1, 1, 1, 2, "12.5", 0,
+     ""],
+    ["G1", "单位U02", "常规巡视", 12, 0, 0, 2, 0, 0, 0, 2, 0, 2, "0.0%", 0, 0, 0, 0, "0", 0, ""],
+    ["G1", "G1 小计", "", 24, 5, 0, 5, 1, 1, 1, 3, 1, 2, "20.0%", 1, 1, 1, 2, "12.5", 0, ""],
+    ["G2", "单位U03", "常规巡视", 12, 0, 30, 1, 1, 0, 1, 0, 0, 0, "100.0%", 2, 1, 2, 0, "0.25", 0,
+     "较好 86分"],
+    ["G2", "G2 小计", "", 12, 0, 30, 1, 1, 0, 1, 0, 0, 0, "100.0%", 2, 1, 2, 0, "0.25", 0,
+     "较好 1"],
+    ["", "合计", "", 36, 5, 30, 6, 2, 1, 2, 3, 1, 2, "33.3%", 3, 2, 3, 2, "12.75", 0, "较好 1"],
+]  # fmt: skip
 
 
 def test_every_figure_matches_the_records_to_the_unit(stats: RoundStatistics) -> None:
@@ -159,6 +180,10 @@ def test_every_figure_matches_the_records_to_the_unit(stats: RoundStatistics) ->
             ["业务工作", "财务管理", 1, 0, 1],
             ["合计", "", 5, 1, 6],
         ],
+    )
+    assert stats.by_tag.table() == (
+        ("业务领域", "G1", "G2", "合计"),
+        [["承包商管理", 2, 1, 3], ["合同资产管理", 1, 1, 2], ["合计", 3, 2, 5]],
     )
     assert stats.by_disposition.table() == (
         ("处置方式", "G1", "G2", "合计"),
@@ -192,6 +217,10 @@ def test_the_json_has_the_same_figures(stats: RoundStatistics) -> None:
         "completion_rate": 0.3333,
         "clues_handed_over": 3,
         "clues_disposed": 2,
+        "rules": 3,
+        "accountable": 2,
+        "funds": "12.75",
+        "recurring": 0,
         "grades": {"好": 0, "较好": 1, "一般": 0, "差": 0},
         "evaluation": None,
     }
@@ -217,6 +246,7 @@ def test_the_files_hold_the_same_tables(stats: RoundStatistics) -> None:
     assert workbook.sheetnames == [
         "巡视工作统计",
         "问题分类统计",
+        "问题业务领域统计",
         "问题线索处置统计",
         "整改评估等次统计",
     ]
@@ -240,9 +270,30 @@ def test_the_files_hold_the_same_tables(stats: RoundStatistics) -> None:
     lines = md.getvalue().splitlines()
     assert lines[0].startswith("# 2024年第一轮巡视 巡视工作统计 截至 ")
     assert "## 问题线索处置统计" in lines
-    assert (
-        "|  | 合计 |  | 36 | 5 | 30 | 6 | 2 | 1 | 2 | 3 | 1 | 2 | 33.3% | 3 | 2 | 较好 1 |" in lines
-    )
+    cells = [
+        "",
+        "合计",
+        "",
+        36,
+        5,
+        30,
+        6,
+        2,
+        1,
+        2,
+        3,
+        1,
+        2,
+        "33.3%",
+        3,
+        2,
+        3,
+        2,
+        "12.75",
+        0,
+        "较好 1",
+    ]
+    assert "| " + " | ".join(str(c) for c in cells) + " |" in lines
 
 
 def test_a_void_problem_leaves_the_figures(stats: RoundStatistics, app: App) -> None:

@@ -63,6 +63,10 @@ def demo(state: State, seed: int) -> None:
         # The leading group's statistics, as `xunshi report statistics ROUND` prints them.
         click.echo("")
         click.echo(render.statistics_text(services.read.statistics.of(ROUND)))
+        # The thematic reports, as `xunshi report theme ROUND CODE` prints each.
+        for theme in services.read.theme_reports.many(ROUND):
+            click.echo("")
+            click.echo(render.theme_report_text(theme))
         report = services.audit.verify()
         click.echo("")
         if not report.ok:

@@ -31,8 +31,10 @@ from xunshi.services.commands import (
     ClueFire,
     Handover,
     ItemFacts,
+    OutcomeFacts,
     TaskFacts,
 )
+from xunshi.services.themes import ThemeSpec
 from xunshi.workflow.calendar import Calendar
 from xunshi.workflow.clock import ManualClock
 from xunshi.workflow.clues import DISPOSITIONS
@@ -69,6 +71,7 @@ class _Task:
     key: str
     item: _Item
     due: date | None  # None: long-term
+    measure: str = ""
 
 
 @dataclass
@@ -188,6 +191,8 @@ class Simulation:
         self.cal = app.read.catalog.calendar()
         text = (resources.files("xunshi") / "data" / "demo_categories.yaml").read_text("utf-8")
         app.items.load_categories(text, "demo_categories.yaml")
+        tags = "tags:\n" + "".join(f"  - {tag}\n" for tag in s.TAGS)
+        app.items.load_tags(tags, "demo_tags.yaml")
         self.echo(f"Demo database: {app.schema.database}")
         self.earlier_round()
         self.play(s.EARLIER_START, s.ROUND_START - timedelta(days=1), weekly=False)
@@ -268,6 +273,9 @@ class Simulation:
         app = self.app
         self.clock.set(_at(s.ROUND_START, time(9, 0), self.settings))
         app.cases.create_round(s.ROUND, s.ROUND_TITLE, s.ROUND_START)
+        self.at(s.THEMES_ON, 10, self.add_themes)
+        for theme, number, status, day in s.THEME_PROGRESS:
+            self.at(day, 16, partial(self.theme_measure, theme, number, status))
         for batch in s.BATCHES:
             app.rounds.plan(
                 s.ROUND, batch.code, move_in=batch.move_in, leave=batch.leave, actor=s.OFFICE_ACTOR
@@ -722,7 +730,7 @@ class Simulation:
             actor=self.actor(case, liaison),
             role=liaison,
         )
-        task = _Task(str(added.key), item, due)
+        task = _Task(str(added.key), item, due, measure)
         item.open_tasks.add(task.key)
         if due is None:
             item.long_term_tasks.add(task.key)
@@ -849,16 +857,13 @@ class Simulation:
         actor = OTHER_ACTORS.get(role, s.OFFICE_ACTOR)
         self.app.clues.fire(key, trigger, actor=actor, role=role, reason=reason, records=records)
 
-    # -- Features to come ---------------------------------------------------------------
-    #
-    # Each function below is where a feature being built in parallel plugs in (scenario.py,
-    # "Features to come"). Today each does only what the existing commands honestly can.
+    # -- Domains, extensions, outcomes and themes ---------------------------------------
 
     def item_facts(
         self, case: _Case, problem: s.Problem, code: str, fix_now: bool, from_clue: bool
     ) -> ItemFacts:
-        """A problem's facts. To come: `tag=problem.tag` (`item add --tag`) and, for a 回头看,
-        the earlier item it recurs from (`recurs_from`, see `recurs_from`)."""
+        """A problem's facts: its category and business-domain tag, and for a 回头看 the
+        earlier item it recurs from (屡改屡犯)."""
         earlier = self.recurs_from(case, problem)
         manifestations = (
             f"上轮巡视（{earlier}）指出的问题整改不彻底，问题反弹"
@@ -874,6 +879,8 @@ class Simulation:
             fix_now=fix_now,
             root_cause="制度执行不严、监督管理不到位",
             source="lead" if from_clue else "inspection",
+            tags=(problem.tag,),
+            recurs_from=earlier,
         )
 
     def recurs_from(self, case: _Case, problem: s.Problem) -> str | None:
@@ -887,21 +894,47 @@ class Simulation:
         return None
 
     def complete_task(self, task: _Task) -> None:
-        """A measure done with its evidence. To come: its outcome (`task done --rule
-        --accountable --funds`) from `s.OUTCOMES[tag]`, drawn here already so that the
-        draws, and thus the whole demo, stay the same when it lands."""
+        """A measure done with its evidence and what it achieved (整改成果) by its domain
+        (`s.OUTCOMES`): the domain's rule when the measure makes or revises one, people held
+        accountable and funds recovered as drawn."""
         case = task.item.case
         outcome = s.OUTCOMES[task.item.problem.tag]
         probability, most = outcome.accountable
         accountable = self.draw((1, most)) if self.rng.random() < probability else 0
         funds = self.draw((0, outcome.funds)) if outcome.funds else 0
-        del accountable, funds  # recorded once `task done` takes them
+        makes_rule = any(word in task.measure for word in s.RULE_WORDS)
         self.app.items.complete_task(
             task.key,
-            evidence=f"整改佐证材料：{outcome.rule}等",
+            evidence=f"整改佐证材料：{outcome.rule}等" if makes_rule else "整改佐证材料",
             actor=self.actor(case, "unit_liaison"),
             role="unit_liaison",
+            outcome=OutcomeFacts(
+                rules=(outcome.rule,) if makes_rule else (),
+                accountable=accountable or None,
+                funds=str(funds) if funds else None,
+            ),
         )
+
+    def add_themes(self) -> None:
+        """The office writes its four 专题报告 once the problems are listed: each takes in
+        the round's problems of its business domain, across units."""
+        for theme in s.THEMES:
+            self.app.themes.add(
+                s.ROUND,
+                ThemeSpec(
+                    code=theme.code,
+                    title=theme.title,
+                    department=theme.department,
+                    tags=(theme.tag,),
+                    measures=theme.measures,
+                ),
+                actor=s.OFFICE_ACTOR,
+                role="office",
+            )
+
+    def theme_measure(self, code: str, number: int, status: str) -> None:
+        """A department reports on one of its theme's mechanism measures."""
+        self.app.themes.measure(s.ROUND, code, number, status, actor=s.OFFICE_ACTOR, role="office")
 
     def extension(self, task: _Task, extension: s.Extension) -> None:
         """A unit asks to extend a measure (`task extend`); the office approves it (the

@@ -8,10 +8,10 @@ region (境外巡视, `overseas`) and two 回头看 of units it inspected in 202
 following their cases of round 2023-R2). Problems are drawn by unit type from `BANK`; a
 handful recur across many units (the four systemic ones the office writes 专题报告 on).
 
-Everything the runner does not draw at random is here. The last section, *Features to
-come*, holds what the demo needs from features built in parallel (business-domain tags on
-problems, extension requests, outcomes, the four themes, 回头看 recurrences): the runner
-already uses what it can of it (see runner.py, "Features to come").
+Everything the runner does not draw at random is here. The last section, *Domains,
+extensions, outcomes and themes*, holds the problems' business-domain tags, the extension
+requests, what measures achieve, the four themes and the 回头看 recurrences (see runner.py,
+the section of the same name).
 """
 
 from __future__ import annotations
@@ -558,18 +558,14 @@ EARLIER_PROBLEMS = {
 }
 
 
-# -- Features to come --------------------------------------------------------------------
-#
-# What the demo needs from features being built in parallel. The runner uses each through
-# one small function (runner.py, "Features to come"), which does today only what existing
-# commands honestly can; the lead fills it in when the feature lands.
+# -- Domains, extensions, outcomes and themes ------------------------------------------
 #
 # * Tags (`item add --tag`): each BANK problem's `tag`; the tag list is TAGS.
 # * 回头看 recurrences (`item add --recurs-from`): a 回头看's problem that is one of its
 #   earlier case's (same BANK title, EARLIER_PROBLEMS) recurs from that earlier item.
 # * Extension requests (`task extend` / `task extension`): EXTENSIONS.
-# * Outcomes (`task done --rule/--accountable/--funds`, `item outcome`): OUTCOMES.
-# * 专题报告 (`theme add`, `report theme`): THEMES, added once the problems are listed.
+# * Outcomes (`task done --rule/--accountable/--funds`): OUTCOMES.
+# * 专题报告 (`theme add`, `theme measure`, `report theme`): THEMES, added on THEMES_ON.
 # * Statistics (`report statistics`): printed by `xunshi demo` after `report round`.
 
 TAGS = tuple(dict.fromkeys(problem.tag for problem in BANK))
@@ -679,3 +675,18 @@ def bank_problem(title: str) -> Problem:
         if problem.title == title:
             return problem
     raise KeyError(title)
+
+
+# The office writes its 专题报告 once the second batch's problems are listed; the
+# departments then report on their mechanism measures (theme, measure number, status, day).
+THEMES_ON = date(2025, 10, 20)
+THEME_PROGRESS = (
+    ("T1", 1, "已完成", date(2025, 12, 19)),
+    ("T1", 2, "推进中", date(2025, 12, 19)),
+    ("T2", 1, "推进中", date(2025, 11, 28)),
+    ("T3", 1, "已完成", date(2026, 1, 16)),
+    ("T3", 2, "推进中", date(2026, 1, 16)),
+    ("T4", 1, "推进中", date(2026, 2, 13)),
+)
+# A measure whose text says it makes or revises a rule yields the domain's rule (建章立制).
+RULE_WORDS = ("办法", "细则", "制度", "规则", "规定", "机制", "指引")

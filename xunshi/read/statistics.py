@@ -7,7 +7,10 @@ Every figure is counted from the records, never typed: void cases, problems and 
 left out, as everywhere else. A problem is 已销号 in a state tagged `accepted`, 长期整改 in
 one tagged `long_term` (and not accepted), 整改中 otherwise; 超期 when its stage or an open
 task is past due. 整改完成率 is 已销号 ÷ 发现问题. A clue is 移交 once handed over (it has
-a receiver) and 已处置 once its disposition is recorded.
+a receiver) and 已处置 once its disposition is recorded. 整改成果 (建章立制, 问责人数,
+挽回损失) add up the problems' outcomes (their tasks' and their own, each rule once per
+problem); 屡改屡犯 counts the problems recurring from an earlier round's. A problem with
+several business-domain tags counts once under each in the tag breakdown.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from xunshi.read.items import ItemFilter, ItemQueries, ItemView
 from xunshi.read.overview import counted_milestones
 from xunshi.storage import queries as q
 from xunshi.workflow.clues import DISPOSITIONS
+from xunshi.workflow.outcomes import funds_text
 
 TOTAL = "合计"
 
@@ -46,6 +50,10 @@ class Figures:
     clues_handed_over: int = 0
     clues_disposed: int = 0
     grades: tuple[int, ...] = ()  # cases per grade, in `RoundStatistics.grades`' order
+    rules: int = 0  # 建章立制: rules made or revised (each title once per problem)
+    accountable: int = 0  # 问责人数
+    funds: int = 0  # 挽回损失, in hundredths of 万元 (exact sums)
+    recurring: int = 0  # 屡改屡犯: problems recurring from an earlier round's
 
     @property
     def completion_rate(self) -> float | None:
@@ -66,6 +74,10 @@ class Figures:
             clues_handed_over=self.clues_handed_over + other.clues_handed_over,
             clues_disposed=self.clues_disposed + other.clues_disposed,
             grades=_add(self.grades, other.grades),
+            rules=self.rules + other.rules,
+            accountable=self.accountable + other.accountable,
+            funds=self.funds + other.funds,
+            recurring=self.recurring + other.recurring,
         )
 
 
@@ -134,6 +146,7 @@ class RoundStatistics:
     grades: tuple[str, ...]  # the evaluation grades the round's lifecycles declare, best first
     rows: tuple[StatisticsRow, ...]  # by group: its units, then its subtotal; the total last
     by_category: Breakdown
+    by_tag: Breakdown
     by_disposition: Breakdown
     by_grade: Breakdown
 
@@ -159,6 +172,10 @@ class RoundStatistics:
             "整改完成率",
             "移交线索",
             "已处置线索",
+            "建章立制（项）",
+            "问责人数",
+            "挽回损失（万元）",
+            "屡改屡犯",
             "整改评估",
         )
 
@@ -189,13 +206,17 @@ class RoundStatistics:
             percent(f.completion_rate),
             f.clues_handed_over,
             f.clues_disposed,
+            f.rules,
+            f.accountable,
+            funds_text(f.funds),
+            f.recurring,
             evaluation,
         ]
 
     def sections(self) -> list[tuple[str, tuple[str, ...], list[list[Any]]]]:
         """Every table of the report: (title, column titles, rows)."""
         found = [("巡视工作统计", self.columns(), self.main_rows())]
-        for part in (self.by_category, self.by_disposition, self.by_grade):
+        for part in (self.by_category, self.by_tag, self.by_disposition, self.by_grade):
             if part.rows:
                 columns, rows = part.table()
                 found.append((part.title, columns, rows))
@@ -210,6 +231,7 @@ class RoundStatistics:
             "grades": list(self.grades),
             "rows": [self._row_json(row) for row in self.rows],
             "by_category": self.by_category.to_json(),
+            "by_tag": self.by_tag.to_json(),
             "by_disposition": self.by_disposition.to_json(),
             "by_grade": self.by_grade.to_json(),
         }
@@ -234,6 +256,10 @@ class RoundStatistics:
             "completion_rate": (None if f.completion_rate is None else round(f.completion_rate, 4)),
             "clues_handed_over": f.clues_handed_over,
             "clues_disposed": f.clues_disposed,
+            "rules": f.rules,
+            "accountable": f.accountable,
+            "funds": funds_text(f.funds),
+            "recurring": f.recurring,
             "grades": dict(zip(self.grades, f.grades, strict=True)),
             "evaluation": row.evaluation or None,
         }
@@ -271,6 +297,7 @@ class StatisticsQueries:
             grades = self._grades(conn, views)
             workload = self._counted(conn, views, counted)
             categories = _category_order(conn)
+            tag_order = _tag_order(conn)
         columns = tuple(f"{title}（{unit}）" for title, unit in workload)
         by_unit: dict[int, list[ItemView]] = {}
         case_of = {(v.key.round, v.key.unit): v.id for v in views}
@@ -309,6 +336,7 @@ class StatisticsQueries:
             total = total + subtotal
         rows.append(StatisticsRow("total", "", "", "", "", total))
         group_of = {v.id: v.group for v in views}
+        item_group = {i.id: group_of[case_of[(i.key.round, i.key.unit)]] for i in items}
         return RoundStatistics(
             round=info,
             as_of=self.ctx.today(),
@@ -320,8 +348,20 @@ class StatisticsQueries:
                 ("一级类别", "二级类别"),
                 groups,
                 ((i.category_l1, i.category_l2) for i in items),
-                (group_of[case_of[(i.key.round, i.key.unit)]] for i in items),
+                (item_group[i.id] for i in items),
                 categories,
+            ),
+            by_tag=_breakdown(
+                "问题业务领域统计",
+                ("业务领域",),
+                groups,
+                ((tag,) for i in items for tag in i.domain_tags),
+                (
+                    group_of[case_of[(i.key.round, i.key.unit)]]
+                    for i in items
+                    for _ in i.domain_tags
+                ),
+                [(t,) for t in tag_order],
             ),
             by_disposition=_breakdown(
                 "问题线索处置统计",
@@ -403,6 +443,10 @@ def _figures(
         clues_handed_over=sum(bool(c.receiver) for c in clues),
         clues_disposed=sum(bool(c.disposition) for c in clues),
         grades=tuple(int(g == grade) for g in grades),
+        rules=sum(len(i.outcome.rules) for i in items),
+        accountable=sum(i.outcome.accountable for i in items),
+        funds=sum(i.outcome.funds for i in items),
+        recurring=sum(i.recurs_from is not None for i in items),
     )
 
 
@@ -451,3 +495,9 @@ def _category_order(conn: Connection) -> list[tuple[str, ...]]:
     c = q.categories
     rows = conn.execute(select(c.c.level1, c.c.level2).order_by(c.c.position, c.c.id))
     return [(row.level1, row.level2) for row in rows]
+
+
+def _tag_order(conn: Connection) -> list[str]:
+    """The office's tag list (业务领域), in its order."""
+    t = q.tags
+    return list(conn.execute(select(t.c.name).order_by(t.c.position, t.c.id)).scalars())
