@@ -200,6 +200,20 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     ) == (ledger)
 
 
+def test_the_demo_tells_the_same_story_on_postgresql(
+    cli: Cli, tmp_path: Path, pg_schema_url: str
+) -> None:
+    # The same seed on the other backend: the same report, statistics and thematic reports,
+    # and its audit verifies (the demo's last line).
+    on_sqlite = cli.run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--seed", "7")
+    on_postgres = cli.run("demo", "--db", pg_schema_url, "--seed", "7")
+    assert on_postgres.stderr == ""
+    assert on_postgres.stdout.splitlines()[1:] == on_sqlite.stdout.splitlines()[1:]
+    assert re.fullmatch(
+        r"audit verify: OK, \d+ chains, \d+ events", on_postgres.stdout.splitlines()[-1]
+    )
+
+
 # -- failures nobody planned for -------------------------------------------------------------------
 
 
