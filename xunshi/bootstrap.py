@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from xunshi.services.rounds import RoundService
     from xunshi.services.schema import SchemaService
     from xunshi.services.themes import ThemeService
+    from xunshi.services.users import UserService
     from xunshi.workflow.escalation import Sweeper
     from xunshi.workflow.notify import Deliverer
 
@@ -164,6 +165,14 @@ class Services:
         from xunshi.services.themes import ThemeService
 
         return ThemeService(self._app.db, self._app.clock, self.items)
+
+    @cached_property
+    def users(self) -> UserService:
+        """People of the web desk: users, API tokens, sign-ins."""
+        # Imported on first use: a command loads only the parts it needs.
+        from xunshi.services.users import UserService
+
+        return UserService(self._app.db, self._app.clock, self._app.settings.tz)
 
     @cached_property
     def clues(self) -> ClueService:

@@ -125,14 +125,25 @@ class Cli:
         """The `--db` URL (also how messages name the database)."""
         return f"sqlite:///{self.path}"
 
-    def invoke(self, args: Sequence[str], env: Mapping[str, str | None] | None = None) -> Result:
-        """Run `xunshi ARGS` exactly as given (no `--db` added)."""
+    def invoke(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str | None] | None = None,
+        input: str | None = None,
+    ) -> Result:
+        """Run `xunshi ARGS` exactly as given (no `--db` added), `input` on stdin."""
         runner = CliRunner(env={**ENV, **(env or {})})
-        return runner.invoke(cli, list(args), prog_name="xunshi")
+        return runner.invoke(cli, list(args), prog_name="xunshi", input=input)
 
-    def run(self, *args: str, code: int = 0, env: Mapping[str, str | None] | None = None) -> Result:
+    def run(
+        self,
+        *args: str,
+        code: int = 0,
+        env: Mapping[str, str | None] | None = None,
+        input: str | None = None,
+    ) -> Result:
         """Run `xunshi --db URL ARGS`, asserting the exit code."""
-        return check_exit(self.invoke(["--db", self.url, *args], env), code)
+        return check_exit(self.invoke(["--db", self.url, *args], env, input), code)
 
     def out(self, *args: str, env: Mapping[str, str | None] | None = None) -> str:
         """The stdout of a successful command; nothing may go to stderr."""

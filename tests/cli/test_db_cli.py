@@ -33,6 +33,11 @@ SHOWN = (
     ("0009", "0008", "Extension requests (延期申请) of tasks and the office's decisions."),
     ("0010", "0009", "Outcomes of rectification (整改成果) and problems found again (屡改屡犯)."),
     ("0011", "0010", "Business-domain tags, thematic reports (专题) and computed common problems."),
+    (
+        "0012",
+        "0011",
+        "People of the web desk: users, their API tokens, the cookie key.",
+    ),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)

@@ -339,6 +339,15 @@ ADDED_COLUMNS = [
         ],
     ),
     ("0011", TAG_THEME_TABLES_0011),
+    (
+        "0012",
+        [
+            ("add_table", "web_user"),
+            ("add_table", "api_token"),
+            ("add_index", "ix_api_token_user_id"),
+            ("add_table", "web_secret"),
+        ],
+    ),
 ]
 
 

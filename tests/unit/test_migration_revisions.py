@@ -69,6 +69,11 @@ def test_history_is_a_line_oldest_first() -> None:
             "0010",
             "Business-domain tags, thematic reports (专题) and computed common problems.",
         ),
+        Revision(
+            "0012",
+            "0011",
+            "People of the web desk: users, their API tokens, the cookie key.",
+        ),
     ]
 
 

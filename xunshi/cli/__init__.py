@@ -21,6 +21,7 @@ from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
 from xunshi.cli.setup import db, demo, init
 from xunshi.cli.themes import theme
+from xunshi.cli.users import user
 
 for command in (
     init,
@@ -47,6 +48,7 @@ for command in (
     notify,
     audit_group,
     calendar,
+    user,
     demo,
 ):
     cli.add_command(command)

@@ -20,6 +20,7 @@ from xunshi.read.rounds import RoundQueries
 from xunshi.read.statistics import StatisticsQueries
 from xunshi.read.theme_reports import ThemeReportQueries
 from xunshi.read.themes import ThemeQueries
+from xunshi.read.users import UserQueries
 
 
 class Reader:
@@ -102,3 +103,8 @@ class Reader:
     def catalog(self) -> CatalogQueries:
         """Rounds, groups, units, categories, definitions, the calendar."""
         return CatalogQueries(self.ctx)
+
+    @cached_property
+    def users(self) -> UserQueries:
+        """Users of the web desk."""
+        return UserQueries(self.ctx)

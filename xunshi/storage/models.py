@@ -598,3 +598,40 @@ class ItemRecursRow(SQLModel, table=True):
         )
     )
     earlier_item_id: int = Field(foreign_key="rectification_item.id", index=True)
+
+
+class WebUserRow(SQLModel, table=True):
+    """A person who signs in to the web desk: a name, one role of the definitions, the group
+    or unit their view is scoped to, and the scrypt hash of their password (never the
+    password). `failed_logins` and `locked_until` throttle guessing."""
+
+    __tablename__ = "web_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str = Field(max_length=32)
+    group_id: int | None = Field(default=None, foreign_key="inspection_group.id")
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    password_hash: str
+    disabled: bool = Field(sa_column=Column(Boolean, nullable=False))
+    failed_logins: int = 0
+    locked_until: datetime | None = _utc(nullable=True)
+    created_at: datetime = _utc()
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An API token of a user, for scripts: only its SHA-256 is kept (the token is shown once)."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="web_user.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = _utc()
+
+
+class WebSecretRow(SQLModel, table=True):
+    """The key that signs the desk's session cookies, made once, shared by every process."""
+
+    __tablename__ = "web_secret"
+    id: int | None = Field(default=None, primary_key=True)
+    secret: str = Field(max_length=128)
+    created_at: datetime = _utc()

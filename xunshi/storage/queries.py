@@ -307,3 +307,9 @@ theme_tags = tables.theme_tag
 theme_categories = tables.theme_category
 theme_items = tables.theme_item
 theme_measures = tables.theme_measure
+
+# -- people of the web desk -----------------------------------------------------------
+
+web_users = tables.web_user
+api_tokens = tables.api_token
+web_secrets = tables.web_secret

@@ -147,6 +147,15 @@ unit = Table(
 )
 
 
+web_secret = Table(
+    "web_secret",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
 escalation = Table(
     "escalation",
     metadata,
@@ -373,6 +382,32 @@ theme_tag = Table(
         autoincrement=False,
         nullable=False,
     ),
+)
+
+
+web_user = Table(
+    "web_user",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("name", String(), unique=True, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("group_id", Integer(), ForeignKey("inspection_group.id"), nullable=True),
+    Column("unit_id", Integer(), ForeignKey("unit.id"), nullable=True),
+    Column("password_hash", String(), nullable=False),
+    Column("disabled", Boolean(), nullable=False),
+    Column("failed_logins", Integer(), nullable=False),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("user_id", Integer(), ForeignKey("web_user.id"), index=True, nullable=False),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 
