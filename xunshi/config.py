@@ -46,6 +46,8 @@ ENVIRONMENT: dict[str, str] = {
     "XUNSHI_WEBHOOK_BACKOFF": "seconds before the first retry, doubling after (default 30)",
     "XUNSHI_WEBHOOK_TIMEOUT": "seconds to wait for a webhook, robot or SMTP server (default 10)",
     "XUNSHI_LEASE": "seconds a sweeper may hold a claimed timer (default 60)",
+    "XUNSHI_SECRET_KEY": "key signing the web desk's session cookies (at least 32 characters; "
+    "default: one made once and kept in the database)",
     "XUNSHI_COMMON_PROBLEM_UNITS": "an item is a common problem (共性问题) when its category and "
     "one of its tags occur in at least this many units of its round (default 3)",
 }
@@ -103,6 +105,7 @@ class Settings:
     smtp: Smtp | None = None
     routes: Routes | None = None
     desk_url: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     extra: Mapping[str, str] = field(default_factory=dict)
     # False only for a throwaway database (the demo's): SQLite commits without waiting for
     # the disk. Never read from the environment.
@@ -166,6 +169,7 @@ class Settings:
             smtp=_smtp(env),
             routes=load_routes(env["XUNSHI_ROUTES"]) if env.get("XUNSHI_ROUTES") else None,
             desk_url=_desk_url(env.get("XUNSHI_DESK_URL") or None),
+            secret_key=_secret_key(env.get("XUNSHI_SECRET_KEY") or None),
             extra={k: v for k, v in env.items() if k.startswith("XUNSHI_")},
         )
         _check_routing(settings)
@@ -191,6 +195,16 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if not math.isfinite(value) or value <= 0 or value > MAX_SETTING:
         raise BadInput(f"{name} must be a positive number of at most {MAX_SETTING:.0f}, not {raw}")
     return value
+
+
+MIN_SECRET_KEY = 32
+
+
+def _secret_key(raw: str | None) -> str | None:
+    """The cookie-signing key as given, once it is long enough to be one."""
+    if raw is not None and len(raw.strip()) < MIN_SECRET_KEY:
+        raise BadInput(f"XUNSHI_SECRET_KEY must have at least {MIN_SECRET_KEY} characters")
+    return raw
 
 
 def _webhook_url(raw: str | None) -> str | None:

@@ -19,6 +19,7 @@ from xunshi.cli.notify import notify
 from xunshi.cli.reports import ledger, report
 from xunshi.cli.root import cli, main
 from xunshi.cli.rounds import group, plan, round_, unit
+from xunshi.cli.serve import serve
 from xunshi.cli.setup import db, demo, init
 from xunshi.cli.themes import theme
 from xunshi.cli.users import user
@@ -49,6 +50,7 @@ for command in (
     audit_group,
     calendar,
     user,
+    serve,
     demo,
 ):
     cli.add_command(command)

@@ -1,0 +1,161 @@
+"""The round's timeline picture: one bar per case per stage, with the due date of each case's
+current stage marked, drawn as SVG on the server from the cases' histories.
+
+Pure: given the cases' stage spans and today, it returns the SVG text, every name escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+LABEL_WIDTH = 170
+CHART_WIDTH = 760
+ROW = 24
+BAR = 14
+TOP = 34
+# Colours of the stages, in the order they first appear (a print-friendly palette).
+PALETTE = (
+    "#4e79a7",
+    "#59a14f",
+    "#9c755f",
+    "#f28e2b",
+    "#76b7b2",
+    "#b07aa1",
+    "#edc948",
+    "#ff9da7",
+    "#86bcb6",
+    "#8cd17d",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One stage of a case: entered at `start`, left at `end` (None: still in it)."""
+
+    stage: str  # its title
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    """One case's row: its label, its stages, the due date of its current stage."""
+
+    label: str
+    href: str
+    spans: tuple[Span, ...]
+    due_on: date | None
+    overdue: bool
+
+
+def spans_from(
+    events: Sequence[tuple[datetime, str | None]], titles: dict[str, str]
+) -> tuple[Span, ...]:
+    """Stage spans from a history's (occurred at, state entered) pairs, oldest first."""
+    entered = [(at, titles.get(state, state)) for at, state in events if state is not None]
+    return tuple(
+        Span(title, at, entered[n + 1][0] if n + 1 < len(entered) else None)
+        for n, (at, title) in enumerate(entered)
+    )
+
+
+def draw(lines: Sequence[CaseLine], now: datetime, tz: ZoneInfo) -> str:
+    """The SVG of the round's timeline (empty text when there is no case)."""
+    if not lines:
+        return ""
+    starts = [s.start for line in lines for s in line.spans]
+    first = min(starts).astimezone(tz).date()
+    last = max(
+        [now.astimezone(tz).date()] + [line.due_on for line in lines if line.due_on is not None]
+    )
+    days = max((last - first).days + 1, 1)
+
+    def x(day: date) -> float:
+        return LABEL_WIDTH + CHART_WIDTH * (day - first).days / days
+
+    def x_at(instant: datetime) -> float:
+        local = instant.astimezone(tz)
+        fraction = (local.hour * 60 + local.minute) / (24 * 60)
+        return x(local.date()) + CHART_WIDTH * fraction / days
+
+    colours: dict[str, str] = {}
+    for line in lines:
+        for span in line.spans:
+            colours.setdefault(span.stage, PALETTE[len(colours) % len(PALETTE)])
+    height = TOP + ROW * len(lines) + 40 + 18 * ((len(colours) + 4) // 5)
+    width = LABEL_WIDTH + CHART_WIDTH + 20
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        "<title>时间轴：各单位各阶段用时与办理时限</title>",
+    ]
+    parts += _axis(first, last, days, x, len(lines))
+    today_x = x_at(now)
+    for n, line in enumerate(lines):
+        y = TOP + ROW * n
+        parts.append(
+            f'<a href="{escape(line.href)}"><text x="4" y="{y + BAR - 2}" class="label">'
+            f"{escape(line.label)}</text></a>"
+        )
+        for span in line.spans:
+            left = x_at(span.start)
+            right = today_x if span.end is None else x_at(span.end)
+            current = span.end is None
+            css = "bar current overdue" if current and line.overdue else "bar"
+            parts.append(
+                f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 2):.1f}" '
+                f'height="{BAR}" fill="{colours[span.stage]}" class="{css}">'
+                f"<title>{escape(_span_title(line.label, span, tz))}</title></rect>"
+            )
+        if line.due_on is not None:
+            due_x = x(line.due_on + timedelta(days=1))  # due by the end of that day
+            mark = "due overdue" if line.overdue else "due"
+            parts.append(
+                f'<path d="M{due_x:.1f} {y - 3} l4 -5 h-8 z M{due_x:.1f} {y - 3} v{BAR + 6}" '
+                f'class="{mark}"><title>{escape(line.label)} 办理时限 '
+                f"{line.due_on.isoformat()}</title></path>"
+            )
+    bottom = TOP + ROW * len(lines)
+    parts.append(
+        f'<line x1="{today_x:.1f}" y1="{TOP - 10}" x2="{today_x:.1f}" y2="{bottom}" class="today"/>'
+    )
+    parts += _legend(colours, bottom + 24)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _span_title(label: str, span: Span, tz: ZoneInfo) -> str:
+    start = span.start.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    end = "至今" if span.end is None else span.end.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return f"{label} {span.stage}：{start} — {end}"
+
+
+def _axis(first: date, last: date, days: int, x: Callable[[date], float], rows: int) -> list[str]:
+    step = max(1, days // 10)
+    bottom = TOP + ROW * rows
+    parts = []
+    day = first
+    while day <= last:
+        at = x(day)
+        parts.append(
+            f'<line x1="{at:.1f}" y1="{TOP - 6}" x2="{at:.1f}" y2="{bottom}" class="grid"/>'
+            f'<text x="{at:.1f}" y="{TOP - 12}" class="tick">{day:%m-%d}</text>'
+        )
+        day += timedelta(days=step)
+    return parts
+
+
+def _legend(colours: dict[str, str], y: int) -> list[str]:
+    parts = []
+    for n, (stage, colour) in enumerate(colours.items()):
+        left = LABEL_WIDTH + 150 * (n % 5)
+        top = y + 18 * (n // 5)
+        parts.append(
+            f'<rect x="{left}" y="{top - 10}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{left + 16}" y="{top}" class="legend">{escape(stage)}</text>'
+        )
+    return parts
