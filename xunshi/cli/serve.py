@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from xunshi.cli.root import State, pass_state
+from xunshi.cli.root import State, XunshiCommand, pass_state
 
 
-@click.command("serve")
+@click.command("serve", cls=XunshiCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_state
