@@ -200,6 +200,7 @@ def _lines(desk: Desk, cases: list[CaseView]) -> list[timeline.CaseLine]:
                 spans=timeline.spans_from(entered, history.state_titles),
                 due_on=None if view.final else view.due_on,
                 overdue=view.overdue,
+                final=view.final,
             )
         )
     return lines

@@ -29,6 +29,12 @@ PALETTE = (
     "#ff9da7",
     "#86bcb6",
     "#8cd17d",
+    "#e15759",
+    "#499894",
+    "#d37295",
+    "#b6992d",
+    "#79706e",
+    "#d4a6c8",
 )
 
 
@@ -50,6 +56,7 @@ class CaseLine:
     spans: tuple[Span, ...]
     due_on: date | None
     overdue: bool
+    final: bool = False  # in its final stage: the last bar is a mark, not a span to today
 
 
 def spans_from(
@@ -103,7 +110,7 @@ def draw(lines: Sequence[CaseLine], now: datetime, tz: ZoneInfo) -> str:
         )
         for span in line.spans:
             left = x_at(span.start)
-            right = today_x if span.end is None else x_at(span.end)
+            right = x_at(span.end) if span.end is not None else (left if line.final else today_x)
             current = span.end is None
             css = "bar current overdue" if current and line.overdue else "bar"
             parts.append(
