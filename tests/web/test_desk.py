@@ -276,9 +276,10 @@ def test_the_case_page_shows_stages_due_date_milestones_history_and_actions(desk
     assert f'办理时限 <strong class="cell green">{view.due_on}</strong>' in html
     assert "听取有关部门情况通报（必需）：2024-09-02 09:00 已记录" in html
     assert "巡前培训（必需）：未记录" in html
-    assert "记录节点：巡前培训" in html and "办理：move_in" in html
+    assert "记录节点：巡前培训" in html and "办理：进驻（召开动员会）" in html
     for event in history.events:
         assert f'title="{event.hash}"' in html
+    assert "<td>记录节点：听取有关部门情况通报</td>" in html
     assert "王组长" in html
 
 

@@ -45,6 +45,26 @@ ROLE_TITLES = {
     "organization_dept": "组织部",
     "functional_dept": "职能部门",
 }
+# What each kind of event is called in a case's history.
+EVENT_TITLES = {
+    "started": "开始",
+    "transition": "流转",
+    "milestone": "记录节点",
+    "suspended": "暂停",
+    "resumed": "恢复",
+    "note": "备注",
+    "voided": "撤销",
+    "evaluated": "整改评估",
+    "deadline": "时限调整",
+    "escalation": "预警督办",
+    "migrated": "升级定义",
+    "unit_renamed": "单位更名",
+    "leader_changed": "更换组长",
+    "task": "整改任务",
+    "facts": "事实更新",
+    "link": "关联",
+    "outcome": "整改成果",
+}
 # A stage due within this many days is shown yellow (黄), past its date red (红).
 DUE_SOON_DAYS = 3
 FormText = Annotated[str, Form()]
@@ -247,6 +267,10 @@ def _case(
         [(e.occurred_at, e.to_state) for e in events], history.state_titles
     )
     acting = may_act(viewer) and moment is None and view.voided is None
+    definition = services.read.catalog.definition(view.definition, view.definition_version)
+    steps = definition.definition
+    trigger_titles = {t.trigger: t.title or t.trigger for t in steps.transitions}
+    milestone_titles = {m.name: m.title for st in steps.states for m in st.milestones}
     return desk.render(
         "case.html",
         session,
@@ -257,6 +281,9 @@ def _case(
         stages=stages,
         events=events,
         titles=history.state_titles,
+        event_titles=EVENT_TITLES,
+        trigger_titles=trigger_titles,
+        milestone_titles=milestone_titles,
         tz=tz,
         as_of=moment,
         acting=acting,
