@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD, ROUND, SCRIPT, USERS, Desk, csrf_of, sign_in
 from fastapi.testclient import TestClient
 
+from xunshi.config import Settings
+from xunshi.errors import BadInput
 from xunshi.services.users import LOCK_AFTER
+from xunshi.web.app import create_app
 from xunshi.web.sessions import COOKIE
 
 CASE_U01 = f"/cases/{ROUND}/U01"
@@ -318,3 +322,32 @@ def test_the_round_overview_has_its_matrix_counts_and_timeline(desk: Desk) -> No
 def test_the_stylesheet_ships_in_the_package(desk: Desk) -> None:
     response = desk.client().get("/static/desk.css")
     assert response.status_code == 200 and "@media print" in response.text
+
+
+# -- the cookie key ---------------------------------------------------------------------------
+
+
+def test_processes_on_one_database_share_the_cookie_key(desk: Desk) -> None:
+    client = desk.signed_in("李明")
+    other = desk.client()  # a second application, as a second `serve` process would be
+    other.cookies.set(COOKIE, client.cookies[COOKIE])
+    assert other.get("/rounds").status_code == 200
+
+
+def test_a_cookie_signed_with_another_key_is_nobody(desk: Desk) -> None:
+    client = desk.signed_in("李明")
+    keyed = TestClient(
+        create_app(replace(desk.settings, secret_key="k" * 40), clock=desk.clock, failure_delay=0),
+        follow_redirects=False,
+    )
+    keyed.cookies.set(COOKIE, client.cookies[COOKIE])
+    assert keyed.get("/rounds").headers["location"] == "/signin"
+
+
+@pytest.mark.parametrize(("key", "accepted"), [("short", False), ("k" * 32, True)])
+def test_the_secret_key_setting_must_be_long_enough(key: str, accepted: bool) -> None:
+    if accepted:
+        assert Settings.from_env({"XUNSHI_SECRET_KEY": key}).secret_key == key
+    else:
+        with pytest.raises(BadInput, match="XUNSHI_SECRET_KEY must have at least 32 characters"):
+            Settings.from_env({"XUNSHI_SECRET_KEY": key})
