@@ -65,6 +65,27 @@ def test_a_wrong_password_or_name_is_refused_alike(desk: Desk) -> None:
         assert client.get("/rounds").status_code == 303
 
 
+def test_a_name_no_user_could_have_is_a_wrong_name(desk: Desk) -> None:
+    for name in ("", "a\x00b", "x" * 300):
+        response = sign_in(desk.client(), name, PASSWORD)
+        assert response.status_code == 401 and "用户名或密码错误。" in response.text
+
+
+@pytest.mark.parametrize(
+    "page", ["/cases/a%20b/U01", "/cases/2024-R1/U%00", "/rounds/%20", "/cases/2024-R1/U01/x"]
+)
+def test_an_address_that_names_nothing_is_not_found(desk: Desk, page: str) -> None:
+    response = desk.signed_in("李明").get(page)
+    assert response.status_code == 404 and "找不到这个页面" in response.text
+    api = desk.client().get("/api/v1" + page, headers=bearer_of(desk, "李明"))
+    assert api.status_code == 404
+
+
+def bearer_of(desk: Desk, name: str) -> dict[str, str]:
+    """The Authorization header of a new API token of `name`."""
+    return {"Authorization": f"Bearer {desk.app.services.users.new_token(name).token}"}
+
+
 def test_five_failures_lock_the_name_for_fifteen_minutes(desk: Desk) -> None:
     client = desk.client()
     for _ in range(LOCK_AFTER):

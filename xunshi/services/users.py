@@ -195,6 +195,11 @@ class UserService:
         """The user whose name and password these are; a failure is counted, and the
         fifth in a row locks the name for 15 minutes."""
         now = self.clock.now()
+        try:
+            name = check_name("user name", name)
+        except BadInput:
+            password_matches(password, _DUMMY_HASH)  # as slow as a real check
+            raise Refused(WRONG) from None
 
         def work(conn: Connection) -> UserView | str:
             u = q.web_users

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from xunshi.bootstrap import services
 from xunshi.config import Settings
-from xunshi.errors import NotFound
+from xunshi.errors import BadInput, NotFound
 from xunshi.web.api import router as api_router
 from xunshi.web.desk import Desk, SignInNeeded, desk_of
 from xunshi.web.pages import router as pages_router
@@ -58,6 +58,8 @@ def create_app(
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(NotFound, _not_found)
+    # A key that cannot name anything (`/cases/a b/U01`) names nothing: not found.
+    app.add_exception_handler(BadInput, _not_found)
     app.router.on_shutdown.append(found.close)
     return app
 
