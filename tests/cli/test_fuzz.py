@@ -29,6 +29,7 @@ from pathlib import Path
 
 import click
 import pytest
+import uvicorn
 from cli_harness import ENV, Cli, _describe
 from click.testing import CliRunner, Result
 from fuzz_world import (
@@ -400,8 +401,10 @@ class StopAtOnce(threading.Event):
 @pytest.fixture
 def sandbox(tmp_path: Path, fuzz_template: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """The test's folder as the current one; `scheduler run` stopped as soon as it runs,
-    without touching the test process's signal handlers."""
+    without touching the test process's signal handlers; `serve` builds its application and
+    returns instead of serving until stopped."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **_options: None)
     monkeypatch.setattr(stopping, "stop_event", StopAtOnce)
     monkeypatch.setattr(scheduler, "_install_signal_handlers", lambda _stop: None)
     return Sandbox(tmp_path, fuzz_template)

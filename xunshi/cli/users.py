@@ -9,6 +9,7 @@ import click
 from xunshi.cli import render
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import table
+from xunshi.errors import BadInput
 from xunshi.read.users import UserView
 from xunshi.services.users import ROLES
 
@@ -27,9 +28,12 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         text = sys.stdin.readline()
         return text.removesuffix("\n").removesuffix("\r")
-    entered: str = click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True, default="", show_default=False
-    )
+    try:
+        entered: str = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True, default="", show_default=False
+        )
+    except click.Abort:
+        raise BadInput("no password was typed: type it twice, or give --password-stdin") from None
     return entered
 
 
