@@ -4,7 +4,7 @@ and its OpenAPI document; a few of the desk's flows on both backends."""
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, ROUND, USERS, Desk, csrf_of, sign_in
+from desk_harness import PASSWORD, ROUND, USERS, Desk, csrf_of, sign_in
 from fastapi.testclient import TestClient
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, ROUND, SCRIPT, USERS, Desk, csrf_of, sign_in
+from desk_harness import PASSWORD, ROUND, SCRIPT, USERS, Desk, csrf_of, sign_in
 from fastapi.testclient import TestClient
 
 from xunshi.config import Settings
