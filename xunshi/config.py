@@ -93,20 +93,22 @@ class Settings:
     actor: str = "system"
     debug: bool = False
     notify_file: str | None = None
-    webhook_url: str | None = None
+    # Secrets never show in a repr (a traceback, a debug print): webhook URLs carry tokens,
+    # robots their keys, SMTP its password, `extra` every XUNSHI_* variable.
+    webhook_url: str | None = field(default=None, repr=False)
     webhook_attempts: int = 6
     webhook_backoff: float = 30.0
     webhook_timeout: float = 10.0
     lease_seconds: float = 60.0
     common_problem_units: int = 3
-    wecom: Robot | None = None
-    dingtalk: Robot | None = None
-    feishu: Robot | None = None
-    smtp: Smtp | None = None
+    wecom: Robot | None = field(default=None, repr=False)
+    dingtalk: Robot | None = field(default=None, repr=False)
+    feishu: Robot | None = field(default=None, repr=False)
+    smtp: Smtp | None = field(default=None, repr=False)
     routes: Routes | None = None
     desk_url: str | None = None
     secret_key: str | None = field(default=None, repr=False)
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
     # False only for a throwaway database (the demo's): SQLite commits without waiting for
     # the disk. Never read from the environment.
     durable: bool = True

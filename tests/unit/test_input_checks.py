@@ -185,3 +185,15 @@ def test_shown_is_short_whatever_the_value() -> None:
     assert len(shown(huge)) <= 60
     assert shown("长" * 100).endswith("…")
     assert shown("ok") == "'ok'"
+
+
+def test_settings_never_show_their_secrets_in_a_repr() -> None:
+    # A traceback or a debug print of the settings must not leak a webhook token, a robot's
+    # or SMTP secret, the cookie key or any XUNSHI_* variable.
+    settings = Settings(
+        webhook_url="https://hooks.example/notify?token=SECRET-1",
+        secret_key="SECRET-2" * 4,
+        extra={"XUNSHI_SMTP_PASSWORD": "SECRET-3"},
+    )
+    assert "SECRET" not in repr(settings)
+    assert "db_url='sqlite:///xunshi.db'" in repr(settings)
