@@ -121,3 +121,16 @@ def check_number(
     if not minimum <= value <= maximum:
         raise BadInput(f"{kind} {raw} is out of range ({minimum} to {maximum})")
     return value
+
+
+# What people call each role (the desk and the demo show these).
+ROLE_TITLES = {
+    "office": "巡视办",
+    "leading_group": "巡视工作领导小组",
+    "group_leader": "巡视组组长",
+    "party_secretary": "被巡视党组织书记",
+    "unit_liaison": "被巡视单位联络员",
+    "discipline_group": "纪检监察组",
+    "organization_dept": "组织部",
+    "functional_dept": "职能部门",
+}

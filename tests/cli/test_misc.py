@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from cli_harness import BUILTIN, KEY, ROUND, SAMPLE_PLAN, Cli, check_exit
 
+from xunshi.bootstrap import services
+from xunshi.config import Settings
+from xunshi.services.users import ROLES as DESK_ROLES
+
 # -- calendar --------------------------------------------------------------------------------------
 
 
@@ -155,7 +159,18 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     assert re.search(r"待决定 proposals: [1-9]", result.stdout)
     assert "专题汇总 thematic view (problems by category across units):" in lines
     assert "集团党组2025年第一轮巡视 (2025-R1) 巡视工作统计 as of 2026-03-31" in lines
-    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[-1])
+    invitation = lines.index("在网页工作台查看 Open the demo round in the web desk:")
+    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", lines[invitation - 2])
+    assert lines[invitation + 1] == f"  xunshi serve --db {url}"
+    # A desk user per role, their passwords printed; each of them can sign in.
+    printed = [line.split() for line in lines[invitation + 5 :]]
+    assert sorted(row[2] for row in printed) == sorted(DESK_ROLES)
+    desk = services(Settings(db_url=url))
+    try:
+        for name, password, role, *_scope in printed:
+            assert desk.users.sign_in(name, password).role == role
+    finally:
+        desk.close()
 
     db = Cli(tmp_path / "demo.db")
     # Two batches of 18 units, eight groups.
@@ -193,7 +208,14 @@ def test_demo(cli: Cli, tmp_path: Path) -> None:
     # The same seed, the same story: the report and the ledger are the same.
     other = f"sqlite:///{tmp_path / 'again.db'}"
     again = cli.run("demo", "--db", other)
-    assert again.stdout.splitlines()[1:] == lines[1:]
+    told = again.stdout.splitlines()
+    assert (
+        told[1:]
+        == [
+            f"  xunshi serve --db {other}" if n == invitation + 1 else line
+            for n, line in enumerate(lines)
+        ][1:]
+    )
     ledger = db.out("ledger", "export", "--round", "2025-R1", "--out", "-")
     assert Cli(tmp_path / "again.db").out(
         "ledger", "export", "--round", "2025-R1", "--out", "-"
@@ -208,10 +230,12 @@ def test_the_demo_tells_the_same_story_on_postgresql(
     on_sqlite = cli.run("demo", "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--seed", "7")
     on_postgres = cli.run("demo", "--db", pg_schema_url, "--seed", "7")
     assert on_postgres.stderr == ""
-    assert on_postgres.stdout.splitlines()[1:] == on_sqlite.stdout.splitlines()[1:]
-    assert re.fullmatch(
-        r"audit verify: OK, \d+ chains, \d+ events", on_postgres.stdout.splitlines()[-1]
-    )
+    shown, expected = on_postgres.stdout.splitlines(), on_sqlite.stdout.splitlines()
+    serve_line = expected.index(f"  xunshi serve --db sqlite:///{tmp_path / 'demo.db'}")
+    assert shown[1:serve_line] == expected[1:serve_line]
+    assert shown[serve_line] == f"  xunshi serve --db {pg_schema_url}"
+    assert shown[serve_line + 1 :] == expected[serve_line + 1 :]
+    assert re.fullmatch(r"audit verify: OK, \d+ chains, \d+ events", shown[serve_line - 3])
 
 
 # -- failures nobody planned for -------------------------------------------------------------------

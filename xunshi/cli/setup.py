@@ -7,7 +7,8 @@ import click
 from xunshi.cli import render
 from xunshi.cli.options import actor_option
 from xunshi.cli.root import Failed, State, XunshiCommand, XunshiGroup, pass_state
-from xunshi.display import plural
+from xunshi.display import plural, table
+from xunshi.texts import ROLE_TITLES
 
 
 @click.command(cls=XunshiCommand)
@@ -47,7 +48,7 @@ def demo(state: State, seed: int) -> None:
 
     `--db URL` (before or after `demo`) chooses where; by default a fresh xunshi-demo.db.
     """
-    from xunshi.demo import ROUND, run_demo  # the simulation: this command only
+    from xunshi.demo import DEMO_DB, ROUND, run_demo  # the simulation: this command only
 
     # XUNSHI_DB does not choose the demo's database, so that the demo never writes into
     # the database people work in; only --db given on the command line does.
@@ -74,8 +75,30 @@ def demo(state: State, seed: int) -> None:
                 click.echo(f"audit verify: {problem}", err=True)
             raise Failed(f"audit verify failed with {plural(len(report.problems), 'problem')}")
         click.echo(f"audit verify: OK, {report.chains} chains, {report.events} events")
+        click.echo("")
+        click.echo(_desk_invitation(state.db_option or DEMO_DB, ROUND))
     finally:
         services.close()
+
+
+def _desk_invitation(db_url: str, round_code: str) -> str:
+    """How to open the demo round in the web desk, and the demo's users per role."""
+    from xunshi.demo.scenario import DESK_USERS
+
+    rows = [
+        (p.name, p.password, p.role, f"{ROLE_TITLES[p.role]} {p.group or p.unit or ''}".strip())
+        for p in DESK_USERS
+    ]
+    return "\n".join(
+        (
+            "在网页工作台查看 Open the demo round in the web desk:",
+            f"  xunshi serve --db {db_url}",
+            f"  then http://127.0.0.1:8000/rounds/{round_code} and sign in as one of these demo"
+            " users (their passwords are for the demo only):",
+            "",
+            table(("name", "password", "role", ""), rows),
+        )
+    )
 
 
 @click.group(cls=XunshiGroup)

@@ -203,6 +203,10 @@ class Simulation:
         self.cases.clear()
         self.main_round()
         self.play(s.ROUND_START, s.DEMO_END, weekly=True)
+        for person in s.DESK_USERS:
+            self.app.users.add(
+                person.name, person.role, person.password, group=person.group, unit=person.unit
+            )
 
     def play(self, start: date, end: date, *, weekly: bool) -> None:
         """Every day from `start` to `end`: the morning sweep, then the day's actions."""

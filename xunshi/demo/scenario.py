@@ -58,6 +58,31 @@ GROUPS = {
     "G8": "第八巡视组组长 王某",
 }
 
+
+@dataclass(frozen=True, slots=True)
+class DeskUser:
+    """A person of the demo who signs in to the web desk, their role and scope."""
+
+    name: str
+    role: str
+    password: str  # printed by `xunshi demo`: for the demo only
+    group: str | None = None  # ROUND/G for a group leader
+    unit: str | None = None  # the unit of a liaison or party secretary
+
+
+# One desk user per role. The group leader leads G1, the liaison and the party secretary act
+# for U01 (inspected by G1), so that the three see the same case from their sides.
+DESK_USERS = (
+    DeskUser("林静", "office", "demo-office-2025"),
+    DeskUser("陈立", "leading_group", "demo-leading-2025"),
+    DeskUser("赵组长", "group_leader", "demo-leader-2025", group=f"{ROUND}/G1"),
+    DeskUser("星河联络员", "unit_liaison", "demo-liaison-2025", unit="U01"),
+    DeskUser("星河书记", "party_secretary", "demo-secretary-2025", unit="U01"),
+    DeskUser("吴涛", "discipline_group", "demo-discipline-2025"),
+    DeskUser("郑岚", "organization_dept", "demo-organization-2025"),
+    DeskUser("周敏", "functional_dept", "demo-department-2025"),
+)
+
 # Unit types: what the bank draws from, and the definition each type is inspected with.
 REFINING = "炼化企业"
 REGIONAL = "区域公司"

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from xunshi.errors import BadInput, Refused, XunshiError
 from xunshi.read.cases import CaseView
 from xunshi.read.users import UserView
+from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_instant
 from xunshi.web import timeline
 from xunshi.web.access import (
@@ -35,16 +36,6 @@ from xunshi.web.sessions import Session, anonymous
 
 router = APIRouter(include_in_schema=False)
 
-ROLE_TITLES = {
-    "office": "巡视办",
-    "leading_group": "巡视工作领导小组",
-    "group_leader": "巡视组组长",
-    "party_secretary": "被巡视党组织书记",
-    "unit_liaison": "被巡视单位联络员",
-    "discipline_group": "纪检监察组",
-    "organization_dept": "组织部",
-    "functional_dept": "职能部门",
-}
 # What each kind of event is called in a case's history.
 EVENT_TITLES = {
     "started": "开始",
