@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from xunshi.cli import render
@@ -9,6 +12,9 @@ from xunshi.cli.options import actor_option
 from xunshi.cli.root import Failed, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.display import plural, table
 from xunshi.texts import ROLE_TITLES
+
+if TYPE_CHECKING:
+    from xunshi.demo.scenario import DeskUser
 
 
 @click.command(cls=XunshiCommand)
@@ -48,7 +54,8 @@ def demo(state: State, seed: int) -> None:
 
     `--db URL` (before or after `demo`) chooses where; by default a fresh xunshi-demo.db.
     """
-    from xunshi.demo import DEMO_DB, ROUND, run_demo  # the simulation: this command only
+    # The simulation: this command only.
+    from xunshi.demo import DEMO_DB, DESK_USERS, ROUND, run_demo
 
     # XUNSHI_DB does not choose the demo's database, so that the demo never writes into
     # the database people work in; only --db given on the command line does.
@@ -76,18 +83,16 @@ def demo(state: State, seed: int) -> None:
             raise Failed(f"audit verify failed with {plural(len(report.problems), 'problem')}")
         click.echo(f"audit verify: OK, {report.chains} chains, {report.events} events")
         click.echo("")
-        click.echo(_desk_invitation(state.db_option or DEMO_DB, ROUND))
+        click.echo(_desk_invitation(state.db_option or DEMO_DB, ROUND, DESK_USERS))
     finally:
         services.close()
 
 
-def _desk_invitation(db_url: str, round_code: str) -> str:
+def _desk_invitation(db_url: str, round_code: str, users: Sequence[DeskUser]) -> str:
     """How to open the demo round in the web desk, and the demo's users per role."""
-    from xunshi.demo.scenario import DESK_USERS
-
     rows = [
         (p.name, p.password, p.role, f"{ROLE_TITLES[p.role]} {p.group or p.unit or ''}".strip())
-        for p in DESK_USERS
+        for p in users
     ]
     return "\n".join(
         (

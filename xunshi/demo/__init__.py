@@ -8,6 +8,6 @@ plays it through the services. The CLI then prints the round's report.
 from __future__ import annotations
 
 from xunshi.demo.runner import DEFAULT_SEED, DEMO_DB, run_demo
-from xunshi.demo.scenario import ROUND
+from xunshi.demo.scenario import DESK_USERS, ROUND
 
-__all__ = ["DEFAULT_SEED", "DEMO_DB", "ROUND", "run_demo"]
+__all__ = ["DEFAULT_SEED", "DEMO_DB", "DESK_USERS", "ROUND", "run_demo"]
