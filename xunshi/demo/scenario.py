@@ -70,14 +70,15 @@ class DeskUser:
     unit: str | None = None  # the unit of a liaison or party secretary
 
 
-# One desk user per role. The group leader leads G1, the liaison and the party secretary act
-# for U01 (inspected by G1), so that the three see the same case from their sides.
+# One desk user per role. The group leader leads G6, the liaison and the party secretary act
+# for U30 (inspected by G6, with tasks still open at the demo's end), so that the three see
+# the same case from their sides.
 DESK_USERS = (
     DeskUser("林静", "office", "demo-office-2025"),
     DeskUser("陈立", "leading_group", "demo-leading-2025"),
-    DeskUser("赵组长", "group_leader", "demo-leader-2025", group=f"{ROUND}/G1"),
-    DeskUser("星河联络员", "unit_liaison", "demo-liaison-2025", unit="U01"),
-    DeskUser("星河书记", "party_secretary", "demo-secretary-2025", unit="U01"),
+    DeskUser("吴组长", "group_leader", "demo-leader-2025", group=f"{ROUND}/G6"),
+    DeskUser("新材料联络员", "unit_liaison", "demo-liaison-2025", unit="U30"),
+    DeskUser("新材料书记", "party_secretary", "demo-secretary-2025", unit="U30"),
     DeskUser("吴涛", "discipline_group", "demo-discipline-2025"),
     DeskUser("郑岚", "organization_dept", "demo-organization-2025"),
     DeskUser("周敏", "functional_dept", "demo-department-2025"),

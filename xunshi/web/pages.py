@@ -273,6 +273,7 @@ def _case(
         events=events,
         titles=history.state_titles,
         event_titles=EVENT_TITLES,
+        role_titles=ROLE_TITLES,
         trigger_titles=trigger_titles,
         milestone_titles=milestone_titles,
         tz=tz,
