@@ -92,6 +92,15 @@ def test_the_openapi_document_describes_the_api_and_no_page(desk: Desk) -> None:
         "/api/v1/rounds/{round_code}/cases",
     ]
     assert desk.client().get("/docs").status_code == 404  # no CDN-backed docs page
+    # Each answer's shape is described, refusals included.
+    case = document["paths"]["/api/v1/cases/{round_code}/{unit_code}"]["get"]["responses"]
+    assert case["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CaseShape"
+    }
+    assert {"401", "404"} <= set(case)
+    shape = document["components"]["schemas"]["CaseShape"]
+    assert shape["additionalProperties"] is False
+    assert {"key", "state", "due_on", "overdue", "milestones", "voided"} <= set(shape["required"])
 
 
 # -- on both backends ----------------------------------------------------------------------
