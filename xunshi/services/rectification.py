@@ -33,6 +33,7 @@ from xunshi.services.commands import (
 )
 from xunshi.services.items_import import plan_items
 from xunshi.services.lifecycle import Lifecycle, change
+from xunshi.services.lists import gone_from, make_list
 from xunshi.services.results import (
     CategoriesLoaded,
     Change,
@@ -99,7 +100,7 @@ class ItemService(Lifecycle):
                     select(c.c.id, c.c.level1, c.c.level2).order_by(c.c.position, c.c.id)
                 )
             }
-            gone = [key for key in current if key not in wanted]
+            gone = gone_from(current, wanted)
             used = {row[0] for row in conn.execute(select(q.items.c.category_id).distinct())}
             still_used = [f"{l1}/{l2}" for l1, l2 in gone if current[(l1, l2)] in used]
             if still_used:
@@ -107,18 +108,10 @@ class ItemService(Lifecycle):
                     f"{source_name}: categories still used by items cannot be removed: "
                     + ", ".join(still_used)
                 )
-            for key in gone:
-                conn.execute(c.delete().where(c.c.id == current[key]))
-            added = 0
-            for position, key in enumerate(wanted):
-                if key in current:
-                    conn.execute(c.update().where(c.c.id == current[key]).values(position=position))
-                else:
-                    conn.execute(
-                        c.insert(), {"level1": key[0], "level2": key[1], "position": position}
-                    )
-                    added += 1
-            return CategoriesLoaded(added, len(wanted) - added, len(gone))
+            counts = make_list(
+                conn, c, current, wanted, lambda key: {"level1": key[0], "level2": key[1]}
+            )
+            return CategoriesLoaded(*counts)
 
         return self.db.run(work, immediate=True)
 

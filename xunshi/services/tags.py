@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from xunshi.display import shown
 from xunshi.errors import BadInput, NotFound, Refused
 from xunshi.read.catalog import Tag
+from xunshi.services.lists import gone_from, make_list
 from xunshi.services.results import TagsLoaded
 from xunshi.storage import queries as q
 from xunshi.texts import check_name
@@ -67,7 +68,7 @@ def load_tags(conn: Connection, wanted: Sequence[str], source: str) -> TagsLoade
         row.name: row.id
         for row in conn.execute(select(t.c.id, t.c.name).order_by(t.c.position, t.c.id))
     }
-    gone = [name for name in current if name not in wanted]
+    gone = gone_from(current, wanted)
     used = {row[0] for row in conn.execute(select(q.item_tags.c.tag_id).distinct())}
     used |= {row[0] for row in conn.execute(select(q.theme_tags.c.tag_id).distinct())}
     still_used = [name for name in gone if current[name] in used]
@@ -76,16 +77,7 @@ def load_tags(conn: Connection, wanted: Sequence[str], source: str) -> TagsLoade
             f"{source}: tags still carried by items or named by themes cannot be removed: "
             + ", ".join(still_used)
         )
-    for name in gone:
-        conn.execute(t.delete().where(t.c.id == current[name]))
-    added = 0
-    for position, name in enumerate(wanted):
-        if name in current:
-            conn.execute(t.update().where(t.c.id == current[name]).values(position=position))
-        else:
-            conn.execute(t.insert(), {"name": name, "position": position})
-            added += 1
-    return TagsLoaded(added, len(wanted) - added, len(gone))
+    return TagsLoaded(*make_list(conn, t, current, wanted, lambda name: {"name": name}))
 
 
 def find_tags(conn: Connection, names: Iterable[str]) -> list[Tag]:
