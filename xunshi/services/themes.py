@@ -162,29 +162,7 @@ class ThemeService:
         at: datetime | None = None,
     ) -> ThemeChanged:
         """Link an item of the round to the theme by hand."""
-        _check_role(role, "link items to")
-        actor = check_actor(actor)
-
-        def work(conn: Connection) -> ThemeChanged:
-            round_row = _round(conn, round_code)
-            theme = _theme(conn, round_row, code)
-            ref = _item_of_round(conn, round_row, item)
-            links = q.theme_items
-            linked = conn.execute(
-                select(links.c.item_id).where(
-                    links.c.theme_id == theme.id, links.c.item_id == ref.id
-                )
-            ).first()
-            if linked is not None:
-                raise Refused(f"{ref.label} is already linked to theme {theme.code}")
-            conn.execute(links.insert(), {"theme_id": theme.id, "item_id": ref.id})
-            summary = f"专题 {theme.code} 纳入问题 {ref.key}"
-            data = {"item": str(ref.key)}
-            return self._record(
-                conn, round_row, theme.code, "linked", summary, data, actor, role, at
-            )
-
-        return self.db.run(work, immediate=True)
+        return self._relink(round_code, code, item, actor, role, at, linking=True)
 
     def unlink(
         self,
@@ -197,28 +175,34 @@ class ThemeService:
         at: datetime | None = None,
     ) -> ThemeChanged:
         """Take back an item linked by hand (one taken in by tag or category stays in)."""
-        _check_role(role, "unlink items from")
+        return self._relink(round_code, code, item, actor, role, at, linking=False)
+
+    def _relink(
+        self,
+        round_code: str,
+        code: str,
+        item: str,
+        actor: str,
+        role: str,
+        at: datetime | None,
+        *,
+        linking: bool,
+    ) -> ThemeChanged:
+        _check_role(role, "link items to" if linking else "unlink items from")
         actor = check_actor(actor)
 
         def work(conn: Connection) -> ThemeChanged:
             round_row = _round(conn, round_code)
             theme = _theme(conn, round_row, code)
             ref = _item_of_round(conn, round_row, item)
-            links = q.theme_items
-            removed = conn.execute(
-                links.delete().where(links.c.theme_id == theme.id, links.c.item_id == ref.id)
-            ).rowcount
-            if not removed:
-                raise Refused(
-                    f"{ref.label} is not linked to theme {theme.code} by hand (theme unlink "
-                    "takes back only what theme link added; one taken in by its tag or "
-                    "category leaves when they change)"
-                )
-            summary = f"专题 {theme.code} 移出问题 {ref.key}"
+            if linking:
+                _add_link(conn, theme, ref)
+            else:
+                _remove_link(conn, theme, ref)
+            summary = f"专题 {theme.code} {'纳入' if linking else '移出'}问题 {ref.key}"
             data = {"item": str(ref.key)}
-            return self._record(
-                conn, round_row, theme.code, "unlinked", summary, data, actor, role, at
-            )
+            kind: Literal["linked", "unlinked"] = "linked" if linking else "unlinked"
+            return self._record(conn, round_row, theme.code, kind, summary, data, actor, role, at)
 
         return self.db.run(work, immediate=True)
 
@@ -358,3 +342,26 @@ def _insert_links(
 ) -> None:
     if ids:
         conn.execute(table.insert(), [{"theme_id": theme_id, column: i} for i in ids])
+
+
+def _add_link(conn: Connection, theme: _Theme, ref: InstanceRef) -> None:
+    links = q.theme_items
+    linked = conn.execute(
+        select(links.c.item_id).where(links.c.theme_id == theme.id, links.c.item_id == ref.id)
+    ).first()
+    if linked is not None:
+        raise Refused(f"{ref.label} is already linked to theme {theme.code}")
+    conn.execute(links.insert(), {"theme_id": theme.id, "item_id": ref.id})
+
+
+def _remove_link(conn: Connection, theme: _Theme, ref: InstanceRef) -> None:
+    links = q.theme_items
+    removed = conn.execute(
+        links.delete().where(links.c.theme_id == theme.id, links.c.item_id == ref.id)
+    ).rowcount
+    if not removed:
+        raise Refused(
+            f"{ref.label} is not linked to theme {theme.code} by hand (theme unlink "
+            "takes back only what theme link added; one taken in by its tag or "
+            "category leaves when they change)"
+        )
