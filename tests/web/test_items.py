@@ -413,6 +413,8 @@ def test_the_problem_list_filters_as_item_list(world: Desk) -> None:
     assert listed(client, "items", overdue="true") == [ACCEPTING, ITEM_U02]
     assert listed(client, "items", owner="钱科长") == [ITEM_U01, ACCEPTING, ITEM_U02, ITEM_U03]
     assert listed(client, "items", owner="无此人") == []
+    assert listed(client, "items", overdue="on") == [ACCEPTING, ITEM_U02]  # a ticked box
+    assert len(listed(client, "items", overdue="perhaps")) == 4  # not ticked
     bad = client.get(f"/rounds/{ROUND}/items", params={"state": "nonsense"})
     assert bad.status_code == 400 and "nonsense" in message_of(bad.text)
 
@@ -450,6 +452,16 @@ def test_the_item_page_shows_tasks_acceptance_and_history(world: Desk) -> None:
     assert "孙书记" in html
     # A submitted item takes no task changes: no forms for its (done) task.
     assert f'action="{Place.of(ACCEPTING).action(1, "progress")}"' not in html
+
+
+def test_the_case_and_the_item_link_to_the_lists(world: Desk) -> None:
+    client = world.signed_in("赵联络员")
+    case = client.get(f"/cases/{ROUND}/U02").text
+    assert f'href="/rounds/{ROUND}/items?unit=U02">本单位问题清单</a>' in case
+    assert listed(client, "items", unit="U02") == [ITEM_U02]
+    item = client.get(Place.of(ITEM_U02).page).text
+    assert f'href="/rounds/{ROUND}/items">问题清单</a>' in item
+    assert f'href="/cases/{ROUND}/U02">某某港务集团</a>' in item
 
 
 def test_forms_follow_the_role(world: Desk) -> None:

@@ -246,8 +246,8 @@ def items_page(
     category: str = "",
     tag: str = "",
     owner: str = "",
-    overdue: bool = False,
-    include_void: bool = False,
+    overdue: str = "",
+    include_void: str = "",
 ) -> HTMLResponse:
     """The round's problem list (问题清单) as the user sees it, filtered as `item list`."""
     session, user = signed_in(request)
@@ -255,7 +255,7 @@ def items_page(
     services = desk.services
     viewer = viewer_of(user)
     cases = visible_cases(services, viewer, round_code)
-    query = ItemQuery(unit, state, category, tag, owner, overdue, include_void)
+    query = ItemQuery(unit, state, category, tag, owner, _flag(overdue), _flag(include_void))
     message, status = None, 200
     try:
         items = visible_items(services, viewer, round_code, query)
@@ -285,9 +285,9 @@ def tasks_page(
     unit: str = "",
     status: str = "",
     owner: str = "",
-    overdue: bool = False,
-    pending: bool = False,
-    include_void: bool = False,
+    overdue: str = "",
+    pending: str = "",
+    include_void: str = "",
 ) -> HTMLResponse:
     """The round's tasks (整改措施) as the user sees them."""
     session, user = signed_in(request)
@@ -295,7 +295,7 @@ def tasks_page(
     services = desk.services
     viewer = viewer_of(user)
     cases = visible_cases(services, viewer, round_code)
-    query = TaskQuery(unit, status, owner, overdue, pending, include_void)
+    query = TaskQuery(unit, status, owner, _flag(overdue), _flag(pending), _flag(include_void))
     message, code = None, 200
     try:
         rows = visible_tasks(services, viewer, round_code, query)
@@ -317,6 +317,11 @@ def tasks_page(
         task_status=task_status,
         task_due=task_due,
     )
+
+
+def _flag(value: str) -> bool:
+    """A checkbox of a filter form: ticked or not (anything unexpected is not)."""
+    return value.strip().lower() in ("1", "true", "on", "yes")
 
 
 def _units(cases: Sequence[CaseView]) -> list[tuple[str, str]]:
