@@ -88,8 +88,11 @@ def test_the_openapi_document_describes_the_api_and_no_page(desk: Desk) -> None:
     assert document["openapi"].startswith("3.")
     assert sorted(document["paths"]) == [
         "/api/v1/cases/{round_code}/{unit_code}",
+        "/api/v1/items/{round_code}/{unit_code}/{item_code}",
         "/api/v1/rounds",
         "/api/v1/rounds/{round_code}/cases",
+        "/api/v1/rounds/{round_code}/items",
+        "/api/v1/rounds/{round_code}/tasks",
     ]
     assert desk.client().get("/docs").status_code == 404  # no CDN-backed docs page
     # Each answer's shape is described, refusals included.

@@ -20,6 +20,9 @@ from xunshi.config import Settings
 from xunshi.errors import BadInput, NotFound
 from xunshi.web.api import router as api_router
 from xunshi.web.desk import Desk, SignInNeeded, desk_of
+from xunshi.web.inbox import router as inbox_router
+from xunshi.web.items import router as items_router
+from xunshi.web.items_api import router as items_api_router
 from xunshi.web.pages import router as pages_router
 from xunshi.web.sessions import Sessions
 from xunshi.workflow.clock import Clock
@@ -55,6 +58,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages_router)
     app.include_router(api_router)
+    app.include_router(items_router)
+    app.include_router(inbox_router)
+    app.include_router(items_api_router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(NotFound, _not_found)
