@@ -21,6 +21,8 @@ from xunshi.errors import BadInput, NotFound
 from xunshi.web.api import router as api_router
 from xunshi.web.desk import Desk, SignInNeeded, desk_of
 from xunshi.web.pages import router as pages_router
+from xunshi.web.reports import router as reports_router
+from xunshi.web.reports import sees_clues
 from xunshi.web.sessions import Sessions
 from xunshi.workflow.clock import Clock
 
@@ -44,6 +46,7 @@ def create_app(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    templates.globals["sees_clues"] = sees_clues
     app = FastAPI(
         title="xunshi web desk API",
         version="1",
@@ -54,6 +57,7 @@ def create_app(
     app.state.desk = Desk(found, Sessions(secret, found.now), templates, failure_delay)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages_router)
+    app.include_router(reports_router)
     app.include_router(api_router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(HTTPException, _http_error)
