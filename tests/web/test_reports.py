@@ -95,6 +95,19 @@ def accept(desk: Desk, item: str) -> None:
 
 @pytest.fixture
 def reports(desk: Desk) -> Iterator[Desk]:
+    """The populated desk on SQLite with rectification under way (see `rectifying`)."""
+    rectifying(desk)
+    yield desk
+
+
+@pytest.fixture
+def any_reports(any_desk: Desk) -> Iterator[Desk]:
+    """The same on each backend."""
+    rectifying(any_desk)
+    yield any_desk
+
+
+def rectifying(desk: Desk) -> None:
     """The desk's round in 整改 with four problems, a theme and three clues; a second round.
 
     Day by day (business dates; the clock starts on Monday 2024-09-02):
@@ -155,7 +168,6 @@ def reports(desk: Desk) -> Iterator[Desk]:
         definition="regular",
         actor="巡视办",
     )
-    yield desk
 
 
 # -- who may see what -------------------------------------------------------------------
@@ -441,6 +453,18 @@ def test_the_progress_chart_counts_open_and_accepted_problems_by_day(reports: De
     ]
     # By week: the week's Sunday, the last week up to today.
     assert points_of(reports, "李明", "week") == [("2024-09-06", 3, 1)]
+
+
+def test_the_reports_read_alike_on_each_backend(any_reports: Desk) -> None:
+    assert points_of(any_reports, "李明")[1:3] == [("2024-09-03", 4, 0), ("2024-09-04", 3, 1)]
+    assert ledger_units(any_reports, "王组长") == ["某某电力公司"] * 2 + ["某某港务集团"]
+    assert clue_keys(any_reports, "吴纪检") == ["U01:C01"]
+    client = any_reports.signed_in("李明")
+    theme = client.get(f"/rounds/{ROUND}/themes/T1?format=csv")
+    assert "2024-R1/U03/P01" in theme.content.decode("utf-8-sig")
+    token = csrf_of(client.get("/audit").text)
+    assert client.post("/audit/seal", data={"csrf": token}).status_code == 303
+    assert seals(any_reports) == 1
 
 
 def test_the_progress_series_by_week_ends_each_week_on_sunday(reports: Desk) -> None:
