@@ -25,7 +25,9 @@ GAP_X = 190  # between columns: room for the labels of the arrows
 GAP_Y = 44
 LEFT = 60  # room for the start dot
 MARGIN = 20
-ARC_STEP = 26  # how much each further arch rises (or each loop back sinks)
+LINE = 13  # the height of a line of a label
+FIRST_ARCH = 30  # how far the first arch's control points stand from the boxes
+ROLE_LINE = 14  # characters of role titles on one line of a label
 FONT = "font-family=\"'Noto Sans CJK SC','Microsoft YaHei',sans-serif\""
 
 
@@ -104,26 +106,54 @@ def edge_label(defn: Definition, transition: Transition) -> tuple[str, str]:
     return transition.title or transition.trigger, roles
 
 
+def label_lines(defn: Definition, transition: Transition) -> list[str]:
+    """The label as drawn: the trigger's title, then its roles, wrapped to fit a gap."""
+    title = transition.title or transition.trigger
+    lines: list[str] = []
+    for role in (defn.role_title(r) for r in transition.roles):
+        if lines and len(lines[-1]) + 1 + len(role) <= ROLE_LINE:
+            lines[-1] += "、" + role
+        else:
+            lines.append(role)
+    return [title, *lines]
+
+
+def _band(lines: list[str]) -> int:
+    """How far apart two arches (or loops back) stand so that a label fits between them:
+    a cubic's apex is three quarters of the way to its control points."""
+    return (LINE * len(lines) + 10) * 4 // 3
+
+
 def draw(defn: Definition) -> str:
     """The SVG (a standalone XML element) of the definition's lifecycle."""
     _columns, back = layers(defn)
     probe = boxes(defn, 0)
-    arches = [
-        n
-        for n, t in enumerate(defn.transitions)
-        if t.source == t.dest
-        or ((t.source, t.dest) not in back and probe[t.dest].column - probe[t.source].column > 1)
-    ]
-    returns = [
-        n
-        for n, t in enumerate(defn.transitions)
-        if (t.source, t.dest) in back and t.source != t.dest
-    ]
-    top = MARGIN + 30 + ARC_STEP * (len(arches) + 1)
+    labels = [label_lines(defn, t) for t in defn.transitions]
+    spans = [abs(probe[t.dest].column - probe[t.source].column) for t in defn.transitions]
+    # Innermost first: loops to a state itself, then the arches spanning fewer columns.
+    arches = sorted(
+        (
+            n
+            for n, t in enumerate(defn.transitions)
+            if t.source == t.dest or ((t.source, t.dest) not in back and spans[n] > 1)
+        ),
+        key=lambda n: (spans[n], n),
+    )
+    returns = sorted(
+        (
+            n
+            for n, t in enumerate(defn.transitions)
+            if (t.source, t.dest) in back and t.source != t.dest
+        ),
+        key=lambda n: (spans[n], n),
+    )
+    rises = _offsets([labels[n] for n in arches])
+    sinks = _offsets([labels[n] for n in returns])
+    top = MARGIN + rises[-1]
     placed = boxes(defn, top)
     grid_bottom = max(b.y for b in placed.values()) + BOX_H
     width = max(b.x for b in placed.values()) + BOX_W + MARGIN + 40
-    height = grid_bottom + ARC_STEP * (len(returns) + 1) + 40
+    height = grid_bottom + sinks[-1] + MARGIN
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
@@ -138,17 +168,28 @@ def draw(defn: Definition) -> str:
     for n, t in enumerate(defn.transitions):
         src, dst = placed[t.source], placed[t.dest]
         if n in arches:
-            parts += _arch(defn, t, src, dst, top, arches.index(n))
+            parts += _arch(t, labels[n], src, dst, top - rises[arches.index(n)])
         elif n in returns:
-            parts += _return(defn, t, src, dst, grid_bottom, returns.index(n))
+            parts += _return(t, labels[n], src, dst, grid_bottom + sinks[returns.index(n)])
         else:
             slot = forward_slots.get((src.column, src.row), 0)
             forward_slots[(src.column, src.row)] = slot + 1
-            parts += _straight(defn, t, src, dst, slot)
+            parts += _straight(t, labels[n], src, dst, slot)
     for state in defn.states:
         parts += _state(placed[state.name], state.title, state.name, state.final)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _offsets(labels: list[list[str]]) -> list[int]:
+    """How far from the boxes each arch's (or loop's) control points stand: each one far
+    enough beyond the one before for that one's label to fit between them; the last entry
+    is how much room they all take."""
+    found, total = [], FIRST_ARCH
+    for lines in labels:
+        found.append(total)
+        total += _band(lines)
+    return [*found, total]
 
 
 def _start(box: Box) -> list[str]:
@@ -187,19 +228,16 @@ def _state(box: Box, title: str, name: str, final: bool) -> list[str]:
     return lines
 
 
-def _label(defn: Definition, t: Transition, x: int, y: int) -> list[str]:
-    """Two lines centred on (x, y): the trigger's title, then its roles."""
-    title, roles = edge_label(defn, t)
+def _label(lines: list[str], x: int, y: int) -> list[str]:
+    """The lines from baseline `y` down, centred on `x`: the title, then smaller the roles."""
     halo = 'stroke="#fff" stroke-width="3" paint-order="stroke"'
-    lines = [
-        f'<text x="{x}" y="{y}" text-anchor="middle" {halo}>{escape(title)}</text>',
+    found = [f'<text x="{x}" y="{y}" text-anchor="middle" {halo}>{escape(lines[0])}</text>']
+    found += [
+        f'<text x="{x}" y="{y + LINE * n}" text-anchor="middle" font-size="10" fill="#555" '
+        f"{halo}>{escape(line)}</text>"
+        for n, line in enumerate(lines[1:], start=1)
     ]
-    if roles:
-        lines.append(
-            f'<text x="{x}" y="{y + 13}" text-anchor="middle" font-size="10" fill="#555" '
-            f"{halo}>{escape(roles)}</text>"
-        )
-    return lines
+    return found
 
 
 def _edge(t: Transition, path: str, label: list[str]) -> list[str]:
@@ -212,34 +250,34 @@ def _edge(t: Transition, path: str, label: list[str]) -> list[str]:
     ]
 
 
-def _straight(defn: Definition, t: Transition, src: Box, dst: Box, slot: int) -> list[str]:
-    """A forward arrow to the next column: from the right side to the left side."""
+def _straight(t: Transition, lines: list[str], src: Box, dst: Box, slot: int) -> list[str]:
+    """A forward arrow to the next column, from the right side to the left side; the title
+    above it, the roles under it (a further arrow from the same box: its label lower)."""
     x1, y1 = src.x + BOX_W, src.y + BOX_H // 2
     x2, y2 = dst.x, dst.y + BOX_H // 2
     path = f"M{x1},{y1} L{x2},{y2}"
-    lx, ly = (x1 + x2) // 2, (y1 + y2) // 2 - 8 + slot * 28
-    return _edge(t, path, _label(defn, t, lx, ly))
+    lx, ly = (x1 + x2) // 2, (y1 + y2) // 2 - 5 + slot * LINE * len(lines)
+    return _edge(t, path, _label(lines, lx, ly))
 
 
-def _arch(defn: Definition, t: Transition, src: Box, dst: Box, top: int, index: int) -> list[str]:
-    """An arrow arching over the top: a forward jump over columns, or a loop to itself."""
-    rise = top - ARC_STEP * (index + 1)
+def _arch(t: Transition, lines: list[str], src: Box, dst: Box, rise: int) -> list[str]:
+    """An arrow arching over the top (a forward jump over columns, or a loop to its own
+    state), its label standing on the apex."""
     if t.source == t.dest:
-        x1, x2, y = src.x + BOX_W // 3, src.x + 2 * BOX_W // 3, src.y
-        path = f"M{x1},{y} C{x1},{rise} {x2},{rise} {x2},{y}"
-        return _edge(t, path, _label(defn, t, src.x + BOX_W // 2, rise + 4))
-    (x1, _), (x2, _) = src.middle, dst.middle
-    path = f"M{x1},{src.y} C{x1},{rise} {x2},{rise} {x2},{dst.y}"
-    return _edge(t, path, _label(defn, t, (x1 + x2) // 2, rise + 4))
+        x1, x2, y1, y2 = src.x + BOX_W // 3, src.x + 2 * BOX_W // 3, src.y, src.y
+    else:
+        (x1, _), (x2, _) = src.middle, dst.middle
+        y1, y2 = src.y, dst.y
+    path = f"M{x1},{y1} C{x1},{rise} {x2},{rise} {x2},{y2}"
+    apex = (y1 + y2) // 8 + 3 * rise // 4
+    return _edge(t, path, _label(lines, (x1 + x2) // 2, apex - 4 - LINE * (len(lines) - 1)))
 
 
-def _return(
-    defn: Definition, t: Transition, src: Box, dst: Box, bottom: int, index: int
-) -> list[str]:
-    """An arrow back, under the diagram: from the bottom of one box to the bottom of the other."""
-    sink = bottom + ARC_STEP * (index + 1)
+def _return(t: Transition, lines: list[str], src: Box, dst: Box, sink: int) -> list[str]:
+    """An arrow back, under the diagram, from the bottom of one box to the bottom of the
+    other; its label hanging under the lowest point."""
     (x1, _), (x2, _) = src.middle, dst.middle
     y1, y2 = src.y + BOX_H, dst.y + BOX_H
     path = f"M{x1},{y1} C{x1},{sink} {x2},{sink} {x2},{y2}"
-    label_y = (y1 + y2) // 8 + 3 * sink // 4
-    return _edge(t, path, _label(defn, t, (x1 + x2) // 2, label_y - 2))
+    bottom = (y1 + y2) // 8 + 3 * sink // 4
+    return _edge(t, path, _label(lines, (x1 + x2) // 2, bottom + LINE))
