@@ -16,7 +16,7 @@ from desk_harness import ROUND, SCRIPT, USERS, Desk, csrf_of
 from fastapi.testclient import TestClient
 from forward import forward_path
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from xunshi.definitions.loader import builtin_definitions, parse_definition
 from xunshi.read.ledger import COLUMNS
@@ -231,6 +231,9 @@ def check_pages(client: TestClient, name: str, role: str) -> None:
                 assert "找不到这个页面" in response.text and "线索" not in response.text
             if want == 403:
                 assert "专题汇总涵盖全轮各单位" in response.text
+    # The one action: sealing, with the page's own CSRF token.
+    sealed = client.post("/audit/seal", data={"csrf": csrf_of(client.get("/definitions").text)})
+    assert sealed.status_code == (303 if role == "office" else 404), (name, role, "seal")
 
 
 def test_the_other_rounds_theme_does_not_exist(reports: Desk) -> None:
@@ -603,6 +606,23 @@ def test_only_the_office_may_seal(reports: Desk, name: str) -> None:
     token = csrf_of(client.get("/definitions").text)
     response = client.post("/audit/seal", data={"csrf": token})
     assert response.status_code == 404 and "找不到这个页面" in response.text
+    assert seals(reports) == 0
+
+
+def test_a_broken_chain_is_shown_and_not_sealed(reports: Desk) -> None:
+    case = reports.app.services.read.cases.one(f"{ROUND}/U02")
+    with reports.app.db.transaction() as conn:
+        conn.execute(
+            update(q.events)
+            .where(q.events.c.instance_id == case.id, q.events.c.seq == 2)
+            .values(actor="篡改者")
+        )
+    client = reports.signed_in("李明")
+    page = client.get("/audit")
+    assert page.status_code == 200
+    assert "校验未通过" in page.text and "第一处：case 2024-R1/U02 第 2 个事件" in page.text
+    response = client.post("/audit/seal", data={"csrf": csrf_of(page.text)})
+    assert response.status_code == 409 and "not sealing it" in response.text
     assert seals(reports) == 0
 
 
