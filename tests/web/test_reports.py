@@ -481,6 +481,27 @@ def test_the_progress_series_by_week_ends_each_week_on_sunday(reports: Desk) -> 
     assert len(progress.series("day")) == 15
 
 
+def test_a_withdrawn_problem_counts_until_the_day_it_was_withdrawn(reports: Desk) -> None:
+    reports.app.services.items.void(
+        f"{ROUND}/U01/P02", actor=OFFICE, role="office", reason="重复登记"
+    )
+    reports.clock.advance(timedelta(days=1))
+    progress = reports.app.services.read.progress.of(ROUND)
+    assert [(p.day.day, p.open, p.accepted) for p in progress.series("day")][3:] == [
+        (5, 3, 1),
+        (6, 2, 1),
+        (7, 2, 1),
+    ]
+    assert [(p.day.day, p.open, p.accepted) for p in progress.only(["u01"]).series("day")] == [
+        (2, 1, 0),
+        (3, 2, 0),
+        (4, 1, 1),
+        (5, 2, 0),
+        (6, 1, 0),
+        (7, 1, 0),
+    ]
+
+
 def test_the_progress_page_has_a_legend_axes_and_a_table(reports: Desk) -> None:
     html = reports.signed_in("李明").get(f"/rounds/{ROUND}/progress").text
     assert "未销号" in html and "已销号" in html and 'class="legend"' in html
