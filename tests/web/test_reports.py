@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from urllib.parse import unquote
 
 import pytest
-from desk_harness import ROUND, SCRIPT, USERS, Desk, csrf_of
+from desk_harness import PASSWORD, ROUND, SCRIPT, USERS, Desk, csrf_of
 from fastapi.testclient import TestClient
 from forward import forward_path
 from openpyxl import load_workbook
@@ -278,6 +278,20 @@ def test_the_nav_links_show_what_the_user_may_open(reports: Desk) -> None:
     assert 'href="/definitions"' in leader
     discipline = reports.signed_in("吴纪检").get(f"/rounds/{ROUND}").text
     assert f'href="/rounds/{ROUND}/clues"' in discipline and 'href="/audit"' not in discipline
+
+
+def test_a_group_without_units_sees_empty_reports_of_its_round(reports: Desk) -> None:
+    reports.app.services.cases.add_group(ROUND, "G3", "孙组长")
+    reports.app.services.users.add(
+        "孙组长", "group_leader", PASSWORD, group=f"{ROUND}/G3", unit=None
+    )
+    client = reports.signed_in("孙组长")
+    assert "台账中还没有您可以查看的问题" in client.get(f"/rounds/{ROUND}/ledger").text
+    assert ledger_units(reports, "孙组长") == []
+    assert "这一轮还没有您可以查看的问题" in client.get(f"/rounds/{ROUND}/progress").text
+    theme = client.get(f"/rounds/{ROUND}/themes/T1").text
+    assert "没有您可以查看的问题" in theme and "U01" not in theme
+    assert client.get(f"/rounds/{OTHER_ROUND}/ledger").status_code == 404
 
 
 # -- the ledger -------------------------------------------------------------------------

@@ -116,14 +116,17 @@ def scoped_ledger(desk: Desk, viewer: Viewer, round_code: str, cases: list[CaseV
     """The round's ledger, or (for a user who sees only some units) their cases' rows,
     numbered again from 1."""
     read = desk.services.read.ledger
-    whole = read.of(round_code)
     if sees_whole_round(viewer):
-        return whole
-    parts = [read.of(whole.round.code, f"{v.round}/{v.unit}") for v in cases]
+        return read.of(round_code)
+    parts = [read.of(round_code, f"{v.round}/{v.unit}") for v in cases]
+    if not parts:
+        return replace(read.of(round_code), rows=())
     rows = [row for part in parts for row in part.rows]
     numbered = tuple(row | {"序号": n} for n, row in enumerate(rows, start=1))
-    unit_name = parts[0].unit_name if len(parts) == 1 else None
-    return replace(whole, rows=numbered, unit_name=unit_name)
+    # One unit's ledger is titled after it, as `ledger export --case` titles it.
+    return replace(
+        parts[0], rows=numbered, unit_name=parts[0].unit_name if len(parts) == 1 else None
+    )
 
 
 @router.get("/rounds/{round_code}/ledger")
@@ -353,10 +356,10 @@ def _office(request: Request) -> tuple[Session, UserView]:
 
 
 @router.get("/audit")
-def audit_page(request: Request, seal: str | None = None, sealed: int = 0) -> HTMLResponse:
+def audit_page(request: Request, seal: str | None = None, sealed: str = "") -> HTMLResponse:
     """`audit verify` (with a seal's heads, if one is given) and the form to seal."""
     session, user = _office(request)
-    return _audit(request, session, user, seal=seal or None, sealed=bool(sealed))
+    return _audit(request, session, user, seal=seal or None, sealed=sealed == "1")
 
 
 @router.post("/audit/seal")
