@@ -16,6 +16,7 @@ from xunshi.read.history import HistoryQueries
 from xunshi.read.items import ItemQueries
 from xunshi.read.ledger import LedgerQueries
 from xunshi.read.overview import OverviewQueries
+from xunshi.read.progress import ProgressQueries
 from xunshi.read.rounds import RoundQueries
 from xunshi.read.statistics import StatisticsQueries
 from xunshi.read.theme_reports import ThemeReportQueries
@@ -108,3 +109,8 @@ class Reader:
     def users(self) -> UserQueries:
         """Users of the web desk."""
         return UserQueries(self.ctx)
+
+    @cached_property
+    def progress(self) -> ProgressQueries:
+        """The rectification progress of a round: open and accepted items day by day."""
+        return ProgressQueries(self.ctx)

@@ -24,6 +24,8 @@ from xunshi.web.inbox import router as inbox_router
 from xunshi.web.items import router as items_router
 from xunshi.web.items_api import router as items_api_router
 from xunshi.web.pages import router as pages_router
+from xunshi.web.reports import router as reports_router
+from xunshi.web.reports import sees_clues
 from xunshi.web.sessions import Sessions
 from xunshi.workflow.clock import Clock
 
@@ -47,6 +49,7 @@ def create_app(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    templates.globals["sees_clues"] = sees_clues
     app = FastAPI(
         title="xunshi web desk API",
         version="1",
@@ -57,6 +60,7 @@ def create_app(
     app.state.desk = Desk(found, Sessions(secret, found.now), templates, failure_delay)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages_router)
+    app.include_router(reports_router)
     app.include_router(api_router)
     app.include_router(items_router)
     app.include_router(inbox_router)

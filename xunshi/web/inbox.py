@@ -27,10 +27,10 @@ from xunshi.read.extensions import ExtensionView
 from xunshi.read.items import ItemView
 from xunshi.read.users import UserView
 from xunshi.services.extensions import DECISION_ROLES, REQUEST_ROLES
+from xunshi.texts import ROLE_TITLES
 from xunshi.web.access import scope_of, signed_in, viewer_of
 from xunshi.web.desk import desk_of
 from xunshi.web.items import case_link, item_scope, item_url, task_anchor
-from xunshi.web.pages import ROLE_TITLES
 from xunshi.web.scope import Viewer, sees_case
 
 router = APIRouter(include_in_schema=False)

@@ -26,10 +26,11 @@ from xunshi.read.items import ItemView, TaskView
 from xunshi.read.users import UserView
 from xunshi.services.commands import OutcomeFacts, TaskChanges
 from xunshi.services.extensions import DECISION_ROLES, REQUEST_ROLES
+from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_date
 from xunshi.web.access import check_csrf, signed_in, viewer_of, visible_cases
 from xunshi.web.desk import desk_of
-from xunshi.web.pages import EVENT_TITLES, ROLE_TITLES
+from xunshi.web.pages import EVENT_TITLES
 from xunshi.web.scope import CaseScope, Viewer, may_act, sees_case
 from xunshi.web.sessions import Session
 from xunshi.workflow.audit import Event

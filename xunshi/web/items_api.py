@@ -12,12 +12,13 @@ from xunshi.read.users import UserView
 from xunshi.web.access import token_user, viewer_of, visible_cases
 from xunshi.web.desk import desk_of
 from xunshi.web.items import ItemQuery, TaskQuery, visible_item, visible_items, visible_tasks
+from xunshi.web.schemas import BAD_FILTER, REFUSALS
 
-router = APIRouter(prefix="/api/v1", tags=["xunshi"])
+router = APIRouter(prefix="/api/v1", tags=["xunshi"], responses=REFUSALS)
 TokenUser = Annotated[UserView, Depends(token_user)]
 
 
-@router.get("/rounds/{round_code}/items")
+@router.get("/rounds/{round_code}/items", responses=BAD_FILTER)
 def list_items(
     request: Request,
     round_code: str,
@@ -54,7 +55,7 @@ def show_item(
     return view.to_json(services.settings.tz)
 
 
-@router.get("/rounds/{round_code}/tasks")
+@router.get("/rounds/{round_code}/tasks", responses=BAD_FILTER)
 def list_tasks(
     request: Request,
     round_code: str,

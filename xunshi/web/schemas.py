@@ -71,3 +71,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no valid API token"},
     404: {"model": Problem, "description": "nothing of that name within the token's scope"},
 }
+# A list's filter that names nothing (an unknown state, say).
+BAD_FILTER: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "a filter that names nothing"},
+}
