@@ -108,5 +108,6 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     """Where this test's screenshots go (not committed): $XUNSHI_ARTIFACTS or .artifacts/."""
     base = Path(os.environ.get("XUNSHI_ARTIFACTS", ROOT / ".artifacts")) / "browser"
     folder = base / request.node.name
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # this run's pictures only
+    folder.mkdir(parents=True)
     return folder
