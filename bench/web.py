@@ -315,9 +315,12 @@ def load(bench: Round, clients: int, duration: float) -> Load:
             start.wait()
             while not stop.is_set():
                 began = time.perf_counter()
-                response = sessions[n].get(pick())
+                try:
+                    ok = sessions[n].get(pick()).status_code == 200
+                except httpx2.HTTPError:  # a reset or a timeout: an error, and go on
+                    ok = False
                 latencies[n].append(time.perf_counter() - began)
-                errors[n] += response.status_code != 200
+                errors[n] += not ok
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
         for thread in threads:
