@@ -21,6 +21,7 @@ round, under 500 ms on the 2,000-case one) and whether each was met.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import socket
@@ -416,6 +417,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
         results.append((bench, timings, found))
     print()
     print(report(results, args.clients))
+    load_1, load_5, _ = os.getloadavg()
+    print(
+        f"\n(load average during the run: {load_5:.1f} over 5 min, {load_1:.1f} at the end; "
+        f"{os.cpu_count()} CPUs)"
+    )
     missed = [t for b, timings, _ in results for t in timings if t.median >= b.target]
     return 1 if missed and not args.quick else 0  # a quick run only shows the figures
 

@@ -105,10 +105,15 @@ def draw(lines: Sequence[CaseLine], now: datetime, tz: ZoneInfo) -> str:
     def x(day: date) -> float:
         return label_width + CHART_WIDTH * (day - first).days / days
 
+    placed: dict[datetime, float] = {}  # a stage's end is the next one's start: place it once
+
     def x_at(instant: datetime) -> float:
-        local = instant.astimezone(tz)
-        fraction = (local.hour * 60 + local.minute) / (24 * 60)
-        return x(local.date()) + CHART_WIDTH * fraction / days
+        found = placed.get(instant)
+        if found is None:
+            local = instant.astimezone(tz)
+            fraction = (local.hour * 60 + local.minute) / (24 * 60)
+            found = placed[instant] = x(local.date()) + CHART_WIDTH * fraction / days
+        return found
 
     colours: dict[str, str] = {}
     for line in lines:
