@@ -186,7 +186,10 @@ def round_page(request: Request, round_code: str) -> HTMLResponse:
             by_level[r.level] += r.count
     levels = [LevelCount(titles[level], by_level[level]) for level in sorted(by_level)]
     tasks = [t for t in glance.overdue_tasks if t.key.unit in units]
-    picture = timeline.draw(_lines(glance, cases), desk.services.now(), desk.services.settings.tz)
+    urls = {v.id: case_url(v) for v in cases}  # each quoted once: a round has many rows
+    picture = timeline.draw(
+        _lines(glance, cases, urls), desk.services.now(), desk.services.settings.tz
+    )
     return desk.render(
         "round.html",
         session,
@@ -203,18 +206,20 @@ def round_page(request: Request, round_code: str) -> HTMLResponse:
         reminders=sum(r.count for r in raised if r.level == 0),
         timeline=picture,
         due_status=due_status,
-        case_url=case_url,
+        case_url=lambda view: urls[view.id],
     )
 
 
-def _lines(glance: RoundGlance, cases: list[CaseView]) -> list[timeline.CaseLine]:
+def _lines(
+    glance: RoundGlance, cases: list[CaseView], urls: dict[int, str]
+) -> list[timeline.CaseLine]:
     lines = []
     for view in cases:
         found = glance.entries.get(view.id)
         lines.append(
             timeline.CaseLine(
                 label=f"{view.unit} {view.unit_name}",
-                href=case_url(view),
+                href=urls[view.id],
                 spans=()
                 if found is None
                 else timeline.spans_from(found.entered, found.state_titles),
