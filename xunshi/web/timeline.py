@@ -54,7 +54,7 @@ class Layout(NamedTuple):
 
 
 FULL = Layout(LABEL_WIDTH, ROW, BAR, compact=False)
-COMPACT = Layout(LABEL_WIDTH // 2, 7, 5, compact=True)
+COMPACT = Layout(24, 7, 5, compact=True)  # no labels: only room for the first tick
 
 
 @dataclass(frozen=True, slots=True)
