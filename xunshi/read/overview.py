@@ -10,13 +10,13 @@ is a reminder before the due date, not an escalation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, or_, select
 
 from xunshi.definitions.schema import INSTRUMENTS
 from xunshi.display import level_title
@@ -26,6 +26,7 @@ from xunshi.read.catalog import RoundInfo, round_info
 from xunshi.read.clues import ClueQueries
 from xunshi.read.context import ReadContext
 from xunshi.read.escalations import EscalationQueries, EscalationView
+from xunshi.read.history import StageEntries, read_stage_entries
 from xunshi.read.items import ItemFilter, ItemQueries
 from xunshi.storage import queries as q
 from xunshi.workflow.outcomes import funds_data
@@ -176,14 +177,7 @@ class RoundOverview:
     def level_titles(self) -> dict[int, str]:
         """Level → its title, for the levels raised: `L3 约谈` when its rungs name their
         instrument (`L1 提醒/预警` when they differ), else `level_title`."""
-        titles = {}
-        for level in self.levels:
-            used = {e.instrument for e in self.escalations if e.level == level}
-            named = [i for i in INSTRUMENTS if i in used]
-            titles[level] = (
-                f"L{level} {'/'.join(named)}" if named and "" not in used else level_title(level)
-            )
-        return titles
+        return level_titles((e.level, e.instrument) for e in self.escalations)
 
     def by_level(self) -> dict[int, int]:
         """Level → how many were raised, lowest first."""
@@ -216,6 +210,51 @@ class RoundOverview:
             "overdue_cases": [str(v.key) for v in self.overdue],
             "overdue_tasks": [t.to_json() for t in self.overdue_tasks],
         }
+
+
+def level_titles(raised: Iterable[tuple[int, str]]) -> dict[int, str]:
+    """Level → its title, for the (level, instrument) of each escalation raised, lowest
+    level first: `L3 约谈` when its rungs name their instrument (`L1 提醒/预警` when they
+    differ), else `level_title`."""
+    used: dict[int, set[str]] = {}
+    for level, instrument in raised:
+        used.setdefault(level, set()).add(instrument)
+    titles = {}
+    for level in sorted(used):
+        named = [i for i in INSTRUMENTS if i in used[level]]
+        titles[level] = (
+            f"L{level} {'/'.join(named)}" if named and "" not in used[level] else level_title(level)
+        )
+    return titles
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    """How many escalations (and reminders, level 0) went out for one unit of a round at one
+    level with one instrument (a proposal once the office confirmed it)."""
+
+    unit: str
+    level: int
+    instrument: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundGlance:
+    """What the desk's round page shows besides its cases, read in a few statements: the
+    stages in lifecycle order, every case's stage entries (for the timeline), the
+    escalations counted by unit and level, the overdue tasks."""
+
+    round: RoundInfo
+    as_of: date
+    stages: tuple[str, ...]  # the titles of the given cases' stages, in lifecycle order
+    entries: Mapping[int, StageEntries]  # case id → its stage entries
+    raised: tuple[Raised, ...]
+    overdue_tasks: tuple[OverdueTask, ...]
+
+    def level_titles(self) -> dict[int, str]:
+        """Level → its title, as `RoundOverview.level_titles` (over the whole round)."""
+        return level_titles((r.level, r.instrument) for r in self.raised)
 
 
 class OverviewQueries:
@@ -290,6 +329,26 @@ class OverviewQueries:
             ),
         )
 
+    def glance(self, round_code: str, views: Sequence[CaseView]) -> RoundGlance:
+        """The round page's parts for `views` (cases of the round), in one read transaction
+        of a few statements, whatever the number of cases."""
+        today = self.ctx.today()
+        with self.ctx.reading() as conn:
+            info = round_info(conn, round_code)
+            ranks = {}
+            for view in views:
+                defn = self.ctx.definition(conn, view.definition, view.definition_version)
+                ranks[view.id] = [s.name for s in defn.states].index(view.state)
+            ordered = sorted(views, key=lambda v: ranks[v.id])
+            return RoundGlance(
+                round=info,
+                as_of=today,
+                stages=tuple(dict.fromkeys(v.state_title for v in ordered)),
+                entries=read_stage_entries(self.ctx, conn, info.id),
+                raised=_raised(conn, info.id),
+                overdue_tasks=_overdue_tasks(conn, info.id, today),
+            )
+
     def _workload(
         self, conn: Connection, case_ids: list[int], views: dict[int, CaseView]
     ) -> tuple[Tally, ...]:
@@ -339,3 +398,75 @@ def counted_milestones(
             key = (declared.title, declared.count)
             tally[key] = tally.get(key, 0) + int(fields["count"])
     return found
+
+
+def _raised(conn: Connection, round_id: int) -> tuple[Raised, ...]:
+    """The escalations of a round's cases, items and clues that went out (not a void
+    instance's, not a proposal still pending or dismissed), counted by unit, level and
+    instrument: what `EscalationQueries.many` lists, added up."""
+    x, c, u, i, it, cl = q.escalations, q.cases, q.units, q.instances, q.items, q.clues
+    rows = conn.execute(
+        select(u.c.code, x.c.level, x.c.instrument, func.count())
+        .select_from(x)
+        .join(i, i.c.id == x.c.instance_id)
+        .outerjoin(it, it.c.id == x.c.instance_id)
+        .outerjoin(cl, cl.c.id == x.c.instance_id)
+        .join(c, c.c.id == func.coalesce(it.c.case_id, cl.c.case_id, x.c.instance_id))
+        .join(u, u.c.id == c.c.unit_id)
+        .where(c.c.round_id == round_id, i.c.voided.is_(False))
+        .where(or_(x.c.decision.is_(None), x.c.decision == "confirmed"))
+        .group_by(u.c.code, x.c.level, x.c.instrument)
+        .order_by(u.c.code, x.c.level, x.c.instrument)
+    )
+    return tuple(Raised(unit, level, instrument, count) for unit, level, instrument, count in rows)
+
+
+def _overdue_tasks(conn: Connection, round_id: int, today: date) -> tuple[OverdueTask, ...]:
+    """The open tasks past their due date of a round's problems (not a void one's), by
+    unit, problem and number: the tasks `ItemView.tasks` marks overdue."""
+    t, it, i, c, u = q.tasks, q.items, q.instances, q.cases, q.units
+    r = q.rounds
+    rows = conn.execute(
+        select(
+            r.c.code,
+            u.c.code,
+            u.c.name,
+            it.c.code,
+            t.c.number,
+            t.c.measure,
+            t.c.lead_department,
+            t.c.responsible_person,
+            t.c.due_on,
+        )
+        .select_from(t)
+        .join(it, it.c.id == t.c.item_id)
+        .join(i, i.c.id == it.c.id)
+        .join(c, c.c.id == it.c.case_id)
+        .join(r, r.c.id == c.c.round_id)
+        .join(u, u.c.id == c.c.unit_id)
+        .where(c.c.round_id == round_id, i.c.voided.is_(False))
+        .where(t.c.status != "done", t.c.due_on.is_not(None), t.c.due_on < today)
+        .order_by(u.c.code, it.c.code, t.c.number)
+    )
+    return tuple(
+        OverdueTask(
+            key=InstanceKey(round_code, unit_code, item_code).task_key(number),
+            unit_name=unit_name,
+            measure=measure,
+            lead_department=lead_department,
+            responsible_person=responsible_person,
+            due_on=due_on,
+            days_overdue=(today - due_on).days,
+        )
+        for (
+            round_code,
+            unit_code,
+            unit_name,
+            item_code,
+            number,
+            measure,
+            lead_department,
+            responsible_person,
+            due_on,
+        ) in rows
+    )

@@ -41,7 +41,7 @@ class Database:
         self.engine = self._create_engine(echo)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._held: list[Connection] = []
+        self._held: list[tuple[threading.Thread, Connection]] = []  # each thread's own
 
     def _create_engine(self, echo: bool) -> Engine:
         if self.is_sqlite:
@@ -106,10 +106,13 @@ class Database:
         """This thread's long-lived connection (None if it is inside a transaction now).
 
         Transactions reuse one connection per thread instead of checking one out of the
-        pool each time: a command's transaction is short and frequent on the hot path.
+        pool each time: a command's transaction is short and frequent on the hot path. The
+        connections of threads that have ended (a server's idle worker threads do) go back
+        to the pool first, else the pool would run dry as threads come and go.
         """
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.invalidated:
+            self._release_ended()
             try:
                 conn = self.engine.connect()
             except DBAPIError as exc:
@@ -118,8 +121,16 @@ class Database:
                 ) from exc
             self._local.conn = conn
             with self._lock:
-                self._held.append(conn)
+                self._held.append((threading.current_thread(), conn))
         return None if conn.in_transaction() else conn
+
+    def _release_ended(self) -> None:
+        """Return to the pool the connections of the threads that have ended."""
+        with self._lock:
+            ended = [conn for thread, conn in self._held if not thread.is_alive()]
+            self._held = [(thread, conn) for thread, conn in self._held if thread.is_alive()]
+        for conn in ended:
+            conn.close()
 
     def run(self, work: Callable[[Connection], T], *, immediate: bool = False) -> T:
         """Run `work` in one transaction, retrying it whole while SQLite is busy.
@@ -187,7 +198,7 @@ class Database:
         """Close every connection, the threads' long-lived ones included."""
         with self._lock:
             held, self._held = self._held, []
-        for conn in held:
+        for _thread, conn in held:
             conn.close()
         self._local = threading.local()
         self.engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -33,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 # A short pause after each failed sign-in: guessing slows down before the lock comes.
 FAILURE_DELAY = 1.0
 NOT_FOUND = "找不到这个页面"
+# Worker threads for the pages (each keeps its own database connection): fewer than the
+# connection pool holds (5 + 10 overflow), so that a busy desk waits for a thread, not for
+# a connection that no thread will give back.
+WORKER_THREADS = 8
 
 
 def create_app(
@@ -70,8 +75,13 @@ def create_app(
     app.add_exception_handler(NotFound, _not_found)
     # A key that cannot name anything (`/cases/a b/U01`) names nothing: not found.
     app.add_exception_handler(BadInput, _not_found)
+    app.router.on_startup.append(_limit_threads)
     app.router.on_shutdown.append(found.close)
     return app
+
+
+async def _limit_threads() -> None:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
 
 
 async def _to_sign_in(_request: Request, exc: Exception) -> Response:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xunshi.errors import BadInput, Refused, XunshiError
 from xunshi.read.cases import CaseView
+from xunshi.read.overview import RoundGlance
 from xunshi.read.users import UserView
 from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_instant
@@ -30,7 +31,7 @@ from xunshi.web.access import (
     visible_cases,
     visible_rounds,
 )
-from xunshi.web.desk import Desk, desk_of
+from xunshi.web.desk import desk_of
 from xunshi.web.scope import may_act
 from xunshi.web.sessions import Session, anonymous
 
@@ -164,51 +165,55 @@ def round_page(request: Request, round_code: str) -> HTMLResponse:
     desk = desk_of(request)
     viewer = viewer_of(user)
     cases = visible_cases(desk.services, viewer, round_code)
-    overview = desk.services.read.overview.of(round_code)
-    keys = {(v.round, v.unit) for v in cases}
-    stages = [s for s in overview.stages if any(v.state_title == s for v in cases)]
+    glance = desk.services.read.overview.glance(round_code, cases)
+    units = {v.unit for v in cases}
     kinds = sorted({v.definition_title for v in cases})
     counts = Counter((v.state_title, v.definition_title) for v in cases)
-    escalations = [
-        e for e in overview.escalations if (e.key.round, e.key.unit) in keys and e.level > 0
-    ]
-    titles = overview.level_titles()
-    by_level = Counter(e.level for e in escalations)
+    raised = [r for r in glance.raised if r.unit in units]
+    titles = glance.level_titles()
+    by_level: Counter[int] = Counter()
+    for r in raised:
+        if r.level > 0:
+            by_level[r.level] += r.count
     levels = [LevelCount(titles[level], by_level[level]) for level in sorted(by_level)]
-    tasks = [t for t in overview.overdue_tasks if (t.key.round, t.key.unit) in keys]
-    picture = timeline.draw(_lines(desk, cases), desk.services.now(), desk.services.settings.tz)
+    tasks = [t for t in glance.overdue_tasks if t.key.unit in units]
+    urls = {v.id: case_url(v) for v in cases}  # each quoted once: a round has many rows
+    picture = timeline.draw(
+        _lines(glance, cases, urls), desk.services.now(), desk.services.settings.tz
+    )
     return desk.render(
         "round.html",
         session,
         **_common(user),
-        round=overview.round,
-        as_of=overview.as_of,
+        round=glance.round,
+        as_of=glance.as_of,
         cases=cases,
-        stages=stages,
+        stages=glance.stages,
         kinds=kinds,
         counts=counts,
         overdue=[v for v in cases if v.overdue],
         tasks=tasks,
         levels=levels,
-        reminders=sum(
-            e.level == 0 for e in overview.escalations if (e.key.round, e.key.unit) in keys
-        ),
+        reminders=sum(r.count for r in raised if r.level == 0),
         timeline=picture,
         due_status=due_status,
-        case_url=case_url,
+        case_url=lambda view: urls[view.id],
     )
 
 
-def _lines(desk: Desk, cases: list[CaseView]) -> list[timeline.CaseLine]:
+def _lines(
+    glance: RoundGlance, cases: list[CaseView], urls: dict[int, str]
+) -> list[timeline.CaseLine]:
     lines = []
     for view in cases:
-        history = desk.services.read.history.of(str(view.key))
-        entered = [(e.occurred_at, e.to_state) for e in history.events]
+        found = glance.entries.get(view.id)
         lines.append(
             timeline.CaseLine(
                 label=f"{view.unit} {view.unit_name}",
-                href=case_url(view),
-                spans=timeline.spans_from(entered, history.state_titles),
+                href=urls[view.id],
+                spans=()
+                if found is None
+                else timeline.spans_from(found.entered, found.state_titles),
                 due_on=None if view.final else view.due_on,
                 overdue=view.overdue,
                 final=view.final,

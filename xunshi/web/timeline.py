@@ -2,14 +2,18 @@
 current stage marked, drawn as SVG on the server from the cases' histories.
 
 Pure: given the cases' stage spans and today, it returns the SVG text, every name escaped.
+From `COMPACT_FROM` cases on (a large round) it is drawn compactly: thin rows without
+their text labels or a tooltip per bar; each row is a link whose tooltip names the unit,
+its current stage and due date, and every bar and due mark is still there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 LABEL_WIDTH = 170
@@ -17,6 +21,8 @@ CHART_WIDTH = 760
 ROW = 24
 BAR = 14
 TOP = 34
+# From this many cases on, the picture is drawn compactly (see `COMPACT`).
+COMPACT_FROM = 100
 # Colours of the stages, in the order they first appear (a print-friendly palette).
 PALETTE = (
     "#4e79a7",
@@ -36,6 +42,19 @@ PALETTE = (
     "#79706e",
     "#d4a6c8",
 )
+
+
+class Layout(NamedTuple):
+    """Where rows go: the width of the labels, a row's height, a bar's."""
+
+    label_width: int
+    row: int
+    bar: int
+    compact: bool
+
+
+FULL = Layout(LABEL_WIDTH, ROW, BAR, compact=False)
+COMPACT = Layout(24, 7, 5, compact=True)  # no labels: only room for the first tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +79,7 @@ class CaseLine:
 
 
 def spans_from(
-    events: Sequence[tuple[datetime, str | None]], titles: dict[str, str]
+    events: Sequence[tuple[datetime, str | None]], titles: Mapping[str, str]
 ) -> tuple[Span, ...]:
     """Stage spans from a history's (occurred at, state entered) pairs, oldest first."""
     entered = [(at, titles.get(state, state)) for at, state in events if state is not None]
@@ -74,7 +93,9 @@ def draw(lines: Sequence[CaseLine], now: datetime, tz: ZoneInfo) -> str:
     """The SVG of the round's timeline (empty text when there is no case)."""
     if not lines:
         return ""
-    starts = [s.start for line in lines for s in line.spans]
+    layout = COMPACT if len(lines) >= COMPACT_FROM else FULL
+    label_width, row, bar = layout.label_width, layout.row, layout.bar
+    starts = [s.start for line in lines for s in line.spans] or [now]
     first = min(starts).astimezone(tz).date()
     last = max(
         [now.astimezone(tz).date()] + [line.due_on for line in lines if line.due_on is not None]
@@ -82,57 +103,84 @@ def draw(lines: Sequence[CaseLine], now: datetime, tz: ZoneInfo) -> str:
     days = max((last - first).days + 1, 1)
 
     def x(day: date) -> float:
-        return LABEL_WIDTH + CHART_WIDTH * (day - first).days / days
+        return label_width + CHART_WIDTH * (day - first).days / days
+
+    placed: dict[datetime, float] = {}  # a stage's end is the next one's start: place it once
 
     def x_at(instant: datetime) -> float:
-        local = instant.astimezone(tz)
-        fraction = (local.hour * 60 + local.minute) / (24 * 60)
-        return x(local.date()) + CHART_WIDTH * fraction / days
+        found = placed.get(instant)
+        if found is None:
+            local = instant.astimezone(tz)
+            fraction = (local.hour * 60 + local.minute) / (24 * 60)
+            found = placed[instant] = x(local.date()) + CHART_WIDTH * fraction / days
+        return found
 
     colours: dict[str, str] = {}
     for line in lines:
         for span in line.spans:
             colours.setdefault(span.stage, PALETTE[len(colours) % len(PALETTE)])
-    height = TOP + ROW * len(lines) + 40 + 18 * ((len(colours) + 4) // 5)
-    width = LABEL_WIDTH + CHART_WIDTH + 20
+    bottom = TOP + row * len(lines)
+    height = bottom + 40 + 18 * ((len(colours) + 4) // 5)
+    width = label_width + CHART_WIDTH + 20
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline{" compact" * layout.compact}" '
+        f'role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
         "<title>时间轴：各单位各阶段用时与办理时限</title>",
     ]
-    parts += _axis(first, last, days, x, len(lines))
+    parts += _axis(first, last, days, x, bottom)
     today_x = x_at(now)
     for n, line in enumerate(lines):
-        y = TOP + ROW * n
-        parts.append(
-            f'<a href="{escape(line.href)}"><text x="4" y="{y + BAR - 2}" class="label">'
-            f"{escape(line.label)}</text></a>"
-        )
+        y = TOP + row * n
+        if layout.compact:
+            parts.append(f'<a href="{escape(line.href)}"><title>{escape(_row_title(line))}</title>')
+        else:
+            parts.append(
+                f'<a href="{escape(line.href)}"><text x="4" y="{y + bar - 2}" class="label">'
+                f"{escape(line.label)}</text></a>"
+            )
         for span in line.spans:
             left = x_at(span.start)
             right = x_at(span.end) if span.end is not None else (left if line.final else today_x)
             current = span.end is None
             css = "bar current overdue" if current and line.overdue else "bar"
-            parts.append(
+            shape = (
                 f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 2):.1f}" '
-                f'height="{BAR}" fill="{colours[span.stage]}" class="{css}">'
-                f"<title>{escape(_span_title(line.label, span, tz))}</title></rect>"
+                f'height="{bar}" fill="{colours[span.stage]}"'
             )
+            if layout.compact:  # no tooltip per bar, no class but the one CSS styles
+                parts.append(f'{shape} class="{css}"/>' if css != "bar" else f"{shape}/>")
+            else:
+                tip = escape(_span_title(line.label, span, tz))
+                parts.append(f'{shape} class="{css}"><title>{tip}</title></rect>')
         if line.due_on is not None:
             due_x = x(line.due_on + timedelta(days=1))  # due by the end of that day
             mark = "due overdue" if line.overdue else "due"
-            parts.append(
-                f'<path d="M{due_x:.1f} {y - 3} l4 -5 h-8 z M{due_x:.1f} {y - 3} v{BAR + 6}" '
-                f'class="{mark}"><title>{escape(line.label)} 办理时限 '
-                f"{line.due_on.isoformat()}</title></path>"
-            )
-    bottom = TOP + ROW * len(lines)
+            if layout.compact:
+                parts.append(
+                    f'<path d="M{due_x:.1f} {y} l2 -2 h-4 z M{due_x:.1f} {y} v{bar + 1}" '
+                    f'class="{mark}"/>'
+                )
+            else:
+                parts.append(
+                    f'<path d="M{due_x:.1f} {y - 3} l4 -5 h-8 z M{due_x:.1f} {y - 3} v{bar + 6}" '
+                    f'class="{mark}"><title>{escape(line.label)} 办理时限 '
+                    f"{line.due_on.isoformat()}</title></path>"
+                )
+        if layout.compact:
+            parts.append("</a>")
     parts.append(
         f'<line x1="{today_x:.1f}" y1="{TOP - 10}" x2="{today_x:.1f}" y2="{bottom}" class="today"/>'
     )
-    parts += _legend(colours, bottom + 24)
+    parts += _legend(colours, bottom + 24, label_width)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _row_title(line: CaseLine) -> str:
+    """A compact row's tooltip: `U01 某某公司 现场巡视 办理时限 2024-09-20（已超期）`."""
+    current = line.spans[-1].stage if line.spans else ""
+    due = "" if line.due_on is None else f" 办理时限 {line.due_on.isoformat()}"
+    return f"{line.label} {current}{due}{'（已超期）' if line.overdue else ''}"
 
 
 def _span_title(label: str, span: Span, tz: ZoneInfo) -> str:
@@ -141,9 +189,8 @@ def _span_title(label: str, span: Span, tz: ZoneInfo) -> str:
     return f"{label} {span.stage}：{start} — {end}"
 
 
-def _axis(first: date, last: date, days: int, x: Callable[[date], float], rows: int) -> list[str]:
+def _axis(first: date, last: date, days: int, x: Callable[[date], float], bottom: int) -> list[str]:
     step = max(1, days // 10)
-    bottom = TOP + ROW * rows
     parts = []
     day = first
     while day <= last:
@@ -156,10 +203,10 @@ def _axis(first: date, last: date, days: int, x: Callable[[date], float], rows: 
     return parts
 
 
-def _legend(colours: dict[str, str], y: int) -> list[str]:
+def _legend(colours: dict[str, str], y: int, label_width: int) -> list[str]:
     parts = []
     for n, (stage, colour) in enumerate(colours.items()):
-        left = LABEL_WIDTH + 150 * (n % 5)
+        left = label_width + 150 * (n % 5)
         top = y + 18 * (n // 5)
         parts.append(
             f'<rect x="{left}" y="{top - 10}" width="12" height="12" fill="{colour}"/>'
