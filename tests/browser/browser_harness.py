@@ -21,6 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 NEXT_ROUND = "2026-R2"  # the round the office prepares after the demo's
 NEXT_UNIT = "U01"
 VIEWPORT = {"width": 1280, "height": 800}
+MAX_SHOT = 4000  # pixels of a page kept in its screenshot
 
 
 @dataclass
@@ -67,9 +68,17 @@ class Visit:
         self.go("/signin")
         self.page.fill("input[name=name]", self.who.name)
         self.page.fill("input[name=password]", self.who.password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_load_state()
+        self.follow(self.page.locator("button[type=submit]"))
         assert "/signin" not in self.page.url, self.page.content()
+
+    def follow(self, target: Any, name: str | None = None) -> None:
+        """Click a link or a form's button and wait for the page it leads to (a screenshot
+        of it kept under `name`)."""
+        with self.page.expect_navigation():
+            target.click()
+        self.page.wait_for_load_state()
+        if name:
+            self.shoot(name)
 
     def go(self, path: str) -> Any:
         """Open a page of the desk; the response."""
@@ -82,11 +91,22 @@ class Visit:
         `doc` and XUNSHI_DESK_SCREENSHOTS set, also the README's picture `desk-{doc}.png`."""
         self.shots += 1
         path = self.folder / f"{self.shots:02d}-{self.who.role}-{name[:60]}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # The whole page, but at most the first MAX_SHOT pixels: a round's ledger runs to
+        # hundreds of rows, and a picture of all of it takes long and shows nothing more.
+        height = self.page.evaluate("document.documentElement.scrollHeight")
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        clip = {"x": 0, "y": 0, "width": width, "height": min(height, MAX_SHOT)}
+        self.page.screenshot(path=str(path), full_page=True, clip=clip)
         target = os.environ.get("XUNSHI_DESK_SCREENSHOTS")
         if doc and target:
             self.page.screenshot(path=str(Path(target) / f"desk-{doc}.png"))
         return path
+
+    def picture(self, element: Any, doc: str) -> None:
+        """With XUNSHI_DESK_SCREENSHOTS set, the README's picture of one element of the page."""
+        target = os.environ.get("XUNSHI_DESK_SCREENSHOTS")
+        if target:
+            element.screenshot(path=str(Path(target) / f"desk-{doc}.png"))
 
     def close(self) -> None:
         """Close the browser context."""
