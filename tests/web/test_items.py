@@ -472,7 +472,10 @@ def test_forms_follow_the_role(world: Desk) -> None:
     assert forms("赵联络员", ITEM_U02) == {"progress", "done", "extend"}
     assert forms("王组长", ITEM_U02) == {"progress", "done"}
     assert forms("吴纪检", ITEM_U02) == set()
-    assert "纪检监察组只能查看" in world.signed_in("吴纪检").get(Place.of(ITEM_U02).page).text
+    assert (
+        "纪检监察组不办理整改措施，只能查看"
+        in world.signed_in("吴纪检").get(Place.of(ITEM_U02).page).text
+    )
     world.app.services.extensions.request(
         f"{ITEM_U02}#1", date(2025, 1, 31), reason="需要更多时间", actor="赵联络员",
         role="unit_liaison",

@@ -29,6 +29,7 @@ from xunshi.services.extensions import DECISION_ROLES, REQUEST_ROLES
 from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_date
 from xunshi.web.access import check_csrf, signed_in, viewer_of, visible_cases
+from xunshi.web.actions import may_take, offered_milestones, offered_triggers
 from xunshi.web.desk import desk_of
 from xunshi.web.pages import EVENT_TITLES
 from xunshi.web.scope import CaseScope, Viewer, may_act, sees_case
@@ -376,6 +377,9 @@ def _item(
     trigger_titles = {t.trigger: t.title or t.trigger for t in steps.transitions}
     milestone_titles = {m.name: m.title for st in steps.states for m in st.milestones}
     numbers = {t.id: t.number for t in view.tasks}
+    stepping = view.voided is None and not view.suspended
+    unrecorded = [m.name for m in state.milestones if m.name not in view.milestones]
+    possible = [tr.trigger for tr in steps.transitions_from(view.state)]
     return desk.render(
         "item.html",
         session,
@@ -400,12 +404,75 @@ def _item(
         may_request=acting and user.role in REQUEST_ROLES and not state.has_tag("settled"),
         may_decide=may_act(viewer) and user.role in DECISION_ROLES,
         read_only=not may_act(viewer),
+        step_milestones=offered_milestones(viewer, steps, view.state, unrecorded)
+        if stepping
+        else [],
+        step_triggers=offered_triggers(viewer, steps, view.state, possible) if stepping else [],
         message=message,
         task_status=task_status,
         task_due=task_due,
         event_detail=lambda event: event_detail(event, numbers),
         today=services.now().astimezone(tz).date(),
     )
+
+
+@router.post("/items/{round_code}/{unit_code}/{item_code}/milestone")
+def item_milestone(
+    request: Request,
+    round_code: str,
+    unit_code: str,
+    item_code: str,
+    name: FormText = "",
+    reason: FormText = "",
+    csrf: FormText = "",
+) -> Response:
+    """Record a milestone of the item's stage (e.g. 巡视办审核 in 申请销号), as `item milestone`."""
+    return _step(request, (round_code, unit_code, item_code), "milestone", name, reason, csrf)
+
+
+@router.post("/items/{round_code}/{unit_code}/{item_code}/fire")
+def item_fire(
+    request: Request,
+    round_code: str,
+    unit_code: str,
+    item_code: str,
+    trigger: FormText = "",
+    reason: FormText = "",
+    csrf: FormText = "",
+) -> Response:
+    """Move the item along a trigger (e.g. 申请销号, 验收销号, 重新整改), as `item fire`."""
+    return _step(request, (round_code, unit_code, item_code), "fire", trigger, reason, csrf)
+
+
+def _step(
+    request: Request,
+    path: tuple[str, str, str],
+    action: str,
+    name: str,
+    reason: str,
+    csrf: str,
+) -> Response:
+    session, user = signed_in(request)
+    check_csrf(session, csrf)
+    desk = desk_of(request)
+    viewer = viewer_of(user)
+    view = visible_item(desk.services, viewer, *path)
+    steps = desk.services.read.catalog.definition(view.definition, view.definition_version)
+    if not may_take(viewer, steps.definition, view.state, action, name):
+        return _item(
+            request, session, user, *path,
+            message=f"{ROLE_TITLES[user.role]}只能查看，不能办理。", status=403,
+        )  # fmt: skip
+    items, key, given = desk.services.items, str(view.key), reason.strip() or None
+    try:
+        if action == "fire":
+            items.fire(key, name, actor=user.name, role=user.role, reason=given)
+        else:
+            items.record_milestone(key, name, actor=user.name, role=user.role, reason=given)
+    except XunshiError as exc:
+        status = 403 if isinstance(exc, Refused) else 400
+        return _item(request, session, user, *path, message=exc.message, status=status)
+    return RedirectResponse(item_url(view.key), status_code=303)
 
 
 @router.post("/items/{round_code}/{unit_code}/{item_code}/tasks/{number}/progress")

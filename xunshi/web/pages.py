@@ -31,8 +31,9 @@ from xunshi.web.access import (
     visible_cases,
     visible_rounds,
 )
+from xunshi.web.actions import may_take, offered_milestones, offered_triggers
 from xunshi.web.desk import desk_of
-from xunshi.web.scope import may_act
+from xunshi.web.scope import SUPERVISORS
 from xunshi.web.sessions import Session, anonymous
 
 router = APIRouter(include_in_schema=False)
@@ -262,9 +263,10 @@ def _case(
     stages = timeline.spans_from(
         [(e.occurred_at, e.to_state) for e in events], history.state_titles
     )
-    acting = may_act(viewer) and moment is None and view.voided is None
+    acting = moment is None and view.voided is None
     definition = services.read.catalog.definition(view.definition, view.definition_version)
     steps = definition.definition
+    unrecorded = [m.name for m in view.milestones if m.recorded_at is None]
     trigger_titles = {t.trigger: t.title or t.trigger for t in steps.transitions}
     milestone_titles = {m.name: m.title for st in steps.states for m in st.milestones}
     return desk.render(
@@ -284,9 +286,9 @@ def _case(
         tz=tz,
         as_of=moment,
         acting=acting,
-        open_milestones=[m for m in view.milestones if m.recorded_at is None] if acting else [],
-        triggers=view.triggers if acting else (),
-        read_only=not may_act(viewer),
+        open_milestones=offered_milestones(viewer, steps, view.state, unrecorded) if acting else [],
+        triggers=offered_triggers(viewer, steps, view.state, view.triggers) if acting else [],
+        read_only=viewer.role in SUPERVISORS,
         message=message,
         due_status=due_status(view),
     )
@@ -332,7 +334,8 @@ def _act(
     desk = desk_of(request)
     viewer = viewer_of(user)
     view = visible_case(desk.services, viewer, round_code, unit_code)
-    if not may_act(viewer):
+    steps = desk.services.read.catalog.definition(view.definition, view.definition_version)
+    if not may_take(viewer, steps.definition, view.state, action, name):
         return _case(
             request, session, user, round_code, unit_code,
             message=f"{ROLE_TITLES[user.role]}只能查看，不能办理。", status=403,
