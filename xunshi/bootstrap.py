@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from xunshi.config import Settings
-from xunshi.storage.db import Database
+from xunshi.storage.db import ConnectionSettings, Database
 from xunshi.workflow.clock import Clock, SystemClock
 from xunshi.workflow.engine import Engine
 from xunshi.workflow.registry import Registry
@@ -43,7 +43,12 @@ class App:
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.db = Database(settings.db_url, echo=False, durable=settings.durable)
+        connection = ConnectionSettings(
+            settings.pool_size, settings.statement_timeout, settings.lock_timeout
+        )
+        self.db = Database(
+            settings.db_url, echo=False, durable=settings.durable, connection=connection
+        )
         self.clock = clock or SystemClock()
         self.registry = Registry()
         self.schedule = Schedule(settings.tz, self.registry)

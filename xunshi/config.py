@@ -46,6 +46,12 @@ ENVIRONMENT: dict[str, str] = {
     "XUNSHI_WEBHOOK_BACKOFF": "seconds before the first retry, doubling after (default 30)",
     "XUNSHI_WEBHOOK_TIMEOUT": "seconds to wait for a webhook, robot or SMTP server (default 10)",
     "XUNSHI_LEASE": "seconds a sweeper may hold a claimed timer (default 60)",
+    "XUNSHI_POOL_SIZE": "database connections each process keeps open (default 5; 10 more "
+    "under a burst)",
+    "XUNSHI_STATEMENT_TIMEOUT": "seconds after which PostgreSQL cancels a statement (default: "
+    "the server's)",
+    "XUNSHI_LOCK_TIMEOUT": "seconds a command waits for a lock before giving up (PostgreSQL: "
+    "default the server's; SQLite: default 10)",
     "XUNSHI_SECRET_KEY": "key signing the web desk's session cookies (at least 32 characters; "
     "default: one made once and kept in the database)",
     "XUNSHI_COMMON_PROBLEM_UNITS": "an item is a common problem (共性问题) when its category and "
@@ -101,6 +107,9 @@ class Settings:
     webhook_timeout: float = 10.0
     lease_seconds: float = 60.0
     common_problem_units: int = 3
+    pool_size: int = 5
+    statement_timeout: float | None = None  # seconds; None: the server's
+    lock_timeout: float | None = None  # seconds; None: the server's (SQLite: 10)
     wecom: Robot | None = field(default=None, repr=False)
     dingtalk: Robot | None = field(default=None, repr=False)
     feishu: Robot | None = field(default=None, repr=False)
@@ -165,6 +174,9 @@ class Settings:
             webhook_timeout=_number(env, "XUNSHI_WEBHOOK_TIMEOUT", 10.0, float),
             lease_seconds=_number(env, "XUNSHI_LEASE", 60.0, float),
             common_problem_units=_number(env, "XUNSHI_COMMON_PROBLEM_UNITS", 3, int),
+            pool_size=_number(env, "XUNSHI_POOL_SIZE", 5, int),
+            statement_timeout=_optional(env, "XUNSHI_STATEMENT_TIMEOUT"),
+            lock_timeout=_optional(env, "XUNSHI_LOCK_TIMEOUT"),
             wecom=_robot(env, "WECOM", signed=False),
             dingtalk=_robot(env, "DINGTALK", signed=True),
             feishu=_robot(env, "FEISHU", signed=True),
@@ -197,6 +209,11 @@ def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str],
     if not math.isfinite(value) or value <= 0 or value > MAX_SETTING:
         raise BadInput(f"{name} must be a positive number of at most {MAX_SETTING:.0f}, not {raw}")
     return value
+
+
+def _optional(env: Mapping[str, str], name: str) -> float | None:
+    """A positive number of seconds, or None when the variable is unset or empty."""
+    return _number(env, name, 0.0, float) if env.get(name) else None
 
 
 MIN_SECRET_KEY = 32

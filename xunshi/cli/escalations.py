@@ -8,7 +8,7 @@ import sys
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, instant, whole_number
+from xunshi.cli.options import actor_option, connection_options, instant, whole_number
 from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.config import MAX_SETTING
 from xunshi.texts import check_number
@@ -156,6 +156,7 @@ def scheduler() -> None:
     show_default=True,
     help="Seconds between sweeps.",
 )
+@connection_options
 @pass_state
 def scheduler_run(state: State, interval: float) -> None:
     """Sweep and deliver every INTERVAL seconds until SIGTERM or SIGINT."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -10,6 +12,7 @@ from typing import TypeVar
 import click
 
 from xunshi.cli.root import Failed, State
+from xunshi.config import MAX_SETTING
 from xunshi.errors import BadInput
 from xunshi.texts import check_number
 from xunshi.timeparse import parse_date, parse_instant
@@ -112,3 +115,60 @@ def count_number(text: str, what: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise Failed(f"{what} must be a whole number, not {text!r}")
     return int(text)
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A timeout in seconds: positive and a number (every range lets NaN through)."""
+    if value is not None and (math.isnan(value) or value <= 0):
+        raise click.BadParameter("must be a positive number of seconds.", param=param)
+    return value
+
+
+def connection_options(fn: F) -> F:
+    """--pool-size, --statement-timeout, --lock-timeout for a long-running process (`serve`,
+    `scheduler run`): they override XUNSHI_POOL_SIZE, XUNSHI_STATEMENT_TIMEOUT and
+    XUNSHI_LOCK_TIMEOUT before the database is opened."""
+
+    def apply(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+        if value is None:
+            return
+        state = ctx.find_object(State)
+        assert state is not None
+        settings = state.settings
+        if param.name == "pool_size":
+            state.settings = replace(settings, pool_size=int(value))
+        elif param.name == "statement_timeout":
+            state.settings = replace(settings, statement_timeout=value)
+        else:
+            state.settings = replace(settings, lock_timeout=value)
+
+    options = (
+        click.option(
+            "--pool-size",
+            type=click.IntRange(1, 1000),
+            expose_value=False,
+            callback=apply,
+            help="Database connections to keep open (default $XUNSHI_POOL_SIZE, else 5).",
+        ),
+        click.option(
+            "--statement-timeout",
+            type=click.FloatRange(max=MAX_SETTING),
+            expose_value=False,
+            callback=lambda ctx, param, value: apply(ctx, param, _seconds(ctx, param, value)),
+            metavar="SECONDS",
+            help="PostgreSQL cancels a statement running longer (default "
+            "$XUNSHI_STATEMENT_TIMEOUT, else the server's).",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=click.FloatRange(max=MAX_SETTING),
+            expose_value=False,
+            callback=lambda ctx, param, value: apply(ctx, param, _seconds(ctx, param, value)),
+            metavar="SECONDS",
+            help="Give up waiting for a lock after this long (default $XUNSHI_LOCK_TIMEOUT, "
+            "else the server's; SQLite 10).",
+        ),
+    )
+    for option in reversed(options):
+        fn = option(fn)
+    return fn

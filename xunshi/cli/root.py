@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -47,7 +47,14 @@ class State:
     def use_db(self, url: str) -> None:
         """`--db URL` given after the subcommand (before anything was opened)."""
         self.db_option = url
-        self.settings = Settings.from_env(db_url=url)
+        # What the command's own options set (--pool-size …) stays, whatever their order.
+        before = self.settings
+        self.settings = replace(
+            Settings.from_env(db_url=url),
+            pool_size=before.pool_size,
+            statement_timeout=before.statement_timeout,
+            lock_timeout=before.lock_timeout,
+        )
         self._services = None
 
     def services(self, *, initialised: bool = True) -> Services:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from xunshi.cli.options import connection_options
 from xunshi.cli.root import State, XunshiCommand, pass_state
 
 
 @click.command("serve", cls=XunshiCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@connection_options
 @pass_state
 def serve(state: State, host: str, port: int) -> None:
     """Serve the web desk (pages and the JSON API under /api/v1) until interrupted."""

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,14 +25,64 @@ from xunshi.storage.migrations import HEAD, LEGACY_REVISIONS, REVISIONS
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections a process may open beyond its pool under a burst (the pool keeps pool_size).
+POOL_OVERFLOW = 10
+DEFAULT_POOL_SIZE = 5
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """How a process holds its database connections (XUNSHI_POOL_SIZE,
+    XUNSHI_STATEMENT_TIMEOUT, XUNSHI_LOCK_TIMEOUT).
+
+    `pool_size` connections are kept open (up to POOL_OVERFLOW more under a burst). On
+    PostgreSQL a statement running longer than `statement_timeout` seconds is cancelled and a
+    wait for a lock longer than `lock_timeout` seconds gives up, each failing its command with
+    one line and writing nothing; None leaves the server's setting. On SQLite the lock
+    timeout is how long a writer waits for another's write lock (default 10 s), and a
+    statement timeout does not apply.
+    """
+
+    pool_size: int = DEFAULT_POOL_SIZE
+    statement_timeout: float | None = None
+    lock_timeout: float | None = None
+
+    @property
+    def busy_timeout_ms(self) -> int:
+        """SQLite's busy timeout: the lock timeout, else 10 s."""
+        if self.lock_timeout is None:
+            return SQLITE_BUSY_TIMEOUT_MS
+        return max(1, round(self.lock_timeout * 1000))
+
+    def postgres_args(self, given: str | tuple[str, ...] | None = None) -> dict[str, Any]:
+        """psycopg's connect arguments setting the timeouts for every session, after the
+        `options` the URL gives (a search_path, say), which they would otherwise replace."""
+        kept = [given] if isinstance(given, str) else list(given or ())
+        options = kept + [
+            f"-c {name}={max(1, round(seconds * 1000))}"
+            for name, seconds in (
+                ("statement_timeout", self.statement_timeout),
+                ("lock_timeout", self.lock_timeout),
+            )
+            if seconds is not None
+        ]
+        return {"options": " ".join(options)} if len(options) > len(kept) else {}
 
 
 class Database:
     """One database: its engine, transactions, schema checks and error translation."""
 
-    def __init__(self, url: str, *, echo: bool = False, durable: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        durable: bool = True,
+        connection: ConnectionSettings | None = None,
+    ) -> None:
         self.url = _parse_url(url)
+        self.connection = connection or ConnectionSettings()
         # SQLite: a commit waits for the disk (synchronous=FULL), unless the database is a
         # throwaway one (the demo's): then NORMAL, which under WAL may lose the last commits
         # in a power failure but never corrupts the file.
@@ -45,22 +96,35 @@ class Database:
 
     def _create_engine(self, echo: bool) -> Engine:
         if self.is_sqlite:
+            busy_ms = self.connection.busy_timeout_ms
             engine = create_engine(
                 self.url,
                 echo=echo,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+                connect_args={"timeout": busy_ms / 1000, "isolation_level": None},
                 # Every transaction ends in an explicit COMMIT or ROLLBACK; the pool's extra
                 # rollback on check-in would only cost time.
                 pool_reset_on_return=None,
+                pool_size=self.connection.pool_size,
+                max_overflow=POOL_OVERFLOW,
             )
-            event.listen(
-                engine, "connect", _sqlite_on_connect if self.durable else _sqlite_fast_connect
-            )
+            synchronous = "FULL" if self.durable else "NORMAL"
+
+            def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+                _sqlite_pragmas(dbapi_connection, synchronous, busy_ms)
+
+            event.listen(engine, "connect", on_connect)
             return engine
         if self.url.get_backend_name() != "postgresql":
             raise BadInput(f"unsupported database {self.display_url}: use sqlite:/// or postgresql")
         try:
-            return create_engine(self.url, echo=echo, pool_pre_ping=False)
+            return create_engine(
+                self.url,
+                echo=echo,
+                pool_pre_ping=False,
+                pool_size=self.connection.pool_size,
+                max_overflow=POOL_OVERFLOW,
+                connect_args=self.connection.postgres_args(self.url.query.get("options")),
+            )
         except NoSuchModuleError as exc:
             raise BadInput(f"database error: {exc}") from exc
 
@@ -139,7 +203,7 @@ class Database:
         committed since the read; the attempt is rolled back and run again, and `work`
         itself decides (see `ReadSet`) whether what changed meanwhile is a conflict.
         """
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + self.connection.busy_timeout_ms / 1000
         delay = 0.002
         while True:
             try:
@@ -262,26 +326,18 @@ def _parse_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    _sqlite_pragmas(dbapi_connection, "FULL")
-
-
-def _sqlite_fast_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    _sqlite_pragmas(dbapi_connection, "NORMAL")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, synchronous: str) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, synchronous: str, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        _write_ahead_log(cursor)
+        _write_ahead_log(cursor, busy_ms)
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
 
 
-def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
+def _write_ahead_log(cursor: sqlite3.Cursor, busy_ms: int) -> None:
     """Put the database in WAL mode, waiting while another connection holds it.
 
     On a database not yet in WAL mode (a new file), the switch needs the database to
@@ -289,7 +345,7 @@ def _write_ahead_log(cursor: sqlite3.Cursor) -> None:
     handler: several processes opening a new database together (`init`, `db upgrade`)
     would fail. So wait here as the busy timeout would; once in WAL mode it is a no-op.
     """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + busy_ms / 1000
     delay = 0.002
     while True:
         try:
