@@ -98,20 +98,25 @@ def test_verify_loads_one_window_of_rows_at_a_time(
 def test_verify_streams_events_in_batches_of_the_batch_size(
     app: App, rect: Rectifying, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sizes: list[int] = []
-    real_execute = audit_service.Connection.execute
+    sizes: list[list[int]] = []
+    real_batches = audit_service._batches
 
-    def execute(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        options = getattr(statement, "_execution_options", {})
-        if "yield_per" in options:
-            sizes.append(options["yield_per"])
-        return real_execute(self, statement, *args, **kwargs)
+    def batches(conn: Any, statement: Any) -> Any:
+        seen: list[int] = []
+        sizes.append(seen)
+        for batch in real_batches(conn, statement):
+            seen.append(len(batch))
+            yield batch
 
-    monkeypatch.setattr(audit_service.Connection, "execute", execute)
+    monkeypatch.setattr(audit_service, "_batches", batches)
     monkeypatch.setattr(audit_service, "_BATCH", 7)
     monkeypatch.setattr(audit_service, "_WINDOW", 5)
-    assert app.services.audit.verify().ok
-    assert sizes == [7, 7, 7]  # every window's events stream 7 rows at a time
+    report = app.services.audit.verify()
+    assert report.ok
+    # Three windows (5 + 5 + the open-ended rest), each read 7 rows at a time.
+    assert len(sizes) == 3 and sum(map(sum, sizes)) == report.events
+    for window in sizes:
+        assert all(size == 7 for size in window[:-1]) and 0 < window[-1] <= 7
 
 
 def test_the_same_problems_are_found_whatever_the_window(

@@ -7,13 +7,22 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Text, func, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 
 from xunshi.display import plural
 from xunshi.errors import AuditFailed, BadInput, NotFound
@@ -256,13 +265,9 @@ class AuditService:
             .where(_in_window(e.c.instance_id, lo, hi))
             .order_by(e.c.instance_id, e.c.seq)
         )
-        # Per statement: Connection.execution_options would stream every later statement too.
-        result = conn.execute(statement.execution_options(yield_per=_BATCH))
-        try:
-            for row in result:
+        for batch in _batches(conn, statement):
+            for row in batch:
                 yield event_from_tuple(row, raw_times)
-        finally:
-            result.close()  # a PostgreSQL server-side cursor must not outlive a failure
 
     def _heads(self, conn: Connection) -> list[list[Any]]:
         e = q.events
@@ -296,6 +301,29 @@ class AuditService:
             if found is not None:
                 current[(instance_id, seq)] = found
         return check_seal(heads, current, _labels(conn))
+
+
+def _batches(conn: Connection, statement: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of `statement` as plain tuples, `_BATCH` at a time (a server-side cursor on
+    PostgreSQL; on SQLite the driver's own cursor, which steps through the result as it is
+    fetched, in this connection's transaction)."""
+    if conn.dialect.name == "sqlite":
+        compiled = statement.compile(dialect=conn.dialect)
+        parameters = [compiled.params[name] for name in compiled.positiontup or ()]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(str(compiled), parameters)
+            while batch := cursor.fetchmany(_BATCH):
+                yield batch
+        finally:
+            cursor.close()
+        return
+    # Per statement: Connection.execution_options would stream every later statement too.
+    result = conn.execute(statement.execution_options(yield_per=_BATCH))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()  # a PostgreSQL server-side cursor must not outlive a failure
 
 
 def _windows(conn: Connection) -> Iterator[tuple[int | None, int | None]]:

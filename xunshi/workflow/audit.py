@@ -71,32 +71,15 @@ def canonical_text(
     """`canonical_json(event.record())`, put together field by field (the hot path of
     `audit verify`): the keys in sorted order, `data_json` the canonical JSON of its data,
     the times as `utc_iso` gives them (passed in when the store already has that text)."""
+    occurred = occurred_iso or utc_iso(event.occurred_at)
+    recorded = recorded_iso or utc_iso(event.recorded_at)
     return (
-        '{"actor":'
-        + _json_str(event.actor)
-        + ',"data":'
-        + data_json
-        + ',"from":'
-        + _json_opt(event.from_state)
-        + ',"instance":'
-        + int.__repr__(event.instance_id)
-        + ',"kind":'
-        + _json_str(event.kind)
-        + ',"occurred_at":"'
-        + (occurred_iso or utc_iso(event.occurred_at))
-        + '","reason":'
-        + _json_opt(event.reason)
-        + ',"recorded_at":"'
-        + (recorded_iso or utc_iso(event.recorded_at))
-        + '","role":'
-        + _json_opt(event.role)
-        + ',"seq":'
-        + int.__repr__(event.seq)
-        + ',"to":'
-        + _json_opt(event.to_state)
-        + ',"trigger":'
-        + _json_opt(event.trigger)
-        + "}"
+        f'{{"actor":{_json_str(event.actor)},"data":{data_json},'
+        f'"from":{_json_opt(event.from_state)},"instance":{int.__repr__(event.instance_id)},'
+        f'"kind":{_json_str(event.kind)},"occurred_at":"{occurred}",'
+        f'"reason":{_json_opt(event.reason)},"recorded_at":"{recorded}",'
+        f'"role":{_json_opt(event.role)},"seq":{int.__repr__(event.seq)},'
+        f'"to":{_json_opt(event.to_state)},"trigger":{_json_opt(event.trigger)}}}'
     )
 
 
@@ -233,8 +216,8 @@ def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
     occurred_at, recorded_at = row[10], row[11]
     occurred_iso = recorded_iso = None
     if raw_times:
-        occurred_iso, recorded_iso = _stored_iso(occurred_at), _stored_iso(recorded_at)
-        occurred_at, recorded_at = _utc(occurred_at), _utc(recorded_at)
+        occurred_at, occurred_iso = _stored_time(occurred_at)
+        recorded_at, recorded_iso = _stored_time(recorded_at)
     return Event(
         row[0],
         row[1],
@@ -255,22 +238,12 @@ def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
     )
 
 
-def _stored_iso(text: Any) -> str | None:
-    """`utc_iso` of a time SQLite stores as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC), from the text
-    itself; None for any other form (the parsed instant is formatted instead)."""
-    if (
-        isinstance(text, str)
-        and len(text) == 26
-        and text[4] == "-"
-        and text[7] == "-"
-        and text[10] == " "
-        and text[13] == ":"
-        and text[16] == ":"
-        and text[19] == "."
-        and text[5].isdigit()
-    ):
-        return text[:10] + "T" + text[11:] + "Z"
-    return None
+def _stored_time(value: Any) -> tuple[datetime, str | None]:
+    """A stored time as `UTCDateTime` hands it back, and its `utc_iso` text when the store
+    has it as SQLite writes it (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC: the text gives it)."""
+    if isinstance(value, str) and len(value) == 26 and value[4:20:3] == "-- ::.":
+        return datetime.fromisoformat(value + "+00:00"), f"{value[:10]}T{value[11:]}Z"
+    return _utc(value), None
 
 
 @dataclass(slots=True)
