@@ -33,7 +33,8 @@ def test_the_verify_bench_runs_quick() -> None:
     for name in ("audit verify (median of 1)", "plain hashlib loop, same rows (median)"):
         assert re.fullmatch(r"[\d,]+ events/s", rows[name]), rows
         assert int(rows[name].split()[0].replace(",", "")) > 0
-    assert float(rows["ratio verify / hashlib"]) > 0
+    [ratio] = [value for name, value in rows.items() if name.startswith("ratio verify / hashlib")]
+    assert float(ratio) > 0
     peaks = {name: value for name, value in rows.items() if name.startswith("peak RSS")}
     assert list(peaks) == ["peak RSS verifying 1,000 events", "peak RSS verifying 4,000 events"]
     assert all(
