@@ -8,6 +8,7 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.options import actor_option, export_options
+from xunshi.cli.progress import progress_line
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.reports.output import STDOUT, choose_target, write_to
@@ -25,7 +26,12 @@ def audit_group() -> None:
 @pass_state
 def audit_verify(state: State, seal: str | None) -> None:
     """Recompute every chain and replay every instance; name each broken event."""
-    report = state.services().audit.verify(seal)
+    progress = progress_line("verified", quiet=state.as_json)
+    try:
+        report = state.services().audit.verify(seal, progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     if state.as_json:
         render.emit(state, report.to_json(), str)
     elif report.ok:
@@ -60,6 +66,14 @@ def audit_export(state: State, fmt: str | None, out: str | None, force: bool) ->
     """Every event with its hashes, for archiving or outside checking (JSON lines by default)."""
     target = choose_target(out or STDOUT, fmt, ("jsonl", "csv"), force=force)
     audit, tz = state.services().audit, state.settings.tz
-    count = write_to(target, lambda handle: audit.export(handle, target.format, tz), sys.stdout)
+    # A progress line only when the events go to a file (not mixed with them on a terminal).
+    progress = progress_line("exported", quiet=state.as_json or target.path is None)
+    try:
+        count = write_to(
+            target, lambda handle: audit.export(handle, target.format, tz, progress), sys.stdout
+        )
+    finally:
+        if progress is not None:
+            progress.finish()
     if target.path is not None and not state.as_json:
         click.echo(f"Exported {count} events to {target.name}", err=True)

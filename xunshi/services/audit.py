@@ -7,13 +7,22 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 
 from xunshi.display import plural
 from xunshi.errors import AuditFailed, BadInput, NotFound
@@ -29,7 +38,7 @@ from xunshi.workflow.audit import (
     Report,
     check_chain,
     check_seal,
-    event_from_row,
+    event_from_tuple,
     outcome_values,
     seal_digest,
 )
@@ -54,7 +63,11 @@ EXPORT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_BATCH = 2000
+_BATCH = 2000  # rows fetched at a time from the event stream
+_WINDOW = 500  # instances whose rows are checked together (their side rows loaded at once)
+
+# Called with how many events are done so far (the CLI shows it with a rate on a terminal).
+Progress = Callable[[int], None]
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -84,10 +97,13 @@ class AuditService:
         self.db = db
         self.clock = clock
 
-    def verify(self, seal: str | None = None) -> Report:
-        """Check every chain, replay == projection, and (optionally) a seal's heads."""
+    def verify(self, seal: str | None = None, progress: Progress | None = None) -> Report:
+        """Check every chain, replay == projection, and (optionally) a seal's heads.
+
+        `progress` is called with the number of events verified so far as the work goes on
+        (after each window of instances)."""
         with self.db.transaction() as conn:
-            report = self._verify(conn)
+            report = self._verify(conn, progress)
             if seal is None:
                 return report
             problems = list(report.problems) + self._check_seal(conn, seal.strip().lower())
@@ -124,93 +140,134 @@ class AuditService:
 
         return self.db.run(work, immediate=True)
 
-    def export(self, out: TextIO, fmt: str, tz: ZoneInfo) -> int:
-        """Write every event as JSON lines or CSV (times in `tz`, with offset); return how many."""
-        with self.db.transaction() as conn:
-            labels = _labels(conn)
-            rows = self._events(conn)
-            if fmt == "jsonl":
-                count = 0
-                for event in rows:
-                    record = _export_record(event, labels, tz)
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    count += 1
-                return count
+    def export(self, out: TextIO, fmt: str, tz: ZoneInfo, progress: Progress | None = None) -> int:
+        """Write every event as JSON lines or CSV (times in `tz`, with offset); return how many.
+
+        The events stream a window of instances at a time (flat memory); `progress` is called
+        with the number written so far after each window."""
+        writer = None
+        if fmt != "jsonl":
             writer = csv.writer(out)
             writer.writerow(EXPORT_COLUMNS)
-            count = 0
-            for event in rows:
-                record = _export_record(event, labels, tz)
-                record["data"] = json.dumps(record["data"], ensure_ascii=False, sort_keys=True)
-                writer.writerow([record[c] for c in EXPORT_COLUMNS])
-                count += 1
-            return count
+        count = 0
+        with self.db.transaction() as conn:
+            for lo, hi in _windows(conn):
+                labels = _labels(conn, _in_window(q.instances.c.id, lo, hi))
+                for event in self._events(conn, lo, hi):
+                    record = _export_record(event, labels, tz)
+                    if writer is None:
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    else:
+                        record["data"] = json.dumps(
+                            record["data"], ensure_ascii=False, sort_keys=True
+                        )
+                        writer.writerow([record[c] for c in EXPORT_COLUMNS])
+                    count += 1
+                if progress is not None:
+                    progress(count)
+        return count
 
     # -- internals ------------------------------------------------------------------
 
-    def _verify(self, conn: Connection) -> Report:
-        labels = _labels(conn)
-        instances = {row["id"]: row for row in conn.execute(q.instances.select()).mappings()}
-        task_rows: dict[int, dict[int, Any]] = {}
-        for task in conn.execute(q.tasks.select()).mappings():
-            task_rows.setdefault(task["item_id"], {})[task["id"]] = task
-        extension_rows: dict[int, dict[int, Any]] = {}
-        for extension in conn.execute(
-            select(q.extensions, q.tasks.c.item_id).join(
-                q.tasks, q.tasks.c.id == q.extensions.c.task_id
-            )
-        ).mappings():
-            extension_rows.setdefault(extension["item_id"], {})[extension["id"]] = extension
-        facts = _item_facts(conn)
-        names = _case_facts(conn)
-        clue_facts = _clue_facts(conn)
-        outcomes = _outcomes(conn)
+    def _verify(self, conn: Connection, progress: Progress | None = None) -> Report:
+        """Every chain against its rows, a window of instances at a time: the events stream
+        in id order, and each window loads only its own instances' rows (flat memory)."""
         problems: list[Problem] = []
         events = 0
         chains = 0
-        for instance_id, chain in itertools.groupby(
-            self._events(conn), key=lambda e: e.instance_id
-        ):
-            chains += 1
-            label = labels.get(instance_id, f"instance #{instance_id}")
-            row = instances.pop(instance_id, None)
-            is_clue = row is not None and row["subject"] == "clue"
-            count, found = check_chain(
-                instance_id,
-                label,
-                chain,
-                row,
-                task_rows.pop(instance_id, None),
-                clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
-                names.get(instance_id),
-                "clue" if is_clue else "item",
-                extension_rows=extension_rows.pop(instance_id, None),
-                outcome_rows=outcomes.pop(instance_id, None),
-            )
-            events += count
-            problems.extend(found)
-        for instance_id, row in instances.items():
-            label = labels.get(instance_id, f"instance #{instance_id}")
-            _, found = check_chain(
-                instance_id,
-                label,
-                (),
-                row,
-                task_rows.pop(instance_id, None),
-                extension_rows=extension_rows.pop(instance_id, None),
-                outcome_rows=outcomes.pop(instance_id, None),
-            )
-            problems.extend(found)
+        for lo, hi in _windows(conn):
+            ids = _in_window(q.instances.c.id, lo, hi)
+            labels = _labels(conn, ids)
+            instances = {
+                row["id"]: row for row in conn.execute(q.instances.select().where(ids)).mappings()
+            }
+            task_rows: dict[int, dict[int, Any]] = {}
+            for task in conn.execute(
+                q.tasks.select().where(_in_window(q.tasks.c.item_id, lo, hi))
+            ).mappings():
+                task_rows.setdefault(task["item_id"], {})[task["id"]] = task
+            extension_rows: dict[int, dict[int, Any]] = {}
+            for extension in conn.execute(
+                select(q.extensions, q.tasks.c.item_id)
+                .join(q.tasks, q.tasks.c.id == q.extensions.c.task_id)
+                .where(_in_window(q.tasks.c.item_id, lo, hi))
+            ).mappings():
+                extension_rows.setdefault(extension["item_id"], {})[extension["id"]] = extension
+            facts = _item_facts(conn, lo, hi)
+            names = _case_facts(conn, lo, hi)
+            clue_facts = _clue_facts(conn, lo, hi)
+            outcomes = _outcomes(conn, lo, hi)
+            for instance_id, chain in itertools.groupby(
+                self._events(conn, lo, hi), key=lambda e: e.instance_id
+            ):
+                chains += 1
+                label = labels.get(instance_id, f"instance #{instance_id}")
+                row = instances.pop(instance_id, None)
+                is_clue = row is not None and row["subject"] == "clue"
+                count, found = check_chain(
+                    instance_id,
+                    label,
+                    chain,
+                    row,
+                    task_rows.pop(instance_id, None),
+                    clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
+                    names.get(instance_id),
+                    "clue" if is_clue else "item",
+                    extension_rows=extension_rows.pop(instance_id, None),
+                    outcome_rows=outcomes.pop(instance_id, None),
+                )
+                events += count
+                problems.extend(found)
+            for instance_id, row in instances.items():
+                label = labels.get(instance_id, f"instance #{instance_id}")
+                _, found = check_chain(
+                    instance_id,
+                    label,
+                    (),
+                    row,
+                    task_rows.pop(instance_id, None),
+                    extension_rows=extension_rows.pop(instance_id, None),
+                    outcome_rows=outcomes.pop(instance_id, None),
+                )
+                problems.extend(found)
+            if progress is not None:
+                progress(events)
         return Report(chains, events, tuple(problems))
 
-    def _events(self, conn: Connection) -> Iterator[Event]:
-        # Per statement: Connection.execution_options would stream every later statement too.
-        result = conn.execute(q.ALL_EVENTS.execution_options(yield_per=_BATCH)).mappings()
-        try:
-            for row in result:
-                yield event_from_row(row)
-        finally:
-            result.close()  # a PostgreSQL server-side cursor must not outlive a failure
+    def _events(
+        self, conn: Connection, lo: int | None = None, hi: int | None = None
+    ) -> Iterator[Event]:
+        """The events of the instances in [lo, hi) (every one: None), streamed in
+        (instance, seq) order from plain row tuples (no per-value type processing)."""
+        e = q.events
+        raw_times = conn.dialect.name == "sqlite"
+        times = (
+            (type_coerce(e.c.occurred_at, Text), type_coerce(e.c.recorded_at, Text))
+            if raw_times
+            else (e.c.occurred_at, e.c.recorded_at)
+        )
+        statement = (
+            select(
+                e.c.instance_id,
+                e.c.seq,
+                e.c.kind,
+                e.c.trigger,
+                e.c.from_state,
+                e.c.to_state,
+                e.c.actor,
+                e.c.role,
+                e.c.reason,
+                e.c.data,
+                *times,
+                e.c.prev_hash,
+                e.c.hash,
+            )
+            .where(_in_window(e.c.instance_id, lo, hi))
+            .order_by(e.c.instance_id, e.c.seq)
+        )
+        for batch in _batches(conn, statement):
+            for row in batch:
+                yield event_from_tuple(row, raw_times)
 
     def _heads(self, conn: Connection) -> list[list[Any]]:
         e = q.events
@@ -246,21 +303,80 @@ class AuditService:
         return check_seal(heads, current, _labels(conn))
 
 
-def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
-    """Every item's stored facts as its history records them (the category as `一级/二级`)."""
+def _batches(conn: Connection, statement: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of `statement` as plain tuples, `_BATCH` at a time (a server-side cursor on
+    PostgreSQL; on SQLite the driver's own cursor, which steps through the result as it is
+    fetched, in this connection's transaction)."""
+    if conn.dialect.name == "sqlite":
+        compiled = statement.compile(dialect=conn.dialect)
+        parameters = [compiled.params[name] for name in compiled.positiontup or ()]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(str(compiled), parameters)
+            while batch := cursor.fetchmany(_BATCH):
+                yield batch
+        finally:
+            cursor.close()
+        return
+    # Per statement: Connection.execution_options would stream every later statement too.
+    result = conn.execute(statement.execution_options(yield_per=_BATCH))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()  # a PostgreSQL server-side cursor must not outlive a failure
+
+
+def _windows(conn: Connection) -> Iterator[tuple[int | None, int | None]]:
+    """Consecutive id ranges [lo, hi) of `_WINDOW` instances each (None: unbounded), which
+    together cover every id, so events of an instance without a row fall in one too."""
+    i = q.instances.c.id
+    lo: int | None = None
+    while True:
+        ids = select(i).order_by(i).limit(_WINDOW)
+        if lo is not None:
+            ids = ids.where(i >= lo)
+        found = conn.execute(ids).scalars().all()
+        if len(found) < _WINDOW:
+            yield lo, None
+            return
+        hi = found[-1] + 1
+        yield lo, hi
+        lo = hi
+
+
+def _in_window(column: Any, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+    """`lo <= column < hi` (either end open when None)."""
+    clause: ColumnElement[bool] = true()
+    if lo is not None:
+        clause = clause & (column >= lo)
+    if hi is not None:
+        clause = clause & (column < hi)
+    return clause
+
+
+def _item_facts(
+    conn: Connection, lo: int | None = None, hi: int | None = None
+) -> dict[int, dict[str, Any]]:
+    """The stored facts of the items in [lo, hi) as their history records them (the category
+    as `一级/二级`)."""
     it, c = q.items, q.categories
     tags: dict[int, list[str]] = {}
     for item_id, name in conn.execute(
-        select(q.item_tags.c.item_id, q.tags.c.name).join(
-            q.tags, q.tags.c.id == q.item_tags.c.tag_id
-        )
+        select(q.item_tags.c.item_id, q.tags.c.name)
+        .join(q.tags, q.tags.c.id == q.item_tags.c.tag_id)
+        .where(_in_window(q.item_tags.c.item_id, lo, hi))
     ):
         tags.setdefault(item_id, []).append(name)
     rows = conn.execute(
-        select(it, c.c.level1, c.c.level2).join(c, c.c.id == it.c.category_id)
+        select(it, c.c.level1, c.c.level2)
+        .join(c, c.c.id == it.c.category_id)
+        .where(_in_window(it.c.id, lo, hi))
     ).mappings()
-    recurs = conn.execute(select(q.item_recurs_from)).all()
-    keys = instance_keys(conn) if recurs else {}
+    recurs = conn.execute(
+        select(q.item_recurs_from).where(_in_window(q.item_recurs_from.c.item_id, lo, hi))
+    ).all()
+    earlier_ids = {earlier_id for _, earlier_id in recurs}
+    keys = instance_keys(conn, q.instances.c.id.in_(earlier_ids)) if recurs else {}
     earlier = {item_id: str(keys[earlier_id]) for item_id, earlier_id in recurs}
     found = {}
     for row in rows:
@@ -278,45 +394,55 @@ def _item_facts(conn: Connection) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _outcomes(conn: Connection) -> dict[int, dict[int, dict[str, Any]]]:
-    """Every item's stored outcomes (整改成果): item id → task id (0: its own) → values."""
+def _outcomes(
+    conn: Connection, lo: int | None = None, hi: int | None = None
+) -> dict[int, dict[int, dict[str, Any]]]:
+    """The stored outcomes (整改成果) of the items in [lo, hi): item id → task id (0: its
+    own) → values."""
     found: dict[int, dict[int, dict[str, Any]]] = {}
-    for row in conn.execute(q.outcomes.select()).mappings():
+    statement = q.outcomes.select().where(_in_window(q.outcomes.c.item_id, lo, hi))
+    for row in conn.execute(statement).mappings():
         found.setdefault(row["item_id"], {})[row["task_id"]] = outcome_values(from_row(row))
     return found
 
 
-def _case_facts(conn: Connection) -> dict[int, dict[str, Any]]:
-    """Every case's unit name and group leader as stored (`CASE_FACTS`)."""
+def _case_facts(
+    conn: Connection, lo: int | None = None, hi: int | None = None
+) -> dict[int, dict[str, Any]]:
+    """The unit name and group leader of the cases in [lo, hi) as stored (`CASE_FACTS`)."""
     c, u, g = q.cases, q.units, q.groups
     rows = conn.execute(
         select(c.c.id, u.c.name.label("unit_name"), g.c.leader.label("group_leader"))
         .join(u, u.c.id == c.c.unit_id)
         .join(g, g.c.id == c.c.group_id)
+        .where(_in_window(c.c.id, lo, hi))
     ).mappings()
     return {row["id"]: {name: row[name] for name in CASE_FACTS} for row in rows}
 
 
-def _clue_facts(conn: Connection) -> dict[int, dict[str, Any]]:
-    """Every clue's stored facts as its history records them (its problems as sorted ids)."""
+def _clue_facts(
+    conn: Connection, lo: int | None = None, hi: int | None = None
+) -> dict[int, dict[str, Any]]:
+    """The stored facts of the clues in [lo, hi) as their history records them (their
+    problems as sorted ids)."""
     links: dict[int, list[int]] = {}
     for clue_id, item_id in conn.execute(
-        select(q.clue_items.c.clue_id, q.clue_items.c.item_id).order_by(
-            q.clue_items.c.clue_id, q.clue_items.c.item_id
-        )
+        select(q.clue_items.c.clue_id, q.clue_items.c.item_id)
+        .where(_in_window(q.clue_items.c.clue_id, lo, hi))
+        .order_by(q.clue_items.c.clue_id, q.clue_items.c.item_id)
     ):
         links.setdefault(clue_id, []).append(item_id)
     return {
         row["id"]: {
             name: links.get(row["id"], []) if name == "items" else row[name] for name in CLUE_FACTS
         }
-        for row in conn.execute(q.clues.select()).mappings()
+        for row in conn.execute(q.clues.select().where(_in_window(q.clues.c.id, lo, hi))).mappings()
     }
 
 
-def _labels(conn: Connection) -> dict[int, str]:
-    """How messages name each instance that has a key."""
-    keys = instance_keys(conn)
+def _labels(conn: Connection, where: ColumnElement[bool] | None = None) -> dict[int, str]:
+    """How messages name each instance that has a key (those `where` selects)."""
+    keys = instance_keys(conn, where)
     return {instance_id: label_of(keys, instance_id) for instance_id in keys}
 
 

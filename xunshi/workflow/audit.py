@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -49,10 +49,38 @@ CASE_FACTS: dict[str, tuple[str, str]] = {
 
 def utc_iso(instant: datetime) -> str:
     """The canonical text of an instant: UTC, microseconds, `Z`."""
+    if instant.tzinfo is UTC:  # what the store hands back: no conversion to make
+        return instant.isoformat(timespec="microseconds")[:-6] + "Z"
     if instant.tzinfo is None:
         raise ValueError("naive datetime in history")
     # isoformat is the C-level equivalent of strftime("%Y-%m-%dT%H:%M:%S.%fZ").
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# The C string encoder `json.dumps` uses for `ensure_ascii=False`: a str as its JSON text.
+_json_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def _json_opt(value: str | None) -> str:
+    return "null" if value is None else _json_str(value)
+
+
+def canonical_text(
+    event: Event, data_json: str, occurred_iso: str | None = None, recorded_iso: str | None = None
+) -> str:
+    """`canonical_json(event.record())`, put together field by field (the hot path of
+    `audit verify`): the keys in sorted order, `data_json` the canonical JSON of its data,
+    the times as `utc_iso` gives them (passed in when the store already has that text)."""
+    occurred = occurred_iso or utc_iso(event.occurred_at)
+    recorded = recorded_iso or utc_iso(event.recorded_at)
+    return (
+        f'{{"actor":{_json_str(event.actor)},"data":{data_json},'
+        f'"from":{_json_opt(event.from_state)},"instance":{int.__repr__(event.instance_id)},'
+        f'"kind":{_json_str(event.kind)},"occurred_at":"{occurred}",'
+        f'"reason":{_json_opt(event.reason)},"recorded_at":"{recorded}",'
+        f'"role":{_json_opt(event.role)},"seq":{int.__repr__(event.seq)},'
+        f'"to":{_json_opt(event.to_state)},"trigger":{_json_opt(event.trigger)}}}'
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +104,11 @@ class Event:
     # Set when the stored `data` is not JSON (the row was edited by hand): the event
     # cannot be hashed or replayed, and verification says so instead of crashing.
     data_error: str | None = None
+    # The texts the event was read from, when it was streamed for `audit verify`: its stored
+    # `data`, and its times as `utc_iso` writes them (None: not in that form as stored).
+    stored: tuple[str, str | None, str | None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def record(self) -> dict[str, Any]:
         """What the event says, as the hash covers it: every field but the hashes (UTC).
@@ -99,10 +132,18 @@ class Event:
 
     def canonical(self) -> str:
         """The canonical JSON the hash covers (everything but the hashes themselves)."""
-        return canonical_json(self.record())
+        return canonical_text(self, canonical_json(dict(self.data)))
 
     def compute_hash(self) -> str:
         """sha256(prev_hash + canonical form), hex."""
+        if self.stored is not None:
+            # The stored `data` is the canonical JSON xunshi wrote: hash the event with that
+            # text as it is. A match means the text is what was hashed when the event was
+            # appended (so re-encoding the parsed data gives it back); on a mismatch the
+            # hash is recomputed from the parsed data, as for any event.
+            found = chain_hash(self.prev_hash, canonical_text(self, *self.stored))
+            if found == self.hash:
+                return found
         return chain_hash(self.prev_hash, self.canonical())
 
     def sealed(self) -> Event:
@@ -149,6 +190,60 @@ def event_from_row(row: Mapping[Any, Any]) -> Event:
         hash=row["hash"],
         data_error=data_error,
     )
+
+
+def _utc(value: Any) -> datetime:
+    """A stored instant as `UTCDateTime` hands it back (aware, UTC), from its raw value."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
+    """An Event from a plain row of (instance_id, seq, kind, trigger, from_state, to_state,
+    actor, role, reason, data, occurred_at, recorded_at, prev_hash, hash): the streaming
+    form `audit verify` reads. `raw_times`: the times are the stored values, not yet
+    converted (SQLite's text)."""
+    data_error = None
+    try:
+        data = json.loads(row[9])
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    except ValueError as exc:
+        data, data_error = {}, f"data is not a JSON object ({exc})"
+    occurred_at, recorded_at = row[10], row[11]
+    occurred_iso = recorded_iso = None
+    if raw_times:
+        occurred_at, occurred_iso = _stored_time(occurred_at)
+        recorded_at, recorded_iso = _stored_time(recorded_at)
+    return Event(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        data,
+        occurred_at,
+        recorded_at,
+        row[12],
+        row[13],
+        data_error,
+        (row[9], occurred_iso, recorded_iso),
+    )
+
+
+def _stored_time(value: Any) -> tuple[datetime, str | None]:
+    """A stored time as `UTCDateTime` hands it back, and its `utc_iso` text when the store
+    has it as SQLite writes it (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC: the text gives it)."""
+    if isinstance(value, str) and len(value) == 26 and value[4:20:3] == "-- ::.":
+        return datetime.fromisoformat(value + "+00:00"), f"{value[:10]}T{value[11:]}Z"
+    return _utc(value), None
 
 
 @dataclass(slots=True)

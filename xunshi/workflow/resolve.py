@@ -172,10 +172,13 @@ def instance_key(conn: Connection, instance_id: int) -> InstanceKey | None:
     return None if row is None else key_from_row(row)
 
 
-def instance_keys(conn: Connection) -> dict[int, InstanceKey]:
-    """The keys of every instance that has one."""
+def instance_keys(
+    conn: Connection, where: ColumnElement[bool] | None = None
+) -> dict[int, InstanceKey]:
+    """The keys of every instance that has one (of those `where` selects)."""
     keys = {}
-    for row in conn.execute(_keys()).mappings():
+    statement = _keys() if where is None else _keys().where(where)
+    for row in conn.execute(statement).mappings():
         key = key_from_row(row)
         if key is not None:
             keys[row["id"]] = key
