@@ -374,6 +374,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory", default="2000,20000")
     parser.add_argument("--runs", type=int, default=10, help="runs per start-up timing")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run")
     parser.add_argument("--memory-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -384,6 +385,8 @@ def main() -> None:
     if args.memory_worker:
         memory_worker(args.db, args.memory_worker)
         return
+    if args.quick:
+        args.cases, args.repeat, args.memory, args.runs = 200, 1, "200,2000", 3
 
     work = Path(tempfile.mkdtemp(prefix="xunshi-bench-"))
     print(f"fire benchmark: {args.cases} cases, {args.repeat} alternating runs, in {work}")
