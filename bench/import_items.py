@@ -2,9 +2,10 @@
 
     python bench/import_items.py [--items 1000] [--tasks-per-item 3] [--repeat 3]
 
-A fresh SQLite database gets a round with 100 cases and the sample category list; the
-sheet holds `--items` problems spread over the cases, each with `--tasks-per-item`
-measures (one row per task). The whole import is one command: every row is checked,
+A fresh SQLite database gets a round with 100 cases, each driven along its lifecycle into
+its first stage that takes problems (整改方案), and the sample category list; the sheet
+holds `--items` problems spread over the cases, each with `--tasks-per-item` measures (one
+row per task). The whole import is one command: every row is checked,
 then items (instances with their history and timers) and tasks (rows, `task` events,
 timers) are written in one transaction. Target: under 10 seconds. Medians of the runs.
 """
@@ -21,8 +22,9 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from xunshi.bootstrap import bootstrap
+from xunshi.bootstrap import App, bootstrap
 from xunshi.config import Settings
+from xunshi.definitions.schema import Definition
 from xunshi.services.items_import import ITEM_COLUMNS
 from xunshi.services.rectification import parse_categories
 from xunshi.workflow.clock import ManualClock
@@ -60,7 +62,28 @@ def build(path: Path) -> None:
                 ["B1", f"G{n % 8 + 1}", f"组长{n % 8 + 1}", f"U{n:03d}", f"单位{n}", "", "regular"]
             )
     app.services.cases.import_plan(plan, actor="bench")
+    with app.db.transaction() as conn:
+        defn = app.registry.definition(conn, "regular", 1)
+    for case_id in range(1, CASES + 1):
+        to_items_open(app, str(case_id), defn)
     app.db.dispose()
+
+
+def to_items_open(app: App, case: str, defn: Definition) -> None:
+    """Drive a case along its forward path (required milestones, then the trigger to the
+    latest stage) into the first stage that takes problems (tagged `items_open`)."""
+    order = [s.name for s in defn.states]
+    state = defn.initial
+    while not defn.state(state).has_tag("items_open"):
+        forward = max(defn.transitions_from(state), key=lambda t: order.index(t.dest))
+        for name in forward.required(defn.state(state)):
+            declared = defn.state(state).milestone(name)
+            assert declared is not None, name
+            role = declared.roles[0] if declared.roles else forward.roles[0]
+            count = 1 if declared.count else None  # a counted milestone (人次, 件) needs one
+            app.services.cases.record_milestone(case, name, actor="bench", role=role, count=count)
+        app.services.cases.fire(case, forward.trigger, actor="bench", role=forward.roles[0])
+        state = forward.dest
 
 
 def sheet(path: Path, items: int, tasks_per_item: int) -> int:
