@@ -32,9 +32,11 @@ unit: $(VENV)/.installed-dev
 
 test: lint typecheck unit
 
+# Every bench (bench/run_all.py --help), then the README's performance section from
+# bench/RESULTS.md. BENCH_ARGS="--only web" or "--quick" (quick figures stay out of the README).
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/fire.py
-	$(BIN)/python bench/web.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+	$(BIN)/python bench/readme.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache xunshi-demo.db*
