@@ -359,12 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     benches = chosen(args.only)
     began = datetime.now().astimezone()
+    described = machine(args.pg_url)  # the commit as it was when the benches started
     before = load_average()
     outcomes = [run_bench(b, args.quick, args.pg_url, args.timeout) for b in benches]
-    described = [
-        *machine(args.pg_url),
-        ("load average", f"{before} before, {load_average()} after"),
-    ]
+    described.append(("load average", f"{before} before, {load_average()} after"))
     args.output.write_text(
         report(outcomes, described, began=began, quick=args.quick), encoding="utf-8"
     )
