@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+WIDTH = 92  # the README's prose is wrapped at about this width
+NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
 GENERATED = (
@@ -40,7 +43,7 @@ class Prose:
 
 PROSE: dict[str, Prose] = {
     "fire": Prose(
-        "A full lifecycle on 2,000 cases through xunshi's services, against raw `sqlite3`"
+        "a full lifecycle on 2,000 cases through xunshi's services, against raw `sqlite3`"
         " doing the same reads and writes per event (resolve the case, read the instance,"
         " append the hash-chained event, update the row with its version check and, on a"
         " stage change, supersede the old timers and insert the new stage's); runs"
@@ -100,7 +103,7 @@ PROSE: dict[str, Prose] = {
         ),
     ),
     "web": Prose(
-        "The web desk: the round overview (`/rounds/ROUND`) and a case page, signed in as an"
+        "the web desk: the round overview (`/rounds/ROUND`) and a case page, signed in as an"
         " office user, on the demo's 36-case round (`xunshi demo`) and on a seeded,"
         " fictional round of 2,000 cases (driven through the services a seeded number of"
         " stages each). Server time is measured in process through the ASGI application (40"
@@ -196,9 +199,10 @@ def block(results: Results, allow_quick: bool = False) -> str:
     order = [*PROSE, *(name for name in ran if name not in PROSE)]
     for section in (ran[name] for name in order):
         prose = PROSE.get(section.name) or Prose(_docstring_line(section.command))
-        lines += ["", f"`{section.command}` — {prose.lead}", "", *section.results]
+        lead = _wrap(f"`{section.command}` — {prose.lead}")
+        lines += ["", lead, "", *section.results]
         for note in prose.notes:
-            lines += ["", note]
+            lines += ["", _wrap(note)]
     return "\n".join(lines)
 
 
@@ -208,14 +212,21 @@ def _introduction(header: dict[str, str], count: int) -> list[str]:
         for what in ("CPU", "Python", "SQLite", "PostgreSQL server")
         if what in header
     )
-    return [
-        f"{count} scripts in `bench/` print these tables; `make bench` runs them all, writes",
-        "`bench/RESULTS.md` and regenerates this section from it. SQLite file, WAL,",
-        "`synchronous=FULL`; one transaction per event. Medians, and ratios against a baseline",
-        "run in the same process run: the machine is shared, so the ratios say more than the",
-        f"times. Measured on {header.get('date', 'an unknown date')} ({facts}); commit",
-        f"{header.get('git commit', 'unknown')}.",
-    ]
+    scripts = NUMBERS[count] if count < len(NUMBERS) else str(count)
+    text = (
+        f"{scripts} scripts in `bench/` print these tables; `make bench` runs them all, writes"
+        " `bench/RESULTS.md` and regenerates this section from it. SQLite file, WAL,"
+        " `synchronous=FULL`; one transaction per event. Medians, and ratios against a"
+        " baseline run in the same process run: the machine is shared, so the ratios say more"
+        f" than the times. Measured on {header.get('date', 'an unknown date')} ({facts}),"
+        f" commit {header.get('git commit', 'unknown')}."
+    )
+    return _wrap(text).splitlines()
+
+
+def _wrap(text: str) -> str:
+    """A paragraph wrapped like the README's prose (words and `code` never broken)."""
+    return textwrap.fill(text, WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def _docstring_line(command: str) -> str:

@@ -75,7 +75,7 @@ def test_only_the_marked_block_is_replaced() -> None:
     for table in TABLES.values():
         assert table in inside  # verbatim
     assert "run 1: fine" not in inside  # the progress log stays in RESULTS.md
-    assert "`python bench/fire.py` — A full lifecycle" in inside
+    assert "`python bench/fire.py` — a full lifecycle" in inside
     assert "bench/load.py" not in inside  # not run: no section
 
 
