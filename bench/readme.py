@@ -219,9 +219,15 @@ def _introduction(header: dict[str, str], count: int) -> list[str]:
         " `synchronous=FULL`; one transaction per event. Medians, and ratios against a"
         " baseline run in the same process run: the machine is shared, so the ratios say more"
         f" than the times. Measured on {header.get('date', 'an unknown date')} ({facts}),"
-        f" commit {header.get('git commit', 'unknown')}."
+        f" commit {_commit(header.get('git commit', 'unknown'))}."
     )
     return _wrap(text).splitlines()
+
+
+def _commit(described: str) -> str:
+    """`abc1234` out of RESULTS.md's `abc1234 Subject…`, and whether files had changed."""
+    changed = " (with uncommitted changes)" if described.endswith("uncommitted changes)") else ""
+    return described.split(" ", 1)[0] + changed
 
 
 def _wrap(text: str) -> str:
