@@ -102,21 +102,23 @@ def run_bench(bench: Bench, quick: bool, pg_url: str, timeout: float) -> Outcome
     if not (BENCH_DIR / bench.script).exists():
         return Outcome(bench, argv, None, 0.0, "", "")
     print(f"\n== {bench.name}: {shown(argv)}", flush=True)
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
-        began = time.perf_counter()
-        process = subprocess.Popen(
+    lines: list[str] = []
+    timed_out = False
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as errors,
+        subprocess.Popen(
             argv,
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
             start_new_session=True,  # its children (servers, workers) are killed with it
-        )
+        ) as process,
+    ):
+        began = time.perf_counter()
         assert process.stdout is not None
-        lines: list[str] = []
         reader = threading.Thread(target=_echo, args=(process.stdout, lines), daemon=True)
         reader.start()
-        timed_out = False
         try:
             status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

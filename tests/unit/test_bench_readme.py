@@ -120,3 +120,22 @@ def test_the_readme_has_its_markers_under_performance() -> None:
 
 def test_every_bench_but_load_has_its_prose() -> None:
     assert set(readme.PROSE) == {b.name for b in run_all.BENCHES if not b.optional}
+
+
+def test_a_bench_past_its_timeout_is_stopped_and_reported(tmp_path: Path) -> None:
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nprint('working', flush=True)\ntime.sleep(60)\n")
+    outcome = run_all.run_bench(run_all.Bench("slow", str(script)), False, "", timeout=1.0)
+    assert outcome.timed_out and not outcome.ok
+    assert outcome.stdout == "working\n"
+    assert "(timeout)" in "\n".join(run_all.section(outcome))
+
+
+def test_a_failing_bench_keeps_its_status_and_the_end_of_its_stderr(tmp_path: Path) -> None:
+    script = tmp_path / "broken.py"
+    script.write_text("import sys\nprint('| a |')\nsys.exit('no database')\n")
+    outcome = run_all.run_bench(run_all.Bench("broken", str(script)), False, "", timeout=30)
+    assert (outcome.status, outcome.ok, outcome.stderr) == (1, False, "no database\n")
+    text = "\n".join(run_all.section(outcome))
+    assert "Status: failed: exit status 1 after" in text
+    assert "| a |\n" in text and "no database" in text
