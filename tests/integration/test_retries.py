@@ -355,9 +355,10 @@ def together(app: App, commands: dict[str, Callable[[], Any]]) -> tuple[dict[str
 def test_concurrent_writers_of_different_cases_are_retried_past_serialization_failures(
     pg_schema_url: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Every transaction SERIALIZABLE: two writers of two cases, each having read before
-    # either writes, touch the same index pages (events, timers) and PostgreSQL aborts one
-    # ("could not serialize access"); it runs again and succeeds. Both recorded once.
+    # Every transaction SERIALIZABLE: two cases move into 进驻 at once, each having read
+    # (its timers among the rest) before either writes; they read and write the same index
+    # pages and PostgreSQL aborts one ("could not serialize access"); it runs again and
+    # succeeds. Both recorded once.
     app = bootstrap(Settings(db_url=serializable(pg_schema_url), actor="tester"), clock=clock)
     try:
         app.services.definitions.init("tester")
@@ -366,15 +367,15 @@ def test_concurrent_writers_of_different_cases_are_retried_past_serialization_fa
             world.case(unit)
         with app.db.transaction() as conn:
             assert conn.execute(text("SHOW transaction_isolation")).scalar() == "serializable"
+        for unit in ("U01", "U02"):
+            for name in ("briefings_received", "training_done"):
+                app.services.cases.record_milestone(f"{ROUND}/{unit}", name, **LEADER)
         caplog.set_level("INFO", logger="xunshi.storage.db")
         outcomes, loads = together(
             app,
             {
                 unit: functools.partial(
-                    app.services.cases.record_milestone,
-                    f"{ROUND}/{unit}",
-                    "briefings_received",
-                    **LEADER,
+                    app.services.cases.fire, f"{ROUND}/{unit}", "move_in", **LEADER
                 )
                 for unit in ("U01", "U02")
             },
@@ -386,7 +387,13 @@ def test_concurrent_writers_of_different_cases_are_retried_past_serialization_fa
         assert "could not serialize access" in retried[0].getMessage()
         for unit in ("U01", "U02"):
             recorded = events_of(app, f"{ROUND}/{unit}")
-            assert recorded == [(1, "started", None), (2, "milestone", f"together-{unit}")]
+            assert [(seq, kind) for seq, kind, _ in recorded] == [
+                (1, "started"),
+                (2, "milestone"),
+                (3, "milestone"),
+                (4, "transition"),
+            ]
+            assert recorded[-1][2] == f"together-{unit}"
         assert app.services.audit.verify().ok
     finally:
         app.db.dispose()

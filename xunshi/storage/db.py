@@ -16,13 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    NoSuchModuleError,
-    OperationalError,
-)
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from xunshi import idempotency
@@ -222,11 +216,13 @@ class Database:
         committed since the read; the attempt is rolled back and run again, and `work`
         itself decides (see `ReadSet`) whether what changed meanwhile is a conflict.
 
-        Under a request (`xunshi.idempotency`) the transaction first looks for its own
-        (request id, step) row: found, the command was already carried out (AlreadyDone);
-        else it stores the row with its writes. So a connection lost *at* commit — when
-        nobody knows whether the commit happened — is settled by looking for the row: there,
-        the work's result is returned; absent, the work runs again.
+        Under a request (`xunshi.idempotency`) the transaction first stores its own
+        (request id, step) row, which commits or rolls back with its writes; if the row is
+        there already, the command was carried out before (AlreadyDone). A concurrent run of
+        the same request waits for the first at that insert, then finds its row. So a
+        connection lost *at* commit — when nobody knows whether the commit happened — is
+        settled by looking for the row: there, the work's result is returned; absent, the
+        work runs again.
         """
         request = idempotency.current()
         step = 0 if request is None else request.next_step()
@@ -238,16 +234,8 @@ class Database:
                     if request is not None:
                         _claim_request(conn, request, step)
                     result = work(conn)
-                    if request is not None:
-                        _record_request(conn, request, step)
                     committing = True
                 return result
-            except _RequestTaken:
-                pass  # a concurrent run of the same request: the next attempt finds its row
-            except Conflict:
-                if request is not None and self._carried_out(request, step):
-                    raise idempotency.AlreadyDone(request.id, request.command) from None
-                raise
             except OperationalError as exc:
                 if committing and is_disconnect(exc):
                     if request is not None and self._carried_out(request, step):
@@ -365,15 +353,14 @@ class _Retry:
         time.sleep(random.uniform(0, ceiling))
 
 
-class _RequestTaken(Exception):
-    """Another transaction of the same request stored its row first (internal)."""
-
-
 _REQUEST_ROW = text(
     "SELECT command FROM command_request WHERE request_id = :request_id AND step = :step"
 )
-_INSERT_REQUEST = text(
-    "INSERT INTO command_request (request_id, step, command) VALUES (:request_id, :step, :command)"
+# One statement on the hot path: the row is stored first; only if it was there already is
+# it read (to tell a repeat from another command's id).
+_CLAIM_REQUEST = text(
+    "INSERT INTO command_request (request_id, step, command) "
+    "VALUES (:request_id, :step, :command) ON CONFLICT DO NOTHING RETURNING step"
 )
 
 
@@ -386,25 +373,17 @@ def _request_row(conn: Connection, request_id: str, step: int) -> str | None:
 
 
 def _claim_request(conn: Connection, request: idempotency.Request, step: int) -> None:
-    """Refuse to run a step the request already carried out (AlreadyDone), or a request id
-    an earlier, different command used (BadInput)."""
-    done = _request_row(conn, request.id, step)
-    if done is None:
+    """Store the step's row, or refuse a step the request already carried out
+    (AlreadyDone) or a request id an earlier, different command used (BadInput)."""
+    values = {"request_id": request.id, "step": step, "command": request.command}
+    if conn.execute(_CLAIM_REQUEST, values).first() is not None:
         return
+    done = _request_row(conn, request.id, step)
     if done != request.command:
         raise BadInput(
             f"request id {request.id} was already used by another command ({done}); use a new one"
         )
     raise idempotency.AlreadyDone(request.id, request.command)
-
-
-def _record_request(conn: Connection, request: idempotency.Request, step: int) -> None:
-    """Store the step's row with the transaction's writes."""
-    values = {"request_id": request.id, "step": step, "command": request.command}
-    try:
-        conn.execute(_INSERT_REQUEST, values)
-    except IntegrityError as exc:
-        raise _RequestTaken() from exc
 
 
 def _unstorable(exc: UnicodeEncodeError) -> str:
