@@ -46,7 +46,6 @@ import multiprocessing
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,6 +216,7 @@ class Tally:
     failed: list[tuple[str, str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     conflicts: int = 0
+    cases: int = 0
 
 
 def perform(app: App, n: int, command: Command, today: date) -> None:
@@ -276,8 +276,11 @@ def task_facts(today: date) -> TaskFacts:
     )
 
 
-def xunshi_writer(url: str, numbers: list[int], seed: int, out: str, progress: Any) -> None:
-    """Drive the cases `numbers` through their lifecycles; write the tally as JSON."""
+def xunshi_writer(
+    url: str, numbers: list[int], seed: int, until: float, out: str, progress: Any
+) -> None:
+    """Drive the cases `numbers` through their lifecycles, starting none after `until`
+    (wall time); write the tally as JSON."""
     app = bootstrap(Settings(db_url=url, actor=ACTOR))
     rng = random.Random(seed)
     tally = Tally()
@@ -285,6 +288,9 @@ def xunshi_writer(url: str, numbers: list[int], seed: int, out: str, progress: A
     plan = lifecycle(case_definition())
     try:
         for n in numbers:
+            if time.time() > until:
+                break
+            tally.cases += 1
             for _stage, command in plan:
                 if not run_one(app, n, command, today, tally):
                     break  # refused: this case goes no further (reported)
@@ -470,8 +476,9 @@ class Raw:
         text = json.dumps(milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         if dest:
             cur.execute(
-                "UPDATE instance SET state = %s, entered_at = %s, version = %s, milestones = %s, "
-                "last_occurred_at = %s, head_hash = %s, stage_seq = %s WHERE id = %s AND version = %s",
+                "UPDATE instance SET state = %s, entered_at = %s, version = %s, "
+                "milestones = %s, last_occurred_at = %s, head_hash = %s, stage_seq = %s "
+                "WHERE id = %s AND version = %s",
                 (dest, now, seq, text, now, digest, seq, instance_id, version),
             )
         else:
@@ -519,13 +526,18 @@ class Raw:
         )  # fmt: skip
 
 
-def raw_writer(url: str, numbers: list[int], seed: int, out: str, progress: Any) -> None:
+def raw_writer(
+    url: str, numbers: list[int], seed: int, until: float, out: str, progress: Any
+) -> None:
     """The baseline's writer: the same commands, order and pauses."""
     raw = Raw(url, case_definition())
     rng = random.Random(seed)
     tally = Tally()
     plan = lifecycle(case_definition())
     for n in numbers:
+        if time.time() > until:
+            break
+        tally.cases += 1
         for _stage, command in plan:
             began = time.perf_counter()
             request_id = uuid.uuid4().hex
@@ -551,7 +563,7 @@ class Receiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 self.rfile.read(length)
                 key = self.headers.get("Idempotency-Key", "")
@@ -647,6 +659,7 @@ class Phase:
     ok: list[str]
     failed: list[tuple[str, str]]
     conflicts: int
+    cases: int
 
     def rate(self) -> float:
         """Commands (one event each) per second."""
@@ -661,13 +674,15 @@ class Phase:
 def run_writers(
     target: Callable[..., None],
     url: str,
-    cases: int,
-    writers: int,
+    work: tuple[int, int, float],
     seed: int,
     folder: Path,
-    during: Callable[[Any], None] = lambda _progress: None,
+    during: Callable[[Any, Callable[[], bool]], None] = lambda _progress, _running: None,
 ) -> Phase:
-    """Start the writers (`target`), call `during` while they run, collect their tallies."""
+    """Start the writers (`target`) on `work` (cases, writers, seconds after which no case
+    is started), call `during` while they run, collect their tallies."""
+    cases, writers, seconds = work
+    until = time.time() + seconds
     ctx = multiprocessing.get_context("spawn")
     progress = ctx.Value("i", 0)
     outs = [folder / f"{target.__name__}-{w}.json" for w in range(writers)]
@@ -678,6 +693,7 @@ def run_writers(
                 f"{url}&application_name=load-writer-{w}",
                 numbers,
                 seed * 1000 + w,
+                until,
                 str(outs[w]),
                 progress,
             ),
@@ -687,7 +703,7 @@ def run_writers(
     began = time.perf_counter()
     for process in processes:
         process.start()
-    during(progress)
+    during(progress, lambda: any(p.is_alive() for p in processes))
     for process in processes:
         process.join()
     seconds = time.perf_counter() - began
@@ -701,6 +717,7 @@ def run_writers(
         [x for t in tallies for x in t["ok"]],
         [tuple(x) for t in tallies for x in t["failed"]],
         sum(t["conflicts"] for t in tallies),
+        sum(t["cases"] for t in tallies),
     )
 
 
@@ -716,24 +733,28 @@ class Faults:
 def chaos(
     admin_url: str,
     schema: str,
-    cases: int,
+    work: tuple[int, int, float],
     schedulers: list[subprocess.Popen[bytes]],
     restart: Callable[[], subprocess.Popen[bytes]],
     faults: Faults,
     seed: int,
-) -> Callable[[Any], None]:
-    """While the writers run: terminate a writer's connection at each fifth of the cases,
-    and at half of them kill the first scheduler with SIGKILL and start it again."""
+) -> Callable[[Any, Callable[[], bool]], None]:
+    """While the writers run: terminate a writer's connection at each sixth of the run, and
+    at half of it kill the first scheduler with SIGKILL and start it again (how far the run
+    is: the share of cases done or of the time allowed, whichever is further)."""
     rng = random.Random(seed)
+    cases, _writers, seconds = work
 
-    def during(progress: Any) -> None:
-        marks = [cases * (k + 1) // (TERMINATIONS + 1) for k in range(TERMINATIONS)]
+    def during(progress: Any, running: Callable[[], bool]) -> None:
+        began = time.monotonic()
+        marks = [(k + 1) / (TERMINATIONS + 1) for k in range(TERMINATIONS)]
         killed = False
-        while progress.value < cases:
-            if marks and progress.value >= marks[0]:
+        while running():
+            done = max(progress.value / cases, (time.monotonic() - began) / seconds)
+            if marks and done >= marks[0]:
                 marks.pop(0)
                 faults.terminated += terminate_a_writer(admin_url, rng)
-            if not killed and progress.value >= cases // 2:
+            if not killed and done >= 0.5:
                 victim = schedulers[0]
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()
@@ -772,10 +793,9 @@ def check(
     app = bootstrap(Settings(db_url=url, actor=ACTOR))
     try:
         report = app.services.audit.verify()
-        found.append(
-            ("every history contiguous, `audit verify` passes", report.ok,
-             f"{report.events:,} events in {report.chains:,} chains, {len(report.problems)} problems"),
-        )  # fmt: skip
+        detail = f"{report.events:,} events in {report.chains:,} chains"
+        detail += f", {len(report.problems)} problems"
+        found.append(("every history contiguous, `audit verify` passes", report.ok, detail))
     finally:
         app.db.dispose()
     with psycopg.connect(admin_url) as conn:
@@ -818,9 +838,9 @@ def check(
         )  # fmt: skip
 
         stuck = one(
-            "SELECT (SELECT count(*) FROM timer WHERE status = 'claimed' AND locked_until < now()) "
-            "+ (SELECT count(*) FROM outbox WHERE locked_until IS NOT NULL AND locked_until < now() "
-            "AND status = 'pending')"
+            "SELECT (SELECT count(*) FROM timer WHERE status = 'claimed' "
+            "AND locked_until < now()) + (SELECT count(*) FROM outbox WHERE status = 'pending' "
+            "AND locked_until IS NOT NULL AND locked_until < now())"
         ).fetchone()[0]  # type: ignore[index]
         found.append(
             ("no timer or notification claimed past its lease", stuck == 0, f"{stuck} left")
@@ -832,8 +852,11 @@ def check(
             )}
         )  # fmt: skip
         rows: Counter[str] = Counter(
-            {row[0]: row[1] for row in one("SELECT request_id, count(*) FROM command_request GROUP BY 1")}
-        )  # fmt: skip
+            {
+                row[0]: row[1]
+                for row in one("SELECT request_id, count(*) FROM command_request GROUP BY 1")
+            }
+        )
         not_once = [r for r in phase.ok if written.get(r) != 1 or rows.get(r) != 1]
         left = [r for r, _ in phase.failed if written.get(r) or rows.get(r)]
         found.append(
@@ -851,10 +874,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="300 cases (the test suite's size)")
+    parser.add_argument(
+        "--seconds", type=float, default=300, help="start no case after this many seconds"
+    )
+    parser.add_argument("--quick", action="store_true", help="120 cases (the test suite's size)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the psycopg baseline")
     args = parser.parse_args()
-    cases = 300 if args.quick else args.cases
+    cases = 120 if args.quick else args.cases
     admin_url = args.pg_url.replace("+psycopg", "", 1)
     per_case = len(lifecycle(case_definition()))
     print(
@@ -862,8 +888,10 @@ def main() -> None:
         "2 schedulers, PostgreSQL",
         flush=True,
     )
+    work = (cases, args.writers, args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        log = folder / "schedulers.log"
         with fresh_schema(admin_url, args.pg_url) as url:
             schema = url.rsplit("search_path%3D", 1)[1]
             now = datetime.now(UTC)
@@ -871,18 +899,17 @@ def main() -> None:
             build(url, cases, now)
             print(f"  built {cases:,} cases in {time.perf_counter() - began:.0f} s", flush=True)
             receiver = Receiver()
-            log = folder / "schedulers.log"
             schedulers = [start_scheduler(url, receiver, log) for _ in range(2)]
             faults = Faults()
             during = chaos(
-                admin_url, schema, cases, schedulers,
+                admin_url, schema, work, schedulers,
                 lambda: start_scheduler(url, receiver, log), faults, args.seed,
             )  # fmt: skip
             try:
-                phase = run_writers(
-                    xunshi_writer, url, cases, args.writers, args.seed, folder, during
+                phase = run_writers(xunshi_writer, url, work, args.seed, folder, during)
+                print(
+                    f"  writers done in {phase.seconds:.0f} s ({phase.cases:,} cases)", flush=True
                 )
-                print(f"  writers done in {phase.seconds:.0f} s", flush=True)
                 settled = quiesce(admin_url, schema, limit=60 + 2 * LEASE)
             finally:
                 for process in schedulers:
@@ -898,12 +925,15 @@ def main() -> None:
         if not args.no_baseline:
             with fresh_schema(admin_url, args.pg_url) as url:
                 build(url, cases, now)
-                baseline = run_writers(raw_writer, url, cases, args.writers, args.seed, folder)
-                print(f"  baseline done in {baseline.seconds:.0f} s", flush=True)
-    report(phase, baseline, faults, results, cases, args.writers)
-    if not all(passed for _, passed, _ in results):
-        print("\nschedulers' log:\n" + log_tail(log), file=sys.stderr) if log.exists() else None
-        raise SystemExit(1)
+                baseline = run_writers(raw_writer, url, work, args.seed, folder)
+                print(
+                    f"  baseline done in {baseline.seconds:.0f} s ({baseline.cases:,} cases)",
+                    flush=True,
+                )
+        report(phase, baseline, faults, results, args.writers)
+        if not all(passed for _, passed, _ in results):
+            print("\nthe schedulers' log, last lines:\n" + log_tail(log), file=sys.stderr)
+            raise SystemExit(1)
 
 
 def log_tail(log: Path) -> str:
@@ -912,28 +942,43 @@ def log_tail(log: Path) -> str:
 
 
 def report(
-    phase: Phase, baseline: Phase | None, faults: Faults, results: list[tuple[str, bool, str]],
-    cases: int, writers: int,
-) -> None:  # fmt: skip
+    phase: Phase,
+    baseline: Phase | None,
+    faults: Faults,
+    results: list[tuple[str, bool, str]],
+    writers: int,
+) -> None:
     """The tables."""
+
+    def latency(run: Phase) -> str:
+        return f"{run.percentile(50):.1f} / {run.percentile(99):.1f} ms"
+
+    rows = [
+        ("cases driven (whole lifecycles)", f"{phase.cases:,}"),
+        ("commands (one event each)", f"{phase.commands:,}"),
+        (f"xunshi, events/s ({writers} writers, 2 schedulers, faults)", f"{phase.rate():,.0f}"),
+        ("xunshi, command latency p50 / p99", latency(phase)),
+        ("conflicts with the schedulers, run again", f"{phase.conflicts:,}"),
+    ]
+    if baseline is not None:
+        rows += [
+            (f"raw psycopg baseline, events/s ({writers} writers)", f"{baseline.rate():,.0f}"),
+            ("raw psycopg, command latency p50 / p99", latency(baseline)),
+            ("ratio xunshi / baseline (target ≥ 60%)", f"{phase.rate() / baseline.rate():.0%}"),
+        ]
+    rows.append(
+        (
+            "faults",
+            f"1 scheduler SIGKILLed and restarted (it held {len(faults.killed_keys)} "
+            f"notifications, {faults.killed_timers} timers); {faults.terminated} writer "
+            "connections terminated",
+        )
+    )
     print()
     print("| measure | value |")
     print("|---|---|")
-    print(f"| commands (one event each) | {phase.commands:,} |")
-    print(f"| xunshi, events/s ({writers} writers, 2 schedulers, faults) | {phase.rate():,.0f} |")
-    print(
-        f"| xunshi, command latency p50 / p99 | {phase.percentile(50):.1f} / {phase.percentile(99):.1f} ms |"
-    )
-    print(f"| conflicts with the schedulers, run again | {phase.conflicts:,} |")
-    if baseline is not None:
-        print(f"| raw psycopg baseline, events/s ({writers} writers) | {baseline.rate():,.0f} |")
-        print(
-            f"| raw psycopg, latency p50 / p99 | {baseline.percentile(50):.1f} / {baseline.percentile(99):.1f} ms |"
-        )
-        print(f"| ratio xunshi / baseline (target ≥ 60%) | {phase.rate() / baseline.rate():.0%} |")
-    print(
-        f"| faults | 1 scheduler SIGKILLed and restarted (held {len(faults.killed_keys)} notifications, {faults.killed_timers} timers); {faults.terminated} writer connections terminated |"
-    )
+    for what, value in rows:
+        print(f"| {what} | {value} |")
     print()
     print("| check | result | detail |")
     print("|---|---|---|")
