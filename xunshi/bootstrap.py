@@ -85,6 +85,7 @@ class App:
             worker=self.sweeper.worker,
             max_attempts=self.settings.webhook_attempts,
             backoff=timedelta(seconds=self.settings.webhook_backoff),
+            lease=timedelta(seconds=self.settings.delivery_lease_seconds),
         )
 
     @cached_property

@@ -46,6 +46,8 @@ ENVIRONMENT: dict[str, str] = {
     "XUNSHI_WEBHOOK_BACKOFF": "seconds before the first retry, doubling after (default 30)",
     "XUNSHI_WEBHOOK_TIMEOUT": "seconds to wait for a webhook, robot or SMTP server (default 10)",
     "XUNSHI_LEASE": "seconds a sweeper may hold a claimed timer (default 60)",
+    "XUNSHI_DELIVERY_LEASE": "seconds a scheduler may hold the notifications it claimed for "
+    "delivery before another takes them over (default 120)",
     "XUNSHI_POOL_SIZE": "database connections each process keeps open (default 5; 10 more "
     "under a burst)",
     "XUNSHI_STATEMENT_TIMEOUT": "seconds after which PostgreSQL cancels a statement (default: "
@@ -106,6 +108,7 @@ class Settings:
     webhook_backoff: float = 30.0
     webhook_timeout: float = 10.0
     lease_seconds: float = 60.0
+    delivery_lease_seconds: float = 120.0
     common_problem_units: int = 3
     pool_size: int = 5
     statement_timeout: float | None = None  # seconds; None: the server's
@@ -173,6 +176,7 @@ class Settings:
             webhook_backoff=_number(env, "XUNSHI_WEBHOOK_BACKOFF", 30.0, float),
             webhook_timeout=_number(env, "XUNSHI_WEBHOOK_TIMEOUT", 10.0, float),
             lease_seconds=_number(env, "XUNSHI_LEASE", 60.0, float),
+            delivery_lease_seconds=_number(env, "XUNSHI_DELIVERY_LEASE", 120.0, float),
             common_problem_units=_number(env, "XUNSHI_COMMON_PROBLEM_UNITS", 3, int),
             pool_size=_number(env, "XUNSHI_POOL_SIZE", 5, int),
             statement_timeout=_optional(env, "XUNSHI_STATEMENT_TIMEOUT"),

@@ -38,6 +38,7 @@ SHOWN = (
         "0011",
         "People of the web desk: users, their API tokens, the cookie key.",
     ),
+    ("0013", "0012", "Request ids: each write transaction of a command kept with its writes."),
 )
 HEAD = SHOWN[-1][0]
 TITLES = tuple(title for _, _, title in SHOWN)

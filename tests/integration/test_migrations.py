@@ -348,6 +348,14 @@ ADDED_COLUMNS = [
             ("add_table", "web_secret"),
         ],
     ),
+    (
+        "0013",
+        [
+            ("add_table", "command_request"),
+            ("add_column", "event", "request_id"),
+            ("add_index", "ix_event_request_id"),
+        ],
+    ),
 ]
 
 

@@ -9,7 +9,7 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.options import actor_option, connection_options, instant, whole_number
-from xunshi.cli.root import State, XunshiCommand, XunshiGroup, pass_state
+from xunshi.cli.root import DaemonCommand, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.config import MAX_SETTING
 from xunshi.texts import check_number
 
@@ -147,7 +147,7 @@ def scheduler() -> None:
     """The escalation scheduler daemon."""
 
 
-@scheduler.command("run")
+@scheduler.command("run", cls=DaemonCommand)
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.1, max=MAX_SETTING),

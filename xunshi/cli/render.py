@@ -6,10 +6,11 @@ a function that renders the text for people; only one of them runs.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import click
@@ -19,7 +20,6 @@ from xunshi.timeparse import business_time
 from xunshi.workflow.outcomes import Outcome, funds_text
 
 if TYPE_CHECKING:
-    from xunshi.cli.root import State
     from xunshi.definitions.schema import Definition, EscalationRule
     from xunshi.read.cases import CaseView, EvaluationView
     from xunshi.read.catalog import CalendarYear, Category, GroupInfo, RoundInfo, Tag, UnitInfo
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from xunshi.read.common import CommonProblems
     from xunshi.read.escalations import EscalationView
     from xunshi.read.extensions import ExtensionView
-    from xunshi.read.history import History
+    from xunshi.read.history import History, RequestRecord
     from xunshi.read.items import ItemView, TaskView
     from xunshi.read.overview import RoundOverview
     from xunshi.read.rounds import RoundEventView, RoundPlan
@@ -47,7 +47,13 @@ if TYPE_CHECKING:
     from xunshi.workflow.voids import VoidRecord
 
 
-def emit(state: State, data: Any, human: Callable[[], str]) -> None:
+class Output(Protocol):
+    """Where a command prints to: JSON or text (the CLI's `State`)."""
+
+    as_json: bool
+
+
+def emit(state: Output, data: Any, human: Callable[[], str]) -> None:
     """Print `data` as JSON with --json, else the human text (nothing if it is empty)."""
     if state.as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -512,9 +518,8 @@ def evaluated_text(done: Evaluated) -> str:
     return line
 
 
-def history_table(history: History, tz: ZoneInfo) -> str:
-    """`case history`, `item history`."""
-    titles = history.state_titles
+def event_content(e: Event, titles: Mapping[str, str]) -> str:
+    """What an event did, in a history's 内容 column (`titles`: the definition's states')."""
 
     def what(e: Event) -> str:
         if e.kind in ("started", "transition"):
@@ -567,6 +572,33 @@ def history_table(history: History, tz: ZoneInfo) -> str:
         round_event = e.data.get("round_event")
         return shown if round_event is None else f"{shown} (round event {round_event})"
 
+    return content(e)
+
+
+def request_text(record: RequestRecord, tz: ZoneInfo) -> str:
+    """What a request did the first time, when the same request runs again."""
+    head = (
+        f"Already done: request {record.request_id} ({record.command}) was carried out "
+        "before; nothing was written now."
+    )
+    if not record.events:
+        return head
+    rows = [
+        [
+            entry.label,
+            entry.event.seq,
+            iso_time(entry.event.recorded_at, tz),
+            entry.event.kind,
+            event_content(entry.event, entry.state_titles),
+        ]
+        for entry in record.events
+    ]
+    return head + "\n" + table(["对象", "序号", "记录时间", "事件", "内容"], rows)
+
+
+def history_table(history: History, tz: ZoneInfo) -> str:
+    """`case history`, `item history`."""
+    content = functools.partial(event_content, titles=history.state_titles)
     return table(
         ["序号", "时间", "事件", "内容", "人员", "角色", "理由"],
         [

@@ -9,6 +9,8 @@ one place that turns errors into `Error: …` lines.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -16,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from xunshi import idempotency
 from xunshi.config import ENVIRONMENT, Settings
 from xunshi.display import one_line
 from xunshi.errors import InvalidDefinition, XunshiError
+from xunshi.idempotency import AlreadyDone, Request
 
 if TYPE_CHECKING:
     from xunshi.bootstrap import Services
@@ -27,6 +31,12 @@ if TYPE_CHECKING:
 _EPILOG = "Environment:\n\n\b\n" + "\n".join(f"{k}  {v}" for k, v in ENVIRONMENT.items())
 DB_HELP = "Database URL (default $XUNSHI_DB, else sqlite:///xunshi.db)."
 JSON_HELP = "Print JSON for scripts."
+REQUEST_HELP = (
+    "This command's request id (default: a new one). Run a command again with the same id "
+    "and it is not done twice: what it did is reported."
+)
+# Options that do not change what a command does: left out of the command a request names.
+_OUTPUT_OPTIONS = {"--json": 0, "--db": 1, "--request-id": 1}
 
 
 class Failed(click.ClickException):
@@ -42,6 +52,8 @@ class State:
     settings: Settings
     as_json: bool
     db_option: str | None = None  # --db as given on the command line
+    # The invocation as a request (`xunshi.idempotency`): its id, the command it names.
+    request: Request = field(default_factory=lambda: Request(idempotency.new_request_id(), ""))
     _services: Services | None = field(default=None, repr=False)
 
     def use_db(self, url: str) -> None:
@@ -89,6 +101,12 @@ def _global_options() -> list[click.Parameter]:
             assert state is not None
             state.as_json = True
 
+    def set_request_id(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            state = ctx.find_object(State)
+            assert state is not None
+            state.request.id = idempotency.checked_request_id(value)
+
     return [
         click.Option(
             ["--db"], metavar="URL", expose_value=False, is_eager=True, callback=set_db,
@@ -98,16 +116,37 @@ def _global_options() -> list[click.Parameter]:
             ["--json"], is_flag=True, expose_value=False, is_eager=True, callback=set_json,
             help=JSON_HELP,
         ),
+        click.Option(
+            ["--request-id"], metavar="ID", expose_value=False, is_eager=True,
+            callback=set_request_id, help=REQUEST_HELP,
+        ),
     ]  # fmt: skip
 
 
 class XunshiCommand(click.Command):
-    """A command that also takes the global `--db` and `--json`."""
+    """A command that also takes the global `--db`, `--json` and `--request-id`, and runs
+    as the invocation's request: its writes are recorded under the request id."""
+
+    records_requests = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         names = {opt for param in self.params for opt in getattr(param, "opts", ())}
         self.params.extend(p for p in _global_options() if not set(p.opts) & names)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command as the invocation's request (or as none, for a daemon)."""
+        state = ctx.find_object(State)
+        request = state.request if state is not None and self.records_requests else None
+        with idempotency.using(request):
+            return super().invoke(ctx)
+
+
+class DaemonCommand(XunshiCommand):
+    """A long-running command (`serve`, `scheduler run`, `demo`): its work is not one
+    request; the desk's forms carry their own, the sweep's claims are leases."""
+
+    records_requests = False
 
 
 class XunshiGroup(click.Group):
@@ -139,14 +178,20 @@ class RootGroup(XunshiGroup):
         try:
             for arg in args:
                 _check_argument(arg)
-            return super().make_context(info_name, args, parent, **extra)
+            command = _command_of(args)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except click.ClickException as exc:
             raise _in_one_line(exc) from None
+        ctx.meta[_COMMAND] = command
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating errors."""
         try:
             return super().invoke(ctx)
+        except AlreadyDone as exc:
+            _report_done(ctx, exc)
+            return None
         except InvalidDefinition as exc:
             for problem in exc.problems:
                 click.echo(one_line(problem), err=True)
@@ -163,6 +208,43 @@ class RootGroup(XunshiGroup):
             _debug_traceback(ctx)
             where = f"{exc.filename}: " if exc.filename else ""
             raise Failed(one_line(f"{where}{exc.strerror or exc}")) from exc
+
+
+_COMMAND = "xunshi.command"
+_PLAIN = re.compile(r"[\w@%+=:,./-]+")
+
+
+def _command_of(args: Sequence[str]) -> str:
+    """What a request names: the command line, without the options that change only where
+    or how it runs (`--db`, `--json`, `--request-id`)."""
+    kept: list[str] = []
+    skip = 0
+    for arg in args:
+        if skip:
+            skip -= 1
+            continue
+        name = arg.split("=", 1)[0]
+        if name in _OUTPUT_OPTIONS:
+            skip = _OUTPUT_OPTIONS[name] if "=" not in arg else 0
+            continue
+        kept.append(arg)
+    return " ".join(_quoted(arg) for arg in ["xunshi", *kept])
+
+
+def _quoted(arg: str) -> str:
+    """The argument as a shell would need it (Chinese text as it is)."""
+    return arg if _PLAIN.fullmatch(arg) else shlex.quote(arg)
+
+
+def _report_done(ctx: click.Context, done: AlreadyDone) -> None:
+    """Report what the request did the first time (exit 0: the command has been done)."""
+    from xunshi.cli import render  # the tables and texts: only when something is printed
+
+    state = ctx.find_object(State)
+    assert state is not None
+    record = state.services().read.history.requested(done.request_id)
+    tz = state.settings.tz
+    render.emit(state, record.to_json(tz), lambda: render.request_text(record, tz))
 
 
 def _error_text(exc: XunshiError) -> str:
@@ -221,11 +303,18 @@ def _debug_traceback(ctx: click.Context) -> None:
 )
 @click.option("--db", metavar="URL", help=DB_HELP)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.option("--request-id", metavar="ID", help=REQUEST_HELP)
 @click.version_option(package_name="xunshi")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
+def cli(ctx: click.Context, db: str | None, as_json: bool, request_id: str | None) -> None:
     """xunshi: a workflow engine for inspection programmes (巡视)."""
-    ctx.obj = State(Settings.from_env(db_url=db), as_json, db)
+    request = Request(
+        idempotency.new_request_id()
+        if request_id is None
+        else idempotency.checked_request_id(request_id),
+        ctx.meta.get(_COMMAND, "xunshi"),
+    )
+    ctx.obj = State(Settings.from_env(db_url=db), as_json, db, request=request)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

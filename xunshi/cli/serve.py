@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from xunshi.cli.options import connection_options
-from xunshi.cli.root import State, XunshiCommand, pass_state
+from xunshi.cli.root import DaemonCommand, State, pass_state
 
 
-@click.command("serve", cls=XunshiCommand)
+@click.command("serve", cls=DaemonCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @connection_options

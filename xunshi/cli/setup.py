@@ -9,7 +9,7 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.options import actor_option
-from xunshi.cli.root import Failed, State, XunshiCommand, XunshiGroup, pass_state
+from xunshi.cli.root import DaemonCommand, Failed, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.display import plural, table
 from xunshi.texts import ROLE_TITLES
 
@@ -40,7 +40,7 @@ def init(state: State, actor: str) -> None:
     render.emit(state, result.to_json(), human)
 
 
-@click.command(cls=XunshiCommand)
+@click.command(cls=DaemonCommand)
 @click.option(
     "--seed",
     type=int,

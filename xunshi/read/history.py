@@ -12,11 +12,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, case, select
 
+from xunshi.errors import NotFound
 from xunshi.keys import InstanceKey, Reference, reference
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.workflow.audit import Event, event_from_row
-from xunshi.workflow.resolve import InstanceRef, resolve, resolve_round
+from xunshi.workflow.resolve import (
+    InstanceRef,
+    instance_keys,
+    label_of,
+    resolve,
+    resolve_round,
+)
 
 
 def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
@@ -50,6 +57,37 @@ class StageEntries:
     state_titles: Mapping[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class RequestEntry:
+    """One event a request wrote, with the key of its instance."""
+
+    key: InstanceKey | None
+    label: str
+    event: Event
+    state_titles: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """What one request (`xunshi.idempotency`) did: its command and the events it wrote."""
+
+    request_id: str
+    command: str
+    events: tuple[RequestEntry, ...]
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The `--json` shape of a request run again: `already_done`, its events."""
+        return {
+            "already_done": True,
+            "request_id": self.request_id,
+            "command": self.command,
+            "events": [
+                {"key": None if e.key is None else str(e.key), **event_json(e.event, tz)}
+                for e in self.events
+            ],
+        }
+
+
 class HistoryQueries:
     """Histories of cases and items."""
 
@@ -63,6 +101,11 @@ class HistoryQueries:
         """
         with self.ctx.reading() as conn:
             return read_history(self.ctx, conn, resolve(conn, reference(name, kind)))
+
+    def requested(self, request_id: str) -> RequestRecord:
+        """The command a request named and the events it wrote, in the order written."""
+        with self.ctx.reading() as conn:
+            return read_request(self.ctx, conn, request_id)
 
     def stage_entries(self, round_code: str) -> dict[int, StageEntries]:
         """Case id → the stage entries of every case of the round (void ones too)."""
@@ -81,6 +124,49 @@ def read_history(ctx: ReadContext, conn: Connection, ref: InstanceRef) -> Histor
         titles = {s.name: s.title for s in defn.states}
     assert ref.key is not None
     return History(ref.key, events, titles)
+
+
+def read_request(ctx: ReadContext, conn: Connection, request_id: str) -> RequestRecord:
+    """A request's record (NotFound if no command ran under that id)."""
+    r, e = q.requests, q.events
+    command = conn.execute(
+        select(r.c.command).where(r.c.request_id == request_id).order_by(r.c.step).limit(1)
+    ).scalar()
+    if command is None:
+        raise NotFound(f"no command ran under request id {request_id}")
+    rows = conn.execute(
+        select(e)
+        .where(e.c.request_id == request_id)
+        .order_by(e.c.recorded_at, e.c.instance_id, e.c.seq)
+    ).mappings()
+    events = [event_from_row(row) for row in rows]
+    keys = instance_keys(conn, q.instances.c.id.in_({ev.instance_id for ev in events}))
+    titles: dict[int, Mapping[str, str]] = {}
+    for ev in events:
+        if ev.instance_id not in titles:
+            titles[ev.instance_id] = _state_titles(ctx, conn, ev.instance_id)
+    entries = tuple(
+        RequestEntry(
+            keys.get(ev.instance_id),
+            label_of(keys, ev.instance_id),
+            ev,
+            titles[ev.instance_id],
+        )
+        for ev in events
+    )
+    return RequestRecord(request_id, str(command), entries)
+
+
+def _state_titles(ctx: ReadContext, conn: Connection, instance_id: int) -> Mapping[str, str]:
+    """The state titles of the definition an instance runs on."""
+    i = q.instances
+    found = conn.execute(
+        select(i.c.definition_name, i.c.definition_version).where(i.c.id == instance_id)
+    ).first()
+    if found is None:
+        return {}
+    defn = ctx.definition(conn, str(found[0]), int(found[1]))
+    return {s.name: s.title for s in defn.states}
 
 
 def read_stage_entries(

@@ -110,10 +110,13 @@ class AuditService:
             return Report(report.chains, report.events, tuple(problems))
 
     def seal(self, actor: str) -> Seal:
-        """Store and return a digest over every chain head; refuse if the history is broken."""
-        actor = check_actor(actor)
+        """Store and return a digest over every chain head; refuse if the history is broken.
 
-        def work(conn: Connection) -> Seal:
+        The long part — verifying every chain and reading the heads — runs in a read
+        transaction (one snapshot: the heads sealed are those verified), so that writers are
+        not held up meanwhile; only storing the seal is a write."""
+        actor = check_actor(actor)
+        with self.db.transaction() as conn:
             report = self._verify(conn)
             if not report.ok:
                 raise AuditFailed(
@@ -121,8 +124,10 @@ class AuditService:
                     "(see `xunshi audit verify`)"
                 )
             heads = self._heads(conn)
-            digest = seal_digest(heads)
-            now = self.clock.now()
+        digest = seal_digest(heads)
+        now = self.clock.now()
+
+        def work(conn: Connection) -> Seal:
             existing = conn.execute(select(q.seals.c.id).where(q.seals.c.digest == digest)).first()
             if existing is None:
                 conn.execute(
@@ -138,7 +143,7 @@ class AuditService:
                 )
             return Seal(digest, report.chains, report.events, now)
 
-        return self.db.run(work, immediate=True)
+        return self.db.run(work)
 
     def export(self, out: TextIO, fmt: str, tz: ZoneInfo, progress: Progress | None = None) -> int:
         """Write every event as JSON lines or CSV (times in `tz`, with offset); return how many.

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from xunshi import idempotency
 from xunshi.errors import BadInput, Conflict, StorageError
 from xunshi.storage.migrations import HEAD, LEGACY_REVISIONS, REVISIONS
 
@@ -28,6 +29,15 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections a process may open beyond its pool under a burst (the pool keeps pool_size).
 POOL_OVERFLOW = 10
 DEFAULT_POOL_SIZE = 5
+# SQLite: poll for the write lock from 2 ms, doubling to 50 ms, until the lock timeout.
+SQLITE_FIRST_DELAY = 0.002
+SQLITE_MAX_DELAY = 0.05
+# PostgreSQL: a transaction that failed on a serialization failure, a deadlock or a lost
+# connection runs again up to this many times in all, after a random pause below 10 ms,
+# 20 ms, 40 ms … (at most 0.5 s): about 1.3 s of waiting at worst.
+RETRY_ATTEMPTS = 8
+RETRY_FIRST_DELAY = 0.01
+RETRY_MAX_DELAY = 0.5
 T = TypeVar("T")
 
 
@@ -197,32 +207,69 @@ class Database:
             conn.close()
 
     def run(self, work: Callable[[Connection], T], *, immediate: bool = False) -> T:
-        """Run `work` in one transaction, retrying it whole while SQLite is busy.
+        """Run `work` in one transaction, retried whole when it could not commit and nothing
+        of it was written: while SQLite is busy (up to the lock timeout), and on PostgreSQL
+        after a serialization failure, a deadlock or a connection lost before commit (up to
+        RETRY_ATTEMPTS times, with jittered exponential backoff).
 
         A SQLite reader cannot take the write lock while another connection holds it or has
         committed since the read; the attempt is rolled back and run again, and `work`
         itself decides (see `ReadSet`) whether what changed meanwhile is a conflict.
+
+        Under a request (`xunshi.idempotency`) the transaction first stores its own
+        (request id, step) row, which commits or rolls back with its writes; if the row is
+        there already, the command was carried out before (AlreadyDone). A concurrent run of
+        the same request waits for the first at that insert, then finds its row. So a
+        connection lost *at* commit — when nobody knows whether the commit happened — is
+        settled by looking for the row: there, the work's result is returned; absent, the
+        work runs again.
         """
-        deadline = time.monotonic() + self.connection.busy_timeout_ms / 1000
-        delay = 0.002
+        request = idempotency.current()
+        step = 0 if request is None else request.next_step()
+        retry = _Retry(self)
         while True:
+            committing = False
             try:
                 with self._transaction(immediate=immediate) as conn:
-                    return work(conn)
+                    if request is not None:
+                        _claim_request(conn, request, step)
+                    result = work(conn)
+                    committing = True
+                return result
             except OperationalError as exc:
-                if is_deadlock(exc):
-                    raise Conflict(
-                        "another writer changed the same records at the same time; nothing was "
-                        "written, try again"
-                    ) from exc
-                if not (self.is_sqlite and is_busy(exc)) or time.monotonic() > deadline:
-                    raise StorageError(f"database error: {_reason(exc)}") from exc
+                if committing and is_disconnect(exc):
+                    if request is not None and self._carried_out(request, step):
+                        return result
+                    if request is None:
+                        raise StorageError(
+                            "the connection to the database was lost while committing; check "
+                            "whether the change was recorded before doing it again"
+                        ) from exc
+                retry.after(exc)
             except DBAPIError as exc:
                 raise StorageError(f"database error: {_reason(exc)}") from exc
             except UnicodeEncodeError as exc:
                 raise BadInput(_unstorable(exc)) from exc
-            time.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 0.05)
+            retry.wait()
+
+    def _carried_out(self, request: idempotency.Request, step: int) -> bool:
+        """Whether the request's step committed (looked up in a new transaction, on a new
+        connection if the old one was lost); StorageError if even that cannot be known."""
+        retry = _Retry(self)
+        while True:
+            try:
+                with self._transaction() as conn:
+                    return _request_row(conn, request.id, step) is not None
+            except OperationalError as exc:
+                try:
+                    retry.after(exc)
+                except StorageError as failed:
+                    raise StorageError(
+                        f"the connection to the database was lost while committing and whether "
+                        f"the change was recorded cannot be checked ({failed.message}); run the "
+                        f"command again with --request-id {request.id}: it will not be done twice"
+                    ) from exc
+            retry.wait()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -266,6 +313,77 @@ class Database:
             conn.close()
         self._local = threading.local()
         self.engine.dispose()
+
+
+class _Retry:
+    """When a failed transaction may run again, and how long to wait first."""
+
+    def __init__(self, db: Database) -> None:
+        self.is_sqlite = db.is_sqlite
+        self.deadline = time.monotonic() + db.connection.busy_timeout_ms / 1000
+        self.attempts = 0
+        self.delay = SQLITE_FIRST_DELAY
+
+    def after(self, exc: OperationalError) -> None:
+        """Allow one more attempt after `exc`, or raise the error the command ends with."""
+        self.attempts += 1
+        if self.is_sqlite:
+            if is_busy(exc) and time.monotonic() < self.deadline:
+                return
+            raise StorageError(f"database error: {_reason(exc)}") from exc
+        retryable = is_deadlock(exc) or is_disconnect(exc)
+        if retryable and self.attempts < RETRY_ATTEMPTS:
+            log.info("retrying a transaction (attempt %d): %s", self.attempts + 1, _reason(exc))
+            return
+        if is_deadlock(exc):
+            raise Conflict(
+                "another writer changed the same records at the same time; nothing was "
+                "written, try again"
+            ) from exc
+        raise StorageError(f"database error: {_reason(exc)}") from exc
+
+    def wait(self) -> None:
+        """Sleep before the next attempt: SQLite polls its lock briefly; PostgreSQL backs
+        off exponentially with full jitter, so that retrying writers spread out."""
+        if self.is_sqlite:
+            time.sleep(self.delay * (1 + random.random()))
+            self.delay = min(self.delay * 2, SQLITE_MAX_DELAY)
+            return
+        ceiling = min(RETRY_MAX_DELAY, RETRY_FIRST_DELAY * 2 ** (self.attempts - 1))
+        time.sleep(random.uniform(0, ceiling))
+
+
+_REQUEST_ROW = text(
+    "SELECT command FROM command_request WHERE request_id = :request_id AND step = :step"
+)
+# One statement on the hot path: the row is stored first; only if it was there already is
+# it read (to tell a repeat from another command's id).
+_CLAIM_REQUEST = text(
+    "INSERT INTO command_request (request_id, step, command) "
+    "VALUES (:request_id, :step, :command) ON CONFLICT DO NOTHING RETURNING step"
+)
+
+
+def _request_row(conn: Connection, request_id: str, step: int) -> str | None:
+    """The command stored for (request id, step), or None."""
+    command: str | None = conn.execute(
+        _REQUEST_ROW, {"request_id": request_id, "step": step}
+    ).scalar()
+    return command
+
+
+def _claim_request(conn: Connection, request: idempotency.Request, step: int) -> None:
+    """Store the step's row, or refuse a step the request already carried out
+    (AlreadyDone) or a request id an earlier, different command used (BadInput)."""
+    values = {"request_id": request.id, "step": step, "command": request.command}
+    if conn.execute(_CLAIM_REQUEST, values).first() is not None:
+        return
+    done = _request_row(conn, request.id, step)
+    if done != request.command:
+        raise BadInput(
+            f"request id {request.id} was already used by another command ({done}); use a new one"
+        )
+    raise idempotency.AlreadyDone(request.id, request.command)
 
 
 def _unstorable(exc: UnicodeEncodeError) -> str:
@@ -377,6 +495,12 @@ def is_write_conflict(exc: DBAPIError) -> bool:
 def is_deadlock(exc: DBAPIError) -> bool:
     """Whether PostgreSQL broke a deadlock or a serialization failure (retry the whole)."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
+def is_disconnect(exc: DBAPIError) -> bool:
+    """Whether the error means the connection to the server was lost (SQLAlchemy's dialect
+    says so and invalidates it: the next transaction opens a new one)."""
+    return bool(exc.connection_invalidated)
 
 
 def is_busy(exc: DBAPIError) -> bool:

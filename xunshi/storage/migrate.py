@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Connection, text
 
+from xunshi import idempotency
 from xunshi.errors import BadInput
 from xunshi.storage.db import Database, revision_in, schema_mismatch
 from xunshi.storage.migrations import HEAD, REVISIONS
@@ -61,7 +62,9 @@ def upgrade(db: Database, target: str = "head") -> tuple[str | None, str]:
             _alembic(conn, "upgrade", goal)
         return before, goal
 
-    return db.run(work, immediate=True)
+    # Never under a request: the schema the request's row needs may be what is being made.
+    with idempotency.using(None):
+        return db.run(work, immediate=True)
 
 
 def downgrade(db: Database, target: str) -> tuple[str | None, str | None]:
@@ -79,7 +82,8 @@ def downgrade(db: Database, target: str) -> tuple[str | None, str | None]:
         _alembic(conn, "downgrade", target)
         return before, goal
 
-    return db.run(work, immediate=True)
+    with idempotency.using(None):  # as for upgrade
+        return db.run(work, immediate=True)
 
 
 def history() -> list[Revision]:

@@ -215,6 +215,19 @@ class EventRow(SQLModel, table=True):
     recorded_at: datetime = _utc()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # The command that wrote it (see `idempotency`); outside the hash: it says how the
+    # event came, not what happened. None for events written before 0013.
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+
+
+class RequestRow(SQLModel, table=True):
+    """One write transaction of a state-changing command: its request id and step, stored
+    with its writes, so that running the command again finds what it did."""
+
+    __tablename__ = "command_request"
+    request_id: str = Field(max_length=64, primary_key=True)
+    step: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    command: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class SealRow(SQLModel, table=True):

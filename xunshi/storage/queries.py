@@ -19,6 +19,7 @@ units = tables.unit
 instances = tables.instance
 cases = tables.inspection_case
 events = tables.event
+requests = tables.command_request
 seals = tables.seal
 timers = tables.timer
 escalations = tables.escalation

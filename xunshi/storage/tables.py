@@ -63,6 +63,15 @@ category = Table(
 )
 
 
+command_request = Table(
+    "command_request",
+    metadata,
+    Column("request_id", String(64), primary_key=True, nullable=False),
+    Column("step", Integer(), primary_key=True, autoincrement=False, nullable=False),
+    Column("command", Text(), nullable=False),
+)
+
+
 definition = Table(
     "definition",
     metadata,
@@ -208,6 +217,7 @@ event = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("request_id", String(64), index=True, nullable=True),
 )
 
 

@@ -3,10 +3,15 @@ viewer, and the rounds and cases within their scope — everything else is hidde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import HTTPException, Request
 
 from xunshi.bootstrap import Services
 from xunshi.errors import NotFound
+from xunshi.idempotency import Request as CommandRequest
+from xunshi.idempotency import checked_request_id, new_request_id, using
 from xunshi.read.cases import CaseView
 from xunshi.read.catalog import RoundInfo
 from xunshi.read.users import UserView
@@ -31,6 +36,17 @@ def signed_in(request: Request) -> tuple[Session, UserView]:
     if user is None:
         raise SignInNeeded(expired=session.expired)
     return session, user
+
+
+@contextmanager
+def as_request(sent: str, user: UserView, request: Request) -> Iterator[None]:
+    """Run a form's command as the request its form names (`xunshi.idempotency`): the id
+    the form carried (a new one if it carried none), the user and the action as the
+    command, so that an id sent again by anyone else, or for another action, is refused."""
+    rid = checked_request_id(sent.strip()) if sent.strip() else new_request_id()
+    command = f"desk {user.name}: POST {request.url.path}"
+    with using(CommandRequest(rid, command)):
+        yield
 
 
 def check_csrf(session: Session, sent: str) -> None:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from xunshi.bootstrap import services
 from xunshi.config import Settings
 from xunshi.errors import BadInput, NotFound
+from xunshi.idempotency import new_request_id
 from xunshi.web.api import router as api_router
 from xunshi.web.desk import Desk, SignInNeeded, desk_of
 from xunshi.web.inbox import router as inbox_router
@@ -55,6 +56,9 @@ def create_app(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     templates.globals["sees_clues"] = sees_clues
+    # Each form rendered carries a request id of its own: sent twice (a double click, a
+    # resubmitted page), it is carried out once.
+    templates.globals["new_request_id"] = new_request_id
     app = FastAPI(
         title="xunshi web desk API",
         version="1",

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xunshi.bootstrap import Services
 from xunshi.errors import BadInput, NotFound, Refused, XunshiError
+from xunshi.idempotency import AlreadyDone
 from xunshi.keys import InstanceKey, parse_key
 from xunshi.read.cases import CaseView
 from xunshi.read.items import ItemView, TaskView
@@ -28,7 +29,7 @@ from xunshi.services.commands import OutcomeFacts, TaskChanges
 from xunshi.services.extensions import DECISION_ROLES, REQUEST_ROLES
 from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_date
-from xunshi.web.access import check_csrf, signed_in, viewer_of, visible_cases
+from xunshi.web.access import as_request, check_csrf, signed_in, viewer_of, visible_cases
 from xunshi.web.actions import may_take, offered_milestones, offered_triggers
 from xunshi.web.desk import desk_of
 from xunshi.web.pages import EVENT_TITLES
@@ -425,9 +426,11 @@ def item_milestone(
     name: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Record a milestone of the item's stage (e.g. 巡视办审核 in 申请销号), as `item milestone`."""
-    return _step(request, (round_code, unit_code, item_code), "milestone", name, reason, csrf)
+    path = (round_code, unit_code, item_code)
+    return _step(request, path, "milestone", name, reason, (csrf, request_id))
 
 
 @router.post("/items/{round_code}/{unit_code}/{item_code}/fire")
@@ -439,9 +442,11 @@ def item_fire(
     trigger: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Move the item along a trigger (e.g. 申请销号, 验收销号, 重新整改), as `item fire`."""
-    return _step(request, (round_code, unit_code, item_code), "fire", trigger, reason, csrf)
+    path = (round_code, unit_code, item_code)
+    return _step(request, path, "fire", trigger, reason, (csrf, request_id))
 
 
 def _step(
@@ -450,8 +455,10 @@ def _step(
     action: str,
     name: str,
     reason: str,
-    csrf: str,
+    sent: tuple[str, str],
 ) -> Response:
+    """Take a step of the item; `sent`: the form's CSRF token and request id."""
+    csrf, request_id = sent
     session, user = signed_in(request)
     check_csrf(session, csrf)
     desk = desk_of(request)
@@ -465,10 +472,13 @@ def _step(
         )  # fmt: skip
     items, key, given = desk.services.items, str(view.key), reason.strip() or None
     try:
-        if action == "fire":
-            items.fire(key, name, actor=user.name, role=user.role, reason=given)
-        else:
-            items.record_milestone(key, name, actor=user.name, role=user.role, reason=given)
+        with as_request(request_id, user, request):
+            if action == "fire":
+                items.fire(key, name, actor=user.name, role=user.role, reason=given)
+            else:
+                items.record_milestone(key, name, actor=user.name, role=user.role, reason=given)
+    except AlreadyDone:
+        pass  # the same form sent again: what it did stands
     except XunshiError as exc:
         status = 403 if isinstance(exc, Refused) else 400
         return _item(request, session, user, *path, message=exc.message, status=status)
@@ -484,10 +494,12 @@ def task_progress(
     number: str,
     progress: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Note a task's progress (整改进展), as `task update --progress`."""
     fields = {"progress": progress}
-    return _task_act(request, (round_code, unit_code, item_code, number), "progress", fields, csrf)
+    path = (round_code, unit_code, item_code, number)
+    return _task_act(request, path, "progress", fields, (csrf, request_id))
 
 
 @router.post("/items/{round_code}/{unit_code}/{item_code}/tasks/{number}/done")
@@ -502,10 +514,12 @@ def task_done(
     accountable: FormText = "",
     funds: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Mark a task done with its evidence (佐证材料) and what it achieved, as `task done`."""
     fields = {"evidence": evidence, "rules": rules, "accountable": accountable, "funds": funds}
-    return _task_act(request, (round_code, unit_code, item_code, number), "done", fields, csrf)
+    path = (round_code, unit_code, item_code, number)
+    return _task_act(request, path, "done", fields, (csrf, request_id))
 
 
 @router.post("/items/{round_code}/{unit_code}/{item_code}/tasks/{number}/extend")
@@ -518,10 +532,12 @@ def task_extend(
     to: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Ask for a later due date (延期申请), as `task extend`; nothing moves until approved."""
     fields = {"to": to, "reason": reason}
-    return _task_act(request, (round_code, unit_code, item_code, number), "extend", fields, csrf)
+    path = (round_code, unit_code, item_code, number)
+    return _task_act(request, path, "extend", fields, (csrf, request_id))
 
 
 @router.post("/items/{round_code}/{unit_code}/{item_code}/tasks/{number}/extension")
@@ -534,12 +550,13 @@ def task_extension(
     decision: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Approve (the due date moves) or reject the task's pending extension request, as
     `task extension --approve|--reject`."""
     fields = {"decision": decision, "reason": reason}
     path = (round_code, unit_code, item_code, number)
-    return _task_act(request, path, "extension", fields, csrf)
+    return _task_act(request, path, "extension", fields, (csrf, request_id))
 
 
 def _task_act(
@@ -547,8 +564,10 @@ def _task_act(
     path: tuple[str, str, str, str],
     action: str,
     fields: dict[str, str],
-    csrf: str,
+    sent: tuple[str, str],
 ) -> Response:
+    """Act on a task; `sent`: the form's CSRF token and request id."""
+    csrf, request_id = sent
     session, user = signed_in(request)
     check_csrf(session, csrf)
     desk = desk_of(request)
@@ -564,7 +583,10 @@ def _task_act(
             message=f"{ROLE_TITLES[user.role]}只能查看，不能办理。", status=403,
         )  # fmt: skip
     try:
-        _perform(desk.services, task, action, fields, user)
+        with as_request(request_id, user, request):
+            _perform(desk.services, task, action, fields, user)
+    except AlreadyDone:
+        pass  # the same form sent again: what it did stands
     except NotFound:
         raise
     except XunshiError as exc:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xunshi.errors import BadInput, Refused, XunshiError
+from xunshi.idempotency import AlreadyDone
 from xunshi.read.cases import CaseView
 from xunshi.read.overview import RoundGlance
 from xunshi.read.users import UserView
@@ -23,6 +24,7 @@ from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_instant
 from xunshi.web import timeline
 from xunshi.web.access import (
+    as_request,
     check_csrf,
     session_of,
     signed_in,
@@ -302,9 +304,10 @@ def fire(
     trigger: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Fire a trigger of the case as the signed-in user, with their role."""
-    return _act(request, round_code, unit_code, "fire", trigger, reason, csrf)
+    return _act(request, (round_code, unit_code), "fire", trigger, reason, (csrf, request_id))
 
 
 @router.post("/cases/{round_code}/{unit_code}/milestone")
@@ -315,20 +318,23 @@ def milestone(
     name: FormText = "",
     reason: FormText = "",
     csrf: FormText = "",
+    request_id: FormText = "",
 ) -> Response:
     """Record a milestone of the case's current stage as the signed-in user."""
-    return _act(request, round_code, unit_code, "milestone", name, reason, csrf)
+    return _act(request, (round_code, unit_code), "milestone", name, reason, (csrf, request_id))
 
 
 def _act(
     request: Request,
-    round_code: str,
-    unit_code: str,
+    path: tuple[str, str],
     action: str,
     name: str,
     reason: str,
-    csrf: str,
+    sent: tuple[str, str],
 ) -> Response:
+    """Take a step of the case; `sent`: the form's CSRF token and request id."""
+    round_code, unit_code = path
+    csrf, request_id = sent
     session, user = signed_in(request)
     check_csrf(session, csrf)
     desk = desk_of(request)
@@ -343,12 +349,15 @@ def _act(
     cases = desk.services.cases
     given = reason.strip() or None
     try:
-        if action == "fire":
-            cases.fire(str(view.key), name, actor=user.name, role=user.role, reason=given)
-        else:
-            cases.record_milestone(
-                str(view.key), name, actor=user.name, role=user.role, reason=given
-            )
+        with as_request(request_id, user, request):
+            if action == "fire":
+                cases.fire(str(view.key), name, actor=user.name, role=user.role, reason=given)
+            else:
+                cases.record_milestone(
+                    str(view.key), name, actor=user.name, role=user.role, reason=given
+                )
+    except AlreadyDone:
+        pass  # the same form sent again: what it did stands
     except XunshiError as exc:
         status = 403 if isinstance(exc, Refused) else 400
         return _case(

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xunshi.errors import AuditFailed, BadInput, NotFound, Refused, XunshiError
+from xunshi.idempotency import AlreadyDone
 from xunshi.read.cases import CaseView
 from xunshi.read.catalog import RoundInfo
 from xunshi.read.ledger import COLUMNS as LEDGER_COLUMNS
@@ -33,7 +34,7 @@ from xunshi.reports import ledger as ledger_files
 from xunshi.reports import theme_report as theme_report_files
 from xunshi.reports import themes as themes_files
 from xunshi.web import chart, diagram
-from xunshi.web.access import check_csrf, signed_in, viewer_of, visible_cases
+from xunshi.web.access import as_request, check_csrf, signed_in, viewer_of, visible_cases
 from xunshi.web.desk import Desk, desk_of
 from xunshi.web.pages import _common
 from xunshi.web.scope import Viewer, sees_whole_round
@@ -363,14 +364,17 @@ def audit_page(request: Request, seal: str | None = None, sealed: str = "") -> H
 
 
 @router.post("/audit/seal")
-def audit_seal(request: Request, csrf: FormText = "") -> Response:
+def audit_seal(request: Request, csrf: FormText = "", request_id: FormText = "") -> Response:
     """`audit seal`: store a digest over every chain head, then show it to be kept elsewhere."""
     session, user = signed_in(request)
     check_csrf(session, csrf)
     if user.role != OFFICE:
         raise NotFound("no such page")
     try:
-        done = desk_of(request).services.audit.seal(user.name)
+        with as_request(request_id, user, request):
+            done = desk_of(request).services.audit.seal(user.name)
+    except AlreadyDone:
+        return RedirectResponse("/audit", status_code=303)  # the form sent again: sealed
     except XunshiError as exc:
         status = 409 if isinstance(exc, AuditFailed) else 400
         return _audit(request, session, user, message=exc.message, status=status)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from xunshi import idempotency
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.errors import Conflict, NotFound
 from xunshi.keys import InstanceKey
@@ -333,6 +334,7 @@ class Engine:
                 "recorded_at": event.recorded_at,
                 "prev_hash": event.prev_hash,
                 "hash": event.hash,
+                "request_id": idempotency.current_id(),
             },
         )
         if not appended:

@@ -15,6 +15,7 @@ from __future__ import annotations
 # oldest first
 REVISIONS = (
     "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012",
+    "0013",
 )  # fmt: skip
 HEAD = REVISIONS[-1]
 
