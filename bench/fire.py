@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gc
 import hashlib
 import json
@@ -39,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from xunshi.bootstrap import App, bootstrap
 from xunshi.config import Settings
+from xunshi.definitions.loader import builtin_definitions
 from xunshi.definitions.schema import Definition
 from xunshi.workflow.calendar import calendar_for
 from xunshi.workflow.clock import ManualClock
@@ -87,22 +89,30 @@ def build(path: Path, cases: int) -> tuple[App, ManualClock]:
 
 @dataclass(frozen=True)
 class Step:
-    """One event of the lifecycle: a milestone or a trigger, by role."""
+    """One event of the lifecycle: a milestone (with its count, if counted), the 整改评估
+    a guarded trigger needs, or a trigger; by role."""
 
     kind: str
     name: str
     role: str
+    count: int | None = None
 
 
 def lifecycle(defn: Definition) -> list[Step]:
-    """Every event of the forward path: required milestones, then the forward trigger."""
+    """Every event of the forward path: required milestones (and the evaluation, where
+    the forward trigger is guarded by it), then the forward trigger."""
     order = [s.name for s in defn.states]
     steps: list[Step] = []
     state = defn.initial
     while not defn.state(state).final:
-        for milestone in defn.state(state).requires:
-            steps.append(Step("milestone", milestone, _milestone_role(defn, state, milestone)))
         forward = max(defn.transitions_from(state), key=lambda t: order.index(t.dest))
+        for milestone in forward.required(defn.state(state)):
+            found = defn.state(state).milestone(milestone)
+            count = 12 if found is not None and found.count else None
+            role = _milestone_role(defn, state, milestone)
+            steps.append(Step("milestone", milestone, role, count))
+        if "evaluated" in forward.guards and defn.evaluation is not None:
+            steps.append(Step("evaluate", "", defn.evaluation.roles[0]))
         steps.append(Step("fire", forward.trigger, forward.roles[0]))
         state = forward.dest
     return steps
@@ -128,10 +138,34 @@ def run_xunshi(app: App, clock: ManualClock, ids: list[int], steps: list[Step]) 
         for case_id in ids:
             key = str(case_id)
             if step.kind == "milestone":
-                inspection.record_milestone(key, step.name, actor=ACTOR, role=step.role)
+                inspection.record_milestone(
+                    key, step.name, actor=ACTOR, role=step.role, count=step.count
+                )
+            elif step.kind == "evaluate":
+                evaluate(app, key, step.role)
             else:
                 inspection.fire(key, step.name, actor=ACTOR, role=step.role)
     return time.perf_counter() - began
+
+
+def evaluate(app: App, key: str, role: str) -> None:
+    """A passing 整改评估 of the case (full marks on every dimension)."""
+    defn = _regular()
+    assert defn.evaluation is not None
+    app.services.cases.evaluate(
+        key,
+        score=100,
+        grade=defn.evaluation.grades[0][0],
+        dimensions=dict(defn.evaluation.dimensions),
+        actor=ACTOR,
+        role=role,
+    )
+
+
+@functools.cache
+def _regular() -> Definition:
+    """The built-in `regular` definition (parsed once)."""
+    return {d.name: d for d in builtin_definitions()}["regular"]
 
 
 # -- raw sqlite3 baseline -----------------------------------------------------------------
@@ -180,13 +214,13 @@ class Raw:
         milestones = json.loads(milestones_json)
         seq = version + 1
         stamp = _sqlite_time(now)
-        if step.kind == "milestone":
+        if step.kind in ("milestone", "evaluate"):
             kind, trigger, source, dest, data = (
                 "milestone",
                 None,
                 None,
                 None,
-                {"milestone": step.name},
+                {"milestone": step.name} if step.kind == "milestone" else {"grade": "好"},
             )
             milestones[step.name] = _iso(now)
             new_state, new_entered, new_stage_seq = state, entered_at, stage_seq
@@ -199,10 +233,13 @@ class Raw:
             new_state, new_entered, new_stage_seq = transition.dest, stamp, seq
             due = self.defn.state(transition.dest).due
             entered_on = now.astimezone(TZ).date()
-            if due is None:
+            try:
+                due_d = None if due is None else due_date(entered_on, due, self.cal)
+            except Exception:  # due on a plan date or after a milestone: not a plain span
+                due_d = None
+            if due_d is None:
                 due_on, prov = None, False
             else:
-                due_d = due_date(entered_on, due, self.cal)
                 due_on, prov = due_d.isoformat(), is_provisional(entered_on, due_d, self.cal)
         canonical = json.dumps(
             {
@@ -227,7 +264,7 @@ class Raw:
         milestones_text = json.dumps(
             milestones, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
-        if step.kind == "milestone":
+        if kind == "milestone":
             updated = c.execute(
                 "UPDATE instance SET version = ?, milestones = ?, last_occurred_at = ?, "
                 "head_hash = ? WHERE id = ? AND version = ?",
@@ -278,7 +315,7 @@ class Raw:
                 digest,
             ),
         )
-        if step.kind == "fire":
+        if kind == "transition":
             c.execute(
                 "UPDATE timer SET status = 'superseded' "
                 "WHERE instance_id = ? AND timer.status IN ('pending', 'claimed') "

@@ -102,6 +102,24 @@ PROSE: dict[str, Prose] = {
             " turn: 2.3 s.)",
         ),
     ),
+    "load": Prose(
+        "PostgreSQL under load and faults: 8 writer processes drive 10,000 regular cases"
+        " through their whole lifecycles (each stage's milestones and trigger, a problem with"
+        " a measure done, accepted and 销号, 整改评估, the close) through xunshi's services, a"
+        " small random pause after each command, starting no case after 300 s; a tenth of the"
+        " cases start overdue, so two `scheduler run` processes escalate them meanwhile and"
+        " deliver to a local webhook receiver counting deliveries by `Idempotency-Key`. Midway"
+        " one scheduler is killed with SIGKILL and restarted, and five times a writer's"
+        " connection is terminated (`pg_terminate_backend`). The same workload then runs"
+        " through plain psycopg (per command one transaction: lock the row, append the"
+        " hash-chained event, update the row, keep the timers, item and task rows, store the"
+        " request id), 8 processes, no schedulers:",
+        (
+            "Every command runs under a request id; a conflict with a scheduler's escalation is"
+            " run again, as a person would. The checks are what must hold whatever the figures;"
+            " the suite runs them at 120 cases (`tests/integration/test_bench_load.py`).",
+        ),
+    ),
     "web": Prose(
         "the web desk: the round overview (`/rounds/ROUND`) and a case page, signed in as an"
         " office user, on the demo's 36-case round (`xunshi demo`) and on a seeded,"

@@ -70,7 +70,7 @@ BENCHES = (
     Bench("import", "import_items.py", quick=("--items", "200", "--repeat", "1")),
     Bench("verify", "verify.py"),
     Bench("web", "web.py"),
-    Bench("load", "load.py", needs_pg=True, optional=True),
+    Bench("load", "load.py", needs_pg=True),
 )
 NAMES = tuple(b.name for b in BENCHES)
 
