@@ -74,7 +74,9 @@ def test_history_is_a_line_oldest_first() -> None:
             "0011",
             "People of the web desk: users, their API tokens, the cookie key.",
         ),
-        Revision("0013", "0012", "Request ids: each write transaction of a command kept with its writes."),
+        Revision(
+            "0013", "0012", "Request ids: each write transaction of a command kept with its writes."
+        ),
     ]
 
 
