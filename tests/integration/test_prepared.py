@@ -73,6 +73,7 @@ def test_a_prepared_write_counts_rows_and_wraps_driver_errors(app: App) -> None:
         "recorded_at": row["last_occurred_at"],
         "prev_hash": "",
         "hash": "",
+        "request_id": None,
     }
     with app.db.transaction() as conn:
         assert instances.append_event(conn, event) is False  # another writer's seq: a conflict
