@@ -10,10 +10,20 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import acting_options, actor_option, actor_options, day, instant, read_text
+from xunshi.cli.options import (
+    Listing,
+    acting_options,
+    actor_option,
+    actor_options,
+    day,
+    instant,
+    paging_options,
+    read_text,
+)
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
-from xunshi.keys import parse_reference
+from xunshi.keys import InstanceKey, parse_reference
+from xunshi.paging import parse_key_cursor
 from xunshi.services.commands import (
     ItemChanges,
     ItemFacts,
@@ -238,6 +248,11 @@ def item_add(
 @click.option("--overdue", is_flag=True, help="Only items with a stage or task past due.")
 @click.option("--owner", help="Only items with a task this leader, department or person owns.")
 @click.option("--include-void", is_flag=True, help="Void items too (marked 已撤销).")
+@paging_options(
+    lambda text: parse_key_cursor(text, "item"),
+    "an item's key ROUND/UNIT/CODE, e.g. 2025-R1/U07/P03 (items come by round code, unit "
+    "code, then item code)",
+)
 @pass_state
 def item_list(
     state: State,
@@ -249,9 +264,11 @@ def item_list(
     overdue: bool,
     owner: str | None,
     include_void: bool,
+    listing: Listing[InstanceKey],
 ) -> None:
-    """Items with their state, tasks and deadlines (void ones left out unless asked for)."""
-    views = state.services().read.items.many(
+    """Items with their state, tasks and deadlines (void ones left out unless asked for), by
+    round code, unit code, then item code."""
+    views = state.services().read.items.stream(
         case=None if case_ref is None else parse_reference(case_ref, "case"),
         round_code=round_code,
         state=stage,
@@ -260,9 +277,10 @@ def item_list(
         owner=owner,
         include_void=include_void,
         tag=tag,
+        page=listing.page,
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.items_table(views))
+    render.emit_list(state, views, lambda v: v.to_json(tz), render.items_table, jsonl=listing.jsonl)
 
 
 @item.command("show")
