@@ -23,7 +23,7 @@ from xunshi.cli.options import (
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import InstanceKey, parse_reference
-from xunshi.paging import parse_key_cursor
+from xunshi.paging import after_key, parse_code_cursor, parse_key_cursor, parse_number_cursor
 from xunshi.services.commands import (
     ItemChanges,
     ItemFacts,
@@ -82,11 +82,22 @@ def categories_load(state: State, file: Path) -> None:
 
 
 @categories.command("list")
+@paging_options(
+    parse_code_cursor,
+    "a category as 一级/二级 (categories come in the list's order), which must be in the list",
+)
 @pass_state
-def categories_list(state: State) -> None:
+def categories_list(state: State, listing: Listing[str]) -> None:
     """The category list, in order."""
-    listed = state.services().read.catalog.categories()
-    render.emit(state, [c.to_json() for c in listed], lambda: render.categories_table(listed))
+    listed = after_key(
+        state.services().read.catalog.categories(),
+        lambda c: f"{c.level1}/{c.level2}",
+        listing.page,
+        "category",
+    )
+    render.emit_list(
+        state, listed, lambda c: c.to_json(), render.categories_table, jsonl=listing.jsonl
+    )
 
 
 # -- tags ---------------------------------------------------------------------------------
@@ -111,11 +122,14 @@ def tags_load(state: State, file: Path) -> None:
 
 
 @tags.command("list")
+@paging_options(
+    parse_code_cursor, "a tag's name (tags come in the list's order), which must be in the list"
+)
 @pass_state
-def tags_list(state: State) -> None:
+def tags_list(state: State, listing: Listing[str]) -> None:
     """The tag list, in order."""
-    listed = state.services().read.catalog.tags()
-    render.emit(state, [t.to_json() for t in listed], lambda: render.tags_table(listed))
+    listed = after_key(state.services().read.catalog.tags(), lambda t: t.name, listing.page, "tag")
+    render.emit_list(state, listed, lambda t: t.to_json(), render.tags_table, jsonl=listing.jsonl)
 
 
 COMMON_COMPUTED = (
@@ -614,16 +628,35 @@ def task_extension(
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--pending", is_flag=True, help="Only requests waiting for the office.")
 @click.option("--include-void", is_flag=True, help="Requests of void items too.")
+@paging_options(
+    parse_number_cursor,
+    "a request's number (requests come oldest first: by when they were made, then number)",
+)
 @pass_state
 def task_extensions(
-    state: State, round_code: str | None, pending: bool, include_void: bool
+    state: State,
+    round_code: str | None,
+    pending: bool,
+    include_void: bool,
+    listing: Listing[int],
 ) -> None:
     """Extension requests, oldest first (with --pending: the office's inbox)."""
-    views = state.services().read.extensions.many(
-        round_code=round_code, pending=pending, include_void=include_void
+    views = after_key(
+        state.services().read.extensions.many(
+            round_code=round_code, pending=pending, include_void=include_void
+        ),
+        lambda v: v.id,
+        listing.page,
+        "extension request",
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.extensions_table(views, tz))
+    render.emit_list(
+        state,
+        views,
+        lambda v: v.to_json(tz),
+        lambda shown: render.extensions_table(shown, tz),
+        jsonl=listing.jsonl,
+    )
 
 
 # -- import ---------------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Paged API lists: `limit` and `after` as the CLI's `--limit` and `--after`, a 400 for a
+bad one, and a `Link: <…>; rel="next"` header while more records follow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request, Response
+
+from xunshi.errors import BadInput
+from xunshi.paging import Page, parse_limit
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+LIMIT_HELP = "At most this many records (a positive whole number)."
+# The documented answers of a paged list besides its own shape.
+PAGED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "Link": {
+                "description": 'The next page, `<URL>; rel="next"`, while more records follow '
+                "a page of `limit`",
+                "schema": {"type": "string"},
+            }
+        }
+    },
+}
+
+
+def api_page(limit: str | None, after: str | None, cursor: Callable[[str], K]) -> Page[K]:
+    """The page a request asks for; 400 if `limit` or `after` does not parse."""
+    try:
+        return Page(
+            None if limit is None else parse_limit(limit, "limit"),
+            None if after is None else cursor(after),
+        )
+    except BadInput as exc:
+        raise HTTPException(400, exc.message) from None
+
+
+def refused(find: Callable[[], T]) -> T:
+    """What `find` returns; a cursor naming nothing in the list is 400 (not 404)."""
+    try:
+        return find()
+    except BadInput as exc:
+        raise HTTPException(400, exc.message) from None
+
+
+def page_of(
+    request: Request,
+    response: Response,
+    records: Iterable[T],
+    page: Page[Any],
+    key: Callable[[T], str],
+) -> list[T]:
+    """At most `page.limit` of `records` (read one further, to know whether more follow:
+    then the answer links to the next page, after the last key of this one)."""
+    if page.limit is None:
+        return list(records)
+    taken = list(islice(records, page.limit + 1))
+    shown = taken[: page.limit]
+    if len(taken) > page.limit:
+        following = request.url.include_query_params(after=key(shown[-1]), limit=page.limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return shown
