@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from xunshi.paging import Page, after_key, parse_code_cursor, parse_key_cursor
 from xunshi.read.users import UserView
@@ -18,12 +18,12 @@ from xunshi.web.access import (
     visible_rounds,
 )
 from xunshi.web.desk import desk_of
-from xunshi.web.paging import LIMIT_HELP, PAGED, api_page, page_of, refused
+from xunshi.web.paging import PAGED, after_query, api_page, limit_query, page_of
 from xunshi.web.schemas import BAD_FILTER, REFUSALS, CaseShape, RoundShape
 
 router = APIRouter(prefix="/api/v1", tags=["xunshi"], responses=REFUSALS)
 TokenUser = Annotated[UserView, Depends(token_user)]
-Limit = Annotated[str | None, Query(description=LIMIT_HELP)]
+Limit = Annotated[str | None, limit_query()]
 
 
 @router.get("/rounds", response_model=list[RoundShape], responses=PAGED | BAD_FILTER)
@@ -34,7 +34,11 @@ def list_rounds(
     limit: Limit = None,
     after: Annotated[
         str | None,
-        Query(description="Only the rounds after this round's code (rounds come as created)."),
+        after_query(
+            "code",
+            "Only the rounds after the one with this code (rounds come in the order they were "
+            "created); a code not in the list is 404.",
+        ),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The rounds the token's user sees (as `round list --json`), in the order they were
@@ -42,9 +46,7 @@ def list_rounds(
     page = api_page(limit, after, lambda text: parse_code_cursor(text, "after"))
     services = desk_of(request).services
     rounds = visible_rounds(services, viewer_of(user))
-    following = refused(
-        lambda: after_key(rounds, lambda r: r.code, Page(after=page.after), "round", "after")
-    )
+    following = after_key(rounds, lambda r: r.code, Page(after=page.after), "round", "after")
     return [r.to_json() for r in page_of(request, response, following, page, lambda r: r.code)]
 
 
@@ -59,7 +61,7 @@ def list_cases(
     limit: Limit = None,
     after: Annotated[
         str | None,
-        Query(description="Only the cases after this key, ROUND/UNIT (cases come by key)."),
+        after_query("case", "Only the cases after this key, ROUND/UNIT (cases come by key)."),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The round's cases in the user's scope (as `case list --round R --json`), by key."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from xunshi.errors import BadInput
 from xunshi.paging import parse_key_cursor
@@ -21,12 +21,12 @@ from xunshi.web.items import (
     visible_item_stream,
     visible_task_stream,
 )
-from xunshi.web.paging import LIMIT_HELP, PAGED, api_page, page_of
+from xunshi.web.paging import PAGED, after_query, api_page, limit_query, page_of
 from xunshi.web.schemas import BAD_FILTER, REFUSALS
 
 router = APIRouter(prefix="/api/v1", tags=["xunshi"], responses=REFUSALS)
 TokenUser = Annotated[UserView, Depends(token_user)]
-Limit = Annotated[str | None, Query(description=LIMIT_HELP)]
+Limit = Annotated[str | None, limit_query()]
 T = TypeVar("T")
 
 
@@ -46,7 +46,7 @@ def list_items(
     limit: Limit = None,
     after: Annotated[
         str | None,
-        Query(description="Only the items after this key, ROUND/UNIT/CODE (items come by key)."),
+        after_query("item", "Only the items after this key, ROUND/UNIT/CODE (items come by key)."),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The round's items in the user's scope (as `item list --round R --json`), with the
@@ -87,9 +87,10 @@ def list_tasks(
     limit: Limit = None,
     after: Annotated[
         str | None,
-        Query(
-            description="Only the tasks after this key, ROUND/UNIT/ITEM#N (tasks come by "
-            "their item's key, then number)."
+        after_query(
+            "task",
+            "Only the tasks after this key, ROUND/UNIT/ITEM#N (tasks come by their item's "
+            "key, then number).",
         ),
     ] = None,
 ) -> list[dict[str, Any]]:

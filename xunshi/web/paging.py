@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Query, Request, Response
 
 from xunshi.errors import BadInput
 from xunshi.paging import Page, parse_limit
@@ -15,7 +15,31 @@ from xunshi.paging import Page, parse_limit
 K = TypeVar("K")
 T = TypeVar("T")
 
-LIMIT_HELP = "At most this many records (a positive whole number)."
+# What the parameters look like, for the OpenAPI document only (FastAPI would answer 422
+# for a mismatch; the API answers 400, as for a filter that names nothing).
+_PART = r"[^/#:]*[^/#:\s][^/#:]*"
+PATTERNS = {
+    "limit": r"^[1-9][0-9]{0,8}$",
+    "code": r"\S",
+    "case": rf"^{_PART}/{_PART}$",
+    "item": rf"^{_PART}/{_PART}/{_PART}$",
+    "task": rf"^{_PART}/{_PART}/{_PART}#[0-9]{{1,9}}$",
+}
+
+
+def limit_query() -> Any:
+    """The `limit` parameter."""
+    return Query(
+        description="At most this many records (a positive whole number).",
+        json_schema_extra={"pattern": PATTERNS["limit"]},
+    )
+
+
+def after_query(form: str, description: str) -> Any:
+    """The `after` parameter: a cursor of `form` (a key of PATTERNS)."""
+    return Query(description=description, json_schema_extra={"pattern": PATTERNS[form]})
+
+
 # The documented answers of a paged list besides its own shape.
 PAGED: dict[int | str, dict[str, Any]] = {
     200: {
@@ -37,14 +61,6 @@ def api_page(limit: str | None, after: str | None, cursor: Callable[[str], K]) -
             None if limit is None else parse_limit(limit, "limit"),
             None if after is None else cursor(after),
         )
-    except BadInput as exc:
-        raise HTTPException(400, exc.message) from None
-
-
-def refused(find: Callable[[], T]) -> T:
-    """What `find` returns; a cursor naming nothing in the list is 400 (not 404)."""
-    try:
-        return find()
     except BadInput as exc:
         raise HTTPException(400, exc.message) from None
 
