@@ -149,6 +149,11 @@ def parse_reference(text: str, kind: Kind) -> Reference:
     return InstanceKey(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
 
+def key_form(kind: Kind) -> str:
+    """How a key of `kind` is written: `ROUND/UNIT`, `ROUND/UNIT/CODE`, …"""
+    return _FORMS[kind] if kind != "task" else "ROUND/UNIT/ITEM#N"
+
+
 def parse_key(text: str, kind: Kind) -> InstanceKey:
     """A key only (no numbers), e.g. from a sheet."""
     found = parse_reference(text, kind)

@@ -6,10 +6,11 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import acting_options, actor_option, instant
+from xunshi.cli.options import Listing, acting_options, actor_option, instant, paging_options
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.errors import BadInput
-from xunshi.keys import parse_reference
+from xunshi.keys import InstanceKey, parse_reference
+from xunshi.paging import parse_key_cursor
 from xunshi.texts import check_number
 
 
@@ -65,16 +66,36 @@ def case_start(
 @click.option("--state", "stage", help="Only cases in this state, e.g. onsite.")
 @click.option("--overdue", is_flag=True, help="Only cases past their stage's due date.")
 @click.option("--include-void", is_flag=True, help="Void cases too (marked 已撤销).")
+@paging_options(
+    lambda text: parse_key_cursor(text, "case"),
+    "a case's key ROUND/UNIT, e.g. 2025-R1/U07 (cases come by round code, then unit code)",
+)
 @pass_state
 def case_list(
-    state: State, round_code: str | None, stage: str | None, overdue: bool, include_void: bool
+    state: State,
+    round_code: str | None,
+    stage: str | None,
+    overdue: bool,
+    include_void: bool,
+    listing: Listing[InstanceKey],
 ) -> None:
-    """Cases with their stage and due date (void ones left out unless asked for)."""
-    views = state.services().read.cases.many(
-        round_code=round_code, state=stage, overdue=overdue, include_void=include_void
+    """Cases with their stage and due date (void ones left out unless asked for), by round
+    code, then unit code."""
+    views = state.services().read.cases.stream(
+        round_code=round_code,
+        state=stage,
+        overdue=overdue,
+        include_void=include_void,
+        page=listing.page,
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.cases_table(views, tz))
+    render.emit_list(
+        state,
+        views,
+        lambda v: v.to_json(tz),
+        lambda shown: render.cases_table(shown, tz),
+        jsonl=listing.jsonl,
+    )
 
 
 @case.command("show")

@@ -12,10 +12,11 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import void_command
-from xunshi.cli.options import actor_option, actor_options, instant
+from xunshi.cli.options import Listing, actor_option, actor_options, instant, paging_options
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
-from xunshi.keys import parse_reference
+from xunshi.keys import InstanceKey, parse_reference
+from xunshi.paging import after_key, parse_key_cursor
 from xunshi.services.commands import ClueFire, Handover
 from xunshi.workflow.clues import DISPOSITIONS, OTHER_RECEIVER, RECEIVERS
 
@@ -76,6 +77,11 @@ def clue_add(
 @click.option("--case", "case_ref", help="Only this case.")
 @click.option("--state", "stage", help="Only clues in this state, e.g. handed_over.")
 @click.option("--overdue", is_flag=True, help="Only clues past their disposition deadline.")
+@paging_options(
+    lambda text: parse_key_cursor(text, "clue"),
+    "a clue's key ROUND/UNIT:CODE, e.g. 2025-R1/U07:C01 (clues come by round code, unit code, "
+    "then clue code)",
+)
 @pass_state
 def clue_list(
     state: State,
@@ -85,18 +91,24 @@ def clue_list(
     stage: str | None,
     overdue: bool,
     include_void: bool,
+    listing: Listing[InstanceKey],
 ) -> None:
-    """The clues the role may see, with where each went and its deadline."""
-    views = state.services().read.clues.many(
-        role=role,
-        case=None if case_ref is None else parse_reference(case_ref, "case"),
-        round_code=round_code,
-        state=stage,
-        overdue=overdue,
-        include_void=include_void,
+    """The clues the role may see, with where each went and its deadline, by key."""
+    views = after_key(
+        state.services().read.clues.many(
+            role=role,
+            case=None if case_ref is None else parse_reference(case_ref, "case"),
+            round_code=round_code,
+            state=stage,
+            overdue=overdue,
+            include_void=include_void,
+        ),
+        lambda v: v.key,
+        listing.page,
+        "clue",
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.clues_table(views))
+    render.emit_list(state, views, lambda v: v.to_json(tz), render.clues_table, jsonl=listing.jsonl)
 
 
 @clue.command("show")

@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, read_text, whole_number
+from xunshi.cli.options import Listing, actor_option, paging_options, read_text, whole_number
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import one_line
 from xunshi.errors import InvalidDefinition
+from xunshi.paging import after_key, parse_code_cursor
 
 
 @click.group(cls=XunshiGroup)
@@ -21,17 +22,22 @@ def definitions() -> None:
 
 
 @definitions.command("list")
+@paging_options(parse_code_cursor, "a definition's name (definitions come by name)")
 @pass_state
-def definitions_list(state: State) -> None:
-    """Registered definitions and their versions."""
+def definitions_list(state: State, listing: Listing[str]) -> None:
+    """Registered definitions, each in its latest version, by name."""
     from xunshi.read.catalog import version_json  # the JSON shape; needs SQLAlchemy
 
-    latest = state.services().read.catalog.definitions()
+    latest = after_key(
+        state.services().read.catalog.definitions(), lambda v: v.name, listing.page, "definition"
+    )
     tz = state.settings.tz
-    render.emit(
+    render.emit_list(
         state,
-        [version_json(v, tz) for v in latest],
-        lambda: render.definition_versions(latest, tz),
+        latest,
+        lambda v: version_json(v, tz),
+        lambda shown: render.definition_versions(shown, tz),
+        jsonl=listing.jsonl,
     )
 
 

@@ -8,9 +8,17 @@ import sys
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, connection_options, instant, whole_number
+from xunshi.cli.options import (
+    Listing,
+    actor_option,
+    connection_options,
+    instant,
+    paging_options,
+    whole_number,
+)
 from xunshi.cli.root import DaemonCommand, State, XunshiCommand, XunshiGroup, pass_state
 from xunshi.config import MAX_SETTING
+from xunshi.paging import after_key, parse_number_cursor
 from xunshi.texts import check_number
 
 
@@ -51,6 +59,10 @@ def escalations() -> None:
     help="Only proposals (约谈, 通报, 问责建议) waiting for the office to decide.",
 )
 @click.option("--include-void", is_flag=True, help="Those of void cases and items too.")
+@paging_options(
+    parse_number_cursor,
+    "an escalation's number (escalations come oldest first: by when raised, then number)",
+)
 @pass_state
 def escalations_list(
     state: State,
@@ -59,20 +71,28 @@ def escalations_list(
     level: int | None,
     pending_decision: bool,
     include_void: bool,
+    listing: Listing[int],
 ) -> None:
     """Escalations, oldest first (those of void cases and items left out unless asked for)."""
-    views = state.services().read.escalations.many(
-        open_only=open_only,
-        round_code=round_code,
-        level=level,
-        pending_decision=pending_decision,
-        include_void=include_void,
+    views = after_key(
+        state.services().read.escalations.many(
+            open_only=open_only,
+            round_code=round_code,
+            level=level,
+            pending_decision=pending_decision,
+            include_void=include_void,
+        ),
+        lambda v: v.id,
+        listing.page,
+        "escalation",
     )
     tz = state.settings.tz
-    render.emit(
+    render.emit_list(
         state,
-        [v.to_json(tz) for v in views],
-        lambda: render.escalations_table(views, tz) if views else "No escalations.",
+        views,
+        lambda v: v.to_json(tz),
+        lambda shown: render.escalations_table(shown, tz) if shown else "No escalations.",
+        jsonl=listing.jsonl,
     )
 
 

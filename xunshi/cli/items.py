@@ -10,10 +10,20 @@ import click
 
 from xunshi.cli import render
 from xunshi.cli.lifecycle import add_lifecycle_commands
-from xunshi.cli.options import acting_options, actor_option, actor_options, day, instant, read_text
+from xunshi.cli.options import (
+    Listing,
+    acting_options,
+    actor_option,
+    actor_options,
+    day,
+    instant,
+    paging_options,
+    read_text,
+)
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
-from xunshi.keys import parse_reference
+from xunshi.keys import InstanceKey, parse_reference
+from xunshi.paging import after_key, parse_code_cursor, parse_key_cursor, parse_number_cursor
 from xunshi.services.commands import (
     ItemChanges,
     ItemFacts,
@@ -72,11 +82,22 @@ def categories_load(state: State, file: Path) -> None:
 
 
 @categories.command("list")
+@paging_options(
+    parse_code_cursor,
+    "a category as 一级/二级 (categories come in the list's order), which must be in the list",
+)
 @pass_state
-def categories_list(state: State) -> None:
+def categories_list(state: State, listing: Listing[str]) -> None:
     """The category list, in order."""
-    listed = state.services().read.catalog.categories()
-    render.emit(state, [c.to_json() for c in listed], lambda: render.categories_table(listed))
+    listed = after_key(
+        state.services().read.catalog.categories(),
+        lambda c: f"{c.level1}/{c.level2}",
+        listing.page,
+        "category",
+    )
+    render.emit_list(
+        state, listed, lambda c: c.to_json(), render.categories_table, jsonl=listing.jsonl
+    )
 
 
 # -- tags ---------------------------------------------------------------------------------
@@ -101,11 +122,14 @@ def tags_load(state: State, file: Path) -> None:
 
 
 @tags.command("list")
+@paging_options(
+    parse_code_cursor, "a tag's name (tags come in the list's order), which must be in the list"
+)
 @pass_state
-def tags_list(state: State) -> None:
+def tags_list(state: State, listing: Listing[str]) -> None:
     """The tag list, in order."""
-    listed = state.services().read.catalog.tags()
-    render.emit(state, [t.to_json() for t in listed], lambda: render.tags_table(listed))
+    listed = after_key(state.services().read.catalog.tags(), lambda t: t.name, listing.page, "tag")
+    render.emit_list(state, listed, lambda t: t.to_json(), render.tags_table, jsonl=listing.jsonl)
 
 
 COMMON_COMPUTED = (
@@ -238,6 +262,11 @@ def item_add(
 @click.option("--overdue", is_flag=True, help="Only items with a stage or task past due.")
 @click.option("--owner", help="Only items with a task this leader, department or person owns.")
 @click.option("--include-void", is_flag=True, help="Void items too (marked 已撤销).")
+@paging_options(
+    lambda text: parse_key_cursor(text, "item"),
+    "an item's key ROUND/UNIT/CODE, e.g. 2025-R1/U07/P03 (items come by round code, unit "
+    "code, then item code)",
+)
 @pass_state
 def item_list(
     state: State,
@@ -249,9 +278,11 @@ def item_list(
     overdue: bool,
     owner: str | None,
     include_void: bool,
+    listing: Listing[InstanceKey],
 ) -> None:
-    """Items with their state, tasks and deadlines (void ones left out unless asked for)."""
-    views = state.services().read.items.many(
+    """Items with their state, tasks and deadlines (void ones left out unless asked for), by
+    round code, unit code, then item code."""
+    views = state.services().read.items.stream(
         case=None if case_ref is None else parse_reference(case_ref, "case"),
         round_code=round_code,
         state=stage,
@@ -260,9 +291,10 @@ def item_list(
         owner=owner,
         include_void=include_void,
         tag=tag,
+        page=listing.page,
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.items_table(views))
+    render.emit_list(state, views, lambda v: v.to_json(tz), render.items_table, jsonl=listing.jsonl)
 
 
 @item.command("show")
@@ -596,16 +628,35 @@ def task_extension(
 @click.option("--round", "round_code", help="Only this round.")
 @click.option("--pending", is_flag=True, help="Only requests waiting for the office.")
 @click.option("--include-void", is_flag=True, help="Requests of void items too.")
+@paging_options(
+    parse_number_cursor,
+    "a request's number (requests come oldest first: by when they were made, then number)",
+)
 @pass_state
 def task_extensions(
-    state: State, round_code: str | None, pending: bool, include_void: bool
+    state: State,
+    round_code: str | None,
+    pending: bool,
+    include_void: bool,
+    listing: Listing[int],
 ) -> None:
     """Extension requests, oldest first (with --pending: the office's inbox)."""
-    views = state.services().read.extensions.many(
-        round_code=round_code, pending=pending, include_void=include_void
+    views = after_key(
+        state.services().read.extensions.many(
+            round_code=round_code, pending=pending, include_void=include_void
+        ),
+        lambda v: v.id,
+        listing.page,
+        "extension request",
     )
     tz = state.settings.tz
-    render.emit(state, [v.to_json(tz) for v in views], lambda: render.extensions_table(views, tz))
+    render.emit_list(
+        state,
+        views,
+        lambda v: v.to_json(tz),
+        lambda shown: render.extensions_table(shown, tz),
+        jsonl=listing.jsonl,
+    )
 
 
 # -- import ---------------------------------------------------------------------------------

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import click
 
 from xunshi.cli.root import Failed, State
 from xunshi.config import MAX_SETTING
 from xunshi.errors import BadInput
+from xunshi.paging import Page, parse_limit
 from xunshi.texts import check_number
 from xunshi.timeparse import parse_date, parse_instant
 
 F = TypeVar("F", bound=Callable[..., object])
+K = TypeVar("K")
 
 
 def whole_number(_ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -172,3 +175,48 @@ def connection_options(fn: F) -> F:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[K]):
+    """How a list command is to print: which page, and as JSON lines (`--jsonl`) or not."""
+
+    page: Page[K]
+    jsonl: bool = False
+
+
+def paging_options(cursor: Callable[[str], K], key_help: str) -> Callable[[F], F]:
+    """--limit N, --after KEY (`cursor` parses KEY; `key_help` says what it is and the
+    list's order), --jsonl; the command gets them as one `listing` (a `Listing`)."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def command(
+            *args: Any, limit: str | None, after: str | None, jsonl: bool, **kw: Any
+        ) -> Any:
+            page = Page(
+                None if limit is None else parse_limit(limit),
+                None if after is None else cursor(after),
+            )
+            return fn(*args, listing=Listing(page, jsonl), **kw)
+
+        options = (
+            click.option("--limit", metavar="N", help="At most N records (a positive number)."),
+            click.option(
+                "--after",
+                metavar="KEY",
+                help=f"Only the records after KEY, {key_help}; give the last KEY of one page "
+                "to get the next.",
+            ),
+            click.option(
+                "--jsonl",
+                is_flag=True,
+                help="One JSON object per line (each as an element of the --json array).",
+            ),
+        )
+        decorated: Callable[..., Any] = command
+        for option in reversed(options):
+            decorated = option(decorated)
+        return cast(F, decorated)
+
+    return decorate

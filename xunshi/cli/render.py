@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from xunshi.workflow.schedule import Rung
     from xunshi.workflow.voids import VoidRecord
 
+T = TypeVar("T")
+
 
 class Output(Protocol):
     """Where a command prints to: JSON or text (the CLI's `State`)."""
@@ -61,6 +63,41 @@ def emit(state: Output, data: Any, human: Callable[[], str]) -> None:
     text = human()
     if text:
         click.echo(text)
+
+
+def emit_list(
+    state: Output,
+    records: Iterable[T],
+    to_json: Callable[[T], Any],
+    human: Callable[[list[T]], str],
+    *,
+    jsonl: bool = False,
+) -> None:
+    """Print a list: one JSON object per line (`jsonl`), a JSON array written element by
+    element (--json: the bytes `emit` would print for the whole list), else the text for
+    people (which needs every record: a table's columns are as wide as its widest cell)."""
+    if jsonl:
+        for record in records:
+            click.echo(json.dumps(to_json(record), ensure_ascii=False))
+    elif state.as_json:
+        for chunk in json_array(to_json(record) for record in records):
+            click.echo(chunk, nl=False)
+        click.echo()
+    else:
+        text = human(list(records))
+        if text:
+            click.echo(text)
+
+
+def json_array(elements: Iterable[Any]) -> Iterable[str]:
+    """`json.dumps(list(elements), ensure_ascii=False, indent=2)` in pieces, one element at
+    a time, so that a long list never has to be held whole."""
+    opened = False
+    for element in elements:
+        text = json.dumps(element, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if not opened else ",\n  ") + text
+        opened = True
+    yield "\n]" if opened else "[]"
 
 
 # -- definitions ---------------------------------------------------------------------------

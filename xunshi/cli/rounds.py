@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, actor_options, day, instant
+from xunshi.cli.options import (
+    Listing,
+    actor_option,
+    actor_options,
+    day,
+    instant,
+    paging_options,
+)
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.keys import parse_group
+from xunshi.paging import after_key, parse_code_cursor, parse_number_cursor
 from xunshi.services.commands import CaseFilter
 from xunshi.timeparse import parse_date
+
+if TYPE_CHECKING:
+    from xunshi.read.catalog import GroupInfo, RoundInfo, UnitInfo
 
 
 @click.group("round", cls=XunshiGroup)
@@ -38,11 +50,12 @@ def round_create(state: State, code: str, title: str, start: str) -> None:
 
 
 @round_.command("list")
+@paging_options(parse_code_cursor, "a round's code (rounds come in the order they were created)")
 @pass_state
-def round_list(state: State) -> None:
-    """Every round."""
-    rounds = state.services().read.catalog.rounds()
-    render.emit(state, [r.to_json() for r in rounds], lambda: render.rounds_table(rounds))
+def round_list(state: State, listing: Listing[str]) -> None:
+    """Every round, in the order they were created."""
+    rounds = after_key(state.services().read.catalog.rounds(), _code, listing.page, "round")
+    render.emit_list(state, rounds, lambda r: r.to_json(), render.rounds_table, jsonl=listing.jsonl)
 
 
 @round_.command("show", short_help="The round's plan: batches, dates, groups, units.")
@@ -143,13 +156,21 @@ _round_event_command(
 
 @round_.command("events", short_help="Round-wide events and plan changes.")
 @click.argument("code", metavar="ROUND")
+@paging_options(parse_number_cursor, "a round event's number (they come by number: oldest first)")
 @pass_state
-def round_events(state: State, code: str) -> None:
-    """The round's events: round-wide milestones and triggers, and changes of the plan."""
-    events = state.services().read.rounds.events(code)
+def round_events(state: State, code: str, listing: Listing[int]) -> None:
+    """The round's events: round-wide milestones and triggers, and changes of the plan,
+    oldest first (by number)."""
+    events = after_key(
+        state.services().read.rounds.events(code), lambda e: e.id, listing.page, "round event"
+    )
     tz = state.settings.tz
-    render.emit(
-        state, [e.to_json(tz) for e in events], lambda: render.round_events_table(events, tz)
+    render.emit_list(
+        state,
+        events,
+        lambda e: e.to_json(tz),
+        lambda shown: render.round_events_table(shown, tz),
+        jsonl=listing.jsonl,
     )
 
 
@@ -203,11 +224,14 @@ def group_leader(
 
 @group.command("list")
 @click.argument("round_code", metavar="ROUND")
+@paging_options(parse_code_cursor, "a group's code (groups come by code)")
 @pass_state
-def group_list(state: State, round_code: str) -> None:
-    """The groups of a round."""
-    groups = state.services().read.catalog.groups(round_code)
-    render.emit(state, [g.to_json() for g in groups], lambda: render.groups_table(groups))
+def group_list(state: State, round_code: str, listing: Listing[str]) -> None:
+    """The groups of a round, by code."""
+    groups = after_key(
+        state.services().read.catalog.groups(round_code), _code, listing.page, "group"
+    )
+    render.emit_list(state, groups, lambda g: g.to_json(), render.groups_table, jsonl=listing.jsonl)
 
 
 @click.group(cls=XunshiGroup)
@@ -244,11 +268,17 @@ def unit_rename(
 
 
 @unit.command("list")
+@paging_options(parse_code_cursor, "a unit's code (units come by code)")
 @pass_state
-def unit_list(state: State) -> None:
-    """Every unit."""
-    units = state.services().read.catalog.units()
-    render.emit(state, [u.to_json() for u in units], lambda: render.units_table(units))
+def unit_list(state: State, listing: Listing[str]) -> None:
+    """Every unit, by code."""
+    units = after_key(state.services().read.catalog.units(), _code, listing.page, "unit")
+    render.emit_list(state, units, lambda u: u.to_json(), render.units_table, jsonl=listing.jsonl)
+
+
+def _code(record: RoundInfo | GroupInfo | UnitInfo) -> str:
+    """What `--after` names a round, a group or a unit by."""
+    return record.code
 
 
 @click.group(cls=XunshiGroup)

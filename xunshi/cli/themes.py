@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_options, count_number, instant
+from xunshi.cli.options import Listing, actor_options, count_number, instant, paging_options
 from xunshi.cli.root import State, XunshiGroup, pass_state
+from xunshi.paging import after_key, parse_code_cursor
 from xunshi.services.themes import MEASURE_STATUSES, ThemeChanged, ThemeSpec
 
 
@@ -70,11 +71,19 @@ def theme_add(
 
 @theme.command("list")
 @click.argument("round_code", metavar="ROUND")
+@paging_options(parse_code_cursor, "a theme's code (themes come by code)")
 @pass_state
-def theme_list(state: State, round_code: str) -> None:
-    """The round's themes with their figures."""
-    reports = state.services().read.theme_reports.many(round_code)
-    render.emit(state, [r.to_json() for r in reports], lambda: render.themes_list_table(reports))
+def theme_list(state: State, round_code: str, listing: Listing[str]) -> None:
+    """The round's themes with their figures, by code."""
+    reports = after_key(
+        state.services().read.theme_reports.many(round_code),
+        lambda r: r.code,
+        listing.page,
+        "theme",
+    )
+    render.emit_list(
+        state, reports, lambda r: r.to_json(), render.themes_list_table, jsonl=listing.jsonl
+    )
 
 
 @theme.command("show")

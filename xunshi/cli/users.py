@@ -7,9 +7,11 @@ import sys
 import click
 
 from xunshi.cli import render
+from xunshi.cli.options import Listing, paging_options
 from xunshi.cli.root import State, XunshiGroup, pass_state
 from xunshi.display import table
 from xunshi.errors import BadInput
+from xunshi.paging import after_key, parse_code_cursor
 from xunshi.read.users import UserView
 from xunshi.services.users import ROLES
 
@@ -62,12 +64,13 @@ def user_add(
 
 
 @user.command("list")
+@paging_options(parse_code_cursor, "a user's name (users come by name)")
 @pass_state
-def user_list(state: State) -> None:
-    """Every user with their role and scope."""
-    users = state.services().read.users.many()
+def user_list(state: State, listing: Listing[str]) -> None:
+    """Every user with their role and scope, by name."""
+    users = after_key(state.services().read.users.many(), lambda u: u.name, listing.page, "user")
     tz = state.settings.tz
-    render.emit(state, [u.to_json(tz) for u in users], lambda: _users_table(users))
+    render.emit_list(state, users, lambda u: u.to_json(tz), _users_table, jsonl=listing.jsonl)
 
 
 def _users_table(users: list[UserView]) -> str:

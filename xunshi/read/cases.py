@@ -7,17 +7,18 @@ says who voided it, when and why, and that nothing more can happen to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, select
+from sqlalchemy import Connection, Select, and_, or_, select
 
 from xunshi.definitions.schema import Definition
 from xunshi.errors import BadInput
 from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.paging import WHOLE, Page, keyset
 from xunshi.read.context import ReadContext
 from xunshi.storage import queries as q
 from xunshi.timeparse import business_time
@@ -220,22 +221,55 @@ class CaseQueries:
         include_void: bool = False,
     ) -> list[CaseView]:
         """`many` inside a read transaction another query opened."""
-        i, r, u = q.instances, q.rounds, q.units
-        stmt = _case_select().order_by(r.c.code, u.c.code)
-        if round_code is not None:
-            stmt = stmt.where(r.c.id == resolve_round(conn, round_code))
+        round_id = None if round_code is None else resolve_round(conn, round_code)
         if state is not None:
             self.ctx.registry.check_state(conn, "case", state)
-            stmt = stmt.where(i.c.state == state)
         today = self.ctx.today()
-        if overdue:
-            # A void case is never overdue: nothing more can happen to it.
-            stmt = stmt.where(
-                and_(i.c.due_on < today, i.c.suspended.is_(False), i.c.voided.is_(False))
-            )
-        if not include_void:
-            stmt = stmt.where(i.c.voided.is_(False))
-        rows = conn.execute(stmt).mappings().all()
+        stmt = _filtered(_case_select(), round_id, state, overdue, include_void, today)
+        return self._views(conn, conn.execute(stmt).mappings().all(), today)
+
+    def stream(
+        self,
+        *,
+        round_code: str | None = None,
+        state: str | None = None,
+        overdue: bool = False,
+        include_void: bool = False,
+        page: Page[InstanceKey] = WHOLE,
+    ) -> Iterator[CaseView]:
+        """`many`'s cases (ROUND/UNIT order), the page of them after `page.after`, read in
+        keyset batches each in a short read of its own, so that memory does not grow with
+        the list. The filters are checked before this returns (a bad one raises here)."""
+        with self.ctx.reading() as conn:
+            round_id = None if round_code is None else resolve_round(conn, round_code)
+            if state is not None:
+                self.ctx.registry.check_state(conn, "case", state)
+        today = self.ctx.today()
+        r, u = q.rounds, q.units
+
+        def fetch(
+            after: InstanceKey | None, size: int
+        ) -> tuple[list[CaseView], InstanceKey | None]:
+            stmt = _filtered(_case_select(), round_id, state, overdue, include_void, today)
+            if after is not None:
+                stmt = stmt.where(
+                    or_(
+                        r.c.code > after.round,
+                        and_(r.c.code == after.round, u.c.code > after.unit),
+                    )
+                )
+            with self.ctx.reading() as conn:
+                rows = conn.execute(stmt.limit(size)).mappings().all()
+                views = self._views(conn, rows, today)
+            last = views[-1].key if len(rows) == size else None
+            return views, last
+
+        return keyset(fetch, page)
+
+    def _views(
+        self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
+    ) -> list[CaseView]:
+        """The views of case rows, with their counted milestones and evaluations."""
         voided = void_records(conn, [row["id"] for row in rows if row["voided"]])
         views = [
             (self._view(conn, row, today, voided.get(row["id"])), row["stage_seq"]) for row in rows
@@ -378,6 +412,29 @@ class CaseQueries:
             else InstanceKey(row["follows_round"], row["unit_code"]),
             voided=voided,
         )
+
+
+def _filtered(
+    stmt: Select[Any],
+    round_id: int | None,
+    state: str | None,
+    overdue: bool,
+    include_void: bool,
+    today: date,
+) -> Select[Any]:
+    """The case select narrowed to the filters, in ROUND/UNIT order (a case's key: unique)."""
+    i, r, u = q.instances, q.rounds, q.units
+    stmt = stmt.order_by(r.c.code, u.c.code)
+    if round_id is not None:
+        stmt = stmt.where(r.c.id == round_id)
+    if state is not None:
+        stmt = stmt.where(i.c.state == state)
+    if overdue:
+        # A void case is never overdue: nothing more can happen to it.
+        stmt = stmt.where(and_(i.c.due_on < today, i.c.suspended.is_(False), i.c.voided.is_(False)))
+    if not include_void:
+        stmt = stmt.where(i.c.voided.is_(False))
+    return stmt
 
 
 def _with_counts(conn: Connection, views: list[tuple[CaseView, int]]) -> list[CaseView]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, distinct, func, select
 
 from xunshi.keys import InstanceKey
 from xunshi.read.catalog import RoundInfo, round_info
@@ -72,19 +72,43 @@ def pairs(conn: Connection, round_codes: Iterable[str]) -> dict[PairKey, Pair]:
     return found
 
 
+def common_pairs(conn: Connection, round_codes: Iterable[str], threshold: int) -> set[PairKey]:
+    """The category × tag pairs of the rounds' live items found in at least `threshold` units
+    (counted by the database: nothing held per item)."""
+    codes = sorted(set(round_codes))
+    if not codes:
+        return set()
+    it, i, c, r, cat, t, itag = (
+        q.items,
+        q.instances,
+        q.cases,
+        q.rounds,
+        q.categories,
+        q.tags,
+        q.item_tags,
+    )
+    rows = conn.execute(
+        select(r.c.code, cat.c.level1, cat.c.level2, t.c.name)
+        .select_from(it)
+        .join(i, i.c.id == it.c.id)
+        .join(c, c.c.id == it.c.case_id)
+        .join(r, r.c.id == c.c.round_id)
+        .join(cat, cat.c.id == it.c.category_id)
+        .join(itag, itag.c.item_id == it.c.id)
+        .join(t, t.c.id == itag.c.tag_id)
+        .where(r.c.code.in_(codes), i.c.voided.is_(False))
+        .group_by(r.c.code, cat.c.level1, cat.c.level2, t.c.name)
+        .having(func.count(distinct(c.c.unit_id)) >= threshold)
+    )
+    return {(code, level1, level2, tag) for code, level1, level2, tag in rows}
+
+
 def is_common(
-    found: dict[PairKey, Pair],
-    round_code: str,
-    category: tuple[str, str],
-    tags: Iterable[str],
-    threshold: int,
+    common: set[PairKey], round_code: str, category: tuple[str, str], tags: Iterable[str]
 ) -> bool:
-    """Whether an item of `round_code` in `category` with `tags` is a common problem."""
-    for tag in tags:
-        pair = found.get((round_code, category[0], category[1], tag))
-        if pair is not None and len(pair.units) >= threshold:
-            return True
-    return False
+    """Whether an item of `round_code` in `category` with `tags` is a common problem
+    (`common`: the pairs `common_pairs` found)."""
+    return any((round_code, category[0], category[1], tag) in common for tag in tags)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,17 +8,18 @@ late: nothing more can happen to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, and_, or_, select
 
 from xunshi.keys import InstanceKey, Reference, reference
+from xunshi.paging import WHOLE, Page, keyset
 from xunshi.read.cases import void_json
-from xunshi.read.common import is_common, pairs
+from xunshi.read.common import PairKey, common_pairs, is_common
 from xunshi.read.context import ReadContext
 from xunshi.read.extensions import ExtensionView, extensions_of, original_due
 from xunshi.storage import queries as q
@@ -293,6 +294,72 @@ class ItemQueries:
 
     def in_transaction(self, conn: Connection, wanted: ItemFilter) -> list[ItemView]:
         """`many` inside a read transaction another query opened (reports)."""
+        stmt = self._filtered(conn, wanted)
+        views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
+        return [v for v in views if v.overdue] if wanted.overdue else views
+
+    def stream(
+        self,
+        *,
+        case: str | Reference | None = None,
+        round_code: str | None = None,
+        state: str | None = None,
+        category: str | None = None,
+        overdue: bool = False,
+        owner: str | None = None,
+        include_void: bool = False,
+        tag: str | None = None,
+        page: Page[InstanceKey] = WHOLE,
+        including: bool = False,
+    ) -> Iterator[ItemView]:
+        """`many`'s items (ROUND/UNIT/CODE order), the page of them after `page.after` (from
+        it, `including`: a task list resuming inside an item), read in keyset batches each
+        in a short read of its own, so that memory does not grow with the list. The filters
+        are checked before this returns (a bad one raises here)."""
+        wanted = ItemFilter(case, round_code, state, category, overdue, owner, include_void, tag)
+        with self.ctx.reading() as conn:
+            stmt = self._filtered(conn, wanted)
+        today = self.ctx.today()
+        common: dict[str, set[PairKey]] = {}  # per round, found once for the whole list
+        r, u, it = q.rounds, q.units, q.items
+        resumed = [False]  # whether a batch was read (only the first may include the cursor)
+
+        def fetch(
+            after: InstanceKey | None, size: int
+        ) -> tuple[list[ItemView], InstanceKey | None]:
+            batch, first = stmt, not resumed[0]
+            resumed[0] = True
+            if after is not None:
+                code = it.c.code >= after.item if including and first else it.c.code > after.item
+                batch = batch.where(
+                    or_(
+                        r.c.code > after.round,
+                        and_(r.c.code == after.round, u.c.code > after.unit),
+                        and_(
+                            r.c.code == after.round,
+                            u.c.code == after.unit,
+                            code,
+                        ),
+                    )
+                )
+            with self.ctx.reading() as conn:
+                rows = conn.execute(batch.limit(size)).mappings().all()
+                rounds = {row["round_code"] for row in rows} - common.keys()
+                found = common_pairs(conn, rounds, self.ctx.common_units)
+                for code in rounds:
+                    common[code] = {pair for pair in found if pair[0] == code}
+                views = self._views(conn, rows, today, set().union(*common.values()))
+            if len(rows) < size:
+                return [v for v in views if v.overdue or not wanted.overdue], None
+            end = InstanceKey(rows[-1]["round_code"], rows[-1]["unit_code"], rows[-1]["item_code"])
+            return [v for v in views if v.overdue or not wanted.overdue], end
+
+        return keyset(fetch, page)
+
+    def _filtered(self, conn: Connection, wanted: ItemFilter) -> Select[Any]:
+        """The item select narrowed to the filters the database can apply (all but
+        `overdue`, which a task's due date decides), in ROUND/UNIT/CODE order: an item's
+        key, unique. Checks the filters (a case, a round or a state that names nothing)."""
         it, i, r, u, cat, t = q.items, q.instances, q.rounds, q.units, q.categories, q.tasks
         case, round_code, state = wanted.case, wanted.round_code, wanted.state
         category, owner = wanted.category, wanted.owner
@@ -329,11 +396,14 @@ class ItemQueries:
             stmt = stmt.where(it.c.id.in_(tagged))
         if not wanted.include_void:
             stmt = stmt.where(i.c.voided.is_(False))
-        views = self._views(conn, list(conn.execute(stmt).mappings()), self.ctx.today())
-        return [v for v in views if v.overdue] if wanted.overdue else views
+        return stmt
 
     def _views(
-        self, conn: Connection, rows: Sequence[Mapping[Any, Any]], today: date
+        self,
+        conn: Connection,
+        rows: Sequence[Mapping[Any, Any]],
+        today: date,
+        common: set[PairKey] | None = None,
     ) -> list[ItemView]:
         ids = [row["id"] for row in rows]
         tasks = self._tasks(conn, ids, today)
@@ -342,18 +412,16 @@ class ItemQueries:
         recorded = _outcomes(conn, ids)
         earlier = _recurrences(conn, ids)
         tags = _tag_names(conn, ids)
-        found = pairs(conn, [row["round_code"] for row in rows])
+        if common is None:
+            rounds = [row["round_code"] for row in rows]
+            common = common_pairs(conn, rounds, self.ctx.common_units)
         views = []
         for row in rows:
             own = recorded.get(row["id"], {})
             item_tags = tags.get(row["id"], ())
             # A void item counts for nothing, and is no common problem itself.
-            common = not row["voided"] and is_common(
-                found,
-                row["round_code"],
-                (row["level1"], row["level2"]),
-                item_tags,
-                self.ctx.common_units,
+            common_problem = not row["voided"] and is_common(
+                common, row["round_code"], (row["level1"], row["level2"]), item_tags
             )
             view = self._view(
                 conn,
@@ -370,7 +438,7 @@ class ItemQueries:
                     own_outcome=own.get(0),
                     recurs_from=None if recurs is None else recurs[0],
                     recurs_from_title="" if recurs is None else recurs[1],
-                    common_problem=common,
+                    common_problem=common_problem,
                     domain_tags=item_tags,
                 )
             )

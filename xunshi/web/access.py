@@ -12,6 +12,8 @@ from xunshi.bootstrap import Services
 from xunshi.errors import NotFound
 from xunshi.idempotency import Request as CommandRequest
 from xunshi.idempotency import checked_request_id, new_request_id, using
+from xunshi.keys import InstanceKey
+from xunshi.paging import Page
 from xunshi.read.cases import CaseView
 from xunshi.read.catalog import RoundInfo
 from xunshi.read.users import UserView
@@ -85,6 +87,25 @@ def visible_cases(services: Services, viewer: Viewer, round_code: str) -> list[C
     if not shown and not _round_in_scope(viewer, round_code):
         raise NotFound(f"round {round_code} does not exist")
     return shown
+
+
+def visible_case_stream(
+    services: Services, viewer: Viewer, round_code: str, after: InstanceKey | None = None
+) -> Iterator[CaseView]:
+    """`visible_cases` after a cursor (ROUND/UNIT order), read in batches: never more than
+    a batch held, whatever the round's size. 404 if the round is outside the scope."""
+    check_round(services, viewer, round_code)
+    views = services.read.cases.stream(round_code=round_code, page=Page(after=after))
+    return (v for v in views if sees_case(viewer, scope_of(v)))
+
+
+def check_round(services: Services, viewer: Viewer, round_code: str) -> None:
+    """404 unless the round exists and the viewer sees it (their own, or a case of it)."""
+    views = services.read.cases.stream(round_code=round_code)
+    if not _round_in_scope(viewer, round_code) and not any(
+        sees_case(viewer, scope_of(v)) for v in views
+    ):
+        raise NotFound(f"round {round_code} does not exist")
 
 
 def visible_rounds(services: Services, viewer: Viewer) -> list[RoundInfo]:

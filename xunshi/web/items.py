@@ -10,7 +10,7 @@ what the definitions do not allow, and their message is shown on the page (403 o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -22,6 +22,7 @@ from xunshi.bootstrap import Services
 from xunshi.errors import BadInput, NotFound, Refused, XunshiError
 from xunshi.idempotency import AlreadyDone
 from xunshi.keys import InstanceKey, parse_key
+from xunshi.paging import Page
 from xunshi.read.cases import CaseView
 from xunshi.read.items import ItemView, TaskView
 from xunshi.read.users import UserView
@@ -29,7 +30,14 @@ from xunshi.services.commands import OutcomeFacts, TaskChanges
 from xunshi.services.extensions import DECISION_ROLES, REQUEST_ROLES
 from xunshi.texts import ROLE_TITLES
 from xunshi.timeparse import parse_date
-from xunshi.web.access import as_request, check_csrf, signed_in, viewer_of, visible_cases
+from xunshi.web.access import (
+    as_request,
+    check_csrf,
+    check_round,
+    signed_in,
+    viewer_of,
+    visible_cases,
+)
 from xunshi.web.actions import may_take, offered_milestones, offered_triggers
 from xunshi.web.desk import desk_of
 from xunshi.web.pages import EVENT_TITLES
@@ -187,8 +195,23 @@ def visible_items(
 ) -> list[ItemView]:
     """The round's items in the viewer's scope that match the query; 404 if the round is
     outside their scope, BadInput for a filter that names nothing (an unknown state)."""
-    visible_cases(services, viewer, round_code)
-    views = services.read.items.many(
+    check_round(services, viewer, round_code)
+    return list(visible_item_stream(services, viewer, round_code, query))
+
+
+def visible_item_stream(
+    services: Services,
+    viewer: Viewer,
+    round_code: str,
+    query: ItemQuery,
+    after: InstanceKey | None = None,
+    *,
+    including: bool = False,
+) -> Iterator[ItemView]:
+    """`visible_items` after a cursor (ROUND/UNIT/CODE order; from it, `including`), read
+    in batches; the filters are checked before this returns, the round is the caller's to
+    check (`check_round`: a round outside the scope is 404, not an empty list)."""
+    views = services.read.items.stream(
         round_code=round_code,
         state=query.state.strip() or None,
         category=query.category.strip() or None,
@@ -196,13 +219,15 @@ def visible_items(
         overdue=query.overdue,
         owner=query.owner.strip() or None,
         include_void=query.include_void,
+        page=Page(after=after),
+        including=including,
     )
     unit = query.unit.strip().lower()
-    return [
+    return (
         v
         for v in views
         if sees_case(viewer, item_scope(v)) and (not unit or v.unit.lower() == unit)
-    ]
+    )
 
 
 def visible_tasks(
@@ -210,13 +235,40 @@ def visible_tasks(
 ) -> list[TaskRow]:
     """The round's tasks in the viewer's scope that match the query; 404 if the round is
     outside their scope."""
+    check_round(services, viewer, round_code)
+    return list(visible_task_stream(services, viewer, round_code, query))
+
+
+def visible_task_stream(
+    services: Services,
+    viewer: Viewer,
+    round_code: str,
+    query: TaskQuery,
+    after: InstanceKey | None = None,
+) -> Iterator[TaskRow]:
+    """`visible_tasks` after a task's key (ROUND/UNIT/ITEM#N: items in key order, each
+    item's tasks by number), read in batches of items; the round is the caller's to check
+    (`check_round`)."""
     if query.status and query.status not in TASK_STATUSES:
         raise BadInput(f"task status {query.status!r} is not one of open, done")
-    items = visible_items(
-        services, viewer, round_code, ItemQuery(unit=query.unit, include_void=query.include_void)
+    items = visible_item_stream(
+        services,
+        viewer,
+        round_code,
+        ItemQuery(unit=query.unit, include_void=query.include_void),
+        None if after is None else after.owner,
+        including=True,
     )
+    rows = _task_rows(items, query)
+    if after is None or after.task is None:
+        return rows
+    last = after.task
+    return (r for r in rows if r.item.key != after.owner or r.task.number > last)
+
+
+def _task_rows(items: Iterable[ItemView], query: TaskQuery) -> Iterator[TaskRow]:
+    """The tasks of `items` that match the query's status, overdue, pending and owner."""
     owner = query.owner.strip()
-    rows = []
     for item in items:
         for task in item.tasks:
             people = (
@@ -233,8 +285,7 @@ def visible_tasks(
                 continue
             if owner and not any(owner in who for who in people):
                 continue
-            rows.append(TaskRow(item, task))
-    return rows
+            yield TaskRow(item, task)
 
 
 # -- the lists ------------------------------------------------------------------------------

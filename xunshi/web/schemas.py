@@ -71,7 +71,11 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no valid API token"},
     404: {"model": Problem, "description": "nothing of that name within the token's scope"},
 }
-# A list's filter that names nothing (an unknown state, say).
+# A list's filter that names nothing (an unknown state, say), or a page's `limit` or
+# `after` that does not parse.
 BAD_FILTER: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "a filter that names nothing"},
+    400: {
+        "model": Problem,
+        "description": "a filter that names nothing, or a limit or after that does not parse",
+    },
 }
