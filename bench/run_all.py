@@ -70,6 +70,7 @@ BENCHES = (
     Bench("import", "import_items.py", quick=("--items", "200", "--repeat", "1")),
     Bench("verify", "verify.py"),
     Bench("web", "web.py"),
+    Bench("lists", "lists.py"),
     Bench("load", "load.py", needs_pg=True),
 )
 NAMES = tuple(b.name for b in BENCHES)

@@ -23,8 +23,10 @@ from xunshi.texts import check_number
 K = TypeVar("K")
 T = TypeVar("T")
 
-# Records read per batch (one short read each) when a list streams.
-BATCH = 500
+# Records read per batch (one short read each) when a list streams. Each batch sorts the
+# list's keys again, so fewer, larger batches are faster (20,000 cases: 5.4 s in batches
+# of 500, 4.2 s of 2,000, 3.5 s whole); 2,000 views are a few MiB, so memory stays flat.
+BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
