@@ -61,10 +61,6 @@ def utc_iso(instant: datetime) -> str:
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
-def _json_opt(value: str | None) -> str:
-    return "null" if value is None else _json_str(value)
-
-
 def canonical_text(
     event: Event, data_json: str, occurred_iso: str | None = None, recorded_iso: str | None = None
 ) -> str:
@@ -73,19 +69,37 @@ def canonical_text(
     the times as `utc_iso` gives them (passed in when the store already has that text)."""
     occurred = occurred_iso or utc_iso(event.occurred_at)
     recorded = recorded_iso or utc_iso(event.recorded_at)
+    # The optional fields inline (`null` or their JSON string): a helper per field costs a
+    # call each, five per event.
+    from_state, reason, role, to_state, trigger = (
+        event.from_state,
+        event.reason,
+        event.role,
+        event.to_state,
+        event.trigger,
+    )
     return (
         f'{{"actor":{_json_str(event.actor)},"data":{data_json},'
-        f'"from":{_json_opt(event.from_state)},"instance":{int.__repr__(event.instance_id)},'
+        f'"from":{"null" if from_state is None else _json_str(from_state)},'
+        f'"instance":{int.__repr__(event.instance_id)},'
         f'"kind":{_json_str(event.kind)},"occurred_at":"{occurred}",'
-        f'"reason":{_json_opt(event.reason)},"recorded_at":"{recorded}",'
-        f'"role":{_json_opt(event.role)},"seq":{int.__repr__(event.seq)},'
-        f'"to":{_json_opt(event.to_state)},"trigger":{_json_opt(event.trigger)}}}'
+        f'"reason":{"null" if reason is None else _json_str(reason)},'
+        f'"recorded_at":"{recorded}",'
+        f'"role":{"null" if role is None else _json_str(role)},'
+        f'"seq":{int.__repr__(event.seq)},'
+        f'"to":{"null" if to_state is None else _json_str(to_state)},'
+        f'"trigger":{"null" if trigger is None else _json_str(trigger)}}}'
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """One history entry, as stored."""
+    """One history entry, as stored (never changed once built: treat it as read-only).
+
+    Not a frozen dataclass only for speed: a frozen one sets each of its 16 fields through
+    `object.__setattr__`, which made building an event cost 3.4 µs instead of 0.4 µs, a
+    fifth of `audit verify`'s time per event.
+    """
 
     instance_id: int
     seq: int
@@ -150,7 +164,7 @@ class Event:
         """This event with its hash filled in (itself, if it was built without one)."""
         if not self.hash:
             # Filling in the hash of an event nobody has seen yet: cheaper than a copy.
-            object.__setattr__(self, "hash", self.compute_hash())
+            self.hash = self.compute_hash()
             return self
         return replace(self, hash=self.compute_hash())
 
@@ -207,17 +221,25 @@ def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
     form `audit verify` reads. `raw_times`: the times are the stored values, not yet
     converted (SQLite's text)."""
     data_error = None
-    try:
-        data = json.loads(row[9])
-        if not isinstance(data, dict):
-            raise ValueError(f"a JSON {type(data).__name__}, not an object")
-    except ValueError as exc:
-        data, data_error = {}, f"data is not a JSON object ({exc})"
+    stored_data = row[9]
+    if stored_data == "{}":  # many events carry no data: no parser needed for that
+        data: dict[str, Any] = {}
+    else:
+        try:
+            data = json.loads(stored_data)
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        except ValueError as exc:
+            data, data_error = {}, f"data is not a JSON object ({exc})"
     occurred_at, recorded_at = row[10], row[11]
     occurred_iso = recorded_iso = None
     if raw_times:
+        same = recorded_at == occurred_at  # recorded as it occurred: one text to read
         occurred_at, occurred_iso = _stored_time(occurred_at)
-        recorded_at, recorded_iso = _stored_time(recorded_at)
+        if same:
+            recorded_at, recorded_iso = occurred_at, occurred_iso
+        else:
+            recorded_at, recorded_iso = _stored_time(recorded_at)
     return Event(
         row[0],
         row[1],
@@ -234,7 +256,7 @@ def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
         row[12],
         row[13],
         data_error,
-        (row[9], occurred_iso, recorded_iso),
+        (stored_data, occurred_iso, recorded_iso),
     )
 
 
@@ -528,6 +550,11 @@ def replay_facts(facts: dict[str, Any] | None, event: Event) -> dict[str, Any] |
     return facts
 
 
+# The kinds `replay_facts` and `_replay_case_facts` read (every other event leaves them).
+_FACT_KINDS = frozenset({"started", "facts", "transition", "link"})
+_CASE_FACT_KINDS = frozenset({"started", *(kind for kind, _ in CASE_FACTS.values())})
+
+
 def _changes_facts(event: Event) -> bool:
     """Whether `event` changes an instance's facts (after its first event)."""
     return event.kind in ("facts", "link") or (event.kind == "transition" and "facts" in event.data)
@@ -607,21 +634,27 @@ def check_chain(
             problem(event.seq, f"the stored event was altered: {event.data_error}")
         elif event.compute_hash() != event.hash:
             problem(event.seq, "hash mismatch: the stored event was altered")
+        # Each replay below only for the kinds it reads (the others leave it as it is):
+        # most events are milestones, notes, transitions and reminders, and a call each
+        # that does nothing is a good part of the time per event.
+        kind = event.kind
         try:
             projection.apply(event)
-            changed = replay_outcome(replayed_outcomes, event)
-            if changed is not None:
-                last_outcome_seq[changed] = event.seq
-            if event.kind == "task":
+            if kind in ("task", "outcome"):
+                changed = replay_outcome(replayed_outcomes, event)
+                if changed is not None:
+                    last_outcome_seq[changed] = event.seq
+            if kind == "task":
                 last_task_seq[replay_task(tasks, event)] = event.seq
                 extension_id = replay_extension(extensions, event)
                 if extension_id is not None:
                     last_extension_seq[extension_id] = event.seq
-            else:
+            elif kind in _FACT_KINDS:
                 facts = replay_facts(facts, event)
                 if _changes_facts(event):
                     last_facts_seq = event.seq
-            _replay_case_facts(case_facts, case_facts_seq, event)
+            if kind in _CASE_FACT_KINDS:
+                _replay_case_facts(case_facts, case_facts_seq, event)
         except (KeyError, ValueError, TypeError) as exc:
             problem(event.seq, f"cannot be replayed ({exc})")
         expected_seq = event.seq + 1
