@@ -28,7 +28,7 @@ from xunshi.display import plural
 from xunshi.errors import AuditFailed, BadInput, NotFound
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
-from xunshi.storage.processes import in_window_order
+from xunshi.storage.processes import available_cpus, in_window_order
 from xunshi.texts import check_actor
 from xunshi.workflow.audit import (
     CASE_FACTS,
@@ -99,13 +99,14 @@ class AuditService:
         self.clock = clock
 
     def verify(
-        self, seal: str | None = None, progress: Progress | None = None, workers: int = 1
+        self, seal: str | None = None, progress: Progress | None = None, workers: int | None = 1
     ) -> Report:
         """Check every chain, replay == projection, and (optionally) a seal's heads.
 
         `progress` is called with the number of events verified so far as the work goes on
         (after each window of instances). `workers` processes share the windows (this one
-        and helpers it spawns: `storage.processes`); the report is the same whatever it is."""
+        and helpers it spawns, `storage.processes`; None: one per CPU); the report is the
+        same whatever their number."""
         with self.db.transaction() as conn:
             report = self._verify(conn, progress, workers)
             if seal is None:
@@ -113,7 +114,7 @@ class AuditService:
             problems = list(report.problems) + self._check_seal(conn, seal.strip().lower())
             return Report(report.chains, report.events, tuple(problems))
 
-    def seal(self, actor: str, workers: int = 1) -> Seal:
+    def seal(self, actor: str, workers: int | None = 1) -> Seal:
         """Store and return a digest over every chain head; refuse if the history is broken
         (verified by `workers` processes, as `verify`)."""
         actor = check_actor(actor)
@@ -177,7 +178,7 @@ class AuditService:
     # -- internals ------------------------------------------------------------------
 
     def _verify(
-        self, conn: Connection, progress: Progress | None = None, workers: int = 1
+        self, conn: Connection, progress: Progress | None = None, workers: int | None = 1
     ) -> Report:
         """Every chain against its rows, a window of instances at a time: the events stream
         in id order, and each window loads only its own instances' rows (flat memory)."""
@@ -189,7 +190,8 @@ class AuditService:
             return _check_window(conn, lo, hi, self._events)
 
         windows = list(_windows(conn))
-        for found in in_window_order(self.db, windows, here, _check_window, workers):
+        processes = available_cpus() if workers is None else workers
+        for found in in_window_order(self.db, windows, here, _check_window, processes):
             chains += found.chains
             events += found.events
             problems.extend(found.problems)
