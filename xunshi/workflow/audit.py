@@ -155,10 +155,17 @@ class Event:
             # text as it is. A match means the text is what was hashed when the event was
             # appended (so re-encoding the parsed data gives it back); on a mismatch the
             # hash is recomputed from the parsed data, as for any event.
-            found = chain_hash(self.prev_hash, canonical_text(self, *self.stored))
+            canonical = canonical_text(self, *self.stored)
+            found = _sha256((self.prev_hash + canonical).encode()).hexdigest()
             if found == self.hash:
                 return found
         return chain_hash(self.prev_hash, self.canonical())
+
+    def occurred_iso(self) -> str:
+        """`utc_iso(occurred_at)`: the stored text when the event was read with it."""
+        if self.stored is not None and self.stored[1] is not None:
+            return self.stored[1]
+        return utc_iso(self.occurred_at)
 
     def sealed(self) -> Event:
         """This event with its hash filled in (itself, if it was built without one)."""
@@ -175,7 +182,32 @@ class Event:
 
 def chain_hash(prev_hash: str, canonical: str) -> str:
     """One link of the chain."""
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return _sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+_sha256 = hashlib.sha256
+# The C scanner under `json.loads` (which also skips blanks around the text and checks that
+# nothing follows it): a call less per event where the stored text is one object exactly.
+# (`scan_once` is set by JSONDecoder.__init__; the stubs do not declare it.)
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _parse_data(text: str) -> dict[str, Any]:
+    """The stored `data` text as a dict, as `json.loads` reads it; ValueError with
+    `json.loads`'s message (or saying what else it is) when it is not a JSON object."""
+    if text == "{}":  # many events carry no data
+        return {}
+    if type(text) is str:
+        try:
+            found, end = _scan_json(text, 0)
+            if end == len(text) and isinstance(found, dict):
+                return found
+        except (StopIteration, ValueError):
+            pass  # not one JSON value from its first character on: json.loads says why
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:
@@ -222,15 +254,10 @@ def event_from_tuple(row: Sequence[Any], raw_times: bool = False) -> Event:
     converted (SQLite's text)."""
     data_error = None
     stored_data = row[9]
-    if stored_data == "{}":  # many events carry no data: no parser needed for that
-        data: dict[str, Any] = {}
-    else:
-        try:
-            data = json.loads(stored_data)
-            if not isinstance(data, dict):
-                raise ValueError(f"a JSON {type(data).__name__}, not an object")
-        except ValueError as exc:
-            data, data_error = {}, f"data is not a JSON object ({exc})"
+    try:
+        data = _parse_data(stored_data)
+    except ValueError as exc:
+        data, data_error = {}, f"data is not a JSON object ({exc})"
     occurred_at, recorded_at = row[10], row[11]
     occurred_iso = recorded_iso = None
     if raw_times:
@@ -299,7 +326,7 @@ class Projection:
             if event.to_state:
                 self.state = event.to_state
         elif kind == "milestone":
-            self.milestones[str(event.data["milestone"])] = utc_iso(event.occurred_at)
+            self.milestones[str(event.data["milestone"])] = event.occurred_iso()
         elif kind == "suspended":
             self.suspended = True
             self.suspended_at = event.occurred_at
