@@ -58,6 +58,25 @@ def test_verify_json(world: Cli) -> None:
     assert world.json("audit", "verify") == {"ok": True, "chains": 2, "events": 5, "problems": []}
 
 
+def test_verify_and_seal_with_a_number_of_workers(world: Cli) -> None:
+    two_cases(world)
+
+    for workers in ("1", "3"):
+        assert world.out("audit", "verify", "--workers", workers) == (
+            "OK: 2 chains, 5 events verified\n"
+        )
+    assert world.out("audit", "seal", "--workers", "2").rstrip("\n") == seal(world)
+
+
+def test_verify_needs_at_least_one_worker(world: Cli) -> None:
+    assert world.usage("audit", "verify", "--workers", "0") == (
+        "Error: Invalid value for '--workers': must be at least 1"
+    )
+    assert world.usage("audit", "seal", "--workers", "two") == (
+        "Error: Invalid value for '--workers': 'two' is not a whole number"
+    )
+
+
 def test_verify_an_empty_history(ready: Cli) -> None:
     assert ready.out("audit", "verify") == "OK: 0 chains, 0 events verified\n"
 

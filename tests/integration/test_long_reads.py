@@ -22,8 +22,10 @@ def test_a_writer_is_not_held_up_while_a_seal_verifies(
     original = AuditService._verify
     written: list[Any] = []
 
-    def verify_while_someone_writes(self: AuditService, conn: Any, progress: Any = None) -> Any:
-        report = original(self, conn, progress)
+    def verify_while_someone_writes(
+        self: AuditService, conn: Any, progress: Any = None, workers: int | None = 1
+    ) -> Any:
+        report = original(self, conn, progress, workers)
 
         def write() -> None:
             try:

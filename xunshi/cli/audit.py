@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
 from xunshi.cli import render
-from xunshi.cli.options import actor_option, export_options
+from xunshi.cli.options import actor_option, export_options, whole_number
 from xunshi.cli.progress import progress_line
 from xunshi.cli.root import Failed, State, XunshiGroup, pass_state
 from xunshi.display import plural
 from xunshi.reports.output import STDOUT, choose_target, write_to
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @click.group("audit", cls=XunshiGroup)
@@ -19,16 +23,34 @@ def audit_group() -> None:
     """The hash-chained history: verify, seal, export."""
 
 
+def workers_option(fn: F) -> F:
+    """--workers: how many processes verify at once."""
+    return click.option(
+        "--workers",
+        metavar="N",
+        callback=_workers,
+        help="Processes that verify at once, sharing the instances (default: one per CPU).",
+    )(fn)
+
+
+def _workers(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    workers = whole_number(ctx, param, value)
+    if workers == 0:
+        raise click.BadParameter("must be at least 1", param=param)
+    return workers
+
+
 @audit_group.command("verify")
 @click.option(
     "--seal", "seal", metavar="DIGEST", help="Also check the heads recorded by this seal."
 )
+@workers_option
 @pass_state
-def audit_verify(state: State, seal: str | None) -> None:
+def audit_verify(state: State, seal: str | None, workers: int | None) -> None:
     """Recompute every chain and replay every instance; name each broken event."""
     progress = progress_line("verified", quiet=state.as_json)
     try:
-        report = state.services().audit.verify(seal, progress)
+        report = state.services().audit.verify(seal, progress, workers)
     finally:
         if progress is not None:
             progress.finish()
@@ -48,10 +70,11 @@ def audit_verify(state: State, seal: str | None) -> None:
 
 @audit_group.command("seal")
 @actor_option("Who seals")
+@workers_option
 @pass_state
-def audit_seal(state: State, actor: str) -> None:
+def audit_seal(state: State, actor: str, workers: int | None) -> None:
     """Store and print a digest over every chain head (keep it somewhere else)."""
-    sealed = state.services().audit.seal(actor)
+    sealed = state.services().audit.seal(actor, workers)
     render.emit(state, sealed.to_json(state.settings.tz), lambda: sealed.digest)
 
 

@@ -7,10 +7,10 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from xunshi.display import plural
 from xunshi.errors import AuditFailed, BadInput, NotFound
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.storage.processes import available_cpus, in_window_order
 from xunshi.texts import check_actor
 from xunshi.workflow.audit import (
     CASE_FACTS,
@@ -97,27 +98,33 @@ class AuditService:
         self.db = db
         self.clock = clock
 
-    def verify(self, seal: str | None = None, progress: Progress | None = None) -> Report:
+    def verify(
+        self, seal: str | None = None, progress: Progress | None = None, workers: int | None = 1
+    ) -> Report:
         """Check every chain, replay == projection, and (optionally) a seal's heads.
 
         `progress` is called with the number of events verified so far as the work goes on
-        (after each window of instances)."""
+        (after each window of instances). `workers` processes share the windows (this one
+        and helpers it spawns, `storage.processes`; None: one per CPU); the report is the
+        same whatever their number."""
         with self.db.transaction() as conn:
-            report = self._verify(conn, progress)
+            report = self._verify(conn, progress, workers)
             if seal is None:
                 return report
             problems = list(report.problems) + self._check_seal(conn, seal.strip().lower())
             return Report(report.chains, report.events, tuple(problems))
 
-    def seal(self, actor: str) -> Seal:
-        """Store and return a digest over every chain head; refuse if the history is broken.
+    def seal(self, actor: str, workers: int | None = 1) -> Seal:
+        """Store and return a digest over every chain head; refuse if the history is broken
+        (verified by `workers` processes, as `verify`).
 
         The long part — verifying every chain and reading the heads — runs in a read
-        transaction (one snapshot: the heads sealed are those verified), so that writers are
-        not held up meanwhile; only storing the seal is a write."""
+        transaction, so that writers are not held up meanwhile; only storing the seal is a
+        write. Helper processes read snapshots taken after this one: every head sealed (read
+        here) is in a chain they verified, which may only have grown since."""
         actor = check_actor(actor)
         with self.db.transaction() as conn:
-            report = self._verify(conn)
+            report = self._verify(conn, workers=workers)
             if not report.ok:
                 raise AuditFailed(
                     f"history has {plural(len(report.problems), 'problem')}; not sealing it "
@@ -174,67 +181,24 @@ class AuditService:
 
     # -- internals ------------------------------------------------------------------
 
-    def _verify(self, conn: Connection, progress: Progress | None = None) -> Report:
+    def _verify(
+        self, conn: Connection, progress: Progress | None = None, workers: int | None = 1
+    ) -> Report:
         """Every chain against its rows, a window of instances at a time: the events stream
         in id order, and each window loads only its own instances' rows (flat memory)."""
         problems: list[Problem] = []
         events = 0
         chains = 0
-        for lo, hi in _windows(conn):
-            ids = _in_window(q.instances.c.id, lo, hi)
-            labels = _labels(conn, ids)
-            instances = {
-                row["id"]: row for row in conn.execute(q.instances.select().where(ids)).mappings()
-            }
-            task_rows: dict[int, dict[int, Any]] = {}
-            for task in conn.execute(
-                q.tasks.select().where(_in_window(q.tasks.c.item_id, lo, hi))
-            ).mappings():
-                task_rows.setdefault(task["item_id"], {})[task["id"]] = task
-            extension_rows: dict[int, dict[int, Any]] = {}
-            for extension in conn.execute(
-                select(q.extensions, q.tasks.c.item_id)
-                .join(q.tasks, q.tasks.c.id == q.extensions.c.task_id)
-                .where(_in_window(q.tasks.c.item_id, lo, hi))
-            ).mappings():
-                extension_rows.setdefault(extension["item_id"], {})[extension["id"]] = extension
-            facts = _item_facts(conn, lo, hi)
-            names = _case_facts(conn, lo, hi)
-            clue_facts = _clue_facts(conn, lo, hi)
-            outcomes = _outcomes(conn, lo, hi)
-            for instance_id, chain in itertools.groupby(
-                self._events(conn, lo, hi), key=lambda e: e.instance_id
-            ):
-                chains += 1
-                label = labels.get(instance_id, f"instance #{instance_id}")
-                row = instances.pop(instance_id, None)
-                is_clue = row is not None and row["subject"] == "clue"
-                count, found = check_chain(
-                    instance_id,
-                    label,
-                    chain,
-                    row,
-                    task_rows.pop(instance_id, None),
-                    clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
-                    names.get(instance_id),
-                    "clue" if is_clue else "item",
-                    extension_rows=extension_rows.pop(instance_id, None),
-                    outcome_rows=outcomes.pop(instance_id, None),
-                )
-                events += count
-                problems.extend(found)
-            for instance_id, row in instances.items():
-                label = labels.get(instance_id, f"instance #{instance_id}")
-                _, found = check_chain(
-                    instance_id,
-                    label,
-                    (),
-                    row,
-                    task_rows.pop(instance_id, None),
-                    extension_rows=extension_rows.pop(instance_id, None),
-                    outcome_rows=outcomes.pop(instance_id, None),
-                )
-                problems.extend(found)
+
+        def here(lo: int | None, hi: int | None) -> WindowReport:
+            return _check_window(conn, lo, hi, self._events)
+
+        windows = list(_windows(conn))
+        processes = available_cpus() if workers is None else workers
+        for found in in_window_order(self.db, windows, here, _check_window, processes):
+            chains += found.chains
+            events += found.events
+            problems.extend(found.problems)
             if progress is not None:
                 progress(events)
         return Report(chains, events, tuple(problems))
@@ -243,36 +207,8 @@ class AuditService:
         self, conn: Connection, lo: int | None = None, hi: int | None = None
     ) -> Iterator[Event]:
         """The events of the instances in [lo, hi) (every one: None), streamed in
-        (instance, seq) order from plain row tuples (no per-value type processing)."""
-        e = q.events
-        raw_times = conn.dialect.name == "sqlite"
-        times = (
-            (type_coerce(e.c.occurred_at, Text), type_coerce(e.c.recorded_at, Text))
-            if raw_times
-            else (e.c.occurred_at, e.c.recorded_at)
-        )
-        statement = (
-            select(
-                e.c.instance_id,
-                e.c.seq,
-                e.c.kind,
-                e.c.trigger,
-                e.c.from_state,
-                e.c.to_state,
-                e.c.actor,
-                e.c.role,
-                e.c.reason,
-                e.c.data,
-                *times,
-                e.c.prev_hash,
-                e.c.hash,
-            )
-            .where(_in_window(e.c.instance_id, lo, hi))
-            .order_by(e.c.instance_id, e.c.seq)
-        )
-        for batch in _batches(conn, statement):
-            for row in batch:
-                yield event_from_tuple(row, raw_times)
+        (instance, seq) order (`_stream_events`)."""
+        return _stream_events(conn, lo, hi)
 
     def _heads(self, conn: Connection) -> list[list[Any]]:
         e = q.events
@@ -306,6 +242,116 @@ class AuditService:
             if found is not None:
                 current[(instance_id, seq)] = found
         return check_seal(heads, current, _labels(conn))
+
+
+class WindowReport(NamedTuple):
+    """What verifying one window of instances found."""
+
+    chains: int
+    events: int
+    problems: list[Problem]
+
+
+EventSource = Callable[[Connection, int | None, int | None], Iterable[Event]]
+
+
+def _check_window(
+    conn: Connection, lo: int | None, hi: int | None, source: EventSource | None = None
+) -> WindowReport:
+    """Verify the instances in [lo, hi) against their rows (their chains, projections, facts,
+    tasks, extension requests and outcomes); `source` streams their events (by default
+    `_stream_events`: a helper process calls this with the connection it opened)."""
+    problems: list[Problem] = []
+    events = 0
+    chains = 0
+    ids = _in_window(q.instances.c.id, lo, hi)
+    labels = _labels(conn, ids)
+    instances = {row["id"]: row for row in conn.execute(q.instances.select().where(ids)).mappings()}
+    task_rows: dict[int, dict[int, Any]] = {}
+    for task in conn.execute(
+        q.tasks.select().where(_in_window(q.tasks.c.item_id, lo, hi))
+    ).mappings():
+        task_rows.setdefault(task["item_id"], {})[task["id"]] = task
+    extension_rows: dict[int, dict[int, Any]] = {}
+    for extension in conn.execute(
+        select(q.extensions, q.tasks.c.item_id)
+        .join(q.tasks, q.tasks.c.id == q.extensions.c.task_id)
+        .where(_in_window(q.tasks.c.item_id, lo, hi))
+    ).mappings():
+        extension_rows.setdefault(extension["item_id"], {})[extension["id"]] = extension
+    facts = _item_facts(conn, lo, hi)
+    names = _case_facts(conn, lo, hi)
+    clue_facts = _clue_facts(conn, lo, hi)
+    outcomes = _outcomes(conn, lo, hi)
+    stream = (source or _stream_events)(conn, lo, hi)
+    for instance_id, chain in itertools.groupby(stream, key=lambda e: e.instance_id):
+        chains += 1
+        label = labels.get(instance_id, f"instance #{instance_id}")
+        row = instances.pop(instance_id, None)
+        is_clue = row is not None and row["subject"] == "clue"
+        count, found = check_chain(
+            instance_id,
+            label,
+            chain,
+            row,
+            task_rows.pop(instance_id, None),
+            clue_facts.get(instance_id) if is_clue else facts.get(instance_id),
+            names.get(instance_id),
+            "clue" if is_clue else "item",
+            extension_rows=extension_rows.pop(instance_id, None),
+            outcome_rows=outcomes.pop(instance_id, None),
+        )
+        events += count
+        problems.extend(found)
+    for instance_id, row in instances.items():
+        label = labels.get(instance_id, f"instance #{instance_id}")
+        _, found = check_chain(
+            instance_id,
+            label,
+            (),
+            row,
+            task_rows.pop(instance_id, None),
+            extension_rows=extension_rows.pop(instance_id, None),
+            outcome_rows=outcomes.pop(instance_id, None),
+        )
+        problems.extend(found)
+    return WindowReport(chains, events, problems)
+
+
+def _stream_events(
+    conn: Connection, lo: int | None = None, hi: int | None = None
+) -> Iterator[Event]:
+    """The events of the instances in [lo, hi) (every one: None), streamed in
+    (instance, seq) order from plain row tuples (no per-value type processing)."""
+    e = q.events
+    raw_times = conn.dialect.name == "sqlite"
+    times = (
+        (type_coerce(e.c.occurred_at, Text), type_coerce(e.c.recorded_at, Text))
+        if raw_times
+        else (e.c.occurred_at, e.c.recorded_at)
+    )
+    statement = (
+        select(
+            e.c.instance_id,
+            e.c.seq,
+            e.c.kind,
+            e.c.trigger,
+            e.c.from_state,
+            e.c.to_state,
+            e.c.actor,
+            e.c.role,
+            e.c.reason,
+            e.c.data,
+            *times,
+            e.c.prev_hash,
+            e.c.hash,
+        )
+        .where(_in_window(e.c.instance_id, lo, hi))
+        .order_by(e.c.instance_id, e.c.seq)
+    )
+    for batch in _batches(conn, statement):
+        for row in batch:
+            yield event_from_tuple(row, raw_times)
 
 
 def _batches(conn: Connection, statement: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
