@@ -39,6 +39,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from xunshi.bootstrap import App, bootstrap
 from xunshi.config import Settings
@@ -245,6 +246,15 @@ def helper_peaks(stop: threading.Event, peaks: dict[int, int]) -> None:
                     peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
 
 
+def export_worker(path: Path) -> None:
+    """`audit export` (JSON lines, to /dev/null) of the database in this fresh process;
+    print how many events it wrote and its peak RSS (KiB)."""
+    app = bootstrap(Settings(db_url=f"sqlite:///{path}", actor=ACTOR))
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        events = app.services.audit.export(out, "jsonl", ZoneInfo("Asia/Shanghai"))
+    print(json.dumps({"events": events, "peak_kib": peak_rss_kib()}))
+
+
 def memory_worker(path: Path, workers: int) -> None:
     """Verify the database in this fresh process; print events, its peak RSS and its
     helpers' largest (KiB; 0: no helper ran, or there is no /proc to tell)."""
@@ -265,15 +275,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--memory", default="20000,200000", help="sizes for peak RSS")
+    parser.add_argument("--memory", default="20000,1000000", help="sizes for peak RSS")
     parser.add_argument(
         "--workers", type=int, default=available_cpus(), help="processes (default: CPUs)"
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, one run")
     parser.add_argument("--memory-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--export-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_worker:
         memory_worker(args.memory_worker, args.workers)
+        return
+    if args.export_worker:
+        export_worker(args.export_worker)
         return
     if args.quick:
         args.events, args.repeat, args.memory = 2000, 1, "1000,4000"
@@ -316,7 +330,22 @@ def main() -> None:
         )
         found = json.loads(done.stdout.strip().splitlines()[-1])
         assert found["events"] == seeded, (found, seeded)
-        memory.append((seeded, found["peak_kib"] / 1024, found["helper_kib"] / 1024))
+        exported = subprocess.run(
+            [sys.executable, __file__, "--export-worker", str(sized)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        written = json.loads(exported.stdout.strip().splitlines()[-1])
+        assert written["events"] == seeded, (written, seeded)
+        memory.append(
+            (
+                seeded,
+                found["peak_kib"] / 1024,
+                found["helper_kib"] / 1024,
+                written["peak_kib"] / 1024,
+            )
+        )
         sized.unlink()
 
     ours_median, plain_median = statistics.median(ours), statistics.median(plain)
@@ -331,10 +360,12 @@ def main() -> None:
         runs = ", ".join(f"{r:.2f}" for r in paired)
         print(f"| ratio {name} / hashlib (median of the paired runs: {runs}) | ", end="")
         print(f"{statistics.median(paired):.2f} |")
-    for size, peak, helper in memory:
+    for size, peak, helper, _ in memory:
         print(f"| peak RSS verifying {size:,} events | {peak:.0f} MiB |")
         shown = f"{helper:.0f} MiB" if helper else "none ran (one window)"
         print(f"| largest helper process's peak RSS, {size:,} events | {shown} |")
+    for size, _, _, exporting in memory:
+        print(f"| peak RSS of `audit export` (JSON lines), {size:,} events | {exporting:.0f} MiB |")
     target = 100_000
     verdict = "met" if ours_median >= target else "missed"
     print(f"\ntarget {target:,} events/s {verdict}: {ours_median:,.0f} events/s")

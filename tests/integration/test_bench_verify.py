@@ -36,7 +36,12 @@ def test_the_verify_bench_runs_quick() -> None:
     [ratio] = [value for name, value in rows.items() if name.startswith("ratio verify / hashlib")]
     assert float(ratio) > 0
     peaks = {name: value for name, value in rows.items() if name.startswith("peak RSS")}
-    assert list(peaks) == ["peak RSS verifying 1,000 events", "peak RSS verifying 4,000 events"]
+    assert list(peaks) == [
+        "peak RSS verifying 1,000 events",
+        "peak RSS verifying 4,000 events",
+        "peak RSS of `audit export` (JSON lines), 1,000 events",
+        "peak RSS of `audit export` (JSON lines), 4,000 events",
+    ]
     assert all(
         re.fullmatch(r"\d+ MiB", peak) and int(peak.split()[0]) > 10 for peak in peaks.values()
     )
