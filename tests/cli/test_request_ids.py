@@ -93,3 +93,11 @@ def test_a_refused_command_keeps_its_request_id_free(world: Cli) -> None:
 def test_the_request_id_is_listed_in_help(world: Cli) -> None:
     assert "--request-id ID" in world.out("case", "fire", "--help")
     assert "--request-id ID" in world.out("--help")
+
+
+def test_a_sweep_is_not_a_request(world: Cli) -> None:
+    # `escalate` is safe to run again by itself (leases, one escalation per rung): the same
+    # id twice sweeps twice, and its timers' transactions store no request rows.
+    for _ in range(2):
+        assert "Already done" not in world.out("escalate", "--request-id", "sweep-1")
+    assert world.sql("SELECT count(*) FROM command_request WHERE request_id = 'sweep-1'") == [(0,)]

@@ -16,13 +16,13 @@ from xunshi.cli.options import (
     paging_options,
     whole_number,
 )
-from xunshi.cli.root import DaemonCommand, State, XunshiCommand, XunshiGroup, pass_state
+from xunshi.cli.root import DaemonCommand, State, XunshiGroup, pass_state
 from xunshi.config import MAX_SETTING
 from xunshi.paging import after_key, parse_number_cursor
 from xunshi.texts import check_number
 
 
-@click.command(cls=XunshiCommand)
+@click.command(cls=DaemonCommand)
 @click.option("--now", "now", metavar="TIME", help="Sweep as of TIME (not later than the clock).")
 @pass_state
 def escalate(state: State, now: str | None) -> None:

@@ -143,8 +143,9 @@ class XunshiCommand(click.Command):
 
 
 class DaemonCommand(XunshiCommand):
-    """A long-running command (`serve`, `scheduler run`, `demo`): its work is not one
-    request; the desk's forms carry their own, the sweep's claims are leases."""
+    """A command whose work is not one request (`serve`, `scheduler run`, `escalate`,
+    `demo`): the desk's forms carry their own ids, and the sweep is safe to run again by
+    itself (its claims are leases, each escalation unique)."""
 
     records_requests = False
 
