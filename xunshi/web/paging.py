@@ -17,10 +17,13 @@ T = TypeVar("T")
 
 # What the parameters look like, for the OpenAPI document only (FastAPI would answer 422
 # for a mismatch; the API answers 400, as for a filter that names nothing).
-_PART = r"[^/#:]*[^/#:\s][^/#:]*"
+# Control characters are left out: Python's strip() takes \x1c–\x1f and \x85 for space,
+# a JSON Schema (ECMA) `\s` does not, and a part that strips to nothing is refused.
+_CHAR = r"[^/#:\x00-\x1f\x7f-\x9f]"
+_PART = rf"{_CHAR}*[^/#:\s\x00-\x1f\x7f-\x9f]{_CHAR}*"
 PATTERNS = {
     "limit": r"^[1-9][0-9]{0,8}$",
-    "code": r"\S",
+    "code": r"[^\s\x00-\x1f\x7f-\x9f]",
     "case": rf"^{_PART}/{_PART}$",
     "item": rf"^{_PART}/{_PART}/{_PART}$",
     "task": rf"^{_PART}/{_PART}/{_PART}#[0-9]{{1,9}}$",
