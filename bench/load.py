@@ -7,6 +7,7 @@ processes and terminated connections, then checks that nothing was lost or done 
    $XUNSHI_BENCH_PG_URL, else postgresql+psycopg://postgres@127.0.0.1:5432/test), with
    `--cases` regular cases of one round; a tenth of them started 60 days ago, so that their
    preparation stage is overdue and the schedulers escalate them while the writers work.
+   The tables are then analyzed, as autovacuum would have done by the time work starts.
 2. Load. `--writers` processes (default 8) each take their share of the cases and drive
    every case through its whole lifecycle through xunshi's services: each stage's
    milestones and its forward trigger, and in 集中整改 a problem (item) with a measure
@@ -203,6 +204,19 @@ def build(url: str, cases: int, now: datetime) -> None:
                 app.services.cases.import_plan(plan, actor=ACTOR, at=clock.now())
     finally:
         app.db.dispose()
+    analyze(url)
+
+
+def analyze(url: str) -> None:
+    """Gather the new tables' statistics, as autovacuum does within a minute of a bulk load:
+    without them PostgreSQL plans every lookup as if the tables were empty (sequential scans
+    of 10,000 cases), which no database in use does."""
+    with psycopg.connect(url.replace("+psycopg", "", 1), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f'ANALYZE "{table}"')
 
 
 # -- xunshi writers -------------------------------------------------------------------

@@ -517,7 +517,7 @@ class ItemService(Lifecycle):
     ) -> None:
         """The task's live timers stop; a dated task's ladder starts again from `due` (the
         rungs already raised for it are not raised twice)."""
-        self.schedule.disarm_task(conn, ref.id)
+        self.schedule.disarm_task(conn, ref.item.id, ref.id)
         if due is not None:
             self.schedule.arm_task(conn, ref.item.id, ref.id, definition, due, new=False)
 
@@ -565,7 +565,7 @@ class ItemService(Lifecycle):
                     q.outcomes.insert(),
                     {"item_id": ref.item.id, "task_id": ref.id, **outcomes.to_row(achieved)},
                 )
-            self.schedule.disarm_task(conn, ref.id)
+            self.schedule.disarm_task(conn, ref.item.id, ref.id)
             return TaskChange(ref.key, ref.id, change(ref.item, done))
 
         return self.db.run(work)

@@ -22,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from xunshi import idempotency
 from xunshi.errors import BadInput, Conflict, StorageError
 from xunshi.storage.migrations import HEAD, LEGACY_REVISIONS, REVISIONS
+from xunshi.storage.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -358,9 +359,11 @@ _REQUEST_ROW = text(
 )
 # One statement on the hot path: the row is stored first; only if it was there already is
 # it read (to tell a repeat from another command's id).
-_CLAIM_REQUEST = text(
-    "INSERT INTO command_request (request_id, step, command) "
-    "VALUES (:request_id, :step, :command) ON CONFLICT DO NOTHING RETURNING step"
+_CLAIM_REQUEST = Prepared(
+    text(
+        "INSERT INTO command_request (request_id, step, command) "
+        "VALUES (:request_id, :step, :command) ON CONFLICT DO NOTHING RETURNING step"
+    )
 )
 
 
@@ -376,7 +379,7 @@ def _claim_request(conn: Connection, request: idempotency.Request, step: int) ->
     """Store the step's row, or refuse a step the request already carried out
     (AlreadyDone) or a request id an earlier, different command used (BadInput)."""
     values = {"request_id": request.id, "step": step, "command": request.command}
-    if conn.execute(_CLAIM_REQUEST, values).first() is not None:
+    if _CLAIM_REQUEST.returns_row(conn, values):
         return
     done = _request_row(conn, request.id, step)
     if done != request.command:

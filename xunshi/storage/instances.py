@@ -24,6 +24,10 @@ _CASE_BY_KEY = Prepared(q.CASE_BY_KEY)
 _MOVE = Prepared(q.UPDATE_INSTANCE)
 _ADVANCE = Prepared(q.UPDATE_INSTANCE_PROGRESS)
 _APPEND = Prepared(q.INSERT_EVENT)
+_ITEM_BY_ID = Prepared(q.ITEM_BY_ID)
+_ITEM_BY_KEY = Prepared(q.ITEM_BY_KEY)
+_CLUE_BY_ID = Prepared(q.CLUE_BY_ID)
+_CLUE_BY_KEY = Prepared(q.CLUE_BY_KEY)
 
 
 def read_instance(conn: Connection, instance_id: int) -> dict[str, Any] | None:
@@ -39,6 +43,32 @@ def read_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
 def read_case_by_codes(conn: Connection, round_code: str, unit_code: str) -> dict[str, Any] | None:
     """A case's instance row with `round_code` and `unit_code`, by its codes."""
     return _CASE_BY_KEY.first(conn, {"round_code": round_code, "unit_code": unit_code})
+
+
+def read_item(conn: Connection, item_id: int) -> dict[str, Any] | None:
+    """An item's instance row with its case's codes, `item_code` and `case_id`, by id."""
+    return _ITEM_BY_ID.first(conn, {"item_id": item_id})
+
+
+def read_item_by_codes(
+    conn: Connection, round_code: str, unit_code: str, item_code: str | None
+) -> dict[str, Any] | None:
+    """An item's instance row with its case's codes, `item_code` and `case_id`, by codes."""
+    codes = {"round_code": round_code, "unit_code": unit_code, "item_code": item_code}
+    return _ITEM_BY_KEY.first(conn, codes)
+
+
+def read_clue(conn: Connection, clue_id: int) -> dict[str, Any] | None:
+    """A clue's instance row with its case's codes, `clue_code` and its facts, by id."""
+    return _CLUE_BY_ID.first(conn, {"clue_id": clue_id})
+
+
+def read_clue_by_codes(
+    conn: Connection, round_code: str, unit_code: str, clue_code: str | None
+) -> dict[str, Any] | None:
+    """A clue's instance row with its case's codes, `clue_code` and its facts, by codes."""
+    codes = {"round_code": round_code, "unit_code": unit_code, "clue_code": clue_code}
+    return _CLUE_BY_KEY.first(conn, codes)
 
 
 def insert_instance(conn: Connection, values: Mapping[str, Any]) -> int:

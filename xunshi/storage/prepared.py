@@ -6,10 +6,17 @@ itself (bench/fire.py). A `Prepared` statement keeps what SQLAlchemy compiled �
 the parameter order and the column types' bind and result processors — and runs it on the
 connection's own DBAPI cursor, inside the transaction SQLAlchemy began. Driver errors are
 wrapped in SQLAlchemy's exception classes, so callers handle them as usual.
+
+On PostgreSQL the SQL is rewritten to positional parameters (`%s`, no name lookup per
+execution) and every statement of a connection runs on one cursor kept for it: psycopg's
+per-cursor set-up cost as much as a short statement's round trip (bench/load.py). Every
+method reads what it needs before it returns, so no caller ever holds the shared cursor.
 """
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,14 +29,22 @@ from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
 
+# psycopg's named placeholder as SQLAlchemy renders it (a literal % is rendered as %%).
+_NAMED = re.compile(r"%%|%\((\w+)\)s")
+
+# PostgreSQL: each driver connection's one cursor (dropped with the connection).
+_cursors: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark drivers, else None
+    positional: tuple[str, ...] | None  # parameter order (qmark, or rewritten to %s)
     binds: Mapping[str, Callable[[Any], Any]]
+    fixed: Mapping[str, Any]  # the values the statement itself holds (`status="done"`)
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
+    shared_cursor: bool  # run on the connection's kept cursor (PostgreSQL)
 
 
 def _bind_processors(compiled: SQLCompiler) -> dict[str, Callable[[Any], Any]]:
@@ -39,6 +54,19 @@ def _bind_processors(compiled: SQLCompiler) -> dict[str, Callable[[Any], Any]]:
             raise ValueError(f"parameter {name} of a prepared statement must be a scalar")
         binds[name] = process
     return binds
+
+
+def _to_positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """psycopg's `%(name)s` placeholders as `%s`, and the names in their order."""
+    order: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%%"
+        order.append(match.group(1))
+        return "%s"
+
+    return _NAMED.sub(placeholder, sql), tuple(order)
 
 
 class Prepared:
@@ -53,22 +81,34 @@ class Prepared:
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
+            sql = str(compiled)
             positional = tuple(compiled.positiontup) if compiled.positiontup else None
+            shared = dialect.name == "postgresql" and dialect.paramstyle == "pyformat"
+            if shared:
+                sql, positional = _to_positional(sql)
             result_columns = compiled._result_columns or []
             found = _Compiled(
-                sql=str(compiled),
+                sql=sql,
                 positional=positional,
                 binds=_bind_processors(compiled),
+                fixed={
+                    name: bind.effective_value
+                    for name, bind in compiled.binds.items()
+                    if not bind.required
+                },
                 columns=tuple(c[0] for c in result_columns),
                 results=tuple(c[3]._cached_result_processor(dialect, None) for c in result_columns),
+                shared_cursor=shared,
             )
             self._compiled[dialect.name] = found
         return found
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Run it; return the driver cursor (for `rowcount`, or rows via `first`)."""
+    def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
+        """Run it; the compiled form and the driver cursor holding the outcome."""
         compiled = self._for(conn.dialect)
         binds = compiled.binds
+        if compiled.fixed:
+            params = {**compiled.fixed, **params}
         values: Any
         if compiled.positional is not None:
             values = [
@@ -80,7 +120,13 @@ class Prepared:
                 name: binds[name](value) if name in binds else value
                 for name, value in params.items()
             }
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        if compiled.shared_cursor:
+            cursor = _cursors.get(driver)
+            if cursor is None or cursor.closed:
+                cursor = _cursors[driver] = driver.cursor()  # type: ignore[union-attr]
+        else:
+            cursor = driver.cursor()  # type: ignore[union-attr]
         dbapi = conn.dialect.loaded_dbapi
         try:
             cursor.execute(compiled.sql, values)
@@ -88,16 +134,15 @@ class Prepared:
             raise DBAPIError.instance(
                 compiled.sql, values, exc, dbapi.Error, dialect=conn.dialect
             ) from exc
-        return cursor
+        return compiled, cursor
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict of processed values, or None."""
-        compiled = self._for(conn.dialect)
-        cursor = self.execute(conn, params)
+        compiled, cursor = self._run(conn, params)
         try:
             row = cursor.fetchone()
         finally:
-            cursor.close()
+            _done(compiled, cursor)
         if row is None:
             return None
         return {
@@ -105,10 +150,42 @@ class Prepared:
             for name, process, value in zip(compiled.columns, compiled.results, row, strict=True)
         }
 
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, as tuples of processed values in the statement's column order."""
+        compiled, cursor = self._run(conn, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            _done(compiled, cursor)
+        results = compiled.results
+        if not any(results):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(
+                process(value) if process is not None and value is not None else value
+                for process, value in zip(results, row, strict=True)
+            )
+            for row in rows
+        ]
+
+    def returns_row(self, conn: Connection, params: Mapping[str, Any]) -> bool:
+        """Run it; whether it returned a row (an `INSERT … RETURNING` that inserted one)."""
+        compiled, cursor = self._run(conn, params)
+        try:
+            return cursor.fetchone() is not None
+        finally:
+            _done(compiled, cursor)
+
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run a write; how many rows it touched."""
-        cursor = self.execute(conn, params)
+        compiled, cursor = self._run(conn, params)
         try:
             return int(cursor.rowcount)
         finally:
-            cursor.close()
+            _done(compiled, cursor)
+
+
+def _done(compiled: _Compiled, cursor: Any) -> None:
+    """Close a cursor of its own; the connection's kept one stays open."""
+    if not compiled.shared_cursor:
+        cursor.close()

@@ -67,6 +67,10 @@ UPDATE_INSTANCE = (
 )
 
 INSERT_TIMERS = timers.insert()
+# One timer row with every column but the generated id (a prepared statement names them all).
+INSERT_TIMER = timers.insert().values(
+    {c.name: bindparam(c.name) for c in timers.columns if c.name != "id"}
+)
 
 # A case by id or by ROUND/UNIT, with its instance row (one read for the hot path).
 _CASE_WITH_INSTANCE = (
@@ -188,10 +192,18 @@ _ITEM_WITH_INSTANCE = (
     .join(units, units.c.id == cases.c.unit_id)
 )
 ITEM_BY_ID = _ITEM_WITH_INSTANCE.where(items.c.id == bindparam("item_id"))
+# The case first, then its item by the unique (case_id, code): a plan that holds whatever
+# the statistics say (item codes such as P01 repeat in every case, and a plan that starts
+# from the code reads every case's items).
+_CASE_ID_BY_KEY = (
+    select(cases.c.id)
+    .join(rounds, rounds.c.id == cases.c.round_id)
+    .join(units, units.c.id == cases.c.unit_id)
+    .where(rounds.c.code == bindparam("round_code"), units.c.code == bindparam("unit_code"))
+    .scalar_subquery()
+)
 ITEM_BY_KEY = _ITEM_WITH_INSTANCE.where(
-    rounds.c.code == bindparam("round_code"),
-    units.c.code == bindparam("unit_code"),
-    items.c.code == bindparam("item_code"),
+    items.c.case_id == _CASE_ID_BY_KEY, items.c.code == bindparam("item_code")
 )
 ITEM_BY_KEY_CI = _ITEM_WITH_INSTANCE.where(
     func.lower(rounds.c.code) == bindparam("round_code"),
@@ -218,9 +230,7 @@ _CLUE_WITH_INSTANCE = (
 )
 CLUE_BY_ID = _CLUE_WITH_INSTANCE.where(clues.c.id == bindparam("clue_id"))
 CLUE_BY_KEY = _CLUE_WITH_INSTANCE.where(
-    rounds.c.code == bindparam("round_code"),
-    units.c.code == bindparam("unit_code"),
-    clues.c.code == bindparam("clue_code"),
+    clues.c.case_id == _CASE_ID_BY_KEY, clues.c.code == bindparam("clue_code")
 )
 CLUE_BY_KEY_CI = _CLUE_WITH_INSTANCE.where(
     func.lower(rounds.c.code) == bindparam("round_code"),
@@ -228,9 +238,15 @@ CLUE_BY_KEY_CI = _CLUE_WITH_INSTANCE.where(
     func.lower(clues.c.code) == bindparam("clue_code"),
 ).limit(2)
 
+# By its item first: instance_id is indexed, task_id is not (without it every live timer of
+# the database would be read).
 SUPERSEDE_TASK_TIMERS = (
     timers.update()
-    .where(timers.c.task_id == bindparam("b_task_id"), LIVE_TIMER)
+    .where(
+        timers.c.instance_id == bindparam("b_item_id"),
+        timers.c.task_id == bindparam("b_task_id"),
+        LIVE_TIMER,
+    )
     .values(status="superseded")
 )
 

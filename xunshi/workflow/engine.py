@@ -220,8 +220,18 @@ class Engine:
         needs_calendar = command.kind in ("fire", "resume")
         # A new stage may be due on a date of the case's round plan (`due: plan.leave`) or
         # after a milestone's recorded date (`{milestone: feedback_meeting, after: 2mo}`).
-        dated = command.kind == "fire" and (defn.uses_plan or bool(defn.due_milestones))
-        plan = due_dates(conn, row.id, defn, self.tz) if dated else NO_PLAN
+        # Read only for the stage the trigger enters: most count from their entry alone.
+        dated = defn.uses_plan or bool(defn.due_milestones)
+        entering = (
+            compiled.transition(command.name, row.state)
+            if dated and command.kind == "fire" and command.name is not None
+            else None
+        )
+        plan = (
+            NO_PLAN
+            if entering is None
+            else due_dates(conn, row.id, defn, self.tz, stage=entering.dest)
+        )
         situation = Situation(
             ref,
             self.tz,

@@ -9,14 +9,37 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from xunshi.definitions.schema import Definition
 from xunshi.storage import queries as q
+from xunshi.storage.prepared import Prepared
 from xunshi.workflow.guards import ItemFact, TaskFact
 
 DefinitionOf = Callable[[str, int], Definition]
 Loader = Callable[[Connection, int, DefinitionOf], Any]
+
+_i, _it, _t, _e = q.instances, q.items, q.tasks, q.events
+_CASE_ITEMS = Prepared(
+    select(_it.c.code, _i.c.state, _i.c.definition_name, _i.c.definition_version)
+    .join(_i, _i.c.id == _it.c.id)
+    .where(_it.c.case_id == bindparam("case_id"), _i.c.voided.is_(False))
+    .order_by(_it.c.code)
+)
+_ITEM_TASKS = Prepared(
+    select(_t.c.number, _t.c.status)
+    .where(_t.c.item_id == bindparam("item_id"))
+    .order_by(_t.c.number)
+)
+_EVALUATIONS = Prepared(
+    select(_e.c.seq)
+    .where(
+        _e.c.instance_id == bindparam("case_id"),
+        _e.c.kind == "evaluated",
+        _e.c.seq > select(_i.c.stage_seq).where(_i.c.id == bindparam("case_id")).scalar_subquery(),
+    )
+    .order_by(_e.c.seq)
+)
 
 
 def _case_items(conn: Connection, case_id: int, definition_of: DefinitionOf) -> list[ItemFact]:
@@ -24,13 +47,7 @@ def _case_items(conn: Connection, case_id: int, definition_of: DefinitionOf) -> 
 
     A void item (withdrawn as a mistaken record) is none of the case's problems.
     """
-    i, it = q.instances, q.items
-    rows = conn.execute(
-        select(it.c.code, i.c.state, i.c.definition_name, i.c.definition_version)
-        .join(i, i.c.id == it.c.id)
-        .where(it.c.case_id == case_id, i.c.voided.is_(False))
-        .order_by(it.c.code)
-    ).all()
+    rows = _CASE_ITEMS.all(conn, {"case_id": case_id})
     return [
         ItemFact(code, state, definition_of(name, version).state(state).has_tag("settled"))
         for code, state, name, version in rows
@@ -39,22 +56,13 @@ def _case_items(conn: Connection, case_id: int, definition_of: DefinitionOf) -> 
 
 def _item_tasks(conn: Connection, item_id: int, _definition_of: DefinitionOf) -> list[TaskFact]:
     """The item's tasks by number, with their status."""
-    t = q.tasks
-    rows = conn.execute(
-        select(t.c.number, t.c.status).where(t.c.item_id == item_id).order_by(t.c.number)
-    ).all()
+    rows = _ITEM_TASKS.all(conn, {"item_id": item_id})
     return [TaskFact(number, status) for number, status in rows]
 
 
 def _evaluation(conn: Connection, case_id: int, _definition_of: DefinitionOf) -> list[int]:
     """The seqs of the case's evaluations (`evaluated` events) since it entered its stage."""
-    i, e = q.instances, q.events
-    entered = select(i.c.stage_seq).where(i.c.id == case_id).scalar_subquery()
-    rows = conn.execute(
-        select(e.c.seq)
-        .where(e.c.instance_id == case_id, e.c.kind == "evaluated", e.c.seq > entered)
-        .order_by(e.c.seq)
-    ).all()
+    rows = _EVALUATIONS.all(conn, {"case_id": case_id})
     return [seq for (seq,) in rows]
 
 

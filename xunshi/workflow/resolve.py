@@ -16,12 +16,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, select
 
 from xunshi.errors import BadInput, NotFound
 from xunshi.keys import ByNumber, InstanceKey, Reference
 from xunshi.storage import instances
 from xunshi.storage import queries as q
+from xunshi.storage.prepared import Prepared
+
+_TASK_BY_ID = Prepared(select(q.tasks).where(q.tasks.c.id == bindparam("task_id")))
+_TASK_BY_NUMBER = Prepared(
+    select(q.tasks).where(
+        q.tasks.c.item_id == bindparam("item_id"), q.tasks.c.number == bindparam("number")
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +97,13 @@ def resolve_case(conn: Connection, ref: Reference) -> InstanceRef:
 def resolve_item(conn: Connection, ref: Reference) -> InstanceRef:
     """The item a reference names, with its instance row."""
     if isinstance(ref, ByNumber):
-        found = conn.execute(q.ITEM_BY_ID, {"item_id": ref.id})
+        row = instances.read_item(conn, ref.id)
     else:
-        codes = {"round_code": ref.round, "unit_code": ref.unit, "item_code": ref.item}
-        found = conn.execute(q.ITEM_BY_KEY, codes)
-    row = found.mappings().first()
-    if row is None and not isinstance(ref, ByNumber):
-        lowered = {name: str(code).lower() for name, code in codes.items()}
-        row = _unique(conn.execute(q.ITEM_BY_KEY_CI, lowered).mappings(), ref.label)
+        row = instances.read_item_by_codes(conn, ref.round, ref.unit, ref.item)
+        if row is None:
+            codes = {"round_code": ref.round, "unit_code": ref.unit, "item_code": ref.item}
+            lowered = {name: str(code).lower() for name, code in codes.items()}
+            row = _unique(conn.execute(q.ITEM_BY_KEY_CI, lowered).mappings(), ref.label)
     if row is None:
         raise NotFound(f"{ref.label} does not exist")
     return InstanceRef(row["id"], key_from_row(row), row)
@@ -105,14 +112,13 @@ def resolve_item(conn: Connection, ref: Reference) -> InstanceRef:
 def resolve_clue(conn: Connection, ref: Reference) -> InstanceRef:
     """The clue a reference names, with its instance row (and its receiver)."""
     if isinstance(ref, ByNumber):
-        found = conn.execute(q.CLUE_BY_ID, {"clue_id": ref.id})
+        row = instances.read_clue(conn, ref.id)
     else:
-        codes = {"round_code": ref.round, "unit_code": ref.unit, "clue_code": ref.clue}
-        found = conn.execute(q.CLUE_BY_KEY, codes)
-    row = found.mappings().first()
-    if row is None and not isinstance(ref, ByNumber):
-        lowered = {name: str(code).lower() for name, code in codes.items()}
-        row = _unique(conn.execute(q.CLUE_BY_KEY_CI, lowered).mappings(), ref.label)
+        row = instances.read_clue_by_codes(conn, ref.round, ref.unit, ref.clue)
+        if row is None:
+            codes = {"round_code": ref.round, "unit_code": ref.unit, "clue_code": ref.clue}
+            lowered = {name: str(code).lower() for name, code in codes.items()}
+            row = _unique(conn.execute(q.CLUE_BY_KEY_CI, lowered).mappings(), ref.label)
     if row is None:
         raise NotFound(f"{ref.label} does not exist")
     return InstanceRef(row["id"], key_from_row(row), row)
@@ -120,22 +126,20 @@ def resolve_clue(conn: Connection, ref: Reference) -> InstanceRef:
 
 def resolve_task(conn: Connection, ref: Reference) -> TaskRef:
     """The task a reference names (`ID`, `ITEM_ID#N` or `ROUND/UNIT/ITEM#N`)."""
-    t = q.tasks
     if isinstance(ref, ByNumber) and ref.task is None:
-        found = conn.execute(select(t).where(t.c.id == ref.id)).first()
+        found = _TASK_BY_ID.first(conn, {"task_id": ref.id})
         if found is None:
             raise NotFound(f"task #{ref.id} does not exist")
-        item = resolve_item(conn, ByNumber("item", found.item_id))
+        item = resolve_item(conn, ByNumber("item", found["item_id"]))
     else:
         if isinstance(ref, ByNumber):
             item, number = resolve_item(conn, ByNumber("item", ref.id)), ref.task
         else:
             item, number = resolve_item(conn, ref.owner), ref.task
-        found = conn.execute(select(t).where(t.c.item_id == item.id, t.c.number == number)).first()
+        found = _TASK_BY_NUMBER.first(conn, {"item_id": item.id, "number": number})
         if found is None:
             raise NotFound(f"{item.label} has no task #{number}")
-    values = dict(found._mapping)
-    return TaskRef(values["id"], values["number"], item, values)
+    return TaskRef(found["id"], found["number"], item, found)
 
 
 def resolve(conn: Connection, ref: Reference) -> InstanceRef:

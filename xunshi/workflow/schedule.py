@@ -31,6 +31,7 @@ from xunshi.definitions.durations import PlanDue
 from xunshi.definitions.schema import Definition, canonical_json
 from xunshi.storage import queries as q
 from xunshi.storage.db import serialize
+from xunshi.storage.prepared import Prepared
 from xunshi.workflow.calendar import (
     Calendar,
     CalendarFile,
@@ -50,6 +51,10 @@ from xunshi.workflow.registry import Registry
 # How long a process trusts its cached calendar before checking for newly loaded years.
 CALENDAR_RECHECK_SECONDS = 10.0
 _LIVE = ("pending", "claimed")
+# Every stage change runs these two: straight on the driver (see storage/prepared.py).
+_SUPERSEDE = Prepared(q.SUPERSEDE_TIMERS)
+_INSERT_TIMER = Prepared(q.INSERT_TIMER)
+_SUPERSEDE_TASK = Prepared(q.SUPERSEDE_TASK_TIMERS)
 _MODES: dict[str, LoadMode] = {"merge": "merge", "replace": "replace", "reset": "reset"}
 
 
@@ -371,7 +376,7 @@ class Schedule:
                 continue
             # The item's row first: every writer locks an instance before its timers.
             conn.execute(select(i.c.id).where(i.c.id == row.instance_id).with_for_update())
-            self.disarm_task(conn, row.task_id)
+            self.disarm_task(conn, row.instance_id, row.task_id)
             if fields is not None:
                 generation = self._next_generation(conn, row.instance_id, 0, row.task_id)
                 self._insert_timer(conn, row.instance_id, 0, "", row.task_id, fields, generation)
@@ -431,7 +436,9 @@ class Schedule:
             .order_by(e.c.seq)
         ).all()
         cal = self.calendar(conn, definition.calendar)
-        plan = due_dates(conn, instance.id, definition, self.tz, instance.stage_seq)
+        plan = due_dates(
+            conn, instance.id, definition, self.tz, instance.stage_seq, stage=instance.state
+        )
         return replayed_deadline(
             definition, instance.state, instance.entered_at, pauses, cal, self.tz, plan
         )
@@ -508,7 +515,7 @@ class Schedule:
         return int(newest) + 1
 
     def _supersede(self, conn: Connection, instance_id: int) -> None:
-        conn.execute(q.SUPERSEDE_TIMERS, {"b_instance_id": instance_id})
+        _SUPERSEDE.rowcount(conn, {"b_instance_id": instance_id})
 
     def _insert_timers(
         self,
@@ -546,8 +553,8 @@ class Schedule:
         generation: int,
     ) -> None:
         """One timer row: the next rung of a stage entry (task_id 0) or of a task."""
-        conn.execute(
-            q.INSERT_TIMERS,
+        _INSERT_TIMER.rowcount(
+            conn,
             {
                 "instance_id": instance_id,
                 "stage_seq": stage_seq,
@@ -595,9 +602,9 @@ class Schedule:
             ).scalar_one()
         self._insert_timer(conn, item_id, 0, "", task_id, rung, int(generation) + 1)
 
-    def disarm_task(self, conn: Connection, task_id: int) -> None:
+    def disarm_task(self, conn: Connection, item_id: int, task_id: int) -> None:
         """A task's live timers stop (done, long-term, or a new due date follows)."""
-        conn.execute(q.SUPERSEDE_TASK_TIMERS, {"b_task_id": task_id})
+        _SUPERSEDE_TASK.rowcount(conn, {"b_item_id": item_id, "b_task_id": task_id})
 
     def next_rung(
         self,
