@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from xunshi.errors import BadInput, Refused
 from xunshi.keys import InstanceKey, Reference, reference
@@ -24,6 +24,7 @@ from xunshi.services.lifecycle import change
 from xunshi.services.results import Change
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.storage.prepared import Prepared
 from xunshi.workflow.decide import Command
 from xunshi.workflow.engine import Engine, ReadSet
 from xunshi.workflow.evaluation import Scores, check_scores
@@ -110,11 +111,17 @@ def evaluate(
     return db.run(work)
 
 
+_EVALUATED_SINCE = Prepared(
+    select(q.events.c.seq)
+    .where(
+        q.events.c.instance_id == bindparam("case_id"),
+        q.events.c.kind == "evaluated",
+        q.events.c.seq > bindparam("stage_seq"),
+    )
+    .limit(1)
+)
+
+
 def _evaluated_in_stage(conn: Connection, case_id: int, stage_seq: int) -> bool:
-    e = q.events
-    found = conn.execute(
-        select(e.c.seq)
-        .where(e.c.instance_id == case_id, e.c.kind == "evaluated", e.c.seq > stage_seq)
-        .limit(1)
-    ).first()
+    found = _EVALUATED_SINCE.first(conn, {"case_id": case_id, "stage_seq": stage_seq})
     return found is not None

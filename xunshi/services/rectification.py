@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from xunshi.definitions.schema import Definition, State
@@ -52,6 +52,7 @@ from xunshi.services.tags import (
 )
 from xunshi.storage import queries as q
 from xunshi.storage.db import Database
+from xunshi.storage.prepared import Prepared
 from xunshi.texts import check_code, check_name, check_text
 from xunshi.timeparse import business_time
 from xunshi.workflow import outcomes
@@ -69,6 +70,23 @@ from xunshi.workflow.resolve import (
 )
 from xunshi.workflow.schedule import Schedule
 from xunshi.workflow.voids import void_reason
+
+# A task's number and its completion: on every `task add` and `task done`.
+_NEWEST_TASK = Prepared(
+    select(func.coalesce(func.max(q.tasks.c.number), 0).label("newest")).where(
+        q.tasks.c.item_id == bindparam("item_id")
+    )
+)
+_CATEGORY = Prepared(
+    select(q.categories.c.id, q.categories.c.level1, q.categories.c.level2).where(
+        q.categories.c.level1 == bindparam("level1"), q.categories.c.level2 == bindparam("level2")
+    )
+)
+_TASK_DONE = Prepared(
+    q.tasks.update()
+    .where(q.tasks.c.id == bindparam("task_id"))
+    .values(status="done", evidence=bindparam("evidence"), completed_on=bindparam("completed_on"))
+)
 
 ITEM_DEFINITION = "rectification"
 # Who may move a task's due date directly (`task update --due`, `--long-term`); the unit asks
@@ -126,19 +144,14 @@ class ItemService(Lifecycle):
     def category(self, conn: Connection, text: str) -> Category:
         """The category written `一级/二级`."""
         level1, _, level2 = text.strip().partition("/")
-        c = q.categories
-        row = conn.execute(
-            select(c.c.id, c.c.level1, c.c.level2).where(
-                c.c.level1 == level1.strip(), c.c.level2 == level2.strip()
-            )
-        ).first()
-        if row is None:
+        found = _CATEGORY.first(conn, {"level1": level1.strip(), "level2": level2.strip()})
+        if found is None:
             if not level2:
                 raise BadInput(f"category {text!r} must be written 一级类别/二级类别")
             raise NotFound(
                 f"category {text} is not in the category list (see `xunshi categories list`)"
             )
-        return Category(*row)
+        return Category(found["id"], found["level1"], found["level2"])
 
     # -- items ------------------------------------------------------------------------
 
@@ -263,7 +276,7 @@ class ItemService(Lifecycle):
                 q.item_recurs_from.insert(),
                 {"item_id": outcome.instance.id, "earlier_item_id": earlier.id},
             )
-        set_item_tags(conn, outcome.instance.id, tags)
+        set_item_tags(conn, outcome.instance.id, tags, new=True)
         return Started(outcome.instance.id, key)
 
     def update_item(
@@ -397,14 +410,8 @@ class ItemService(Lifecycle):
     ) -> tuple[TaskRef, Outcome]:
         self._check_tasks_open(conn, ref, "add a task to")
         t = q.tasks
-        number = (
-            int(
-                conn.execute(
-                    select(func.coalesce(func.max(t.c.number), 0)).where(t.c.item_id == ref.id)
-                ).scalar_one()
-            )
-            + 1
-        )
+        newest = _NEWEST_TASK.first(conn, {"item_id": ref.id})
+        number = int(newest["newest"] if newest else 0) + 1
         values = {
             **facts.record(),
             "due_on": facts.due_on,
@@ -555,10 +562,8 @@ class ItemService(Lifecycle):
             done = self.engine.execute(
                 conn, ref.item, Command("task", actor, role, "task_done", at=at, data=data), reads
             )
-            conn.execute(
-                q.tasks.update()
-                .where(q.tasks.c.id == ref.id)
-                .values(status="done", evidence=evidence, completed_on=completed_on)
+            _TASK_DONE.rowcount(
+                conn, {"task_id": ref.id, "evidence": evidence, "completed_on": completed_on}
             )
             if achieved.achieved:
                 conn.execute(

@@ -83,6 +83,9 @@ def load_tags(conn: Connection, wanted: Sequence[str], source: str) -> TagsLoade
 def find_tags(conn: Connection, names: Iterable[str]) -> list[Tag]:
     """The tags named (each once, in the order given); NotFound naming the list's closest or
     all of it for a name it lacks."""
+    names = list(names)
+    if not names:  # most problems carry none: nothing to read
+        return []
     t = q.tags
     known = {
         row.name: Tag(row.id, row.name)
@@ -115,10 +118,13 @@ def tag_names(tags: Iterable[Tag]) -> list[str]:
     return sorted(tag.name for tag in tags)
 
 
-def set_item_tags(conn: Connection, item_id: int, tags: Iterable[Tag]) -> None:
-    """Make the item's tags exactly `tags`."""
+def set_item_tags(
+    conn: Connection, item_id: int, tags: Iterable[Tag], *, new: bool = False
+) -> None:
+    """Make the item's tags exactly `tags` (`new`: the item was just added, it has none)."""
     it = q.item_tags
-    conn.execute(it.delete().where(it.c.item_id == item_id))
+    if not new:
+        conn.execute(it.delete().where(it.c.item_id == item_id))
     rows = [{"item_id": item_id, "tag_id": tag.id} for tag in tags]
     if rows:
         conn.execute(it.insert(), rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Insert, Update, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from xunshi.storage import queries as q
@@ -24,6 +24,22 @@ _CASE_BY_KEY = Prepared(q.CASE_BY_KEY)
 _MOVE = Prepared(q.UPDATE_INSTANCE)
 _ADVANCE = Prepared(q.UPDATE_INSTANCE_PROGRESS)
 _APPEND = Prepared(q.INSERT_EVENT)
+
+
+def _moved_then_appended(update: Update) -> Insert:
+    """PostgreSQL: the row's versioned update and the event's insert as one statement, one
+    round trip instead of two. The event (its columns bound as `e_<column>`) is inserted
+    only if the update moved the row; the update still runs first, so the instance's row
+    lock is taken before anything else, as in the two-statement form."""
+    moved = update.returning(q.instances.c.id).cte("moved")
+    columns = [c for c in q.events.columns if c.name != "instance_id"]
+    rows = select(moved.c.id, *(bindparam(f"e_{c.name}", type_=c.type) for c in columns))
+    names = ["instance_id", *(c.name for c in columns)]
+    return q.events.insert().from_select(names, rows).add_cte(moved)
+
+
+_MOVE_APPEND = Prepared(_moved_then_appended(q.UPDATE_INSTANCE))
+_ADVANCE_APPEND = Prepared(_moved_then_appended(q.UPDATE_INSTANCE_PROGRESS))
 _ITEM_BY_ID = Prepared(q.ITEM_BY_ID)
 _ITEM_BY_KEY = Prepared(q.ITEM_BY_KEY)
 _CLUE_BY_ID = Prepared(q.CLUE_BY_ID)
@@ -92,6 +108,34 @@ def update_instance(
     statement = _ADVANCE if progress else _MOVE
     params = {"b_id": instance_id, "b_version": old_version, **values}
     return statement.rowcount(conn, params) == 1
+
+
+def advance(
+    conn: Connection,
+    instance_id: int,
+    old_version: int,
+    values: Mapping[str, Any],
+    event: Mapping[str, Any],
+    *,
+    progress: bool = False,
+) -> bool:
+    """`update_instance`, then `append_event` if it moved the row; False if another writer
+    moved the row or took the event's seq first (nothing of it is kept: the caller's
+    transaction rolls back on the conflict it raises)."""
+    if conn.dialect.name != "postgresql":
+        return update_instance(
+            conn, instance_id, old_version, values, progress=progress
+        ) and append_event(conn, event)
+    params = {"b_id": instance_id, "b_version": old_version, **values}
+    for name, value in event.items():
+        params[f"e_{name}"] = value
+    statement = _ADVANCE_APPEND if progress else _MOVE_APPEND
+    try:
+        return statement.rowcount(conn, params) == 1
+    except IntegrityError as exc:
+        if is_write_conflict(exc):
+            return False
+        raise
 
 
 def append_event(conn: Connection, values: Mapping[str, Any]) -> bool:

@@ -262,6 +262,13 @@ LATEST_DEFINITION = (
     .order_by(definitions.c.version.desc())
     .limit(1)
 )
+# Only its number (every `item add` and `case start` asks; the body is large).
+LATEST_DEFINITION_VERSION = (
+    select(definitions.c.version)
+    .where(definitions.c.name == bindparam("name"))
+    .order_by(definitions.c.version.desc())
+    .limit(1)
+)
 
 # -- history --------------------------------------------------------------------------
 

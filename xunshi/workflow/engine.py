@@ -325,10 +325,11 @@ class Engine:
                 stage_seq=after.stage_seq,
                 voided=after.voided,
             )
-        if not instances.update_instance(conn, row.id, row.version, values, progress=progress):
-            raise Conflict(conflict_message(ref, row.version))
-        appended = instances.append_event(
+        moved = instances.advance(
             conn,
+            row.id,
+            row.version,
+            values,
             {
                 "instance_id": event.instance_id,
                 "seq": event.seq,
@@ -346,7 +347,8 @@ class Engine:
                 "hash": event.hash,
                 "request_id": idempotency.current_id(),
             },
+            progress=progress,
         )
-        if not appended:
+        if not moved:
             raise Conflict(conflict_message(ref, row.version))
         return after

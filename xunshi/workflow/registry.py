@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from xunshi.definitions.schema import Definition, canonical_json, definition_from_dict
 from xunshi.errors import BadInput, InvalidDefinition, NotFound, Refused
 from xunshi.storage import queries as q
+from xunshi.storage.prepared import Prepared
 from xunshi.workflow.guards import guard_names
 from xunshi.workflow.machine import CompiledDefinition, MachineCache
 
@@ -57,6 +58,7 @@ def parse(text: str, source: str, *, guards: Collection[str] | None = None) -> D
 
 
 BUILTIN = "builtin:"
+_LATEST_VERSION = Prepared(q.LATEST_DEFINITION_VERSION)
 
 
 class Registry:
@@ -154,12 +156,12 @@ class Registry:
         Not found, the message lists the names of `subject`'s definitions (every name
         without one): a typo in `case start` must not offer an item definition.
         """
-        row = conn.execute(q.LATEST_DEFINITION, {"name": name}).first()
+        row = _LATEST_VERSION.first(conn, {"name": name})
         if row is None:
             known = ", ".join(self.names(conn, subject)) or "none"
             what = "definition" if subject is None else f"{subject} definition"
             raise NotFound(f"no {what} called {name} (registered: {known})")
-        return int(row.version)
+        return int(row["version"])
 
     def compiled(self, conn: Connection, name: str, version: int) -> CompiledDefinition:
         """The `transitions` machine for one version, compiled on first use."""

@@ -227,20 +227,40 @@ def find_unit(conn: Connection, code: str) -> Row[Any] | None:
     return by_code(conn, select(u), u.c.code, code, f"unit {code}")
 
 
+def _codes_in_case(table: Any) -> Prepared:
+    return Prepared(
+        select(table.c.code).where(
+            table.c.case_id == bindparam("case_id"), func.lower(table.c.code) == bindparam("lower")
+        )
+    )
+
+
+# A case's item or clue codes equal to one in any case: one read, a case has few.
+_ITEM_CODES = _codes_in_case(q.items)
+_CLUE_CODES = _codes_in_case(q.clues)
+
+
 def find_item_code(conn: Connection, case_id: int, code: str) -> str | None:
     """How the case's item `code` (in any case) is stored, or None if the case has none."""
-    it = q.items
-    stmt = select(it.c.code).where(it.c.case_id == case_id)
-    found = by_code(conn, stmt, it.c.code, code, f"item {code}")
-    return None if found is None else str(found.code)
+    return _stored_code(_ITEM_CODES, conn, case_id, code, f"item {code}")
 
 
 def find_clue_code(conn: Connection, case_id: int, code: str) -> str | None:
     """How the case's clue `code` (in any case) is stored, or None if the case has none."""
-    cl = q.clues
-    stmt = select(cl.c.code).where(cl.c.case_id == case_id)
-    found = by_code(conn, stmt, cl.c.code, code, f"clue {code}")
-    return None if found is None else str(found.code)
+    return _stored_code(_CLUE_CODES, conn, case_id, code, f"clue {code}")
+
+
+def _stored_code(
+    statement: Prepared, conn: Connection, case_id: int, code: str, label: str
+) -> str | None:
+    """`code` as the case stores it: as written first, else the one equal in any case."""
+    stored = [
+        str(code) for (code,) in statement.all(conn, {"case_id": case_id, "lower": code.lower()})
+    ]
+    if code in stored:
+        return code
+    found: str | None = _unique(stored, label)
+    return found
 
 
 def by_code(
