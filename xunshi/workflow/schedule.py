@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, literal_column, select
 
 from xunshi.definitions.durations import PlanDue
 from xunshi.definitions.schema import Definition, canonical_json
@@ -55,6 +55,19 @@ _LIVE = ("pending", "claimed")
 _SUPERSEDE = Prepared(q.SUPERSEDE_TIMERS)
 _INSERT_TIMER = Prepared(q.INSERT_TIMER)
 _SUPERSEDE_TASK = Prepared(q.SUPERSEDE_TASK_TIMERS)
+# PostgreSQL, at a stage change: the superseding update as a data-modifying CTE of the insert.
+_SUPERSEDE_THEN_INSERT = Prepared(
+    q.INSERT_TIMER.add_cte(
+        q.timers.update()
+        .where(
+            q.timers.c.instance_id == bindparam("b_instance_id"),
+            q.LIVE_TIMER,
+            q.timers.c.task_id == literal_column("0"),
+        )
+        .values(status=literal_column("'superseded'"))
+        .cte("superseded")
+    )
+)
 _MODES: dict[str, LoadMode] = {"merge": "merge", "replace": "replace", "reset": "reset"}
 
 
@@ -453,9 +466,18 @@ class Schedule:
         The previous stage's escalations need no write: they are open only while their
         stage entry is the current one.
         """
-        if instance.stage_seq > 1:
+        rung = self._first_rung(conn, instance, definition, frozenset())
+        superseding = instance.stage_seq > 1
+        if superseding and rung is not None and conn.dialect.name == "postgresql":
+            # One statement, one round trip: the old stage's timers go, then the new one comes
+            # (its row is not among those the update sees).
+            row = _timer_row(instance.id, instance.stage_seq, instance.state, 0, rung, 1)
+            _SUPERSEDE_THEN_INSERT.rowcount(conn, {"b_instance_id": instance.id, **row})
+            return
+        if superseding:
             self._supersede(conn, instance.id)
-        self._insert_timers(conn, instance, definition, generation=1, skip_levels=frozenset())
+        if rung is not None:
+            self._insert_timer(conn, instance.id, instance.stage_seq, instance.state, 0, rung, 1)
 
     def paused(self, conn: Connection, instance: InstanceState) -> None:
         """A suspended stage's clock stops: its pending timers are superseded."""
@@ -526,9 +548,23 @@ class Schedule:
         generation: int,
         skip_levels: frozenset[int],
     ) -> None:
+        rung = self._first_rung(conn, instance, definition, skip_levels)
+        if rung is not None:
+            self._insert_timer(
+                conn, instance.id, instance.stage_seq, instance.state, 0, rung, generation
+            )
+
+    def _first_rung(
+        self,
+        conn: Connection,
+        instance: InstanceState,
+        definition: Definition,
+        skip_levels: frozenset[int],
+    ) -> dict[str, Any] | None:
+        """The timer fields of the stage entry's first rung (not in `skip_levels`), or None."""
         if instance.due_on is None:
-            return
-        rung = self.next_rung(
+            return None
+        return self.next_rung(
             conn,
             definition,
             instance.state,
@@ -537,10 +573,6 @@ class Schedule:
             after_level=None,
             skip_levels=skip_levels,
         )
-        if rung is not None:
-            self._insert_timer(
-                conn, instance.id, instance.stage_seq, instance.state, 0, rung, generation
-            )
 
     def _insert_timer(
         self,
@@ -554,20 +586,7 @@ class Schedule:
     ) -> None:
         """One timer row: the next rung of a stage entry (task_id 0) or of a task."""
         _INSERT_TIMER.rowcount(
-            conn,
-            {
-                "instance_id": instance_id,
-                "stage_seq": stage_seq,
-                "stage": stage,
-                "task_id": task_id,
-                "generation": generation,
-                "status": "pending",
-                "locked_by": None,
-                "locked_until": None,
-                "attempts": 0,
-                **rung,
-                "dedup_key": dedup_key(instance_id, stage_seq, task_id, rung["level"], generation),
-            },
+            conn, _timer_row(instance_id, stage_seq, stage, task_id, rung, generation)
         )
 
     # -- task timers ------------------------------------------------------------------
@@ -651,6 +670,30 @@ class Schedule:
 
     def _definition(self, conn: Connection, instance: InstanceState) -> Definition:
         return self.registry.definition(conn, instance.definition_name, instance.definition_version)
+
+
+def _timer_row(
+    instance_id: int,
+    stage_seq: int,
+    stage: str,
+    task_id: int,
+    rung: dict[str, Any],
+    generation: int,
+) -> dict[str, Any]:
+    """A new timer's row, pending."""
+    return {
+        "instance_id": instance_id,
+        "stage_seq": stage_seq,
+        "stage": stage,
+        "task_id": task_id,
+        "generation": generation,
+        "status": "pending",
+        "locked_by": None,
+        "locked_until": None,
+        "attempts": 0,
+        **rung,
+        "dedup_key": dedup_key(instance_id, stage_seq, task_id, rung["level"], generation),
+    }
 
 
 def dedup_key(instance_id: int, stage_seq: int, task_id: int, level: int, generation: int) -> str:
