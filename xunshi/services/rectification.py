@@ -77,6 +77,8 @@ _NEWEST_TASK = Prepared(
         q.tasks.c.item_id == bindparam("item_id")
     )
 )
+_INSERT_ITEM = Prepared(q.insert_all(q.items, generated=None))
+_INSERT_TASK = Prepared(q.insert_all(q.tasks).returning(q.tasks.c.id))
 _CATEGORY = Prepared(
     select(q.categories.c.id, q.categories.c.level1, q.categories.c.level2).where(
         q.categories.c.level1 == bindparam("level1"), q.categories.c.level2 == bindparam("level2")
@@ -255,8 +257,8 @@ class ItemService(Lifecycle):
             facts=recorded,
         )
         try:
-            conn.execute(
-                q.items.insert(),
+            _INSERT_ITEM.rowcount(
+                conn,
                 {
                     **{
                         k: v
@@ -409,7 +411,6 @@ class ItemService(Lifecycle):
         reads: ReadSet | None,
     ) -> tuple[TaskRef, Outcome]:
         self._check_tasks_open(conn, ref, "add a task to")
-        t = q.tasks
         newest = _NEWEST_TASK.first(conn, {"item_id": ref.id})
         number = int(newest["newest"] if newest else 0) + 1
         values = {
@@ -423,7 +424,9 @@ class ItemService(Lifecycle):
             "completed_on": None,
         }
         try:
-            task_id = int(conn.execute(t.insert().returning(t.c.id), values).scalar_one())
+            inserted = _INSERT_TASK.first(conn, values)
+            assert inserted is not None  # RETURNING gives the new row's id
+            task_id = int(inserted["id"])
         except IntegrityError as exc:  # PostgreSQL: another writer took this number first
             raise Conflict(
                 conflict_message(ref, int(ref.row["version"]) if ref.row else 0)

@@ -24,6 +24,7 @@ _CASE_BY_KEY = Prepared(q.CASE_BY_KEY)
 _MOVE = Prepared(q.UPDATE_INSTANCE)
 _ADVANCE = Prepared(q.UPDATE_INSTANCE_PROGRESS)
 _APPEND = Prepared(q.INSERT_EVENT)
+_INSERT = Prepared(q.INSERT_INSTANCE_ROW)
 
 
 def _moved_then_appended(update: Update) -> Insert:
@@ -89,7 +90,9 @@ def read_clue_by_codes(
 
 def insert_instance(conn: Connection, values: Mapping[str, Any]) -> int:
     """Insert an instance row; its id."""
-    return int(conn.execute(q.INSERT_INSTANCE, dict(values)).scalar_one())
+    inserted = _INSERT.first(conn, values)
+    assert inserted is not None  # RETURNING gives the new row's id
+    return int(inserted["id"])
 
 
 def update_instance(

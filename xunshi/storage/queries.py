@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, bindparam, func, select, text
+from sqlalchemy import Insert, Select, Table, and_, bindparam, func, select, text
 
 from xunshi.storage import tables
 
@@ -42,7 +42,16 @@ LIVE_TIMER = text("timer.status IN ('pending', 'claimed')")
 
 INSTANCE_FOR_UPDATE = select(instances).where(instances.c.id == bindparam("id"))
 
-INSERT_INSTANCE = instances.insert().returning(instances.c.id)
+
+def insert_all(table: Table, *, generated: str | None = "id") -> Insert:
+    """An insert naming every column of `table` as a parameter but the `generated` key: the
+    form a prepared statement runs (see storage/prepared.py)."""
+    return table.insert().values(
+        {c.name: bindparam(c.name) for c in table.columns if c.name != generated}
+    )
+
+
+INSERT_INSTANCE_ROW = insert_all(instances).returning(instances.c.id)
 
 INSERT_EVENT = events.insert()
 
@@ -68,9 +77,7 @@ UPDATE_INSTANCE = (
 
 INSERT_TIMERS = timers.insert()
 # One timer row with every column but the generated id (a prepared statement names them all).
-INSERT_TIMER = timers.insert().values(
-    {c.name: bindparam(c.name) for c in timers.columns if c.name != "id"}
-)
+INSERT_TIMER = insert_all(timers)
 
 # A case by id or by ROUND/UNIT, with its instance row (one read for the hot path).
 _CASE_WITH_INSTANCE = (
