@@ -155,16 +155,17 @@ def terminate(conn: Connection) -> None:
 def on_append(
     monkeypatch: pytest.MonkeyPatch, fault: Callable[[Connection, int], None]
 ) -> list[int]:
-    """Call `fault(conn, attempt)` each time an event is about to be appended; the attempts."""
-    original = instances.append_event
+    """Call `fault(conn, attempt)` each time an instance is about to be moved and its event
+    appended (on PostgreSQL one statement); the attempts."""
+    original = instances.advance
     attempts: list[int] = []
 
-    def faulty(conn: Connection, values: Any) -> bool:
+    def faulty(conn: Connection, *args: Any, **kwargs: Any) -> bool:
         attempts.append(len(attempts) + 1)
         fault(conn, len(attempts))
-        return original(conn, values)
+        return original(conn, *args, **kwargs)
 
-    monkeypatch.setattr(instances, "append_event", faulty)
+    monkeypatch.setattr(instances, "advance", faulty)
     return attempts
 
 
