@@ -41,49 +41,6 @@ def test_a_prepared_select_returns_what_core_returns(app: App) -> None:
     assert prepared["suspended"] is False
 
 
-def test_a_prepared_write_counts_rows_and_wraps_driver_errors(app: App) -> None:
-    case_id = _case(app)
-    with app.db.transaction() as conn:
-        row = instances.read_instance(conn, case_id)
-        assert row is not None
-        moved = instances.update_instance(
-            conn,
-            case_id,
-            row["version"] + 1,  # not the current version: no row
-            {
-                "version": 9,
-                "milestones": "{}",
-                "last_occurred_at": row["last_occurred_at"],
-                "head_hash": row["head_hash"],
-            },
-            progress=True,
-        )
-        assert moved is False
-    event = {
-        "instance_id": case_id,
-        "seq": 1,  # taken by the started event
-        "kind": "note",
-        "trigger": None,
-        "from_state": None,
-        "to_state": None,
-        "actor": "x",
-        "role": None,
-        "reason": None,
-        "data": "{}",
-        "occurred_at": row["last_occurred_at"],
-        "recorded_at": row["last_occurred_at"],
-        "prev_hash": "",
-        "hash": "",
-        "request_id": None,
-    }
-    with app.db.transaction() as conn:
-        assert instances.append_event(conn, event) is False  # another writer's seq: a conflict
-    with pytest.raises(StorageError) as caught, app.db.transaction() as conn:
-        Prepared(q.INSERT_EVENT).rowcount(conn, event)  # the driver's error, wrapped
-    assert isinstance(caught.value.__cause__, IntegrityError)
-    assert app.services.audit.verify().ok
-
-
 def _note(case_id: int, seq: int, at: object) -> dict[str, object]:
     return {
         "instance_id": case_id,
@@ -102,6 +59,33 @@ def _note(case_id: int, seq: int, at: object) -> dict[str, object]:
         "hash": "h",
         "request_id": "r1",
     }
+
+
+def test_a_prepared_write_counts_rows_and_wraps_driver_errors(app: App) -> None:
+    case_id = _case(app)
+    with app.db.transaction() as conn:
+        row = instances.read_instance(conn, case_id)
+        assert row is not None
+        moved = instances.update_instance(
+            conn,
+            case_id,
+            row["version"] + 1,  # not the current version: no row
+            {
+                "version": 9,
+                "milestones": "{}",
+                "last_occurred_at": row["last_occurred_at"],
+                "head_hash": row["head_hash"],
+            },
+            progress=True,
+        )
+        assert moved is False
+    event = _note(case_id, 1, row["last_occurred_at"])  # seq 1: taken by the started event
+    with app.db.transaction() as conn:
+        assert instances.append_event(conn, event) is False  # another writer's seq: a conflict
+    with pytest.raises(StorageError) as caught, app.db.transaction() as conn:
+        Prepared(q.INSERT_EVENT).rowcount(conn, event)  # the driver's error, wrapped
+    assert isinstance(caught.value.__cause__, IntegrityError)
+    assert app.services.audit.verify().ok
 
 
 def test_advance_moves_the_row_and_appends_or_does_neither(app: App) -> None:

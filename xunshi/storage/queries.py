@@ -75,7 +75,6 @@ UPDATE_INSTANCE = (
     )
 )
 
-INSERT_TIMERS = timers.insert()
 # One timer row with every column but the generated id (a prepared statement names them all).
 INSERT_TIMER = insert_all(timers)
 
